@@ -1,0 +1,37 @@
+/* bench/bench.h — timing and reporting shared by the benchmark programs.
+ * Each measured operation yields a row (name, unit, median, p90, runs, extra); rows print
+ * as a readable table on stderr-free stdout followed by one JSON document. */
+#ifndef MPC_BENCH_H
+#define MPC_BENCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct {
+    char name[64];
+    double median_us;
+    double p90_us;
+    double min_us;
+    int runs;
+    double bytes; /* optional: bytes per operation (0 = none) */
+} bench_row;
+
+typedef struct {
+    bench_row rows[128];
+    int count;
+} bench_report;
+
+/* Monotonic time in microseconds. */
+double bench_now_us(void);
+
+/* Sorts samples[0..n) and fills median/p90/min of row. */
+void bench_summarize(bench_row *row, double *samples, int n);
+
+/* Times fn(ctx) `inner` times per sample, `runs` samples; adds a row with per-call times. */
+bench_row *bench_run(bench_report *rep, const char *name, int runs, int inner,
+                     void (*fn)(void *), void *ctx);
+
+/* Prints the table, then the JSON document {"benchmark": title, "results": [...]}. */
+void bench_print(const bench_report *rep, const char *title);
+
+#endif

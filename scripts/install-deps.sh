@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Installs exactly the Debian 12 packages that building, the demo and the tests need.
+# Idempotent: does nothing (not even apt-get update) when every package is present.
+# Works as root; uses sudo otherwise. Each issue that needs a package adds it below.
+set -euo pipefail
+
+packages=(
+  # build
+  build-essential
+  cmake
+  pkg-config
+  clang-format
+  # tss/
+  libsecp256k1-dev
+  libssl-dev
+  # tests
+  libcmocka-dev
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  status=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
+  [ "$status" = "installed" ] || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+sudo=()
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null || { echo "install-deps: need root or sudo to install: ${missing[*]}" >&2; exit 1; }
+  sudo=(sudo)
+fi
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+"${sudo[@]}" apt-get update -qq
+"${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,0 +1,54 @@
+/* tss/point.h — secp256k1 group elements, a thin layer over libsecp256k1's public API.
+ * A tss_point is always a valid, finite curve point: infinity cannot be represented, so
+ * every operation that could produce it returns TSS_ERR_INFINITY instead. Multiplications
+ * by a scalar are constant time in the scalar (libsecp256k1's ecmult_gen / ecmult_const);
+ * add, negate, sum, parse and comparison work on public points. */
+#ifndef TSS_POINT_H
+#define TSS_POINT_H
+
+#include <secp256k1.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+#include "scalar.h"
+
+typedef struct {
+    secp256k1_pubkey pk;
+} tss_point;
+
+#define TSS_POINT_BYTES 33
+
+/* The library's shared read-only libsecp256k1 context (created on first use, thread-safe). */
+const secp256k1_context *tss_secp_ctx(void);
+
+/* r = s*G. TSS_ERR_INFINITY if s == 0. */
+tss_err tss_point_base_mul(tss_point *r, const tss_scalar *s);
+
+/* r = s*p. TSS_ERR_INFINITY if s == 0. r may alias p. */
+tss_err tss_point_mul(tss_point *r, const tss_point *p, const tss_scalar *s);
+
+/* r = a + b. TSS_ERR_INFINITY if b == -a. r may alias a or b. */
+tss_err tss_point_add(tss_point *r, const tss_point *a, const tss_point *b);
+
+/* Largest count tss_point_sum takes (it sums in one exact step). */
+#define TSS_POINT_SUM_MAX 128
+
+/* r = sum of pts[0..count), 1 <= count <= TSS_POINT_SUM_MAX (else TSS_ERR_ARG).
+ * TSS_ERR_INFINITY if the sum is infinity. */
+tss_err tss_point_sum(tss_point *r, const tss_point *pts, size_t count);
+
+/* r = -a. r may alias a. */
+void tss_point_negate(tss_point *r, const tss_point *a);
+
+/* out = SEC1 compressed encoding (0x02/0x03 || x). */
+void tss_point_serialize(uint8_t out[33], const tss_point *p);
+
+/* Strict parse of exactly 33 bytes: prefix 0x02 or 0x03, x < p, x on the curve. Infinity
+ * has no 33-byte encoding, so it is always rejected. TSS_ERR_POINT on any failure. */
+tss_err tss_point_parse(tss_point *r, const uint8_t in[33]);
+
+/* 1 if a == b else 0 (public data, not constant time). */
+int tss_point_eq(const tss_point *a, const tss_point *b);
+
+#endif

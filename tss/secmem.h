@@ -1,0 +1,30 @@
+/* tss/secmem.h — memory for secrets.
+ * Secret material (shares, nonces, OT seeds, unsealed keys) lives in pages that are
+ * mlock'ed (never swapped), excluded from core dumps (MADV_DONTDUMP) and wiped before they
+ * are returned to the system. tss_memzero is the one zeroization primitive of the project:
+ * the compiler may not elide it. */
+#ifndef TSS_SECMEM_H
+#define TSS_SECMEM_H
+
+#include <stddef.h>
+
+/* Zeroes p[0..len) in a way the optimiser cannot remove. p may be NULL when len is 0. */
+void tss_memzero(void *p, size_t len);
+
+/* Allocates len zeroed bytes (len > 0) in their own locked, non-dumpable mapping with a
+ * guard page after it. Returns NULL on failure. If the kernel refuses mlock (RLIMIT_MEMLOCK)
+ * the allocation still succeeds and tss_secmem_lock_failures() counts it, so a daemon can
+ * refuse to run or warn. Free with tss_secmem_free. */
+void *tss_secmem_alloc(size_t len);
+
+/* Zeroizes and unmaps memory from tss_secmem_alloc. NULL is a no-op. */
+void tss_secmem_free(void *p);
+
+/* Number of allocations whose mlock failed since the process started. */
+unsigned long tss_secmem_lock_failures(void);
+
+/* Makes the process non-dumpable (PR_SET_DUMPABLE 0, which also blocks ptrace by other
+ * non-root processes) and sets RLIMIT_CORE to 0. Returns 0 or -errno. For daemons. */
+int tss_secmem_harden_process(void);
+
+#endif
