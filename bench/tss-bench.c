@@ -11,6 +11,7 @@
 #include "tss/rand.h"
 #include "tss/scalar.h"
 #include "tss/transcript.h"
+#include "tss_sim.h"
 
 typedef struct {
     tss_scalar a, b, r;
@@ -56,10 +57,9 @@ static void op_keccak(void *c)
  * a Keccak-256 vector, a * a^-1 == 1 and a commitment round trip. */
 static int self_check(void)
 {
-    static const uint8_t g[33] = {0x02, 0x79, 0xBE, 0x66, 0x7E, 0xF9, 0xDC, 0xBB, 0xAC,
-                                  0x55, 0xA0, 0x62, 0x95, 0xCE, 0x87, 0x0B, 0x07, 0x02,
-                                  0x9B, 0xFC, 0xDB, 0x2D, 0xCE, 0x28, 0xD9, 0x59, 0xF2,
-                                  0x81, 0x5B, 0x16, 0xF8, 0x17, 0x98};
+    static const uint8_t g[33] = {0x02, 0x79, 0xBE, 0x66, 0x7E, 0xF9, 0xDC, 0xBB, 0xAC, 0x55, 0xA0,
+                                  0x62, 0x95, 0xCE, 0x87, 0x0B, 0x07, 0x02, 0x9B, 0xFC, 0xDB, 0x2D,
+                                  0xCE, 0x28, 0xD9, 0x59, 0xF2, 0x81, 0x5B, 0x16, 0xF8, 0x17, 0x98};
     static const uint8_t keccak_abc[4] = {0x4e, 0x03, 0x65, 0x7a};
     tss_scalar one, a, inv;
     tss_point p;
@@ -81,8 +81,8 @@ static int self_check(void)
     ok &= tss_commit_verify(c, nonce, "self-check", seed, 64) == TSS_OK;
     seed[0] ^= 1;
     ok &= tss_commit_verify(c, nonce, "self-check", seed, 64) == TSS_ERR_COMMITMENT;
-    printf("self-check: %s\n", ok ? "ok (curve, Keccak-256, scalar inverse, commitments)"
-                                    : "FAILED");
+    printf("self-check: %s\n",
+           ok ? "ok (curve, Keccak-256, scalar inverse, commitments)" : "FAILED");
     return ok ? 0 : -1;
 }
 
@@ -106,20 +106,58 @@ static int bench_primitives(bench_report *rep)
     return 0;
 }
 
+/* Key generation, all n parties in this process (system randomness), per (t, n). */
+static int bench_keygen(bench_report *rep)
+{
+    static const uint8_t cases[][2] = {{2, 3}, {3, 5}, {5, 9}};
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        enum { RUNS = 21 };
+        double samples[RUNS];
+        sim_dkg s;
+        for (int r = 0; r < RUNS + 1; r++) {
+            memset(&s, 0, sizeof s);
+            s.t = cases[c][0];
+            s.n = cases[c][1];
+            if (tss_rand_bytes(tss_rng_system(), s.session_id, 32) != TSS_OK)
+                return -1;
+            double t0 = bench_now_us();
+            tss_err err = sim_dkg_run(&s);
+            double dt = bench_now_us() - t0;
+            sim_dkg_free(&s);
+            if (err != TSS_OK) {
+                fprintf(stderr, "keygen failed: %s\n", tss_strerror(err));
+                return -1;
+            }
+            if (r > 0) /* first run warms up */
+                samples[r - 1] = dt;
+        }
+        bench_row *row = &rep->rows[rep->count++];
+        memset(row, 0, sizeof *row);
+        snprintf(row->name, sizeof row->name, "keygen(%d,%d) all parties", s.t, s.n);
+        bench_summarize(row, samples, RUNS);
+        /* bytes one party sends to one peer over the four rounds */
+        row->bytes = (double)(s.msg_bytes[1] + s.msg_bytes[2] + s.msg_bytes[3] + s.msg_bytes[4]);
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     static bench_report rep;
     const char *what = argc > 1 ? argv[1] : "all";
-    if (strcmp(what, "all") != 0 && strcmp(what, "primitives") != 0) {
-        fprintf(stderr, "usage: %s [all|primitives]\n", argv[0]);
+    int all = strcmp(what, "all") == 0;
+    if (!all && strcmp(what, "primitives") != 0 && strcmp(what, "keygen") != 0) {
+        fprintf(stderr, "usage: %s [all|primitives|keygen]\n", argv[0]);
         return 2;
     }
     if (self_check() != 0)
         return 1;
-    if (bench_primitives(&rep) != 0) {
+    if ((all || strcmp(what, "primitives") == 0) && bench_primitives(&rep) != 0) {
         fprintf(stderr, "tss-bench: primitive setup failed\n");
         return 1;
     }
+    if ((all || strcmp(what, "keygen") == 0) && bench_keygen(&rep) != 0)
+        return 1;
     bench_print(&rep, "tss-bench");
     return 0;
 }

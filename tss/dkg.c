@@ -1,0 +1,648 @@
+/* tss/dkg.c — the DKG state machine: message intake, the four rounds, and their checks.
+ * Inbound messages are buffered per (round, sender) until a round is complete, then the
+ * round is processed for all senders in index order (so the broadcast hash is the same
+ * for everyone who saw the same broadcasts). Messages for the next round may arrive early
+ * and are buffered too. */
+#include "dkg.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "pok.h"
+#include "secmem.h"
+#include "transcript.h"
+
+#define NMAX TSS_MAX_PARTIES
+#define R1_LEN 64
+#define R3_LEN (32 + 32 + 32 + 32 + 32)
+#define R4_FIXED (33 + 32 + 33 + TSS_POK_BYTES) /* pk, chain code, P(i), PoK */
+
+struct tss_dkg {
+    uint8_t t, n, me;
+    uint8_t session_id[32];
+    uint8_t dkg_sid[32];
+    int round; /* round being collected: 1..4; 5 when done */
+    tss_status status;
+    tss_abort_info abort;
+    const tss_rng *rng;
+
+    /* own secrets */
+    tss_scalar coef[NMAX]; /* a_me,0 .. a_me,t-1 */
+    uint8_t F_nonce[32], cc_share[32], cc_nonce[32];
+    uint8_t zero_part[NMAX + 1][32], zero_nonce[NMAX + 1][32]; /* my part toward j */
+
+    /* learned from each party j (own slot filled for me) */
+    uint8_t sid_part[NMAX + 1][32];
+    uint8_t F_commit[NMAX + 1][32];
+    tss_point F[NMAX + 1][NMAX]; /* A_jk */
+    uint8_t cc_commit[NMAX + 1][32], cc_part[NMAX + 1][32];
+    uint8_t zero_commit[NMAX + 1][32], zero_theirs[NMAX + 1][32]; /* j's part toward me */
+    tss_scalar share_sum;                                        /* p(me) */
+
+    /* derived */
+    tss_point pub_share[NMAX + 1];
+    tss_point pk;
+    uint8_t chain_code[32];
+    uint8_t bcast_hash[NMAX + 1][32]; /* per sender: its R1 + R2 broadcasts as I saw them */
+
+    /* inbox: payload copies per round (1..4) and sender */
+    uint8_t *inbox[5][NMAX + 1];
+    int inbox_count[5];
+
+    tss_keyshare *result;
+};
+
+static size_t r2_bcast_len(uint8_t t)
+{
+    return 33u * t + 32 + (size_t)TSS_POK_BYTES * t + 32;
+}
+
+size_t tss_dkg_payload_len(uint8_t round, uint8_t t, uint8_t n)
+{
+    switch (round) {
+    case 1:
+        return R1_LEN;
+    case 2:
+        return r2_bcast_len(t) + 32;
+    case 3:
+        return R3_LEN;
+    case 4:
+        return R4_FIXED + 32u * n;
+    default:
+        return 0;
+    }
+}
+
+static tss_err dkg_fail(tss_dkg *st, tss_err reason, uint16_t culprit)
+{
+    st->status = TSS_ABORTED;
+    st->abort.reason = reason;
+    st->abort.culprit = culprit;
+    st->abort.ban = 0; /* DKG failures are plain aborts with a culprit */
+    return reason;
+}
+
+static tss_err random_scalar(tss_scalar *s, const tss_rng *rng)
+{
+    uint8_t wide[64];
+    tss_err err;
+    do {
+        if ((err = tss_rand_bytes(rng, wide, sizeof wide)) != TSS_OK)
+            break;
+        tss_scalar_reduce64(s, wide);
+    } while (tss_scalar_is_zero(s)); /* public retry, probability 2^-256 */
+    tss_memzero(wide, sizeof wide);
+    return err;
+}
+
+tss_err tss_dkg_new(tss_dkg **out, const tss_dkg_params *p, const tss_rng *rng)
+{
+    if (out == NULL || p == NULL || rng == NULL)
+        return TSS_ERR_ARG;
+    if (p->n < 2 || p->n > NMAX || p->t < 2 || p->t > p->n || p->index < 1 ||
+        p->index > p->n)
+        return TSS_ERR_PARAMS;
+    tss_dkg *st = tss_secmem_alloc(sizeof *st);
+    if (st == NULL)
+        return TSS_ERR_NOMEM;
+    st->t = p->t;
+    st->n = p->n;
+    st->me = p->index;
+    memcpy(st->session_id, p->session_id, 32);
+    st->rng = rng;
+    st->round = 0;
+    st->status = TSS_RUNNING;
+    *out = st;
+    return TSS_OK;
+}
+
+static void inbox_clear(tss_dkg *st)
+{
+    for (int r = 0; r < 5; r++) {
+        for (int j = 0; j <= NMAX; j++) {
+            if (st->inbox[r][j] != NULL) {
+                tss_memzero(st->inbox[r][j], tss_dkg_payload_len((uint8_t)r, st->t, st->n));
+                free(st->inbox[r][j]);
+                st->inbox[r][j] = NULL;
+            }
+        }
+        st->inbox_count[r] = 0;
+    }
+}
+
+void tss_dkg_free(tss_dkg *st)
+{
+    if (st == NULL)
+        return;
+    inbox_clear(st);
+    tss_keyshare_free(st->result);
+    tss_secmem_free(st);
+}
+
+tss_status tss_dkg_status(const tss_dkg *st)
+{
+    return st->status;
+}
+
+const tss_abort_info *tss_dkg_abort_info(const tss_dkg *st)
+{
+    return st->status == TSS_ABORTED ? &st->abort : NULL;
+}
+
+tss_keyshare *tss_dkg_take_keyshare(tss_dkg *st)
+{
+    tss_keyshare *ks = st->status == TSS_DONE ? st->result : NULL;
+    if (ks != NULL)
+        st->result = NULL;
+    return ks;
+}
+
+/* Keeps a copy of our own payload so round processing treats every party alike. */
+static tss_err keep_own(tss_dkg *st, int round, const uint8_t *payload, size_t len)
+{
+    uint8_t *copy = malloc(len);
+    if (copy == NULL)
+        return TSS_ERR_NOMEM;
+    memcpy(copy, payload, len);
+    st->inbox[round][st->me] = copy;
+    return TSS_OK;
+}
+
+/* Sends the same payload to every peer. */
+static tss_err send_all(tss_dkg *st, int round, uint8_t flags, const uint8_t *payload,
+                        size_t len, tss_msgs *out)
+{
+    for (uint16_t j = 1; j <= st->n; j++) {
+        if (j == st->me)
+            continue;
+        tss_err err = tss_msgs_append(out, TSS_PROTO_DKG, (uint8_t)round, flags, st->me, j,
+                                      st->session_id, payload, len);
+        if (err != TSS_OK)
+            return err;
+    }
+    return TSS_OK;
+}
+
+/* Context bytes for proofs: label || dkg sid || extra. */
+static size_t pok_context(uint8_t *ctx, const char *label, const tss_dkg *st,
+                          const uint8_t *extra, size_t extra_len)
+{
+    size_t l = strlen(label);
+    memcpy(ctx, label, l);
+    memcpy(ctx + l, st->dkg_sid, 32);
+    if (extra_len > 0)
+        memcpy(ctx + l + 32, extra, extra_len);
+    return l + 32 + extra_len;
+}
+
+/* ---- round 1: sid_i and the commitment to F_i ---- */
+
+static tss_err commit_data_F(uint8_t *buf, const tss_dkg *st, uint16_t who,
+                             const uint8_t *F_bytes)
+{
+    memcpy(buf, st->session_id, 32);
+    buf[32] = (uint8_t)(who >> 8);
+    buf[33] = (uint8_t)who;
+    memcpy(buf + 34, F_bytes, 33u * st->t);
+    return TSS_OK;
+}
+
+static void serialize_F(uint8_t *out, const tss_point *F, uint8_t t)
+{
+    for (int k = 0; k < t; k++)
+        tss_point_serialize(out + 33 * k, &F[k]);
+}
+
+tss_err tss_dkg_start(tss_dkg *st, tss_msgs *out)
+{
+    uint8_t payload[R1_LEN], F_bytes[33 * NMAX], data[34 + 33 * NMAX];
+    tss_err err;
+    if (st == NULL || out == NULL)
+        return TSS_ERR_ARG;
+    if (st->round != 0 || st->status != TSS_RUNNING)
+        return TSS_ERR_STATE;
+    for (int k = 0; k < st->t; k++) {
+        if ((err = random_scalar(&st->coef[k], st->rng)) != TSS_OK)
+            return err;
+        if ((err = tss_point_base_mul(&st->F[st->me][k], &st->coef[k])) != TSS_OK)
+            return err;
+    }
+    if ((err = tss_rand_bytes(st->rng, st->sid_part[st->me], 32)) != TSS_OK)
+        return err;
+    serialize_F(F_bytes, st->F[st->me], st->t);
+    commit_data_F(data, st, st->me, F_bytes);
+    err = tss_commit(st->F_commit[st->me], st->F_nonce, "dkg/F", data, 34 + 33u * st->t,
+                     st->rng);
+    if (err != TSS_OK)
+        return err;
+    memcpy(payload, st->sid_part[st->me], 32);
+    memcpy(payload + 32, st->F_commit[st->me], 32);
+    if ((err = keep_own(st, 1, payload, R1_LEN)) != TSS_OK)
+        return err;
+    st->round = 1;
+    return send_all(st, 1, 0, payload, R1_LEN, out);
+}
+
+static tss_err process_r1(tss_dkg *st)
+{
+    tss_transcript t;
+    for (int j = 1; j <= st->n; j++) {
+        memcpy(st->sid_part[j], st->inbox[1][j], 32);
+        memcpy(st->F_commit[j], st->inbox[1][j] + 32, 32);
+    }
+    tss_transcript_init(&t, "dkg/sid");
+    tss_transcript_append(&t, st->session_id, 32);
+    tss_transcript_append_u32(&t, st->t);
+    tss_transcript_append_u32(&t, st->n);
+    for (int j = 1; j <= st->n; j++)
+        tss_transcript_append(&t, st->sid_part[j], 32);
+    tss_transcript_final(&t, st->dkg_sid);
+    return TSS_OK;
+}
+
+/* ---- round 2: reveal F_i with proofs; commit to chain-code and zero-seed parts ---- */
+
+static tss_err send_r2(tss_dkg *st, tss_msgs *out)
+{
+    size_t blen = r2_bcast_len(st->t), plen = blen + 32;
+    uint8_t payload[33 * NMAX + 32 + TSS_POK_BYTES * NMAX + 32 + 32];
+    uint8_t ctx[96], kb[4], data[32 + 4 + 32];
+    uint8_t *p = payload;
+    tss_err err;
+
+    serialize_F(p, st->F[st->me], st->t);
+    p += 33 * st->t;
+    memcpy(p, st->F_nonce, 32);
+    p += 32;
+    for (uint32_t k = 0; k < st->t; k++, p += TSS_POK_BYTES) {
+        kb[0] = (uint8_t)(k >> 24), kb[1] = (uint8_t)(k >> 16), kb[2] = (uint8_t)(k >> 8),
+        kb[3] = (uint8_t)k;
+        size_t cl = pok_context(ctx, "coef", st, kb, 4);
+        err = tss_pok_prove(p, &st->coef[k], &st->F[st->me][k], ctx, cl, st->me, st->rng);
+        if (err != TSS_OK)
+            return err;
+    }
+    if ((err = tss_rand_bytes(st->rng, st->cc_share, 32)) != TSS_OK)
+        return err;
+    memcpy(data, st->session_id, 32);
+    data[32] = 0, data[33] = 0, data[34] = 0, data[35] = st->me;
+    memcpy(data + 36, st->cc_share, 32);
+    if ((err = tss_commit(p, st->cc_nonce, "dkg/chaincode", data, 68, st->rng)) != TSS_OK)
+        return err;
+    memcpy(st->cc_commit[st->me], p, 32);
+    if ((err = keep_own(st, 2, payload, plen)) != TSS_OK)
+        return err;
+
+    for (uint16_t j = 1; j <= st->n; j++) {
+        if (j == st->me)
+            continue;
+        /* pairwise part: commitment to my zero-seed part toward j */
+        if ((err = tss_rand_bytes(st->rng, st->zero_part[j], 32)) != TSS_OK)
+            return err;
+        memcpy(data, st->session_id, 32);
+        data[32] = st->me, data[33] = (uint8_t)j, data[34] = 0, data[35] = 0;
+        memcpy(data + 36, st->zero_part[j], 32);
+        err = tss_commit(payload + blen, st->zero_nonce[j], "dkg/zero", data, 68, st->rng);
+        if (err != TSS_OK)
+            return err;
+        err = tss_msgs_append(out, TSS_PROTO_DKG, 2, 0, st->me, j, st->session_id, payload,
+                              plen);
+        if (err != TSS_OK)
+            return err;
+    }
+    return TSS_OK;
+}
+
+static tss_err process_r2(tss_dkg *st)
+{
+    size_t blen = r2_bcast_len(st->t);
+    uint8_t data[34 + 33 * NMAX], ctx[96], kb[4];
+    for (uint16_t j = 1; j <= st->n; j++) {
+        const uint8_t *p = st->inbox[2][j];
+        tss_transcript t;
+        tss_transcript_init(&t, "dkg/broadcasts");
+        tss_transcript_append(&t, st->dkg_sid, 32);
+        tss_transcript_append_u32(&t, j);
+        tss_transcript_append(&t, st->inbox[1][j], R1_LEN);
+        tss_transcript_append(&t, p, blen);
+        tss_transcript_final(&t, st->bcast_hash[j]);
+        if (j == st->me)
+            continue;
+        /* check 5 (no infinity: a 33-byte encoding cannot be infinity) and check 1 (the
+         * exact length, t points and t proofs, was enforced at intake) */
+        for (int k = 0; k < st->t; k++)
+            if (tss_point_parse(&st->F[j][k], p + 33 * k) != TSS_OK)
+                return dkg_fail(st, TSS_ERR_POINT, j);
+        /* check 2: F_j opens C_j */
+        commit_data_F(data, st, j, p);
+        if (tss_commit_verify(st->F_commit[j], p + 33 * st->t, "dkg/F", data,
+                              34 + 33u * st->t) != TSS_OK)
+            return dkg_fail(st, TSS_ERR_COMMITMENT, j);
+        /* check 3: a proof of knowledge for every coefficient */
+        const uint8_t *proofs = p + 33 * st->t + 32;
+        for (uint32_t k = 0; k < st->t; k++) {
+            kb[0] = (uint8_t)(k >> 24), kb[1] = (uint8_t)(k >> 16), kb[2] = (uint8_t)(k >> 8),
+            kb[3] = (uint8_t)k;
+            size_t cl = pok_context(ctx, "coef", st, kb, 4);
+            if (tss_pok_verify(proofs + TSS_POK_BYTES * k, &st->F[j][k], ctx, cl, j) != TSS_OK)
+                return dkg_fail(st, TSS_ERR_PROOF, j);
+        }
+        memcpy(st->cc_commit[j], p + blen - 32, 32);
+        memcpy(st->zero_commit[j], p + blen, 32);
+    }
+    return TSS_OK;
+}
+
+/* ---- round 3: shares and openings, pairwise and confidential ---- */
+
+static void eval_poly(tss_scalar *out, const tss_scalar *coef, uint8_t t, uint16_t x)
+{
+    tss_scalar xs, acc = coef[t - 1];
+    tss_scalar_set_u64(&xs, x);
+    for (int k = t - 2; k >= 0; k--) {
+        tss_scalar_mul(&acc, &acc, &xs);
+        tss_scalar_add(&acc, &acc, &coef[k]);
+    }
+    *out = acc;
+    tss_scalar_clear(&acc);
+}
+
+static tss_err send_r3(tss_dkg *st, tss_msgs *out)
+{
+    uint8_t payload[R3_LEN];
+    tss_scalar share;
+    tss_err err = TSS_OK;
+    for (uint16_t j = 1; j <= st->n && err == TSS_OK; j++) {
+        if (j == st->me)
+            continue;
+        eval_poly(&share, st->coef, st->t, j);
+        tss_scalar_serialize(payload, &share);
+        memcpy(payload + 32, st->cc_share, 32);
+        memcpy(payload + 64, st->cc_nonce, 32);
+        memcpy(payload + 96, st->zero_part[j], 32);
+        memcpy(payload + 128, st->zero_nonce[j], 32);
+        err = tss_msgs_append(out, TSS_PROTO_DKG, 3, TSS_MSG_CONFIDENTIAL, st->me, j,
+                              st->session_id, payload, R3_LEN);
+    }
+    /* my own share of my polynomial */
+    eval_poly(&share, st->coef, st->t, st->me);
+    st->share_sum = share;
+    memcpy(st->cc_part[st->me], st->cc_share, 32);
+    tss_scalar_clear(&share);
+    tss_memzero(payload, sizeof payload);
+    return err;
+}
+
+/* check 4: f_j(x_me)*G == sum_k x_me^k * A_jk */
+static int feldman_ok(const tss_dkg *st, uint16_t j, const tss_scalar *share)
+{
+    tss_point lhs, terms[NMAX], rhs;
+    tss_scalar x, xk;
+    if (tss_point_base_mul(&lhs, share) != TSS_OK)
+        return 0;
+    tss_scalar_set_u64(&x, st->me);
+    xk = x;
+    terms[0] = st->F[j][0];
+    for (int k = 1; k < st->t; k++) {
+        if (tss_point_mul(&terms[k], &st->F[j][k], &xk) != TSS_OK)
+            return 0;
+        tss_scalar_mul(&xk, &xk, &x);
+    }
+    if (tss_point_sum(&rhs, terms, st->t) != TSS_OK)
+        return 0; /* an identity result is an error, not a crash (TOB-SILA-3) */
+    return tss_point_eq(&lhs, &rhs);
+}
+
+static tss_err process_r3(tss_dkg *st)
+{
+    uint8_t data[68];
+    for (uint16_t j = 1; j <= st->n; j++) {
+        if (j == st->me)
+            continue;
+        const uint8_t *p = st->inbox[3][j];
+        tss_scalar share;
+        if (tss_scalar_parse(&share, p) != TSS_OK || !feldman_ok(st, j, &share)) {
+            tss_scalar_clear(&share);
+            return dkg_fail(st, TSS_ERR_SHARE, j);
+        }
+        tss_scalar_add(&st->share_sum, &st->share_sum, &share);
+        tss_scalar_clear(&share);
+        /* check 2: chain-code part and zero-seed part open their commitments */
+        memcpy(data, st->session_id, 32);
+        data[32] = 0, data[33] = 0, data[34] = 0, data[35] = (uint8_t)j;
+        memcpy(data + 36, p + 32, 32);
+        if (tss_commit_verify(st->cc_commit[j], p + 64, "dkg/chaincode", data, 68) != TSS_OK)
+            return dkg_fail(st, TSS_ERR_COMMITMENT, j);
+        memcpy(st->cc_part[j], p + 32, 32);
+        data[32] = (uint8_t)j, data[33] = st->me, data[34] = 0, data[35] = 0;
+        memcpy(data + 36, p + 96, 32);
+        if (tss_commit_verify(st->zero_commit[j], p + 128, "dkg/zero", data, 68) != TSS_OK)
+            return dkg_fail(st, TSS_ERR_COMMITMENT, j);
+        memcpy(st->zero_theirs[j], p + 96, 32);
+    }
+    return TSS_OK;
+}
+
+/* After round 3: the aggregate polynomial commitment, pk, every P(j), the chain code. */
+static tss_err derive_public(tss_dkg *st)
+{
+    tss_point Fsum[NMAX], col[NMAX + 1], terms[NMAX];
+    for (int k = 0; k < st->t; k++) {
+        for (int j = 1; j <= st->n; j++)
+            col[j - 1] = st->F[j][k];
+        if (tss_point_sum(&Fsum[k], col, st->n) != TSS_OK)
+            return dkg_fail(st, TSS_ERR_INFINITY, 0);
+    }
+    st->pk = Fsum[0]; /* check 7: pk != infinity (the sum above) */
+    for (uint16_t j = 1; j <= st->n; j++) {
+        tss_scalar x, xk;
+        tss_scalar_set_u64(&x, j);
+        xk = x;
+        terms[0] = Fsum[0];
+        for (int k = 1; k < st->t; k++) {
+            if (tss_point_mul(&terms[k], &Fsum[k], &xk) != TSS_OK)
+                return dkg_fail(st, TSS_ERR_INFINITY, 0);
+            tss_scalar_mul(&xk, &xk, &x);
+        }
+        if (tss_point_sum(&st->pub_share[j], terms, st->t) != TSS_OK)
+            return dkg_fail(st, TSS_ERR_INFINITY, 0);
+    }
+    /* our own share must match P(me) (implied by the Feldman checks; checked anyway) */
+    tss_point mine;
+    if (tss_point_base_mul(&mine, &st->share_sum) != TSS_OK ||
+        !tss_point_eq(&mine, &st->pub_share[st->me]))
+        return dkg_fail(st, TSS_ERR_SHARE, 0);
+
+    tss_transcript t;
+    tss_transcript_init(&t, "dkg/chaincode-joint");
+    tss_transcript_append(&t, st->dkg_sid, 32);
+    for (int j = 1; j <= st->n; j++)
+        tss_transcript_append(&t, st->cc_part[j], 32);
+    tss_transcript_final(&t, st->chain_code);
+    return TSS_OK;
+}
+
+/* ---- round 4: agree on pk and on every broadcast; prove knowledge of p(i) ---- */
+
+static tss_err send_r4(tss_dkg *st, tss_msgs *out)
+{
+    uint8_t payload[R4_FIXED + 32 * NMAX], ctx[96];
+    size_t plen = tss_dkg_payload_len(4, st->t, st->n);
+    tss_err err;
+    tss_point_serialize(payload, &st->pk);
+    memcpy(payload + 33, st->chain_code, 32);
+    tss_point_serialize(payload + 65, &st->pub_share[st->me]);
+    size_t cl = pok_context(ctx, "share", st, st->chain_code, 32);
+    err = tss_pok_prove(payload + 98, &st->share_sum, &st->pub_share[st->me], ctx, cl, st->me,
+                        st->rng);
+    if (err != TSS_OK)
+        return err;
+    for (int j = 1; j <= st->n; j++)
+        memcpy(payload + R4_FIXED + 32 * (j - 1), st->bcast_hash[j], 32);
+    if ((err = keep_own(st, 4, payload, plen)) != TSS_OK)
+        return err;
+    return send_all(st, 4, 0, payload, plen, out);
+}
+
+/* check 6 for peer p's view: the first sender whose broadcasts p saw differently from me.
+ * If p disagrees about its own broadcasts, or about mine (which I know I sent alike to
+ * all), p is to blame; otherwise the sender j equivocated. Returns 0 when all agree. */
+static uint16_t broadcast_culprit(const tss_dkg *st, uint16_t p, const uint8_t *hashes)
+{
+    for (uint16_t j = 1; j <= st->n; j++) {
+        if (!tss_ct_eq(hashes + 32 * (j - 1), st->bcast_hash[j], 32))
+            return (j == p || j == st->me) ? p : j;
+    }
+    return 0;
+}
+
+static tss_err process_r4(tss_dkg *st)
+{
+    uint8_t ctx[96], mine[33];
+    tss_point_serialize(mine, &st->pk);
+    size_t cl = pok_context(ctx, "share", st, st->chain_code, 32);
+    for (uint16_t j = 1; j <= st->n; j++) {
+        if (j == st->me)
+            continue;
+        const uint8_t *p = st->inbox[4][j];
+        tss_point Pj;
+        /* check 6: same broadcasts (hence the same F), same pk, same chain code */
+        uint16_t culprit = broadcast_culprit(st, j, p + R4_FIXED);
+        if (culprit != 0)
+            return dkg_fail(st, TSS_ERR_MISMATCH, culprit);
+        if (!tss_ct_eq(p, mine, 33) || !tss_ct_eq(p + 33, st->chain_code, 32))
+            return dkg_fail(st, TSS_ERR_MISMATCH, j);
+        /* check 7: the P(j) j claims is the one F gives; and j knows its discrete log */
+        if (tss_point_parse(&Pj, p + 65) != TSS_OK || !tss_point_eq(&Pj, &st->pub_share[j]))
+            return dkg_fail(st, TSS_ERR_MISMATCH, j);
+        if (tss_pok_verify(p + 98, &Pj, ctx, cl, j) != TSS_OK)
+            return dkg_fail(st, TSS_ERR_PROOF, j);
+    }
+    return TSS_OK;
+}
+
+static tss_err build_keyshare(tss_dkg *st)
+{
+    tss_keyshare *ks = tss_keyshare_new();
+    if (ks == NULL)
+        return TSS_ERR_NOMEM;
+    ks->t = st->t;
+    ks->n = st->n;
+    ks->index = st->me;
+    memcpy(ks->dkg_sid, st->dkg_sid, 32);
+    memcpy(ks->chain_code, st->chain_code, 32);
+    ks->pk = st->pk;
+    for (int j = 1; j <= st->n; j++)
+        ks->pub_shares[j - 1] = st->pub_share[j];
+    ks->secret_share = st->share_sum;
+    for (uint16_t j = 1; j <= st->n; j++) {
+        if (j == st->me)
+            continue;
+        /* s_ij = H(dkg sid, lo, hi, part of lo, part of hi): both parties derive it alike */
+        uint16_t lo = st->me < j ? st->me : j, hi = st->me < j ? j : st->me;
+        const uint8_t *plo = st->me == lo ? st->zero_part[j] : st->zero_theirs[j];
+        const uint8_t *phi = st->me == hi ? st->zero_part[j] : st->zero_theirs[j];
+        tss_transcript t;
+        tss_transcript_init(&t, "dkg/zero-seed");
+        tss_transcript_append(&t, st->dkg_sid, 32);
+        tss_transcript_append_u32(&t, lo);
+        tss_transcript_append_u32(&t, hi);
+        tss_transcript_append(&t, plo, 32);
+        tss_transcript_append(&t, phi, 32);
+        tss_transcript_final(&t, ks->peer[j - 1].zero_seed);
+    }
+    st->result = ks;
+    return TSS_OK;
+}
+
+/* Processes the completed round and emits the next one. */
+static tss_err advance(tss_dkg *st, tss_msgs *out)
+{
+    while (st->status == TSS_RUNNING && st->round >= 1 && st->round <= 4 &&
+           st->inbox_count[st->round] == st->n - 1) {
+        tss_err err = TSS_OK;
+        switch (st->round) {
+        case 1:
+            if ((err = process_r1(st)) == TSS_OK)
+                err = send_r2(st, out);
+            break;
+        case 2:
+            if ((err = process_r2(st)) == TSS_OK)
+                err = send_r3(st, out);
+            break;
+        case 3:
+            if ((err = process_r3(st)) == TSS_OK && (err = derive_public(st)) == TSS_OK)
+                err = send_r4(st, out);
+            break;
+        case 4:
+            if ((err = process_r4(st)) == TSS_OK && (err = build_keyshare(st)) == TSS_OK) {
+                st->status = TSS_DONE;
+                inbox_clear(st);
+                /* wipe the polynomial: only p(i) in the key share remains */
+                tss_memzero(st->coef, sizeof st->coef);
+            }
+            break;
+        }
+        if (err != TSS_OK) {
+            if (st->status != TSS_ABORTED)
+                dkg_fail(st, err, 0);
+            return err;
+        }
+        st->round++;
+    }
+    return TSS_OK;
+}
+
+tss_err tss_dkg_receive(tss_dkg *st, const uint8_t *msg, size_t len, tss_msgs *out)
+{
+    tss_msg_header h;
+    tss_err err;
+    if (st == NULL || out == NULL)
+        return TSS_ERR_ARG;
+    if (st->status != TSS_RUNNING || st->round == 0)
+        return TSS_ERR_STATE;
+    if ((err = tss_msg_parse_header(&h, msg, len)) != TSS_OK)
+        return err;
+    if (h.protocol != TSS_PROTO_DKG)
+        return TSS_ERR_FORMAT;
+    if (!tss_ct_eq(h.sid, st->session_id, 32))
+        return TSS_ERR_SESSION;
+    if (h.to != st->me || h.from < 1 || h.from > st->n || h.from == st->me)
+        return TSS_ERR_PARTY;
+    if (h.round != st->round && h.round != st->round + 1)
+        return TSS_ERR_ROUND;
+    if (h.round < 1 || h.round > 4 || st->inbox[h.round][h.from] != NULL)
+        return TSS_ERR_ROUND;
+    if (((h.flags & TSS_MSG_CONFIDENTIAL) != 0) != (h.round == 3))
+        return TSS_ERR_FORMAT;
+    size_t plen = tss_dkg_payload_len(h.round, st->t, st->n);
+    if (h.payload_len != plen)
+        return TSS_ERR_LENGTH;
+    uint8_t *copy = malloc(plen);
+    if (copy == NULL)
+        return TSS_ERR_NOMEM;
+    memcpy(copy, msg + TSS_MSG_HEADER_BYTES, plen);
+    st->inbox[h.round][h.from] = copy;
+    st->inbox_count[h.round]++;
+    return advance(st, out);
+}

@@ -1,0 +1,74 @@
+/* tss/dkg.h — distributed key generation for t-of-n secp256k1 keys (DKLS23.md §2, variant A).
+ *
+ * Four rounds, every message sent pairwise (header: tss/msg.h):
+ *   R1  sid_i, commitment C_i to (session id, i, F_i)
+ *   R2  F_i = (a_i0*G .. a_i,t-1*G), opening of C_i, a Schnorr PoK per coefficient, a
+ *       commitment to the chain-code share; pairwise: a commitment to the zero-seed part
+ *   R3  (confidential) f_i(x_j), chain-code opening, zero-seed opening
+ *   R4  pk, chain code, P(i), PoK of p(i) bound to the chain code, and per sender a hash
+ *       of the R1 + R2 broadcasts received from it (so an equivocating sender is named)
+ * The DKG session id binds the caller's session id (from round 0), t, n and all sid_i.
+ * Every check of DKLS23.md §2 aborts with a reason and, where one party can be blamed, its
+ * index: exact lengths (1), openings (2), proofs (3), Feldman (4), no infinity (5), equal
+ * F / pk / chain code everywhere (6), P(j) consistent and pk != infinity (7). Check 8
+ * (authenticated, encrypted point-to-point channels) is the transport's: messages that
+ * carry secrets are flagged TSS_MSG_CONFIDENTIAL.
+ *
+ * Limits: 2 <= t <= n <= TSS_MAX_PARTIES (32); party indices 1..n (x_i = i).
+ * No I/O, no threads; randomness only from the injected rng, which must outlive the state.
+ */
+#ifndef TSS_DKG_H
+#define TSS_DKG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "keyshare.h"
+#include "msg.h"
+#include "rand.h"
+
+typedef struct {
+    uint8_t t;              /* signers required */
+    uint8_t n;              /* parties */
+    uint8_t index;          /* this party, 1..n */
+    uint8_t session_id[32]; /* unique per session (round 0 of DESIGN.md); never reused */
+} tss_dkg_params;
+
+typedef enum { TSS_RUNNING = 0, TSS_DONE, TSS_ABORTED } tss_status;
+
+typedef struct {
+    tss_err reason;
+    uint16_t culprit; /* party to blame, 0 when none can be singled out */
+    int ban;          /* 1 for ban-class failures (OT, VOLE, Gamma checks) */
+} tss_abort_info;
+
+typedef struct tss_dkg tss_dkg;
+
+/* Creates the state (in secure memory). TSS_ERR_PARAMS for out-of-range t, n, index. */
+tss_err tss_dkg_new(tss_dkg **out, const tss_dkg_params *params, const tss_rng *rng);
+
+/* Zeroizes and frees the state (and any key share not taken). NULL is a no-op. */
+void tss_dkg_free(tss_dkg *st);
+
+/* Produces the round-1 messages (one per peer) into out. Call once. */
+tss_err tss_dkg_start(tss_dkg *st, tss_msgs *out);
+
+/* Takes one inbound message. Returns:
+ *  - TSS_OK: accepted; out receives the next round's messages when a round completes.
+ *  - a rejection (TSS_ERR_LENGTH, _FORMAT, _ROUND, _PARTY, _SESSION, _STATE): the message
+ *    failed a header or length check before any work; the state is unchanged.
+ *  - any other error: the protocol aborted (tss_dkg_status() == TSS_ABORTED); the reason
+ *    and culprit are in tss_dkg_abort_info(). No further messages are accepted. */
+tss_err tss_dkg_receive(tss_dkg *st, const uint8_t *msg, size_t len, tss_msgs *out);
+
+tss_status tss_dkg_status(const tss_dkg *st);
+const tss_abort_info *tss_dkg_abort_info(const tss_dkg *st);
+
+/* After TSS_DONE: hands over the key share (caller frees with tss_keyshare_free). Returns
+ * NULL before completion or if already taken. */
+tss_keyshare *tss_dkg_take_keyshare(tss_dkg *st);
+
+/* Expected payload size of DKG round r (1..4) for (t, n); 0 for other rounds. */
+size_t tss_dkg_payload_len(uint8_t round, uint8_t t, uint8_t n);
+
+#endif

@@ -1,0 +1,170 @@
+/* tss/keyshare.c — key share allocation, encoding, strict decoding, fingerprint.
+ * Layout (version 1), integers big-endian:
+ *   "MPKS" | version u16 | t u8 | n u8 | index u8 | dkg sid [32] | chain code [32] |
+ *   pk [33] | P(1..n) [33 each] | p(index) [32] | for each peer j != index: zero seed [32] |
+ *   check [32] = H("keyshare/check", everything before)
+ * The check catches corruption of fields nothing else can verify (the zero seeds); the
+ * sealing layer's AEAD is what protects against deliberate tampering. */
+#include "keyshare.h"
+
+#include <string.h>
+
+#include "lagrange.h"
+#include "secmem.h"
+#include "transcript.h"
+
+#define KS_FIXED (4 + 2 + 3 + 32 + 32 + 33)
+
+tss_keyshare *tss_keyshare_new(void)
+{
+    return tss_secmem_alloc(sizeof(tss_keyshare));
+}
+
+void tss_keyshare_free(tss_keyshare *ks)
+{
+    tss_secmem_free(ks);
+}
+
+size_t tss_keyshare_encoded_len(uint8_t n)
+{
+    return KS_FIXED + 33u * n + 32 + 32u * (n > 0 ? n - 1u : 0u) + 32;
+}
+
+static void ks_check(uint8_t out[32], const uint8_t *buf, size_t len)
+{
+    tss_transcript t;
+    tss_transcript_init(&t, "keyshare/check");
+    tss_transcript_append(&t, buf, len);
+    tss_transcript_final(&t, out);
+}
+
+static int ks_params_ok(uint8_t t, uint8_t n, uint8_t index)
+{
+    return n >= 2 && n <= TSS_MAX_PARTIES && t >= 2 && t <= n && index >= 1 && index <= n;
+}
+
+tss_err tss_keyshare_encode(const tss_keyshare *ks, uint8_t **out, size_t *out_len)
+{
+    if (ks == NULL || out == NULL || out_len == NULL || !ks_params_ok(ks->t, ks->n, ks->index))
+        return TSS_ERR_ARG;
+    size_t len = tss_keyshare_encoded_len(ks->n);
+    uint8_t *b = tss_secmem_alloc(len), *p = b;
+    if (b == NULL)
+        return TSS_ERR_NOMEM;
+    memcpy(p, TSS_KEYSHARE_MAGIC, 4);
+    p += 4;
+    *p++ = 0;
+    *p++ = TSS_KEYSHARE_VERSION;
+    *p++ = ks->t;
+    *p++ = ks->n;
+    *p++ = ks->index;
+    memcpy(p, ks->dkg_sid, 32);
+    p += 32;
+    memcpy(p, ks->chain_code, 32);
+    p += 32;
+    tss_point_serialize(p, &ks->pk);
+    p += 33;
+    for (int j = 0; j < ks->n; j++, p += 33)
+        tss_point_serialize(p, &ks->pub_shares[j]);
+    tss_scalar_serialize(p, &ks->secret_share);
+    p += 32;
+    for (int j = 1; j <= ks->n; j++) {
+        if (j == ks->index)
+            continue;
+        memcpy(p, ks->peer[j - 1].zero_seed, 32);
+        p += 32;
+    }
+    ks_check(p, b, (size_t)(p - b));
+    *out = b;
+    *out_len = len;
+    return TSS_OK;
+}
+
+tss_err tss_keyshare_check_public(const tss_keyshare *ks)
+{
+    uint16_t set[TSS_MAX_PARTIES];
+    tss_point terms[TSS_MAX_PARTIES], sum;
+    for (uint16_t j = 0; j < ks->t; j++)
+        set[j] = (uint16_t)(j + 1);
+    for (uint16_t j = 0; j < ks->t; j++) {
+        tss_scalar lambda;
+        if (tss_lagrange_at_zero(&lambda, set, ks->t, set[j]) != TSS_OK ||
+            tss_point_mul(&terms[j], &ks->pub_shares[j], &lambda) != TSS_OK)
+            return TSS_ERR_MISMATCH;
+    }
+    if (tss_point_sum(&sum, terms, ks->t) != TSS_OK || !tss_point_eq(&sum, &ks->pk))
+        return TSS_ERR_MISMATCH;
+    return TSS_OK;
+}
+
+tss_err tss_keyshare_decode(tss_keyshare **out, const uint8_t *buf, size_t len)
+{
+    if (out == NULL || buf == NULL)
+        return TSS_ERR_ARG;
+    if (len < KS_FIXED)
+        return TSS_ERR_LENGTH;
+    if (memcmp(buf, TSS_KEYSHARE_MAGIC, 4) != 0 || buf[4] != 0 ||
+        buf[5] != TSS_KEYSHARE_VERSION || !ks_params_ok(buf[6], buf[7], buf[8]))
+        return TSS_ERR_FORMAT;
+    if (len != tss_keyshare_encoded_len(buf[7]))
+        return TSS_ERR_LENGTH;
+    uint8_t check[32];
+    ks_check(check, buf, len - 32);
+    if (!tss_ct_eq(check, buf + len - 32, 32))
+        return TSS_ERR_FORMAT;
+    tss_keyshare *ks = tss_keyshare_new();
+    if (ks == NULL)
+        return TSS_ERR_NOMEM;
+    tss_err err = TSS_OK;
+    const uint8_t *p = buf + 6;
+    ks->t = *p++;
+    ks->n = *p++;
+    ks->index = *p++;
+    memcpy(ks->dkg_sid, p, 32);
+    p += 32;
+    memcpy(ks->chain_code, p, 32);
+    p += 32;
+    if ((err = tss_point_parse(&ks->pk, p)) != TSS_OK)
+        goto fail;
+    p += 33;
+    for (int j = 0; j < ks->n; j++, p += 33)
+        if ((err = tss_point_parse(&ks->pub_shares[j], p)) != TSS_OK)
+            goto fail;
+    if ((err = tss_scalar_parse(&ks->secret_share, p)) != TSS_OK)
+        goto fail;
+    p += 32;
+    for (int j = 1; j <= ks->n; j++) {
+        if (j == ks->index)
+            continue;
+        memcpy(ks->peer[j - 1].zero_seed, p, 32);
+        p += 32;
+    }
+    /* the secret must match its public share, and the public shares the key */
+    tss_point mine;
+    if (tss_point_base_mul(&mine, &ks->secret_share) != TSS_OK ||
+        !tss_point_eq(&mine, &ks->pub_shares[ks->index - 1])) {
+        err = TSS_ERR_MISMATCH;
+        goto fail;
+    }
+    if ((err = tss_keyshare_check_public(ks)) != TSS_OK)
+        goto fail;
+    *out = ks;
+    return TSS_OK;
+fail:
+    tss_keyshare_free(ks);
+    return err;
+}
+
+void tss_keyshare_fingerprint(uint8_t out[32], const tss_keyshare *ks)
+{
+    tss_transcript t;
+    tss_transcript_init(&t, "keyshare/fingerprint");
+    tss_transcript_append_u32(&t, ks->t);
+    tss_transcript_append_u32(&t, ks->n);
+    tss_transcript_append(&t, ks->dkg_sid, 32);
+    tss_transcript_append_point(&t, &ks->pk);
+    tss_transcript_append(&t, ks->chain_code, 32);
+    for (int j = 0; j < ks->n; j++)
+        tss_transcript_append_point(&t, &ks->pub_shares[j]);
+    tss_transcript_final(&t, out);
+}
