@@ -12,9 +12,9 @@
 #include "secmem.h"
 #include "transcript.h"
 
-#define NMAX TSS_MAX_PARTIES
-#define R1_LEN 64
-#define R3_LEN (32 + 32 + 32 + 32 + 32)
+#define NMAX     TSS_MAX_PARTIES
+#define R1_LEN   64
+#define R3_LEN   (32 + 32 + 32 + 32 + 32)
 #define R4_FIXED (33 + 32 + 33 + TSS_POK_BYTES) /* pk, chain code, P(i), PoK */
 
 struct tss_dkg {
@@ -37,7 +37,7 @@ struct tss_dkg {
     tss_point F[NMAX + 1][NMAX]; /* A_jk */
     uint8_t cc_commit[NMAX + 1][32], cc_part[NMAX + 1][32];
     uint8_t zero_commit[NMAX + 1][32], zero_theirs[NMAX + 1][32]; /* j's part toward me */
-    tss_scalar share_sum;                                        /* p(me) */
+    tss_scalar share_sum;                                         /* p(me) */
 
     /* derived */
     tss_point pub_share[NMAX + 1];
@@ -99,8 +99,7 @@ tss_err tss_dkg_new(tss_dkg **out, const tss_dkg_params *p, const tss_rng *rng)
 {
     if (out == NULL || p == NULL || rng == NULL)
         return TSS_ERR_ARG;
-    if (p->n < 2 || p->n > NMAX || p->t < 2 || p->t > p->n || p->index < 1 ||
-        p->index > p->n)
+    if (p->n < 2 || p->n > NMAX || p->t < 2 || p->t > p->n || p->index < 1 || p->index > p->n)
         return TSS_ERR_PARAMS;
     tss_dkg *st = tss_secmem_alloc(sizeof *st);
     if (st == NULL)
@@ -169,8 +168,8 @@ static tss_err keep_own(tss_dkg *st, int round, const uint8_t *payload, size_t l
 }
 
 /* Sends the same payload to every peer. */
-static tss_err send_all(tss_dkg *st, int round, uint8_t flags, const uint8_t *payload,
-                        size_t len, tss_msgs *out)
+static tss_err send_all(tss_dkg *st, int round, uint8_t flags, const uint8_t *payload, size_t len,
+                        tss_msgs *out)
 {
     for (uint16_t j = 1; j <= st->n; j++) {
         if (j == st->me)
@@ -184,8 +183,8 @@ static tss_err send_all(tss_dkg *st, int round, uint8_t flags, const uint8_t *pa
 }
 
 /* Context bytes for proofs: label || dkg sid || extra. */
-static size_t pok_context(uint8_t *ctx, const char *label, const tss_dkg *st,
-                          const uint8_t *extra, size_t extra_len)
+static size_t pok_context(uint8_t *ctx, const char *label, const tss_dkg *st, const uint8_t *extra,
+                          size_t extra_len)
 {
     size_t l = strlen(label);
     memcpy(ctx, label, l);
@@ -197,8 +196,7 @@ static size_t pok_context(uint8_t *ctx, const char *label, const tss_dkg *st,
 
 /* ---- round 1: sid_i and the commitment to F_i ---- */
 
-static tss_err commit_data_F(uint8_t *buf, const tss_dkg *st, uint16_t who,
-                             const uint8_t *F_bytes)
+static tss_err commit_data_F(uint8_t *buf, const tss_dkg *st, uint16_t who, const uint8_t *F_bytes)
 {
     memcpy(buf, st->session_id, 32);
     buf[32] = (uint8_t)(who >> 8);
@@ -231,8 +229,7 @@ tss_err tss_dkg_start(tss_dkg *st, tss_msgs *out)
         return err;
     serialize_F(F_bytes, st->F[st->me], st->t);
     commit_data_F(data, st, st->me, F_bytes);
-    err = tss_commit(st->F_commit[st->me], st->F_nonce, "dkg/F", data, 34 + 33u * st->t,
-                     st->rng);
+    err = tss_commit(st->F_commit[st->me], st->F_nonce, "dkg/F", data, 34 + 33u * st->t, st->rng);
     if (err != TSS_OK)
         return err;
     memcpy(payload, st->sid_part[st->me], 32);
@@ -305,8 +302,7 @@ static tss_err send_r2(tss_dkg *st, tss_msgs *out)
         err = tss_commit(payload + blen, st->zero_nonce[j], "dkg/zero", data, 68, st->rng);
         if (err != TSS_OK)
             return err;
-        err = tss_msgs_append(out, TSS_PROTO_DKG, 2, 0, st->me, j, st->session_id, payload,
-                              plen);
+        err = tss_msgs_append(out, TSS_PROTO_DKG, 2, 0, st->me, j, st->session_id, payload, plen);
         if (err != TSS_OK)
             return err;
     }
@@ -335,8 +331,8 @@ static tss_err process_r2(tss_dkg *st)
                 return dkg_fail(st, TSS_ERR_POINT, j);
         /* check 2: F_j opens C_j */
         commit_data_F(data, st, j, p);
-        if (tss_commit_verify(st->F_commit[j], p + 33 * st->t, "dkg/F", data,
-                              34 + 33u * st->t) != TSS_OK)
+        if (tss_commit_verify(st->F_commit[j], p + 33 * st->t, "dkg/F", data, 34 + 33u * st->t) !=
+            TSS_OK)
             return dkg_fail(st, TSS_ERR_COMMITMENT, j);
         /* check 3: a proof of knowledge for every coefficient */
         const uint8_t *proofs = p + 33 * st->t + 32;

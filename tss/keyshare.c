@@ -103,8 +103,8 @@ tss_err tss_keyshare_decode(tss_keyshare **out, const uint8_t *buf, size_t len)
         return TSS_ERR_ARG;
     if (len < KS_FIXED)
         return TSS_ERR_LENGTH;
-    if (memcmp(buf, TSS_KEYSHARE_MAGIC, 4) != 0 || buf[4] != 0 ||
-        buf[5] != TSS_KEYSHARE_VERSION || !ks_params_ok(buf[6], buf[7], buf[8]))
+    if (memcmp(buf, TSS_KEYSHARE_MAGIC, 4) != 0 || buf[4] != 0 || buf[5] != TSS_KEYSHARE_VERSION ||
+        !ks_params_ok(buf[6], buf[7], buf[8]))
         return TSS_ERR_FORMAT;
     if (len != tss_keyshare_encoded_len(buf[7]))
         return TSS_ERR_LENGTH;

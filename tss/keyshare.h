@@ -15,7 +15,7 @@
 #include "point.h"
 #include "scalar.h"
 
-#define TSS_KEYSHARE_MAGIC "MPKS"
+#define TSS_KEYSHARE_MAGIC   "MPKS"
 #define TSS_KEYSHARE_VERSION 1
 
 typedef struct {
@@ -23,12 +23,12 @@ typedef struct {
 } tss_keyshare_peer;
 
 typedef struct {
-    uint8_t t, n, index;            /* index in 1..n; x_i = index */
+    uint8_t t, n, index; /* index in 1..n; x_i = index */
     uint8_t dkg_sid[32];
-    uint8_t chain_code[32];         /* BIP32 chain code of the root key */
-    tss_point pk;                   /* the joint public key */
-    tss_point pub_shares[TSS_MAX_PARTIES]; /* P(j) = p(j)*G at [j-1] */
-    tss_scalar secret_share;        /* p(index) */
+    uint8_t chain_code[32];                  /* BIP32 chain code of the root key */
+    tss_point pk;                            /* the joint public key */
+    tss_point pub_shares[TSS_MAX_PARTIES];   /* P(j) = p(j)*G at [j-1] */
+    tss_scalar secret_share;                 /* p(index) */
     tss_keyshare_peer peer[TSS_MAX_PARTIES]; /* [j-1]; own slot unused (zero) */
 } tss_keyshare;
 

@@ -17,8 +17,8 @@ tss_err tss_msg_parse_header(tss_msg_header *h, const uint8_t *buf, size_t len)
     h->from = (uint16_t)(buf[4] << 8 | buf[5]);
     h->to = (uint16_t)(buf[6] << 8 | buf[7]);
     memcpy(h->sid, buf + 8, 32);
-    h->payload_len = (uint32_t)buf[40] << 24 | (uint32_t)buf[41] << 16 |
-                     (uint32_t)buf[42] << 8 | buf[43];
+    h->payload_len =
+        (uint32_t)buf[40] << 24 | (uint32_t)buf[41] << 16 | (uint32_t)buf[42] << 8 | buf[43];
     if (h->version != TSS_MSG_VERSION || (h->flags & ~TSS_MSG_CONFIDENTIAL) != 0)
         return TSS_ERR_FORMAT;
     if ((size_t)h->payload_len != len - TSS_MSG_HEADER_BYTES)
@@ -27,8 +27,8 @@ tss_err tss_msg_parse_header(tss_msg_header *h, const uint8_t *buf, size_t len)
 }
 
 tss_err tss_msgs_append(tss_msgs *out, uint8_t protocol, uint8_t round, uint8_t flags,
-                        uint16_t from, uint16_t to, const uint8_t sid[32],
-                        const uint8_t *payload, size_t payload_len)
+                        uint16_t from, uint16_t to, const uint8_t sid[32], const uint8_t *payload,
+                        size_t payload_len)
 {
     if (payload_len > UINT32_MAX - TSS_MSG_HEADER_BYTES)
         return TSS_ERR_ARG;

@@ -14,8 +14,8 @@
 #include "error.h"
 
 #define TSS_MSG_HEADER_BYTES 44
-#define TSS_MSG_VERSION 1
-#define TSS_MAX_PARTIES 32
+#define TSS_MSG_VERSION      1
+#define TSS_MAX_PARTIES      32
 
 enum { TSS_PROTO_DKG = 1, TSS_PROTO_SIGN = 2 };
 
@@ -47,8 +47,8 @@ tss_err tss_msg_parse_header(tss_msg_header *h, const uint8_t *buf, size_t len);
 
 /* Appends a message (header built from the arguments, payload copied) to out. */
 tss_err tss_msgs_append(tss_msgs *out, uint8_t protocol, uint8_t round, uint8_t flags,
-                        uint16_t from, uint16_t to, const uint8_t sid[32],
-                        const uint8_t *payload, size_t payload_len);
+                        uint16_t from, uint16_t to, const uint8_t sid[32], const uint8_t *payload,
+                        size_t payload_len);
 
 /* Zeroizes and frees every message, leaves *m empty. */
 void tss_msgs_free(tss_msgs *m);

@@ -48,8 +48,8 @@ static void check_key(sim_dkg *s)
         assert_memory_equal(fp, fp0, 32);
         for (int j = 1; j <= n; j++) /* zero seeds are pairwise symmetric */
             if (j != i)
-                assert_memory_equal(ks->peer[j - 1].zero_seed,
-                                    s->shares[j]->peer[i - 1].zero_seed, 32);
+                assert_memory_equal(ks->peer[j - 1].zero_seed, s->shares[j]->peer[i - 1].zero_seed,
+                                    32);
     }
     /* every t-subset (n <= 5) or a sliding window of them (larger n) */
     int subsets = 0;
@@ -66,9 +66,8 @@ static void check_key(sim_dkg *s)
         tss_scalar_set_u64(&sk, 0);
         for (size_t k = 0; k < c; k++) {
             assert_int_equal(tss_lagrange_at_zero(&lambda, set, c, set[k]), TSS_OK);
-            assert_int_equal(tss_point_mul(&terms[k], &s->shares[1]->pub_shares[set[k] - 1],
-                                           &lambda),
-                             TSS_OK);
+            assert_int_equal(
+                tss_point_mul(&terms[k], &s->shares[1]->pub_shares[set[k] - 1], &lambda), TSS_OK);
             tss_scalar_mul(&term, &lambda, &s->shares[set[k]]->secret_share);
             tss_scalar_add(&sk, &sk, &term);
         }
@@ -89,8 +88,7 @@ static void check_key(sim_dkg *s)
             tss_scalar lambda;
             assert_int_equal(tss_lagrange_at_zero(&lambda, set, t, set[k]), TSS_OK);
             assert_int_equal(
-                tss_point_mul(&terms[k], &s->shares[1]->pub_shares[set[k] - 1], &lambda),
-                TSS_OK);
+                tss_point_mul(&terms[k], &s->shares[1]->pub_shares[set[k] - 1], &lambda), TSS_OK);
         }
         assert_int_equal(tss_point_sum(&sum, terms, t), TSS_OK);
         assert_true(tss_point_eq(&sum, &s->shares[1]->pk));
@@ -183,29 +181,29 @@ static void test_intake_rejections(void **state)
     uint8_t buf[512];
     size_t len = m->len;
     tss_msgs dummy = {0};
-#define TRY(expect, mutate)                                                                   \
-    do {                                                                                      \
-        memcpy(buf, m->data, m->len);                                                         \
-        len = m->len;                                                                         \
-        mutate;                                                                               \
-        assert_int_equal(tss_dkg_receive(st[1], buf, len, &dummy), expect);                   \
-        assert_int_equal(tss_dkg_status(st[1]), TSS_RUNNING);                                 \
+#define TRY(expect, mutate)                                                                        \
+    do {                                                                                           \
+        memcpy(buf, m->data, m->len);                                                              \
+        len = m->len;                                                                              \
+        mutate;                                                                                    \
+        assert_int_equal(tss_dkg_receive(st[1], buf, len, &dummy), expect);                        \
+        assert_int_equal(tss_dkg_status(st[1]), TSS_RUNNING);                                      \
     } while (0)
-    TRY(TSS_ERR_LENGTH, len -= 1);                                    /* truncated */
-    TRY(TSS_ERR_LENGTH, len += 1);                                    /* extended */
-    TRY(TSS_ERR_LENGTH, len = 10);                                    /* no header */
-    TRY(TSS_ERR_LENGTH, (buf[43] += 1, len += 1));                    /* consistent but long */
-    TRY(TSS_ERR_FORMAT, buf[1] = 2);                                  /* version */
-    TRY(TSS_ERR_FORMAT, buf[0] = TSS_PROTO_SIGN);                     /* protocol */
-    TRY(TSS_ERR_FORMAT, buf[3] = TSS_MSG_CONFIDENTIAL);               /* flag for round 1 */
-    TRY(TSS_ERR_FORMAT, buf[3] = 0x80);                               /* unknown flag */
-    TRY(TSS_ERR_SESSION, buf[8] ^= 1);                                /* other session */
-    TRY(TSS_ERR_PARTY, buf[7] = 2);                                   /* addressed to 2 */
-    TRY(TSS_ERR_PARTY, buf[5] = 1);                                   /* from myself */
-    TRY(TSS_ERR_PARTY, buf[5] = 4);                                   /* from outside */
-    TRY(TSS_ERR_PARTY, buf[5] = 0);                                   /* from party 0 */
-    TRY(TSS_ERR_ROUND, buf[2] = 3);                                   /* two rounds ahead */
-    TRY(TSS_ERR_ROUND, buf[2] = 0);                                   /* round 0 */
+    TRY(TSS_ERR_LENGTH, len -= 1);                      /* truncated */
+    TRY(TSS_ERR_LENGTH, len += 1);                      /* extended */
+    TRY(TSS_ERR_LENGTH, len = 10);                      /* no header */
+    TRY(TSS_ERR_LENGTH, (buf[43] += 1, len += 1));      /* consistent but long */
+    TRY(TSS_ERR_FORMAT, buf[1] = 2);                    /* version */
+    TRY(TSS_ERR_FORMAT, buf[0] = TSS_PROTO_SIGN);       /* protocol */
+    TRY(TSS_ERR_FORMAT, buf[3] = TSS_MSG_CONFIDENTIAL); /* flag for round 1 */
+    TRY(TSS_ERR_FORMAT, buf[3] = 0x80);                 /* unknown flag */
+    TRY(TSS_ERR_SESSION, buf[8] ^= 1);                  /* other session */
+    TRY(TSS_ERR_PARTY, buf[7] = 2);                     /* addressed to 2 */
+    TRY(TSS_ERR_PARTY, buf[5] = 1);                     /* from myself */
+    TRY(TSS_ERR_PARTY, buf[5] = 4);                     /* from outside */
+    TRY(TSS_ERR_PARTY, buf[5] = 0);                     /* from party 0 */
+    TRY(TSS_ERR_ROUND, buf[2] = 3);                     /* two rounds ahead */
+    TRY(TSS_ERR_ROUND, buf[2] = 0);                     /* round 0 */
     /* accept once, then the replay is a duplicate */
     assert_int_equal(tss_dkg_receive(st[1], m->data, m->len, &dummy), TSS_OK);
     TRY(TSS_ERR_ROUND, (void)0);
@@ -347,8 +345,7 @@ static void test_check6_equivocation(void **state)
     memcpy(data, s.session_id, 32);
     data[32] = 0, data[33] = 0, data[34] = 0, data[35] = 2;
     memcpy(data + 36, e.cc, 32);
-    assert_int_equal(tss_commit(e.commitment, e.nonce, "dkg/chaincode", data, 68, &r.rng),
-                     TSS_OK);
+    assert_int_equal(tss_commit(e.commitment, e.nonce, "dkg/chaincode", data, 68, &r.rng), TSS_OK);
     s.tamper = equivocate_hook;
     s.tamper_ctx = &e;
     tss_err err = sim_dkg_run(&s);
