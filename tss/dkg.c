@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "inbox.h"
 #include "pok.h"
 #include "secmem.h"
 #include "transcript.h"
@@ -45,9 +46,7 @@ struct tss_dkg {
     uint8_t chain_code[32];
     uint8_t bcast_hash[NMAX + 1][32]; /* per sender: its R1 + R2 broadcasts as I saw them */
 
-    /* inbox: payload copies per round (1..4) and sender */
-    uint8_t *inbox[5][NMAX + 1];
-    int inbox_count[5];
+    tss_inbox inbox; /* payload copies per round (1..4) and sender */
 
     tss_keyshare *result;
 };
@@ -111,29 +110,24 @@ tss_err tss_dkg_new(tss_dkg **out, const tss_dkg_params *p, const tss_rng *rng)
     st->rng = rng;
     st->round = 0;
     st->status = TSS_RUNNING;
+    st->inbox.protocol = TSS_PROTO_DKG;
+    st->inbox.me = st->me;
+    memcpy(st->inbox.sid, st->session_id, 32);
+    for (int j = 1; j <= st->n; j++)
+        if (j != st->me)
+            st->inbox.peers |= 1ULL << j;
+    for (uint8_t r = 1; r <= 4; r++)
+        st->inbox.payload_len[r] = tss_dkg_payload_len(r, st->t, st->n);
+    st->inbox.confidential = 1u << 3;
     *out = st;
     return TSS_OK;
-}
-
-static void inbox_clear(tss_dkg *st)
-{
-    for (int r = 0; r < 5; r++) {
-        for (int j = 0; j <= NMAX; j++) {
-            if (st->inbox[r][j] != NULL) {
-                tss_memzero(st->inbox[r][j], tss_dkg_payload_len((uint8_t)r, st->t, st->n));
-                free(st->inbox[r][j]);
-                st->inbox[r][j] = NULL;
-            }
-        }
-        st->inbox_count[r] = 0;
-    }
 }
 
 void tss_dkg_free(tss_dkg *st)
 {
     if (st == NULL)
         return;
-    inbox_clear(st);
+    tss_inbox_clear(&st->inbox);
     tss_keyshare_free(st->result);
     tss_secmem_free(st);
 }
@@ -154,17 +148,6 @@ tss_keyshare *tss_dkg_take_keyshare(tss_dkg *st)
     if (ks != NULL)
         st->result = NULL;
     return ks;
-}
-
-/* Keeps a copy of our own payload so round processing treats every party alike. */
-static tss_err keep_own(tss_dkg *st, int round, const uint8_t *payload, size_t len)
-{
-    uint8_t *copy = malloc(len);
-    if (copy == NULL)
-        return TSS_ERR_NOMEM;
-    memcpy(copy, payload, len);
-    st->inbox[round][st->me] = copy;
-    return TSS_OK;
 }
 
 /* Sends the same payload to every peer. */
@@ -234,7 +217,7 @@ tss_err tss_dkg_start(tss_dkg *st, tss_msgs *out)
         return err;
     memcpy(payload, st->sid_part[st->me], 32);
     memcpy(payload + 32, st->F_commit[st->me], 32);
-    if ((err = keep_own(st, 1, payload, R1_LEN)) != TSS_OK)
+    if ((err = tss_inbox_keep_own(&st->inbox, 1, payload, R1_LEN)) != TSS_OK)
         return err;
     st->round = 1;
     return send_all(st, 1, 0, payload, R1_LEN, out);
@@ -244,8 +227,8 @@ static tss_err process_r1(tss_dkg *st)
 {
     tss_transcript t;
     for (int j = 1; j <= st->n; j++) {
-        memcpy(st->sid_part[j], st->inbox[1][j], 32);
-        memcpy(st->F_commit[j], st->inbox[1][j] + 32, 32);
+        memcpy(st->sid_part[j], st->inbox.payload[1][j], 32);
+        memcpy(st->F_commit[j], st->inbox.payload[1][j] + 32, 32);
     }
     tss_transcript_init(&t, "dkg/sid");
     tss_transcript_append(&t, st->session_id, 32);
@@ -287,7 +270,7 @@ static tss_err send_r2(tss_dkg *st, tss_msgs *out)
     if ((err = tss_commit(p, st->cc_nonce, "dkg/chaincode", data, 68, st->rng)) != TSS_OK)
         return err;
     memcpy(st->cc_commit[st->me], p, 32);
-    if ((err = keep_own(st, 2, payload, plen)) != TSS_OK)
+    if ((err = tss_inbox_keep_own(&st->inbox, 2, payload, plen)) != TSS_OK)
         return err;
 
     for (uint16_t j = 1; j <= st->n; j++) {
@@ -314,12 +297,12 @@ static tss_err process_r2(tss_dkg *st)
     size_t blen = r2_bcast_len(st->t);
     uint8_t data[34 + 33 * NMAX], ctx[96], kb[4];
     for (uint16_t j = 1; j <= st->n; j++) {
-        const uint8_t *p = st->inbox[2][j];
+        const uint8_t *p = st->inbox.payload[2][j];
         tss_transcript t;
         tss_transcript_init(&t, "dkg/broadcasts");
         tss_transcript_append(&t, st->dkg_sid, 32);
         tss_transcript_append_u32(&t, j);
-        tss_transcript_append(&t, st->inbox[1][j], R1_LEN);
+        tss_transcript_append(&t, st->inbox.payload[1][j], R1_LEN);
         tss_transcript_append(&t, p, blen);
         tss_transcript_final(&t, st->bcast_hash[j]);
         if (j == st->me)
@@ -415,7 +398,7 @@ static tss_err process_r3(tss_dkg *st)
     for (uint16_t j = 1; j <= st->n; j++) {
         if (j == st->me)
             continue;
-        const uint8_t *p = st->inbox[3][j];
+        const uint8_t *p = st->inbox.payload[3][j];
         tss_scalar share;
         if (tss_scalar_parse(&share, p) != TSS_OK || !feldman_ok(st, j, &share)) {
             tss_scalar_clear(&share);
@@ -495,7 +478,7 @@ static tss_err send_r4(tss_dkg *st, tss_msgs *out)
         return err;
     for (int j = 1; j <= st->n; j++)
         memcpy(payload + R4_FIXED + 32 * (j - 1), st->bcast_hash[j], 32);
-    if ((err = keep_own(st, 4, payload, plen)) != TSS_OK)
+    if ((err = tss_inbox_keep_own(&st->inbox, 4, payload, plen)) != TSS_OK)
         return err;
     return send_all(st, 4, 0, payload, plen, out);
 }
@@ -520,7 +503,7 @@ static tss_err process_r4(tss_dkg *st)
     for (uint16_t j = 1; j <= st->n; j++) {
         if (j == st->me)
             continue;
-        const uint8_t *p = st->inbox[4][j];
+        const uint8_t *p = st->inbox.payload[4][j];
         tss_point Pj;
         /* check 6: same broadcasts (hence the same F), same pk, same chain code */
         uint16_t culprit = broadcast_culprit(st, j, p + R4_FIXED);
@@ -575,7 +558,7 @@ static tss_err build_keyshare(tss_dkg *st)
 static tss_err advance(tss_dkg *st, tss_msgs *out)
 {
     while (st->status == TSS_RUNNING && st->round >= 1 && st->round <= 4 &&
-           st->inbox_count[st->round] == st->n - 1) {
+           tss_inbox_complete(&st->inbox, st->round)) {
         tss_err err = TSS_OK;
         switch (st->round) {
         case 1:
@@ -593,7 +576,7 @@ static tss_err advance(tss_dkg *st, tss_msgs *out)
         case 4:
             if ((err = process_r4(st)) == TSS_OK && (err = build_keyshare(st)) == TSS_OK) {
                 st->status = TSS_DONE;
-                inbox_clear(st);
+                tss_inbox_clear(&st->inbox);
                 /* wipe the polynomial: only p(i) in the key share remains */
                 tss_memzero(st->coef, sizeof st->coef);
             }
@@ -611,34 +594,12 @@ static tss_err advance(tss_dkg *st, tss_msgs *out)
 
 tss_err tss_dkg_receive(tss_dkg *st, const uint8_t *msg, size_t len, tss_msgs *out)
 {
-    tss_msg_header h;
-    tss_err err;
     if (st == NULL || out == NULL)
         return TSS_ERR_ARG;
     if (st->status != TSS_RUNNING || st->round == 0)
         return TSS_ERR_STATE;
-    if ((err = tss_msg_parse_header(&h, msg, len)) != TSS_OK)
+    tss_err err = tss_inbox_accept(&st->inbox, st->round, msg, len);
+    if (err != TSS_OK)
         return err;
-    if (h.protocol != TSS_PROTO_DKG)
-        return TSS_ERR_FORMAT;
-    if (!tss_ct_eq(h.sid, st->session_id, 32))
-        return TSS_ERR_SESSION;
-    if (h.to != st->me || h.from < 1 || h.from > st->n || h.from == st->me)
-        return TSS_ERR_PARTY;
-    if (h.round != st->round && h.round != st->round + 1)
-        return TSS_ERR_ROUND;
-    if (h.round < 1 || h.round > 4 || st->inbox[h.round][h.from] != NULL)
-        return TSS_ERR_ROUND;
-    if (((h.flags & TSS_MSG_CONFIDENTIAL) != 0) != (h.round == 3))
-        return TSS_ERR_FORMAT;
-    size_t plen = tss_dkg_payload_len(h.round, st->t, st->n);
-    if (h.payload_len != plen)
-        return TSS_ERR_LENGTH;
-    uint8_t *copy = malloc(plen);
-    if (copy == NULL)
-        return TSS_ERR_NOMEM;
-    memcpy(copy, msg + TSS_MSG_HEADER_BYTES, plen);
-    st->inbox[h.round][h.from] = copy;
-    st->inbox_count[h.round]++;
     return advance(st, out);
 }

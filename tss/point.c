@@ -2,6 +2,7 @@
 #include "point.h"
 
 #include <pthread.h>
+#include <secp256k1_ecdh.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -44,6 +45,29 @@ tss_err tss_point_mul(tss_point *r, const tss_point *p, const tss_scalar *s)
     int ok = secp256k1_ec_pubkey_tweak_mul(tss_secp_ctx(), &r->pk, b);
     tss_memzero(b, sizeof b);
     return ok ? TSS_OK : TSS_ERR_INFINITY;
+}
+
+/* ECDH "hash" that returns the shared point itself, compressed. */
+static int tss_ecdh_point(unsigned char *out, const unsigned char *x32, const unsigned char *y32,
+                          void *data)
+{
+    (void)data;
+    out[0] = (unsigned char)(0x02 | (y32[31] & 1));
+    memcpy(out + 1, x32, 32);
+    return 1;
+}
+
+tss_err tss_point_mul_secret(tss_point *r, const tss_point *p, const tss_scalar *s)
+{
+    uint8_t b[32], shared[33];
+    tss_scalar_serialize(b, s);
+    int ok = secp256k1_ecdh(tss_secp_ctx(), shared, &p->pk, b, tss_ecdh_point, NULL);
+    tss_memzero(b, sizeof b);
+    if (!ok) /* the ECDH module rejects a zero (or overflowing) scalar */
+        return TSS_ERR_INFINITY;
+    ok = secp256k1_ec_pubkey_parse(tss_secp_ctx(), &r->pk, shared, 33);
+    tss_memzero(shared, sizeof shared);
+    return ok ? TSS_OK : TSS_ERR_POINT;
 }
 
 tss_err tss_point_add(tss_point *r, const tss_point *a, const tss_point *b)

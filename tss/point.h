@@ -1,8 +1,10 @@
 /* tss/point.h — secp256k1 group elements, a thin layer over libsecp256k1's public API.
  * A tss_point is always a valid, finite curve point: infinity cannot be represented, so
- * every operation that could produce it returns TSS_ERR_INFINITY instead. Multiplications
- * by a scalar are constant time in the scalar (libsecp256k1's ecmult_gen / ecmult_const);
- * add, negate, sum, parse and comparison work on public points. */
+ * every operation that could produce it returns TSS_ERR_INFINITY instead.
+ * Constant time: tss_point_base_mul (ecmult_gen) and tss_point_mul_secret (ecmult_const,
+ * through the ECDH module) in their scalar. tss_point_mul is VARIABLE time (libsecp256k1's
+ * tweak_mul uses the wNAF ecmult): use it only with public scalars (Feldman powers,
+ * challenges, Lagrange coefficients). add, negate, sum, parse, eq take public points. */
 #ifndef TSS_POINT_H
 #define TSS_POINT_H
 
@@ -25,8 +27,11 @@ const secp256k1_context *tss_secp_ctx(void);
 /* r = s*G. TSS_ERR_INFINITY if s == 0. */
 tss_err tss_point_base_mul(tss_point *r, const tss_scalar *s);
 
-/* r = s*p. TSS_ERR_INFINITY if s == 0. r may alias p. */
+/* r = s*p for a PUBLIC scalar s (variable time). TSS_ERR_INFINITY if s == 0. r may alias p. */
 tss_err tss_point_mul(tss_point *r, const tss_point *p, const tss_scalar *s);
+
+/* r = s*p for a SECRET scalar s, constant time in s. TSS_ERR_INFINITY if s == 0. */
+tss_err tss_point_mul_secret(tss_point *r, const tss_point *p, const tss_scalar *s);
 
 /* r = a + b. TSS_ERR_INFINITY if b == -a. r may alias a or b. */
 tss_err tss_point_add(tss_point *r, const tss_point *a, const tss_point *b);

@@ -59,9 +59,11 @@ static void test_algebra(void **state)
         tss_scalar_add(&apb, &a, &b);
         assert_int_equal(tss_point_base_mul(&A, &a), TSS_OK);
         assert_int_equal(tss_point_base_mul(&B, &b), TSS_OK);
-        /* b*(a*G) == (ab)*G */
+        /* b*(a*G) == (ab)*G, by both multiplications */
         assert_int_equal(tss_point_mul(&t, &A, &b), TSS_OK);
         assert_int_equal(tss_point_base_mul(&AB, &ab), TSS_OK);
+        assert_true(tss_point_eq(&t, &AB));
+        assert_int_equal(tss_point_mul_secret(&t, &A, &b), TSS_OK);
         assert_true(tss_point_eq(&t, &AB));
         /* a*G + b*G == (a+b)*G, also via sum */
         assert_int_equal(tss_point_add(&t, &A, &B), TSS_OK);
@@ -88,6 +90,7 @@ static void test_infinity_is_an_error(void **state)
     assert_int_equal(tss_point_base_mul(&out, &zero), TSS_ERR_INFINITY);
     assert_int_equal(tss_point_base_mul(&p, &x), TSS_OK);
     assert_int_equal(tss_point_mul(&out, &p, &zero), TSS_ERR_INFINITY);
+    assert_int_equal(tss_point_mul_secret(&out, &p, &zero), TSS_ERR_INFINITY);
     tss_point_negate(&np, &p);
     assert_false(tss_point_eq(&np, &p));
     assert_int_equal(tss_point_add(&out, &p, &np), TSS_ERR_INFINITY);

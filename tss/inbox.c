@@ -1,0 +1,66 @@
+/* tss/inbox.c — message intake shared by the DKG and signing state machines. */
+#include "inbox.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "secmem.h"
+#include "transcript.h"
+
+tss_err tss_inbox_accept(tss_inbox *ib, int current, const uint8_t *msg, size_t len)
+{
+    tss_msg_header h;
+    tss_err err = tss_msg_parse_header(&h, msg, len);
+    if (err != TSS_OK)
+        return err;
+    if (h.protocol != ib->protocol)
+        return TSS_ERR_FORMAT;
+    if (!tss_ct_eq(h.sid, ib->sid, 32))
+        return TSS_ERR_SESSION;
+    if (h.to != ib->me || h.from > TSS_MAX_PARTIES || !((ib->peers >> h.from) & 1))
+        return TSS_ERR_PARTY;
+    if (h.round < 1 || h.round > TSS_INBOX_ROUNDS || (h.round != current && h.round != current + 1))
+        return TSS_ERR_ROUND;
+    if (ib->payload[h.round][h.from] != NULL)
+        return TSS_ERR_ROUND; /* duplicate or replay */
+    if (((h.flags & TSS_MSG_CONFIDENTIAL) != 0) != ((ib->confidential >> h.round) & 1))
+        return TSS_ERR_FORMAT;
+    if (h.payload_len != ib->payload_len[h.round])
+        return TSS_ERR_LENGTH;
+    uint8_t *copy = malloc(h.payload_len ? h.payload_len : 1);
+    if (copy == NULL)
+        return TSS_ERR_NOMEM;
+    memcpy(copy, msg + TSS_MSG_HEADER_BYTES, h.payload_len);
+    ib->payload[h.round][h.from] = copy;
+    ib->count[h.round]++;
+    return TSS_OK;
+}
+
+int tss_inbox_complete(const tss_inbox *ib, int r)
+{
+    return r >= 1 && r <= TSS_INBOX_ROUNDS && ib->count[r] == __builtin_popcountll(ib->peers);
+}
+
+tss_err tss_inbox_keep_own(tss_inbox *ib, int r, const uint8_t *payload, size_t len)
+{
+    uint8_t *copy = malloc(len ? len : 1);
+    if (copy == NULL)
+        return TSS_ERR_NOMEM;
+    memcpy(copy, payload, len);
+    ib->payload[r][ib->me] = copy;
+    return TSS_OK;
+}
+
+void tss_inbox_clear(tss_inbox *ib)
+{
+    for (int r = 1; r <= TSS_INBOX_ROUNDS; r++) {
+        for (int j = 0; j <= TSS_MAX_PARTIES; j++) {
+            if (ib->payload[r][j] != NULL) {
+                tss_memzero(ib->payload[r][j], ib->payload_len[r]);
+                free(ib->payload[r][j]);
+                ib->payload[r][j] = NULL;
+            }
+        }
+        ib->count[r] = 0;
+    }
+}
