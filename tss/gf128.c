@@ -97,16 +97,14 @@ void tss_gf128_mul_portable(tss_gf128 *r, const tss_gf128 *a, const tss_gf128 *b
 }
 
 #ifdef TSS_GF128_X86
-__attribute__((target("pclmul,sse2"))) void tss_gf128_mul_pclmul(tss_gf128 *r,
-                                                                   const tss_gf128 *a,
-                                                                   const tss_gf128 *b)
+__attribute__((target("pclmul,sse2"))) void tss_gf128_mul_pclmul(tss_gf128 *r, const tss_gf128 *a,
+                                                                 const tss_gf128 *b)
 {
     __m128i x = _mm_set_epi64x((long long)a->hi, (long long)a->lo);
     __m128i y = _mm_set_epi64x((long long)b->hi, (long long)b->lo);
     __m128i lo = _mm_clmulepi64_si128(x, y, 0x00);
     __m128i hi = _mm_clmulepi64_si128(x, y, 0x11);
-    __m128i mid = _mm_xor_si128(_mm_clmulepi64_si128(x, y, 0x01),
-                                _mm_clmulepi64_si128(x, y, 0x10));
+    __m128i mid = _mm_xor_si128(_mm_clmulepi64_si128(x, y, 0x01), _mm_clmulepi64_si128(x, y, 0x10));
     uint64_t z0 = (uint64_t)_mm_cvtsi128_si64(lo);
     uint64_t z1 = (uint64_t)_mm_cvtsi128_si64(_mm_unpackhi_epi64(lo, lo));
     uint64_t z2 = (uint64_t)_mm_cvtsi128_si64(hi);
@@ -165,8 +163,7 @@ static uint64_t transpose8x8(uint64_t x)
     return x;
 }
 
-void tss_bit_transpose(uint8_t *out, const uint8_t *in, size_t rows, size_t in_stride,
-                       size_t cols)
+void tss_bit_transpose(uint8_t *out, const uint8_t *in, size_t rows, size_t in_stride, size_t cols)
 {
     size_t out_stride = rows / 8;
     for (size_t rb = 0; rb < rows / 8; rb++) {

@@ -42,7 +42,6 @@ int tss_gf128_have_pclmul(void);
  * row i (bit c%8 of byte c/8) is entry (i, c). out receives `cols` rows of rows/8 bytes:
  * bit i of out row c = entry (i, c). rows and cols must be multiples of 8, and
  * cols <= 8 * in_stride. Constant time (data-independent access pattern). */
-void tss_bit_transpose(uint8_t *out, const uint8_t *in, size_t rows, size_t in_stride,
-                       size_t cols);
+void tss_bit_transpose(uint8_t *out, const uint8_t *in, size_t rows, size_t in_stride, size_t cols);
 
 #endif
