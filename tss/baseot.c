@@ -149,8 +149,8 @@ tss_err tss_baseot_receiver_start(tss_baseot_receiver *st, const uint8_t sid[32]
 
 /* Sender, one instance: both keys. q points into msg1 (already strictly parsed). */
 static tss_err sender_instance(const uint8_t sid[32], uint32_t l, const uint8_t q[2][33],
-                               const tss_point Q[2], const tss_scalar *beta,
-                               const uint8_t benc[33], uint8_t keys[2][32])
+                               const tss_point Q[2], const tss_scalar *beta, const uint8_t benc[33],
+                               uint8_t keys[2][32])
 {
     for (uint32_t b = 0; b < 2; b++) {
         tss_point H, M;

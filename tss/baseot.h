@@ -47,9 +47,9 @@
  * tss_baseot_receiver_new (locked memory) and release with tss_baseot_receiver_free. */
 typedef struct {
     uint8_t sid[32];
-    uint8_t delta[TSS_BASEOT_COUNT / 8];     /* choice bits c_ℓ = Δ_ℓ */
-    tss_scalar a[TSS_BASEOT_COUNT];          /* a_ℓ */
-    uint8_t q[TSS_BASEOT_COUNT][2][33];      /* Q_0, Q_1 as sent */
+    uint8_t delta[TSS_BASEOT_COUNT / 8]; /* choice bits c_ℓ = Δ_ℓ */
+    tss_scalar a[TSS_BASEOT_COUNT];      /* a_ℓ */
+    uint8_t q[TSS_BASEOT_COUNT][2][33];  /* Q_0, Q_1 as sent */
     int started;
 } tss_baseot_receiver;
 
@@ -59,8 +59,7 @@ void tss_baseot_receiver_free(tss_baseot_receiver *st);
 /* Receiver (extension sender, Alice), message 1. Draws Δ and the a_ℓ from rng. sid is the
  * base-OT sid, H(DKG sid, sender, receiver), fresh per ordered pair. */
 tss_err tss_baseot_receiver_start(tss_baseot_receiver *st, const uint8_t sid[32],
-                                  const tss_rng *rng,
-                                  uint8_t msg1_out[TSS_BASEOT_MSG1_BYTES]);
+                                  const tss_rng *rng, uint8_t msg1_out[TSS_BASEOT_MSG1_BYTES]);
 
 /* Sender (extension receiver, Bob): checks msg1 and answers with msg2; setup_out receives
  * both keys of every instance (Bob's extension setup). Errors: TSS_ERR_LENGTH,

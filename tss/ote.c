@@ -11,9 +11,9 @@
 #include "secmem.h"
 #include "transcript.h"
 
-#define KAPPA TSS_OTE_KAPPA
-#define XI    TSS_OTE_XI
-#define ROW   TSS_OTE_ROW_BYTES
+#define KAPPA  TSS_OTE_KAPPA
+#define XI     TSS_OTE_XI
+#define ROW    TSS_OTE_ROW_BYTES
 #define CHUNKS (TSS_OTE_XI / TSS_OTE_S) /* m = 4 challenge chunks, then the ρ chunk */
 
 static const uint8_t MAGIC_SENDER[4] = {'O', 'T', 'A', '1'};
@@ -48,8 +48,7 @@ tss_err tss_ote_sender_setup_decode(tss_ote_sender_setup *s, const uint8_t *in, 
     return TSS_OK;
 }
 
-tss_err tss_ote_receiver_setup_decode(tss_ote_receiver_setup *s, const uint8_t *in,
-                                      size_t len)
+tss_err tss_ote_receiver_setup_decode(tss_ote_receiver_setup *s, const uint8_t *in, size_t len)
 {
     memset(s, 0, sizeof *s);
     if (len != TSS_OTE_RECEIVER_SETUP_BYTES)
@@ -172,9 +171,9 @@ static void compress_row(uint8_t out[16], const tss_gf128 chi[CHUNKS], const uin
 /* ---- Bob -------------------------------------------------------------------------------- */
 
 typedef struct {
-    uint8_t t[KAPPA][ROW];  /* T_ℓ */
-    uint8_t p1[ROW];        /* PRG(k_ℓ^1) */
-    uint8_t x[ROW];         /* β ‖ ρ */
+    uint8_t t[KAPPA][ROW]; /* T_ℓ */
+    uint8_t p1[ROW];       /* PRG(k_ℓ^1) */
+    uint8_t x[ROW];        /* β ‖ ρ */
 } recv_work;
 
 tss_err tss_ote_receiver_extend_rows(const tss_ote_receiver_setup *setup, const uint8_t sid[32],
@@ -227,14 +226,13 @@ out_work:
 /* ---- Alice ------------------------------------------------------------------------------ */
 
 typedef struct {
-    uint8_t q[KAPPA][ROW];       /* Q_ℓ */
-    uint8_t lhs[KAPPA][16];      /* Σ χ_j Q_ℓ^(j) + Q_ℓ^(m+1) */
-    uint8_t rhs[KAPPA][16];      /* t̃_ℓ + Δ_ℓ·x̃ */
+    uint8_t q[KAPPA][ROW];  /* Q_ℓ */
+    uint8_t lhs[KAPPA][16]; /* Σ χ_j Q_ℓ^(j) + Q_ℓ^(m+1) */
+    uint8_t rhs[KAPPA][16]; /* t̃_ℓ + Δ_ℓ·x̃ */
 } send_work;
 
 tss_err tss_ote_sender_extend_rows(const tss_ote_sender_setup *setup, const uint8_t sid[32],
-                                   const uint8_t *msg, size_t len,
-                                   uint8_t rows_out[TSS_OTE_XI][32])
+                                   const uint8_t *msg, size_t len, uint8_t rows_out[TSS_OTE_XI][32])
 {
     uint8_t tag[TSS_SID_TAG_BYTES];
     const uint8_t *u = msg + TSS_SID_TAG_BYTES;
@@ -314,8 +312,7 @@ void tss_ote_derive(tss_ote_string out[TSS_OTE_XI], const uint8_t sid[32],
 
 tss_err tss_ote_receiver_extend(const tss_ote_receiver_setup *setup, const uint8_t sid[32],
                                 const uint8_t choice[TSS_OTE_XI / 8], const tss_rng *rng,
-                                uint8_t msg_out[TSS_OTE_MSG_BYTES],
-                                tss_ote_string out[TSS_OTE_XI])
+                                uint8_t msg_out[TSS_OTE_MSG_BYTES], tss_ote_string out[TSS_OTE_XI])
 {
     uint8_t(*rows)[32] = tss_secmem_alloc((size_t)XI * 32);
     if (rows == NULL)

@@ -31,7 +31,7 @@
 #define TSS_OTE_XI        512 /* extended OTs per extension */
 #define TSS_OTE_S         128 /* statistical security λ_s, bits of the check field */
 #define TSS_OTE_ROW_BYTES ((TSS_OTE_XI + TSS_OTE_S) / 8) /* 80: one PRG row */
-#define TSS_OTE_SCALARS   3   /* scalars each extended OT string expands to */
+#define TSS_OTE_SCALARS   3 /* scalars each extended OT string expands to */
 #define TSS_SID_TAG_BYTES 16
 
 /* Alice's setup: Δ (bit ℓ = bit ℓ%8 of byte ℓ/8) and k_ℓ^{Δ_ℓ}. Secret. */
@@ -46,8 +46,8 @@ typedef struct {
 } tss_ote_receiver_setup;
 
 /* Encodings: a 4-byte magic with a version ("OTA1" / "OTB1"), then the fields in order. */
-#define TSS_OTE_SENDER_SETUP_BYTES   (4 + TSS_OTE_KAPPA / 8 + TSS_OTE_KAPPA * 32)     /* 8228 */
-#define TSS_OTE_RECEIVER_SETUP_BYTES (4 + TSS_OTE_KAPPA * 2 * 32)                     /* 16388 */
+#define TSS_OTE_SENDER_SETUP_BYTES   (4 + TSS_OTE_KAPPA / 8 + TSS_OTE_KAPPA * 32) /* 8228 */
+#define TSS_OTE_RECEIVER_SETUP_BYTES (4 + TSS_OTE_KAPPA * 2 * 32)                 /* 16388 */
 
 void tss_ote_sender_setup_encode(uint8_t out[TSS_OTE_SENDER_SETUP_BYTES],
                                  const tss_ote_sender_setup *s);
@@ -56,8 +56,7 @@ void tss_ote_receiver_setup_encode(uint8_t out[TSS_OTE_RECEIVER_SETUP_BYTES],
 /* Strict: exactly the right length (TSS_ERR_LENGTH) and magic (TSS_ERR_FORMAT). On
  * failure *s is zeroed. */
 tss_err tss_ote_sender_setup_decode(tss_ote_sender_setup *s, const uint8_t *in, size_t len);
-tss_err tss_ote_receiver_setup_decode(tss_ote_receiver_setup *s, const uint8_t *in,
-                                      size_t len);
+tss_err tss_ote_receiver_setup_decode(tss_ote_receiver_setup *s, const uint8_t *in, size_t len);
 
 /* Setups in locked, non-dumpable memory (tss_secmem_alloc), zeroed. NULL on failure.
  * Free with the matching _free, which wipes. */
@@ -71,7 +70,7 @@ void tss_ote_receiver_setup_free(tss_ote_receiver_setup *s);
 void tss_sid_tag(uint8_t out[TSS_SID_TAG_BYTES], const char *label, const uint8_t sid[32]);
 
 /* Bob → Alice: sid tag ‖ U (κ rows of 80 B) ‖ x̃ (16 B) ‖ t̃_ℓ (κ × 16 B). */
-#define TSS_OTE_MSG_BYTES                                                                     \
+#define TSS_OTE_MSG_BYTES                                                                          \
     (TSS_SID_TAG_BYTES + TSS_OTE_KAPPA * TSS_OTE_ROW_BYTES + 16 + TSS_OTE_KAPPA * 16) /* 24608 */
 
 /* One extended OT's output: TSS_OTE_SCALARS uniform scalars. */
@@ -102,8 +101,7 @@ void tss_ote_derive(tss_ote_string out[TSS_OTE_XI], const uint8_t sid[32],
 /* Whole extension, Bob: message plus his outputs γ_r = v_{β_r}(r). */
 tss_err tss_ote_receiver_extend(const tss_ote_receiver_setup *setup, const uint8_t sid[32],
                                 const uint8_t choice[TSS_OTE_XI / 8], const tss_rng *rng,
-                                uint8_t msg_out[TSS_OTE_MSG_BYTES],
-                                tss_ote_string out[TSS_OTE_XI]);
+                                uint8_t msg_out[TSS_OTE_MSG_BYTES], tss_ote_string out[TSS_OTE_XI]);
 
 /* Whole extension, Alice: check (errors as tss_ote_sender_extend_rows), then her outputs
  * v0_r, v1_r. */

@@ -63,10 +63,8 @@ static void run(fixture *f, const uint8_t sid[32], uint64_t seed)
     test_rng_init(&rb, seed + 1000);
     assert_int_equal(tss_baseot_receiver_start(f->st, sid, &ra.rng, f->msg1), TSS_OK);
     assert_int_equal(
-        tss_baseot_sender_respond(sid, f->msg1, sizeof f->msg1, &rb.rng, f->msg2, f->bob),
-        TSS_OK);
-    assert_int_equal(tss_baseot_receiver_finish(f->st, f->msg2, sizeof f->msg2, f->alice),
-                     TSS_OK);
+        tss_baseot_sender_respond(sid, f->msg1, sizeof f->msg1, &rb.rng, f->msg2, f->bob), TSS_OK);
+    assert_int_equal(tss_baseot_receiver_finish(f->st, f->msg2, sizeof f->msg2, f->alice), TSS_OK);
 }
 
 static void test_receiver_gets_chosen_key_only(void **state)
@@ -120,8 +118,7 @@ static void test_wrong_sid_is_session_error(void **state)
         tss_baseot_sender_respond(other, f->msg1, sizeof f->msg1, &rb.rng, f->msg2, f->bob),
         TSS_ERR_SESSION);
     assert_int_equal(
-        tss_baseot_sender_respond(sid, f->msg1, sizeof f->msg1, &rb.rng, f->msg2, f->bob),
-        TSS_OK);
+        tss_baseot_sender_respond(sid, f->msg1, sizeof f->msg1, &rb.rng, f->msg2, f->bob), TSS_OK);
     /* a message 2 from the right peer under another sid */
     uint8_t msg2_other[TSS_BASEOT_MSG2_BYTES];
     tss_sid_tag(msg2_other, "ot/base/2", other);
@@ -150,17 +147,15 @@ static void test_lengths(void **state)
     assert_int_equal(tss_baseot_sender_respond(sid, big, sizeof big, &rb.rng, f->msg2, f->bob),
                      TSS_ERR_LENGTH);
     assert_int_equal(
-        tss_baseot_sender_respond(sid, f->msg1, sizeof f->msg1, &rb.rng, f->msg2, f->bob),
-        TSS_OK);
+        tss_baseot_sender_respond(sid, f->msg1, sizeof f->msg1, &rb.rng, f->msg2, f->bob), TSS_OK);
     assert_int_equal(tss_baseot_receiver_finish(f->st, f->msg2, sizeof f->msg2 - 1, f->alice),
                      TSS_ERR_LENGTH);
 }
 
 /* x = p + 1 (non-canonical: some parsers reduce it mod p) */
-static const uint8_t P_PLUS_1[32] = {0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
-                                     0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
-                                     0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
-                                     0xFF, 0xFF, 0xFF, 0xFE, 0xFF, 0xFF, 0xFC, 0x30};
+static const uint8_t P_PLUS_1[32] = {
+    0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+    0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFE, 0xFF, 0xFF, 0xFC, 0x30};
 
 /* Bad encodings a peer might send for a point. */
 static void bad_point(uint8_t out[33], int which, const uint8_t good[33])
@@ -229,8 +224,7 @@ static void test_receiver_rejects_bad_point(void **state)
             TSS_OK);
         memcpy(m2, f->msg2, sizeof m2);
         bad_point(m2 + TSS_SID_TAG_BYTES, which, f->msg2 + TSS_SID_TAG_BYTES);
-        assert_int_equal(tss_baseot_receiver_finish(f->st, m2, sizeof m2, f->alice),
-                         TSS_ERR_POINT);
+        assert_int_equal(tss_baseot_receiver_finish(f->st, m2, sizeof m2, f->alice), TSS_ERR_POINT);
     }
 }
 
@@ -298,8 +292,7 @@ static void test_setup_encodings(void **state)
     tss_ote_receiver_setup_encode(eb, f->bob);
     assert_int_equal(tss_ote_sender_setup_decode(a2, ea, TSS_OTE_SENDER_SETUP_BYTES), TSS_OK);
     assert_memory_equal(a2, f->alice, sizeof *a2);
-    assert_int_equal(tss_ote_receiver_setup_decode(b2, eb, TSS_OTE_RECEIVER_SETUP_BYTES),
-                     TSS_OK);
+    assert_int_equal(tss_ote_receiver_setup_decode(b2, eb, TSS_OTE_RECEIVER_SETUP_BYTES), TSS_OK);
     assert_memory_equal(b2, f->bob, sizeof *b2);
     /* strict: length ±1, the other role's magic, a bad version */
     assert_int_equal(tss_ote_sender_setup_decode(a2, ea, TSS_OTE_SENDER_SETUP_BYTES - 1),
