@@ -27,6 +27,7 @@ static const char *const tss_err_text[TSS_ERR__COUNT] = {
     [TSS_ERR_PARAMS] = "threshold, party count or index out of range",
     [TSS_ERR_DERIVATION] = "derivation path is hardened or invalid",
     [TSS_ERR_USED] = "single-use value was already used",
+    [TSS_ERR_HASH_TO_CURVE] = "hash-to-curve found no curve point",
 };
 
 const char *tss_strerror(tss_err err)

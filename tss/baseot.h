@@ -1,0 +1,83 @@
+/* tss/baseot.h — κ = 256 base OTs per ordered pair: Masny–Rindal endemic OT (ePrint
+ * 2019/706, Fig. 8) over secp256k1, DKLS23.md §3.
+ *
+ * Roles are reversed with respect to the extension: the base-OT RECEIVER is the
+ * extension sender (Alice); its random choice bits become Δ. The base-OT SENDER is the
+ * extension receiver (Bob). Two messages:
+ *   msg1, receiver → sender: per instance ℓ, (Q_0, Q_1) where, for c = Δ_ℓ,
+ *         Q_{1−c} = a uniformly random point (hash-to-curve of fresh bytes: a REAL group
+ *         element, indistinguishable from Q_c — the sl-crypto bug was random bytes here),
+ *         Q_c = a_ℓ·G − H2C(sid, ℓ, c, Q_{1−c}).
+ *   msg2, sender → receiver: B = β·G.
+ * The sender computes M_b = Q_b + H2C(sid, ℓ, b, Q_{1−b}) (rejecting M_b = ∞, which a
+ * receiver could force) and keys ρ_b = H("ot/base/key", sid, ℓ, b, B, Q_0, Q_1, β·M_b);
+ * the receiver gets ρ_c = H(…, a_ℓ·B) since M_c = a_ℓ·G.
+ *
+ * Security decision — one sender secret β per batch, shared by both slots and all 256
+ * instances (one B instead of 512): this is the DH instantiation of MR19 (the sender's
+ * key-agreement message is independent of the receiver's message, so it can be sent
+ * once) and what libOTe's MasnyRindal does. In the random-oracle model the receiver
+ * learning ρ_{1−c} means computing CDH(B, M_{1−c}) where M_{1−c} contains a random-oracle
+ * output it cannot choose; binding ℓ, b, sid, B and both Q's into every key hash (which
+ * libOTe does not) keeps instances and slots from being related to each other. The
+ * sender's cost is then two constant-time variable-base multiplications per instance.
+ *
+ * Constant time in the choice bits and in every scalar: both slot hashes H2C(…, 0, R) and
+ * H2C(…, 1, R) are computed and selected with masks; secret scalar multiplications of
+ * arbitrary points go through secp256k1_ecdh (ecmult_const), never through
+ * tss_point_mul (libsecp256k1's tweak_mul, which is variable time). Every received point
+ * is strictly parsed (33 bytes, 0x02/0x03, x < p, on the curve, never infinity). */
+#ifndef TSS_BASEOT_H
+#define TSS_BASEOT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+#include "ote.h"
+#include "point.h"
+#include "rand.h"
+#include "scalar.h"
+
+#define TSS_BASEOT_COUNT      TSS_OTE_KAPPA
+#define TSS_BASEOT_MSG1_BYTES (TSS_SID_TAG_BYTES + TSS_BASEOT_COUNT * 2 * 33) /* 16912 */
+#define TSS_BASEOT_MSG2_BYTES (TSS_SID_TAG_BYTES + 33)                        /* 49 */
+
+/* The receiver's state between its two calls. Secret: allocate with
+ * tss_baseot_receiver_new (locked memory) and release with tss_baseot_receiver_free. */
+typedef struct {
+    uint8_t sid[32];
+    uint8_t delta[TSS_BASEOT_COUNT / 8]; /* choice bits c_ℓ = Δ_ℓ */
+    tss_scalar a[TSS_BASEOT_COUNT];      /* a_ℓ */
+    uint8_t q[TSS_BASEOT_COUNT][2][33];  /* Q_0, Q_1 as sent */
+    int started;
+} tss_baseot_receiver;
+
+tss_baseot_receiver *tss_baseot_receiver_new(void);
+void tss_baseot_receiver_free(tss_baseot_receiver *st);
+
+/* Receiver (extension sender, Alice), message 1. Draws Δ and the a_ℓ from rng. sid is the
+ * base-OT sid, H(DKG sid, sender, receiver), fresh per ordered pair. */
+tss_err tss_baseot_receiver_start(tss_baseot_receiver *st, const uint8_t sid[32],
+                                  const tss_rng *rng, uint8_t msg1_out[TSS_BASEOT_MSG1_BYTES]);
+
+/* Sender (extension receiver, Bob): checks msg1 and answers with msg2; setup_out receives
+ * both keys of every instance (Bob's extension setup). Errors: TSS_ERR_LENGTH,
+ * TSS_ERR_SESSION (sid tag differs; checked first), TSS_ERR_POINT (a point fails strict
+ * parsing), TSS_ERR_INFINITY (some M_b = ∞), TSS_ERR_RAND. On error setup_out is zeroed. */
+tss_err tss_baseot_sender_respond(const uint8_t sid[32], const uint8_t *msg1, size_t len,
+                                  const tss_rng *rng, uint8_t msg2_out[TSS_BASEOT_MSG2_BYTES],
+                                  tss_ote_receiver_setup *setup_out);
+
+/* Receiver, message 2: setup_out receives Δ and k_ℓ^{Δ_ℓ} (Alice's extension setup). The
+ * state's secrets are wiped whatever the result. Errors: TSS_ERR_STATE, TSS_ERR_LENGTH,
+ * TSS_ERR_SESSION, TSS_ERR_POINT. */
+tss_err tss_baseot_receiver_finish(tss_baseot_receiver *st, const uint8_t *msg2, size_t len,
+                                   tss_ote_sender_setup *setup_out);
+
+/* out = H2C("ot/base/h2c", sid, ℓ, b, other): the slot hash of instance ℓ. Public so that
+ * tests and auditors can recompute M_b. */
+tss_err tss_baseot_h2c(tss_point *out, const uint8_t sid[32], uint32_t l, uint32_t b,
+                       const uint8_t other[33]);
+
+#endif

@@ -1,0 +1,341 @@
+/* tss/ote.c — OT-extension setups (encodings) and the KOS extension with the corrected
+ * check (DKLS23.md §3 steps 1–7). */
+#include "ote.h"
+
+#include <openssl/evp.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gf128.h"
+#include "secmem.h"
+#include "transcript.h"
+
+#define KAPPA  TSS_OTE_KAPPA
+#define XI     TSS_OTE_XI
+#define ROW    TSS_OTE_ROW_BYTES
+#define CHUNKS (TSS_OTE_XI / TSS_OTE_S) /* m = 4 challenge chunks, then the ρ chunk */
+
+static const uint8_t MAGIC_SENDER[4] = {'O', 'T', 'A', '1'};
+static const uint8_t MAGIC_RECEIVER[4] = {'O', 'T', 'B', '1'};
+
+/* ---- setups ---------------------------------------------------------------------------- */
+
+void tss_ote_sender_setup_encode(uint8_t out[TSS_OTE_SENDER_SETUP_BYTES],
+                                 const tss_ote_sender_setup *s)
+{
+    memcpy(out, MAGIC_SENDER, 4);
+    memcpy(out + 4, s->delta, sizeof s->delta);
+    memcpy(out + 4 + sizeof s->delta, s->seed, sizeof s->seed);
+}
+
+void tss_ote_receiver_setup_encode(uint8_t out[TSS_OTE_RECEIVER_SETUP_BYTES],
+                                   const tss_ote_receiver_setup *s)
+{
+    memcpy(out, MAGIC_RECEIVER, 4);
+    memcpy(out + 4, s->seed, sizeof s->seed);
+}
+
+tss_err tss_ote_sender_setup_decode(tss_ote_sender_setup *s, const uint8_t *in, size_t len)
+{
+    memset(s, 0, sizeof *s);
+    if (len != TSS_OTE_SENDER_SETUP_BYTES)
+        return TSS_ERR_LENGTH;
+    if (memcmp(in, MAGIC_SENDER, 4) != 0)
+        return TSS_ERR_FORMAT;
+    memcpy(s->delta, in + 4, sizeof s->delta);
+    memcpy(s->seed, in + 4 + sizeof s->delta, sizeof s->seed);
+    return TSS_OK;
+}
+
+tss_err tss_ote_receiver_setup_decode(tss_ote_receiver_setup *s, const uint8_t *in, size_t len)
+{
+    memset(s, 0, sizeof *s);
+    if (len != TSS_OTE_RECEIVER_SETUP_BYTES)
+        return TSS_ERR_LENGTH;
+    if (memcmp(in, MAGIC_RECEIVER, 4) != 0)
+        return TSS_ERR_FORMAT;
+    memcpy(s->seed, in + 4, sizeof s->seed);
+    return TSS_OK;
+}
+
+tss_ote_sender_setup *tss_ote_sender_setup_new(void)
+{
+    return tss_secmem_alloc(sizeof(tss_ote_sender_setup));
+}
+
+void tss_ote_sender_setup_free(tss_ote_sender_setup *s)
+{
+    tss_secmem_free(s);
+}
+
+tss_ote_receiver_setup *tss_ote_receiver_setup_new(void)
+{
+    return tss_secmem_alloc(sizeof(tss_ote_receiver_setup));
+}
+
+void tss_ote_receiver_setup_free(tss_ote_receiver_setup *s)
+{
+    tss_secmem_free(s);
+}
+
+void tss_sid_tag(uint8_t out[TSS_SID_TAG_BYTES], const char *label, const uint8_t sid[32])
+{
+    uint8_t h[32];
+    tss_transcript t;
+    tss_transcript_init(&t, "sid-tag");
+    tss_transcript_append(&t, label, strlen(label));
+    tss_transcript_append(&t, sid, 32);
+    tss_transcript_final(&t, h);
+    memcpy(out, h, TSS_SID_TAG_BYTES);
+}
+
+/* ---- PRG: AES-256-CTR, one cipher fetched once per process, one context per call ---- */
+
+static EVP_CIPHER *aes_ctr;
+static pthread_once_t aes_once = PTHREAD_ONCE_INIT;
+
+static void aes_fetch(void)
+{
+    aes_ctr = EVP_CIPHER_fetch(NULL, "AES-256-CTR", NULL);
+}
+
+typedef struct {
+    EVP_CIPHER_CTX *ctx;
+    tss_transcript prefix; /* H("ot/ext/prg", sid, ...) with the sid absorbed */
+} prg;
+
+static tss_err prg_init(prg *p, const uint8_t sid[32])
+{
+    pthread_once(&aes_once, aes_fetch);
+    if (aes_ctr == NULL)
+        return TSS_ERR_NOMEM;
+    p->ctx = EVP_CIPHER_CTX_new();
+    if (p->ctx == NULL)
+        return TSS_ERR_NOMEM;
+    tss_transcript_init(&p->prefix, "ot/ext/prg");
+    tss_transcript_append(&p->prefix, sid, 32);
+    return TSS_OK;
+}
+
+static void prg_done(prg *p)
+{
+    EVP_CIPHER_CTX_free(p->ctx); /* EVP_CIPHER_CTX_free wipes the key schedule */
+    tss_memzero(p, sizeof *p);
+}
+
+/* out[0..ROW) = PRG(sid, ℓ, seed): AES-256-CTR keystream, key H(tag, sid, ℓ, seed), IV 0. */
+static tss_err prg_row(prg *p, uint32_t l, const uint8_t seed[32], uint8_t out[ROW])
+{
+    static const uint8_t iv[16] = {0};
+    static const uint8_t zeros[ROW] = {0};
+    uint8_t key[32];
+    int n = 0;
+    tss_transcript t = p->prefix;
+    tss_transcript_append_u32(&t, l);
+    tss_transcript_append(&t, seed, 32);
+    tss_transcript_final(&t, key);
+    int ok = EVP_EncryptInit_ex(p->ctx, aes_ctr, NULL, key, iv) &&
+             EVP_EncryptUpdate(p->ctx, out, &n, zeros, ROW) && n == ROW;
+    tss_memzero(key, sizeof key);
+    return ok ? TSS_OK : TSS_ERR_NOMEM;
+}
+
+/* ---- the check -------------------------------------------------------------------------- */
+
+static void derive_chi(tss_gf128 chi[CHUNKS], const uint8_t sid[32], const uint8_t *u)
+{
+    uint8_t h[64];
+    tss_transcript t;
+    tss_transcript_init(&t, "ot/ext/chi");
+    tss_transcript_append(&t, sid, 32);
+    tss_transcript_append(&t, u, (size_t)KAPPA * ROW);
+    tss_transcript_final64(&t, h);
+    for (int j = 0; j < CHUNKS; j++)
+        tss_gf128_load(&chi[j], h + 16 * j);
+}
+
+/* out = Σ_j χ_j · row^(j) + row^(m+1), over the 16-byte chunks of an 80-byte row. */
+static void compress_row(uint8_t out[16], const tss_gf128 chi[CHUNKS], const uint8_t row[ROW])
+{
+    tss_gf128 acc, c, p;
+    tss_gf128_load(&acc, row + 16 * CHUNKS);
+    for (int j = 0; j < CHUNKS; j++) {
+        tss_gf128_load(&c, row + 16 * j);
+        tss_gf128_mul(&p, &chi[j], &c);
+        tss_gf128_add(&acc, &acc, &p);
+    }
+    tss_gf128_store(out, &acc);
+}
+
+/* ---- Bob -------------------------------------------------------------------------------- */
+
+typedef struct {
+    uint8_t t[KAPPA][ROW]; /* T_ℓ */
+    uint8_t p1[ROW];       /* PRG(k_ℓ^1) */
+    uint8_t x[ROW];        /* β ‖ ρ */
+} recv_work;
+
+tss_err tss_ote_receiver_extend_rows(const tss_ote_receiver_setup *setup, const uint8_t sid[32],
+                                     const uint8_t choice[TSS_OTE_XI / 8], const tss_rng *rng,
+                                     uint8_t msg_out[TSS_OTE_MSG_BYTES],
+                                     uint8_t rows_out[TSS_OTE_XI][32])
+{
+    uint8_t *u = msg_out + TSS_SID_TAG_BYTES;
+    uint8_t *xt = u + (size_t)KAPPA * ROW;
+    uint8_t *tt = xt + 16;
+    tss_gf128 chi[CHUNKS];
+    prg p;
+    tss_err err;
+    recv_work *w = tss_secmem_alloc(sizeof *w);
+    if (w == NULL)
+        return TSS_ERR_NOMEM;
+    /* Step 1: x = β ‖ ρ with a random ρ ∈ {0,1}^s. */
+    memcpy(w->x, choice, XI / 8);
+    err = tss_rand_bytes(rng, w->x + XI / 8, TSS_OTE_S / 8);
+    if (err == TSS_OK)
+        err = prg_init(&p, sid);
+    if (err != TSS_OK)
+        goto out_work;
+    /* Step 2: T_ℓ = PRG(k_ℓ^0), U_ℓ = T_ℓ ⊕ PRG(k_ℓ^1) ⊕ x. */
+    for (uint32_t l = 0; l < KAPPA && err == TSS_OK; l++) {
+        err = prg_row(&p, l, setup->seed[l][0], w->t[l]);
+        if (err == TSS_OK)
+            err = prg_row(&p, l, setup->seed[l][1], w->p1);
+        for (size_t i = 0; i < ROW; i++)
+            u[l * ROW + i] = w->t[l][i] ^ w->p1[i] ^ w->x[i];
+    }
+    prg_done(&p);
+    if (err != TSS_OK)
+        goto out_work;
+    /* Step 3: χ = H(sid, U); x̃ and every t̃_ℓ. */
+    tss_sid_tag(msg_out, "ot/ext", sid);
+    derive_chi(chi, sid, u);
+    compress_row(xt, chi, w->x);
+    for (size_t l = 0; l < KAPPA; l++)
+        compress_row(tt + 16 * l, chi, w->t[l]);
+    /* Step 6: t_r = column r of T. */
+    tss_bit_transpose(&rows_out[0][0], &w->t[0][0], KAPPA, ROW, XI);
+out_work:
+    tss_secmem_free(w);
+    if (err != TSS_OK)
+        memset(msg_out, 0, TSS_OTE_MSG_BYTES);
+    return err;
+}
+
+/* ---- Alice ------------------------------------------------------------------------------ */
+
+typedef struct {
+    uint8_t q[KAPPA][ROW];  /* Q_ℓ */
+    uint8_t lhs[KAPPA][16]; /* Σ χ_j Q_ℓ^(j) + Q_ℓ^(m+1) */
+    uint8_t rhs[KAPPA][16]; /* t̃_ℓ + Δ_ℓ·x̃ */
+} send_work;
+
+tss_err tss_ote_sender_extend_rows(const tss_ote_sender_setup *setup, const uint8_t sid[32],
+                                   const uint8_t *msg, size_t len, uint8_t rows_out[TSS_OTE_XI][32])
+{
+    uint8_t tag[TSS_SID_TAG_BYTES];
+    const uint8_t *u = msg + TSS_SID_TAG_BYTES;
+    const uint8_t *xt = u + (size_t)KAPPA * ROW;
+    const uint8_t *tt = xt + 16;
+    tss_gf128 chi[CHUNKS];
+    prg p;
+    tss_err err;
+
+    /* Length and session first: neither is a ban, and no OT work happens before them. */
+    if (len != TSS_OTE_MSG_BYTES)
+        return TSS_ERR_LENGTH;
+    tss_sid_tag(tag, "ot/ext", sid);
+    if (!tss_ct_eq(tag, msg, TSS_SID_TAG_BYTES))
+        return TSS_ERR_SESSION;
+
+    send_work *w = tss_secmem_alloc(sizeof *w);
+    if (w == NULL)
+        return TSS_ERR_NOMEM;
+    err = prg_init(&p, sid);
+    if (err != TSS_OK)
+        goto out_work;
+    derive_chi(chi, sid, u);
+    /* Step 4: Q_ℓ = PRG(k_ℓ^{Δ_ℓ}) ⊕ Δ_ℓ·U_ℓ, with Δ_ℓ applied as a mask, never a branch. */
+    for (uint32_t l = 0; l < KAPPA && err == TSS_OK; l++) {
+        uint8_t mask = (uint8_t)(0 - ((setup->delta[l / 8] >> (l % 8)) & 1));
+        err = prg_row(&p, l, setup->seed[l], w->q[l]);
+        for (size_t i = 0; i < ROW; i++)
+            w->q[l][i] ^= mask & u[l * ROW + i];
+        /* Step 5, both sides of the equation for this ℓ. */
+        compress_row(w->lhs[l], chi, w->q[l]);
+        for (size_t i = 0; i < 16; i++)
+            w->rhs[l][i] = tt[16 * l + i] ^ (mask & xt[i]);
+    }
+    prg_done(&p);
+    if (err != TSS_OK)
+        goto out_work;
+    /* One constant-time comparison over all κ equations; only its result is public. */
+    if (!tss_ct_eq(w->lhs, w->rhs, sizeof w->lhs)) {
+        err = TSS_ERR_OT_CHECK;
+        goto out_work;
+    }
+    /* Step 6: q_r = column r of Q. */
+    tss_bit_transpose(&rows_out[0][0], &w->q[0][0], KAPPA, ROW, XI);
+out_work:
+    tss_secmem_free(w);
+    return err;
+}
+
+/* ---- step 7 ----------------------------------------------------------------------------- */
+
+void tss_ote_derive(tss_ote_string out[TSS_OTE_XI], const uint8_t sid[32],
+                    const uint8_t rows[TSS_OTE_XI][32], const uint8_t *delta)
+{
+    tss_transcript prefix, row_t, t;
+    uint8_t row[32];
+    tss_transcript_init(&prefix, "ot/ext/out");
+    tss_transcript_append(&prefix, sid, 32);
+    for (uint32_t r = 0; r < XI; r++) {
+        for (int i = 0; i < 32; i++)
+            row[i] = rows[r][i] ^ (delta != NULL ? delta[i] : 0);
+        row_t = prefix;
+        tss_transcript_append_u32(&row_t, r);
+        tss_transcript_append(&row_t, row, 32);
+        for (uint32_t k = 0; k < TSS_OTE_SCALARS; k++) {
+            t = row_t;
+            tss_transcript_append_u32(&t, k);
+            tss_transcript_final_scalar(&t, &out[r][k]);
+        }
+    }
+    tss_memzero(row, sizeof row);
+    tss_memzero(&row_t, sizeof row_t);
+    tss_memzero(&prefix, sizeof prefix);
+}
+
+/* ---- whole extension ------------------------------------------------------------------- */
+
+tss_err tss_ote_receiver_extend(const tss_ote_receiver_setup *setup, const uint8_t sid[32],
+                                const uint8_t choice[TSS_OTE_XI / 8], const tss_rng *rng,
+                                uint8_t msg_out[TSS_OTE_MSG_BYTES], tss_ote_string out[TSS_OTE_XI])
+{
+    uint8_t(*rows)[32] = tss_secmem_alloc((size_t)XI * 32);
+    if (rows == NULL)
+        return TSS_ERR_NOMEM;
+    tss_err err = tss_ote_receiver_extend_rows(setup, sid, choice, rng, msg_out, rows);
+    if (err == TSS_OK)
+        tss_ote_derive(out, sid, (const uint8_t(*)[32])rows, NULL);
+    tss_secmem_free(rows);
+    return err;
+}
+
+tss_err tss_ote_sender_extend(const tss_ote_sender_setup *setup, const uint8_t sid[32],
+                              const uint8_t *msg, size_t len, tss_ote_string out0[TSS_OTE_XI],
+                              tss_ote_string out1[TSS_OTE_XI])
+{
+    uint8_t(*rows)[32] = tss_secmem_alloc((size_t)XI * 32);
+    if (rows == NULL)
+        return TSS_ERR_NOMEM;
+    tss_err err = tss_ote_sender_extend_rows(setup, sid, msg, len, rows);
+    if (err == TSS_OK) {
+        tss_ote_derive(out0, sid, (const uint8_t(*)[32])rows, NULL);
+        tss_ote_derive(out1, sid, (const uint8_t(*)[32])rows, setup->delta);
+    }
+    tss_secmem_free(rows);
+    return err;
+}

@@ -1,0 +1,112 @@
+/* tss/ote.h — OT extension (KOS with the corrected consistency check, DKLS23.md §3) and
+ * the OT-extension setups that the base OTs produce and the key share stores.
+ *
+ * Roles, for one ordered pair: the extension SENDER ("Alice", VOLE sender) holds a random
+ * Δ ∈ {0,1}^256 and one seed per base OT, k_ℓ^{Δ_ℓ}; the extension RECEIVER ("Bob") holds
+ * both seeds k_ℓ^0, k_ℓ^1. One extension gives ξ = 512 random OTs: Bob chooses β ∈
+ * {0,1}^512; Alice learns two 3-scalar strings per OT, Bob the one his bit selects.
+ *
+ * Parameters: κ = 256 base OTs, λ_s = 128 (check in GF(2^128), x^128+x^7+x^2+x+1),
+ * ξ = κ + 2λ_s = 512, rows of ξ + λ_s = 640 bits. PRG(sid, ℓ, k) = AES-256-CTR keyed with
+ * H("ot/ext/prg", sid, ℓ, k), IV 0. χ_1..χ_4 = H("ot/ext/chi", sid, U).
+ *
+ * The sid must be fresh for every extension and every ordered pair (the caller derives it
+ * from the signing sid, the DKG sid and (sender, receiver)); reusing one reuses the pads.
+ * Every message starts with a 16-byte tag of the sid so that a sid mismatch is reported
+ * as TSS_ERR_SESSION (a plain abort) before any OT work, distinct from TSS_ERR_OT_CHECK
+ * (a ban). Constant time in Δ, β and the check values; the check compares with tss_ct_eq.
+ * Working state lives in tss_secmem_alloc memory allocated once per call (no allocation
+ * inside loops) and is wiped before it is freed. */
+#ifndef TSS_OTE_H
+#define TSS_OTE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+#include "rand.h"
+#include "scalar.h"
+
+#define TSS_OTE_KAPPA     256 /* base OTs per ordered pair */
+#define TSS_OTE_XI        512 /* extended OTs per extension */
+#define TSS_OTE_S         128 /* statistical security λ_s, bits of the check field */
+#define TSS_OTE_ROW_BYTES ((TSS_OTE_XI + TSS_OTE_S) / 8) /* 80: one PRG row */
+#define TSS_OTE_SCALARS   3 /* scalars each extended OT string expands to */
+#define TSS_SID_TAG_BYTES 16
+
+/* Alice's setup: Δ (bit ℓ = bit ℓ%8 of byte ℓ/8) and k_ℓ^{Δ_ℓ}. Secret. */
+typedef struct {
+    uint8_t delta[TSS_OTE_KAPPA / 8];
+    uint8_t seed[TSS_OTE_KAPPA][32];
+} tss_ote_sender_setup;
+
+/* Bob's setup: k_ℓ^0 and k_ℓ^1. Secret. */
+typedef struct {
+    uint8_t seed[TSS_OTE_KAPPA][2][32];
+} tss_ote_receiver_setup;
+
+/* Encodings: a 4-byte magic with a version ("OTA1" / "OTB1"), then the fields in order. */
+#define TSS_OTE_SENDER_SETUP_BYTES   (4 + TSS_OTE_KAPPA / 8 + TSS_OTE_KAPPA * 32) /* 8228 */
+#define TSS_OTE_RECEIVER_SETUP_BYTES (4 + TSS_OTE_KAPPA * 2 * 32)                 /* 16388 */
+
+void tss_ote_sender_setup_encode(uint8_t out[TSS_OTE_SENDER_SETUP_BYTES],
+                                 const tss_ote_sender_setup *s);
+void tss_ote_receiver_setup_encode(uint8_t out[TSS_OTE_RECEIVER_SETUP_BYTES],
+                                   const tss_ote_receiver_setup *s);
+/* Strict: exactly the right length (TSS_ERR_LENGTH) and magic (TSS_ERR_FORMAT). On
+ * failure *s is zeroed. */
+tss_err tss_ote_sender_setup_decode(tss_ote_sender_setup *s, const uint8_t *in, size_t len);
+tss_err tss_ote_receiver_setup_decode(tss_ote_receiver_setup *s, const uint8_t *in, size_t len);
+
+/* Setups in locked, non-dumpable memory (tss_secmem_alloc), zeroed. NULL on failure.
+ * Free with the matching _free, which wipes. */
+tss_ote_sender_setup *tss_ote_sender_setup_new(void);
+void tss_ote_sender_setup_free(tss_ote_sender_setup *s);
+tss_ote_receiver_setup *tss_ote_receiver_setup_new(void);
+void tss_ote_receiver_setup_free(tss_ote_receiver_setup *s);
+
+/* out = first 16 bytes of H("sid-tag", label, sid): the session check every message of
+ * this layer starts with. */
+void tss_sid_tag(uint8_t out[TSS_SID_TAG_BYTES], const char *label, const uint8_t sid[32]);
+
+/* Bob → Alice: sid tag ‖ U (κ rows of 80 B) ‖ x̃ (16 B) ‖ t̃_ℓ (κ × 16 B). */
+#define TSS_OTE_MSG_BYTES                                                                          \
+    (TSS_SID_TAG_BYTES + TSS_OTE_KAPPA * TSS_OTE_ROW_BYTES + 16 + TSS_OTE_KAPPA * 16) /* 24608 */
+
+/* One extended OT's output: TSS_OTE_SCALARS uniform scalars. */
+typedef tss_scalar tss_ote_string[TSS_OTE_SCALARS];
+
+/* Bob, steps 1–3 and 6: extends with choice bits choice[0..64) (bit r = bit r%8 of byte
+ * r/8), writes his message to msg_out and the 512 correlated rows t_r (32 bytes each) to
+ * rows_out (secret; caller-owned, e.g. in secmem). */
+tss_err tss_ote_receiver_extend_rows(const tss_ote_receiver_setup *setup, const uint8_t sid[32],
+                                     const uint8_t choice[TSS_OTE_XI / 8], const tss_rng *rng,
+                                     uint8_t msg_out[TSS_OTE_MSG_BYTES],
+                                     uint8_t rows_out[TSS_OTE_XI][32]);
+
+/* Alice, steps 4–6: checks msg and writes the rows q_r with q_r = t_r ⊕ β_r·Δ.
+ * TSS_ERR_LENGTH if len != TSS_OTE_MSG_BYTES; TSS_ERR_SESSION if the sid tag differs
+ * (both before any OT work); TSS_ERR_OT_CHECK if the consistency check fails — a ban:
+ * whether it passes depends on Δ, which every later extension reuses. */
+tss_err tss_ote_sender_extend_rows(const tss_ote_sender_setup *setup, const uint8_t sid[32],
+                                   const uint8_t *msg, size_t len,
+                                   uint8_t rows_out[TSS_OTE_XI][32]);
+
+/* Step 7: out[r] = the TSS_OTE_SCALARS-scalar expansion of H("ot/ext/out", sid, r, row_r),
+ * with row_r = rows[r] ⊕ (Δ if delta != NULL). Alice calls it twice (without and with Δ),
+ * Bob once. */
+void tss_ote_derive(tss_ote_string out[TSS_OTE_XI], const uint8_t sid[32],
+                    const uint8_t rows[TSS_OTE_XI][32], const uint8_t *delta);
+
+/* Whole extension, Bob: message plus his outputs γ_r = v_{β_r}(r). */
+tss_err tss_ote_receiver_extend(const tss_ote_receiver_setup *setup, const uint8_t sid[32],
+                                const uint8_t choice[TSS_OTE_XI / 8], const tss_rng *rng,
+                                uint8_t msg_out[TSS_OTE_MSG_BYTES], tss_ote_string out[TSS_OTE_XI]);
+
+/* Whole extension, Alice: check (errors as tss_ote_sender_extend_rows), then her outputs
+ * v0_r, v1_r. */
+tss_err tss_ote_sender_extend(const tss_ote_sender_setup *setup, const uint8_t sid[32],
+                              const uint8_t *msg, size_t len, tss_ote_string out0[TSS_OTE_XI],
+                              tss_ote_string out1[TSS_OTE_XI]);
+
+#endif
