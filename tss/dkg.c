@@ -8,6 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define OPENSSL_SUPPRESS_DEPRECATED
+#include <openssl/sha.h>
+
+#include "baseot.h"
 #include "inbox.h"
 #include "pok.h"
 #include "secmem.h"
@@ -15,7 +19,7 @@
 
 #define NMAX     TSS_MAX_PARTIES
 #define R1_LEN   64
-#define R3_LEN   (32 + 32 + 32 + 32 + 32)
+#define R3_LEN   (32 + 32 + 32 + 32 + 32 + TSS_BASEOT_MSG2_BYTES)
 #define R4_FIXED (33 + 32 + 33 + TSS_POK_BYTES) /* pk, chain code, P(i), PoK */
 
 struct tss_dkg {
@@ -40,6 +44,12 @@ struct tss_dkg {
     uint8_t zero_commit[NMAX + 1][32], zero_theirs[NMAX + 1][32]; /* j's part toward me */
     tss_scalar share_sum;                                         /* p(me) */
 
+    /* base OTs per peer j: I am base receiver (extension sender) in pair (me -> j) and
+     * base sender (extension receiver) in pair (j -> me) */
+    tss_baseot_receiver *bot[NMAX + 1];
+    uint8_t bot_msg2[NMAX + 1][TSS_BASEOT_MSG2_BYTES];
+    uint8_t msg1_sent[NMAX + 1][32], msg1_recv[NMAX + 1][32]; /* hashes of base-OT msg1 */
+
     /* derived */
     tss_point pub_share[NMAX + 1];
     tss_point pk;
@@ -62,11 +72,11 @@ size_t tss_dkg_payload_len(uint8_t round, uint8_t t, uint8_t n)
     case 1:
         return R1_LEN;
     case 2:
-        return r2_bcast_len(t) + 32;
+        return r2_bcast_len(t) + 32 + TSS_BASEOT_MSG1_BYTES;
     case 3:
         return R3_LEN;
     case 4:
-        return R4_FIXED + 32u * n;
+        return R4_FIXED + 32u * n + 32;
     default:
         return 0;
     }
@@ -119,6 +129,17 @@ tss_err tss_dkg_new(tss_dkg **out, const tss_dkg_params *p, const tss_rng *rng)
     for (uint8_t r = 1; r <= 4; r++)
         st->inbox.payload_len[r] = tss_dkg_payload_len(r, st->t, st->n);
     st->inbox.confidential = 1u << 3;
+    /* the key share under construction: the base OTs write its OT setups */
+    if ((st->result = tss_keyshare_new()) == NULL) {
+        tss_secmem_free(st);
+        return TSS_ERR_NOMEM;
+    }
+    st->result->n = st->n;
+    st->result->index = st->me;
+    if (tss_keyshare_alloc_peers(st->result) != TSS_OK) {
+        tss_dkg_free(st);
+        return TSS_ERR_NOMEM;
+    }
     *out = st;
     return TSS_OK;
 }
@@ -128,6 +149,8 @@ void tss_dkg_free(tss_dkg *st)
     if (st == NULL)
         return;
     tss_inbox_clear(&st->inbox);
+    for (int j = 0; j <= NMAX; j++)
+        tss_baseot_receiver_free(st->bot[j]);
     tss_keyshare_free(st->result);
     tss_secmem_free(st);
 }
@@ -175,6 +198,18 @@ static size_t pok_context(uint8_t *ctx, const char *label, const tss_dkg *st, co
     if (extra_len > 0)
         memcpy(ctx + l + 32, extra, extra_len);
     return l + 32 + extra_len;
+}
+
+/* The sid of the OT correlation for the ordered pair (alice -> bob), where alice is the
+ * OT-extension sender (base-OT receiver): H(DKG sid, alice, bob). */
+static void ot_pair_sid(uint8_t out[32], const uint8_t dkg_sid[32], uint16_t alice, uint16_t bob)
+{
+    tss_transcript t;
+    tss_transcript_init(&t, "dkg/ot-sid");
+    tss_transcript_append(&t, dkg_sid, 32);
+    tss_transcript_append_u32(&t, alice);
+    tss_transcript_append_u32(&t, bob);
+    tss_transcript_final(&t, out);
 }
 
 /* ---- round 1: sid_i and the commitment to F_i ---- */
@@ -242,14 +277,12 @@ static tss_err process_r1(tss_dkg *st)
 
 /* ---- round 2: reveal F_i with proofs; commit to chain-code and zero-seed parts ---- */
 
-static tss_err send_r2(tss_dkg *st, tss_msgs *out)
+/* The broadcast part of R2: F_i, its opening, the coefficient proofs, the chain-code
+ * commitment. Written to p (r2_bcast_len bytes). */
+static tss_err fill_r2_bcast(tss_dkg *st, uint8_t *p)
 {
-    size_t blen = r2_bcast_len(st->t), plen = blen + 32;
-    uint8_t payload[33 * NMAX + 32 + TSS_POK_BYTES * NMAX + 32 + 32];
-    uint8_t ctx[96], kb[4], data[32 + 4 + 32];
-    uint8_t *p = payload;
+    uint8_t ctx[96], kb[4], data[68];
     tss_err err;
-
     serialize_F(p, st->F[st->me], st->t);
     p += 33 * st->t;
     memcpy(p, st->F_nonce, 32);
@@ -270,26 +303,52 @@ static tss_err send_r2(tss_dkg *st, tss_msgs *out)
     if ((err = tss_commit(p, st->cc_nonce, "dkg/chaincode", data, 68, st->rng)) != TSS_OK)
         return err;
     memcpy(st->cc_commit[st->me], p, 32);
-    if ((err = tss_inbox_keep_own(&st->inbox, 2, payload, plen)) != TSS_OK)
-        return err;
+    return TSS_OK;
+}
 
-    for (uint16_t j = 1; j <= st->n; j++) {
+/* The pairwise part of R2 toward j: a commitment to my zero-seed part, and base-OT
+ * message 1 for the pair (me -> j), in which I am the base-OT receiver. */
+static tss_err fill_r2_pair(tss_dkg *st, uint16_t j, uint8_t *p)
+{
+    uint8_t data[68], sid[32];
+    tss_err err;
+    if ((err = tss_rand_bytes(st->rng, st->zero_part[j], 32)) != TSS_OK)
+        return err;
+    memcpy(data, st->session_id, 32);
+    data[32] = st->me, data[33] = (uint8_t)j, data[34] = 0, data[35] = 0;
+    memcpy(data + 36, st->zero_part[j], 32);
+    if ((err = tss_commit(p, st->zero_nonce[j], "dkg/zero", data, 68, st->rng)) != TSS_OK)
+        return err;
+    if ((st->bot[j] = tss_baseot_receiver_new()) == NULL)
+        return TSS_ERR_NOMEM;
+    ot_pair_sid(sid, st->dkg_sid, st->me, j);
+    if ((err = tss_baseot_receiver_start(st->bot[j], sid, st->rng, p + 32)) != TSS_OK)
+        return err;
+    SHA256(p + 32, TSS_BASEOT_MSG1_BYTES, st->msg1_sent[j]);
+    return TSS_OK;
+}
+
+static tss_err send_r2(tss_dkg *st, tss_msgs *out)
+{
+    size_t blen = r2_bcast_len(st->t), plen = tss_dkg_payload_len(2, st->t, st->n);
+    uint8_t *payload = malloc(plen);
+    tss_err err;
+    if (payload == NULL)
+        return TSS_ERR_NOMEM;
+    memset(payload + blen, 0, plen - blen); /* our own copy has no pairwise part */
+    if ((err = fill_r2_bcast(st, payload)) != TSS_OK ||
+        (err = tss_inbox_keep_own(&st->inbox, 2, payload, plen)) != TSS_OK)
+        goto out;
+    for (uint16_t j = 1; j <= st->n && err == TSS_OK; j++) {
         if (j == st->me)
             continue;
-        /* pairwise part: commitment to my zero-seed part toward j */
-        if ((err = tss_rand_bytes(st->rng, st->zero_part[j], 32)) != TSS_OK)
-            return err;
-        memcpy(data, st->session_id, 32);
-        data[32] = st->me, data[33] = (uint8_t)j, data[34] = 0, data[35] = 0;
-        memcpy(data + 36, st->zero_part[j], 32);
-        err = tss_commit(payload + blen, st->zero_nonce[j], "dkg/zero", data, 68, st->rng);
-        if (err != TSS_OK)
-            return err;
-        err = tss_msgs_append(out, TSS_PROTO_DKG, 2, 0, st->me, j, st->session_id, payload, plen);
-        if (err != TSS_OK)
-            return err;
+        if ((err = fill_r2_pair(st, j, payload + blen)) == TSS_OK)
+            err =
+                tss_msgs_append(out, TSS_PROTO_DKG, 2, 0, st->me, j, st->session_id, payload, plen);
     }
-    return TSS_OK;
+out:
+    free(payload);
+    return err;
 }
 
 static tss_err process_r2(tss_dkg *st)
@@ -328,6 +387,14 @@ static tss_err process_r2(tss_dkg *st)
         }
         memcpy(st->cc_commit[j], p + blen - 32, 32);
         memcpy(st->zero_commit[j], p + blen, 32);
+        /* base OT for the pair (j -> me): I am the base-OT sender */
+        uint8_t sid[32];
+        ot_pair_sid(sid, st->dkg_sid, j, st->me);
+        SHA256(p + blen + 32, TSS_BASEOT_MSG1_BYTES, st->msg1_recv[j]);
+        tss_err err = tss_baseot_sender_respond(sid, p + blen + 32, TSS_BASEOT_MSG1_BYTES, st->rng,
+                                                st->bot_msg2[j], st->result->peer[j - 1].ot_recv);
+        if (err != TSS_OK)
+            return dkg_fail(st, err, err == TSS_ERR_RAND || err == TSS_ERR_NOMEM ? 0 : j);
     }
     return TSS_OK;
 }
@@ -360,6 +427,7 @@ static tss_err send_r3(tss_dkg *st, tss_msgs *out)
         memcpy(payload + 64, st->cc_nonce, 32);
         memcpy(payload + 96, st->zero_part[j], 32);
         memcpy(payload + 128, st->zero_nonce[j], 32);
+        memcpy(payload + 160, st->bot_msg2[j], TSS_BASEOT_MSG2_BYTES);
         err = tss_msgs_append(out, TSS_PROTO_DKG, 3, TSS_MSG_CONFIDENTIAL, st->me, j,
                               st->session_id, payload, R3_LEN);
     }
@@ -418,6 +486,13 @@ static tss_err process_r3(tss_dkg *st)
         if (tss_commit_verify(st->zero_commit[j], p + 128, "dkg/zero", data, 68) != TSS_OK)
             return dkg_fail(st, TSS_ERR_COMMITMENT, j);
         memcpy(st->zero_theirs[j], p + 96, 32);
+        /* base OT for the pair (me -> j): finish as the base-OT receiver */
+        tss_err err = tss_baseot_receiver_finish(st->bot[j], p + 160, TSS_BASEOT_MSG2_BYTES,
+                                                 st->result->peer[j - 1].ot_send);
+        tss_baseot_receiver_free(st->bot[j]);
+        st->bot[j] = NULL;
+        if (err != TSS_OK)
+            return dkg_fail(st, err, j);
     }
     return TSS_OK;
 }
@@ -463,9 +538,29 @@ static tss_err derive_public(tss_dkg *st)
 
 /* ---- round 4: agree on pk and on every broadcast; prove knowledge of p(i) ---- */
 
+/* Both ends of the pair {me, j} hash the four base-OT messages they exchanged, in an
+ * order both derive alike; a message altered in transit leaves the two OT setups
+ * inconsistent, which this catches now instead of as a ban at the first signature. */
+static void ot_view(const tss_dkg *st, uint16_t j, uint8_t out[32])
+{
+    uint16_t lo = st->me < j ? st->me : j, hi = st->me < j ? j : st->me;
+    int me_lo = st->me == lo;
+    const uint8_t *m2_recv = st->inbox.payload[3][j] + 160;
+    tss_transcript t;
+    tss_transcript_init(&t, "dkg/ot-view");
+    tss_transcript_append(&t, st->dkg_sid, 32);
+    tss_transcript_append_u32(&t, lo);
+    tss_transcript_append_u32(&t, hi);
+    tss_transcript_append(&t, me_lo ? st->msg1_sent[j] : st->msg1_recv[j], 32); /* lo->hi */
+    tss_transcript_append(&t, me_lo ? st->msg1_recv[j] : st->msg1_sent[j], 32); /* hi->lo */
+    tss_transcript_append(&t, me_lo ? st->bot_msg2[j] : m2_recv, TSS_BASEOT_MSG2_BYTES);
+    tss_transcript_append(&t, me_lo ? m2_recv : st->bot_msg2[j], TSS_BASEOT_MSG2_BYTES);
+    tss_transcript_final(&t, out);
+}
+
 static tss_err send_r4(tss_dkg *st, tss_msgs *out)
 {
-    uint8_t payload[R4_FIXED + 32 * NMAX], ctx[96];
+    uint8_t payload[R4_FIXED + 32 * NMAX + 32], ctx[96];
     size_t plen = tss_dkg_payload_len(4, st->t, st->n);
     tss_err err;
     tss_point_serialize(payload, &st->pk);
@@ -478,9 +573,16 @@ static tss_err send_r4(tss_dkg *st, tss_msgs *out)
         return err;
     for (int j = 1; j <= st->n; j++)
         memcpy(payload + R4_FIXED + 32 * (j - 1), st->bcast_hash[j], 32);
+    memset(payload + plen - 32, 0, 32);
     if ((err = tss_inbox_keep_own(&st->inbox, 4, payload, plen)) != TSS_OK)
         return err;
-    return send_all(st, 4, 0, payload, plen, out);
+    for (uint16_t j = 1; j <= st->n && err == TSS_OK; j++) {
+        if (j == st->me)
+            continue;
+        ot_view(st, j, payload + plen - 32);
+        err = tss_msgs_append(out, TSS_PROTO_DKG, 4, 0, st->me, j, st->session_id, payload, plen);
+    }
+    return err;
 }
 
 /* check 6 for peer p's view: the first sender whose broadcasts p saw differently from me.
@@ -516,15 +618,18 @@ static tss_err process_r4(tss_dkg *st)
             return dkg_fail(st, TSS_ERR_MISMATCH, j);
         if (tss_pok_verify(p + 98, &Pj, ctx, cl, j) != TSS_OK)
             return dkg_fail(st, TSS_ERR_PROOF, j);
+        /* both ends saw the same base-OT messages */
+        uint8_t view[32];
+        ot_view(st, j, view);
+        if (!tss_ct_eq(view, p + tss_dkg_payload_len(4, st->t, st->n) - 32, 32))
+            return dkg_fail(st, TSS_ERR_MISMATCH, j);
     }
     return TSS_OK;
 }
 
 static tss_err build_keyshare(tss_dkg *st)
 {
-    tss_keyshare *ks = tss_keyshare_new();
-    if (ks == NULL)
-        return TSS_ERR_NOMEM;
+    tss_keyshare *ks = st->result; /* allocated with its OT setups by tss_dkg_new */
     ks->t = st->t;
     ks->n = st->n;
     ks->index = st->me;
@@ -550,7 +655,6 @@ static tss_err build_keyshare(tss_dkg *st)
         tss_transcript_append(&t, phi, 32);
         tss_transcript_final(&t, ks->peer[j - 1].zero_seed);
     }
-    st->result = ks;
     return TSS_OK;
 }
 

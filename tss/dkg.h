@@ -4,9 +4,14 @@
  *   R1  sid_i, commitment C_i to (session id, i, F_i)
  *   R2  F_i = (a_i0*G .. a_i,t-1*G), opening of C_i, a Schnorr PoK per coefficient, a
  *       commitment to the chain-code share; pairwise: a commitment to the zero-seed part
- *   R3  (confidential) f_i(x_j), chain-code opening, zero-seed opening
+ *       and base-OT message 1 for the pair (i -> j) (tss/baseot.h; the OT sid binds the
+ *       DKG sid, which exists only after R1)
+ *   R3  (confidential) f_i(x_j), chain-code opening, zero-seed opening, base-OT message 2
+ *       for the pair (j -> i)
  *   R4  pk, chain code, P(i), PoK of p(i) bound to the chain code, and per sender a hash
- *       of the R1 + R2 broadcasts received from it (so an equivocating sender is named)
+ *       of the R1 + R2 broadcasts received from it (so an equivocating sender is named);
+ *       pairwise: a hash of the four base-OT messages of the pair, so both ends know
+ *       their OT setups come from the same transcript
  * The DKG session id binds the caller's session id (from round 0), t, n and all sid_i.
  * Every check of DKLS23.md §2 aborts with a reason and, where one party can be blamed, its
  * index: exact lengths (1), openings (2), proofs (3), Feldman (4), no infinity (5), equal

@@ -1,7 +1,8 @@
 /* tss/keyshare.c — key share allocation, encoding, strict decoding, fingerprint.
  * Layout (version 1), integers big-endian:
  *   "MPKS" | version u16 | t u8 | n u8 | index u8 | dkg sid [32] | chain code [32] |
- *   pk [33] | P(1..n) [33 each] | p(index) [32] | for each peer j != index: zero seed [32] |
+ *   pk [33] | P(1..n) [33 each] | p(index) [32] |
+ *   for each peer j != index: zero seed [32] | OT sender setup | OT receiver setup |
  *   check [32] = H("keyshare/check", everything before)
  * The check catches corruption of fields nothing else can verify (the zero seeds); the
  * sealing layer's AEAD is what protects against deliberate tampering. */
@@ -15,19 +16,43 @@
 
 #define KS_FIXED (4 + 2 + 3 + 32 + 32 + 33)
 
+#define KS_PEER (32 + TSS_OTE_SENDER_SETUP_BYTES + TSS_OTE_RECEIVER_SETUP_BYTES)
+
 tss_keyshare *tss_keyshare_new(void)
 {
     return tss_secmem_alloc(sizeof(tss_keyshare));
 }
 
+tss_err tss_keyshare_alloc_peers(tss_keyshare *ks)
+{
+    for (int j = 1; j <= ks->n && j <= TSS_MAX_PARTIES; j++) {
+        if (j == ks->index)
+            continue;
+        tss_keyshare_peer *p = &ks->peer[j - 1];
+        if (p->ot_send == NULL)
+            p->ot_send = tss_ote_sender_setup_new();
+        if (p->ot_recv == NULL)
+            p->ot_recv = tss_ote_receiver_setup_new();
+        if (p->ot_send == NULL || p->ot_recv == NULL)
+            return TSS_ERR_NOMEM;
+    }
+    return TSS_OK;
+}
+
 void tss_keyshare_free(tss_keyshare *ks)
 {
+    if (ks == NULL)
+        return;
+    for (int j = 0; j < TSS_MAX_PARTIES; j++) {
+        tss_ote_sender_setup_free(ks->peer[j].ot_send);
+        tss_ote_receiver_setup_free(ks->peer[j].ot_recv);
+    }
     tss_secmem_free(ks);
 }
 
 size_t tss_keyshare_encoded_len(uint8_t n)
 {
-    return KS_FIXED + 33u * n + 32 + 32u * (n > 0 ? n - 1u : 0u) + 32;
+    return KS_FIXED + 33u * n + 32 + (size_t)KS_PEER * (n > 0 ? n - 1u : 0u) + 32;
 }
 
 static void ks_check(uint8_t out[32], const uint8_t *buf, size_t len)
@@ -71,8 +96,15 @@ tss_err tss_keyshare_encode(const tss_keyshare *ks, uint8_t **out, size_t *out_l
     for (int j = 1; j <= ks->n; j++) {
         if (j == ks->index)
             continue;
-        memcpy(p, ks->peer[j - 1].zero_seed, 32);
-        p += 32;
+        const tss_keyshare_peer *peer = &ks->peer[j - 1];
+        if (peer->ot_send == NULL || peer->ot_recv == NULL) {
+            tss_secmem_free(b);
+            return TSS_ERR_ARG;
+        }
+        memcpy(p, peer->zero_seed, 32);
+        tss_ote_sender_setup_encode(p + 32, peer->ot_send);
+        tss_ote_receiver_setup_encode(p + 32 + TSS_OTE_SENDER_SETUP_BYTES, peer->ot_recv);
+        p += KS_PEER;
     }
     ks_check(p, b, (size_t)(p - b));
     *out = b;
@@ -133,11 +165,19 @@ tss_err tss_keyshare_decode(tss_keyshare **out, const uint8_t *buf, size_t len)
     if ((err = tss_scalar_parse(&ks->secret_share, p)) != TSS_OK)
         goto fail;
     p += 32;
+    if ((err = tss_keyshare_alloc_peers(ks)) != TSS_OK)
+        goto fail;
     for (int j = 1; j <= ks->n; j++) {
         if (j == ks->index)
             continue;
-        memcpy(ks->peer[j - 1].zero_seed, p, 32);
-        p += 32;
+        tss_keyshare_peer *peer = &ks->peer[j - 1];
+        memcpy(peer->zero_seed, p, 32);
+        if ((err = tss_ote_sender_setup_decode(peer->ot_send, p + 32,
+                                               TSS_OTE_SENDER_SETUP_BYTES)) != TSS_OK ||
+            (err = tss_ote_receiver_setup_decode(peer->ot_recv, p + 32 + TSS_OTE_SENDER_SETUP_BYTES,
+                                                 TSS_OTE_RECEIVER_SETUP_BYTES)) != TSS_OK)
+            goto fail;
+        p += KS_PEER;
     }
     /* the secret must match its public share, and the public shares the key */
     tss_point mine;

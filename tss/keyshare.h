@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "msg.h"
+#include "ote.h"
 #include "point.h"
 #include "scalar.h"
 
@@ -19,7 +20,9 @@
 #define TSS_KEYSHARE_VERSION 1
 
 typedef struct {
-    uint8_t zero_seed[32]; /* s_ij, shared with peer j */
+    uint8_t zero_seed[32];           /* s_ij, shared with peer j */
+    tss_ote_sender_setup *ot_send;   /* as OT-extension sender (VOLE Alice) toward j */
+    tss_ote_receiver_setup *ot_recv; /* as OT-extension receiver (VOLE Bob) toward j */
 } tss_keyshare_peer;
 
 typedef struct {
@@ -35,7 +38,10 @@ typedef struct {
 /* Allocates a zeroed key share in secure memory; NULL on failure. */
 tss_keyshare *tss_keyshare_new(void);
 
-/* Zeroizes and frees. NULL is a no-op. */
+/* With n and index set: allocates (secure memory) the OT setups for every peer. */
+tss_err tss_keyshare_alloc_peers(tss_keyshare *ks);
+
+/* Zeroizes and frees the share and its peers' OT setups. NULL is a no-op. */
 void tss_keyshare_free(tss_keyshare *ks);
 
 /* Exact encoded size for a share of an n-party key. */

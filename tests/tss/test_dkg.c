@@ -124,8 +124,10 @@ static void test_large_sample(void **state)
 {
     (void)state;
     run_ok(7, 15, 7, 0);
-    run_ok(2, 32, 8, 0);
+#if !defined(__SANITIZE_ADDRESS__)
+    /* 992 ordered pairs of base OTs: about a minute; the sanitizer build skips it */
     run_ok(32, 32, 9, 0);
+#endif
 }
 
 static void test_any_delivery_order(void **state)
