@@ -31,8 +31,8 @@ void bench_summarize(bench_row *row, double *samples, int n)
     row->p90_us = samples[i90];
 }
 
-bench_row *bench_run(bench_report *rep, const char *name, int runs, int inner, void (*fn)(void *),
-                     void *ctx)
+bench_row *bench_run(bench_report *rep, const char *name, int runs, int inner,
+                     void (*fn)(void *), void *ctx)
 {
     if (rep->count >= (int)(sizeof rep->rows / sizeof rep->rows[0]))
         return NULL;
@@ -61,7 +61,8 @@ void bench_print(const bench_report *rep, const char *title)
     if (uname(&u) != 0)
         strcpy(u.machine, "?");
     printf("%s (%s, %ld cpus)\n", title, u.machine, cpus);
-    printf("%-40s %12s %12s %12s %8s %10s\n", "operation", "median", "p90", "min", "runs", "bytes");
+    printf("%-40s %12s %12s %12s %8s %10s\n", "operation", "median", "p90", "min", "runs",
+           "bytes");
     for (int i = 0; i < rep->count; i++) {
         const bench_row *r = &rep->rows[i];
         char b[32] = "-";
@@ -70,8 +71,8 @@ void bench_print(const bench_report *rep, const char *title)
         printf("%-40s %9.3f us %9.3f us %9.3f us %8d %10s\n", r->name, r->median_us, r->p90_us,
                r->min_us, r->runs, b);
     }
-    printf("{\"benchmark\":\"%s\",\"machine\":\"%s\",\"cpus\":%ld,\"results\":[", title, u.machine,
-           cpus);
+    printf("{\"benchmark\":\"%s\",\"machine\":\"%s\",\"cpus\":%ld,\"results\":[", title,
+           u.machine, cpus);
     for (int i = 0; i < rep->count; i++) {
         const bench_row *r = &rep->rows[i];
         printf("%s{\"name\":\"%s\",\"median_us\":%.3f,\"p90_us\":%.3f,\"min_us\":%.3f,"

@@ -28,8 +28,8 @@ double bench_now_us(void);
 void bench_summarize(bench_row *row, double *samples, int n);
 
 /* Times fn(ctx) `inner` times per sample, `runs` samples; adds a row with per-call times. */
-bench_row *bench_run(bench_report *rep, const char *name, int runs, int inner, void (*fn)(void *),
-                     void *ctx);
+bench_row *bench_run(bench_report *rep, const char *name, int runs, int inner,
+                     void (*fn)(void *), void *ctx);
 
 /* Prints the table, then the JSON document {"benchmark": title, "results": [...]}. */
 void bench_print(const bench_report *rep, const char *title);

@@ -56,9 +56,10 @@ static void op_keccak(void *c)
  * a Keccak-256 vector, a * a^-1 == 1 and a commitment round trip. */
 static int self_check(void)
 {
-    static const uint8_t g[33] = {0x02, 0x79, 0xBE, 0x66, 0x7E, 0xF9, 0xDC, 0xBB, 0xAC, 0x55, 0xA0,
-                                  0x62, 0x95, 0xCE, 0x87, 0x0B, 0x07, 0x02, 0x9B, 0xFC, 0xDB, 0x2D,
-                                  0xCE, 0x28, 0xD9, 0x59, 0xF2, 0x81, 0x5B, 0x16, 0xF8, 0x17, 0x98};
+    static const uint8_t g[33] = {0x02, 0x79, 0xBE, 0x66, 0x7E, 0xF9, 0xDC, 0xBB, 0xAC,
+                                  0x55, 0xA0, 0x62, 0x95, 0xCE, 0x87, 0x0B, 0x07, 0x02,
+                                  0x9B, 0xFC, 0xDB, 0x2D, 0xCE, 0x28, 0xD9, 0x59, 0xF2,
+                                  0x81, 0x5B, 0x16, 0xF8, 0x17, 0x98};
     static const uint8_t keccak_abc[4] = {0x4e, 0x03, 0x65, 0x7a};
     tss_scalar one, a, inv;
     tss_point p;
@@ -80,8 +81,8 @@ static int self_check(void)
     ok &= tss_commit_verify(c, nonce, "self-check", seed, 64) == TSS_OK;
     seed[0] ^= 1;
     ok &= tss_commit_verify(c, nonce, "self-check", seed, 64) == TSS_ERR_COMMITMENT;
-    printf("self-check: %s\n",
-           ok ? "ok (curve, Keccak-256, scalar inverse, commitments)" : "FAILED");
+    printf("self-check: %s\n", ok ? "ok (curve, Keccak-256, scalar inverse, commitments)"
+                                    : "FAILED");
     return ok ? 0 : -1;
 }
 

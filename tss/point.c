@@ -82,8 +82,8 @@ void tss_point_negate(tss_point *r, const tss_point *a)
 void tss_point_serialize(uint8_t out[33], const tss_point *p)
 {
     size_t len = 33;
-    int ok =
-        secp256k1_ec_pubkey_serialize(tss_secp_ctx(), out, &len, &p->pk, SECP256K1_EC_COMPRESSED);
+    int ok = secp256k1_ec_pubkey_serialize(tss_secp_ctx(), out, &len, &p->pk,
+                                           SECP256K1_EC_COMPRESSED);
     (void)ok; /* cannot fail with a 33-byte buffer */
 }
 

@@ -200,8 +200,8 @@ int tss_scalar_is_zero(const tss_scalar *a)
 
 int tss_scalar_eq(const tss_scalar *a, const tss_scalar *b)
 {
-    uint64_t z =
-        (a->d[0] ^ b->d[0]) | (a->d[1] ^ b->d[1]) | (a->d[2] ^ b->d[2]) | (a->d[3] ^ b->d[3]);
+    uint64_t z = (a->d[0] ^ b->d[0]) | (a->d[1] ^ b->d[1]) | (a->d[2] ^ b->d[2]) |
+                 (a->d[3] ^ b->d[3]);
     return (int)(((z | (0 - z)) >> 63) ^ 1);
 }
 

@@ -97,8 +97,8 @@ static void tss_commit_hash(uint8_t out[32], const uint8_t nonce[32], const char
     tss_transcript_final(&t, out);
 }
 
-tss_err tss_commit(uint8_t commitment[32], uint8_t nonce[32], const char *tag, const uint8_t *data,
-                   size_t len, const tss_rng *rng)
+tss_err tss_commit(uint8_t commitment[32], uint8_t nonce[32], const char *tag,
+                   const uint8_t *data, size_t len, const tss_rng *rng)
 {
     tss_err err = tss_rand_bytes(rng, nonce, 32);
     if (err != TSS_OK)
@@ -107,8 +107,8 @@ tss_err tss_commit(uint8_t commitment[32], uint8_t nonce[32], const char *tag, c
     return TSS_OK;
 }
 
-tss_err tss_commit_verify(const uint8_t commitment[32], const uint8_t nonce[32], const char *tag,
-                          const uint8_t *data, size_t len)
+tss_err tss_commit_verify(const uint8_t commitment[32], const uint8_t nonce[32],
+                          const char *tag, const uint8_t *data, size_t len)
 {
     uint8_t expect[32];
     tss_commit_hash(expect, nonce, tag, data, len);

@@ -45,13 +45,13 @@ void tss_transcript_final64(tss_transcript *t, uint8_t out[64]);
 void tss_transcript_final_scalar(tss_transcript *t, tss_scalar *out);
 
 /* commitment = H("commit/" tag, data, nonce) with a fresh 32-byte nonce from rng. */
-tss_err tss_commit(uint8_t commitment[32], uint8_t nonce[32], const char *tag, const uint8_t *data,
-                   size_t len, const tss_rng *rng);
+tss_err tss_commit(uint8_t commitment[32], uint8_t nonce[32], const char *tag,
+                   const uint8_t *data, size_t len, const tss_rng *rng);
 
 /* TSS_OK if commitment opens to (data, nonce), else TSS_ERR_COMMITMENT. Constant time in
  * the compared hash. */
-tss_err tss_commit_verify(const uint8_t commitment[32], const uint8_t nonce[32], const char *tag,
-                          const uint8_t *data, size_t len);
+tss_err tss_commit_verify(const uint8_t commitment[32], const uint8_t nonce[32],
+                          const char *tag, const uint8_t *data, size_t len);
 
 /* 1 if a[0..len) == b[0..len) else 0, in time independent of the contents. */
 int tss_ct_eq(const void *a, const void *b, size_t len);

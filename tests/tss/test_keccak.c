@@ -72,11 +72,12 @@ static void test_ethereum_address(void **state)
     secp256k1_pubkey pk;
     sk[31] = 1;
     assert_true(secp256k1_ec_pubkey_create(tss_secp_ctx(), &pk, sk));
-    assert_true(
-        secp256k1_ec_pubkey_serialize(tss_secp_ctx(), pub, &len, &pk, SECP256K1_EC_UNCOMPRESSED));
+    assert_true(secp256k1_ec_pubkey_serialize(tss_secp_ctx(), pub, &len, &pk,
+                                              SECP256K1_EC_UNCOMPRESSED));
     tss_keccak256(h, pub + 1, 64);
-    static const uint8_t addr[20] = {0x7E, 0x5F, 0x45, 0x52, 0x09, 0x1A, 0x69, 0x12, 0x5d, 0x5D,
-                                     0xfC, 0xb7, 0xb8, 0xC2, 0x65, 0x90, 0x29, 0x39, 0x5B, 0xdf};
+    static const uint8_t addr[20] = {0x7E, 0x5F, 0x45, 0x52, 0x09, 0x1A, 0x69,
+                                     0x12, 0x5d, 0x5D, 0xfC, 0xb7, 0xb8, 0xC2,
+                                     0x65, 0x90, 0x29, 0x39, 0x5B, 0xdf};
     assert_memory_equal(h + 12, addr, 20);
 }
 

@@ -16,9 +16,10 @@
 static BIGNUM *N;
 static BN_CTX *bnctx;
 
-static const uint8_t N_BYTES[32] = {
-    0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFE,
-    0xBA, 0xAE, 0xDC, 0xE6, 0xAF, 0x48, 0xA0, 0x3B, 0xBF, 0xD2, 0x5E, 0x8C, 0xD0, 0x36, 0x41, 0x41};
+static const uint8_t N_BYTES[32] = {0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+                                    0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFE,
+                                    0xBA, 0xAE, 0xDC, 0xE6, 0xAF, 0x48, 0xA0, 0x3B,
+                                    0xBF, 0xD2, 0x5E, 0x8C, 0xD0, 0x36, 0x41, 0x41};
 
 static long vectors(void)
 {
@@ -203,22 +204,22 @@ static void test_edges(void **state)
     (void)state;
     uint8_t edges[10][32];
     memset(edges, 0, sizeof edges);
-    edges[1][31] = 1;              /* 1 */
-    memcpy(edges[2], N_BYTES, 32); /* n - 1 */
+    edges[1][31] = 1;                        /* 1 */
+    memcpy(edges[2], N_BYTES, 32);           /* n - 1 */
     edges[2][31] -= 1;
-    memcpy(edges[3], N_BYTES, 32); /* n - 2 */
+    memcpy(edges[3], N_BYTES, 32);           /* n - 2 */
     edges[3][31] -= 2;
-    memcpy(edges[4], N_BYTES, 32); /* n: parses as 0 with TSS_ERR_RANGE */
-    memcpy(edges[5], N_BYTES, 32); /* n + 1 */
+    memcpy(edges[4], N_BYTES, 32);           /* n: parses as 0 with TSS_ERR_RANGE */
+    memcpy(edges[5], N_BYTES, 32);           /* n + 1 */
     edges[5][31] += 1;
-    memset(edges[6], 0xFF, 32);    /* 2^256 - 1 */
-    edges[7][16] = 0x80;           /* 2^127 */
-    memcpy(edges[8], N_BYTES, 32); /* (n-1)/2 */
+    memset(edges[6], 0xFF, 32);              /* 2^256 - 1 */
+    edges[7][16] = 0x80;                     /* 2^127 */
+    memcpy(edges[8], N_BYTES, 32);           /* (n-1)/2 */
     BIGNUM *h = BN_bin2bn(N_BYTES, 32, NULL);
     BN_rshift1(h, h);
     BN_bn2binpad(h, edges[8], 32);
     BN_free(h);
-    memset(edges[9], 0xFF, 16); /* 2^256 - 2^128 ... just over n's high half */
+    memset(edges[9], 0xFF, 16);              /* 2^256 - 2^128 ... just over n's high half */
 
     tss_scalar s;
     assert_int_equal(tss_scalar_parse(&s, edges[4]), TSS_ERR_RANGE);
@@ -299,14 +300,10 @@ static void test_flags_and_cmov(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_edges),
-        cmocka_unit_test(test_flags_and_cmov),
-        cmocka_unit_test(test_parse_and_reduce),
-        cmocka_unit_test(test_add),
-        cmocka_unit_test(test_sub),
-        cmocka_unit_test(test_mul),
-        cmocka_unit_test(test_neg),
-        cmocka_unit_test(test_inv),
+        cmocka_unit_test(test_edges),     cmocka_unit_test(test_flags_and_cmov),
+        cmocka_unit_test(test_parse_and_reduce), cmocka_unit_test(test_add),
+        cmocka_unit_test(test_sub),       cmocka_unit_test(test_mul),
+        cmocka_unit_test(test_neg),       cmocka_unit_test(test_inv),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -84,7 +84,8 @@ static void test_commit(void **state)
     data[3] ^= 1;
     assert_int_equal(tss_commit_verify(c, nonce, "t", data, sizeof data), TSS_ERR_COMMITMENT);
     data[3] ^= 1;
-    assert_int_equal(tss_commit_verify(c, nonce, "t", data, sizeof data - 1), TSS_ERR_COMMITMENT);
+    assert_int_equal(tss_commit_verify(c, nonce, "t", data, sizeof data - 1),
+                     TSS_ERR_COMMITMENT);
     nonce[31] ^= 0x80;
     assert_int_equal(tss_commit_verify(c, nonce, "t", data, sizeof data), TSS_ERR_COMMITMENT);
     nonce[31] ^= 0x80;
