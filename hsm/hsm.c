@@ -297,8 +297,8 @@ hsm_err hsm_unseal(hsm_backend *b, const uint8_t *blob, size_t blob_len, const u
         goto out;
     }
     size_t hdr_len = HSM_HDR_FIXED + w + HSM_GCM_NONCE + 4;
-    err = hsm_gcm_open(dk, blob + HSM_HDR_FIXED + w, blob, hdr_len, aad, aad_len,
-                       blob + hdr_len, c, blob + hdr_len + c, pt);
+    err = hsm_gcm_open(dk, blob + HSM_HDR_FIXED + w, blob, hdr_len, aad, aad_len, blob + hdr_len, c,
+                       blob + hdr_len + c, pt);
     if (err != HSM_OK)
         goto out;
     *plaintext = pt;

@@ -78,17 +78,17 @@ typedef struct {
     hsm_log_fn log; /* NULL: messages go to stderr. Never receives secrets. */
     void *log_arg;
     struct {
-        const char *tcti;         /* "device:/dev/tpmrm0", "swtpm:host=127.0.0.1,port=N" */
-        const char *primary_name; /* hex name of the primary pinned by hsm_init (required) */
+        const char *tcti;           /* "device:/dev/tpmrm0", "swtpm:host=127.0.0.1,port=N" */
+        const char *primary_name;   /* hex name of the primary pinned by hsm_init (required) */
         uint32_t persistent_handle; /* 0: recreate the primary from its template each time;
                                        else 0x81xxxxxx, a persistent primary */
-        const char *auth_file;    /* optional file holding the object auth value (systemd
-                                     credential); used if set, else auth/auth_len */
-        const uint8_t *auth;      /* optional auth value bytes (borrowed) */
+        const char *auth_file;      /* optional file holding the object auth value (systemd
+                                       credential); used if set, else auth/auth_len */
+        const uint8_t *auth;        /* optional auth value bytes (borrowed) */
         size_t auth_len;
-        bool noda;                /* sealed objects exempt from dictionary-attack lockout */
-        uint32_t pcr_mask;        /* sha256 PCRs the data key is bound to (bit i = PCR i);
-                                     0 = no PCR policy (default) */
+        bool noda;         /* sealed objects exempt from dictionary-attack lockout */
+        uint32_t pcr_mask; /* sha256 PCRs the data key is bound to (bit i = PCR i);
+                              0 = no PCR policy (default) */
     } tpm2;
     struct {
         const char *module;      /* path of the PKCS#11 module, e.g. libsofthsm2.so */
@@ -99,8 +99,8 @@ typedef struct {
         const char *pin_file;    /* file holding the user PIN (0600/0400; newline ignored) */
     } pkcs11;
     struct {
-        const char *key_file;  /* 32 raw bytes, mode 0600 or 0400 */
-        bool allow_insecure;   /* must be true: the soft backend is for development only */
+        const char *key_file; /* 32 raw bytes, mode 0600 or 0400 */
+        bool allow_insecure;  /* must be true: the soft backend is for development only */
     } soft;
 } hsm_config;
 

@@ -9,20 +9,18 @@
 
 #include "hsm.h"
 
-#define HSM_DK_LEN     32
-#define HSM_WRAP_MAX   4096 /* largest wrap record any backend writes */
-#define HSM_GCM_NONCE  12
-#define HSM_GCM_TAG    16
+#define HSM_DK_LEN    32
+#define HSM_WRAP_MAX  4096 /* largest wrap record any backend writes */
+#define HSM_GCM_NONCE 12
+#define HSM_GCM_TAG   16
 
 typedef struct hsm_ops {
     hsm_kind kind;
     /* Wraps dk into a malloc'ed record *wrap of *wrap_len (<= HSM_WRAP_MAX) bytes. */
-    hsm_err (*wrap)(hsm_backend *b, const uint8_t dk[HSM_DK_LEN], uint8_t **wrap,
-                    size_t *wrap_len);
+    hsm_err (*wrap)(hsm_backend *b, const uint8_t dk[HSM_DK_LEN], uint8_t **wrap, size_t *wrap_len);
     /* Parses a wrap record strictly and recovers dk; WRONG_NODE if it names another
      * sealing root, TAMPERED if its authentication fails. */
-    hsm_err (*unwrap)(hsm_backend *b, const uint8_t *wrap, size_t wrap_len,
-                      uint8_t dk[HSM_DK_LEN]);
+    hsm_err (*unwrap)(hsm_backend *b, const uint8_t *wrap, size_t wrap_len, uint8_t dk[HSM_DK_LEN]);
     int (*describe)(const hsm_backend *b, char *buf, size_t size);
     void (*close)(hsm_backend *b);
 } hsm_ops;
@@ -53,19 +51,17 @@ void hsm_log(hsm_log_fn fn, void *arg, hsm_log_level level, const char *fmt, ...
 /* Reads a whole small file that must be a regular file not accessible by group or others.
  * *data is secure memory (tss_secmem) of *len bytes (len <= max). Errors: missing_err when
  * it cannot be opened or read or is empty / too long, HSM_ERR_FILE_PERMS when too open. */
-hsm_err hsm_read_private_file(const char *path, size_t max, hsm_err missing_err,
-                              uint8_t **data, size_t *len);
+hsm_err hsm_read_private_file(const char *path, size_t max, hsm_err missing_err, uint8_t **data,
+                              size_t *len);
 
 /* AES-256-GCM helpers (OpenSSL). seal writes ct (len bytes) and tag; open returns
  * HSM_ERR_TAMPERED when the tag does not verify. aad may be split in two parts. */
-hsm_err hsm_gcm_seal(const uint8_t key[32], const uint8_t nonce[HSM_GCM_NONCE],
-                     const uint8_t *aad1, size_t aad1_len, const uint8_t *aad2,
-                     size_t aad2_len, const uint8_t *pt, size_t len, uint8_t *ct,
-                     uint8_t tag[HSM_GCM_TAG]);
-hsm_err hsm_gcm_open(const uint8_t key[32], const uint8_t nonce[HSM_GCM_NONCE],
-                     const uint8_t *aad1, size_t aad1_len, const uint8_t *aad2,
-                     size_t aad2_len, const uint8_t *ct, size_t len,
-                     const uint8_t tag[HSM_GCM_TAG], uint8_t *pt);
+hsm_err hsm_gcm_seal(const uint8_t key[32], const uint8_t nonce[HSM_GCM_NONCE], const uint8_t *aad1,
+                     size_t aad1_len, const uint8_t *aad2, size_t aad2_len, const uint8_t *pt,
+                     size_t len, uint8_t *ct, uint8_t tag[HSM_GCM_TAG]);
+hsm_err hsm_gcm_open(const uint8_t key[32], const uint8_t nonce[HSM_GCM_NONCE], const uint8_t *aad1,
+                     size_t aad1_len, const uint8_t *aad2, size_t aad2_len, const uint8_t *ct,
+                     size_t len, const uint8_t tag[HSM_GCM_TAG], uint8_t *pt);
 hsm_err hsm_random(uint8_t *out, size_t len);
 
 /* Lower-case hex of in[0..len) into out (NUL-terminated, needs 2*len+1). */

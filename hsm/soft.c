@@ -57,9 +57,9 @@ static hsm_err soft_wrap(hsm_backend *b, const uint8_t dk[HSM_DK_LEN], uint8_t *
     memcpy(w + 1, s->fp, SOFT_FP_LEN);
     uint8_t *nonce = w + 1 + SOFT_FP_LEN;
     if ((err = hsm_random(nonce, HSM_GCM_NONCE)) == HSM_OK)
-        err = hsm_gcm_seal(s->key, nonce, (const uint8_t *)soft_wrap_tag,
-                           sizeof soft_wrap_tag - 1, w, 1 + SOFT_FP_LEN, dk, HSM_DK_LEN,
-                           nonce + HSM_GCM_NONCE, nonce + HSM_GCM_NONCE + HSM_DK_LEN);
+        err = hsm_gcm_seal(s->key, nonce, (const uint8_t *)soft_wrap_tag, sizeof soft_wrap_tag - 1,
+                           w, 1 + SOFT_FP_LEN, dk, HSM_DK_LEN, nonce + HSM_GCM_NONCE,
+                           nonce + HSM_GCM_NONCE + HSM_DK_LEN);
     if (err != HSM_OK) {
         free(w);
         return err;
@@ -82,8 +82,8 @@ static hsm_err soft_unwrap(hsm_backend *b, const uint8_t *w, size_t wrap_len,
         return HSM_ERR_WRONG_NODE;
     }
     const uint8_t *nonce = w + 1 + SOFT_FP_LEN;
-    return hsm_gcm_open(s->key, nonce, (const uint8_t *)soft_wrap_tag, sizeof soft_wrap_tag - 1,
-                        w, 1 + SOFT_FP_LEN, nonce + HSM_GCM_NONCE, HSM_DK_LEN,
+    return hsm_gcm_open(s->key, nonce, (const uint8_t *)soft_wrap_tag, sizeof soft_wrap_tag - 1, w,
+                        1 + SOFT_FP_LEN, nonce + HSM_GCM_NONCE, HSM_DK_LEN,
                         nonce + HSM_GCM_NONCE + HSM_DK_LEN, dk);
 }
 
@@ -103,8 +103,7 @@ static void soft_close(hsm_backend *b)
     free(s);
 }
 
-static const hsm_ops soft_ops = {HSM_KIND_SOFT, soft_wrap, soft_unwrap, soft_describe,
-                                 soft_close};
+static const hsm_ops soft_ops = {HSM_KIND_SOFT, soft_wrap, soft_unwrap, soft_describe, soft_close};
 
 static hsm_err soft_check_config(const hsm_config *cfg)
 {
@@ -165,8 +164,7 @@ hsm_err hsm_soft_init(const hsm_config *cfg, char *binding, size_t size)
     char hex[2 * SOFT_FP_LEN + 1];
     if (err != HSM_OK)
         return err;
-    int fd = open(cfg->soft.key_file, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
-                  0600);
+    int fd = open(cfg->soft.key_file, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd >= 0) {
         int ok = hsm_random(key, sizeof key) == HSM_OK &&
                  write(fd, key, sizeof key) == (ssize_t)sizeof key && fsync(fd) == 0;

@@ -12,8 +12,8 @@
 #include "internal.h"
 #include "tss/secmem.h"
 
-hsm_err hsm_read_private_file(const char *path, size_t max, hsm_err missing_err,
-                              uint8_t **data, size_t *len)
+hsm_err hsm_read_private_file(const char *path, size_t max, hsm_err missing_err, uint8_t **data,
+                              size_t *len)
 {
     struct stat st;
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
@@ -59,9 +59,8 @@ hsm_err hsm_read_private_file(const char *path, size_t max, hsm_err missing_err,
 }
 
 static hsm_err gcm_run(int enc, const uint8_t key[32], const uint8_t nonce[HSM_GCM_NONCE],
-                       const uint8_t *aad1, size_t aad1_len, const uint8_t *aad2,
-                       size_t aad2_len, const uint8_t *in, size_t len, uint8_t *out,
-                       uint8_t tag[HSM_GCM_TAG])
+                       const uint8_t *aad1, size_t aad1_len, const uint8_t *aad2, size_t aad2_len,
+                       const uint8_t *in, size_t len, uint8_t *out, uint8_t tag[HSM_GCM_TAG])
 {
     hsm_err err = HSM_ERR_CRYPTO;
     int n;
@@ -93,18 +92,16 @@ out:
     return err;
 }
 
-hsm_err hsm_gcm_seal(const uint8_t key[32], const uint8_t nonce[HSM_GCM_NONCE],
-                     const uint8_t *aad1, size_t aad1_len, const uint8_t *aad2,
-                     size_t aad2_len, const uint8_t *pt, size_t len, uint8_t *ct,
-                     uint8_t tag[HSM_GCM_TAG])
+hsm_err hsm_gcm_seal(const uint8_t key[32], const uint8_t nonce[HSM_GCM_NONCE], const uint8_t *aad1,
+                     size_t aad1_len, const uint8_t *aad2, size_t aad2_len, const uint8_t *pt,
+                     size_t len, uint8_t *ct, uint8_t tag[HSM_GCM_TAG])
 {
     return gcm_run(1, key, nonce, aad1, aad1_len, aad2, aad2_len, pt, len, ct, tag);
 }
 
-hsm_err hsm_gcm_open(const uint8_t key[32], const uint8_t nonce[HSM_GCM_NONCE],
-                     const uint8_t *aad1, size_t aad1_len, const uint8_t *aad2,
-                     size_t aad2_len, const uint8_t *ct, size_t len,
-                     const uint8_t tag[HSM_GCM_TAG], uint8_t *pt)
+hsm_err hsm_gcm_open(const uint8_t key[32], const uint8_t nonce[HSM_GCM_NONCE], const uint8_t *aad1,
+                     size_t aad1_len, const uint8_t *aad2, size_t aad2_len, const uint8_t *ct,
+                     size_t len, const uint8_t tag[HSM_GCM_TAG], uint8_t *pt)
 {
     uint8_t t[HSM_GCM_TAG];
     memcpy(t, tag, sizeof t);

@@ -46,10 +46,8 @@ void check_wrong_aad(hsm_backend *b, const uint8_t *blob, size_t blob_len)
     } v[] = {{"key-0002", "party-a", 1}, {"key-0001", "party-b", 1}, {"key-0001", "party-a", 2}};
     for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
         assert_int_equal(
-            hsm_aad_build(aad, sizeof aad, &aad_len, v[i].key, v[i].party, v[i].version),
-            HSM_OK);
-        assert_int_equal(hsm_unseal(b, blob, blob_len, aad, aad_len, &pt, &len),
-                         HSM_ERR_TAMPERED);
+            hsm_aad_build(aad, sizeof aad, &aad_len, v[i].key, v[i].party, v[i].version), HSM_OK);
+        assert_int_equal(hsm_unseal(b, blob, blob_len, aad, aad_len, &pt, &len), HSM_ERR_TAMPERED);
         assert_null(pt);
     }
     assert_int_equal(hsm_unseal(b, blob, blob_len, NULL, 0, &pt, &len), HSM_ERR_TAMPERED);
@@ -103,8 +101,7 @@ void check_truncations(hsm_backend *b, const uint8_t *blob, size_t blob_len, con
     }
     memcpy(longer, blob, blob_len);
     longer[blob_len] = 0;
-    assert_int_equal(hsm_unseal(b, longer, blob_len + 1, aad, aad_len, &pt, &len),
-                     HSM_ERR_FORMAT);
+    assert_int_equal(hsm_unseal(b, longer, blob_len + 1, aad, aad_len, &pt, &len), HSM_ERR_FORMAT);
     assert_null(pt);
     free(longer);
 }

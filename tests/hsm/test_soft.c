@@ -200,11 +200,9 @@ static void test_blob_from_other_node_or_backend(void **state)
     assert_int_equal(hsm_blob_kind(blob, blob_len, &kind), HSM_OK);
     assert_int_equal(kind, HSM_KIND_SOFT);
     blob[5] = HSM_KIND_TPM2;
-    assert_int_equal(hsm_unseal(b, blob, blob_len, aad, aad_len, &pt, &len),
-                     HSM_ERR_WRONG_BACKEND);
+    assert_int_equal(hsm_unseal(b, blob, blob_len, aad, aad_len, &pt, &len), HSM_ERR_WRONG_BACKEND);
     blob[5] = HSM_KIND_PKCS11;
-    assert_int_equal(hsm_unseal(b, blob, blob_len, aad, aad_len, &pt, &len),
-                     HSM_ERR_WRONG_BACKEND);
+    assert_int_equal(hsm_unseal(b, blob, blob_len, aad, aad_len, &pt, &len), HSM_ERR_WRONG_BACKEND);
     blob[4] = 2;
     assert_int_equal(hsm_unseal(b, blob, blob_len, aad, aad_len, &pt, &len), HSM_ERR_VERSION);
     assert_null(pt);
