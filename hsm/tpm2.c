@@ -532,8 +532,7 @@ static hsm_err tpm_configure(const hsm_config *cfg, tpm_state *s)
         hsm_detail("tpm2 needs a tcti setting such as device:/dev/tpmrm0");
         return HSM_ERR_CONFIG;
     }
-    if (cfg->tpm2.persistent_handle != 0 &&
-        (cfg->tpm2.persistent_handle >> 24) != (TPM2_PERSISTENT_FIRST >> 24)) {
+    if (cfg->tpm2.persistent_handle != 0 && (cfg->tpm2.persistent_handle >> 24) != 0x81) {
         hsm_detail("persistent_handle 0x%08x is not a persistent handle (0x81xxxxxx)",
                    cfg->tpm2.persistent_handle);
         return HSM_ERR_CONFIG;

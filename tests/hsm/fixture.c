@@ -32,10 +32,48 @@ static void fx_cleanup_all(void)
     }
 }
 
+/* On a crash or an abort (a sanitizer stops the process with abort()) atexit does not
+ * run: kill the children and remove the directories with async-signal-safe calls only,
+ * then die of the same signal. */
+static void fx_rm_rf_signal_safe(const char *dir)
+{
+    if (dir[0] == '\0')
+        return;
+    pid_t pid = fork();
+    if (pid == 0) {
+        char *const argv[] = {"/bin/rm", "-rf", (char *)dir, NULL};
+        char *const envp[] = {NULL};
+        execve(argv[0], argv, envp);
+        _exit(127);
+    }
+    if (pid > 0)
+        waitpid(pid, NULL, 0);
+}
+
+static void fx_on_fatal_signal(int sig)
+{
+    for (int i = 0; i < FX_MAX; i++) {
+        if (fx_tpms[i] != NULL) {
+            if (fx_tpms[i]->pid > 0) {
+                kill(fx_tpms[i]->pid, SIGKILL);
+                waitpid(fx_tpms[i]->pid, NULL, 0);
+            }
+            fx_rm_rf_signal_safe(fx_tpms[i]->dir);
+        }
+        if (fx_hsms[i] != NULL && fx_hsms[i]->active)
+            fx_rm_rf_signal_safe(fx_hsms[i]->dir);
+    }
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
 static void fx_register(fx_swtpm *t, fx_softhsm *h)
 {
     if (!fx_atexit_done) {
+        static const int sigs[] = {SIGABRT, SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTERM, SIGINT};
         atexit(fx_cleanup_all);
+        for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+            signal(sigs[i], fx_on_fatal_signal);
         fx_atexit_done = 1;
     }
     for (int i = 0; i < FX_MAX; i++) {
