@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -166,6 +168,38 @@ static void test_init_pins_primary(void **state)
     assert_non_null(strstr(desc, "auth=value"));
     assert_null(strstr(desc, (const char *)auth_a));
     hsm_close(b);
+}
+
+/* The auth value from a private file (a systemd credential) is the same auth value as the
+ * same bytes given directly; a file others can read is refused. */
+static void test_auth_file(void **state)
+{
+    tpm_fixture *f = *state;
+    NEED_SWTPM(f);
+    char path[128];
+    uint8_t *blob, aad[HSM_AAD_SHARE_MAX], *pt = NULL;
+    size_t blob_len, aad_len, len;
+    hsm_backend *b = open_cfg(&f->cfg), *fb = NULL;
+    check_round_trip(b, 32, &blob, &blob_len, aad, &aad_len);
+    hsm_close(b);
+    snprintf(path, sizeof path, "%s/auth-credential", f->tpm.dir);
+    FILE *fp = fopen(path, "w");
+    assert_non_null(fp);
+    assert_int_equal(fwrite(auth_a, 1, sizeof auth_a, fp), sizeof auth_a);
+    fclose(fp);
+    hsm_config c = f->cfg;
+    c.tpm2.auth = NULL;
+    c.tpm2.auth_len = 0;
+    c.tpm2.auth_file = path;
+    chmod(path, 0644);
+    assert_int_equal(hsm_open(&c, &fb), HSM_ERR_FILE_PERMS);
+    chmod(path, 0600);
+    fb = open_cfg(&c);
+    assert_int_equal(hsm_unseal(fb, blob, blob_len, aad, aad_len, &pt, &len), HSM_OK);
+    tss_secmem_free(pt);
+    hsm_close(fb);
+    unlink(path);
+    free(blob);
 }
 
 static void test_round_trip_aad_tamper(void **state)
@@ -434,6 +468,7 @@ int main(void)
     setenv("TSS2_LOG", "all+none", 0);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_init_pins_primary),
+        cmocka_unit_test(test_auth_file),
         cmocka_unit_test(test_round_trip_aad_tamper),
         cmocka_unit_test(test_wrong_auth_value),
         cmocka_unit_test(test_pcr_policy),
