@@ -136,9 +136,16 @@ static hsm_err parse_selector(const hsm_config *cfg, p11_selector *sel)
     if (cfg->pkcs11.token_label != NULL)
         snprintf(sel->token, sizeof sel->token, "%s", cfg->pkcs11.token_label);
     if (cfg->pkcs11.uri != NULL && cfg->pkcs11.uri[0] != '\0') {
-        if (strncmp(cfg->pkcs11.uri, "pkcs11:", 7) != 0 || parse_uri(cfg->pkcs11.uri, sel)) {
-            hsm_detail("cannot parse PKCS#11 URI '%s'", cfg->pkcs11.uri);
+        /* The URI is not echoed: a malformed one might carry a PIN. */
+        if (strncmp(cfg->pkcs11.uri, "pkcs11:", 7) != 0) {
+            hsm_detail("PKCS#11 URI must start with pkcs11:");
             return HSM_ERR_CONFIG;
+        }
+        hsm_err err = parse_uri(cfg->pkcs11.uri, sel);
+        if (err != HSM_OK) {
+            if (hsm_last_detail()[0] == '\0')
+                hsm_detail("cannot parse the PKCS#11 URI (expected pkcs11:token=..;object=..)");
+            return err;
         }
     }
     if (cfg->pkcs11.key_label != NULL)

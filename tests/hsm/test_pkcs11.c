@@ -106,6 +106,12 @@ static void test_round_trip_label_id_uri(void **state)
 
     c.pkcs11.uri = "pkcs11:token=node1;object=seal-key?pin-value=123456";
     assert_int_equal(hsm_open(&c, &b), HSM_ERR_CONFIG);
+    assert_null(strstr(hsm_last_detail(), PIN));
+    c.pkcs11.uri = "pkcs11:token=node1;object=%zz;pin-value=123456";
+    assert_int_equal(hsm_open(&c, &b), HSM_ERR_CONFIG);
+    assert_null(strstr(hsm_last_detail(), PIN));
+    c.pkcs11.uri = "pkcs11:token=node1;object";
+    assert_int_equal(hsm_open(&c, &b), HSM_ERR_CONFIG);
     free(blob);
 }
 
