@@ -13,6 +13,14 @@ packages=(
   # tss/
   libsecp256k1-dev
   libssl-dev
+  # hsm/
+  libtss2-dev
+  libp11-dev
+  swtpm
+  swtpm-tools
+  tpm2-tools
+  softhsm2
+  opensc
   # tests
   libcmocka-dev
 )
