@@ -12,6 +12,8 @@
 #include "tss/scalar.h"
 #include "tss/transcript.h"
 
+int tss_bench_ot(bench_report *rep); /* bench_ot.c */
+
 typedef struct {
     tss_scalar a, b, r;
     tss_point p, q;
@@ -120,6 +122,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "tss-bench: primitive setup failed\n");
         return 1;
     }
+    if (strcmp(what, "all") == 0 && tss_bench_ot(&rep) != 0) /* bench_ot.c */
+        return 1;
     bench_print(&rep, "tss-bench");
     return 0;
 }
