@@ -289,8 +289,23 @@ out_work:
 
 /* ---- step 7 ----------------------------------------------------------------------------- */
 
-tss_err tss_ote_derive(tss_ote_string out[TSS_OTE_XI], const uint8_t sid[32],
-                       const uint8_t rows[TSS_OTE_XI][32], const uint8_t *delta)
+tss_err tss_ote_deriver_init(tss_ote_deriver *d, const uint8_t sid[32])
+{
+    memset(d, 0, sizeof *d);
+    pthread_once(&aes_once, aes_fetch);
+    EVP_CIPHER_CTX *ctx = aes_ctr != NULL ? EVP_CIPHER_CTX_new() : NULL;
+    if (ctx == NULL || !EVP_EncryptInit_ex(ctx, aes_ctr, NULL, NULL, NULL)) {
+        EVP_CIPHER_CTX_free(ctx);
+        return TSS_ERR_NOMEM;
+    }
+    d->evp = ctx;
+    tss_transcript_init(&d->prefix, "ot/ext/out");
+    tss_transcript_append(&d->prefix, sid, 32);
+    return TSS_OK;
+}
+
+tss_err tss_ote_deriver_row(tss_ote_deriver *d, uint32_t r, const uint8_t row_in[32],
+                            const uint8_t *delta, tss_ote_string out)
 {
     /* v_r = PRG(H("ot/ext/out", sid, r, row_r)): one hash per row, then 192 bytes of
      * AES-256-CTR keystream (IV 0) reduced 64 bytes at a time, so each scalar is uniform
@@ -298,35 +313,39 @@ tss_err tss_ote_derive(tss_ote_string out[TSS_OTE_XI], const uint8_t sid[32],
     static const uint8_t iv[16] = {0};
     static const uint8_t zeros[TSS_OTE_SCALARS * 64] = {0};
     uint8_t row[32], key[32], wide[TSS_OTE_SCALARS * 64];
-    tss_transcript prefix, t;
-    tss_err err = TSS_OK;
-    pthread_once(&aes_once, aes_fetch);
-    EVP_CIPHER_CTX *ctx = aes_ctr != NULL ? EVP_CIPHER_CTX_new() : NULL;
-    if (ctx == NULL || !EVP_EncryptInit_ex(ctx, aes_ctr, NULL, NULL, NULL)) {
-        EVP_CIPHER_CTX_free(ctx);
-        return TSS_ERR_NOMEM;
-    }
-    tss_transcript_init(&prefix, "ot/ext/out");
-    tss_transcript_append(&prefix, sid, 32);
-    for (uint32_t r = 0; r < XI && err == TSS_OK; r++) {
-        int n = 0;
-        for (int i = 0; i < 32; i++)
-            row[i] = rows[r][i] ^ (delta != NULL ? delta[i] : 0);
-        t = prefix;
-        tss_transcript_append_u32(&t, r);
-        tss_transcript_append(&t, row, 32);
-        tss_transcript_final(&t, key);
-        if (!EVP_EncryptInit_ex(ctx, NULL, NULL, key, iv) ||
-            !EVP_EncryptUpdate(ctx, wide, &n, zeros, sizeof zeros) || n != (int)sizeof wide)
-            err = TSS_ERR_NOMEM;
-        for (int k = 0; k < TSS_OTE_SCALARS; k++)
-            tss_scalar_reduce64(&out[r][k], wide + 64 * k);
-    }
-    EVP_CIPHER_CTX_free(ctx);
+    tss_transcript t = d->prefix;
+    int n = 0;
+    for (int i = 0; i < 32; i++)
+        row[i] = row_in[i] ^ (delta != NULL ? delta[i] : 0);
+    tss_transcript_append_u32(&t, r);
+    tss_transcript_append(&t, row, 32);
+    tss_transcript_final(&t, key);
+    int ok = EVP_EncryptInit_ex(d->evp, NULL, NULL, key, iv) &&
+             EVP_EncryptUpdate(d->evp, wide, &n, zeros, sizeof zeros) && n == (int)sizeof wide;
+    for (int k = 0; k < TSS_OTE_SCALARS; k++)
+        tss_scalar_reduce64(&out[k], wide + 64 * k);
     tss_memzero(row, sizeof row);
     tss_memzero(key, sizeof key);
     tss_memzero(wide, sizeof wide);
-    tss_memzero(&t, sizeof t);
+    if (!ok)
+        tss_memzero(out, sizeof(tss_ote_string));
+    return ok ? TSS_OK : TSS_ERR_NOMEM;
+}
+
+void tss_ote_deriver_done(tss_ote_deriver *d)
+{
+    EVP_CIPHER_CTX_free(d->evp);
+    tss_memzero(d, sizeof *d);
+}
+
+tss_err tss_ote_derive(tss_ote_string out[TSS_OTE_XI], const uint8_t sid[32],
+                       const uint8_t rows[TSS_OTE_XI][32], const uint8_t *delta)
+{
+    tss_ote_deriver d;
+    tss_err err = tss_ote_deriver_init(&d, sid);
+    for (uint32_t r = 0; r < XI && err == TSS_OK; r++)
+        err = tss_ote_deriver_row(&d, r, rows[r], delta, out[r]);
+    tss_ote_deriver_done(&d);
     if (err != TSS_OK)
         tss_memzero(out, sizeof(tss_ote_string) * XI);
     return err;

@@ -44,8 +44,9 @@
 typedef struct {
     uint8_t sid[32];
     uint8_t beta[TSS_OTE_XI / 8];
-    tss_ote_string gamma[TSS_OTE_XI]; /* his OT outputs */
+    tss_ote_string gamma[TSS_OTE_XI]; /* his OT outputs; d̄ after finish */
     tss_scalar g[TSS_OTE_XI];         /* gadget vector (public) */
+    uint8_t work[TSS_OTE_XI][32];     /* scratch: OT rows, then the μ inputs */
     int started;
 } tss_vole_bob;
 
