@@ -18,16 +18,14 @@
  * audited implementations: 58.8 KB [SL, SoftSpokenOT] and 80.3 KB [CB]).
  * Cost (bench/bench_ot.c, 2-core x86-64): Bob start 0.63 ms, Alice 1.2 ms, Bob finish
  * 0.31 ms, about 2.2 ms per ordered pair; a third of it is tss_scalar reduction
- * (reduce64 for 5,632 uniform scalars, 4,096 multiplications). */
-**Errors : TSS_ERR_LENGTH and TSS_ERR_SESSION are plain aborts and are checked before any *OT work; TSS_ERR_FORMAT for a non-canonical scalar encoding;
-TSS_ERR_OT_CHECK(Alice)
-*and TSS_ERR_VOLE_CHECK(Bob) are ban -
-    class : on an authenticated message the caller must *ban the peer,
-    since whether the checks pass can depend on Δ or β.*Constant time in β, Δ, a,
-    η and the check values
-            .The sid must be fresh per VOLE and*per ordered
-        pair(it binds the DKG sid, the signing sid and (sender, receiver))
-            .* /
+ * (reduce64 for 5,632 uniform scalars, 4,096 multiplications).
+ *
+ * Errors: TSS_ERR_LENGTH and TSS_ERR_SESSION are plain aborts and are checked before any
+ * OT work; TSS_ERR_FORMAT for a non-canonical scalar encoding; TSS_ERR_OT_CHECK (Alice)
+ * and TSS_ERR_VOLE_CHECK (Bob) are ban-class: on an authenticated message the caller must
+ * ban the peer, since whether the checks pass can depend on Δ or β.
+ * Constant time in β, Δ, a, η and the check values. The sid must be fresh per VOLE and
+ * per ordered pair (it binds the DKG sid, the signing sid and (sender, receiver)). */
 #ifndef TSS_VOLE_H
 #define TSS_VOLE_H
 
@@ -44,10 +42,9 @@ TSS_ERR_OT_CHECK(Alice)
 #define TSS_VOLE_MSG2_BYTES                                                                        \
     (TSS_SID_TAG_BYTES + TSS_OTE_XI * TSS_OTE_SCALARS * 32 + 32 + 64) /* 49264 */
 
-        /* Bob's state between his two calls. Secret: allocate with tss_vole_bob_new (locked
-         * memory), release with tss_vole_bob_free. */
-        typedef struct
-{
+/* Bob's state between his two calls. Secret: allocate with tss_vole_bob_new (locked
+ * memory), release with tss_vole_bob_free. */
+typedef struct {
     uint8_t sid[32];
     uint8_t beta[TSS_OTE_XI / 8];
     tss_ote_string gamma[TSS_OTE_XI]; /* his OT outputs; d̄ after finish */
