@@ -13,6 +13,8 @@
 #include "tss/transcript.h"
 #include "tss_sim.h"
 
+int tss_bench_ot(bench_report *rep); /* bench_ot.c */
+
 typedef struct {
     tss_scalar a, b, r;
     tss_point p, q;
@@ -146,8 +148,9 @@ int main(int argc, char **argv)
     static bench_report rep;
     const char *what = argc > 1 ? argv[1] : "all";
     int all = strcmp(what, "all") == 0;
-    if (!all && strcmp(what, "primitives") != 0 && strcmp(what, "keygen") != 0) {
-        fprintf(stderr, "usage: %s [all|primitives|keygen]\n", argv[0]);
+    if (!all && strcmp(what, "primitives") != 0 && strcmp(what, "keygen") != 0 &&
+        strcmp(what, "ot") != 0) {
+        fprintf(stderr, "usage: %s [all|primitives|keygen|ot]\n", argv[0]);
         return 2;
     }
     if (self_check() != 0)
@@ -157,6 +160,8 @@ int main(int argc, char **argv)
         return 1;
     }
     if ((all || strcmp(what, "keygen") == 0) && bench_keygen(&rep) != 0)
+        return 1;
+    if ((all || strcmp(what, "ot") == 0) && tss_bench_ot(&rep) != 0) /* bench_ot.c */
         return 1;
     bench_print(&rep, "tss-bench");
     return 0;

@@ -178,26 +178,28 @@ tss_err tss_baseot_sender_respond(const uint8_t sid[32], const uint8_t *msg1, si
     tss_point B;
     tss_err err;
 
+    tss_point Q[N][2]; /* public; 32 KB of stack */
+
     memset(setup_out, 0, sizeof *setup_out);
+    tss_scalar_set_u64(&beta, 0);
     if (len != TSS_BASEOT_MSG1_BYTES)
         return TSS_ERR_LENGTH;
     tss_sid_tag(tag, "ot/base/1", sid);
     if (!tss_ct_eq(tag, msg1, TSS_SID_TAG_BYTES))
         return TSS_ERR_SESSION;
+    /* Every point strictly parsed before any secret is drawn or multiplied. */
+    for (uint32_t l = 0; l < N; l++)
+        for (int b = 0; b < 2; b++)
+            if (tss_point_parse(&Q[l][b], q[l][b]) != TSS_OK)
+                return TSS_ERR_POINT;
     err = random_nonzero_scalar(&beta, rng);
     if (err == TSS_OK)
         err = tss_point_base_mul(&B, &beta);
     if (err != TSS_OK)
         goto out;
     tss_point_serialize(benc, &B);
-    for (uint32_t l = 0; l < N && err == TSS_OK; l++) {
-        tss_point Q[2];
-        err = tss_point_parse(&Q[0], q[l][0]);
-        if (err == TSS_OK)
-            err = tss_point_parse(&Q[1], q[l][1]);
-        if (err == TSS_OK)
-            err = sender_instance(sid, l, q[l], Q, &beta, benc, setup_out->seed[l]);
-    }
+    for (uint32_t l = 0; l < N && err == TSS_OK; l++)
+        err = sender_instance(sid, l, q[l], Q[l], &beta, benc, setup_out->seed[l]);
     if (err == TSS_OK) {
         tss_sid_tag(msg2_out, "ot/base/2", sid);
         memcpy(msg2_out + TSS_SID_TAG_BYTES, benc, 33);

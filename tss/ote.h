@@ -26,6 +26,7 @@
 #include "error.h"
 #include "rand.h"
 #include "scalar.h"
+#include "transcript.h"
 
 #define TSS_OTE_KAPPA     256 /* base OTs per ordered pair */
 #define TSS_OTE_XI        512 /* extended OTs per extension */
@@ -92,11 +93,24 @@ tss_err tss_ote_sender_extend_rows(const tss_ote_sender_setup *setup, const uint
                                    const uint8_t *msg, size_t len,
                                    uint8_t rows_out[TSS_OTE_XI][32]);
 
-/* Step 7: out[r] = the TSS_OTE_SCALARS-scalar expansion of H("ot/ext/out", sid, r, row_r),
- * with row_r = rows[r] ⊕ (Δ if delta != NULL). Alice calls it twice (without and with Δ),
- * Bob once. */
-void tss_ote_derive(tss_ote_string out[TSS_OTE_XI], const uint8_t sid[32],
-                    const uint8_t rows[TSS_OTE_XI][32], const uint8_t *delta);
+/* Step 7: out[r] = TSS_OTE_SCALARS uniform scalars expanded (AES-256-CTR, 64 bytes reduced
+ * per scalar) from the random-oracle output H("ot/ext/out", sid, r, row_r), with row_r =
+ * rows[r] ⊕ (Δ if delta != NULL). Alice calls it twice (without and with Δ), Bob once.
+ * TSS_ERR_NOMEM if OpenSSL fails (out is then zeroed). */
+tss_err tss_ote_derive(tss_ote_string out[TSS_OTE_XI], const uint8_t sid[32],
+                       const uint8_t rows[TSS_OTE_XI][32], const uint8_t *delta);
+
+/* The same derivation one row at a time (so a caller can stream rows without holding all
+ * outputs): init once per sid, then any rows, then done (which wipes). */
+typedef struct {
+    void *evp; /* EVP_CIPHER_CTX with AES-256-CTR bound */
+    tss_transcript prefix;
+} tss_ote_deriver;
+
+tss_err tss_ote_deriver_init(tss_ote_deriver *d, const uint8_t sid[32]);
+tss_err tss_ote_deriver_row(tss_ote_deriver *d, uint32_t r, const uint8_t row[32],
+                            const uint8_t *delta, tss_ote_string out);
+void tss_ote_deriver_done(tss_ote_deriver *d);
 
 /* Whole extension, Bob: message plus his outputs γ_r = v_{β_r}(r). */
 tss_err tss_ote_receiver_extend(const tss_ote_receiver_setup *setup, const uint8_t sid[32],

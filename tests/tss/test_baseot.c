@@ -13,6 +13,7 @@
 
 #include "test_rng.h"
 #include "tss/baseot.h"
+#include "tss/h2c.h"
 #include "tss/secmem.h"
 
 typedef struct {
@@ -311,6 +312,44 @@ static void test_setup_encodings(void **state)
     tss_ote_receiver_setup_free(b2);
 }
 
+/* The slot hash binds sid, index, slot and the other point; it is deterministic; random
+ * points come out with both y parities (a hash-to-curve that fixed the parity would only
+ * reach half the group). */
+static void test_h2c_domain_separation(void **state)
+{
+    (void)state;
+    uint8_t sid[32], sid2[32], other[33], other2[33], e[6][33];
+    tss_point p[6], q;
+    sid_of(sid, 20);
+    sid_of(sid2, 21);
+    assert_int_equal(tss_point_random(&q, tss_rng_system()), TSS_OK);
+    tss_point_serialize(other, &q);
+    assert_int_equal(tss_point_random(&q, tss_rng_system()), TSS_OK);
+    tss_point_serialize(other2, &q);
+    assert_int_equal(tss_baseot_h2c(&p[0], sid, 5, 0, other), TSS_OK);
+    assert_int_equal(tss_baseot_h2c(&p[1], sid, 5, 1, other), TSS_OK);  /* slot */
+    assert_int_equal(tss_baseot_h2c(&p[2], sid, 6, 0, other), TSS_OK);  /* index */
+    assert_int_equal(tss_baseot_h2c(&p[3], sid2, 5, 0, other), TSS_OK); /* sid */
+    assert_int_equal(tss_baseot_h2c(&p[4], sid, 5, 0, other2), TSS_OK); /* other point */
+    assert_int_equal(tss_baseot_h2c(&p[5], sid, 5, 0, other), TSS_OK);  /* again */
+    for (int i = 0; i < 6; i++)
+        tss_point_serialize(e[i], &p[i]);
+    for (int i = 0; i < 5; i++)
+        for (int j = i + 1; j < 5; j++)
+            assert_memory_not_equal(e[i], e[j], 33);
+    assert_memory_equal(e[0], e[5], 33);
+    int parity[2] = {0, 0};
+    test_rng r;
+    test_rng_init(&r, 81);
+    for (int i = 0; i < 64; i++) {
+        uint8_t enc[33];
+        assert_int_equal(tss_point_random(&q, &r.rng), TSS_OK);
+        tss_point_serialize(enc, &q);
+        parity[enc[0] & 1]++;
+    }
+    assert_true(parity[0] > 0 && parity[1] > 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -323,6 +362,7 @@ int main(void)
         cmocka_unit_test(test_forced_infinity_rejected),
         cmocka_unit_test(test_other_slot_is_a_group_element),
         cmocka_unit_test(test_setup_encodings),
+        cmocka_unit_test(test_h2c_domain_separation),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

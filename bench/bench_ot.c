@@ -1,0 +1,196 @@
+/* bench/bench_ot.c — cost of the base OTs, the OT extension and the random VOLE, per side
+ * and per ordered pair, with message sizes, plus the 2-of-3 totals the targets are about
+ * (key generation: base OTs for 6 ordered pairs; signing: 2 VOLEs, both sides). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bench.h"
+#include "tss/baseot.h"
+#include "tss/gf128.h"
+#include "tss/h2c.h"
+#include "tss/ote.h"
+#include "tss/vole.h"
+
+int tss_bench_ot(bench_report *rep);
+
+typedef struct {
+    uint8_t sid[32];
+    tss_baseot_receiver *st, *st_saved;
+    tss_ote_sender_setup *alice;
+    tss_ote_receiver_setup *bob;
+    tss_vole_bob *vb, *vb_saved;
+    uint8_t bmsg1[TSS_BASEOT_MSG1_BYTES], bmsg2[TSS_BASEOT_MSG2_BYTES];
+    uint8_t vmsg1[TSS_VOLE_MSG1_BYTES], vmsg2[TSS_VOLE_MSG2_BYTES];
+    uint8_t rows[TSS_OTE_XI][32];
+    tss_ote_string str[TSS_OTE_XI];
+    tss_scalar a[2], b, c[2], d[2];
+    tss_gf128 x, y;
+    uint8_t tin[TSS_OTE_KAPPA * TSS_OTE_ROW_BYTES];
+    int failed;
+} ot_ctx;
+
+static void note(ot_ctx *x, tss_err e)
+{
+    if (e != TSS_OK)
+        x->failed = 1;
+}
+
+static void op_gf_pclmul(void *c)
+{
+    ot_ctx *x = c;
+    tss_gf128_mul_pclmul(&x->x, &x->x, &x->y);
+}
+static void op_gf_portable(void *c)
+{
+    ot_ctx *x = c;
+    tss_gf128_mul_portable(&x->x, &x->x, &x->y);
+}
+static void op_transpose(void *c)
+{
+    ot_ctx *x = c;
+    tss_bit_transpose(&x->rows[0][0], x->tin, TSS_OTE_KAPPA, TSS_OTE_ROW_BYTES, TSS_OTE_XI);
+}
+static void op_point_random(void *c)
+{
+    ot_ctx *x = c;
+    tss_point p;
+    note(x, tss_point_random(&p, tss_rng_system()));
+}
+static void op_base_start(void *c)
+{
+    ot_ctx *x = c;
+    note(x, tss_baseot_receiver_start(x->st, x->sid, tss_rng_system(), x->bmsg1));
+    memcpy(x->st_saved, x->st, sizeof *x->st);
+}
+static void op_base_respond(void *c)
+{
+    ot_ctx *x = c;
+    note(x, tss_baseot_sender_respond(x->sid, x->bmsg1, sizeof x->bmsg1, tss_rng_system(), x->bmsg2,
+                                      x->bob));
+}
+static void op_base_finish(void *c)
+{
+    ot_ctx *x = c;
+    memcpy(x->st, x->st_saved, sizeof *x->st);
+    note(x, tss_baseot_receiver_finish(x->st, x->bmsg2, sizeof x->bmsg2, x->alice));
+}
+static void op_ote_recv(void *c)
+{
+    ot_ctx *x = c;
+    note(x, tss_ote_receiver_extend_rows(x->bob, x->sid, x->vmsg1 /* any 64 bytes */,
+                                         tss_rng_system(), x->vmsg1, x->rows));
+}
+static void op_ote_send(void *c)
+{
+    ot_ctx *x = c;
+    note(x, tss_ote_sender_extend_rows(x->alice, x->sid, x->vmsg1, sizeof x->vmsg1, x->rows));
+}
+static void op_ote_derive(void *c)
+{
+    ot_ctx *x = c;
+    note(x, tss_ote_derive(x->str, x->sid, (const uint8_t(*)[32])x->rows, NULL));
+}
+static void op_vole_start(void *c)
+{
+    ot_ctx *x = c;
+    note(x, tss_vole_bob_start(x->vb, x->bob, x->sid, tss_rng_system(), &x->b, x->vmsg1));
+    memcpy(x->vb_saved, x->vb, sizeof *x->vb);
+}
+static void op_vole_respond(void *c)
+{
+    ot_ctx *x = c;
+    note(x, tss_vole_alice_respond(x->alice, x->sid, x->a, x->vmsg1, sizeof x->vmsg1,
+                                   tss_rng_system(), x->c, x->vmsg2));
+}
+static void op_vole_finish(void *c)
+{
+    ot_ctx *x = c;
+    memcpy(x->vb, x->vb_saved, sizeof *x->vb);
+    note(x, tss_vole_bob_finish(x->vb, x->vmsg2, sizeof x->vmsg2, x->d));
+}
+
+static void add_total(bench_report *rep, const char *name, double us, double bytes)
+{
+    if (rep->count >= (int)(sizeof rep->rows / sizeof rep->rows[0]))
+        return;
+    bench_row *r = &rep->rows[rep->count++];
+    memset(r, 0, sizeof *r);
+    snprintf(r->name, sizeof r->name, "%s", name);
+    r->median_us = r->p90_us = r->min_us = us;
+    r->runs = 0; /* derived from the medians above, not measured */
+    r->bytes = bytes;
+}
+
+int tss_bench_ot(bench_report *rep)
+{
+    ot_ctx *x = calloc(1, sizeof *x);
+    if (x == NULL)
+        return -1;
+    x->st = tss_baseot_receiver_new();
+    x->st_saved = tss_baseot_receiver_new();
+    x->alice = tss_ote_sender_setup_new();
+    x->bob = tss_ote_receiver_setup_new();
+    x->vb = tss_vole_bob_new();
+    x->vb_saved = tss_vole_bob_new();
+    int rc = -1;
+    if (!x->st || !x->st_saved || !x->alice || !x->bob || !x->vb || !x->vb_saved)
+        goto out;
+    x->sid[0] = 0xB0;
+    tss_scalar_set_u64(&x->a[0], 12345);
+    tss_scalar_set_u64(&x->a[1], 67890);
+    x->x.lo = 0x0123456789abcdefULL;
+    x->x.hi = 0xfedcba9876543210ULL;
+    x->y.lo = 0x1111222233334444ULL;
+    x->y.hi = 0x5555666677778888ULL;
+
+    if (tss_gf128_have_pclmul())
+        bench_run(rep, "gf128_mul (pclmul)", 51, 100000, op_gf_pclmul, x);
+    bench_run(rep, "gf128_mul (portable)", 51, 100000, op_gf_portable, x);
+    bench_run(rep, "transpose 256x512", 51, 100, op_transpose, x);
+    bench_run(rep, "h2c random point", 51, 100, op_point_random, x);
+
+    bench_row *bs = bench_run(rep, "baseot receiver start (256, Alice)", 7, 1, op_base_start, x);
+    bench_row *br = bench_run(rep, "baseot sender respond (256, Bob)", 7, 1, op_base_respond, x);
+    bench_row *bf = bench_run(rep, "baseot receiver finish (256, Alice)", 7, 1, op_base_finish, x);
+    if (!bs || !br || !bf || x->failed)
+        goto out;
+    bs->bytes = TSS_BASEOT_MSG1_BYTES;
+    br->bytes = TSS_BASEOT_MSG2_BYTES;
+    double base_pair = bs->median_us + br->median_us + bf->median_us;
+    add_total(rep, "baseot per ordered pair (both sides)", base_pair,
+              TSS_BASEOT_MSG1_BYTES + TSS_BASEOT_MSG2_BYTES);
+    add_total(rep, "2-of-3 keygen base OTs (6 pairs)", 6 * base_pair,
+              6.0 * (TSS_BASEOT_MSG1_BYTES + TSS_BASEOT_MSG2_BYTES));
+
+    bench_run(rep, "ote receiver extend rows (Bob)", 51, 10, op_ote_recv, x);
+    bench_row *os = bench_run(rep, "ote sender check+rows (Alice)", 51, 10, op_ote_send, x);
+    bench_run(rep, "ote derive 512x3 scalars", 51, 10, op_ote_derive, x);
+    if (os)
+        os->bytes = TSS_OTE_MSG_BYTES;
+
+    bench_row *vs = bench_run(rep, "vole bob start (Bob)", 51, 5, op_vole_start, x);
+    bench_row *vr = bench_run(rep, "vole alice respond (Alice)", 51, 5, op_vole_respond, x);
+    bench_row *vf = bench_run(rep, "vole bob finish (Bob)", 51, 5, op_vole_finish, x);
+    if (!vs || !vr || !vf || x->failed)
+        goto out;
+    vs->bytes = TSS_VOLE_MSG1_BYTES;
+    vr->bytes = TSS_VOLE_MSG2_BYTES;
+    double vole = vs->median_us + vr->median_us + vf->median_us;
+    add_total(rep, "vole per ordered pair (both sides)", vole,
+              TSS_VOLE_MSG1_BYTES + TSS_VOLE_MSG2_BYTES);
+    add_total(rep, "2-of-3 signing VOLEs (2 pairs)", 2 * vole,
+              2.0 * (TSS_VOLE_MSG1_BYTES + TSS_VOLE_MSG2_BYTES));
+    rc = x->failed ? -1 : 0;
+out:
+    if (rc != 0)
+        fprintf(stderr, "tss-bench: OT benchmark setup or run failed\n");
+    tss_baseot_receiver_free(x->st);
+    tss_baseot_receiver_free(x->st_saved);
+    tss_ote_sender_setup_free(x->alice);
+    tss_ote_receiver_setup_free(x->bob);
+    tss_vole_bob_free(x->vb);
+    tss_vole_bob_free(x->vb_saved);
+    free(x);
+    return rc;
+}
