@@ -120,7 +120,7 @@ static int bench_keygen(bench_report *rep)
             memset(&s, 0, sizeof s);
             s.t = cases[c][0];
             s.n = cases[c][1];
-            if (tss_rand_bytes(tss_rng_system(), s.session_id, 32) != TSS_OK)
+            if (tss_rand_bytes(tss_rng_system(), s.net.session_id, 32) != TSS_OK)
                 return -1;
             double t0 = bench_now_us();
             tss_err err = sim_dkg_run(&s);
@@ -138,7 +138,59 @@ static int bench_keygen(bench_report *rep)
         snprintf(row->name, sizeof row->name, "keygen(%d,%d) all parties", s.t, s.n);
         bench_summarize(row, samples, RUNS);
         /* bytes one party sends to one peer over the four rounds */
-        row->bytes = (double)(s.msg_bytes[1] + s.msg_bytes[2] + s.msg_bytes[3] + s.msg_bytes[4]);
+        row->bytes = (double)(s.net.msg_bytes[1] + s.net.msg_bytes[2] + s.net.msg_bytes[3] +
+                              s.net.msg_bytes[4]);
+    }
+    return 0;
+}
+
+/* Signing, all t signers in this process (keys from one DKG per case; randomness from the
+ * system). Total compute, per-party average, and bytes one signer sends one peer. */
+static int bench_sign(bench_report *rep)
+{
+    static const uint8_t cases[][2] = {{2, 3}, {3, 5}, {5, 9}};
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        enum { RUNS = 51 };
+        double samples[RUNS];
+        sim_dkg d;
+        memset(&d, 0, sizeof d);
+        d.t = cases[c][0];
+        d.n = cases[c][1];
+        if (tss_rand_bytes(tss_rng_system(), d.net.session_id, 32) != TSS_OK ||
+            sim_dkg_run(&d) != TSS_OK) {
+            fprintf(stderr, "sign bench: keygen failed\n");
+            return -1;
+        }
+        sim_sign s;
+        for (int r = 0; r < RUNS + 1; r++) {
+            memset(&s, 0, sizeof s);
+            s.shares = d.shares;
+            s.count = d.t;
+            for (int k = 0; k < d.t; k++)
+                s.signers[k] = (uint16_t)(d.n - k); /* the last t parties */
+            if (tss_rand_bytes(tss_rng_system(), s.net.session_id, 32) != TSS_OK ||
+                tss_rand_bytes(tss_rng_system(), s.hash, 32) != TSS_OK)
+                return -1;
+            double t0 = bench_now_us();
+            tss_err err = sim_sign_run(&s);
+            double dt = bench_now_us() - t0;
+            if (err != TSS_OK) {
+                fprintf(stderr, "sign bench: %s\n", tss_strerror(err));
+                return -1;
+            }
+            if (r > 0)
+                samples[r - 1] = dt;
+        }
+        bench_row *row = &rep->rows[rep->count++];
+        memset(row, 0, sizeof *row);
+        snprintf(row->name, sizeof row->name, "sign(%d,%d) all signers", d.t, d.n);
+        bench_summarize(row, samples, RUNS);
+        row->bytes = (double)(s.net.msg_bytes[1] + s.net.msg_bytes[2] + s.net.msg_bytes[3]);
+        bench_row *per = &rep->rows[rep->count++];
+        *per = *row;
+        snprintf(per->name, sizeof per->name, "sign(%d,%d) per signer", d.t, d.n);
+        per->median_us /= d.t, per->p90_us /= d.t, per->min_us /= d.t;
+        sim_dkg_free(&d);
     }
     return 0;
 }
@@ -149,8 +201,8 @@ int main(int argc, char **argv)
     const char *what = argc > 1 ? argv[1] : "all";
     int all = strcmp(what, "all") == 0;
     if (!all && strcmp(what, "primitives") != 0 && strcmp(what, "keygen") != 0 &&
-        strcmp(what, "ot") != 0) {
-        fprintf(stderr, "usage: %s [all|primitives|keygen|ot]\n", argv[0]);
+        strcmp(what, "sign") != 0 && strcmp(what, "ot") != 0) {
+        fprintf(stderr, "usage: %s [all|primitives|keygen|sign|ot]\n", argv[0]);
         return 2;
     }
     if (self_check() != 0)
@@ -160,6 +212,8 @@ int main(int argc, char **argv)
         return 1;
     }
     if ((all || strcmp(what, "keygen") == 0) && bench_keygen(&rep) != 0)
+        return 1;
+    if ((all || strcmp(what, "sign") == 0) && bench_sign(&rep) != 0)
         return 1;
     if ((all || strcmp(what, "ot") == 0) && tss_bench_ot(&rep) != 0) /* bench_ot.c */
         return 1;

@@ -15,10 +15,18 @@ typedef struct {
 
 typedef struct {
     sim_item *items;
-    size_t count, cap;
+    size_t count, cap, head;
 } sim_queue;
 
-static int queue_push_msgs(sim_queue *q, tss_msgs *m, uint16_t from)
+/* One protocol instance seen through a uniform interface. */
+typedef struct {
+    void *st;
+    tss_err (*receive)(void *st, const uint8_t *msg, size_t len, tss_msgs *out);
+    tss_status (*status)(const void *st);
+    const tss_abort_info *(*abort_info)(const void *st);
+} sim_party;
+
+static int queue_push(sim_queue *q, tss_msgs *m, uint16_t from)
 {
     for (size_t i = 0; i < m->count; i++) {
         if (q->count == q->cap) {
@@ -42,6 +50,18 @@ static int queue_push_msgs(sim_queue *q, tss_msgs *m, uint16_t from)
     return 0;
 }
 
+static void queue_free(sim_queue *q)
+{
+    for (size_t k = q->head; k < q->count; k++) {
+        if (q->items[k].data) {
+            tss_memzero(q->items[k].data, q->items[k].len);
+            free(q->items[k].data);
+        }
+    }
+    free(q->items);
+    memset(q, 0, sizeof *q);
+}
+
 static uint64_t next_rand(uint64_t *s)
 {
     *s ^= *s << 13;
@@ -50,104 +70,131 @@ static uint64_t next_rand(uint64_t *s)
     return *s;
 }
 
-tss_err sim_dkg_run(sim_dkg *s)
+static void record_failure(sim_net *net, sim_party *p, uint16_t who, tss_err e)
 {
-    tss_dkg *st[TSS_MAX_PARTIES + 1] = {0};
-    sim_queue q = {0};
-    tss_err err = TSS_OK;
-    uint64_t shuf = s->shuffle_seed | 1;
-    size_t head = 0;
-    s->failed_party = 0;
-    s->failed_err = TSS_OK;
-    s->rejected = 0;
-    memset(s->party_err, 0, sizeof s->party_err);
-    memset(s->party_abort, 0, sizeof s->party_abort);
-    memset(s->bytes, 0, sizeof s->bytes);
-    for (uint16_t i = 1; i <= s->n; i++) {
-        tss_dkg_params p = {.t = s->t, .n = s->n, .index = (uint8_t)i};
-        memcpy(p.session_id, s->session_id, 32);
-        const tss_rng *rng = s->rng[i] ? s->rng[i] : tss_rng_system();
-        tss_msgs out = {0};
-        if ((err = tss_dkg_new(&st[i], &p, rng)) != TSS_OK ||
-            (err = tss_dkg_start(st[i], &out)) != TSS_OK) {
-            s->failed_party = i;
-            s->failed_err = err;
-            tss_msgs_free(&out);
-            goto done;
-        }
-        if (queue_push_msgs(&q, &out, i) != 0) {
-            err = TSS_ERR_NOMEM;
-            goto done;
-        }
+    net->party_err[who] = e;
+    int rejected = p->status(p->st) == TSS_RUNNING;
+    if (!rejected)
+        net->party_abort[who] = *p->abort_info(p->st);
+    if (net->failed_party == 0) {
+        net->failed_party = who;
+        net->failed_err = e;
+        net->rejected = rejected;
+        net->abort = net->party_abort[who];
     }
-    while (head < q.count) {
-        if (s->shuffle) { /* swap a random pending item to the head */
-            size_t k = head + next_rand(&shuf) % (q.count - head);
-            sim_item tmp = q.items[head];
-            q.items[head] = q.items[k];
-            q.items[k] = tmp;
+}
+
+/* Delivers queued messages until the queue is empty. */
+static tss_err route(sim_net *net, sim_queue *q, sim_party *parties, uint64_t *shuf)
+{
+    while (q->head < q->count) {
+        if (net->shuffle) { /* swap a random pending item to the head */
+            size_t k = q->head + next_rand(shuf) % (q->count - q->head);
+            sim_item tmp = q->items[q->head];
+            q->items[q->head] = q->items[k];
+            q->items[k] = tmp;
         }
-        sim_item it = q.items[head];
-        q.items[head].data = NULL;
-        head++;
+        sim_item it = q->items[q->head];
+        q->items[q->head].data = NULL;
+        q->head++;
         if (it.round < 5) {
-            s->bytes[it.round] += it.len;
-            s->msg_bytes[it.round] = it.len;
+            net->bytes[it.round] += it.len;
+            net->msg_bytes[it.round] = it.len;
         }
-        if (s->tamper && s->tamper(s->tamper_ctx, &it.data, &it.len, it.from, it.to, it.round)) {
+        if (net->tamper &&
+            net->tamper(net->tamper_ctx, &it.data, &it.len, it.from, it.to, it.round)) {
             free(it.data);
             continue;
         }
         tss_msgs out = {0};
         tss_err e = TSS_ERR_STATE;
-        if (s->party_err[it.to] == TSS_OK)
-            e = tss_dkg_receive(st[it.to], it.data, it.len, &out);
+        sim_party *p = &parties[it.to];
+        if (p->st != NULL && net->party_err[it.to] == TSS_OK)
+            e = p->receive(p->st, it.data, it.len, &out);
         tss_memzero(it.data, it.len);
         free(it.data);
         if (e != TSS_OK) {
             tss_msgs_free(&out);
-            if (s->party_err[it.to] != TSS_OK)
-                continue; /* already failed: drop */
-            s->party_err[it.to] = e;
-            int rejected = tss_dkg_status(st[it.to]) == TSS_RUNNING;
-            if (!rejected)
-                s->party_abort[it.to] = *tss_dkg_abort_info(st[it.to]);
-            if (s->failed_party == 0) {
-                s->failed_party = it.to;
-                s->failed_err = e;
-                s->rejected = rejected;
-                s->abort = s->party_abort[it.to];
-                err = e;
-            }
+            if (p->st != NULL && net->party_err[it.to] == TSS_OK)
+                record_failure(net, p, it.to, e);
             continue;
         }
-        if (queue_push_msgs(&q, &out, it.to) != 0) {
-            err = TSS_ERR_NOMEM;
-            goto done;
-        }
+        if (queue_push(q, &out, it.to) != 0)
+            return TSS_ERR_NOMEM;
     }
-    if (err != TSS_OK)
-        goto done;
+    return TSS_OK;
+}
+
+static void net_reset(sim_net *net)
+{
+    net->failed_party = 0;
+    net->failed_err = TSS_OK;
+    net->rejected = 0;
+    memset(net->party_err, 0, sizeof net->party_err);
+    memset(net->party_abort, 0, sizeof net->party_abort);
+    memset(net->bytes, 0, sizeof net->bytes);
+    memset(net->msg_bytes, 0, sizeof net->msg_bytes);
+}
+
+/* ---- DKG ---- */
+
+static tss_err dkg_receive(void *st, const uint8_t *m, size_t l, tss_msgs *o)
+{
+    return tss_dkg_receive(st, m, l, o);
+}
+static tss_status dkg_status(const void *st)
+{
+    return tss_dkg_status(st);
+}
+static const tss_abort_info *dkg_abort(const void *st)
+{
+    return tss_dkg_abort_info(st);
+}
+
+tss_err sim_dkg_run(sim_dkg *s)
+{
+    sim_party parties[TSS_MAX_PARTIES + 1];
+    sim_queue q = {0};
+    tss_err err = TSS_OK;
+    uint64_t shuf = s->net.shuffle_seed | 1;
+    memset(parties, 0, sizeof parties);
+    net_reset(&s->net);
     for (uint16_t i = 1; i <= s->n; i++) {
-        if (tss_dkg_status(st[i]) != TSS_DONE) {
-            err = TSS_ERR_STATE;
-            s->party_err[i] = err; /* still waiting: a message never arrived */
-            s->failed_party = i;
-            s->failed_err = err;
+        tss_dkg_params p = {.t = s->t, .n = s->n, .index = (uint8_t)i};
+        memcpy(p.session_id, s->net.session_id, 32);
+        const tss_rng *rng = s->net.rng[i] ? s->net.rng[i] : tss_rng_system();
+        tss_dkg *st = NULL;
+        tss_msgs out = {0};
+        if ((err = tss_dkg_new(&st, &p, rng)) != TSS_OK) {
+            s->net.failed_party = i;
+            s->net.failed_err = err;
             goto done;
         }
-        s->shares[i] = tss_dkg_take_keyshare(st[i]);
-    }
-done:
-    for (size_t k = head; k < q.count; k++) {
-        if (q.items[k].data) {
-            tss_memzero(q.items[k].data, q.items[k].len);
-            free(q.items[k].data);
+        parties[i] = (sim_party){st, dkg_receive, dkg_status, dkg_abort};
+        if ((err = tss_dkg_start(st, &out)) != TSS_OK || queue_push(&q, &out, i) != 0) {
+            tss_msgs_free(&out);
+            s->net.failed_party = i;
+            s->net.failed_err = err ? err : TSS_ERR_NOMEM;
+            goto done;
         }
     }
-    free(q.items);
+    if ((err = route(&s->net, &q, parties, &shuf)) != TSS_OK)
+        goto done;
+    err = s->net.failed_err;
+    for (uint16_t i = 1; i <= s->n && err == TSS_OK; i++) {
+        if (tss_dkg_status(parties[i].st) != TSS_DONE) { /* a message never arrived */
+            err = TSS_ERR_STATE;
+            s->net.party_err[i] = err;
+            s->net.failed_party = i;
+            s->net.failed_err = err;
+        }
+    }
+    for (uint16_t i = 1; i <= s->n && err == TSS_OK; i++)
+        s->shares[i] = tss_dkg_take_keyshare(parties[i].st);
+done:
+    queue_free(&q);
     for (uint16_t i = 1; i <= s->n; i++)
-        tss_dkg_free(st[i]);
+        tss_dkg_free(parties[i].st);
     return err;
 }
 
@@ -156,5 +203,107 @@ void sim_dkg_free(sim_dkg *s)
     for (int i = 0; i <= TSS_MAX_PARTIES; i++) {
         tss_keyshare_free(s->shares[i]);
         s->shares[i] = NULL;
+    }
+}
+
+/* ---- signing ---- */
+
+static tss_err sign_receive(void *st, const uint8_t *m, size_t l, tss_msgs *o)
+{
+    return tss_sign_receive(st, m, l, o);
+}
+static tss_status sign_status(const void *st)
+{
+    return tss_sign_status(st);
+}
+static const tss_abort_info *sign_abort(const void *st)
+{
+    return tss_sign_abort_info(st);
+}
+
+tss_err sim_sign_run(sim_sign *s)
+{
+    sim_party parties[TSS_MAX_PARTIES + 1];
+    sim_queue q = {0};
+    tss_err err = TSS_OK;
+    uint64_t shuf = s->net.shuffle_seed | 1;
+    memset(parties, 0, sizeof parties);
+    memset(s->state, 0, sizeof s->state);
+    net_reset(&s->net);
+    for (size_t k = 0; k < s->count; k++) {
+        uint16_t i = s->signers[k];
+        tss_sign_params p = {.share = s->shares[i], .signer_count = s->count};
+        memcpy(p.session_id, s->net.session_id, 32);
+        memcpy(p.signers, s->signers, s->count * sizeof s->signers[0]);
+        memcpy(p.path, s->path, s->path_len * sizeof s->path[0]);
+        p.path_len = s->path_len;
+        p.has_hash = !s->presign;
+        memcpy(p.hash, s->hash, 32);
+        const tss_rng *rng = s->net.rng[i] ? s->net.rng[i] : tss_rng_system();
+        tss_sign *st = NULL;
+        tss_msgs out = {0};
+        if ((err = tss_sign_new(&st, &p, rng)) != TSS_OK) {
+            s->net.failed_party = i;
+            s->net.failed_err = err;
+            goto done;
+        }
+        parties[i] = (sim_party){st, sign_receive, sign_status, sign_abort};
+        if ((err = tss_sign_start(st, &out)) != TSS_OK || queue_push(&q, &out, i) != 0) {
+            tss_msgs_free(&out);
+            s->net.failed_party = i;
+            s->net.failed_err = err ? err : TSS_ERR_NOMEM;
+            goto done;
+        }
+    }
+    if ((err = route(&s->net, &q, parties, &shuf)) != TSS_OK)
+        goto done;
+    if (s->presign && s->net.failed_err == TSS_OK) {
+        for (size_t k = 0; k < s->count; k++) {
+            uint16_t i = s->signers[k];
+            tss_msgs out = {0};
+            if (!tss_sign_presigned(parties[i].st)) {
+                err = TSS_ERR_STATE;
+                goto done;
+            }
+            if ((err = tss_sign_finish(parties[i].st, s->hash, &out)) != TSS_OK) {
+                tss_msgs_free(&out);
+                record_failure(&s->net, &parties[i], i, err);
+                continue;
+            }
+            if (queue_push(&q, &out, i) != 0) {
+                err = TSS_ERR_NOMEM;
+                goto done;
+            }
+        }
+        if ((err = route(&s->net, &q, parties, &shuf)) != TSS_OK)
+            goto done;
+    }
+    err = s->net.failed_err;
+    for (size_t k = 0; k < s->count && err == TSS_OK; k++) {
+        uint16_t i = s->signers[k];
+        if (tss_sign_result(parties[i].st, &s->sig[i], &s->pk) != TSS_OK) {
+            err = TSS_ERR_STATE;
+            s->net.party_err[i] = err;
+            s->net.failed_party = i;
+            s->net.failed_err = err;
+        }
+    }
+done:
+    queue_free(&q);
+    for (size_t k = 0; k < s->count; k++) {
+        uint16_t i = s->signers[k];
+        if (s->keep_states)
+            s->state[i] = parties[i].st;
+        else
+            tss_sign_free(parties[i].st);
+    }
+    return err;
+}
+
+void sim_sign_free(sim_sign *s)
+{
+    for (int i = 0; i <= TSS_MAX_PARTIES; i++) {
+        tss_sign_free(s->state[i]);
+        s->state[i] = NULL;
     }
 }

@@ -1,6 +1,6 @@
-/* tests/support/tss_sim.h — runs n protocol parties in one process, routing their
- * messages through a queue, with a hook that may tamper with, drop or reorder messages.
- * Used by the tss tests and benchmarks; not part of any daemon. */
+/* tests/support/tss_sim.h — runs protocol parties in one process, routing their messages
+ * through a queue, with a hook that may tamper with or drop messages and an option to
+ * deliver in a shuffled order. Used by the tss tests and benchmarks; not by any daemon. */
 #ifndef TSS_SIM_H
 #define TSS_SIM_H
 
@@ -9,14 +9,15 @@
 
 #include "tss/dkg.h"
 #include "tss/rand.h"
+#include "tss/sign.h"
 
 /* Called for every message before delivery. May modify *data / *len (realloc allowed,
- * the buffer is malloc'ed) — return 0 to deliver, 1 to drop. */
+ * the buffer is malloc'ed). Return 0 to deliver, 1 to drop. */
 typedef int (*sim_tamper_fn)(void *ctx, uint8_t **data, size_t *len, uint16_t from, uint16_t to,
                              uint8_t round);
 
+/* What every run shares: routing options in, per-party outcomes out. */
 typedef struct {
-    uint8_t t, n;
     const tss_rng *rng[TSS_MAX_PARTIES + 1]; /* per party; NULL = system generator */
     sim_tamper_fn tamper;
     void *tamper_ctx;
@@ -24,21 +25,47 @@ typedef struct {
     uint64_t shuffle_seed;
     uint8_t session_id[32];
     /* results */
-    tss_keyshare *shares[TSS_MAX_PARTIES + 1]; /* [1..n] on success */
-    uint16_t failed_party; /* the party whose receive returned an error, 0 if none */
+    uint16_t failed_party; /* the first party whose receive returned an error, 0 if none */
     tss_err failed_err;    /* that error */
     tss_abort_info abort;  /* its abort info when it aborted */
-    int rejected;          /* 1 when the error was a rejection (state unchanged) */
+    int rejected;          /* 1 when that error was a rejection (state unchanged) */
     tss_err party_err[TSS_MAX_PARTIES + 1];          /* per party: first error, or OK */
     tss_abort_info party_abort[TSS_MAX_PARTIES + 1]; /* per party, when it aborted */
     size_t bytes[5];                                 /* total bytes per round */
     size_t msg_bytes[5];                             /* size of one message per round */
+} sim_net;
+
+typedef struct {
+    sim_net net;
+    uint8_t t, n;
+    tss_keyshare *shares[TSS_MAX_PARTIES + 1]; /* [1..n] on success */
 } sim_dkg;
 
-/* Runs a DKG. Returns TSS_OK when every party finished with a key share. A party whose
- * receive fails gets no further messages; the others run on. Returns the first error
- * (details in s, per party in party_err / party_abort). Free with sim_dkg_free. */
+/* Runs a DKG. TSS_OK when every party finished with a key share. A party whose receive
+ * fails gets no further messages; the others run on. Returns the first error (details in
+ * net). Free with sim_dkg_free. */
 tss_err sim_dkg_run(sim_dkg *s);
 void sim_dkg_free(sim_dkg *s);
+
+typedef struct {
+    sim_net net;
+    tss_keyshare *const *shares; /* [1..n], borrowed */
+    uint16_t signers[TSS_MAX_PARTIES];
+    size_t count;
+    uint32_t path[TSS_BIP32_MAX_DEPTH];
+    size_t path_len;
+    uint8_t hash[32];
+    int presign; /* start without the hash; finish every party once presigned */
+    /* results */
+    tss_signature sig[TSS_MAX_PARTIES + 1]; /* per signer */
+    tss_point pk;                           /* the key the signature verifies under */
+    tss_sign *state[TSS_MAX_PARTIES + 1];   /* kept when keep_states is set */
+    int keep_states;
+} sim_sign;
+
+/* Runs one signature among s->signers. TSS_OK when every signer output a verified
+ * signature (all equal). Free kept states with sim_sign_free. */
+tss_err sim_sign_run(sim_sign *s);
+void sim_sign_free(sim_sign *s);
 
 #endif

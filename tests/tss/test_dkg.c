@@ -27,9 +27,9 @@ static void setup_sim(sim_dkg *s, uint8_t t, uint8_t n, test_rng *rngs, uint64_t
     s->n = n;
     for (int i = 1; i <= n; i++) {
         test_rng_init(&rngs[i], seed * 1000 + (uint64_t)i);
-        s->rng[i] = &rngs[i].rng;
+        s->net.rng[i] = &rngs[i].rng;
     }
-    memset(s->session_id, (int)seed, 32);
+    memset(s->net.session_id, (int)seed, 32);
 }
 
 /* All parties agree; every t-subset interpolates to pk; the secret interpolates to sk. */
@@ -100,12 +100,12 @@ static void run_ok(uint8_t t, uint8_t n, uint64_t seed, int shuffle)
     sim_dkg s;
     test_rng rngs[TSS_MAX_PARTIES + 1];
     setup_sim(&s, t, n, rngs, seed);
-    s.shuffle = shuffle;
-    s.shuffle_seed = seed;
+    s.net.shuffle = shuffle;
+    s.net.shuffle_seed = seed;
     tss_err err = sim_dkg_run(&s);
     if (err != TSS_OK)
-        fail_msg("t=%d n=%d: party %d failed: %s (culprit %d)", t, n, s.failed_party,
-                 tss_strerror(err), s.abort.culprit);
+        fail_msg("t=%d n=%d: party %d failed: %s (culprit %d)", t, n, s.net.failed_party,
+                 tss_strerror(err), s.net.abort.culprit);
     check_key(&s);
     sim_dkg_free(&s);
 }
@@ -245,15 +245,15 @@ static void expect_abort(uint8_t t, uint8_t n, flip_spec *f, tss_err reason, uin
     sim_dkg s;
     test_rng rngs[TSS_MAX_PARTIES + 1];
     setup_sim(&s, t, n, rngs, 42);
-    s.tamper = flip_hook;
-    s.tamper_ctx = f;
+    s.net.tamper = flip_hook;
+    s.net.tamper_ctx = f;
     tss_err err = sim_dkg_run(&s);
     assert_true(f->hits > 0);
-    if (err != reason || s.rejected || s.abort.culprit != culprit)
+    if (err != reason || s.net.rejected || s.net.abort.culprit != culprit)
         fail_msg("round %d offset %zu: got %s (rejected %d, culprit %d), want %s culprit %d",
-                 f->round, f->offset, tss_strerror(err), s.rejected, s.abort.culprit,
+                 f->round, f->offset, tss_strerror(err), s.net.rejected, s.net.abort.culprit,
                  tss_strerror(reason), culprit);
-    assert_int_equal(s.abort.ban, 0);
+    assert_int_equal(s.net.abort.ban, 0);
     sim_dkg_free(&s);
 }
 
@@ -344,19 +344,19 @@ static void test_check6_equivocation(void **state)
     uint8_t data[68];
     test_rng_init(&r, 99);
     test_rng_bytes(&r, e.cc, 32);
-    memcpy(data, s.session_id, 32);
+    memcpy(data, s.net.session_id, 32);
     data[32] = 0, data[33] = 0, data[34] = 0, data[35] = 2;
     memcpy(data + 36, e.cc, 32);
     assert_int_equal(tss_commit(e.commitment, e.nonce, "dkg/chaincode", data, 68, &r.rng), TSS_OK);
-    s.tamper = equivocate_hook;
-    s.tamper_ctx = &e;
+    s.net.tamper = equivocate_hook;
+    s.net.tamper_ctx = &e;
     tss_err err = sim_dkg_run(&s);
     assert_int_equal(e.hits, 2);
     assert_int_equal(err, TSS_ERR_MISMATCH);
     /* both honest parties name the equivocating sender, not a bystander */
     for (int i = 1; i <= 3; i += 2) {
-        assert_int_equal(s.party_err[i], TSS_ERR_MISMATCH);
-        assert_int_equal(s.party_abort[i].culprit, 2);
+        assert_int_equal(s.net.party_err[i], TSS_ERR_MISMATCH);
+        assert_int_equal(s.net.party_abort[i].culprit, 2);
     }
     sim_dkg_free(&s);
 
@@ -375,12 +375,12 @@ static void test_check7_public_shares(void **state)
     sim_dkg s;
     test_rng rngs[TSS_MAX_PARTIES + 1];
     setup_sim(&s, 2, 3, rngs, 44);
-    s.tamper = flip_hook;
-    s.tamper_ctx = &f;
+    s.net.tamper = flip_hook;
+    s.net.tamper_ctx = &f;
     tss_err err = sim_dkg_run(&s);
     /* a flipped x either leaves the curve (POINT parse fails) or names another point */
     assert_int_equal(err, TSS_ERR_MISMATCH);
-    assert_int_equal(s.abort.culprit, 3);
+    assert_int_equal(s.net.abort.culprit, 3);
     sim_dkg_free(&s);
 }
 
@@ -411,8 +411,8 @@ static void test_bit_flips(void **state)
         sim_dkg s;
         test_rng rngs[TSS_MAX_PARTIES + 1];
         setup_sim(&s, 2, 3, rngs, 50 + (uint64_t)trial);
-        s.tamper = random_flip_hook;
-        s.tamper_ctx = &f;
+        s.net.tamper = random_flip_hook;
+        s.net.tamper_ctx = &f;
         tss_err err = sim_dkg_run(&s);
         assert_int_equal(f.hits, 1);
         assert_int_not_equal(err, TSS_OK);
@@ -434,10 +434,10 @@ static void test_dropped_message(void **state)
     sim_dkg s;
     test_rng rngs[TSS_MAX_PARTIES + 1];
     setup_sim(&s, 2, 3, rngs, 60);
-    s.tamper = drop_hook;
+    s.net.tamper = drop_hook;
     assert_int_equal(sim_dkg_run(&s), TSS_ERR_STATE);
-    assert_int_equal(s.failed_party, 1);
-    assert_int_equal(s.party_err[1], TSS_ERR_STATE);
+    assert_int_equal(s.net.failed_party, 1);
+    assert_int_equal(s.net.party_err[1], TSS_ERR_STATE);
     sim_dkg_free(&s);
 }
 

@@ -1,0 +1,506 @@
+/* tests/tss/test_sign.c — DKLs23 signing: every t-subset of (2,3) and (3,5), samples of
+ * (4,7) and (7,15), BIP32 children against test vector 1, edge hashes, presigning, the
+ * parameter checks, and the tamper tests of DKLS23.md §8 items 8-11 (ban vs plain abort,
+ * culprit, no signature released). Each signature is checked independently with
+ * libsecp256k1 (verify + recover) and, as DER, with OpenSSL. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
+#include <openssl/param_build.h>
+#include <secp256k1_recovery.h>
+
+#include "test_rng.h"
+#include "tss/sign.h"
+#include "tss/vole.h"
+#include "tss_dealer.h"
+#include "tss_sim.h"
+
+static const uint8_t HALF_N[32] = {0x7F, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+                                   0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x5D, 0x57, 0x6E, 0x73, 0x57, 0xA4,
+                                   0x50, 0x1D, 0xDF, 0xE9, 0x2F, 0x46, 0x68, 0x1B, 0x20, 0xA0};
+
+/* ---------- independent verification ---------- */
+
+static void openssl_verify_der(const tss_point *pk, const uint8_t hash[32],
+                               const tss_signature *sig)
+{
+    uint8_t pub[65];
+    size_t len = sizeof pub;
+    assert_true(secp256k1_ec_pubkey_serialize(tss_secp_ctx(), pub, &len, &pk->pk,
+                                              SECP256K1_EC_UNCOMPRESSED));
+    OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
+    assert_true(OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, "secp256k1", 0));
+    assert_true(OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, pub, len));
+    OSSL_PARAM *params = OSSL_PARAM_BLD_to_param(bld);
+    EVP_PKEY_CTX *fctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
+    EVP_PKEY *key = NULL;
+    assert_int_equal(EVP_PKEY_fromdata_init(fctx), 1);
+    assert_int_equal(EVP_PKEY_fromdata(fctx, &key, EVP_PKEY_PUBLIC_KEY, params), 1);
+    EVP_PKEY_CTX *vctx = EVP_PKEY_CTX_new(key, NULL);
+    assert_int_equal(EVP_PKEY_verify_init(vctx), 1);
+    assert_int_equal(EVP_PKEY_verify(vctx, sig->der, sig->der_len, hash, 32), 1);
+    EVP_PKEY_CTX_free(vctx);
+    EVP_PKEY_free(key);
+    EVP_PKEY_CTX_free(fctx);
+    OSSL_PARAM_free(params);
+    OSSL_PARAM_BLD_free(bld);
+}
+
+static void verify_signature(const tss_point *pk, const uint8_t hash[32], const tss_signature *sig)
+{
+    const secp256k1_context *ctx = tss_secp_ctx();
+    uint8_t compact[64];
+    secp256k1_ecdsa_signature es;
+    secp256k1_ecdsa_recoverable_signature rs;
+    secp256k1_pubkey rec;
+    memcpy(compact, sig->r, 32);
+    memcpy(compact + 32, sig->s, 32);
+    assert_true(memcmp(sig->s, HALF_N, 32) <= 0); /* low s */
+    assert_true(secp256k1_ecdsa_signature_parse_compact(ctx, &es, compact));
+    assert_true(secp256k1_ecdsa_verify(ctx, &es, hash, &pk->pk));
+    assert_true(sig->recovery_id < 4);
+    assert_true(
+        secp256k1_ecdsa_recoverable_signature_parse_compact(ctx, &rs, compact, sig->recovery_id));
+    assert_true(secp256k1_ecdsa_recover(ctx, &rec, &rs, hash));
+    assert_int_equal(secp256k1_ec_pubkey_cmp(ctx, &rec, &pk->pk), 0);
+    openssl_verify_der(pk, hash, sig);
+}
+
+/* ---------- fixtures ---------- */
+
+typedef struct {
+    uint8_t t, n;
+    tss_keyshare *shares[TSS_MAX_PARTIES + 1];
+} keyset;
+
+static void keyset_dealer(keyset *k, uint8_t t, uint8_t n, uint64_t seed)
+{
+    test_rng r;
+    test_rng_init(&r, seed);
+    memset(k, 0, sizeof *k);
+    k->t = t, k->n = n;
+    assert_int_equal(dealer_split(k->shares, t, n, NULL, NULL, &r), TSS_OK);
+}
+
+static void keyset_free(keyset *k)
+{
+    for (int i = 0; i <= TSS_MAX_PARTIES; i++)
+        tss_keyshare_free(k->shares[i]);
+    memset(k, 0, sizeof *k);
+}
+
+static void setup_sign(sim_sign *s, const keyset *k, const uint16_t *set, size_t count,
+                       uint64_t seed)
+{
+    test_rng hr;
+    memset(s, 0, sizeof *s);
+    s->shares = k->shares;
+    memcpy(s->signers, set, count * sizeof set[0]);
+    s->count = count;
+    test_rng_init(&hr, seed);
+    test_rng_bytes(&hr, s->net.session_id, 32);
+    test_rng_bytes(&hr, s->hash, 32);
+}
+
+/* Runs a signature and checks it independently; all signers agree. */
+static void sign_ok(sim_sign *s)
+{
+    tss_err err = sim_sign_run(s);
+    if (err != TSS_OK)
+        fail_msg("party %d: %s (culprit %d, ban %d)", s->net.failed_party, tss_strerror(err),
+                 s->net.abort.culprit, s->net.abort.ban);
+    for (size_t k = 1; k < s->count; k++)
+        assert_memory_equal(&s->sig[s->signers[k]], &s->sig[s->signers[0]], sizeof(tss_signature));
+    verify_signature(&s->pk, s->hash, &s->sig[s->signers[0]]);
+}
+
+static void all_subsets(uint8_t t, uint8_t n, uint64_t seed)
+{
+    keyset k;
+    keyset_dealer(&k, t, n, seed);
+    int done = 0;
+    for (uint32_t mask = 0; mask < (1u << n); mask++) {
+        if (__builtin_popcount(mask) != t)
+            continue;
+        uint16_t set[TSS_MAX_PARTIES];
+        size_t c = 0;
+        for (int j = 0; j < n; j++)
+            if (mask & (1u << j))
+                set[c++] = (uint16_t)(j + 1);
+        sim_sign s;
+        setup_sign(&s, &k, set, c, seed * 100 + mask);
+        sign_ok(&s);
+        assert_true(tss_point_eq(&s.pk, &k.shares[1]->pk));
+        done++;
+    }
+    assert_true(done > 0);
+    keyset_free(&k);
+}
+
+/* ---------- correctness ---------- */
+
+static void test_subsets_2_3(void **state)
+{
+    (void)state;
+    all_subsets(2, 3, 1);
+}
+
+static void test_subsets_3_5(void **state)
+{
+    (void)state;
+    all_subsets(3, 5, 2);
+}
+
+static void test_samples_4_7_and_7_15(void **state)
+{
+    (void)state;
+    keyset k;
+    keyset_dealer(&k, 4, 7, 3);
+    const uint16_t a[] = {7, 2, 5, 1}, b[] = {3, 4, 6, 7};
+    sim_sign s;
+    setup_sign(&s, &k, a, 4, 30);
+    sign_ok(&s);
+    setup_sign(&s, &k, b, 4, 31);
+    s.net.shuffle = 1, s.net.shuffle_seed = 5;
+    sign_ok(&s);
+    keyset_free(&k);
+    keyset_dealer(&k, 7, 15, 4);
+    const uint16_t c[] = {1, 3, 5, 7, 9, 11, 15}, d[] = {15, 14, 13, 12, 11, 10, 9};
+    setup_sign(&s, &k, c, 7, 40);
+    sign_ok(&s);
+    setup_sign(&s, &k, d, 7, 41);
+    sign_ok(&s);
+    keyset_free(&k);
+}
+
+/* A key made by the real DKG (with its base OTs) signs too. */
+static void test_after_real_dkg(void **state)
+{
+    (void)state;
+    sim_dkg d;
+    memset(&d, 0, sizeof d);
+    d.t = 2, d.n = 3;
+    memset(d.net.session_id, 9, 32);
+    assert_int_equal(sim_dkg_run(&d), TSS_OK);
+    keyset k = {.t = 2, .n = 3};
+    memcpy(k.shares, d.shares, sizeof d.shares);
+    const uint16_t set[] = {3, 1};
+    sim_sign s;
+    setup_sign(&s, &k, set, 2, 50);
+    sign_ok(&s);
+    assert_true(tss_point_eq(&s.pk, &d.shares[1]->pk));
+    sim_dkg_free(&d);
+}
+
+static void test_edge_hashes(void **state)
+{
+    (void)state;
+    keyset k;
+    keyset_dealer(&k, 2, 3, 6);
+    const uint16_t set[] = {1, 2};
+    uint8_t hashes[3][32];
+    memset(hashes[0], 0, 32);
+    memcpy(hashes[1], HALF_N, 32); /* n - 1 = 2 * HALF_N */
+    static const uint8_t nm1[32] = {0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+                                    0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFE,
+                                    0xBA, 0xAE, 0xDC, 0xE6, 0xAF, 0x48, 0xA0, 0x3B,
+                                    0xBF, 0xD2, 0x5E, 0x8C, 0xD0, 0x36, 0x41, 0x40};
+    memcpy(hashes[1], nm1, 32);
+    memset(hashes[2], 0xFF, 32);
+    for (int h = 0; h < 3; h++) {
+        sim_sign s;
+        setup_sign(&s, &k, set, 2, 60 + (uint64_t)h);
+        memcpy(s.hash, hashes[h], 32);
+        sign_ok(&s);
+    }
+    keyset_free(&k);
+}
+
+/* BIP32 vector 1: the m/0H private key split by the dealer; m/0H/1 and a deeper path. */
+static void test_bip32_children(void **state)
+{
+    (void)state;
+    static const uint8_t sk0h[32] = {0xed, 0xb2, 0xe1, 0x4f, 0x9e, 0xe7, 0x7d, 0x26,
+                                     0xdd, 0x93, 0xb4, 0xec, 0xed, 0xe8, 0xd1, 0x6e,
+                                     0xd4, 0x08, 0xce, 0x14, 0x9b, 0x6c, 0xd8, 0x0b,
+                                     0x07, 0x15, 0xa2, 0xd9, 0x11, 0xa0, 0xaf, 0xea};
+    static const uint8_t cc0h[32] = {0x47, 0xfd, 0xac, 0xbd, 0x0f, 0x10, 0x97, 0x04,
+                                     0x3b, 0x78, 0xc6, 0x3c, 0x20, 0xc3, 0x4e, 0xf4,
+                                     0xed, 0x9a, 0x11, 0x1d, 0x98, 0x00, 0x47, 0xad,
+                                     0x16, 0x28, 0x2c, 0x7a, 0xe6, 0x23, 0x61, 0x41};
+    static const uint8_t pub_0h_1[33] = {0x03, 0x50, 0x1e, 0x45, 0x4b, 0xf0, 0x07, 0x51, 0xf2,
+                                         0x4b, 0x1b, 0x48, 0x9a, 0xa9, 0x25, 0x21, 0x5d, 0x66,
+                                         0xaf, 0x22, 0x34, 0xe3, 0x89, 0x1c, 0x3b, 0x21, 0xa5,
+                                         0x2b, 0xed, 0xb3, 0xcd, 0x71, 0x1c};
+    tss_scalar sk;
+    test_rng r;
+    keyset k;
+    memset(&k, 0, sizeof k);
+    k.t = 2, k.n = 3;
+    test_rng_init(&r, 7);
+    assert_int_equal(tss_scalar_parse(&sk, sk0h), TSS_OK);
+    assert_int_equal(dealer_split(k.shares, 2, 3, &sk, cc0h, &r), TSS_OK);
+    const uint16_t set[] = {2, 3};
+    sim_sign s;
+    setup_sign(&s, &k, set, 2, 70);
+    s.path[0] = 1;
+    s.path_len = 1;
+    sign_ok(&s);
+    uint8_t got[33];
+    tss_point_serialize(got, &s.pk);
+    assert_memory_equal(got, pub_0h_1, 33);
+    /* a five-step path also signs (under its own child key) */
+    setup_sign(&s, &k, set, 2, 71);
+    const uint32_t p5[] = {44, 60, 0, 0, 5};
+    memcpy(s.path, p5, sizeof p5);
+    s.path_len = 5;
+    s.presign = 1;
+    sign_ok(&s);
+    assert_false(tss_point_eq(&s.pk, &k.shares[1]->pk));
+    keyset_free(&k);
+}
+
+static void test_presign(void **state)
+{
+    (void)state;
+    keyset k;
+    keyset_dealer(&k, 3, 5, 8);
+    const uint16_t set[] = {5, 1, 3};
+    sim_sign s;
+    setup_sign(&s, &k, set, 3, 80);
+    s.presign = 1;
+    s.keep_states = 1;
+    sign_ok(&s);
+    /* a presignature cannot be finished twice */
+    tss_msgs out = {0};
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(tss_sign_finish(s.state[set[i]], s.hash, &out), TSS_ERR_USED);
+        assert_false(tss_sign_presigned(s.state[set[i]]));
+    }
+    assert_int_equal(out.count, 0);
+    sim_sign_free(&s);
+    keyset_free(&k);
+}
+
+static void test_params(void **state)
+{
+    (void)state;
+    keyset k;
+    keyset_dealer(&k, 3, 5, 9);
+    tss_sign *st = NULL;
+    tss_sign_params p = {.share = k.shares[2], .has_hash = 1};
+    const struct {
+        uint16_t set[6];
+        size_t count;
+    } bad[] = {
+        {{2, 3}, 2},       /* t - 1 */
+        {{2, 3, 4, 5}, 4}, /* t + 1 */
+        {{2, 3, 3}, 3},    /* duplicate */
+        {{1, 3, 4}, 3},    /* own index missing */
+        {{2, 3, 6}, 3},    /* outside 1..n */
+        {{0, 2, 3}, 3},    /* index 0 */
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        memcpy(p.signers, bad[i].set, sizeof bad[i].set);
+        p.signer_count = bad[i].count;
+        assert_int_equal(tss_sign_new(&st, &p, tss_rng_system()), TSS_ERR_PARAMS);
+    }
+    const uint16_t ok[] = {4, 2, 1};
+    memcpy(p.signers, ok, sizeof ok);
+    p.signer_count = 3;
+    p.path[0] = TSS_BIP32_HARDENED | 44;
+    p.path_len = 1;
+    assert_int_equal(tss_sign_new(&st, &p, tss_rng_system()), TSS_ERR_DERIVATION);
+    p.path_len = 0;
+    assert_int_equal(tss_sign_new(&st, &p, NULL), TSS_ERR_ARG);
+    assert_int_equal(tss_sign_new(&st, &p, tss_rng_system()), TSS_OK);
+    tss_msgs out = {0};
+    assert_int_equal(tss_sign_finish(st, p.hash, &out), TSS_ERR_STATE); /* nothing presigned */
+    assert_int_equal(tss_sign_start(st, &out), TSS_OK);
+    assert_int_equal(out.count, 2);
+    assert_int_equal(tss_sign_start(st, &out), TSS_ERR_STATE);
+    tss_msgs_free(&out);
+    tss_sign_free(st);
+    keyset_free(&k);
+}
+
+/* ---------- tamper tests ---------- */
+
+typedef struct {
+    uint16_t from, to;
+    uint8_t round;
+    size_t offset; /* into the payload */
+    uint8_t xor_mask;
+    int hits;
+} flip_spec;
+
+static int flip_hook(void *ctx, uint8_t **data, size_t *len, uint16_t from, uint16_t to,
+                     uint8_t round)
+{
+    flip_spec *f = ctx;
+    if (from == f->from && round == f->round && (f->to == 0 || to == f->to) &&
+        TSS_MSG_HEADER_BYTES + f->offset < *len) {
+        (*data)[TSS_MSG_HEADER_BYTES + f->offset] ^= f->xor_mask;
+        f->hits++;
+    }
+    return 0;
+}
+
+#define R2_TAIL_AT                                                                                 \
+    TSS_VOLE_MSG2_BYTES /* Gamma^u 0, Gamma^v 33, psi 66, pk 98, R 131, nonce 164                  \
+                         */
+
+static void expect_abort(keyset *k, const uint16_t *set, size_t count, flip_spec *f, tss_err reason,
+                         uint16_t victim, uint16_t culprit, int ban)
+{
+    sim_sign s;
+    setup_sign(&s, k, set, count, 90 + f->offset);
+    s.net.tamper = flip_hook;
+    s.net.tamper_ctx = f;
+    tss_err err = sim_sign_run(&s);
+    assert_true(f->hits > 0);
+    assert_int_not_equal(err, TSS_OK);
+    if (s.net.party_err[victim] != reason || s.net.party_abort[victim].culprit != culprit ||
+        s.net.party_abort[victim].ban != ban)
+        fail_msg(
+            "round %d offset %zu: party %d got %s culprit %d ban %d; want %s culprit %d ban %d",
+            f->round, f->offset, victim, tss_strerror(s.net.party_err[victim]),
+            s.net.party_abort[victim].culprit, s.net.party_abort[victim].ban, tss_strerror(reason),
+            culprit, ban);
+    /* nobody released a signature */
+    for (size_t i = 0; i < count; i++) {
+        tss_signature zero;
+        memset(&zero, 0, sizeof zero);
+        assert_memory_equal(&s.sig[set[i]], &zero, sizeof zero);
+    }
+}
+
+static void test_tamper_bans(void **state)
+{
+    (void)state;
+    keyset k;
+    keyset_dealer(&k, 2, 3, 10);
+    const uint16_t set[] = {1, 3};
+    /* bad R opening (the nonce), authenticated message: abort and ban */
+    flip_spec f1 = {.from = 3, .to = 1, .round = 2, .offset = R2_TAIL_AT + 164, .xor_mask = 1};
+    expect_abort(&k, set, 2, &f1, TSS_ERR_COMMITMENT, 1, 3, 1);
+    /* tampered Gamma^u and Gamma^v (another valid point: flip the parity prefix) */
+    flip_spec f2 = {.from = 1, .to = 3, .round = 2, .offset = R2_TAIL_AT + 0, .xor_mask = 1};
+    expect_abort(&k, set, 2, &f2, TSS_ERR_SIGN_CHECK, 3, 1, 1);
+    flip_spec f3 = {.from = 1, .to = 3, .round = 2, .offset = R2_TAIL_AT + 33, .xor_mask = 1};
+    expect_abort(&k, set, 2, &f3, TSS_ERR_SIGN_CHECK, 3, 1, 1);
+    /* VOLE message 1 (U): Alice's OT-extension check fails: ban Bob */
+    flip_spec f4 = {.from = 3, .to = 1, .round = 1, .offset = 32 + 16 + 1000, .xor_mask = 4};
+    expect_abort(&k, set, 2, &f4, TSS_ERR_OT_CHECK, 1, 3, 1);
+    /* VOLE message 2 (an a~ row): Bob's mu check fails: ban Alice */
+    flip_spec f5 = {.from = 1, .to = 3, .round = 2, .offset = 16 + 32 * 700 + 5, .xor_mask = 1};
+    expect_abort(&k, set, 2, &f5, TSS_ERR_VOLE_CHECK, 3, 1, 1);
+    keyset_free(&k);
+}
+
+static void test_tamper_no_signature(void **state)
+{
+    (void)state;
+    keyset k;
+    keyset_dealer(&k, 3, 5, 11);
+    const uint16_t set[] = {2, 4, 5};
+    /* psi tampered: every check passes but the signature does not verify */
+    flip_spec f1 = {.from = 4, .to = 2, .round = 2, .offset = R2_TAIL_AT + 66 + 31, .xor_mask = 1};
+    expect_abort(&k, set, 3, &f1, TSS_ERR_SIGNATURE, 2, 0, 0);
+    /* u or w tampered in round 3 */
+    flip_spec f2 = {.from = 5, .to = 4, .round = 3, .offset = 31, .xor_mask = 1};
+    expect_abort(&k, set, 3, &f2, TSS_ERR_SIGNATURE, 4, 0, 0);
+    flip_spec f3 = {.from = 5, .to = 4, .round = 3, .offset = 63, .xor_mask = 1};
+    expect_abort(&k, set, 3, &f3, TSS_ERR_SIGNATURE, 4, 0, 0);
+    /* the round-3 digest (R_j, pk_j, hash) disagrees: plain abort naming the sender */
+    flip_spec f4 = {.from = 2, .to = 5, .round = 3, .offset = 70, .xor_mask = 1};
+    expect_abort(&k, set, 3, &f4, TSS_ERR_MISMATCH, 5, 2, 0);
+    keyset_free(&k);
+}
+
+/* A party using a wrong share consistently (its Gamma checks pass) fails the pk sum. */
+static void test_wrong_pk_share(void **state)
+{
+    (void)state;
+    keyset k;
+    keyset_dealer(&k, 2, 3, 12);
+    tss_scalar one;
+    tss_scalar_set_u64(&one, 1);
+    tss_scalar_add(&k.shares[2]->secret_share, &k.shares[2]->secret_share, &one);
+    const uint16_t set[] = {1, 2};
+    sim_sign s;
+    setup_sign(&s, &k, set, 2, 120);
+    assert_int_not_equal(sim_sign_run(&s), TSS_OK);
+    for (int i = 1; i <= 2; i++) {
+        assert_int_equal(s.net.party_err[i], TSS_ERR_SIGN_CHECK);
+        assert_int_equal(s.net.party_abort[i].ban, 0);
+    }
+    keyset_free(&k);
+}
+
+/* Parties that disagree on the signing sid (another path here) abort before any OT work,
+ * and nobody is banned. Messages of another session are rejected at intake. */
+static void test_session_mismatch(void **state)
+{
+    (void)state;
+    keyset k;
+    keyset_dealer(&k, 2, 3, 13);
+    tss_sign *a = NULL, *b = NULL;
+    tss_sign_params pa = {.share = k.shares[1], .signer_count = 2, .has_hash = 1};
+    pa.signers[0] = 1, pa.signers[1] = 2;
+    tss_sign_params pb = pa;
+    pb.share = k.shares[2];
+    pb.path[0] = 7, pb.path_len = 1; /* b derives another sid */
+    assert_int_equal(tss_sign_new(&a, &pa, tss_rng_system()), TSS_OK);
+    assert_int_equal(tss_sign_new(&b, &pb, tss_rng_system()), TSS_OK);
+    tss_msgs oa = {0}, ob = {0}, tmp = {0};
+    assert_int_equal(tss_sign_start(a, &oa), TSS_OK);
+    assert_int_equal(tss_sign_start(b, &ob), TSS_OK);
+    assert_int_equal(tss_sign_receive(b, oa.items[0].data, oa.items[0].len, &tmp), TSS_ERR_SESSION);
+    assert_int_equal(tss_sign_status(b), TSS_ABORTED);
+    assert_int_equal(tss_sign_abort_info(b)->ban, 0);
+    tss_msgs_free(&tmp);
+    /* a replayed message from another session id is rejected, state unchanged */
+    tss_sign *c = NULL;
+    tss_sign_params pc = pa;
+    pc.share = k.shares[2];
+    pc.session_id[0] ^= 1;
+    assert_int_equal(tss_sign_new(&c, &pc, tss_rng_system()), TSS_OK);
+    assert_int_equal(tss_sign_start(c, &tmp), TSS_OK);
+    tss_msgs_free(&tmp);
+    assert_int_equal(tss_sign_receive(c, oa.items[0].data, oa.items[0].len, &tmp), TSS_ERR_SESSION);
+    assert_int_equal(tss_sign_status(c), TSS_RUNNING);
+    tss_msgs_free(&oa);
+    tss_msgs_free(&ob);
+    tss_sign_free(a);
+    tss_sign_free(b);
+    tss_sign_free(c);
+    keyset_free(&k);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_params),
+        cmocka_unit_test(test_subsets_2_3),
+        cmocka_unit_test(test_subsets_3_5),
+        cmocka_unit_test(test_after_real_dkg),
+        cmocka_unit_test(test_edge_hashes),
+        cmocka_unit_test(test_bip32_children),
+        cmocka_unit_test(test_presign),
+        cmocka_unit_test(test_tamper_bans),
+        cmocka_unit_test(test_tamper_no_signature),
+        cmocka_unit_test(test_wrong_pk_share),
+        cmocka_unit_test(test_session_mismatch),
+        cmocka_unit_test(test_samples_4_7_and_7_15),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

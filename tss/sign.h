@@ -1,0 +1,90 @@
+/* tss/sign.h — DKLs23 threshold ECDSA signing (Protocol 3.6, DKLS23.md §5) for any set of
+ * exactly t parties that includes the caller.
+ *
+ *   R1 (i -> j)  commitment to R_i binding (sid, i, j); VOLE message 1 with i as Bob
+ *                (this fixes i's random VOLE input chi_ij)
+ *   R2 (i -> j)  VOLE message 2 with i as Alice on inputs (r_i, sk_i); Gamma^u = c^u*G,
+ *                Gamma^v = c^v*G, psi_ij = phi_i - chi_ij, pk_i, and the opening of R_i
+ *   R3 (i -> j)  (u_i, w_i) and a digest of every R_j, pk_j and the message hash
+ * then every signer combines s = sum(w) / sum(u), normalises to low s, and verifies the
+ * signature before releasing it.
+ *
+ * Session id: the caller passes a 32-byte id that must be unique for every signature ever
+ * attempted with this key share (DESIGN.md round 0: it includes a fresh random value of
+ * every signer). THE CALLER MUST PERSIST IT AS USED BEFORE SENDING THE FIRST MESSAGE and
+ * refuse any id already used: reusing the OT correlations of a session leaks the key.
+ * Internally the library binds it with the DKG sid, the signer set and the derivation
+ * path into the signing sid, and from that into every VOLE sid and commitment.
+ *
+ * Presigning: with no hash in the parameters the state stops after round 2 holding a
+ * presignature (tss_sign_presigned); tss_sign_finish(hash) then emits round 3. The
+ * presignature is single use: it is claimed and wiped before w_i is computed. At finish
+ * the nonce is re-randomised with delta = H(sid, R, z): R' = R + delta*G,
+ * u_i' = u_i + delta*phi_i, so whoever saw R before choosing z gains nothing (Groth-Shoup).
+ *
+ * Aborts: ban-class (abort.ban = 1, culprit named) for a failed OT-extension check, VOLE
+ * check, Gamma check or R opening on the peer's message; plain aborts for session-id
+ * mismatches, a wrong pk_j sum, digest mismatches, and a signature that fails to verify.
+ * The caller must only treat a ban as such when the message passed channel
+ * authentication (the transport's duty). */
+#ifndef TSS_SIGN_H
+#define TSS_SIGN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bip32.h"
+#include "dkg.h"
+#include "keyshare.h"
+#include "msg.h"
+#include "rand.h"
+
+typedef struct {
+    const tss_keyshare *share;         /* borrowed; must outlive the state */
+    uint8_t session_id[32];            /* unique per signature, persisted by the caller */
+    uint16_t signers[TSS_MAX_PARTIES]; /* exactly share->t distinct indices, incl. own */
+    size_t signer_count;
+    uint32_t path[TSS_BIP32_MAX_DEPTH]; /* non-hardened BIP32 path, may be empty */
+    size_t path_len;
+    int has_hash;     /* 0: presign, finish with tss_sign_finish */
+    uint8_t hash[32]; /* the 32-byte message hash when has_hash */
+} tss_sign_params;
+
+typedef struct {
+    uint8_t r[32], s[32]; /* low-s */
+    uint8_t recovery_id;  /* bit 0: R.y odd; bit 1: R.x >= n */
+    uint8_t der[72];
+    size_t der_len;
+} tss_signature;
+
+typedef struct tss_sign tss_sign;
+
+/* Validates the parameters (TSS_ERR_PARAMS: set size != t, duplicates, indices outside
+ * 1..n, own index missing; TSS_ERR_DERIVATION: bad path) and creates the state. */
+tss_err tss_sign_new(tss_sign **out, const tss_sign_params *params, const tss_rng *rng);
+void tss_sign_free(tss_sign *st);
+
+/* Round 1 messages. Call once. */
+tss_err tss_sign_start(tss_sign *st, tss_msgs *out);
+
+/* One inbound message; same contract as tss_dkg_receive (rejection leaves the state
+ * unchanged; any other error aborts, see tss_sign_abort_info). */
+tss_err tss_sign_receive(tss_sign *st, const uint8_t *msg, size_t len, tss_msgs *out);
+
+/* 1 when a presignature is ready and waits for tss_sign_finish. */
+int tss_sign_presigned(const tss_sign *st);
+
+/* Supplies the hash to a presignature and emits round 3. TSS_ERR_USED if the
+ * presignature was already finished; TSS_ERR_STATE if none is ready. */
+tss_err tss_sign_finish(tss_sign *st, const uint8_t hash[32], tss_msgs *out);
+
+tss_status tss_sign_status(const tss_sign *st);
+const tss_abort_info *tss_sign_abort_info(const tss_sign *st);
+
+/* After TSS_DONE: the verified signature and the (derived) public key it verifies under. */
+tss_err tss_sign_result(const tss_sign *st, tss_signature *sig, tss_point *pk);
+
+/* Payload size of signing round r (1..3). */
+size_t tss_sign_payload_len(uint8_t round);
+
+#endif
