@@ -1,7 +1,8 @@
 /* tss/scalar.c — constant-time arithmetic modulo the secp256k1 group order.
  * Reduction uses 2^256 = N_C (mod n), with N_C = 2^256 - n < 2^129: a 512-bit value
- * H*2^256 + L folds to L + H*N_C three times until it is below 2^256 + 2^132, then one
- * masked subtraction of n finishes it. All loops have fixed trip counts. */
+ * H*2^256 + L folds to L + H*N_C three times until it is below 2^256 + 2^133, then one
+ * masked subtraction of n finishes it. Straight-line code: no loop or branch depends on
+ * a value. */
 #include "scalar.h"
 
 #include <string.h>
@@ -35,37 +36,102 @@ static void tss_scalar_final_sub(uint64_t r[4], const uint64_t x[4], uint64_t ca
         r[i] = (t[i] & mask) | (x[i] & ~mask);
 }
 
-/* out[0..ln) = lo[0..4) (zero-extended) + hi[0..hn) * N_C; ln = max(4, hn + 3) + 1. */
-static void tss_fold(uint64_t *out, int ln, const uint64_t lo[4], const uint64_t *hi, int hn)
+/* A 192-bit accumulator (c0, c1, c2) for product scanning: every step is a fixed sequence
+ * of multiplications and carries, with no data-dependent branch. */
+typedef struct {
+    uint64_t c0, c1, c2;
+} tss_acc;
+
+static inline void acc_muladd(tss_acc *a, uint64_t x, uint64_t y)
 {
-    for (int i = 0; i < ln; i++)
-        out[i] = i < 4 ? lo[i] : 0;
-    for (int i = 0; i < hn; i++) {
-        u128 carry = 0;
-        for (int j = 0; j < 3; j++) {
-            u128 acc = (u128)hi[i] * TSS_NC[j] + out[i + j] + carry;
-            out[i + j] = (uint64_t)acc;
-            carry = acc >> 64;
-        }
-        for (int k = i + 3; k < ln; k++) {
-            u128 acc = (u128)out[k] + carry;
-            out[k] = (uint64_t)acc;
-            carry = acc >> 64;
-        }
-    }
+    u128 t = (u128)x * y + a->c0;
+    a->c0 = (uint64_t)t;
+    t = (t >> 64) + a->c1;
+    a->c1 = (uint64_t)t;
+    a->c2 += (uint64_t)(t >> 64);
 }
 
-/* r = x mod n for a 512-bit x (little-endian limbs). */
+static inline void acc_add(tss_acc *a, uint64_t x)
+{
+    u128 t = (u128)a->c0 + x;
+    a->c0 = (uint64_t)t;
+    t = (t >> 64) + a->c1;
+    a->c1 = (uint64_t)t;
+    a->c2 += (uint64_t)(t >> 64);
+}
+
+static inline uint64_t acc_extract(tss_acc *a)
+{
+    uint64_t r = a->c0;
+    a->c0 = a->c1;
+    a->c1 = a->c2;
+    a->c2 = 0;
+    return r;
+}
+
+/* r = x mod n for a 512-bit x (little-endian limbs), using 2^256 = N_C (mod n):
+ *   stage 1: m = x[0..4) + x[4..8) * N_C           (< 2^386: 7 limbs)
+ *   stage 2: p = m[0..4) + m[4..7) * N_C           (< 2^259: 5 limbs)
+ *   stage 3: r = p[0..4) + p[4] * N_C              (< 2^256 + 2^132: 4 limbs + carry)
+ * then one masked subtraction of n. N_C = (NC0, NC1, 1). */
 static void tss_scalar_reduce512(tss_scalar *r, const uint64_t x[8])
 {
-    uint64_t a[8], b[6], c[5];
-    tss_fold(a, 8, x, x + 4, 4); /* < 2^256 + 2^385: 7 significant limbs */
-    tss_fold(b, 6, a, a + 4, 3); /* < 2^256 + 2^258 */
-    tss_fold(c, 5, b, b + 4, 1); /* b[5] == 0 here; < 2^256 + 2^132 */
-    tss_scalar_final_sub(r->d, c, c[4]);
-    tss_memzero(a, sizeof a);
-    tss_memzero(b, sizeof b);
-    tss_memzero(c, sizeof c);
+    const uint64_t nc0 = TSS_NC[0], nc1 = TSS_NC[1];
+    const uint64_t n0 = x[4], n1 = x[5], n2 = x[6], n3 = x[7];
+    uint64_t m0, m1, m2, m3, m4, m5, m6, p0, p1, p2, p3, p4, t[4];
+    tss_acc a = {x[0], 0, 0};
+
+    acc_muladd(&a, n0, nc0);
+    m0 = acc_extract(&a);
+    acc_add(&a, x[1]);
+    acc_muladd(&a, n1, nc0);
+    acc_muladd(&a, n0, nc1);
+    m1 = acc_extract(&a);
+    acc_add(&a, x[2]);
+    acc_muladd(&a, n2, nc0);
+    acc_muladd(&a, n1, nc1);
+    acc_add(&a, n0);
+    m2 = acc_extract(&a);
+    acc_add(&a, x[3]);
+    acc_muladd(&a, n3, nc0);
+    acc_muladd(&a, n2, nc1);
+    acc_add(&a, n1);
+    m3 = acc_extract(&a);
+    acc_muladd(&a, n3, nc1);
+    acc_add(&a, n2);
+    m4 = acc_extract(&a);
+    acc_add(&a, n3);
+    m5 = acc_extract(&a);
+    m6 = a.c0;
+
+    a = (tss_acc){m0, 0, 0};
+    acc_muladd(&a, m4, nc0);
+    p0 = acc_extract(&a);
+    acc_add(&a, m1);
+    acc_muladd(&a, m5, nc0);
+    acc_muladd(&a, m4, nc1);
+    p1 = acc_extract(&a);
+    acc_add(&a, m2);
+    acc_muladd(&a, m6, nc0);
+    acc_muladd(&a, m5, nc1);
+    acc_add(&a, m4);
+    p2 = acc_extract(&a);
+    acc_add(&a, m3);
+    acc_muladd(&a, m6, nc1);
+    acc_add(&a, m5);
+    p3 = acc_extract(&a);
+    p4 = a.c0 + m6;
+
+    u128 c = (u128)p0 + (u128)p4 * nc0;
+    t[0] = (uint64_t)c;
+    c = (c >> 64) + p1 + (u128)p4 * nc1;
+    t[1] = (uint64_t)c;
+    c = (c >> 64) + p2 + p4;
+    t[2] = (uint64_t)c;
+    c = (c >> 64) + p3;
+    t[3] = (uint64_t)c;
+    tss_scalar_final_sub(r->d, t, (uint64_t)(c >> 64));
+    tss_memzero(t, sizeof t);
 }
 
 void tss_scalar_set_u64(tss_scalar *r, uint64_t v)
@@ -160,18 +226,36 @@ void tss_scalar_sub(tss_scalar *r, const tss_scalar *a, const tss_scalar *b)
 
 void tss_scalar_mul(tss_scalar *r, const tss_scalar *a, const tss_scalar *b)
 {
-    uint64_t x[8] = {0};
-    for (int i = 0; i < 4; i++) {
-        u128 carry = 0;
-        for (int j = 0; j < 4; j++) {
-            u128 acc = (u128)a->d[i] * b->d[j] + x[i + j] + carry;
-            x[i + j] = (uint64_t)acc;
-            carry = acc >> 64;
-        }
-        x[i + 4] = (uint64_t)carry;
-    }
-    tss_scalar_reduce512(r, x);
-    tss_memzero(x, sizeof x);
+    /* product scanning: column k collects every a_i * b_j with i + j = k */
+    const uint64_t *x = a->d, *y = b->d;
+    uint64_t l[8];
+    tss_acc c = {0, 0, 0};
+    acc_muladd(&c, x[0], y[0]);
+    l[0] = acc_extract(&c);
+    acc_muladd(&c, x[0], y[1]);
+    acc_muladd(&c, x[1], y[0]);
+    l[1] = acc_extract(&c);
+    acc_muladd(&c, x[0], y[2]);
+    acc_muladd(&c, x[1], y[1]);
+    acc_muladd(&c, x[2], y[0]);
+    l[2] = acc_extract(&c);
+    acc_muladd(&c, x[0], y[3]);
+    acc_muladd(&c, x[1], y[2]);
+    acc_muladd(&c, x[2], y[1]);
+    acc_muladd(&c, x[3], y[0]);
+    l[3] = acc_extract(&c);
+    acc_muladd(&c, x[1], y[3]);
+    acc_muladd(&c, x[2], y[2]);
+    acc_muladd(&c, x[3], y[1]);
+    l[4] = acc_extract(&c);
+    acc_muladd(&c, x[2], y[3]);
+    acc_muladd(&c, x[3], y[2]);
+    l[5] = acc_extract(&c);
+    acc_muladd(&c, x[3], y[3]);
+    l[6] = acc_extract(&c);
+    l[7] = c.c0;
+    tss_scalar_reduce512(r, l);
+    tss_memzero(l, sizeof l);
 }
 
 void tss_scalar_inverse(tss_scalar *r, const tss_scalar *a)
