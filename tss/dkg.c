@@ -19,7 +19,10 @@
 
 #define NMAX     TSS_MAX_PARTIES
 #define R1_LEN   64
-#define R3_LEN   (32 + 32 + 32 + 32 + 32 + TSS_BASEOT_MSG2_BYTES)
+#define R3_FIXED 160 /* share, cc part, cc nonce, zero part, zero nonce */
+/* the pairwise OT parts: R2 from the pair's Alice, R3 from its Bob */
+#define R2_OT    TSS_BASEOT_MSG1_BYTES
+#define R3_OT    (TSS_BASEOT_MSG2_BYTES + TSS_OTE_MSG_BYTES)
 #define R4_FIXED (33 + 32 + 33 + TSS_POK_BYTES) /* pk, chain code, P(i), PoK */
 
 struct tss_dkg {
@@ -46,9 +49,9 @@ struct tss_dkg {
 
     /* base OTs per peer j: I am base receiver (extension sender) in pair (me -> j) and
      * base sender (extension receiver) in pair (j -> me) */
-    tss_baseot_receiver *bot[NMAX + 1];
-    uint8_t bot_msg2[NMAX + 1][TSS_BASEOT_MSG2_BYTES];
-    uint8_t msg1_sent[NMAX + 1][32], msg1_recv[NMAX + 1][32]; /* hashes of base-OT msg1 */
+    tss_baseot_receiver *bot[NMAX + 1]; /* pairs where I am Alice: base-OT receiver */
+    uint8_t *r3_ot[NMAX + 1];           /* pairs where I am Bob: my R3 OT part */
+    uint8_t ot_sent[NMAX + 1][32], ot_recv[NMAX + 1][32]; /* hashes of the OT parts */
 
     /* derived */
     tss_point pub_share[NMAX + 1];
@@ -61,20 +64,32 @@ struct tss_dkg {
     tss_keyshare *result;
 };
 
+/* R2's broadcast part: DKG sid, F_i, opening, t proofs, chain-code commitment. */
 static size_t r2_bcast_len(uint8_t t)
 {
-    return 33u * t + 32 + (size_t)TSS_POK_BYTES * t + 32;
+    return 32 + 33u * t + 32 + (size_t)TSS_POK_BYTES * t + 32;
 }
 
-size_t tss_dkg_payload_len(uint8_t round, uint8_t t, uint8_t n)
+/* Each unordered pair runs one batch of base OTs. Its "Alice" (base-OT receiver, OT-
+ * extension sender in the direction Alice -> Bob) alternates with the parity of i + j so
+ * every party does a similar share of the work; the other direction comes from one OT
+ * extension over the first (tss_dkg.h). */
+static uint16_t pair_alice(uint16_t a, uint16_t b)
 {
+    uint16_t lo = a < b ? a : b, hi = a < b ? b : a;
+    return ((lo + hi) & 1) ? lo : hi;
+}
+
+size_t tss_dkg_payload_len(uint8_t round, uint8_t t, uint8_t n, uint16_t from, uint16_t to)
+{
+    int from_alice = pair_alice(from, to) == from;
     switch (round) {
     case 1:
         return R1_LEN;
     case 2:
-        return r2_bcast_len(t) + 32 + TSS_BASEOT_MSG1_BYTES;
+        return r2_bcast_len(t) + 32 + (from_alice ? R2_OT : 0);
     case 3:
-        return R3_LEN;
+        return R3_FIXED + (from_alice ? 0 : R3_OT);
     case 4:
         return R4_FIXED + 32u * n + 32;
     default:
@@ -89,6 +104,13 @@ static tss_err dkg_fail(tss_dkg *st, tss_err reason, uint16_t culprit)
     st->abort.culprit = culprit;
     st->abort.ban = 0; /* DKG failures are plain aborts with a culprit */
     return reason;
+}
+
+/* Whom an error on j's message blames: nobody for our own failures or a session mismatch
+ * (which anyone on the path could cause), j otherwise. */
+static uint16_t blame(tss_err err, uint16_t j)
+{
+    return err == TSS_ERR_RAND || err == TSS_ERR_NOMEM || err == TSS_ERR_SESSION ? 0 : j;
 }
 
 static tss_err random_scalar(tss_scalar *s, const tss_rng *rng)
@@ -127,7 +149,9 @@ tss_err tss_dkg_new(tss_dkg **out, const tss_dkg_params *p, const tss_rng *rng)
         if (j != st->me)
             st->inbox.peers |= 1ULL << j;
     for (uint8_t r = 1; r <= 4; r++)
-        st->inbox.payload_len[r] = tss_dkg_payload_len(r, st->t, st->n);
+        for (uint16_t j = 1; j <= st->n; j++)
+            if (j != st->me)
+                st->inbox.payload_len[r][j] = tss_dkg_payload_len(r, st->t, st->n, j, st->me);
     st->inbox.confidential = 1u << 3;
     /* the key share under construction: the base OTs write its OT setups */
     if ((st->result = tss_keyshare_new()) == NULL) {
@@ -151,6 +175,8 @@ void tss_dkg_free(tss_dkg *st)
     tss_inbox_clear(&st->inbox);
     for (int j = 0; j <= NMAX; j++)
         tss_baseot_receiver_free(st->bot[j]);
+    for (int j = 0; j <= NMAX; j++)
+        free(st->r3_ot[j]); /* public messages */
     tss_keyshare_free(st->result);
     tss_secmem_free(st);
 }
@@ -210,6 +236,86 @@ static void ot_pair_sid(uint8_t out[32], const uint8_t dkg_sid[32], uint16_t ali
     tss_transcript_append_u32(&t, alice);
     tss_transcript_append_u32(&t, bob);
     tss_transcript_final(&t, out);
+}
+
+/* The sid of the extension that derives the pair's second direction from its first. */
+static void boot_sid(uint8_t out[32], const uint8_t dkg_sid[32], uint16_t alice, uint16_t bob)
+{
+    tss_transcript t;
+    tss_transcript_init(&t, "dkg/ot-bootstrap");
+    tss_transcript_append(&t, dkg_sid, 32);
+    tss_transcript_append_u32(&t, alice);
+    tss_transcript_append_u32(&t, bob);
+    tss_transcript_final(&t, out);
+}
+
+/* A reverse-direction base-OT key from an extended-OT row: H(sid, l, row). */
+static void boot_key(uint8_t out[32], const uint8_t sid[32], uint32_t l, const uint8_t row[32])
+{
+    tss_transcript t;
+    tss_transcript_init(&t, "dkg/ot-bootstrap/key");
+    tss_transcript_append(&t, sid, 32);
+    tss_transcript_append_u32(&t, l);
+    tss_transcript_append(&t, row, 32);
+    tss_transcript_final(&t, out);
+}
+
+/* Bob of the pair {me, alice}, after answering base-OT message 1: extends the fresh
+ * (alice -> me) correlation once with random choice bits x. Its rows t_l = q_l ^ x_l*Delta
+ * give me, as Alice of the reverse direction (me -> alice), Delta' = x[0..256) and
+ * k'_l = H(t_l); alice gets both H(q_l) and H(q_l ^ Delta) (boot_alice_finish).
+ * Writes base-OT message 2 and the extension message into st->r3_ot[alice]. */
+static tss_err boot_bob(tss_dkg *st, uint16_t alice, const uint8_t msg2[TSS_BASEOT_MSG2_BYTES])
+{
+    uint8_t choice[TSS_OTE_XI / 8], sid[32];
+    uint8_t(*rows)[32] = tss_secmem_alloc(TSS_OTE_XI * 32);
+    tss_keyshare_peer *peer = &st->result->peer[alice - 1];
+    tss_err err;
+    if (rows == NULL || (st->r3_ot[alice] = malloc(R3_OT)) == NULL) {
+        err = TSS_ERR_NOMEM;
+        goto out;
+    }
+    memcpy(st->r3_ot[alice], msg2, TSS_BASEOT_MSG2_BYTES);
+    if ((err = tss_rand_bytes(st->rng, choice, sizeof choice)) != TSS_OK)
+        goto out;
+    boot_sid(sid, st->dkg_sid, alice, st->me);
+    err = tss_ote_receiver_extend_rows(peer->ot_recv, sid, choice, st->rng,
+                                       st->r3_ot[alice] + TSS_BASEOT_MSG2_BYTES, rows);
+    if (err != TSS_OK)
+        goto out;
+    memcpy(peer->ot_send->delta, choice, sizeof peer->ot_send->delta);
+    for (uint32_t l = 0; l < TSS_OTE_KAPPA; l++)
+        boot_key(peer->ot_send->seed[l], sid, l, rows[l]);
+    SHA256(st->r3_ot[alice], R3_OT, st->ot_sent[alice]);
+out:
+    tss_memzero(choice, sizeof choice);
+    tss_secmem_free(rows);
+    return err;
+}
+
+/* Alice of the pair {me, bob}: checks bob's extension with the setup the base OTs just
+ * gave me and takes both keys of every reverse-direction OT (me as its Bob). */
+static tss_err boot_alice_finish(tss_dkg *st, uint16_t bob, const uint8_t *ext_msg)
+{
+    uint8_t sid[32], flipped[32];
+    uint8_t(*rows)[32] = tss_secmem_alloc(TSS_OTE_XI * 32);
+    tss_keyshare_peer *peer = &st->result->peer[bob - 1];
+    tss_err err;
+    if (rows == NULL)
+        return TSS_ERR_NOMEM;
+    boot_sid(sid, st->dkg_sid, st->me, bob);
+    err = tss_ote_sender_extend_rows(peer->ot_send, sid, ext_msg, TSS_OTE_MSG_BYTES, rows);
+    if (err == TSS_OK) {
+        for (uint32_t l = 0; l < TSS_OTE_KAPPA; l++) {
+            boot_key(peer->ot_recv->seed[l][0], sid, l, rows[l]);
+            for (int b = 0; b < 32; b++)
+                flipped[b] = rows[l][b] ^ peer->ot_send->delta[b];
+            boot_key(peer->ot_recv->seed[l][1], sid, l, flipped);
+        }
+    }
+    tss_memzero(flipped, sizeof flipped);
+    tss_secmem_free(rows);
+    return err;
 }
 
 /* ---- round 1: sid_i and the commitment to F_i ---- */
@@ -283,6 +389,8 @@ static tss_err fill_r2_bcast(tss_dkg *st, uint8_t *p)
 {
     uint8_t ctx[96], kb[4], data[68];
     tss_err err;
+    memcpy(p, st->dkg_sid, 32); /* lets peers detect an equivocated sid_i before any work */
+    p += 32;
     serialize_F(p, st->F[st->me], st->t);
     p += 33 * st->t;
     memcpy(p, st->F_nonce, 32);
@@ -303,6 +411,7 @@ static tss_err fill_r2_bcast(tss_dkg *st, uint8_t *p)
     if ((err = tss_commit(p, st->cc_nonce, "dkg/chaincode", data, 68, st->rng)) != TSS_OK)
         return err;
     memcpy(st->cc_commit[st->me], p, 32);
+    tss_memzero(data, sizeof data);
     return TSS_OK;
 }
 
@@ -317,31 +426,38 @@ static tss_err fill_r2_pair(tss_dkg *st, uint16_t j, uint8_t *p)
     memcpy(data, st->session_id, 32);
     data[32] = st->me, data[33] = (uint8_t)j, data[34] = 0, data[35] = 0;
     memcpy(data + 36, st->zero_part[j], 32);
-    if ((err = tss_commit(p, st->zero_nonce[j], "dkg/zero", data, 68, st->rng)) != TSS_OK)
+    err = tss_commit(p, st->zero_nonce[j], "dkg/zero", data, 68, st->rng);
+    tss_memzero(data, sizeof data);
+    if (err != TSS_OK)
         return err;
+    if (pair_alice(st->me, j) != st->me) {
+        memset(st->ot_sent[j], 0, 32); /* Bob sends his OT part in R3 */
+        return TSS_OK;
+    }
+    /* I am the pair's Alice: base-OT message 1 */
     if ((st->bot[j] = tss_baseot_receiver_new()) == NULL)
         return TSS_ERR_NOMEM;
     ot_pair_sid(sid, st->dkg_sid, st->me, j);
     if ((err = tss_baseot_receiver_start(st->bot[j], sid, st->rng, p + 32)) != TSS_OK)
         return err;
-    SHA256(p + 32, TSS_BASEOT_MSG1_BYTES, st->msg1_sent[j]);
+    SHA256(p + 32, R2_OT, st->ot_sent[j]);
     return TSS_OK;
 }
 
 static tss_err send_r2(tss_dkg *st, tss_msgs *out)
 {
-    size_t blen = r2_bcast_len(st->t), plen = tss_dkg_payload_len(2, st->t, st->n);
-    uint8_t *payload = malloc(plen);
+    size_t blen = r2_bcast_len(st->t), cap = blen + 32 + R2_OT;
+    uint8_t *payload = malloc(cap);
     tss_err err;
     if (payload == NULL)
         return TSS_ERR_NOMEM;
-    memset(payload + blen, 0, plen - blen); /* our own copy has no pairwise part */
     if ((err = fill_r2_bcast(st, payload)) != TSS_OK ||
-        (err = tss_inbox_keep_own(&st->inbox, 2, payload, plen)) != TSS_OK)
+        (err = tss_inbox_keep_own(&st->inbox, 2, payload, blen)) != TSS_OK)
         goto out;
     for (uint16_t j = 1; j <= st->n && err == TSS_OK; j++) {
         if (j == st->me)
             continue;
+        size_t plen = tss_dkg_payload_len(2, st->t, st->n, st->me, j);
         if ((err = fill_r2_pair(st, j, payload + blen)) == TSS_OK)
             err =
                 tss_msgs_append(out, TSS_PROTO_DKG, 2, 0, st->me, j, st->session_id, payload, plen);
@@ -355,6 +471,12 @@ static tss_err process_r2(tss_dkg *st)
 {
     size_t blen = r2_bcast_len(st->t);
     uint8_t data[34 + 33 * NMAX], ctx[96], kb[4];
+    /* Everyone must have derived the same DKG sid from R1. A sender that equivocated sid_i
+     * makes the sids differ, and nobody can tell who did: abort without blame, before
+     * any proof or OT work could name an honest party (DKLS23.md pitfall 9). */
+    for (uint16_t j = 1; j <= st->n; j++)
+        if (j != st->me && !tss_ct_eq(st->inbox.payload[2][j], st->dkg_sid, 32))
+            return dkg_fail(st, TSS_ERR_SESSION, 0);
     for (uint16_t j = 1; j <= st->n; j++) {
         const uint8_t *p = st->inbox.payload[2][j];
         tss_transcript t;
@@ -366,6 +488,7 @@ static tss_err process_r2(tss_dkg *st)
         tss_transcript_final(&t, st->bcast_hash[j]);
         if (j == st->me)
             continue;
+        p += 32; /* past the DKG sid */
         /* check 5 (no infinity: a 33-byte encoding cannot be infinity) and check 1 (the
          * exact length, t points and t proofs, was enforced at intake) */
         for (int k = 0; k < st->t; k++)
@@ -385,16 +508,20 @@ static tss_err process_r2(tss_dkg *st)
             if (tss_pok_verify(proofs + TSS_POK_BYTES * k, &st->F[j][k], ctx, cl, j) != TSS_OK)
                 return dkg_fail(st, TSS_ERR_PROOF, j);
         }
-        memcpy(st->cc_commit[j], p + blen - 32, 32);
-        memcpy(st->zero_commit[j], p + blen, 32);
-        /* base OT for the pair (j -> me): I am the base-OT sender */
-        uint8_t sid[32];
+        memcpy(st->cc_commit[j], p + blen - 64, 32);
+        memcpy(st->zero_commit[j], p + blen - 32, 32);
+        if (pair_alice(st->me, j) != j)
+            continue;
+        /* j is the pair's Alice: answer its base OTs, then bootstrap the reverse direction */
+        uint8_t sid[32], msg2[TSS_BASEOT_MSG2_BYTES];
         ot_pair_sid(sid, st->dkg_sid, j, st->me);
-        SHA256(p + blen + 32, TSS_BASEOT_MSG1_BYTES, st->msg1_recv[j]);
-        tss_err err = tss_baseot_sender_respond(sid, p + blen + 32, TSS_BASEOT_MSG1_BYTES, st->rng,
-                                                st->bot_msg2[j], st->result->peer[j - 1].ot_recv);
+        SHA256(p + blen, R2_OT, st->ot_recv[j]);
+        tss_err err = tss_baseot_sender_respond(sid, p + blen, R2_OT, st->rng, msg2,
+                                                st->result->peer[j - 1].ot_recv);
+        if (err == TSS_OK)
+            err = boot_bob(st, j, msg2);
         if (err != TSS_OK)
-            return dkg_fail(st, err, err == TSS_ERR_RAND || err == TSS_ERR_NOMEM ? 0 : j);
+            return dkg_fail(st, err, blame(err, j));
     }
     return TSS_OK;
 }
@@ -415,7 +542,7 @@ static void eval_poly(tss_scalar *out, const tss_scalar *coef, uint8_t t, uint16
 
 static tss_err send_r3(tss_dkg *st, tss_msgs *out)
 {
-    uint8_t payload[R3_LEN];
+    uint8_t payload[R3_FIXED + R3_OT];
     tss_scalar share;
     tss_err err = TSS_OK;
     for (uint16_t j = 1; j <= st->n && err == TSS_OK; j++) {
@@ -427,9 +554,11 @@ static tss_err send_r3(tss_dkg *st, tss_msgs *out)
         memcpy(payload + 64, st->cc_nonce, 32);
         memcpy(payload + 96, st->zero_part[j], 32);
         memcpy(payload + 128, st->zero_nonce[j], 32);
-        memcpy(payload + 160, st->bot_msg2[j], TSS_BASEOT_MSG2_BYTES);
+        size_t plen = tss_dkg_payload_len(3, st->t, st->n, st->me, j);
+        if (plen > R3_FIXED)
+            memcpy(payload + R3_FIXED, st->r3_ot[j], R3_OT);
         err = tss_msgs_append(out, TSS_PROTO_DKG, 3, TSS_MSG_CONFIDENTIAL, st->me, j,
-                              st->session_id, payload, R3_LEN);
+                              st->session_id, payload, plen);
     }
     /* my own share of my polynomial */
     eval_poly(&share, st->coef, st->t, st->me);
@@ -486,13 +615,19 @@ static tss_err process_r3(tss_dkg *st)
         if (tss_commit_verify(st->zero_commit[j], p + 128, "dkg/zero", data, 68) != TSS_OK)
             return dkg_fail(st, TSS_ERR_COMMITMENT, j);
         memcpy(st->zero_theirs[j], p + 96, 32);
-        /* base OT for the pair (me -> j): finish as the base-OT receiver */
-        tss_err err = tss_baseot_receiver_finish(st->bot[j], p + 160, TSS_BASEOT_MSG2_BYTES,
+        tss_memzero(data, sizeof data);
+        if (pair_alice(st->me, j) != st->me)
+            continue;
+        /* I am the pair's Alice: finish the base OTs, then check j's bootstrap extension */
+        SHA256(p + R3_FIXED, R3_OT, st->ot_recv[j]);
+        tss_err err = tss_baseot_receiver_finish(st->bot[j], p + R3_FIXED, TSS_BASEOT_MSG2_BYTES,
                                                  st->result->peer[j - 1].ot_send);
         tss_baseot_receiver_free(st->bot[j]);
         st->bot[j] = NULL;
-        if (err != TSS_OK)
-            return dkg_fail(st, err, j);
+        if (err == TSS_OK)
+            err = boot_alice_finish(st, j, p + R3_FIXED + TSS_BASEOT_MSG2_BYTES);
+        if (err != TSS_OK) /* DKG aborts are plain: this Delta is discarded with the key */
+            return dkg_fail(st, err, blame(err, j));
     }
     return TSS_OK;
 }
@@ -539,29 +674,27 @@ static tss_err derive_public(tss_dkg *st)
 /* ---- round 4: agree on pk and on every broadcast; prove knowledge of p(i) ---- */
 
 /* Both ends of the pair {me, j} hash the four base-OT messages they exchanged, in an
- * order both derive alike; a message altered in transit leaves the two OT setups
+ * order both derive alike (Alice's part, then Bob's); a message altered in transit leaves
+ * the two OT setups
  * inconsistent, which this catches now instead of as a ban at the first signature. */
 static void ot_view(const tss_dkg *st, uint16_t j, uint8_t out[32])
 {
-    uint16_t lo = st->me < j ? st->me : j, hi = st->me < j ? j : st->me;
-    int me_lo = st->me == lo;
-    const uint8_t *m2_recv = st->inbox.payload[3][j] + 160;
+    uint16_t alice = pair_alice(st->me, j), bob = alice == st->me ? j : st->me;
+    int me_alice = alice == st->me;
     tss_transcript t;
     tss_transcript_init(&t, "dkg/ot-view");
     tss_transcript_append(&t, st->dkg_sid, 32);
-    tss_transcript_append_u32(&t, lo);
-    tss_transcript_append_u32(&t, hi);
-    tss_transcript_append(&t, me_lo ? st->msg1_sent[j] : st->msg1_recv[j], 32); /* lo->hi */
-    tss_transcript_append(&t, me_lo ? st->msg1_recv[j] : st->msg1_sent[j], 32); /* hi->lo */
-    tss_transcript_append(&t, me_lo ? st->bot_msg2[j] : m2_recv, TSS_BASEOT_MSG2_BYTES);
-    tss_transcript_append(&t, me_lo ? m2_recv : st->bot_msg2[j], TSS_BASEOT_MSG2_BYTES);
+    tss_transcript_append_u32(&t, alice);
+    tss_transcript_append_u32(&t, bob);
+    tss_transcript_append(&t, me_alice ? st->ot_sent[j] : st->ot_recv[j], 32); /* A -> B */
+    tss_transcript_append(&t, me_alice ? st->ot_recv[j] : st->ot_sent[j], 32); /* B -> A */
     tss_transcript_final(&t, out);
 }
 
 static tss_err send_r4(tss_dkg *st, tss_msgs *out)
 {
     uint8_t payload[R4_FIXED + 32 * NMAX + 32], ctx[96];
-    size_t plen = tss_dkg_payload_len(4, st->t, st->n);
+    size_t plen = tss_dkg_payload_len(4, st->t, st->n, st->me, 0);
     tss_err err;
     tss_point_serialize(payload, &st->pk);
     memcpy(payload + 33, st->chain_code, 32);
@@ -585,16 +718,18 @@ static tss_err send_r4(tss_dkg *st, tss_msgs *out)
     return err;
 }
 
-/* check 6 for peer p's view: the first sender whose broadcasts p saw differently from me.
+/* check 6 for peer p's view: finds a sender j whose broadcasts p saw differently from me.
  * If p disagrees about its own broadcasts, or about mine (which I know I sent alike to
- * all), p is to blame; otherwise the sender j equivocated. Returns 0 when all agree. */
-static uint16_t broadcast_culprit(const tss_dkg *st, uint16_t p, const uint8_t *hashes)
+ * all), p is to blame. If it disagrees about a third party j, either j equivocated or p
+ * lies, and pairwise channels cannot prove which: blame nobody (culprit 0).
+ * Returns -1 when all agree. */
+static int broadcast_culprit(const tss_dkg *st, uint16_t p, const uint8_t *hashes)
 {
     for (uint16_t j = 1; j <= st->n; j++) {
         if (!tss_ct_eq(hashes + 32 * (j - 1), st->bcast_hash[j], 32))
-            return (j == p || j == st->me) ? p : j;
+            return (j == p || j == st->me) ? p : 0;
     }
-    return 0;
+    return -1;
 }
 
 static tss_err process_r4(tss_dkg *st)
@@ -608,9 +743,9 @@ static tss_err process_r4(tss_dkg *st)
         const uint8_t *p = st->inbox.payload[4][j];
         tss_point Pj;
         /* check 6: same broadcasts (hence the same F), same pk, same chain code */
-        uint16_t culprit = broadcast_culprit(st, j, p + R4_FIXED);
-        if (culprit != 0)
-            return dkg_fail(st, TSS_ERR_MISMATCH, culprit);
+        int culprit = broadcast_culprit(st, j, p + R4_FIXED);
+        if (culprit >= 0)
+            return dkg_fail(st, TSS_ERR_MISMATCH, (uint16_t)culprit);
         if (!tss_ct_eq(p, mine, 33) || !tss_ct_eq(p + 33, st->chain_code, 32))
             return dkg_fail(st, TSS_ERR_MISMATCH, j);
         /* check 7: the P(j) j claims is the one F gives; and j knows its discrete log */
@@ -621,7 +756,7 @@ static tss_err process_r4(tss_dkg *st)
         /* both ends saw the same base-OT messages */
         uint8_t view[32];
         ot_view(st, j, view);
-        if (!tss_ct_eq(view, p + tss_dkg_payload_len(4, st->t, st->n) - 32, 32))
+        if (!tss_ct_eq(view, p + tss_dkg_payload_len(4, st->t, st->n, j, st->me) - 32, 32))
             return dkg_fail(st, TSS_ERR_MISMATCH, j);
     }
     return TSS_OK;

@@ -2,14 +2,18 @@
  *
  * Four rounds, every message sent pairwise (header: tss/msg.h):
  *   R1  sid_i, commitment C_i to (session id, i, F_i)
- *   R2  F_i = (a_i0*G .. a_i,t-1*G), opening of C_i, a Schnorr PoK per coefficient, a
+ *   R2  the DKG sid (compared first: an equivocated sid_i aborts without blame), F_i =
+ *       (a_i0*G .. a_i,t-1*G), opening of C_i, a Schnorr PoK per coefficient, a
  *       commitment to the chain-code share; pairwise: a commitment to the zero-seed part
- *       and base-OT message 1 for the pair (i -> j) (tss/baseot.h; the OT sid binds the
- *       DKG sid, which exists only after R1)
- *   R3  (confidential) f_i(x_j), chain-code opening, zero-seed opening, base-OT message 2
- *       for the pair (j -> i)
+ *       and, when i is the pair's "Alice", base-OT message 1 (tss/baseot.h; the OT sid
+ *       binds the DKG sid, which exists only after R1)
+ *   R3  (confidential) f_i(x_j), chain-code opening, zero-seed opening; when i is the
+ *       pair's "Bob", base-OT message 2 and one OT-extension message over the fresh
+ *       (Alice -> Bob) correlation whose outputs become the base OTs of (Bob -> Alice)
  *   R4  pk, chain code, P(i), PoK of p(i) bound to the chain code, and per sender a hash
- *       of the R1 + R2 broadcasts received from it (so an equivocating sender is named);
+ *       of the R1 + R2 broadcasts received from it (a sender that reports its own or our
+ *       broadcasts differently is named; a disagreement about a third party names nobody,
+ *       since pairwise channels cannot prove who lied);
  *       pairwise: a hash of the four base-OT messages of the pair, so both ends know
  *       their OT setups come from the same transcript
  * The DKG session id binds the caller's session id (from round 0), t, n and all sid_i.
@@ -18,6 +22,19 @@
  * F / pk / chain code everywhere (6), P(j) consistent and pk != infinity (7). Check 8
  * (authenticated, encrypted point-to-point channels) is the transport's: messages that
  * carry secrets are flagged TSS_MSG_CONFIDENTIAL.
+ *
+ * OT setup: every unordered pair {i, j} runs ONE batch of 256 Masny-Rindal base OTs, with
+ * Alice = the lower index when i + j is odd, else the higher (so the work alternates).
+ * The reverse direction's setup is bootstrapped from an OT extension over the first
+ * (random OTs from a maliciously secure extension are valid base OTs): Bob's random
+ * choice bits become his Delta, Alice receives both keys. This halves the
+ * constant-time scalar multiplications of key generation at the cost of 24.6 KB more in
+ * R3 per pair.
+ *
+ * Completion is not unanimous: one party can abort while the others reach TSS_DONE (a
+ * dishonest peer can make its last message fail for one recipient). The caller must not
+ * use a key until every party has confirmed the same tss_keyshare_fingerprint (DESIGN.md:
+ * the hub activates a key only with all n persisted attestations).
  *
  * Limits: 2 <= t <= n <= TSS_MAX_PARTIES (32); party indices 1..n (x_i = i).
  * No I/O, no threads; randomness only from the injected rng, which must outlive the state.
@@ -73,7 +90,8 @@ const tss_abort_info *tss_dkg_abort_info(const tss_dkg *st);
  * NULL before completion or if already taken. */
 tss_keyshare *tss_dkg_take_keyshare(tss_dkg *st);
 
-/* Expected payload size of DKG round r (1..4) for (t, n); 0 for other rounds. */
-size_t tss_dkg_payload_len(uint8_t round, uint8_t t, uint8_t n);
+/* Expected payload size of the DKG round-r (1..4) message from `from` to `to` for (t, n);
+ * 0 for other rounds. (R2 and R3 carry the pair's OT parts in one direction only.) */
+size_t tss_dkg_payload_len(uint8_t round, uint8_t t, uint8_t n, uint16_t from, uint16_t to);
 
 #endif

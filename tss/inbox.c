@@ -25,7 +25,7 @@ tss_err tss_inbox_accept(tss_inbox *ib, int current, const uint8_t *msg, size_t 
         return TSS_ERR_ROUND; /* duplicate or replay */
     if (((h.flags & TSS_MSG_CONFIDENTIAL) != 0) != ((ib->confidential >> h.round) & 1))
         return TSS_ERR_FORMAT;
-    if (h.payload_len != ib->payload_len[h.round])
+    if (h.payload_len != ib->payload_len[h.round][h.from])
         return TSS_ERR_LENGTH;
     uint8_t *copy = malloc(h.payload_len ? h.payload_len : 1);
     if (copy == NULL)
@@ -43,6 +43,7 @@ int tss_inbox_complete(const tss_inbox *ib, int r)
 
 tss_err tss_inbox_keep_own(tss_inbox *ib, int r, const uint8_t *payload, size_t len)
 {
+    ib->payload_len[r][ib->me] = len;
     uint8_t *copy = malloc(len ? len : 1);
     if (copy == NULL)
         return TSS_ERR_NOMEM;
@@ -56,7 +57,7 @@ void tss_inbox_clear(tss_inbox *ib)
     for (int r = 1; r <= TSS_INBOX_ROUNDS; r++) {
         for (int j = 0; j <= TSS_MAX_PARTIES; j++) {
             if (ib->payload[r][j] != NULL) {
-                tss_memzero(ib->payload[r][j], ib->payload_len[r]);
+                tss_memzero(ib->payload[r][j], ib->payload_len[r][j]);
                 free(ib->payload[r][j]);
                 ib->payload[r][j] = NULL;
             }

@@ -17,9 +17,9 @@ typedef struct {
     uint8_t protocol;
     uint16_t me;
     uint8_t sid[32];
-    uint64_t peers;                           /* bit j set: j may send to us */
-    size_t payload_len[TSS_INBOX_ROUNDS + 1]; /* expected, per round 1..ROUNDS */
-    uint8_t confidential;                     /* bit r set: round r is confidential */
+    uint64_t peers;                                                /* bit j set: j may send to us */
+    size_t payload_len[TSS_INBOX_ROUNDS + 1][TSS_MAX_PARTIES + 1]; /* per round, sender */
+    uint8_t confidential; /* bit r set: round r is confidential */
     uint8_t *payload[TSS_INBOX_ROUNDS + 1][TSS_MAX_PARTIES + 1];
     int count[TSS_INBOX_ROUNDS + 1]; /* peers' payloads held per round */
 } tss_inbox;

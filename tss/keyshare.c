@@ -112,20 +112,27 @@ tss_err tss_keyshare_encode(const tss_keyshare *ks, uint8_t **out, size_t *out_l
     return TSS_OK;
 }
 
+/* The first t public shares define the polynomial's commitment: pk is its value at 0 and
+ * every other P(j) its value at j. */
 tss_err tss_keyshare_check_public(const tss_keyshare *ks)
 {
     uint16_t set[TSS_MAX_PARTIES];
     tss_point terms[TSS_MAX_PARTIES], sum;
     for (uint16_t j = 0; j < ks->t; j++)
         set[j] = (uint16_t)(j + 1);
-    for (uint16_t j = 0; j < ks->t; j++) {
-        tss_scalar lambda;
-        if (tss_lagrange_at_zero(&lambda, set, ks->t, set[j]) != TSS_OK ||
-            tss_point_mul(&terms[j], &ks->pub_shares[j], &lambda) != TSS_OK)
+    for (uint16_t x = 0; x <= ks->n; x++) {
+        if (x >= 1 && x <= ks->t)
+            continue; /* the interpolation points themselves */
+        const tss_point *want = x == 0 ? &ks->pk : &ks->pub_shares[x - 1];
+        for (uint16_t k = 0; k < ks->t; k++) {
+            tss_scalar lambda;
+            if (tss_lagrange_at(&lambda, set, ks->t, set[k], x) != TSS_OK ||
+                tss_point_mul(&terms[k], &ks->pub_shares[k], &lambda) != TSS_OK)
+                return TSS_ERR_MISMATCH;
+        }
+        if (tss_point_sum(&sum, terms, ks->t) != TSS_OK || !tss_point_eq(&sum, want))
             return TSS_ERR_MISMATCH;
     }
-    if (tss_point_sum(&sum, terms, ks->t) != TSS_OK || !tss_point_eq(&sum, &ks->pk))
-        return TSS_ERR_MISMATCH;
     return TSS_OK;
 }
 

@@ -60,7 +60,8 @@ tss_err tss_keyshare_decode(tss_keyshare **out, const uint8_t *buf, size_t len);
  * P(j)): equal across the parties of one key. */
 void tss_keyshare_fingerprint(uint8_t out[32], const tss_keyshare *ks);
 
-/* Verifies that the first t public shares interpolate to pk (a public consistency check). */
+/* Verifies that the public shares lie on one degree t-1 polynomial whose value at 0 is pk
+ * (every P(j) and pk, interpolated from P(1..t)). */
 tss_err tss_keyshare_check_public(const tss_keyshare *ks);
 
 #endif

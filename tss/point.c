@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rand.h"
 #include "secmem.h"
 
 static secp256k1_context *tss_ctx;
@@ -13,12 +14,15 @@ static pthread_once_t tss_ctx_once = PTHREAD_ONCE_INIT;
 
 static void tss_ctx_create(void)
 {
-    /* SECP256K1_CONTEXT_NONE is all 0.2 needs for signing, verification and tweaks.
-     * Randomization of the context would need a seed; the context is shared and read-only,
-     * and ecmult_gen is constant time without it. */
+    /* SECP256K1_CONTEXT_NONE is all 0.2 needs for signing, verification and tweaks. The
+     * context is blinded once with fresh randomness (side-channel hardening of ecmult_gen),
+     * before any thread can use it; it is read-only afterwards. */
+    uint8_t seed[32];
     tss_ctx = secp256k1_context_create(SECP256K1_CONTEXT_NONE);
-    if (tss_ctx == NULL)
+    if (tss_ctx == NULL || tss_rand_bytes(tss_rng_system(), seed, sizeof seed) != TSS_OK ||
+        !secp256k1_context_randomize(tss_ctx, seed))
         abort();
+    tss_memzero(seed, sizeof seed);
 }
 
 const secp256k1_context *tss_secp_ctx(void)

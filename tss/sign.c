@@ -213,7 +213,8 @@ tss_err tss_sign_new(tss_sign **out, const tss_sign_params *p, const tss_rng *rn
         if (st->set[k] != st->me)
             st->inbox.peers |= 1ULL << st->set[k];
     for (uint8_t r = 1; r <= 3; r++)
-        st->inbox.payload_len[r] = tss_sign_payload_len(r);
+        for (int j = 0; j <= NMAX; j++)
+            st->inbox.payload_len[r][j] = tss_sign_payload_len(r);
     st->inbox.confidential = 0; /* nothing secret in the clear; the channel encrypts all */
     st->status = TSS_RUNNING;
     *out = st;

@@ -261,7 +261,7 @@ static void test_check2_openings(void **state)
 {
     (void)state;
     const uint8_t t = 2, n = 3;
-    flip_spec f1 = {.from = 2, .to = 1, .round = 2, .offset = 33 * t, .xor_mask = 1}; /* ρ_i */
+    flip_spec f1 = {.from = 2, .to = 1, .round = 2, .offset = 32 + 33 * t, .xor_mask = 1}; /* ρ */
     expect_abort(t, n, &f1, TSS_ERR_COMMITMENT, 2);
     flip_spec f2 = {.from = 2, .to = 1, .round = 1, .offset = 40, .xor_mask = 4}; /* C_i */
     expect_abort(t, n, &f2, TSS_ERR_COMMITMENT, 2);
@@ -279,7 +279,7 @@ static void test_check3_proofs(void **state)
     const uint8_t t = 3, n = 4;
     /* z of the second coefficient proof (the commitment does not cover proofs) */
     flip_spec f = {.from = 4, .to = 2, .round = 2, .xor_mask = 1};
-    f.offset = 33 * t + 32 + TSS_POK_BYTES * 1 + 40;
+    f.offset = 32 + 33 * t + 32 + TSS_POK_BYTES * 1 + 40;
     expect_abort(t, n, &f, TSS_ERR_PROOF, 4);
     /* the R4 proof of p(i) */
     flip_spec g = {.from = 2, .to = 3, .round = 4, .offset = 33 + 32 + 33 + 50, .xor_mask = 1};
@@ -300,7 +300,7 @@ static void test_check5_no_infinity(void **state)
 {
     (void)state;
     /* a coefficient point replaced by an infinity-style encoding (prefix 0x00) */
-    flip_spec f = {.from = 3, .to = 1, .round = 2, .offset = 33, .xor_mask = 0x02};
+    flip_spec f = {.from = 3, .to = 1, .round = 2, .offset = 32 + 33, .xor_mask = 0x02};
     expect_abort(2, 3, &f, TSS_ERR_POINT, 3);
 }
 
@@ -324,7 +324,7 @@ static int equivocate_hook(void *ctx, uint8_t **data, size_t *len, uint16_t from
     uint8_t *p = *data + TSS_MSG_HEADER_BYTES;
     const uint8_t t = 2;
     if (round == 2) {
-        memcpy(p + 33 * t + 32 + TSS_POK_BYTES * t, e->commitment, 32);
+        memcpy(p + 32 + 33 * t + 32 + TSS_POK_BYTES * t, e->commitment, 32);
         e->hits++;
     } else if (round == 3) {
         memcpy(p + 32, e->cc, 32);
@@ -353,10 +353,11 @@ static void test_check6_equivocation(void **state)
     tss_err err = sim_dkg_run(&s);
     assert_int_equal(e.hits, 2);
     assert_int_equal(err, TSS_ERR_MISMATCH);
-    /* both honest parties name the equivocating sender, not a bystander */
+    /* the honest parties abort; each names the equivocating sender or nobody, never a
+     * bystander (a third-party disagreement cannot be attributed) */
     for (int i = 1; i <= 3; i += 2) {
         assert_int_equal(s.net.party_err[i], TSS_ERR_MISMATCH);
-        assert_int_equal(s.net.party_abort[i].culprit, 2);
+        assert_true(s.net.party_abort[i].culprit == 2 || s.net.party_abort[i].culprit == 0);
     }
     sim_dkg_free(&s);
 
@@ -365,6 +366,99 @@ static void test_check6_equivocation(void **state)
     expect_abort(2, 3, &f, TSS_ERR_MISMATCH, 1);
     flip_spec g = {.from = 1, .to = 2, .round = 4, .offset = 40, .xor_mask = 1};
     expect_abort(2, 3, &g, TSS_ERR_MISMATCH, 1);
+}
+
+/* A sender that equivocates sid_i in R1 makes the DKG sids differ: everybody who notices
+ * aborts with a session mismatch and blames nobody (not an honest prover). */
+static void test_sid_equivocation(void **state)
+{
+    (void)state;
+    flip_spec f = {.from = 2, .to = 3, .round = 1, .offset = 5, .xor_mask = 1};
+    sim_dkg s;
+    test_rng rngs[TSS_MAX_PARTIES + 1];
+    setup_sim(&s, 2, 4, rngs, 45);
+    s.net.tamper = flip_hook;
+    s.net.tamper_ctx = &f;
+    assert_int_not_equal(sim_dkg_run(&s), TSS_OK);
+    int aborted = 0;
+    for (int i = 1; i <= 4; i++) {
+        if (s.net.party_err[i] == TSS_OK || s.net.party_err[i] == TSS_ERR_STATE)
+            continue; /* finished or starved, not blaming anyone */
+        assert_int_equal(s.net.party_err[i], TSS_ERR_SESSION);
+        assert_int_equal(s.net.party_abort[i].culprit, 0);
+        aborted++;
+    }
+    assert_true(aborted > 0);
+    sim_dkg_free(&s);
+}
+
+/* A peer lying in R4 about what a third party broadcast cannot get that party blamed. */
+static void test_lying_reporter(void **state)
+{
+    (void)state;
+    const size_t r4_fixed = 33 + 32 + 33 + TSS_POK_BYTES;
+    flip_spec f = {
+        .from = 3, .to = 1, .round = 4, .offset = r4_fixed + 32 * (2 - 1) + 7, .xor_mask = 1};
+    sim_dkg s;
+    test_rng rngs[TSS_MAX_PARTIES + 1];
+    setup_sim(&s, 2, 4, rngs, 46);
+    s.net.tamper = flip_hook;
+    s.net.tamper_ctx = &f;
+    assert_int_equal(sim_dkg_run(&s), TSS_ERR_MISMATCH);
+    assert_int_equal(s.net.party_err[1], TSS_ERR_MISMATCH);
+    assert_int_equal(s.net.party_abort[1].culprit, 0); /* not honest party 2 */
+    sim_dkg_free(&s);
+}
+
+/* Check 1 at intake: an R2 with t-1 coefficients and proofs (a consistent, shorter
+ * message) is rejected by length; an R3 without the confidential flag by format. */
+typedef struct {
+    int mode, hits;
+} shape_spec;
+
+static int shape_hook(void *ctx, uint8_t **data, size_t *len, uint16_t from, uint16_t to,
+                      uint8_t round)
+{
+    shape_spec *sp = ctx;
+    (void)to;
+    if (from != 2 || sp->hits > 0)
+        return 0;
+    if (sp->mode == 0 && round == 2) {
+        /* t = 2: drop the second coefficient point and the second proof, keep the rest */
+        const size_t pt2 = 32 + 33, pf2 = 32 + 66 + 32 + TSS_POK_BYTES;
+        uint8_t *p = *data + TSS_MSG_HEADER_BYTES;
+        size_t plen = *len - TSS_MSG_HEADER_BYTES;
+        memmove(p + pf2, p + pf2 + TSS_POK_BYTES, plen - pf2 - TSS_POK_BYTES);
+        plen -= TSS_POK_BYTES;
+        memmove(p + pt2, p + pt2 + 33, plen - pt2 - 33);
+        plen -= 33;
+        *len = TSS_MSG_HEADER_BYTES + plen;
+        (*data)[40] = (uint8_t)(plen >> 24), (*data)[41] = (uint8_t)(plen >> 16);
+        (*data)[42] = (uint8_t)(plen >> 8), (*data)[43] = (uint8_t)plen;
+        sp->hits++;
+    } else if (sp->mode == 1 && round == 3) {
+        (*data)[3] = 0; /* clear TSS_MSG_CONFIDENTIAL */
+        sp->hits++;
+    }
+    return 0;
+}
+
+static void test_check1_shapes(void **state)
+{
+    (void)state;
+    for (int mode = 0; mode < 2; mode++) {
+        shape_spec sp = {.mode = mode};
+        sim_dkg s;
+        test_rng rngs[TSS_MAX_PARTIES + 1];
+        setup_sim(&s, 2, 3, rngs, 47 + (uint64_t)mode);
+        s.net.tamper = shape_hook;
+        s.net.tamper_ctx = &sp;
+        tss_err err = sim_dkg_run(&s);
+        assert_int_equal(sp.hits, 1);
+        assert_int_equal(err, mode == 0 ? TSS_ERR_LENGTH : TSS_ERR_FORMAT);
+        assert_int_equal(s.net.rejected, 1); /* rejected before any work, state unchanged */
+        sim_dkg_free(&s);
+    }
 }
 
 static void test_check7_public_shares(void **state)
@@ -522,6 +616,53 @@ static void test_keyshare_encoding(void **state)
     sim_dkg_free(&s);
 }
 
+/* Corruptions that keep the integrity trailer valid still fail the semantic checks: a
+ * public share off the polynomial (including one above t), the secret share, pk. */
+static void recheck(uint8_t *enc, size_t len)
+{
+    tss_transcript t;
+    tss_transcript_init(&t, "keyshare/check");
+    tss_transcript_append(&t, enc, len - 32);
+    tss_transcript_final(&t, enc + len - 32);
+}
+
+static void test_keyshare_semantic_checks(void **state)
+{
+    (void)state;
+    sim_dkg s;
+    test_rng rngs[TSS_MAX_PARTIES + 1];
+    setup_sim(&s, 2, 4, rngs, 71);
+    assert_int_equal(sim_dkg_run(&s), TSS_OK);
+    uint8_t *enc = NULL, g[33];
+    size_t len = 0;
+    tss_scalar one;
+    tss_point G;
+    tss_scalar_set_u64(&one, 1);
+    assert_int_equal(tss_point_base_mul(&G, &one), TSS_OK);
+    tss_point_serialize(g, &G);
+    assert_int_equal(tss_keyshare_encode(s.shares[1], &enc, &len), TSS_OK);
+    const size_t pk_at = 4 + 2 + 3 + 32 + 32, pub_at = pk_at + 33, sec_at = pub_at + 33 * 4;
+    const size_t where[] = {pk_at, pub_at + 33 * 3 /* P(4), above t */, pub_at + 33 * 1};
+    for (size_t w = 0; w < 3; w++) {
+        uint8_t *copy = malloc(len), saved[33];
+        memcpy(copy, enc, len);
+        memcpy(saved, copy + where[w], 33);
+        memcpy(copy + where[w], g, 33);
+        recheck(copy, len);
+        tss_keyshare *back = NULL;
+        assert_int_equal(tss_keyshare_decode(&back, copy, len), TSS_ERR_MISMATCH);
+        assert_null(back);
+        free(copy);
+    }
+    /* the secret share off by one: p(i)*G != P(i) */
+    enc[sec_at + 31] ^= 1;
+    recheck(enc, len);
+    tss_keyshare *back = NULL;
+    assert_int_equal(tss_keyshare_decode(&back, enc, len), TSS_ERR_MISMATCH);
+    tss_secmem_free(enc);
+    sim_dkg_free(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -535,6 +676,10 @@ int main(void)
         cmocka_unit_test(test_check5_no_infinity),
         cmocka_unit_test(test_check6_equivocation),
         cmocka_unit_test(test_check7_public_shares),
+        cmocka_unit_test(test_sid_equivocation),
+        cmocka_unit_test(test_lying_reporter),
+        cmocka_unit_test(test_check1_shapes),
+        cmocka_unit_test(test_keyshare_semantic_checks),
         cmocka_unit_test(test_bit_flips),
         cmocka_unit_test(test_dropped_message),
         cmocka_unit_test(test_pok_binding),
