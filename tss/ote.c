@@ -346,8 +346,17 @@ tss_err tss_ote_deriver_row(tss_ote_deriver *d, uint32_t r, const uint8_t row_in
     tss_transcript_final(&t, key);
     int ok = EVP_EncryptInit_ex(d->evp, NULL, NULL, key, iv) &&
              EVP_EncryptUpdate(d->evp, wide, &n, zeros, sizeof zeros) && n == (int)sizeof wide;
-    for (int k = 0; k < TSS_OTE_SCALARS; k++)
-        tss_scalar_reduce64(&out[k], wide + 64 * k);
+    /* Each scalar from 64 keystream bytes: the first 32-byte candidate if it is below n,
+     * else the second (selected without a branch). A candidate fails with probability
+     * 2^-128, both with 2^-256 (the output is then a reduced value); half the cost of a
+     * 512-bit reduction. */
+    for (int k = 0; k < TSS_OTE_SCALARS; k++) {
+        tss_scalar second;
+        int first_bad = tss_scalar_parse(&out[k], wide + 64 * k) != TSS_OK;
+        (void)tss_scalar_parse(&second, wide + 64 * k + 32);
+        tss_scalar_cmov(&out[k], &second, first_bad);
+        tss_scalar_clear(&second);
+    }
     tss_memzero(row, sizeof row);
     tss_memzero(key, sizeof key);
     tss_memzero(wide, sizeof wide);
