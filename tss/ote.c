@@ -332,8 +332,8 @@ tss_err tss_ote_deriver_row(tss_ote_deriver *d, uint32_t r, const uint8_t row_in
                             const uint8_t *delta, tss_ote_string out)
 {
     /* v_r = PRG(H("ot/ext/out", sid, r, row_r)): one hash per row, then 192 bytes of
-     * AES-256-CTR keystream (IV 0) reduced 64 bytes at a time, so each scalar is uniform
-     * up to 2^-256. Six SHA-256 calls per row did the same job at twice the cost. */
+     * AES-256-CTR keystream (IV 0), 64 per scalar, so each scalar is uniform up to
+     * 2^-256. Six SHA-256 calls per row did the same job at twice the cost. */
     static const uint8_t iv[16] = {0};
     static const uint8_t zeros[TSS_OTE_SCALARS * 64] = {0};
     uint8_t row[32], key[32], wide[TSS_OTE_SCALARS * 64];

@@ -97,10 +97,10 @@ tss_err tss_ote_sender_extend_rows(const tss_ote_sender_setup *setup, const uint
                                    const uint8_t *msg, size_t len,
                                    uint8_t rows_out[TSS_OTE_XI][32]);
 
-/* Step 7: out[r] = TSS_OTE_SCALARS uniform scalars expanded (AES-256-CTR, 64 bytes reduced
- * per scalar) from the random-oracle output H("ot/ext/out", sid, r, row_r), with row_r =
- * rows[r] ⊕ (Δ if delta != NULL). Alice calls it twice (without and with Δ), Bob once.
- * TSS_ERR_NOMEM if OpenSSL fails (out is then zeroed). */
+/* Step 7: out[r] = TSS_OTE_SCALARS uniform scalars expanded (AES-256-CTR, 64 bytes per
+ * scalar: two 32-byte candidates, the first below n wins) from the random-oracle output
+ * H("ot/ext/out", sid, r, row_r), with row_r = rows[r] ⊕ (Δ if delta != NULL). Alice calls it twice
+ * (without and with Δ), Bob once. TSS_ERR_NOMEM if OpenSSL fails (out is then zeroed). */
 tss_err tss_ote_derive(tss_ote_string out[TSS_OTE_XI], const uint8_t sid[32],
                        const uint8_t rows[TSS_OTE_XI][32], const uint8_t *delta);
 
