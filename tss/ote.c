@@ -21,6 +21,18 @@ static const uint8_t MAGIC_RECEIVER[4] = {'O', 'T', 'B', '1'};
 
 /* ---- setups ---------------------------------------------------------------------------- */
 
+/* 1 if p[0..n) is all zero. Constant time; the result is the only thing revealed. An
+ * all-zero Δ or seed table is what a setup that was allocated but never filled looks
+ * like, and with Δ = 0 the VOLE would send Alice's inputs in the clear (ã = a). */
+static int all_zero(const void *p, size_t n)
+{
+    const uint8_t *b = p;
+    uint8_t acc = 0;
+    for (size_t i = 0; i < n; i++)
+        acc |= b[i];
+    return ((unsigned)acc - 1u) >> 31 & 1;
+}
+
 void tss_ote_sender_setup_encode(uint8_t out[TSS_OTE_SENDER_SETUP_BYTES],
                                  const tss_ote_sender_setup *s)
 {
@@ -45,6 +57,10 @@ tss_err tss_ote_sender_setup_decode(tss_ote_sender_setup *s, const uint8_t *in, 
         return TSS_ERR_FORMAT;
     memcpy(s->delta, in + 4, sizeof s->delta);
     memcpy(s->seed, in + 4 + sizeof s->delta, sizeof s->seed);
+    if (all_zero(s->delta, sizeof s->delta) | all_zero(s->seed, sizeof s->seed)) {
+        tss_memzero(s, sizeof *s);
+        return TSS_ERR_FORMAT;
+    }
     return TSS_OK;
 }
 
@@ -56,6 +72,10 @@ tss_err tss_ote_receiver_setup_decode(tss_ote_receiver_setup *s, const uint8_t *
     if (memcmp(in, MAGIC_RECEIVER, 4) != 0)
         return TSS_ERR_FORMAT;
     memcpy(s->seed, in + 4, sizeof s->seed);
+    if (all_zero(s->seed, sizeof s->seed)) {
+        tss_memzero(s, sizeof *s);
+        return TSS_ERR_FORMAT;
+    }
     return TSS_OK;
 }
 
@@ -192,6 +212,8 @@ tss_err tss_ote_receiver_extend_rows(const tss_ote_receiver_setup *setup, const 
     tss_gf128 chi[CHUNKS];
     prg p;
     tss_err err;
+    if (all_zero(setup->seed, sizeof setup->seed))
+        return TSS_ERR_ARG; /* an unfilled setup */
     recv_work *w = tss_secmem_alloc(sizeof *w);
     if (w == NULL)
         return TSS_ERR_NOMEM;
@@ -247,6 +269,8 @@ tss_err tss_ote_sender_extend_rows(const tss_ote_sender_setup *setup, const uint
     prg p;
     tss_err err;
 
+    if (all_zero(setup->delta, sizeof setup->delta))
+        return TSS_ERR_ARG; /* an unfilled setup: Δ = 0 would expose Alice's inputs */
     /* Length and session first: neither is a ban, and no OT work happens before them. */
     if (len != TSS_OTE_MSG_BYTES)
         return TSS_ERR_LENGTH;
@@ -308,8 +332,8 @@ tss_err tss_ote_deriver_row(tss_ote_deriver *d, uint32_t r, const uint8_t row_in
                             const uint8_t *delta, tss_ote_string out)
 {
     /* v_r = PRG(H("ot/ext/out", sid, r, row_r)): one hash per row, then 192 bytes of
-     * AES-256-CTR keystream (IV 0) reduced 64 bytes at a time, so each scalar is uniform
-     * up to 2^-256. Six SHA-256 calls per row did the same job at twice the cost. */
+     * AES-256-CTR keystream (IV 0), 64 per scalar, so each scalar is uniform up to
+     * 2^-256. Six SHA-256 calls per row did the same job at twice the cost. */
     static const uint8_t iv[16] = {0};
     static const uint8_t zeros[TSS_OTE_SCALARS * 64] = {0};
     uint8_t row[32], key[32], wide[TSS_OTE_SCALARS * 64];
@@ -322,8 +346,17 @@ tss_err tss_ote_deriver_row(tss_ote_deriver *d, uint32_t r, const uint8_t row_in
     tss_transcript_final(&t, key);
     int ok = EVP_EncryptInit_ex(d->evp, NULL, NULL, key, iv) &&
              EVP_EncryptUpdate(d->evp, wide, &n, zeros, sizeof zeros) && n == (int)sizeof wide;
-    for (int k = 0; k < TSS_OTE_SCALARS; k++)
-        tss_scalar_reduce64(&out[k], wide + 64 * k);
+    /* Each scalar from 64 keystream bytes: the first 32-byte candidate if it is below n,
+     * else the second (selected without a branch). A candidate fails with probability
+     * 2^-128, both with 2^-256 (the output is then a reduced value); half the cost of a
+     * 512-bit reduction. */
+    for (int k = 0; k < TSS_OTE_SCALARS; k++) {
+        tss_scalar second;
+        int first_bad = tss_scalar_parse(&out[k], wide + 64 * k) != TSS_OK;
+        (void)tss_scalar_parse(&second, wide + 64 * k + 32);
+        tss_scalar_cmov(&out[k], &second, first_bad);
+        tss_scalar_clear(&second);
+    }
     tss_memzero(row, sizeof row);
     tss_memzero(key, sizeof key);
     tss_memzero(wide, sizeof wide);

@@ -54,8 +54,9 @@ void tss_ote_sender_setup_encode(uint8_t out[TSS_OTE_SENDER_SETUP_BYTES],
                                  const tss_ote_sender_setup *s);
 void tss_ote_receiver_setup_encode(uint8_t out[TSS_OTE_RECEIVER_SETUP_BYTES],
                                    const tss_ote_receiver_setup *s);
-/* Strict: exactly the right length (TSS_ERR_LENGTH) and magic (TSS_ERR_FORMAT). On
- * failure *s is zeroed. */
+/* Strict: exactly the right length (TSS_ERR_LENGTH) and magic (TSS_ERR_FORMAT); an
+ * all-zero Δ or seed table (an unfilled setup) is TSS_ERR_FORMAT. On failure *s is
+ * zeroed. */
 tss_err tss_ote_sender_setup_decode(tss_ote_sender_setup *s, const uint8_t *in, size_t len);
 tss_err tss_ote_receiver_setup_decode(tss_ote_receiver_setup *s, const uint8_t *in, size_t len);
 
@@ -77,6 +78,9 @@ void tss_sid_tag(uint8_t out[TSS_SID_TAG_BYTES], const char *label, const uint8_
 /* One extended OT's output: TSS_OTE_SCALARS uniform scalars. */
 typedef tss_scalar tss_ote_string[TSS_OTE_SCALARS];
 
+/* Both extension functions refuse an unfilled setup (all-zero seeds, or Δ = 0 for Alice)
+ * with TSS_ERR_ARG before anything else. */
+
 /* Bob, steps 1–3 and 6: extends with choice bits choice[0..64) (bit r = bit r%8 of byte
  * r/8), writes his message to msg_out and the 512 correlated rows t_r (32 bytes each) to
  * rows_out (secret; caller-owned, e.g. in secmem). */
@@ -93,10 +97,10 @@ tss_err tss_ote_sender_extend_rows(const tss_ote_sender_setup *setup, const uint
                                    const uint8_t *msg, size_t len,
                                    uint8_t rows_out[TSS_OTE_XI][32]);
 
-/* Step 7: out[r] = TSS_OTE_SCALARS uniform scalars expanded (AES-256-CTR, 64 bytes reduced
- * per scalar) from the random-oracle output H("ot/ext/out", sid, r, row_r), with row_r =
- * rows[r] ⊕ (Δ if delta != NULL). Alice calls it twice (without and with Δ), Bob once.
- * TSS_ERR_NOMEM if OpenSSL fails (out is then zeroed). */
+/* Step 7: out[r] = TSS_OTE_SCALARS uniform scalars expanded (AES-256-CTR, 64 bytes per
+ * scalar: two 32-byte candidates, the first below n wins) from the random-oracle output
+ * H("ot/ext/out", sid, r, row_r), with row_r = rows[r] ⊕ (Δ if delta != NULL). Alice calls it twice
+ * (without and with Δ), Bob once. TSS_ERR_NOMEM if OpenSSL fails (out is then zeroed). */
 tss_err tss_ote_derive(tss_ote_string out[TSS_OTE_XI], const uint8_t sid[32],
                        const uint8_t rows[TSS_OTE_XI][32], const uint8_t *delta);
 

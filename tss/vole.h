@@ -16,9 +16,10 @@
  *
  * Sizes per ordered pair and VOLE: msg1 24,608 B, msg2 49,264 B, 73,872 B in all (the
  * audited implementations: 58.8 KB [SL, SoftSpokenOT] and 80.3 KB [CB]).
- * Cost (bench/bench_ot.c, 2-core x86-64): Bob start 0.63 ms, Alice 1.2 ms, Bob finish
- * 0.31 ms, about 2.2 ms per ordered pair; a third of it is tss_scalar reduction
- * (reduce64 for 5,632 uniform scalars, 4,096 multiplications).
+ * Cost (bench/bench_ot.c, 2-core x86-64): Bob start 0.56 ms, Alice 1.1 ms, Bob finish
+ * 0.31 ms, about 2.0 ms per ordered pair. The largest parts: 4,608 scalars derived from
+ * the OT rows (one SHA-256 and one AES re-key per row), 4,096 scalar multiplications and
+ * 1,024 gadget hashes; OpenSSL's per-re-key EVP overhead is about 0.3 ms.
  *
  * Errors: TSS_ERR_LENGTH and TSS_ERR_SESSION are plain aborts and are checked before any
  * OT work; TSS_ERR_FORMAT for a non-canonical scalar encoding; TSS_ERR_OT_CHECK (Alice)

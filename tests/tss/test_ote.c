@@ -230,6 +230,38 @@ static void test_inconsistent_receiver_caught(void **state)
     tss_ote_receiver_setup_free(bad);
 }
 
+/* A setup that was allocated but never filled (all zero) is refused, not used: with Δ = 0
+ * Alice's VOLE inputs would travel in the clear. */
+static void test_unfilled_setups_refused(void **state)
+{
+    fixture *f = *state;
+    uint8_t sid[32], beta[TSS_OTE_XI / 8] = {0};
+    tss_ote_sender_setup *a0 = tss_ote_sender_setup_new();
+    tss_ote_receiver_setup *b0 = tss_ote_receiver_setup_new();
+    test_rng r;
+    test_rng_init(&r, 18);
+    make_sid(sid, 18);
+    assert_int_equal(tss_ote_receiver_extend_rows(b0, sid, beta, &r.rng, f->msg, f->t),
+                     TSS_ERR_ARG);
+    assert_int_equal(tss_ote_receiver_extend_rows(f->bob, sid, beta, &r.rng, f->msg, f->t), TSS_OK);
+    assert_int_equal(tss_ote_sender_extend_rows(a0, sid, f->msg, sizeof f->msg, f->q), TSS_ERR_ARG);
+    /* Δ = 0 with real seeds is refused too */
+    memcpy(a0, f->alice, sizeof *a0);
+    memset(a0->delta, 0, sizeof a0->delta);
+    assert_int_equal(tss_ote_sender_extend_rows(a0, sid, f->msg, sizeof f->msg, f->q), TSS_ERR_ARG);
+    /* and the decoders refuse the same */
+    static uint8_t ea[TSS_OTE_SENDER_SETUP_BYTES], eb[TSS_OTE_RECEIVER_SETUP_BYTES];
+    tss_ote_sender_setup_encode(ea, a0);
+    assert_int_equal(tss_ote_sender_setup_decode(a0, ea, sizeof ea), TSS_ERR_FORMAT);
+    memset(b0, 0, sizeof *b0);
+    tss_ote_receiver_setup_encode(eb, b0);
+    assert_int_equal(tss_ote_receiver_setup_decode(b0, eb, sizeof eb), TSS_ERR_FORMAT);
+    tss_ote_sender_setup_encode(ea, f->alice);
+    assert_int_equal(tss_ote_sender_setup_decode(a0, ea, sizeof ea), TSS_OK);
+    tss_ote_sender_setup_free(a0);
+    tss_ote_receiver_setup_free(b0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -240,6 +272,7 @@ int main(void)
         cmocka_unit_test(test_u_bits_checked),
         cmocka_unit_test(test_session_and_length_are_not_bans),
         cmocka_unit_test(test_inconsistent_receiver_caught),
+        cmocka_unit_test(test_unfilled_setups_refused),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
