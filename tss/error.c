@@ -28,6 +28,7 @@ static const char *const tss_err_text[TSS_ERR__COUNT] = {
     [TSS_ERR_DERIVATION] = "derivation path is hardened or invalid",
     [TSS_ERR_USED] = "single-use value was already used",
     [TSS_ERR_HASH_TO_CURVE] = "hash-to-curve found no curve point",
+    [TSS_ERR_STORAGE] = "the session-id store could not record the session (nothing was sent)",
 };
 
 const char *tss_strerror(tss_err err)

@@ -28,6 +28,8 @@ struct tss_sign {
     uint8_t sid[32]; /* signing sid: binds session id, DKG sid, signer set, path */
     int has_hash;
     uint8_t hash[32];
+    tss_sid_claim_fn claim;
+    void *claim_ctx;
     tss_scalar offset; /* BIP32 offset delta */
     tss_point pk;      /* the (derived) key being signed for */
     int round;
@@ -158,7 +160,7 @@ static tss_err additive_share(tss_sign *st)
 
 tss_err tss_sign_new(tss_sign **out, const tss_sign_params *p, const tss_rng *rng)
 {
-    if (out == NULL || p == NULL || rng == NULL || p->share == NULL)
+    if (out == NULL || p == NULL || rng == NULL || p->share == NULL || p->claim == NULL)
         return TSS_ERR_ARG;
     const tss_keyshare *ks = p->share;
     /* exactly t distinct in-range signers, including me (TOB-SILA-15) */
@@ -187,6 +189,8 @@ tss_err tss_sign_new(tss_sign **out, const tss_sign_params *p, const tss_rng *rn
     memcpy(st->session_id, p->session_id, 32);
     st->has_hash = p->has_hash;
     memcpy(st->hash, p->hash, 32);
+    st->claim = p->claim;
+    st->claim_ctx = p->claim_ctx;
     uint8_t child_chain[32];
     tss_err err = tss_bip32_derive(&ks->pk, ks->chain_code, p->path, p->path_len, &st->offset,
                                    &st->pk, child_chain);
@@ -267,6 +271,10 @@ tss_err tss_sign_start(tss_sign *st, tss_msgs *out)
         return TSS_ERR_ARG;
     if (st->round != 0 || st->status != TSS_RUNNING)
         return TSS_ERR_STATE;
+    /* the signing sid is recorded as used before anything that depends on it exists */
+    int claimed = st->claim(st->claim_ctx, st->sid);
+    if (claimed != 0)
+        return sign_fail(st, claimed == 1 ? TSS_ERR_USED : TSS_ERR_STORAGE, 0, 0);
     if ((err = random_nonzero(&st->r, st->rng)) != TSS_OK ||
         (err = random_nonzero(&st->phi, st->rng)) != TSS_OK ||
         (err = tss_point_base_mul(&st->R_me, &st->r)) != TSS_OK ||

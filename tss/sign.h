@@ -11,10 +11,12 @@
  *
  * Session id: the caller passes a 32-byte id that must be unique for every signature ever
  * attempted with this key share (DESIGN.md round 0: it includes a fresh random value of
- * every signer). THE CALLER MUST PERSIST IT AS USED BEFORE SENDING THE FIRST MESSAGE and
- * refuse any id already used: reusing the OT correlations of a session leaks the key.
- * Internally the library binds it with the DKG sid, the signer set and the derivation
- * path into the signing sid, and from that into every VOLE sid and commitment.
+ * every signer). The library binds it with the DKG sid, the signer set and the
+ * derivation path into the signing sid, and from that into every VOLE sid and
+ * commitment. Reusing a signing sid reuses OT pads and leaks the key, so tss_sign_start
+ * first calls the caller's claim function with the signing sid, which must record it
+ * durably (fsync) and say whether it was already used; only then is the first message
+ * produced. The daemon backs it with SQLite; tests with an in-memory set.
  *
  * Presigning: with no hash in the parameters the state stops after round 2 holding a
  * presignature (tss_sign_presigned); tss_sign_finish(hash) then emits round 3. The
@@ -39,9 +41,15 @@
 #include "msg.h"
 #include "rand.h"
 
+/* Records sid as used, durably, before returning. Returns 0 when newly recorded, 1 when
+ * it was already used, -1 when it could not be recorded. */
+typedef int (*tss_sid_claim_fn)(void *ctx, const uint8_t sid[32]);
+
 typedef struct {
-    const tss_keyshare *share;         /* borrowed; must outlive the state */
-    uint8_t session_id[32];            /* unique per signature, persisted by the caller */
+    const tss_keyshare *share; /* borrowed; must outlive the state */
+    tss_sid_claim_fn claim;    /* required: the used-sid store */
+    void *claim_ctx;
+    uint8_t session_id[32];            /* unique per signature (see above) */
     uint16_t signers[TSS_MAX_PARTIES]; /* exactly share->t distinct indices, incl. own */
     size_t signer_count;
     uint32_t path[TSS_BIP32_MAX_DEPTH]; /* non-hardened BIP32 path, may be empty */
@@ -64,7 +72,9 @@ typedef struct tss_sign tss_sign;
 tss_err tss_sign_new(tss_sign **out, const tss_sign_params *params, const tss_rng *rng);
 void tss_sign_free(tss_sign *st);
 
-/* Round 1 messages. Call once. */
+/* Claims the signing sid (TSS_ERR_USED if already used, TSS_ERR_STORAGE if the store
+ * failed; either way nothing is produced and the state aborts), then produces the
+ * round 1 messages. Call once. */
 tss_err tss_sign_start(tss_sign *st, tss_msgs *out);
 
 /* One inbound message; same contract as tss_dkg_receive (rejection leaves the state

@@ -208,6 +208,20 @@ void sim_dkg_free(sim_dkg *s)
 
 /* ---- signing ---- */
 
+int sim_sid_claim(void *store, const uint8_t sid[32])
+{
+    sim_sid_store *st = store;
+    if (st->fail)
+        return -1;
+    for (size_t i = 0; i < st->count; i++)
+        if (memcmp(st->sids[i], sid, 32) == 0)
+            return 1;
+    if (st->count == sizeof st->sids / sizeof st->sids[0])
+        return -1;
+    memcpy(st->sids[st->count++], sid, 32);
+    return 0;
+}
+
 static tss_err sign_receive(void *st, const uint8_t *m, size_t l, tss_msgs *o)
 {
     return tss_sign_receive(st, m, l, o);
@@ -224,15 +238,22 @@ static const tss_abort_info *sign_abort(const void *st)
 tss_err sim_sign_run(sim_sign *s)
 {
     sim_party parties[TSS_MAX_PARTIES + 1];
+    static sim_sid_store fresh[TSS_MAX_PARTIES + 1]; /* per run when none is given */
+    sim_sid_store *stores = s->stores ? s->stores : fresh;
     sim_queue q = {0};
     tss_err err = TSS_OK;
     uint64_t shuf = s->net.shuffle_seed | 1;
     memset(parties, 0, sizeof parties);
     memset(s->state, 0, sizeof s->state);
+    if (s->stores == NULL)
+        memset(fresh, 0, sizeof fresh);
     net_reset(&s->net);
     for (size_t k = 0; k < s->count; k++) {
         uint16_t i = s->signers[k];
-        tss_sign_params p = {.share = s->shares[i], .signer_count = s->count};
+        tss_sign_params p = {.share = s->shares[i],
+                             .claim = sim_sid_claim,
+                             .claim_ctx = &stores[i],
+                             .signer_count = s->count};
         memcpy(p.session_id, s->net.session_id, 32);
         memcpy(p.signers, s->signers, s->count * sizeof s->signers[0]);
         memcpy(p.path, s->path, s->path_len * sizeof s->path[0]);
@@ -252,6 +273,7 @@ tss_err sim_sign_run(sim_sign *s)
             tss_msgs_free(&out);
             s->net.failed_party = i;
             s->net.failed_err = err ? err : TSS_ERR_NOMEM;
+            s->net.party_err[i] = s->net.failed_err;
             goto done;
         }
     }

@@ -47,9 +47,20 @@ typedef struct {
 tss_err sim_dkg_run(sim_dkg *s);
 void sim_dkg_free(sim_dkg *s);
 
+/* An in-memory used-sid set: what the signer daemon keeps in SQLite. One per party. */
+typedef struct {
+    uint8_t sids[64][32];
+    size_t count;
+    int fail; /* make the next claim fail as a broken store would */
+} sim_sid_store;
+
+/* tss_sid_claim_fn over a sim_sid_store. */
+int sim_sid_claim(void *store, const uint8_t sid[32]);
+
 typedef struct {
     sim_net net;
     tss_keyshare *const *shares; /* [1..n], borrowed */
+    sim_sid_store *stores;       /* [1..n] used-sid stores; NULL: a fresh one per run */
     uint16_t signers[TSS_MAX_PARTIES];
     size_t count;
     uint32_t path[TSS_BIP32_MAX_DEPTH];

@@ -296,7 +296,9 @@ static void test_params(void **state)
     keyset k;
     keyset_dealer(&k, 3, 5, 9);
     tss_sign *st = NULL;
-    tss_sign_params p = {.share = k.shares[2], .has_hash = 1};
+    sim_sid_store store = {0};
+    tss_sign_params p = {
+        .share = k.shares[2], .claim = sim_sid_claim, .claim_ctx = &store, .has_hash = 1};
     const struct {
         uint16_t set[6];
         size_t count;
@@ -321,6 +323,9 @@ static void test_params(void **state)
     assert_int_equal(tss_sign_new(&st, &p, tss_rng_system()), TSS_ERR_DERIVATION);
     p.path_len = 0;
     assert_int_equal(tss_sign_new(&st, &p, NULL), TSS_ERR_ARG);
+    p.claim = NULL; /* the used-sid store is required */
+    assert_int_equal(tss_sign_new(&st, &p, tss_rng_system()), TSS_ERR_ARG);
+    p.claim = sim_sid_claim;
     assert_int_equal(tss_sign_new(&st, &p, tss_rng_system()), TSS_OK);
     tss_msgs out = {0};
     assert_int_equal(tss_sign_finish(st, p.hash, &out), TSS_ERR_STATE); /* nothing presigned */
@@ -454,10 +459,16 @@ static void test_session_mismatch(void **state)
     keyset k;
     keyset_dealer(&k, 2, 3, 13);
     tss_sign *a = NULL, *b = NULL;
-    tss_sign_params pa = {.share = k.shares[1], .signer_count = 2, .has_hash = 1};
+    sim_sid_store sa = {0}, sb = {0}, sc = {0};
+    tss_sign_params pa = {.share = k.shares[1],
+                          .claim = sim_sid_claim,
+                          .claim_ctx = &sa,
+                          .signer_count = 2,
+                          .has_hash = 1};
     pa.signers[0] = 1, pa.signers[1] = 2;
     tss_sign_params pb = pa;
     pb.share = k.shares[2];
+    pb.claim_ctx = &sb;
     pb.path[0] = 7, pb.path_len = 1; /* b derives another sid */
     assert_int_equal(tss_sign_new(&a, &pa, tss_rng_system()), TSS_OK);
     assert_int_equal(tss_sign_new(&b, &pb, tss_rng_system()), TSS_OK);
@@ -472,6 +483,7 @@ static void test_session_mismatch(void **state)
     tss_sign *c = NULL;
     tss_sign_params pc = pa;
     pc.share = k.shares[2];
+    pc.claim_ctx = &sc;
     pc.session_id[0] ^= 1;
     assert_int_equal(tss_sign_new(&c, &pc, tss_rng_system()), TSS_OK);
     assert_int_equal(tss_sign_start(c, &tmp), TSS_OK);
@@ -483,6 +495,34 @@ static void test_session_mismatch(void **state)
     tss_sign_free(a);
     tss_sign_free(b);
     tss_sign_free(c);
+    keyset_free(&k);
+}
+
+/* The used-sid store: a second signature with the same session id (same key, signers and
+ * path) is refused before any message exists; a failing store stops the start too. */
+static void test_used_session_id(void **state)
+{
+    (void)state;
+    keyset k;
+    keyset_dealer(&k, 2, 3, 14);
+    sim_sid_store stores[TSS_MAX_PARTIES + 1];
+    memset(stores, 0, sizeof stores);
+    const uint16_t set[] = {1, 3};
+    sim_sign s;
+    setup_sign(&s, &k, set, 2, 140);
+    s.stores = stores;
+    sign_ok(&s);
+    assert_int_equal(stores[1].count, 1);
+    assert_int_equal(sim_sign_run(&s), TSS_ERR_USED); /* replayed session id */
+    assert_int_equal(s.net.bytes[1], 0);              /* nothing left any signer */
+    /* another session id signs */
+    s.net.session_id[0] ^= 0x80;
+    sign_ok(&s);
+    /* a store that cannot record refuses to start */
+    s.net.session_id[0] ^= 0x40;
+    stores[1].fail = 1;
+    assert_int_equal(sim_sign_run(&s), TSS_ERR_STORAGE);
+    assert_int_equal(s.net.bytes[1], 0);
     keyset_free(&k);
 }
 
@@ -500,6 +540,7 @@ int main(void)
         cmocka_unit_test(test_tamper_no_signature),
         cmocka_unit_test(test_wrong_pk_share),
         cmocka_unit_test(test_session_mismatch),
+        cmocka_unit_test(test_used_session_id),
         cmocka_unit_test(test_samples_4_7_and_7_15),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
