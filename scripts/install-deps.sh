@@ -21,8 +21,9 @@ packages=(
   tpm2-tools
   softhsm2
   opensc
-  # tests
+  # tests (valgrind: the constant-time check of the OT layer)
   libcmocka-dev
+  valgrind
 )
 
 missing=()
