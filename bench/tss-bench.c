@@ -113,7 +113,7 @@ static int bench_keygen(bench_report *rep)
 {
     static const uint8_t cases[][2] = {{2, 3}, {3, 5}, {5, 9}};
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
-        enum { RUNS = 21 };
+        enum { RUNS = 51 };
         double samples[RUNS];
         sim_dkg s;
         for (int r = 0; r < RUNS + 1; r++) {
