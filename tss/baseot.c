@@ -63,17 +63,6 @@ static void point_cmov(tss_point *r, const tss_point *a, int flag)
         dst[i] ^= mask & (dst[i] ^ src[i]);
 }
 
-static tss_err random_nonzero_scalar(tss_scalar *s, const tss_rng *rng)
-{
-    uint8_t wide[64];
-    tss_err err = tss_rand_bytes(rng, wide, sizeof wide);
-    tss_scalar_reduce64(s, wide);
-    tss_memzero(wide, sizeof wide);
-    if (err == TSS_OK && tss_scalar_is_zero(s)) /* probability 2^-256 */
-        err = TSS_ERR_RAND;
-    return err;
-}
-
 /* ρ = H("ot/base/key", sid, ℓ, b, B, Q_0, Q_1, K). b may be secret: it is only hashed. */
 static void base_key(uint8_t out[32], const uint8_t sid[32], uint32_t l, uint32_t b,
                      const uint8_t bpt[33], const uint8_t q0[33], const uint8_t q1[33],
@@ -96,7 +85,7 @@ static tss_err receiver_instance(tss_baseot_receiver *st, uint32_t l, int c, con
 {
     tss_point A, R, H[2], Qc[2], Q0, Q1;
     uint8_t renc[33];
-    tss_err err = random_nonzero_scalar(&st->a[l], rng);
+    tss_err err = tss_rand_scalar(&st->a[l], rng);
     if (err == TSS_OK)
         err = tss_point_base_mul(&A, &st->a[l]);
     if (err == TSS_OK)
@@ -192,7 +181,7 @@ tss_err tss_baseot_sender_respond(const uint8_t sid[32], const uint8_t *msg1, si
         for (int b = 0; b < 2; b++)
             if (tss_point_parse(&Q[l][b], q[l][b]) != TSS_OK)
                 return TSS_ERR_POINT;
-    err = random_nonzero_scalar(&beta, rng);
+    err = tss_rand_scalar(&beta, rng);
     if (err == TSS_OK)
         err = tss_point_base_mul(&B, &beta);
     if (err != TSS_OK)

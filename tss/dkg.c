@@ -113,19 +113,6 @@ static uint16_t blame(tss_err err, uint16_t j)
     return err == TSS_ERR_RAND || err == TSS_ERR_NOMEM || err == TSS_ERR_SESSION ? 0 : j;
 }
 
-static tss_err random_scalar(tss_scalar *s, const tss_rng *rng)
-{
-    uint8_t wide[64];
-    tss_err err;
-    do {
-        if ((err = tss_rand_bytes(rng, wide, sizeof wide)) != TSS_OK)
-            break;
-        tss_scalar_reduce64(s, wide);
-    } while (tss_scalar_is_zero(s)); /* public retry, probability 2^-256 */
-    tss_memzero(wide, sizeof wide);
-    return err;
-}
-
 tss_err tss_dkg_new(tss_dkg **out, const tss_dkg_params *p, const tss_rng *rng)
 {
     if (out == NULL || p == NULL || rng == NULL)
@@ -344,7 +331,7 @@ tss_err tss_dkg_start(tss_dkg *st, tss_msgs *out)
     if (st->round != 0 || st->status != TSS_RUNNING)
         return TSS_ERR_STATE;
     for (int k = 0; k < st->t; k++) {
-        if ((err = random_scalar(&st->coef[k], st->rng)) != TSS_OK)
+        if ((err = tss_rand_scalar(&st->coef[k], st->rng)) != TSS_OK)
             return err;
         if ((err = tss_point_base_mul(&st->F[st->me][k], &st->coef[k])) != TSS_OK)
             return err;

@@ -20,15 +20,12 @@ tss_err tss_pok_prove(uint8_t proof[TSS_POK_BYTES], const tss_scalar *x, const t
                       const uint8_t *context, size_t context_len, uint16_t prover,
                       const tss_rng *rng)
 {
-    uint8_t wide[64];
     tss_scalar k, e, z;
     tss_point R;
     tss_err err;
-    do { /* k == 0 has probability 2^-256; retrying keeps R a valid point */
-        if ((err = tss_rand_bytes(rng, wide, sizeof wide)) != TSS_OK)
-            goto out;
-        tss_scalar_reduce64(&k, wide);
-    } while (tss_point_base_mul(&R, &k) != TSS_OK);
+    if ((err = tss_rand_scalar(&k, rng)) != TSS_OK ||
+        (err = tss_point_base_mul(&R, &k)) != TSS_OK) /* k != 0, so R is finite */
+        goto out;
     tss_point_serialize(proof, &R);
     tss_pok_challenge(&e, context, context_len, prover, X, proof);
     tss_scalar_mul(&z, &e, x);
@@ -36,7 +33,6 @@ tss_err tss_pok_prove(uint8_t proof[TSS_POK_BYTES], const tss_scalar *x, const t
     tss_scalar_serialize(proof + 33, &z);
     err = TSS_OK;
 out:
-    tss_memzero(wide, sizeof wide);
     tss_scalar_clear(&k);
     tss_scalar_clear(&z);
     return err;

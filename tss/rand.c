@@ -40,3 +40,16 @@ tss_err tss_rand_bytes(const tss_rng *rng, uint8_t *out, size_t len)
     }
     return TSS_OK;
 }
+
+tss_err tss_rand_scalar(tss_scalar *out, const tss_rng *rng)
+{
+    uint8_t wide[64];
+    tss_err err;
+    do {
+        if ((err = tss_rand_bytes(rng, wide, sizeof wide)) != TSS_OK)
+            break;
+        tss_scalar_reduce64(out, wide);
+    } while (tss_scalar_is_zero(out)); /* public retry */
+    tss_memzero(wide, sizeof wide);
+    return err;
+}

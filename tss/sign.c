@@ -88,19 +88,6 @@ static tss_err sign_fail_peer(tss_sign *st, tss_err err, uint16_t j)
     return sign_fail(st, err, local ? 0 : j, ban);
 }
 
-static tss_err random_nonzero(tss_scalar *s, const tss_rng *rng)
-{
-    uint8_t wide[64];
-    tss_err err;
-    do {
-        if ((err = tss_rand_bytes(rng, wide, sizeof wide)) != TSS_OK)
-            break;
-        tss_scalar_reduce64(s, wide);
-    } while (tss_scalar_is_zero(s)); /* public retry, probability 2^-256 */
-    tss_memzero(wide, sizeof wide);
-    return err;
-}
-
 /* VOLE sid for the ordered pair (alice, bob) of this signature. */
 static void vole_sid(uint8_t out[32], const tss_sign *st, uint16_t alice, uint16_t bob)
 {
@@ -275,8 +262,8 @@ tss_err tss_sign_start(tss_sign *st, tss_msgs *out)
     int claimed = st->claim(st->claim_ctx, st->sid);
     if (claimed != 0)
         return sign_fail(st, claimed == 1 ? TSS_ERR_USED : TSS_ERR_STORAGE, 0, 0);
-    if ((err = random_nonzero(&st->r, st->rng)) != TSS_OK ||
-        (err = random_nonzero(&st->phi, st->rng)) != TSS_OK ||
+    if ((err = tss_rand_scalar(&st->r, st->rng)) != TSS_OK ||
+        (err = tss_rand_scalar(&st->phi, st->rng)) != TSS_OK ||
         (err = tss_point_base_mul(&st->R_me, &st->r)) != TSS_OK ||
         (err = additive_share(st)) != TSS_OK)
         return err;

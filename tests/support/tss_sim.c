@@ -70,6 +70,17 @@ static uint64_t next_rand(uint64_t *s)
     return *s;
 }
 
+int sim_flip_hook(void *ctx, uint8_t **data, size_t *len, uint16_t from, uint16_t to, uint8_t round)
+{
+    sim_flip *f = ctx;
+    if (from == f->from && round == f->round && (f->to == 0 || to == f->to) &&
+        TSS_MSG_HEADER_BYTES + f->offset < *len) {
+        (*data)[TSS_MSG_HEADER_BYTES + f->offset] ^= f->xor_mask;
+        f->hits++;
+    }
+    return 0;
+}
+
 static void record_failure(sim_net *net, sim_party *p, uint16_t who, tss_err e)
 {
     net->party_err[who] = e;

@@ -16,6 +16,19 @@
 typedef int (*sim_tamper_fn)(void *ctx, uint8_t **data, size_t *len, uint16_t from, uint16_t to,
                              uint8_t round);
 
+/* A ready-made tamper hook: XORs xor_mask into byte `offset` of the payload of every
+ * round-`round` message from `from` (to `to`, or to everyone when to == 0). */
+typedef struct {
+    uint16_t from, to;
+    uint8_t round;
+    size_t offset;
+    uint8_t xor_mask;
+    int hits; /* messages altered */
+} sim_flip;
+
+int sim_flip_hook(void *ctx, uint8_t **data, size_t *len, uint16_t from, uint16_t to,
+                  uint8_t round);
+
 /* What every run shares: routing options in, per-party outcomes out. */
 typedef struct {
     const tss_rng *rng[TSS_MAX_PARTIES + 1]; /* per party; NULL = system generator */

@@ -220,32 +220,12 @@ static void test_intake_rejections(void **state)
 
 /* ---------- tamper tests: each mandatory check fires and names the culprit ---------- */
 
-typedef struct {
-    uint16_t from, to; /* to == 0: every recipient */
-    uint8_t round;
-    size_t offset; /* into the payload */
-    uint8_t xor_mask;
-    int hits;
-} flip_spec;
-
-static int flip_hook(void *ctx, uint8_t **data, size_t *len, uint16_t from, uint16_t to,
-                     uint8_t round)
-{
-    flip_spec *f = ctx;
-    if (from == f->from && round == f->round && (f->to == 0 || to == f->to) &&
-        TSS_MSG_HEADER_BYTES + f->offset < *len) {
-        (*data)[TSS_MSG_HEADER_BYTES + f->offset] ^= f->xor_mask;
-        f->hits++;
-    }
-    return 0;
-}
-
-static void expect_abort(uint8_t t, uint8_t n, flip_spec *f, tss_err reason, uint16_t culprit)
+static void expect_abort(uint8_t t, uint8_t n, sim_flip *f, tss_err reason, uint16_t culprit)
 {
     sim_dkg s;
     test_rng rngs[TSS_MAX_PARTIES + 1];
     setup_sim(&s, t, n, rngs, 42);
-    s.net.tamper = flip_hook;
+    s.net.tamper = sim_flip_hook;
     s.net.tamper_ctx = f;
     tss_err err = sim_dkg_run(&s);
     assert_true(f->hits > 0);
@@ -261,15 +241,15 @@ static void test_check2_openings(void **state)
 {
     (void)state;
     const uint8_t t = 2, n = 3;
-    flip_spec f1 = {.from = 2, .to = 1, .round = 2, .offset = 32 + 33 * t, .xor_mask = 1}; /* ρ */
+    sim_flip f1 = {.from = 2, .to = 1, .round = 2, .offset = 32 + 33 * t, .xor_mask = 1}; /* ρ */
     expect_abort(t, n, &f1, TSS_ERR_COMMITMENT, 2);
-    flip_spec f2 = {.from = 2, .to = 1, .round = 1, .offset = 40, .xor_mask = 4}; /* C_i */
+    sim_flip f2 = {.from = 2, .to = 1, .round = 1, .offset = 40, .xor_mask = 4}; /* C_i */
     expect_abort(t, n, &f2, TSS_ERR_COMMITMENT, 2);
-    flip_spec f3 = {.from = 3, .to = 1, .round = 3, .offset = 64, .xor_mask = 1}; /* cc nonce */
+    sim_flip f3 = {.from = 3, .to = 1, .round = 3, .offset = 64, .xor_mask = 1}; /* cc nonce */
     expect_abort(t, n, &f3, TSS_ERR_COMMITMENT, 3);
-    flip_spec f4 = {.from = 3, .to = 2, .round = 3, .offset = 96, .xor_mask = 1}; /* zero part */
+    sim_flip f4 = {.from = 3, .to = 2, .round = 3, .offset = 96, .xor_mask = 1}; /* zero part */
     expect_abort(t, n, &f4, TSS_ERR_COMMITMENT, 3);
-    flip_spec f5 = {.from = 1, .to = 3, .round = 3, .offset = 130, .xor_mask = 1}; /* zero nonce */
+    sim_flip f5 = {.from = 1, .to = 3, .round = 3, .offset = 130, .xor_mask = 1}; /* zero nonce */
     expect_abort(t, n, &f5, TSS_ERR_COMMITMENT, 1);
 }
 
@@ -278,11 +258,11 @@ static void test_check3_proofs(void **state)
     (void)state;
     const uint8_t t = 3, n = 4;
     /* z of the second coefficient proof (the commitment does not cover proofs) */
-    flip_spec f = {.from = 4, .to = 2, .round = 2, .xor_mask = 1};
+    sim_flip f = {.from = 4, .to = 2, .round = 2, .xor_mask = 1};
     f.offset = 32 + 33 * t + 32 + TSS_POK_BYTES * 1 + 40;
     expect_abort(t, n, &f, TSS_ERR_PROOF, 4);
     /* the R4 proof of p(i) */
-    flip_spec g = {.from = 2, .to = 3, .round = 4, .offset = 33 + 32 + 33 + 50, .xor_mask = 1};
+    sim_flip g = {.from = 2, .to = 3, .round = 4, .offset = 33 + 32 + 33 + 50, .xor_mask = 1};
     expect_abort(t, n, &g, TSS_ERR_PROOF, 2);
 }
 
@@ -290,9 +270,9 @@ static void test_check4_feldman(void **state)
 {
     (void)state;
     /* one bad share sent to one party: only that party aborts, naming the sender */
-    flip_spec f = {.from = 2, .to = 3, .round = 3, .offset = 31, .xor_mask = 1};
+    sim_flip f = {.from = 2, .to = 3, .round = 3, .offset = 31, .xor_mask = 1};
     expect_abort(2, 3, &f, TSS_ERR_SHARE, 2);
-    flip_spec g = {.from = 5, .to = 1, .round = 3, .offset = 0, .xor_mask = 0x80};
+    sim_flip g = {.from = 5, .to = 1, .round = 3, .offset = 0, .xor_mask = 0x80};
     expect_abort(3, 5, &g, TSS_ERR_SHARE, 5);
 }
 
@@ -300,7 +280,7 @@ static void test_check5_no_infinity(void **state)
 {
     (void)state;
     /* a coefficient point replaced by an infinity-style encoding (prefix 0x00) */
-    flip_spec f = {.from = 3, .to = 1, .round = 2, .offset = 32 + 33, .xor_mask = 0x02};
+    sim_flip f = {.from = 3, .to = 1, .round = 2, .offset = 32 + 33, .xor_mask = 0x02};
     expect_abort(2, 3, &f, TSS_ERR_POINT, 3);
 }
 
@@ -362,9 +342,9 @@ static void test_check6_equivocation(void **state)
     sim_dkg_free(&s);
 
     /* a peer that reports another pk or chain code in R4 */
-    flip_spec f = {.from = 1, .to = 2, .round = 4, .offset = 10, .xor_mask = 1};
+    sim_flip f = {.from = 1, .to = 2, .round = 4, .offset = 10, .xor_mask = 1};
     expect_abort(2, 3, &f, TSS_ERR_MISMATCH, 1);
-    flip_spec g = {.from = 1, .to = 2, .round = 4, .offset = 40, .xor_mask = 1};
+    sim_flip g = {.from = 1, .to = 2, .round = 4, .offset = 40, .xor_mask = 1};
     expect_abort(2, 3, &g, TSS_ERR_MISMATCH, 1);
 }
 
@@ -373,11 +353,11 @@ static void test_check6_equivocation(void **state)
 static void test_sid_equivocation(void **state)
 {
     (void)state;
-    flip_spec f = {.from = 2, .to = 3, .round = 1, .offset = 5, .xor_mask = 1};
+    sim_flip f = {.from = 2, .to = 3, .round = 1, .offset = 5, .xor_mask = 1};
     sim_dkg s;
     test_rng rngs[TSS_MAX_PARTIES + 1];
     setup_sim(&s, 2, 4, rngs, 45);
-    s.net.tamper = flip_hook;
+    s.net.tamper = sim_flip_hook;
     s.net.tamper_ctx = &f;
     assert_int_not_equal(sim_dkg_run(&s), TSS_OK);
     int aborted = 0;
@@ -397,12 +377,12 @@ static void test_lying_reporter(void **state)
 {
     (void)state;
     const size_t r4_fixed = 33 + 32 + 33 + TSS_POK_BYTES;
-    flip_spec f = {
+    sim_flip f = {
         .from = 3, .to = 1, .round = 4, .offset = r4_fixed + 32 * (2 - 1) + 7, .xor_mask = 1};
     sim_dkg s;
     test_rng rngs[TSS_MAX_PARTIES + 1];
     setup_sim(&s, 2, 4, rngs, 46);
-    s.net.tamper = flip_hook;
+    s.net.tamper = sim_flip_hook;
     s.net.tamper_ctx = &f;
     assert_int_equal(sim_dkg_run(&s), TSS_ERR_MISMATCH);
     assert_int_equal(s.net.party_err[1], TSS_ERR_MISMATCH);
@@ -465,11 +445,11 @@ static void test_check7_public_shares(void **state)
 {
     (void)state;
     /* P(i) in R4 replaced: the claimed public share does not match F */
-    flip_spec f = {.from = 3, .to = 1, .round = 4, .offset = 65 + 20, .xor_mask = 1};
+    sim_flip f = {.from = 3, .to = 1, .round = 4, .offset = 65 + 20, .xor_mask = 1};
     sim_dkg s;
     test_rng rngs[TSS_MAX_PARTIES + 1];
     setup_sim(&s, 2, 3, rngs, 44);
-    s.net.tamper = flip_hook;
+    s.net.tamper = sim_flip_hook;
     s.net.tamper_ctx = &f;
     tss_err err = sim_dkg_run(&s);
     /* a flipped x either leaves the curve (POINT parse fails) or names another point */
@@ -482,7 +462,7 @@ static void test_check7_public_shares(void **state)
 static int random_flip_hook(void *ctx, uint8_t **data, size_t *len, uint16_t from, uint16_t to,
                             uint8_t round)
 {
-    flip_spec *f = ctx;
+    sim_flip *f = ctx;
     (void)to;
     if (from == f->from && round == f->round && f->hits == 0) {
         size_t bit = f->offset % (*len * 8);
@@ -500,7 +480,7 @@ static void test_bit_flips(void **state)
     for (int trial = 0; trial < 48; trial++) {
         uint8_t rb[8];
         test_rng_bytes(&r, rb, sizeof rb);
-        flip_spec f = {.from = (uint16_t)(1 + rb[0] % 3), .round = (uint8_t)(1 + trial % 4)};
+        sim_flip f = {.from = (uint16_t)(1 + rb[0] % 3), .round = (uint8_t)(1 + trial % 4)};
         memcpy(&f.offset, rb + 1, sizeof(uint32_t));
         sim_dkg s;
         test_rng rngs[TSS_MAX_PARTIES + 1];

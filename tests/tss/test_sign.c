@@ -339,36 +339,16 @@ static void test_params(void **state)
 
 /* ---------- tamper tests ---------- */
 
-typedef struct {
-    uint16_t from, to;
-    uint8_t round;
-    size_t offset; /* into the payload */
-    uint8_t xor_mask;
-    int hits;
-} flip_spec;
-
-static int flip_hook(void *ctx, uint8_t **data, size_t *len, uint16_t from, uint16_t to,
-                     uint8_t round)
-{
-    flip_spec *f = ctx;
-    if (from == f->from && round == f->round && (f->to == 0 || to == f->to) &&
-        TSS_MSG_HEADER_BYTES + f->offset < *len) {
-        (*data)[TSS_MSG_HEADER_BYTES + f->offset] ^= f->xor_mask;
-        f->hits++;
-    }
-    return 0;
-}
-
 #define R2_TAIL_AT                                                                                 \
     TSS_VOLE_MSG2_BYTES /* Gamma^u 0, Gamma^v 33, psi 66, pk 98, R 131, nonce 164                  \
                          */
 
-static void expect_abort(keyset *k, const uint16_t *set, size_t count, flip_spec *f, tss_err reason,
+static void expect_abort(keyset *k, const uint16_t *set, size_t count, sim_flip *f, tss_err reason,
                          uint16_t victim, uint16_t culprit, int ban)
 {
     sim_sign s;
     setup_sign(&s, k, set, count, 90 + f->offset);
-    s.net.tamper = flip_hook;
+    s.net.tamper = sim_flip_hook;
     s.net.tamper_ctx = f;
     tss_err err = sim_sign_run(&s);
     assert_true(f->hits > 0);
@@ -395,18 +375,18 @@ static void test_tamper_bans(void **state)
     keyset_dealer(&k, 2, 3, 10);
     const uint16_t set[] = {1, 3};
     /* bad R opening (the nonce), authenticated message: abort and ban */
-    flip_spec f1 = {.from = 3, .to = 1, .round = 2, .offset = R2_TAIL_AT + 164, .xor_mask = 1};
+    sim_flip f1 = {.from = 3, .to = 1, .round = 2, .offset = R2_TAIL_AT + 164, .xor_mask = 1};
     expect_abort(&k, set, 2, &f1, TSS_ERR_COMMITMENT, 1, 3, 1);
     /* tampered Gamma^u and Gamma^v (another valid point: flip the parity prefix) */
-    flip_spec f2 = {.from = 1, .to = 3, .round = 2, .offset = R2_TAIL_AT + 0, .xor_mask = 1};
+    sim_flip f2 = {.from = 1, .to = 3, .round = 2, .offset = R2_TAIL_AT + 0, .xor_mask = 1};
     expect_abort(&k, set, 2, &f2, TSS_ERR_SIGN_CHECK, 3, 1, 1);
-    flip_spec f3 = {.from = 1, .to = 3, .round = 2, .offset = R2_TAIL_AT + 33, .xor_mask = 1};
+    sim_flip f3 = {.from = 1, .to = 3, .round = 2, .offset = R2_TAIL_AT + 33, .xor_mask = 1};
     expect_abort(&k, set, 2, &f3, TSS_ERR_SIGN_CHECK, 3, 1, 1);
     /* VOLE message 1 (U): Alice's OT-extension check fails: ban Bob */
-    flip_spec f4 = {.from = 3, .to = 1, .round = 1, .offset = 32 + 16 + 1000, .xor_mask = 4};
+    sim_flip f4 = {.from = 3, .to = 1, .round = 1, .offset = 32 + 16 + 1000, .xor_mask = 4};
     expect_abort(&k, set, 2, &f4, TSS_ERR_OT_CHECK, 1, 3, 1);
     /* VOLE message 2 (an a~ row): Bob's mu check fails: ban Alice */
-    flip_spec f5 = {.from = 1, .to = 3, .round = 2, .offset = 16 + 32 * 700 + 5, .xor_mask = 1};
+    sim_flip f5 = {.from = 1, .to = 3, .round = 2, .offset = 16 + 32 * 700 + 5, .xor_mask = 1};
     expect_abort(&k, set, 2, &f5, TSS_ERR_VOLE_CHECK, 3, 1, 1);
     keyset_free(&k);
 }
@@ -418,15 +398,15 @@ static void test_tamper_no_signature(void **state)
     keyset_dealer(&k, 3, 5, 11);
     const uint16_t set[] = {2, 4, 5};
     /* psi tampered: every check passes but the signature does not verify */
-    flip_spec f1 = {.from = 4, .to = 2, .round = 2, .offset = R2_TAIL_AT + 66 + 31, .xor_mask = 1};
+    sim_flip f1 = {.from = 4, .to = 2, .round = 2, .offset = R2_TAIL_AT + 66 + 31, .xor_mask = 1};
     expect_abort(&k, set, 3, &f1, TSS_ERR_SIGNATURE, 2, 0, 0);
     /* u or w tampered in round 3 */
-    flip_spec f2 = {.from = 5, .to = 4, .round = 3, .offset = 31, .xor_mask = 1};
+    sim_flip f2 = {.from = 5, .to = 4, .round = 3, .offset = 31, .xor_mask = 1};
     expect_abort(&k, set, 3, &f2, TSS_ERR_SIGNATURE, 4, 0, 0);
-    flip_spec f3 = {.from = 5, .to = 4, .round = 3, .offset = 63, .xor_mask = 1};
+    sim_flip f3 = {.from = 5, .to = 4, .round = 3, .offset = 63, .xor_mask = 1};
     expect_abort(&k, set, 3, &f3, TSS_ERR_SIGNATURE, 4, 0, 0);
     /* the round-3 digest (R_j, pk_j, hash) disagrees: plain abort naming the sender */
-    flip_spec f4 = {.from = 2, .to = 5, .round = 3, .offset = 70, .xor_mask = 1};
+    sim_flip f4 = {.from = 2, .to = 5, .round = 3, .offset = 70, .xor_mask = 1};
     expect_abort(&k, set, 3, &f4, TSS_ERR_MISMATCH, 5, 2, 0);
     keyset_free(&k);
 }
