@@ -50,7 +50,8 @@ tss_err tss_msgs_append(tss_msgs *out, uint8_t protocol, uint8_t round, uint8_t 
                         uint16_t from, uint16_t to, const uint8_t sid[32], const uint8_t *payload,
                         size_t payload_len);
 
-/* Zeroizes and frees every message, leaves *m empty. */
+/* Zeroizes and frees every message, leaves *m empty. An item whose data the caller took
+ * over (set to NULL) is skipped. */
 void tss_msgs_free(tss_msgs *m);
 
 #endif

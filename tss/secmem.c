@@ -19,7 +19,7 @@ static atomic_ulong tss_secmem_lock_fail_count;
 
 void tss_memzero(void *p, size_t len)
 {
-    if (len == 0)
+    if (len == 0 || p == NULL)
         return;
     explicit_bzero(p, len);
 }

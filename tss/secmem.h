@@ -8,7 +8,7 @@
 
 #include <stddef.h>
 
-/* Zeroes p[0..len) in a way the optimiser cannot remove. p may be NULL when len is 0. */
+/* Zeroes p[0..len) in a way the optimiser cannot remove. A NULL p is a no-op. */
 void tss_memzero(void *p, size_t len);
 
 /* Allocates len zeroed bytes (len > 0) in their own locked, non-dumpable mapping with a
