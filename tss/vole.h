@@ -2,7 +2,8 @@
  * (DKLS23.md §4), over the OT extension of ote.h.
  *
  * Bob (the extension receiver) gets a random b = Σ_r β_r·g_r, with β ∈ {0,1}^512 and the
- * gadget g_r = H_q("vole/gadget", sid, r); Alice (the extension sender) inputs a_1, a_2.
+ * gadget g_r = the r-th 64-byte block of AES-256-CTR keyed by H("vole/gadget", sid), mod n
+ * (a public sid-bound random vector); Alice (the extension sender) inputs a_1, a_2.
  * They end with c_k (Alice) and d_k (Bob) such that c_k + d_k = a_k·b, k = 1, 2.
  *
  *   msg1 Bob → Alice: the extension message (TSS_OTE_MSG_BYTES).
@@ -16,10 +17,9 @@
  *
  * Sizes per ordered pair and VOLE: msg1 24,608 B, msg2 49,264 B, 73,872 B in all (the
  * audited implementations: 58.8 KB [SL, SoftSpokenOT] and 80.3 KB [CB]).
- * Cost (bench/bench_ot.c, 2-core x86-64): Bob start 0.56 ms, Alice 1.1 ms, Bob finish
- * 0.31 ms, about 2.0 ms per ordered pair. The largest parts: 4,608 scalars derived from
- * the OT rows (one SHA-256 and one AES re-key per row), 4,096 scalar multiplications and
- * 1,024 gadget hashes; OpenSSL's per-re-key EVP overhead is about 0.3 ms.
+ * Cost (bench/bench_ot.c, 2-core x86-64): Bob start 0.52 ms, Alice 0.97 ms, Bob finish
+ * 0.23 ms, about 1.7 ms per ordered pair. The largest part: 4,608 scalars derived from
+ * the OT rows (one SHA-256 and one AES re-key per row, 0.25 ms per 512 rows).
  *
  * Errors: TSS_ERR_LENGTH and TSS_ERR_SESSION are plain aborts and are checked before any
  * OT work; TSS_ERR_FORMAT for a non-canonical scalar encoding; TSS_ERR_OT_CHECK (Alice)
