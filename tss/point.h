@@ -30,7 +30,9 @@ tss_err tss_point_base_mul(tss_point *r, const tss_scalar *s);
 /* r = s*p for a PUBLIC scalar s (variable time). TSS_ERR_INFINITY if s == 0. r may alias p. */
 tss_err tss_point_mul(tss_point *r, const tss_point *p, const tss_scalar *s);
 
-/* r = s*p for a SECRET scalar s, constant time in s. TSS_ERR_INFINITY if s == 0. */
+/* r = s*p for a SECRET scalar s, constant time in s (ecmult_const). The product is
+ * treated as public: it is re-encoded with variable-time code, so use it only where the
+ * result is published or compared (the Gamma checks). TSS_ERR_INFINITY if s == 0. */
 tss_err tss_point_mul_secret(tss_point *r, const tss_point *p, const tss_scalar *s);
 
 /* r = a + b. TSS_ERR_INFINITY if b == -a. r may alias a or b. */
