@@ -4,6 +4,7 @@
  * the certificate CN, the first frame must be hello, and a newer connection of the same
  * party replaces the older. Frames are decoded with api_frame_decode; protocol payloads
  * are passed to session.c untouched. Each link owns its receive buffer and send queue. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -32,6 +33,8 @@ struct hub_link {
     X509 *cert;
     char *pem;
     int hello, registered, closing;
+    uint16_t close_status;
+    char close_reason[64];
     api_hello info;
     uint8_t *rx;
     size_t rx_len;
@@ -93,7 +96,8 @@ static void close_link(struct hub_link *l, int status, const char *why)
     if (l->closing)
         return;
     l->closing = 1;
-    lws_close_reason(l->wsi, (enum lws_close_status)status, (unsigned char *)why, strlen(why));
+    l->close_status = (uint16_t)status;
+    snprintf(l->close_reason, sizeof l->close_reason, "%s", why);
     lws_callback_on_writable(l->wsi);
 }
 
@@ -240,8 +244,18 @@ static int on_receive(hub *h, struct hub_link *l, struct lws *wsi, const void *i
 
 static int on_writable(struct hub_link *l)
 {
-    if (l->closing)
-        return -1; /* lws sends the close frame with the reason set in close_link */
+    if (l->closing) {
+        /* Send the close frame ourselves: lws 4.1 drops the lws_close_reason payload when
+         * a server-writeable callback asks to close. 4 is LWS_WRITE_CLOSE, which the
+         * header keeps private but the ABI fixes (enum values never change). */
+        uint8_t buf[LWS_PRE + 2 + sizeof l->close_reason];
+        size_t n = strlen(l->close_reason);
+        buf[LWS_PRE] = (uint8_t)(l->close_status >> 8);
+        buf[LWS_PRE + 1] = (uint8_t)l->close_status;
+        memcpy(buf + LWS_PRE + 2, l->close_reason, n);
+        lws_write(l->wsi, buf + LWS_PRE, n + 2, (enum lws_write_protocol)4);
+        return -1;
+    }
     struct hub_out *o = l->out_head;
     if (!o)
         return 0;

@@ -136,7 +136,8 @@ static int run(hub *h)
         return 1;
     uv_loop_init(&h->loop);
     h->started_ms = hub_now_ms();
-    lws_set_log_level(LLL_ERR | LLL_WARN, lws_log);
+    lws_set_log_level(LLL_ERR | LLL_WARN | (c->log_level >= LOG_DEBUG ? LLL_NOTICE | LLL_INFO : 0),
+                      lws_log);
 
     struct lws_context_creation_info info;
     void *loops[1] = {&h->loop};
