@@ -15,6 +15,16 @@ packages=(
   libssl-dev
   # tests
   libcmocka-dev
+  # api/ and daemon/hubd
+  libjansson-dev
+  libuv1-dev
+  libwebsockets-dev
+  libsqlite3-dev
+  libinih-dev
+  libsystemd-dev
+  openssl
+  clang
+  libclang-rt-14-dev
 )
 
 missing=()

@@ -33,5 +33,18 @@ else
   echo "sanitizer build failed"; status=1
 fi
 
+echo "== fuzz: party-link frame decoder (libFuzzer, ${MPC_FUZZ_SECONDS:-25} s)"
+if build build/fuzz -DCMAKE_C_COMPILER=clang -DMPC_FUZZ=ON -DMPC_TESTS=OFF -DMPC_BENCH=OFF; then
+  mkdir -p build/fuzz/corpus && cp api/fuzz/corpus/* build/fuzz/corpus/
+  if ! build/fuzz/api/fuzz/fuzz_frame -max_total_time="${MPC_FUZZ_SECONDS:-25}" -max_len=4096 \
+      -print_final_stats=1 build/fuzz/corpus 2>build/fuzz/fuzz.log; then
+    tail -n 40 build/fuzz/fuzz.log; echo "fuzz target found a failure"; status=1
+  else
+    grep -E "stat::number_of_executed_units|Done" build/fuzz/fuzz.log | tail -n 2
+  fi
+else
+  echo "fuzz build failed"; status=1
+fi
+
 if [ $status -eq 0 ]; then echo "== all tests passed"; else echo "== TESTS FAILED"; fi
 exit $status
