@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <time.h>
 
 #include <systemd/sd-daemon.h>
@@ -19,28 +18,6 @@
 #include "hub.h"
 
 #define DEFAULT_CONFIG "/etc/mpc-hub/mpc-hubd.conf"
-
-uint64_t hub_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-void hub_id_hex(char out[HUB_ID_HEX], const uint8_t id[HUB_ID_BYTES])
-{
-    api_hex_encode(out, id, HUB_ID_BYTES);
-}
-
-int hub_id_parse(uint8_t id[HUB_ID_BYTES], const char *hex, size_t len)
-{
-    return api_hex_decode(id, HUB_ID_BYTES, hex, len) == API_OK ? 0 : -1;
-}
-
-int hub_random(uint8_t *out, size_t len)
-{
-    return getrandom(out, len, 0) == (ssize_t)len ? 0 : -1;
-}
 
 static void lws_log(int level, const char *line)
 {
@@ -89,7 +66,8 @@ static void on_tick(uv_timer_t *t)
 
 static struct lws_vhost *make_vhost(hub *h, const char *name, const char *listen, unsigned port,
                                     const char *cert, const char *key, const char *ca,
-                                    const struct lws_protocols *protocols)
+                                    const struct lws_protocols *protocols,
+                                    const lws_retry_bo_t *idle)
 {
     struct lws_context_creation_info v;
     memset(&v, 0, sizeof v);
@@ -112,6 +90,7 @@ static struct lws_vhost *make_vhost(hub *h, const char *name, const char *listen
         v.options |= LWS_SERVER_OPTION_REQUIRE_VALID_OPENSSL_CLIENT_CERT;
     }
     v.keepalive_timeout = 30;
+    v.retry_and_idle_policy = idle;
     struct lws_vhost *vh = lws_create_vhost(h->lws, &v);
     if (!vh)
         log_err("cannot listen for %s on %s:%u (port in use, or bad certificate/key?)", name,
@@ -120,17 +99,34 @@ static struct lws_vhost *make_vhost(hub *h, const char *name, const char *listen
     return vh;
 }
 
+/* What can be checked before binding anything: files readable, allow-list well formed. */
+static int check_config(hub *h)
+{
+    hub_config *c = &h->cfg;
+    int bad = mpcd_tls_check_file("[api] cert", c->api_cert);
+    bad |= mpcd_tls_check_file("[api] key", c->api_key);
+    bad |= mpcd_tls_check_file("[party] cert", c->party_cert);
+    bad |= mpcd_tls_check_file("[party] key", c->party_key);
+    bad |= mpcd_tls_check_file("[party] ca", c->party_ca);
+    if (c->api_client_ca[0])
+        bad |= mpcd_tls_check_file("[api] client_ca", c->api_client_ca);
+    bad |= hub_allow_parse(h, c->allow);
+    return bad ? -1 : 0;
+}
+
 static int run(hub *h)
 {
     /* lws keeps pointers to these for the context's lifetime; the zeroed second entry
      * terminates each list. */
     static struct lws_protocols api_protocols[2], party_protocols[2];
+    /* A signer whose connection died silently is pinged after 20 s of silence and
+     * dropped (its sessions fail) after 45 s. */
+    static const lws_retry_bo_t party_idle = {.secs_since_valid_ping = 20,
+                                              .secs_since_valid_hangup = 45};
     api_protocols[0] = hub_api_protocol;
     party_protocols[0] = hub_party_protocol;
     hub_config *c = &h->cfg;
-    if (mpcd_tls_check_file("[api] cert", c->api_cert) ||
-        mpcd_tls_check_file("[api] key", c->api_key) ||
-        mpcd_tls_check_file("[party] ca", c->party_ca) || hub_allow_parse(h, c->allow) != 0)
+    if (check_config(h) != 0)
         return 1;
     if (hub_store_open(h) != 0 || hub_store_recover(h) < 0)
         return 1;
@@ -153,9 +149,9 @@ static int run(hub *h)
         return 1;
     }
     if (!make_vhost(h, "api", c->api_listen, c->api_port, c->api_cert, c->api_key, c->api_client_ca,
-                    api_protocols) ||
+                    api_protocols, NULL) ||
         !make_vhost(h, "party", c->party_listen, c->party_port, c->party_cert, c->party_key,
-                    c->party_ca, party_protocols)) {
+                    c->party_ca, party_protocols, &party_idle)) {
         lws_context_destroy(h->lws);
         uv_run(&h->loop, UV_RUN_DEFAULT);
         uv_loop_close(&h->loop);
@@ -233,7 +229,7 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "run") == 0 && optind + 1 >= argc)
         return run(&h);
     if (strcmp(cmd, "check-config") == 0 && optind + 1 == argc)
-        return hub_allow_parse(&h, h.cfg.allow) == 0 ? 0 : 1;
+        return check_config(&h) == 0 ? 0 : 1;
     if (strcmp(cmd, "create-api-key") == 0 && optind + 2 == argc)
         return create_api_key(&h, argv[optind + 1]);
     usage(stderr);

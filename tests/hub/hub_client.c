@@ -269,9 +269,14 @@ int hc_link_recv(hc_link *l, uint8_t *buf, size_t cap, size_t *len, int timeout_
             return -1;
         uint8_t *p = l->buf + h;
         size_t total = h + plen;
-        if (op == 9 || op == 10) { /* ping / pong from the server: skip */
+        if (op == 9 || op == 10) { /* ping from the server: answer; pong: skip */
+            uint8_t ping[125];
+            size_t pl = plen < sizeof ping ? plen : sizeof ping;
+            memcpy(ping, p, pl);
             memmove(l->buf, l->buf + total, l->len - total);
             l->len -= total;
+            if (op == 9)
+                hc_link_send_raw(l, ping, pl, 10);
             continue;
         }
         if (op == 8) {
