@@ -339,6 +339,11 @@ static void keygen_result(hc_link *l, const char *name, const uint8_t sid[16], u
     free(j);
 }
 
+static void hex_to(uint8_t *out, const char *s)
+{
+    assert_int_equal(api_hex_decode(out, strlen(s) / 2, s, strlen(s)), API_OK);
+}
+
 static void ecdsa(api_sign_result *out, const uint8_t sk[32], const uint8_t hash[32])
 {
     secp256k1_ecdsa_recoverable_signature sig;
@@ -713,6 +718,79 @@ static void check_signature(json_t *o, const uint8_t sk[32])
     assert_true(json_integer_value(json_object_get(o, "recovery_id")) <= 3);
 }
 
+/* Starts a keygen with ?wait on a thread; the three links receive session-start. */
+static void keygen_start(async_req *a, const char *body, rx *r)
+{
+    memset(a, 0, sizeof *a);
+    a->method = "POST";
+    snprintf(a->path, sizeof a->path, "/v1/keys?wait=10");
+    snprintf(a->body, sizeof a->body, "%s", body);
+    async_start(a);
+    for (int i = 1; i <= 3; i++)
+        recv_type(L[i], &r[i], API_FRAME_SESSION_START);
+}
+
+static void test_keygen_checks(void **state)
+{
+    (void)state;
+    rx r[4];
+    memset(r, 0, sizeof r);
+    async_req a;
+    uint8_t pub2[33];
+    hex_to(pub2, "02c6047f9441ed7d6d3045406e95c07cd85c778e4b8cef3ca7abac09b95c709ee5");
+    /* p3's attestation is signed with p1's key: refused, key failed */
+    keygen_start(&a, "{\"threshold\":3,\"n\":3}", r);
+    char failed[33], kid[33];
+    snprintf(kid, sizeof kid, "%s", jstr(r[1].json, "key_id"));
+    snprintf(failed, sizeof failed, "%s", kid);
+    keygen_result(L[1], "p1", r[1].f.session, 1, kid, PUB);
+    keygen_result(L[2], "p2", r[2].f.session, 2, kid, PUB);
+    keygen_result(L[3], "p1", r[3].f.session, 3, kid, PUB);
+    async_join(&a);
+    assert_int_equal(a.status, 502);
+    assert_non_null(strstr(jstr(json_object_get(a.out, "error"), "message"), "bad_attestation"));
+    json_decref(a.out);
+    char path[80];
+    snprintf(path, sizeof path, "/v1/keys/%s", kid);
+    json_t *o = NULL;
+    assert_int_equal(api("GET", path, NULL, &o), 200);
+    assert_string_equal(jstr(o, "status"), "failed");
+    assert_true(json_is_null(json_object_get(o, "public_key")));
+    json_decref(o);
+    /* two signers disagree on the public key: refused */
+    keygen_start(&a, "{\"threshold\":2,\"n\":3}", r);
+    snprintf(kid, sizeof kid, "%s", jstr(r[1].json, "key_id"));
+    keygen_result(L[1], "p1", r[1].f.session, 1, kid, PUB);
+    keygen_result(L[2], "p2", r[2].f.session, 2, kid, pub2);
+    async_join(&a);
+    assert_int_equal(a.status, 502);
+    assert_non_null(strstr(jstr(json_object_get(a.out, "error"), "message"), "result_mismatch"));
+    json_decref(a.out);
+    /* the hub picks n = 3 online parties; with ?wait the answer is the active key (201) */
+    keygen_start(&a, "{\"threshold\":2,\"n\":3,\"label\":\"second\"}", r);
+    snprintf(kid, sizeof kid, "%s", jstr(r[1].json, "key_id"));
+    for (int i = 1; i <= 3; i++) {
+        char name[4];
+        snprintf(name, sizeof name, "p%d", i);
+        keygen_result(L[i], name, r[i].f.session, (unsigned)i, kid, pub2);
+    }
+    async_join(&a);
+    assert_int_equal(a.status, 201);
+    assert_string_equal(jstr(a.out, "status"), "active");
+    assert_string_equal(jstr(a.out, "label"), "second");
+    assert_string_equal(jstr(a.out, "ethereum_address"),
+                        "0x2B5AD5c4795c026514f8317c7a215E218DcCD6cF");
+    json_decref(a.out);
+    for (int i = 1; i <= 3; i++) {
+        recv_type(L[i], &r[i], API_FRAME_ACTIVATE);
+        json_decref(r[i].json);
+    }
+    /* signing with a failed key is refused */
+    char sp[120];
+    snprintf(sp, sizeof sp, "/v1/keys/%s/sign", failed);
+    expect_error("POST", sp, "{\"hash\":" H64 "}", 409, "key_not_active");
+}
+
 static void test_sign(void **state)
 {
     (void)state;
@@ -967,6 +1045,7 @@ int main(void)
         cmocka_unit_test(test_validation),
         cmocka_unit_test(test_party_admission),
         cmocka_unit_test(test_keygen_routing),
+        cmocka_unit_test(test_keygen_checks),
         cmocka_unit_test(test_sign),
         cmocka_unit_test(test_abort_and_timeout),
         cmocka_unit_test(test_many_sessions),
