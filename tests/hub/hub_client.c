@@ -86,6 +86,14 @@ static int read_some(int fd, SSL *ssl, uint8_t *buf, size_t cap, int timeout_ms)
     return n;
 }
 
+static const char *req_cert, *req_key;
+
+void hc_set_client_cert(const char *cert, const char *key)
+{
+    req_cert = cert;
+    req_key = key;
+}
+
 int hc_request(const char *ca, int port, const char *method, const char *path, const char *headers,
                const char *body, json_t **out, char **raw)
 {
@@ -96,7 +104,7 @@ int hc_request(const char *ca, int port, const char *method, const char *path, c
         *out = NULL;
     if (raw)
         *raw = NULL;
-    if (tls_connect(ca, port, NULL, NULL, &fd, &ctx, &ssl) != 0)
+    if (tls_connect(ca, port, req_cert, req_key, &fd, &ctx, &ssl) != 0)
         return -1;
     char head[4096];
     size_t blen = body ? strlen(body) : 0;

@@ -16,6 +16,9 @@
 int hc_request(const char *ca, int port, const char *method, const char *path, const char *headers,
                const char *body, json_t **out, char **raw);
 
+/* Client certificate for later hc_request calls (NULL, NULL: none). */
+void hc_set_client_cert(const char *cert, const char *key);
+
 typedef struct hc_link hc_link;
 
 /* TLS (client cert/key, may be NULL) + WebSocket upgrade on /v1/party. NULL on failure. */

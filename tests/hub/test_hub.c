@@ -1027,6 +1027,23 @@ static void test_allow_list_and_rate(void **state)
         statuses[i] = api("GET", "/v1/parties", NULL, NULL);
     assert_int_equal(statuses[0], 200);
     assert_int_equal(statuses[4], 429);
+    /* [api] client_ca: the REST API then also requires a certificate from that CA */
+    assert_int_equal(stop_hub(SIGTERM), 0);
+    char cert[300], key[300], line[400];
+    snprintf(cert, sizeof cert, "%s/p2.pem", dir);
+    snprintf(key, sizeof key, "%s/p2.key", dir);
+    snprintf(line, sizeof line, "client_ca = %s\n", ca);
+    hc_set_client_cert(cert, key);
+    start_hub(line);
+    assert_int_equal(api("GET", "/v1/keys", NULL, NULL), 200);
+    hc_set_client_cert(NULL, NULL);
+    int st = api("GET", "/v1/keys", NULL, NULL);
+    assert_true(st == -1); /* TLS refused: no HTTP status at all */
+    snprintf(cert, sizeof cert, "%s/rogue.pem", dir);
+    snprintf(key, sizeof key, "%s/rogue.key", dir);
+    hc_set_client_cert(cert, key);
+    assert_int_equal(api("GET", "/v1/keys", NULL, NULL), -1);
+    hc_set_client_cert(NULL, NULL);
     /* a bad config is refused at start */
     assert_int_equal(stop_hub(SIGTERM), 0);
     write_config("allow = 10.0.0.300/8\n");
