@@ -25,18 +25,37 @@ struct hc_link {
     size_t len;
 };
 
+static char last_error[256];
+
+const char *hc_last_error(void)
+{
+    return last_error;
+}
+
+static void set_error(const char *stage)
+{
+    unsigned long e = ERR_peek_error();
+    char buf[160] = "";
+    if (e)
+        ERR_error_string_n(e, buf, sizeof buf);
+    snprintf(last_error, sizeof last_error, "%s%s%s", stage, e ? ": " : "", buf);
+}
+
 static int tls_connect(const char *ca, int port, const char *cert, const char *key, int *fd_out,
                        SSL_CTX **ctx_out, SSL **ssl_out)
 {
     SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
     SSL *ssl = NULL;
     int fd = -1;
+    const char *stage = "load CA";
     if (!ctx || SSL_CTX_load_verify_locations(ctx, ca, NULL) != 1)
         goto fail;
+    stage = "load client certificate";
     SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
     if (cert && (SSL_CTX_use_certificate_file(ctx, cert, SSL_FILETYPE_PEM) != 1 ||
                  SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1))
         goto fail;
+    stage = "connect";
     fd = socket(AF_INET, SOCK_STREAM, 0);
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
@@ -47,6 +66,7 @@ static int tls_connect(const char *ca, int port, const char *cert, const char *k
     ssl = SSL_new(ctx);
     X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), "127.0.0.1");
     SSL_set_fd(ssl, fd);
+    stage = "TLS handshake";
     if (SSL_connect(ssl) != 1)
         goto fail;
     *fd_out = fd;
@@ -54,6 +74,7 @@ static int tls_connect(const char *ca, int port, const char *cert, const char *k
     *ssl_out = ssl;
     return 0;
 fail:
+    set_error(stage);
     ERR_clear_error();
     if (ssl)
         SSL_free(ssl);
@@ -172,18 +193,24 @@ hc_link *hc_link_open(const char *ca, int port, const char *cert, const char *ke
                      "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
                      "Sec-WebSocket-Protocol: mpc-party-v1\r\nSec-WebSocket-Version: 13\r\n\r\n",
                      port);
-    if (write_all(l->ssl, req, (size_t)n) != 0)
+    if (write_all(l->ssl, req, (size_t)n) != 0) {
+        set_error("send upgrade request");
         goto fail;
+    }
     for (;;) {
         int r = read_some(l->fd, l->ssl, l->buf + l->len, sizeof l->buf - l->len - 1, 5000);
-        if (r <= 0)
+        if (r <= 0) {
+            set_error(r == 0 ? "upgrade: connection closed" : "upgrade: no answer in 5 s");
             goto fail;
+        }
         l->len += (size_t)r;
         l->buf[l->len] = 0;
         char *eoh = strstr((char *)l->buf, "\r\n\r\n");
         if (eoh) {
-            if (strncmp((char *)l->buf, "HTTP/1.1 101", 12) != 0)
+            if (strncmp((char *)l->buf, "HTTP/1.1 101", 12) != 0) {
+                snprintf(last_error, sizeof last_error, "upgrade refused: %.40s", l->buf);
                 goto fail;
+            }
             size_t used = (size_t)(eoh + 4 - (char *)l->buf);
             memmove(l->buf, l->buf + used, l->len - used);
             l->len -= used;

@@ -25,6 +25,9 @@ typedef struct hc_link hc_link;
 hc_link *hc_link_open(const char *ca, int port, const char *cert, const char *key);
 void hc_link_close(hc_link *l);
 
+/* Why the last hc_link_open failed (stage and TLS error), for test diagnostics. */
+const char *hc_last_error(void);
+
 /* Sends a frame (encoded with api_frame_encode) or raw bytes as one binary message. */
 int hc_link_send_frame(hc_link *l, const api_frame *f);
 int hc_link_send_raw(hc_link *l, const uint8_t *data, size_t len, int opcode);

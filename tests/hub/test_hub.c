@@ -36,6 +36,7 @@
 static char dir[256], ca[300], conf[300], api_key[128], auth_hdr[200];
 static int api_port, party_port;
 static pid_t hub_pid = -1;
+static int dump_log; /* print the hub's log at teardown (set when something looked wrong) */
 
 /* Shared between the ordered tests. */
 static char key_id[33];
@@ -207,6 +208,8 @@ static int group_teardown(void **state)
     (void)state;
     if (getenv("MPC_KEEP_TEST_DIR"))
         fprintf(stderr, "kept %s\n", dir);
+    if (dump_log)
+        sh("echo '--- last lines of hub.log'; tail -n 40 %s/hub.log >&2", dir);
     cleanup();
     return 0;
 }
@@ -228,6 +231,8 @@ static void expect_error(const char *method, const char *path, const char *body,
     int st = api(method, path, body, &o);
     const char *got = json_string_value(json_object_get(json_object_get(o, "error"), "code"));
     if (st != status || !got || strcmp(got, code) != 0)
+        dump_log = 1;
+    if (st != status || !got || strcmp(got, code) != 0)
         fprintf(stderr, "%s %s %s: got %d %s, want %d %s\n", method, path, body ? body : "", st,
                 got ? got : "(no code)", status, code);
     assert_int_equal(st, status);
@@ -244,8 +249,11 @@ static hc_link *party(const char *name)
     snprintf(cert, sizeof cert, "%s/%s.pem", dir, name);
     snprintf(key, sizeof key, "%s/%s.key", dir, name);
     hc_link *l = hc_link_open(ca, party_port, cert, key);
-    if (!l)
+    if (!l) {
+        fprintf(stderr, "party %s: link refused: %s\n", name, hc_last_error());
+        dump_log = 1;
         return NULL;
+    }
     const char *hello = "{\"version\":\"test\",\"backend\":\"soft\"}";
     api_frame f = {.type = API_FRAME_HELLO,
                    .payload = (const uint8_t *)hello,
@@ -290,9 +298,14 @@ static void recv_type(hc_link *l, rx *r, int type)
     json_decref(r->json);
     r->json = NULL;
     /* Aborts of sessions that already failed are skipped unless an abort is expected. */
-    do
-        assert_int_equal(hc_link_recv_frame(l, &r->f, r->buf, sizeof r->buf, 5000), 0);
-    while (r->f.type == API_FRAME_ABORT && type != API_FRAME_ABORT);
+    do {
+        int got = hc_link_recv_frame(l, &r->f, r->buf, sizeof r->buf, 5000);
+        if (got != 0)
+            dump_log = 1;
+        assert_int_equal(got, 0);
+    } while (r->f.type == API_FRAME_ABORT && type != API_FRAME_ABORT);
+    if (r->f.type != type)
+        dump_log = 1;
     if (r->f.type != type)
         fail_msg("expected %s frame, got %s", api_frame_type_name((unsigned)type),
                  api_frame_type_name(r->f.type));
