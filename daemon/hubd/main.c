@@ -5,6 +5,7 @@
  *   mpc-hubd [--config FILE] create-api-key NAME  print a new API key once
  *   mpc-hubd [--config FILE] check-config        validate and exit */
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -130,6 +131,8 @@ static int run(hub *h)
         return 1;
     if (hub_store_open(h) != 0 || hub_store_recover(h) < 0)
         return 1;
+    /* A peer that resets its connection while OpenSSL writes must not kill the hub. */
+    signal(SIGPIPE, SIG_IGN);
     uv_loop_init(&h->loop);
     h->started_ms = hub_now_ms();
     lws_set_log_level(LLL_ERR | LLL_WARN | (c->log_level >= LOG_DEBUG ? LLL_NOTICE | LLL_INFO : 0),

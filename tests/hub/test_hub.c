@@ -36,6 +36,7 @@
 static char dir[256], ca[300], conf[300], api_key[128], auth_hdr[200];
 static int api_port, party_port;
 static pid_t hub_pid = -1;
+static unsigned max_in_flight = 400;
 static int dump_log; /* print the hub's log at teardown (set when something looked wrong) */
 
 /* Shared between the ordered tests. */
@@ -109,9 +110,9 @@ static void write_config(const char *extra_api)
             "# test hub\n[hub]\ndatabase = %s/hub.db\nlog_level = %s\n\n"
             "[api]\nlisten = 127.0.0.1\nport = %d\ncert = %s/server.pem\nkey = %s/server.key\n"
             "%s\n[party]\nlisten = 127.0.0.1\nport = %d\nca = %s\n\n"
-            "[sessions]\ntimeout = 4\nmax_in_flight = 400\n",
+            "[sessions]\ntimeout = 4\nmax_in_flight = %u\n",
             dir, getenv("MPC_HUB_LOG_LEVEL") ? getenv("MPC_HUB_LOG_LEVEL") : "info", api_port, dir,
-            dir, extra_api, party_port, ca);
+            dir, extra_api, party_port, ca, max_in_flight);
     fclose(f);
 }
 
@@ -1040,6 +1041,22 @@ static void test_allow_list_and_rate(void **state)
         statuses[i] = api("GET", "/v1/parties", NULL, NULL);
     assert_int_equal(statuses[0], 200);
     assert_int_equal(statuses[4], 429);
+    /* [sessions] max_in_flight: the next session gets 503 busy */
+    assert_int_equal(stop_hub(SIGTERM), 0);
+    max_in_flight = 1;
+    start_hub("");
+    max_in_flight = 400;
+    L[1] = party("p1");
+    L[2] = party("p2");
+    wait_online("p1", 1);
+    wait_online("p2", 1);
+    char sign_path[120];
+    snprintf(sign_path, sizeof sign_path, "/v1/keys/%s/sign", key_id);
+    assert_int_equal(api("POST", sign_path, "{\"hash\":" H64 "}", NULL), 202);
+    expect_error("POST", sign_path, "{\"hash\":" H64 "}", 503, "busy");
+    hc_link_close(L[1]);
+    hc_link_close(L[2]);
+    L[1] = L[2] = NULL;
     /* [api] client_ca: the REST API then also requires a certificate from that CA */
     assert_int_equal(stop_hub(SIGTERM), 0);
     char cert[300], key[300], line[400];
