@@ -9,6 +9,7 @@
 #include <limits.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <jansson.h>
 #include <libwebsockets.h>
@@ -116,6 +117,8 @@ void hub_store_close(hub *h);
 int hub_store_recover(hub *h);
 int hub_store_api_key_create(sqlite3 *db, const char *name, char *out, size_t cap);
 int hub_store_api_key_check(sqlite3 *db, const char *presented, size_t len);
+int hub_store_api_key_revoke(sqlite3 *db, const char *name); /* 1: no such key */
+int hub_store_api_key_list(sqlite3 *db, FILE *out);          /* names, never hashes */
 int hub_store_key_insert(hub *h, const hub_key_row *k, const uint8_t session[HUB_ID_BYTES]);
 int hub_store_key_load(hub *h, const uint8_t id[HUB_ID_BYTES], hub_key_row *k);
 int hub_store_key_activate(hub *h, const uint8_t id[HUB_ID_BYTES], const uint8_t pk[33],

@@ -3,7 +3,9 @@
  * two vhosts (REST API, party link), run the loop, and shut down cleanly on SIGTERM.
  *   mpc-hubd [--config FILE]                     run the hub
  *   mpc-hubd [--config FILE] create-api-key NAME  print a new API key once
- *   mpc-hubd [--config FILE] check-config        validate and exit */
+ *   mpc-hubd [--config FILE] check-config        validate and exit
+ *   mpc-hubd [--config FILE] list-api-keys       names and creation times
+ *   mpc-hubd [--config FILE] revoke-api-key NAME  delete a key (takes effect at once) */
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -200,10 +202,29 @@ static int create_api_key(hub *h, const char *name)
     return 0;
 }
 
+static int api_key_admin(hub *h, const char *cmd, const char *name)
+{
+    if (hub_store_open(h) != 0)
+        return 1;
+    int r;
+    if (strcmp(cmd, "list-api-keys") == 0) {
+        r = hub_store_api_key_list(h->db, stdout);
+    } else {
+        r = hub_store_api_key_revoke(h->db, name);
+        if (r == 1)
+            log_err("no API key named '%s'", name);
+        else if (r == 0)
+            fprintf(stderr, "API key '%s' revoked; requests using it now get 401.\n", name);
+    }
+    hub_store_close(h);
+    return r == 0 ? 0 : 1;
+}
+
 static void usage(FILE *f)
 {
     fprintf(f,
-            "usage: mpc-hubd [--config FILE] [run | check-config | create-api-key NAME]\n"
+            "usage: mpc-hubd [--config FILE] [run | check-config | create-api-key NAME |\n"
+            "                list-api-keys | revoke-api-key NAME]\n"
             "  default config: %s\n",
             DEFAULT_CONFIG);
 }
@@ -235,6 +256,10 @@ int main(int argc, char **argv)
         return check_config(&h) == 0 ? 0 : 1;
     if (strcmp(cmd, "create-api-key") == 0 && optind + 2 == argc)
         return create_api_key(&h, argv[optind + 1]);
+    if (strcmp(cmd, "list-api-keys") == 0 && optind + 1 == argc)
+        return api_key_admin(&h, cmd, NULL);
+    if (strcmp(cmd, "revoke-api-key") == 0 && optind + 2 == argc)
+        return api_key_admin(&h, cmd, argv[optind + 1]);
     usage(stderr);
     return 2;
 }

@@ -128,6 +128,31 @@ int hub_store_api_key_create(sqlite3 *db, const char *name, char *out, size_t ca
     return 0;
 }
 
+int hub_store_api_key_revoke(sqlite3 *db, const char *name)
+{
+    sqlite3_stmt *st = mpcd_db_prepare(db, "DELETE FROM api_keys WHERE name=?");
+    if (!st)
+        return -1;
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE)
+        return -1;
+    return sqlite3_changes(db) == 1 ? 0 : 1;
+}
+
+int hub_store_api_key_list(sqlite3 *db, FILE *out)
+{
+    sqlite3_stmt *st = mpcd_db_prepare(db, "SELECT name, created FROM api_keys ORDER BY name");
+    if (!st)
+        return -1;
+    while (sqlite3_step(st) == SQLITE_ROW)
+        fprintf(out, "%s\tcreated %lld\n", (const char *)sqlite3_column_text(st, 0),
+                (long long)sqlite3_column_int64(st, 1));
+    sqlite3_finalize(st);
+    return 0;
+}
+
 /* 1 if presented hashes to a stored key. Every stored hash is compared, in constant time,
  * so timing says nothing about which key (or how much of one) matched. */
 int hub_store_api_key_check(sqlite3 *db, const char *presented, size_t len)

@@ -416,6 +416,26 @@ static void test_auth(void **state)
     /* a key with one character changed is refused */
     snprintf(h, sizeof h, "X-API-Key: %.*sx\r\n", (int)strlen(api_key) - 1, api_key);
     assert_int_equal(hc_request(ca, api_port, "GET", "/v1/parties", h, NULL, NULL, NULL), 401);
+    /* keys made by the admin command while the hub runs work at once; revoked ones stop */
+    char cmd[800], key2[128];
+    snprintf(cmd, sizeof cmd, "%s --config %s create-api-key temp 2>/dev/null", HUB_BIN, conf);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    assert_non_null(fgets(key2, sizeof key2, p));
+    assert_int_equal(pclose(p), 0);
+    key2[strcspn(key2, "\n")] = 0;
+    snprintf(h, sizeof h, "X-API-Key: %s\r\n", key2);
+    assert_int_equal(hc_request(ca, api_port, "GET", "/v1/keys", h, NULL, NULL, NULL), 200);
+    snprintf(cmd, sizeof cmd, "%s --config %s create-api-key temp 2>/dev/null >/dev/null", HUB_BIN,
+             conf);
+    assert_int_not_equal(system(cmd), 0); /* names are unique */
+    snprintf(cmd, sizeof cmd, "%s --config %s list-api-keys | grep -q '^temp\t'", HUB_BIN, conf);
+    assert_int_equal(system(cmd), 0);
+    snprintf(cmd, sizeof cmd, "%s --config %s list-api-keys | grep -q mpck_", HUB_BIN, conf);
+    assert_int_not_equal(system(cmd), 0); /* never prints keys or hashes */
+    snprintf(cmd, sizeof cmd, "%s --config %s revoke-api-key temp 2>/dev/null", HUB_BIN, conf);
+    assert_int_equal(system(cmd), 0);
+    assert_int_equal(hc_request(ca, api_port, "GET", "/v1/keys", h, NULL, NULL, NULL), 401);
     char *raw = NULL;
     assert_int_equal(hc_request(ca, api_port, "GET", "/metrics", auth_hdr, NULL, NULL, &raw), 200);
     assert_non_null(strstr(raw, "mpc_hub_auth_failures_total "));
@@ -505,6 +525,15 @@ static void test_party_admission(void **state)
     uint8_t b[64];
     assert_int_equal(hc_link_recv(p1, b, sizeof b, &code, 3000), 8);
     assert_int_equal(code, 1007);
+    hc_link_close(p1);
+    wait_online("p1", 0);
+    /* text messages are refused (1003); the hub stays up */
+    p1 = party("p1");
+    assert_non_null(p1);
+    wait_online("p1", 1);
+    assert_int_equal(hc_link_send_raw(p1, (const uint8_t *)"{}", 2, 1), 0);
+    assert_int_equal(hc_link_recv(p1, b, sizeof b, &code, 3000), 8);
+    assert_int_equal(code, 1003);
     hc_link_close(p1);
     wait_online("p1", 0);
     /* the same party connecting twice: the newer link replaces the older (close 4000) */
@@ -811,7 +840,14 @@ static void test_sign(void **state)
     int st;
     hc_link *s13[2] = {L[1], L[3]};
     const unsigned i13[2] = {1, 3};
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     json_t *o = sign_once(",\"parties\":[\"p1\",\"p3\"]", s13, i13, 2, SECRET, 0, &st, NULL);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    fprintf(
+        stderr,
+        "  sign?wait round trip (TLS connect, session-start to 2 links, result, verify): %.2f ms\n",
+        (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
     assert_int_equal(st, 200);
     check_signature(o, SECRET);
     assert_string_equal(jstr(o, "key_id"), key_id);
