@@ -135,6 +135,10 @@ json_t *hub_store_session_json(hub *h, const uint8_t id[HUB_ID_BYTES]);
 int hub_store_party_seen(hub *h, const char *id, const uint8_t fp[32], const char *backend,
                          const char *version);
 int hub_store_party_known(hub *h, const char *id);
+int hub_store_each_active_key(hub *h, const char *party,
+                              void (*fn)(void *arg, const uint8_t key_id[HUB_ID_BYTES],
+                                         const uint8_t session[HUB_ID_BYTES], unsigned index),
+                              void *arg);
 json_t *hub_store_parties_json(hub *h);
 
 /* auth.c */

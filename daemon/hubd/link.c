@@ -153,6 +153,22 @@ static int on_established(hub *h, struct hub_link *l, struct lws *wsi)
     return 0;
 }
 
+static void send_activate(void *arg, const uint8_t key_id[HUB_ID_BYTES],
+                          const uint8_t session[HUB_ID_BYTES], unsigned index)
+{
+    struct hub_link *l = arg;
+    char kid[HUB_ID_HEX], json[64];
+    hub_id_hex(kid, key_id);
+    snprintf(json, sizeof json, "{\"key_id\":\"%s\"}", kid);
+    api_frame f = {.type = API_FRAME_ACTIVATE,
+                   .from = API_PARTY_HUB,
+                   .to = (uint16_t)index,
+                   .payload = (const uint8_t *)json,
+                   .payload_len = (uint32_t)strlen(json)};
+    memcpy(f.session, session, HUB_ID_BYTES);
+    hub_link_send(l, &f);
+}
+
 static void on_hello(hub *h, struct hub_link *l, const api_frame *f)
 {
     char msg[API_MSG_MAX];
@@ -174,6 +190,7 @@ static void on_hello(hub *h, struct hub_link *l, const api_frame *f)
     h->links = l;
     lws_set_timer_usecs(l->wsi, LWS_SET_TIMER_USEC_CANCEL);
     hub_store_party_seen(h, l->party, l->fingerprint, l->info.backend, l->info.version);
+    hub_store_each_active_key(h, l->party, send_activate, l);
     log_info("party %s: online (backend %s, version %s)", l->party, l->info.backend,
              l->info.version);
 }

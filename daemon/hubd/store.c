@@ -394,7 +394,7 @@ json_t *hub_store_key_json(hub *h, const uint8_t idb[HUB_ID_BYTES])
 
 json_t *hub_store_keys_json(hub *h)
 {
-    sqlite3_stmt *st = mpcd_db_prepare(h->db, KEY_COLUMNS " ORDER BY created, id LIMIT 10000");
+    sqlite3_stmt *st = mpcd_db_prepare(h->db, KEY_COLUMNS " ORDER BY rowid LIMIT 10000");
     if (!st)
         return NULL;
     json_t *a = json_array();
@@ -551,6 +551,38 @@ json_t *hub_store_session_json(hub *h, const uint8_t idb[HUB_ID_BYTES])
     }
     json_object_set_new(o, "events", ev);
     return o;
+}
+
+/* Activation is idempotent and re-sent whenever a signer says hello (DESIGN.md: a signer
+ * that crashed between persisting its pending share and hearing "activate" must still
+ * learn that the key is live). Calls fn for every active key that party holds a share of,
+ * with its keygen session and the party's index. */
+int hub_store_each_active_key(hub *h, const char *party,
+                              void (*fn)(void *arg, const uint8_t key_id[HUB_ID_BYTES],
+                                         const uint8_t session[HUB_ID_BYTES], unsigned index),
+                              void *arg)
+{
+    sqlite3_stmt *st = mpcd_db_prepare(h->db, "SELECT id, keygen_session, n, parties FROM keys"
+                                              " WHERE status='active' ORDER BY rowid");
+    if (!st)
+        return -1;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        api_party_name parties[API_MAX_PARTIES];
+        uint8_t kid[HUB_ID_BYTES], sid[HUB_ID_BYTES];
+        unsigned n = (unsigned)sqlite3_column_int(st, 2);
+        if (n > API_MAX_PARTIES ||
+            load_parties((const char *)sqlite3_column_text(st, 3), parties, n) != 0 ||
+            hub_id_parse(kid, (const char *)sqlite3_column_text(st, 0),
+                         (size_t)sqlite3_column_bytes(st, 0)) != 0 ||
+            hub_id_parse(sid, (const char *)sqlite3_column_text(st, 1),
+                         (size_t)sqlite3_column_bytes(st, 1)) != 0)
+            continue;
+        for (unsigned i = 0; i < n; i++)
+            if (strcmp(parties[i], party) == 0)
+                fn(arg, kid, sid, i + 1);
+    }
+    sqlite3_finalize(st);
+    return 0;
 }
 
 int hub_store_party_seen(hub *h, const char *id, const uint8_t fp[32], const char *backend,

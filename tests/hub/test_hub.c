@@ -298,13 +298,15 @@ static void recv_type(hc_link *l, rx *r, int type)
 {
     json_decref(r->json);
     r->json = NULL;
-    /* Aborts of sessions that already failed are skipped unless an abort is expected. */
+    /* Aborts of sessions that already failed, and activations re-sent on reconnect, are
+     * skipped unless that is the type expected. */
     do {
         int got = hc_link_recv_frame(l, &r->f, r->buf, sizeof r->buf, 5000);
         if (got != 0)
             dump_log = 1;
         assert_int_equal(got, 0);
-    } while (r->f.type == API_FRAME_ABORT && type != API_FRAME_ABORT);
+    } while ((r->f.type == API_FRAME_ABORT || r->f.type == API_FRAME_ACTIVATE) &&
+             r->f.type != type);
     if (r->f.type != type)
         dump_log = 1;
     if (r->f.type != type)
@@ -1036,9 +1038,18 @@ static void test_restart(void **state)
     assert_string_equal(jstr(o, "status"), "active");
     assert_string_equal(jstr(o, "ethereum_address"), "0x7E5F4552091A69125d5DfCb7b8C2659029395Bdf");
     json_decref(o);
-    /* a session in flight when the hub dies is failed at the next start */
+    /* a reconnecting signer is told again which of its keys are active (idempotent) */
     L[1] = party("p1");
     L[2] = party("p2");
+    rx act = {0};
+    recv_type(L[1], &act, API_FRAME_ACTIVATE);
+    assert_string_equal(jstr(act.json, "key_id"), key_id);
+    assert_int_equal(act.f.to, 1);
+    recv_type(L[2], &act, API_FRAME_ACTIVATE);
+    assert_string_equal(jstr(act.json, "key_id"), key_id);
+    assert_int_equal(act.f.to, 2);
+    json_decref(act.json);
+    /* a session in flight when the hub dies is failed at the next start */
     wait_online("p1", 1);
     wait_online("p2", 1);
     snprintf(path, sizeof path, "/v1/keys/%s/sign", key_id);
