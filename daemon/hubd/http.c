@@ -24,6 +24,9 @@ struct hub_req {
     char *body;
     size_t body_len;
     int body_too_large;
+    int answered; /* a response was queued: nothing more happens in this transaction, even
+                   * if body bytes still arrive (an early 401/413 must never be followed by
+                   * a dispatch of the body) */
     unsigned wait_s;
     hub_kind kind;
     uint8_t key_id[HUB_ID_BYTES];
@@ -51,6 +54,7 @@ static void req_release(struct hub_req *r)
 
 static void respond_raw(struct hub_req *r, int status, char *body)
 {
+    r->answered = 1;
     free(r->resp);
     r->status = status;
     r->resp = body;
@@ -233,6 +237,7 @@ static void dispatch(struct hub_req *r)
         r->resp = m;
         r->resp_len = strlen(m);
         r->status = -200; /* marks text/plain for the writer */
+        r->answered = 1;
         lws_callback_on_writable(r->wsi);
         return;
     }
@@ -346,7 +351,7 @@ static int on_http(struct hub_req *r, hub *h, struct lws *wsi, const char *uri)
 
 static int on_body(struct hub_req *r, const void *in, size_t len)
 {
-    if (r->body_too_large || r->resp)
+    if (r->body_too_large || r->answered || r->waiting)
         return 0;
     if (r->body_len + len > r->h->cfg.max_body) {
         r->body_too_large = 1;
@@ -412,7 +417,7 @@ static int hub_api_callback(struct lws *wsi, enum lws_callback_reasons reason, v
     case LWS_CALLBACK_HTTP_BODY:
         return on_body(r, in, len);
     case LWS_CALLBACK_HTTP_BODY_COMPLETION:
-        if (r->resp || r->waiting)
+        if (r->answered || r->waiting)
             return 0;
         if (r->body_too_large)
             respond_error(r, API_ERR_TOO_LARGE, NULL);

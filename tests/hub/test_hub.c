@@ -406,6 +406,12 @@ static void test_auth(void **state)
         assert_string_equal(jstr(json_object_get(o, "error"), "code"), "unauthenticated");
         json_decref(o);
     }
+    /* a POST without a key is refused before its body is looked at, and changes nothing */
+    assert_int_equal(hc_request(ca, api_port, "POST", "/v1/keys",
+                                "Content-Type: application/json\r\n", "{\"threshold\":2,\"n\":2}",
+                                &o, NULL),
+                     401);
+    json_decref(o);
     /* /metrics is authenticated too: only /healthz is open */
     assert_int_equal(hc_request(ca, api_port, "GET", "/metrics", NULL, NULL, NULL, NULL), 401);
     assert_int_equal(hc_request(ca, api_port, "GET", "/v1/keys", auth_hdr, NULL, &o, NULL), 200);
