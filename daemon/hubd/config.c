@@ -56,6 +56,10 @@ static int handler(void *user, const char *section, const char *name, const char
         r = STR(party_key);
     else if (IS("party", "ca"))
         r = STR(party_ca);
+    else if (IS("party", "ping_interval"))
+        r = set_uint(&c->party_ping, value, 0, 3600);
+    else if (IS("party", "idle_timeout"))
+        r = set_uint(&c->party_timeout, value, 1, 7200);
     else if (IS("sessions", "timeout"))
         r = set_uint(&c->session_timeout, value, 1, 3600);
     else if (IS("sessions", "max_in_flight"))
@@ -81,6 +85,8 @@ int hub_config_load(hub_config *c, const char *path)
     c->rate_limit = 0;
     c->rate_burst = 50;
     c->party_port = 8444;
+    c->party_ping = 20;
+    c->party_timeout = 45;
     c->session_timeout = 30;
     c->max_sessions = 1024;
     c->max_wait = API_WAIT_MAX_SECONDS;
@@ -98,6 +104,10 @@ int hub_config_load(hub_config *c, const char *path)
         memcpy(c->party_cert, c->api_cert, sizeof c->party_cert);
     if (!c->party_key[0])
         memcpy(c->party_key, c->api_key, sizeof c->party_key);
+    if (c->party_ping && c->party_timeout <= c->party_ping) {
+        log_err("config: [party] idle_timeout must be longer than ping_interval");
+        return -1;
+    }
     if (!c->party_ca[0]) {
         log_err("config: [party] ca is required: the CA whose certificates signers present");
         return -1;

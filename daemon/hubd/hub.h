@@ -42,6 +42,8 @@ typedef struct {
     char party_listen[64];
     unsigned party_port;
     char party_cert[PATH_MAX], party_key[PATH_MAX], party_ca[PATH_MAX];
+    unsigned party_ping;    /* seconds of silence before the hub pings a signer; 0 = never */
+    unsigned party_timeout; /* seconds of silence (no pong) before the link is dropped */
     /* [sessions] */
     unsigned session_timeout; /* seconds */
     unsigned max_sessions;    /* in flight */
@@ -78,6 +80,7 @@ typedef struct hub {
     uv_signal_t sig_term, sig_int;
     uv_timer_t tick; /* 1 s: watchdog, rate-bucket ageing */
     struct lws_context *lws;
+    lws_retry_bo_t party_idle; /* lws keeps a pointer: lives as long as the hub */
     sqlite3 *db;
     hub_cidr allow[HUB_MAX_ALLOW];
     size_t nallow;

@@ -122,13 +122,13 @@ static int run(hub *h)
     /* lws keeps pointers to these for the context's lifetime; the zeroed second entry
      * terminates each list. */
     static struct lws_protocols api_protocols[2], party_protocols[2];
-    /* A signer whose connection died silently is pinged after 20 s of silence and
-     * dropped (its sessions fail) after 45 s. */
-    static const lws_retry_bo_t party_idle = {.secs_since_valid_ping = 20,
-                                              .secs_since_valid_hangup = 45};
+    hub_config *c = &h->cfg;
+    /* A signer whose connection died silently is pinged after [party] ping_interval
+     * seconds of silence and dropped (its sessions fail) after idle_timeout. */
+    h->party_idle.secs_since_valid_ping = (uint16_t)(c->party_ping ? c->party_ping : 0xffff);
+    h->party_idle.secs_since_valid_hangup = (uint16_t)c->party_timeout;
     api_protocols[0] = hub_api_protocol;
     party_protocols[0] = hub_party_protocol;
-    hub_config *c = &h->cfg;
     if (check_config(h) != 0)
         return 1;
     if (hub_store_open(h) != 0 || hub_store_recover(h) < 0)
@@ -156,7 +156,7 @@ static int run(hub *h)
     if (!make_vhost(h, "api", c->api_listen, c->api_port, c->api_cert, c->api_key, c->api_client_ca,
                     api_protocols, NULL) ||
         !make_vhost(h, "party", c->party_listen, c->party_port, c->party_cert, c->party_key,
-                    c->party_ca, party_protocols, &party_idle)) {
+                    c->party_ca, party_protocols, c->party_ping ? &h->party_idle : NULL)) {
         lws_context_destroy(h->lws);
         uv_run(&h->loop, UV_RUN_DEFAULT);
         uv_loop_close(&h->loop);

@@ -180,6 +180,28 @@ out:
     return status;
 }
 
+int hc_raw(const char *ca, int port, const void *data, size_t len, int timeout_ms)
+{
+    int fd, total = 0;
+    SSL_CTX *ctx;
+    SSL *ssl;
+    uint8_t buf[4096];
+    if (tls_connect(ca, port, req_cert, req_key, &fd, &ctx, &ssl) != 0)
+        return -1;
+    if (len)
+        write_all(ssl, data, len);
+    for (;;) {
+        int n = read_some(fd, ssl, buf, sizeof buf, timeout_ms);
+        if (n <= 0)
+            break;
+        total += n;
+    }
+    SSL_free(ssl);
+    SSL_CTX_free(ctx);
+    close(fd);
+    return total;
+}
+
 hc_link *hc_link_open(const char *ca, int port, const char *cert, const char *key)
 {
     hc_link *l = calloc(1, sizeof *l);

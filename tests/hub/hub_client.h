@@ -19,6 +19,10 @@ int hc_request(const char *ca, int port, const char *method, const char *path, c
 /* Client certificate for later hc_request calls (NULL, NULL: none). */
 void hc_set_client_cert(const char *cert, const char *key);
 
+/* Connects over TLS, writes data as is, reads whatever comes back for up to timeout_ms.
+ * Returns the bytes read, or -1 if the TLS connection failed. */
+int hc_raw(const char *ca, int port, const void *data, size_t len, int timeout_ms);
+
 typedef struct hc_link hc_link;
 
 /* TLS (client cert/key, may be NULL) + WebSocket upgrade on /v1/party. NULL on failure. */

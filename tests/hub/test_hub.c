@@ -37,6 +37,9 @@ static char dir[256], ca[300], conf[300], api_key[128], auth_hdr[200];
 static int api_port, party_port;
 static pid_t hub_pid = -1;
 static unsigned max_in_flight = 400;
+/* The test's link client answers pings only while it reads, so the idle check is off
+ * except in the test that measures it. */
+static const char *party_extra = "ping_interval = 0\n";
 static int dump_log; /* print the hub's log at teardown (set when something looked wrong) */
 
 /* Shared between the ordered tests. */
@@ -109,10 +112,10 @@ static void write_config(const char *extra_api)
     fprintf(f,
             "# test hub\n[hub]\ndatabase = %s/hub.db\nlog_level = %s\n\n"
             "[api]\nlisten = 127.0.0.1\nport = %d\ncert = %s/server.pem\nkey = %s/server.key\n"
-            "%s\n[party]\nlisten = 127.0.0.1\nport = %d\nca = %s\n\n"
+            "%s\n[party]\nlisten = 127.0.0.1\nport = %d\nca = %s\n%s\n"
             "[sessions]\ntimeout = 4\nmax_in_flight = %u\n",
             dir, getenv("MPC_HUB_LOG_LEVEL") ? getenv("MPC_HUB_LOG_LEVEL") : "info", api_port, dir,
-            dir, extra_api, party_port, ca, max_in_flight);
+            dir, extra_api, party_port, ca, party_extra, max_in_flight);
     fclose(f);
 }
 
@@ -266,6 +269,28 @@ static hc_link *party(const char *name)
     return l;
 }
 
+static const char *jstr(json_t *o, const char *k)
+{
+    const char *s = json_string_value(json_object_get(o, k));
+    return s ? s : "";
+}
+
+/* 1 if /v1/parties says id is online. */
+static int party_online(const char *id)
+{
+    json_t *o = NULL, *p;
+    size_t k;
+    int on = 0;
+    api("GET", "/v1/parties", NULL, &o);
+    json_array_foreach(json_object_get(o, "parties"), k, p)
+    {
+        if (strcmp(jstr(p, "id"), id) == 0)
+            on = json_is_true(json_object_get(p, "online"));
+    }
+    json_decref(o);
+    return on;
+}
+
 /* Waits until /v1/parties reports `id` with the given online state. */
 static void wait_online(const char *id, int online)
 {
@@ -373,12 +398,6 @@ static void ecdsa(api_sign_result *out, const uint8_t sk[32], const uint8_t hash
     memcpy(out->r, compact, 32);
     memcpy(out->s, compact + 32, 32);
     out->recovery_id = recid;
-}
-
-static const char *jstr(json_t *o, const char *k)
-{
-    const char *s = json_string_value(json_object_get(o, k));
-    return s ? s : "";
 }
 
 static void sid_of(json_t *start, uint8_t sid[16], const rx *r)
@@ -962,6 +981,66 @@ static void test_abort_and_timeout(void **state)
     json_decref(r2.json);
 }
 
+/* Junk from clients: random bytes and mangled requests on the API port, random and
+ * truncated frames on the party link. The hub must answer or close, never fall over,
+ * and nothing stored may change. */
+static void test_garbage(void **state)
+{
+    (void)state;
+    uint64_t x = 0x243f6a8885a308d3ull;
+    uint8_t junk[3000];
+    json_t *before = NULL, *after = NULL;
+    assert_int_equal(api("GET", "/v1/keys", NULL, &before), 200);
+    static const char *const mangled[] = {
+        "GET /v1/keys HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer\r\n\r\n",
+        "POST /v1/keys HTTP/1.1\r\nContent-Length: -5\r\n\r\n",
+        "POST /v1/keys HTTP/1.1\r\nContent-Length: 99999999999999999999\r\n\r\n",
+        "GET /%00/../../v1/keys HTTP/1.1\r\n\r\n",
+        "GET /v1/keys?wait=%ff%fe HTTP/1.1\r\n\r\n",
+        "BREW /pot HTTP/1.1\r\n\r\n",
+        "GET / HTTP/9.9\r\n\r\n",
+        "\r\n\r\n\r\n",
+    };
+    for (size_t i = 0; i < sizeof mangled / sizeof mangled[0]; i++)
+        hc_raw(ca, api_port, mangled[i], strlen(mangled[i]), 300);
+    for (int i = 0; i < 40; i++) {
+        size_t n = 1 + (size_t)(x % sizeof junk);
+        for (size_t k = 0; k < n; k++) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            junk[k] = (uint8_t)x;
+        }
+        if (i % 2)
+            memcpy(junk, "POST /v1/keys HTTP/1.1\r\n", 24 < n ? 24 : n);
+        hc_raw(ca, api_port, junk, n, 200);
+    }
+    assert_true(healthy());
+    hc_link *p = party("p1");
+    assert_non_null(p);
+    for (int i = 0; i < 40; i++) {
+        size_t n = 1 + (size_t)(x % 200);
+        for (size_t k = 0; k < n; k++) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            junk[k] = (uint8_t)x;
+        }
+        if (i % 2 && n >= 32) { /* a valid-looking header with a random body */
+            junk[0] = 1, junk[1] = (uint8_t)(1 + i % 8), junk[2] = junk[3] = 0;
+            uint32_t pl = (uint32_t)(n - 32);
+            junk[28] = 0, junk[29] = 0, junk[30] = (uint8_t)(pl >> 8), junk[31] = (uint8_t)pl;
+        }
+        if (hc_link_send_raw(p, junk, n, 2) != 0) {
+            hc_link_close(p);
+            p = party("p1");
+            assert_non_null(p);
+        }
+    }
+    hc_link_close(p);
+    assert_true(healthy());
+    assert_int_equal(api("GET", "/v1/keys", NULL, &after), 200);
+    assert_true(json_equal(before, after));
+    json_decref(before);
+    json_decref(after);
+}
+
 #define MANY 120
 
 static void test_many_sessions(void **state)
@@ -1094,6 +1173,24 @@ static void test_allow_list_and_rate(void **state)
         statuses[i] = api("GET", "/v1/parties", NULL, NULL);
     assert_int_equal(statuses[0], 200);
     assert_int_equal(statuses[4], 429);
+    /* [party] ping_interval / idle_timeout: a signer that stops answering is dropped */
+    assert_int_equal(stop_hub(SIGTERM), 0);
+    party_extra = "ping_interval = 1\nidle_timeout = 3\n";
+    start_hub("");
+    party_extra = "ping_interval = 0\n";
+    hc_link *mute = party("p3");
+    assert_non_null(mute);
+    wait_online("p3", 1);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    /* it never reads, so never answers the hub's ping */
+    for (int i = 0; i < 75 && party_online("p3"); i++)
+        usleep(200000);
+    assert_false(party_online("p3"));
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double dt = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    fprintf(stderr, "  silent signer dropped after %.1f s (ping_interval 1, idle_timeout 3)\n", dt);
+    hc_link_close(mute);
     /* [sessions] max_in_flight: the next session gets 503 busy */
     assert_int_equal(stop_hub(SIGTERM), 0);
     max_in_flight = 1;
@@ -1148,6 +1245,7 @@ int main(void)
         cmocka_unit_test(test_keygen_checks),
         cmocka_unit_test(test_sign),
         cmocka_unit_test(test_abort_and_timeout),
+        cmocka_unit_test(test_garbage),
         cmocka_unit_test(test_many_sessions),
         cmocka_unit_test(test_restart),
         cmocka_unit_test(test_allow_list_and_rate),

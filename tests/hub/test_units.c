@@ -179,6 +179,8 @@ static void test_config(void **state)
     assert_int_equal(c.api_port, 8443); /* defaults */
     assert_int_equal(c.party_port, 8444);
     assert_int_equal(c.session_timeout, 30);
+    assert_int_equal(c.party_ping, 20);
+    assert_int_equal(c.party_timeout, 45);
     assert_string_equal(c.party_cert, "/c.pem"); /* party link shares the API certificate */
     const char *bad[] = {
         "[party]\nca = /ca.pem\n[api]\nport = 0\n",
@@ -187,6 +189,7 @@ static void test_config(void **state)
         "[party]\nca = /ca.pem\n[sessions]\ntimeout = 10s\n", /* units are not accepted */
         "[party]\nca = /ca.pem\n[hub]\nlog_level = loud\n",
         "[api]\nport = 9000\n", /* no [party] ca */
+        "[party]\nca = /ca.pem\nping_interval = 30\nidle_timeout = 30\n",
         "[party\nca = /x\n",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
