@@ -24,6 +24,16 @@ packages=(
   # tests (valgrind: the constant-time check of the OT layer)
   libcmocka-dev
   valgrind
+  # api/ and daemon/hubd
+  libjansson-dev
+  libuv1-dev
+  libwebsockets-dev
+  libsqlite3-dev
+  libinih-dev
+  libsystemd-dev
+  openssl
+  clang
+  libclang-rt-14-dev
 )
 
 missing=()

@@ -33,5 +33,24 @@ else
   echo "sanitizer build failed"; status=1
 fi
 
+# Every decoder has a libFuzzer target; each runs briefly (MPC_FUZZ_SECONDS, default 20).
+echo "== fuzz targets (libFuzzer + ASan/UBSan, ${MPC_FUZZ_SECONDS:-20} s each)"
+if build build/fuzz -DCMAKE_C_COMPILER=clang -DMPC_FUZZ=ON -DMPC_TESTS=OFF -DMPC_BENCH=OFF; then
+  for target in api/fuzz/fuzz_frame tss/fuzz/fuzz_keyshare tss/fuzz/fuzz_receive; do
+    name=${target##*/}
+    corpus=build/fuzz/corpus/$name
+    mkdir -p "$corpus"
+    if [ -d "${target%/*}/corpus" ] && [ "$name" = fuzz_frame ]; then cp "${target%/*}"/corpus/* "$corpus"/; fi
+    if ! "build/fuzz/$target" -max_total_time="${MPC_FUZZ_SECONDS:-20}" -max_len=65536 \
+        -print_final_stats=1 "$corpus" 2>"build/fuzz/$name.log"; then
+      tail -n 40 "build/fuzz/$name.log"; echo "$name found a failure"; status=1
+    else
+      echo "$name: $(grep -E "stat::number_of_executed_units" "build/fuzz/$name.log" | awk '{print $2}') runs, no failure"
+    fi
+  done
+else
+  echo "fuzz build failed"; status=1
+fi
+
 if [ $status -eq 0 ]; then echo "== all tests passed"; else echo "== TESTS FAILED"; fi
 exit $status

@@ -1,0 +1,453 @@
+/* api/json.c — strict jansson codecs for REST requests and party-link control payloads.
+ * What lives here: field-by-field validation with precise messages. What does not: any
+ * policy that needs state (which parties are online, whether a key exists) — the hub
+ * decides that. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "hex.h"
+#include "json.h"
+
+static api_err fail(char *msg, size_t cap, api_err err, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static api_err fail(char *msg, size_t cap, api_err err, const char *fmt, ...)
+{
+    if (msg && cap) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(msg, cap, fmt, ap);
+        va_end(ap);
+    }
+    return err;
+}
+
+/* Parses one JSON object (duplicate keys rejected, nothing after it) and checks that every
+ * key is in allowed (NULL-terminated). On failure returns NULL with *err set. */
+static json_t *load_object(const char *body, size_t len, const char *const *allowed, api_err *err,
+                           char *msg, size_t cap)
+{
+    json_error_t je;
+    if (!body || len == 0) {
+        *err = fail(msg, cap, API_ERR_BAD_JSON, "request body is empty; send a JSON object");
+        return NULL;
+    }
+    json_t *root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je);
+    if (!root) {
+        *err = fail(msg, cap, API_ERR_BAD_JSON, "invalid JSON at line %d column %d: %s", je.line,
+                    je.column, je.text);
+        return NULL;
+    }
+    if (!json_is_object(root)) {
+        json_decref(root);
+        *err = fail(msg, cap, API_ERR_BAD_JSON, "body must be a JSON object");
+        return NULL;
+    }
+    const char *k;
+    json_t *v;
+    json_object_foreach(root, k, v)
+    {
+        int ok = 0;
+        for (size_t i = 0; allowed[i]; i++)
+            if (strcmp(k, allowed[i]) == 0)
+                ok = 1;
+        if (!ok) {
+            *err = fail(msg, cap, API_ERR_UNKNOWN_FIELD, "unknown field '%.40s'", k);
+            json_decref(root);
+            return NULL;
+        }
+    }
+    *err = API_OK;
+    return root;
+}
+
+/* An integer field in [lo, hi]. present: set to 1 if the field exists. */
+static api_err get_uint(json_t *obj, const char *name, int required, unsigned lo, unsigned hi,
+                        unsigned *out, int *present, char *msg, size_t cap)
+{
+    json_t *v = json_object_get(obj, name);
+    if (present)
+        *present = v != NULL;
+    if (!v)
+        return required ? fail(msg, cap, API_ERR_MISSING_FIELD, "field '%s' is required", name)
+                        : API_OK;
+    if (!json_is_integer(v))
+        return fail(msg, cap, API_ERR_BAD_FIELD, "field '%s' must be an integer", name);
+    json_int_t x = json_integer_value(v);
+    if (x < (json_int_t)lo || x > (json_int_t)hi)
+        return fail(msg, cap, API_ERR_BAD_FIELD, "field '%s' must be between %u and %u", name, lo,
+                    hi);
+    *out = (unsigned)x;
+    return API_OK;
+}
+
+/* A string field; *out NULL when absent and not required. */
+static api_err get_string(json_t *obj, const char *name, int required, const char **out,
+                          size_t *out_len, char *msg, size_t cap)
+{
+    json_t *v = json_object_get(obj, name);
+    *out = NULL;
+    *out_len = 0;
+    if (!v)
+        return required ? fail(msg, cap, API_ERR_MISSING_FIELD, "field '%s' is required", name)
+                        : API_OK;
+    if (!json_is_string(v))
+        return fail(msg, cap, API_ERR_BAD_FIELD, "field '%s' must be a string", name);
+    *out = json_string_value(v);
+    *out_len = json_string_length(v);
+    return API_OK;
+}
+
+static api_err get_hex(json_t *obj, const char *name, uint8_t *out, size_t out_len, char *msg,
+                       size_t cap)
+{
+    const char *s;
+    size_t n;
+    api_err e = get_string(obj, name, 1, &s, &n, msg, cap);
+    if (e != API_OK)
+        return e;
+    e = api_hex_decode(out, out_len, s, n);
+    if (e == API_ERR_BAD_LENGTH)
+        return fail(msg, cap, e, "field '%s' must be %zu hex characters (%zu bytes), got %zu", name,
+                    2 * out_len, out_len, n);
+    if (e != API_OK)
+        return fail(msg, cap, e, "field '%s' must contain only hex digits", name);
+    return API_OK;
+}
+
+int api_party_id_valid(const char *s)
+{
+    size_t n = 0;
+    if (!s)
+        return 0;
+    for (; s[n]; n++) {
+        char c = s[n];
+        int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                 c == '.' || c == '_' || c == '-';
+        if (!ok || n >= API_PARTY_ID_MAX)
+            return 0;
+    }
+    return n > 0 && strcmp(s, ".") != 0 && strcmp(s, "..") != 0;
+}
+
+static api_err get_parties(json_t *obj, api_party_name *out, size_t *count, char *msg, size_t cap)
+{
+    json_t *v = json_object_get(obj, "parties");
+    *count = 0;
+    if (!v)
+        return API_OK;
+    if (!json_is_array(v))
+        return fail(msg, cap, API_ERR_BAD_FIELD, "field 'parties' must be an array of party ids");
+    size_t n = json_array_size(v);
+    if (n < 2 || n > API_MAX_PARTIES)
+        return fail(msg, cap, API_ERR_BAD_FIELD, "field 'parties' must list 2 to %d parties",
+                    API_MAX_PARTIES);
+    for (size_t i = 0; i < n; i++) {
+        json_t *p = json_array_get(v, i);
+        if (!json_is_string(p) || !api_party_id_valid(json_string_value(p)) ||
+            json_string_length(p) != strlen(json_string_value(p)))
+            return fail(msg, cap, API_ERR_BAD_FIELD,
+                        "parties[%zu] must be a party id ([A-Za-z0-9._-], 1 to %d characters)", i,
+                        API_PARTY_ID_MAX);
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(out[j], json_string_value(p)) == 0)
+                return fail(msg, cap, API_ERR_BAD_FIELD, "parties[%zu] repeats '%s'", i, out[j]);
+        snprintf(out[i], sizeof out[i], "%s", json_string_value(p));
+    }
+    *count = n;
+    return API_OK;
+}
+
+static int label_valid(const char *s, size_t n)
+{
+    if (n > API_LABEL_MAX || strlen(s) != n)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+            return 0;
+    return 1; /* jansson has already checked that it is valid UTF-8 */
+}
+
+api_err api_keygen_req_parse(api_keygen_req *r, const char *body, size_t len, char *msg, size_t cap)
+{
+    static const char *const allowed[] = {"threshold", "parties", "n", "label", NULL};
+    api_err e;
+    memset(r, 0, sizeof *r);
+    if (msg && cap)
+        msg[0] = 0;
+    json_t *root = load_object(body, len, allowed, &e, msg, cap);
+    if (!root)
+        return e;
+    int has_n = 0;
+    const char *label;
+    size_t label_len;
+    if ((e = get_uint(root, "threshold", 1, 0, 1000, &r->threshold, NULL, msg, cap)) ||
+        (e = get_uint(root, "n", 0, 0, 1000, &r->n, &has_n, msg, cap)) ||
+        (e = get_parties(root, r->parties, &r->nparties, msg, cap)) ||
+        (e = get_string(root, "label", 0, &label, &label_len, msg, cap)))
+        goto out;
+    if (label && !label_valid(label, label_len)) {
+        e = fail(msg, cap, API_ERR_BAD_FIELD,
+                 "field 'label' must be at most %d bytes without control characters",
+                 API_LABEL_MAX);
+        goto out;
+    }
+    if (label)
+        memcpy(r->label, label, label_len + 1);
+    if (!has_n && r->nparties == 0) {
+        e = fail(msg, cap, API_ERR_MISSING_FIELD, "give either 'parties' or 'n'");
+        goto out;
+    }
+    if (has_n && r->nparties && r->n != r->nparties) {
+        e = fail(msg, cap, API_ERR_BAD_FIELD, "'n' (%u) disagrees with the %zu listed parties",
+                 r->n, r->nparties);
+        goto out;
+    }
+    if (!has_n)
+        r->n = (unsigned)r->nparties;
+    if (r->n < 2 || r->n > API_MAX_PARTIES) {
+        e = fail(msg, cap, API_ERR_BAD_FIELD, "'n' must be between 2 and %d", API_MAX_PARTIES);
+        goto out;
+    }
+    if (r->threshold < 2 || r->threshold > r->n) {
+        e = fail(msg, cap, API_ERR_BAD_THRESHOLD,
+                 "threshold (signers required) must be between 2 and n = %u, got %u", r->n,
+                 r->threshold);
+        goto out;
+    }
+    e = API_OK;
+out:
+    json_decref(root);
+    return e;
+}
+
+api_err api_path_parse(const char *s, uint32_t index[API_PATH_MAX_DEPTH], size_t *depth)
+{
+    *depth = 0;
+    if (!s || s[0] != 'm')
+        return API_ERR_BAD_PATH;
+    const char *p = s + 1;
+    while (*p) {
+        if (*p != '/' || *depth == API_PATH_MAX_DEPTH)
+            return API_ERR_BAD_PATH;
+        p++;
+        if (*p < '0' || *p > '9' || (p[0] == '0' && p[1] >= '0' && p[1] <= '9'))
+            return API_ERR_BAD_PATH;
+        uint64_t v = 0;
+        while (*p >= '0' && *p <= '9') {
+            v = v * 10 + (uint64_t)(*p - '0');
+            if (v >= 0x80000000u)
+                return API_ERR_BAD_PATH; /* hardened or too large */
+            p++;
+        }
+        index[(*depth)++] = (uint32_t)v;
+    }
+    return API_OK;
+}
+
+api_err api_sign_req_parse(api_sign_req *r, const char *body, size_t len, char *msg, size_t cap)
+{
+    static const char *const allowed[] = {"hash", "derivation_path", "parties", NULL};
+    api_err e;
+    memset(r, 0, sizeof *r);
+    if (msg && cap)
+        msg[0] = 0;
+    json_t *root = load_object(body, len, allowed, &e, msg, cap);
+    if (!root)
+        return e;
+    const char *path;
+    size_t path_len;
+    if ((e = get_hex(root, "hash", r->hash, sizeof r->hash, msg, cap)) ||
+        (e = get_string(root, "derivation_path", 0, &path, &path_len, msg, cap)) ||
+        (e = get_parties(root, r->parties, &r->nparties, msg, cap)))
+        goto out;
+    if (path) {
+        if (path_len > API_PATH_STR_MAX || strlen(path) != path_len ||
+            api_path_parse(path, r->path_index, &r->path_depth) != API_OK) {
+            e = fail(msg, cap, API_ERR_BAD_PATH,
+                     "field 'derivation_path' must look like m/0/1 (at most %d non-hardened "
+                     "indices below 2^31, no leading zeros)",
+                     API_PATH_MAX_DEPTH);
+            goto out;
+        }
+        memcpy(r->path, path, path_len + 1);
+    }
+    e = API_OK;
+out:
+    json_decref(root);
+    return e;
+}
+
+char *api_error_body(api_err err, const char *message)
+{
+    json_t *o = json_pack("{s:{s:s,s:s}}", "error", "code", api_err_code(err), "message",
+                          message && message[0] ? message : api_strerror(err));
+    if (!o)
+        return NULL;
+    char *s = json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+    return s;
+}
+
+/* --- party-link control payloads --- */
+
+static json_t *load_payload(const uint8_t *p, size_t len, const char *const *allowed, api_err *err,
+                            char *msg, size_t cap)
+{
+    return load_object((const char *)p, len, allowed, err, msg, cap);
+}
+
+static api_err copy_short_string(json_t *root, const char *name, int required, char *out,
+                                 size_t out_cap, char *msg, size_t cap)
+{
+    const char *s;
+    size_t n;
+    api_err e = get_string(root, name, required, &s, &n, msg, cap);
+    if (e != API_OK)
+        return e;
+    if (!s) {
+        out[0] = 0;
+        return API_OK;
+    }
+    if (n >= out_cap || strlen(s) != n || !label_valid(s, n))
+        return fail(msg, cap, API_ERR_BAD_FIELD, "field '%s' is too long or has control bytes",
+                    name);
+    memcpy(out, s, n + 1);
+    return API_OK;
+}
+
+api_err api_hello_parse(api_hello *h, const uint8_t *p, size_t len, char *msg, size_t cap)
+{
+    static const char *const allowed[] = {"version", "backend", NULL};
+    api_err e;
+    memset(h, 0, sizeof *h);
+    json_t *root = load_payload(p, len, allowed, &e, msg, cap);
+    if (!root)
+        return e;
+    if (!(e = copy_short_string(root, "version", 1, h->version, sizeof h->version, msg, cap)))
+        e = copy_short_string(root, "backend", 1, h->backend, sizeof h->backend, msg, cap);
+    json_decref(root);
+    return e;
+}
+
+api_err api_sign_result_parse(api_sign_result *r, const uint8_t *p, size_t len, char *msg,
+                              size_t cap)
+{
+    static const char *const allowed[] = {"r", "s", "recovery_id", NULL};
+    api_err e;
+    unsigned rid = 0;
+    memset(r, 0, sizeof *r);
+    json_t *root = load_payload(p, len, allowed, &e, msg, cap);
+    if (!root)
+        return e;
+    if (!(e = get_hex(root, "r", r->r, 32, msg, cap)) &&
+        !(e = get_hex(root, "s", r->s, 32, msg, cap)) &&
+        !(e = get_uint(root, "recovery_id", 1, 0, 3, &rid, NULL, msg, cap)))
+        r->recovery_id = (int)rid;
+    json_decref(root);
+    return e;
+}
+
+api_err api_keygen_result_parse(api_keygen_result *r, const uint8_t *p, size_t len, char *msg,
+                                size_t cap)
+{
+    static const char *const allowed[] = {"public_key", "chain_code", "transcript_hash",
+                                          "attestation", NULL};
+    api_err e;
+    memset(r, 0, sizeof *r);
+    json_t *root = load_payload(p, len, allowed, &e, msg, cap);
+    if (!root)
+        return e;
+    const char *att;
+    size_t att_len;
+    if ((e = get_hex(root, "public_key", r->public_key, 33, msg, cap)) ||
+        (e = get_hex(root, "chain_code", r->chain_code, 32, msg, cap)) ||
+        (e = get_hex(root, "transcript_hash", r->transcript_hash, 32, msg, cap)) ||
+        (e = get_string(root, "attestation", 1, &att, &att_len, msg, cap)))
+        goto out;
+    if (att_len == 0 || att_len % 2 || att_len / 2 > API_ATTESTATION_MAX) {
+        e = fail(msg, cap, API_ERR_BAD_LENGTH, "field 'attestation' must be 1 to %d bytes of hex",
+                 API_ATTESTATION_MAX);
+        goto out;
+    }
+    if ((e = api_hex_decode(r->attestation, att_len / 2, att, att_len)) != API_OK) {
+        e = fail(msg, cap, e, "field 'attestation' must contain only hex digits");
+        goto out;
+    }
+    r->attestation_len = att_len / 2;
+out:
+    json_decref(root);
+    return e;
+}
+
+api_err api_abort_parse(api_abort *a, const uint8_t *p, size_t len, char *msg, size_t cap)
+{
+    static const char *const allowed[] = {"reason", "culprit", NULL};
+    api_err e;
+    memset(a, 0, sizeof *a);
+    json_t *root = load_payload(p, len, allowed, &e, msg, cap);
+    if (!root)
+        return e;
+    if (!(e = copy_short_string(root, "reason", 1, a->reason, sizeof a->reason, msg, cap)))
+        e = get_uint(root, "culprit", 0, 0, API_MAX_PARTIES, &a->culprit, NULL, msg, cap);
+    json_decref(root);
+    return e;
+}
+
+static char *dump(json_t *o)
+{
+    if (!o)
+        return NULL;
+    char *s = json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+    return s;
+}
+
+char *api_hello_encode(const api_hello *h)
+{
+    return dump(json_pack("{s:s,s:s}", "version", h->version, "backend", h->backend));
+}
+
+char *api_sign_result_encode(const api_sign_result *r)
+{
+    char rh[65], sh[65];
+    if (r->recovery_id < 0 || r->recovery_id > 3)
+        return NULL;
+    api_hex_encode(rh, r->r, 32);
+    api_hex_encode(sh, r->s, 32);
+    return dump(json_pack("{s:s,s:s,s:i}", "r", rh, "s", sh, "recovery_id", r->recovery_id));
+}
+
+char *api_keygen_result_encode(const api_keygen_result *r)
+{
+    char pk[67], cc[65], th[65], att[2 * API_ATTESTATION_MAX + 1];
+    if (r->attestation_len == 0 || r->attestation_len > API_ATTESTATION_MAX)
+        return NULL;
+    api_hex_encode(pk, r->public_key, 33);
+    api_hex_encode(cc, r->chain_code, 32);
+    api_hex_encode(th, r->transcript_hash, 32);
+    api_hex_encode(att, r->attestation, r->attestation_len);
+    return dump(json_pack("{s:s,s:s,s:s,s:s}", "public_key", pk, "chain_code", cc,
+                          "transcript_hash", th, "attestation", att));
+}
+
+char *api_abort_encode(const api_abort *a)
+{
+    return dump(json_pack("{s:s,s:i}", "reason", a->reason, "culprit", (int)a->culprit));
+}
+
+void api_attestation_message(uint8_t out[API_ATTEST_MSG_BYTES], const uint8_t key_id[16],
+                             const api_keygen_result *r)
+{
+    static const char tag[] = "mpc-signer/persisted/v1"; /* 23 bytes, no NUL */
+    memcpy(out, tag, 23);
+    memcpy(out + 23, key_id, 16);
+    memcpy(out + 39, r->public_key, 33);
+    memcpy(out + 72, r->chain_code, 32);
+    memcpy(out + 104, r->transcript_hash, 32);
+}

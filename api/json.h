@@ -1,0 +1,108 @@
+/* api/json.h — JSON codecs (jansson) for the hub's REST API and the party link's control
+ * payloads. Parsers are strict: the body must be one JSON object, no duplicate keys, no
+ * fields outside the contract, exact types (an integer is not a string or a float), exact
+ * hex lengths. On failure they return the api_err for the error body and write a message
+ * naming the field to msg (always NUL-terminated). They never allocate what the caller
+ * must free: results land in fixed-size structs. */
+#ifndef API_JSON_H
+#define API_JSON_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+
+#define API_MAX_PARTIES      16  /* n <= 16 */
+#define API_PARTY_ID_MAX     64  /* [A-Za-z0-9._-]{1,64}, also the certificate CN */
+#define API_LABEL_MAX        128 /* bytes of UTF-8, no control characters */
+#define API_PATH_MAX_DEPTH   8   /* m/i1/.../i8, each non-hardened */
+#define API_PATH_STR_MAX     96
+#define API_ATTESTATION_MAX  160 /* DER ECDSA signature by the identity key */
+#define API_MSG_MAX          160 /* size for msg buffers */
+#define API_WAIT_MAX_SECONDS 60
+
+typedef char api_party_name[API_PARTY_ID_MAX + 1];
+
+/* POST /v1/keys */
+typedef struct {
+    unsigned threshold; /* signers required, 2 <= threshold <= n */
+    unsigned n;
+    size_t nparties; /* 0: the hub picks n online parties */
+    api_party_name parties[API_MAX_PARTIES];
+    char label[API_LABEL_MAX + 1];
+} api_keygen_req;
+
+/* POST /v1/keys/{id}/sign */
+typedef struct {
+    uint8_t hash[32];
+    char path[API_PATH_STR_MAX + 1]; /* "" when absent, else canonical "m/..." */
+    uint32_t path_index[API_PATH_MAX_DEPTH];
+    size_t path_depth;
+    size_t nparties; /* 0: the hub picks threshold online parties of the key */
+    api_party_name parties[API_MAX_PARTIES];
+} api_sign_req;
+
+api_err api_keygen_req_parse(api_keygen_req *r, const char *body, size_t len, char *msg,
+                             size_t msg_cap);
+api_err api_sign_req_parse(api_sign_req *r, const char *body, size_t len, char *msg,
+                           size_t msg_cap);
+
+/* 1 if s is a valid party id ([A-Za-z0-9._-]{1,64}, not "." or ".."), else 0. */
+int api_party_id_valid(const char *s);
+
+/* Parses "m" or "m/0/1/..." (decimal, no leading zeros, each < 2^31, depth <= 8).
+ * API_ERR_BAD_PATH otherwise (hardened indices are refused: the hub must be able to
+ * derive the public key to verify the signature). */
+api_err api_path_parse(const char *s, uint32_t index[API_PATH_MAX_DEPTH], size_t *depth);
+
+/* The error body {"error":{"code":..., "message":...}}; message NULL -> api_strerror.
+ * Returns a malloc'd NUL-terminated string (free with free), NULL only on OOM. */
+char *api_error_body(api_err err, const char *message);
+
+/* --- party-link control payloads (PARTY_LINK.md) --- */
+
+typedef struct {
+    char version[33];
+    char backend[33];
+} api_hello;
+
+typedef struct {
+    uint8_t r[32];
+    uint8_t s[32];
+    int recovery_id; /* 0..3 */
+} api_sign_result;
+
+typedef struct {
+    uint8_t public_key[33]; /* SEC1 compressed */
+    uint8_t chain_code[32];
+    uint8_t transcript_hash[32];
+    uint8_t attestation[API_ATTESTATION_MAX];
+    size_t attestation_len;
+} api_keygen_result;
+
+typedef struct {
+    char reason[129];
+    unsigned culprit; /* party index, 0 = none */
+} api_abort;
+
+api_err api_hello_parse(api_hello *h, const uint8_t *p, size_t len, char *msg, size_t cap);
+api_err api_sign_result_parse(api_sign_result *r, const uint8_t *p, size_t len, char *msg,
+                              size_t cap);
+api_err api_keygen_result_parse(api_keygen_result *r, const uint8_t *p, size_t len, char *msg,
+                                size_t cap);
+api_err api_abort_parse(api_abort *a, const uint8_t *p, size_t len, char *msg, size_t cap);
+
+/* Encoders: malloc'd compact JSON (free with free), NULL on OOM or invalid input. */
+char *api_hello_encode(const api_hello *h);
+char *api_sign_result_encode(const api_sign_result *r);
+char *api_keygen_result_encode(const api_keygen_result *r);
+char *api_abort_encode(const api_abort *a);
+
+/* The attested message of a keygen result, the bytes a signer's identity key signs with
+ * ECDSA-SHA256: "mpc-signer/persisted/v1" || key_id(16) || public_key(33) ||
+ * chain_code(32) || transcript_hash(32). out must hold API_ATTEST_MSG_BYTES. */
+#define API_ATTEST_MSG_BYTES (23 + 16 + 33 + 32 + 32)
+void api_attestation_message(uint8_t out[API_ATTEST_MSG_BYTES], const uint8_t key_id[16],
+                             const api_keygen_result *r);
+
+#endif

@@ -1,0 +1,451 @@
+/* daemon/hubd/http.c — the REST API on the API vhost (HTTPS, HTTP/1.1 and h2). Order of
+ * checks for every request except /healthz: client address allow-list (403), rate limit
+ * (429), API key (401), then routing (404/405), body limits (413), media type (415) and
+ * the strict codecs of api/json.h (400). Long operations are sessions: ?wait=N parks the
+ * request until the session ends or N seconds pass. Every error is the api_error_body
+ * JSON. One struct hub_req per HTTP transaction (lws per-session data). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/hex.h"
+#include "daemon/common/log.h"
+#include "hub.h"
+
+enum { M_OTHER, M_GET, M_POST };
+
+struct hub_req {
+    struct hub_req *next_waiter;
+    hub_session *waiting; /* session this request is parked on, or NULL */
+    hub *h;
+    struct lws *wsi;
+    int method;
+    char path[160];
+    char *body;
+    size_t body_len;
+    int body_too_large;
+    int answered; /* a response was queued: nothing more happens in this transaction, even
+                   * if body bytes still arrive (an early 401/413 must never be followed by
+                   * a dispatch of the body) */
+    unsigned wait_s;
+    hub_kind kind;
+    uint8_t key_id[HUB_ID_BYTES];
+    uint64_t start_ms;
+    int status;
+    char *resp;
+    size_t resp_len;
+};
+
+static void req_release(struct hub_req *r)
+{
+    if (r->waiting) {
+        for (struct hub_req **p = &r->waiting->waiters; *p; p = &(*p)->next_waiter)
+            if (*p == r) {
+                *p = r->next_waiter;
+                break;
+            }
+        r->waiting = NULL;
+    }
+    free(r->body);
+    free(r->resp);
+    r->body = r->resp = NULL;
+    r->body_len = r->resp_len = 0;
+}
+
+static void respond_raw(struct hub_req *r, int status, char *body)
+{
+    r->answered = 1;
+    free(r->resp);
+    r->status = status;
+    r->resp = body;
+    r->resp_len = body ? strlen(body) : 0;
+    lws_callback_on_writable(r->wsi);
+}
+
+static void respond_json(struct hub_req *r, int status, json_t *o)
+{
+    char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    json_decref(o);
+    if (!s) {
+        respond_raw(r, 500, api_error_body(API_ERR_INTERNAL, NULL));
+        return;
+    }
+    respond_raw(r, status, s);
+}
+
+static void respond_error(struct hub_req *r, api_err e, const char *msg)
+{
+    respond_raw(r, api_err_http_status(e), api_error_body(e, msg));
+}
+
+/* The answer for a session-backed request: the result when done, the error when failed,
+ * 202 with the session while it runs. Read from the database, so it is what was stored. */
+static void respond_session(struct hub_req *r, const uint8_t sid[HUB_ID_BYTES])
+{
+    hub *h = r->h;
+    json_t *s = hub_store_session_json(h, sid);
+    if (!s)
+        return respond_error(r, API_ERR_INTERNAL, "session vanished from the database");
+    const char *status = json_string_value(json_object_get(s, "status"));
+    if (status && strcmp(status, "done") == 0) {
+        if (r->kind == HUB_KEYGEN) {
+            json_t *k = hub_store_key_json(h, r->key_id);
+            json_decref(s);
+            if (!k)
+                return respond_error(r, API_ERR_INTERNAL, NULL);
+            return respond_json(r, 201, k);
+        }
+        json_t *res = json_deep_copy(json_object_get(s, "result"));
+        if (json_is_object(res)) {
+            json_object_set(res, "session_id", json_object_get(s, "id"));
+            json_object_set(res, "key_id", json_object_get(s, "key_id"));
+        }
+        json_decref(s);
+        return respond_json(r, 200, res);
+    }
+    if (status && strcmp(status, "failed") == 0) {
+        json_t *err = json_object_get(s, "error");
+        char msg[512];
+        snprintf(msg, sizeof msg, "session %s failed: %s: %s",
+                 json_string_value(json_object_get(s, "id")),
+                 json_string_value(json_object_get(err, "code")),
+                 json_string_value(json_object_get(err, "message")));
+        json_decref(s);
+        return respond_error(r, API_ERR_SESSION_FAILED, msg);
+    }
+    respond_json(r, 202, s);
+}
+
+static void park(struct hub_req *r, hub_session *s)
+{
+    r->waiting = s;
+    r->next_waiter = s->waiters;
+    s->waiters = r;
+    lws_set_timer_usecs(r->wsi, (lws_usec_t)r->wait_s * LWS_US_PER_SEC);
+    lws_set_timeout(r->wsi, NO_PENDING_TIMEOUT, 0);
+}
+
+void hub_http_session_done(hub *h, hub_session *s)
+{
+    (void)h;
+    while (s->waiters) {
+        struct hub_req *r = s->waiters;
+        s->waiters = r->next_waiter;
+        r->waiting = NULL;
+        lws_set_timer_usecs(r->wsi, LWS_SET_TIMER_USEC_CANCEL);
+        respond_session(r, s->id);
+    }
+}
+
+static void route_keygen(struct hub_req *r)
+{
+    api_keygen_req req;
+    char msg[API_MSG_MAX];
+    hub_session *s;
+    api_err e = api_keygen_req_parse(&req, r->body, r->body_len, msg, sizeof msg);
+    if (e == API_OK)
+        e = hub_session_keygen(r->h, &req, r->body, &s, r->key_id, msg, sizeof msg);
+    if (e != API_OK)
+        return respond_error(r, e, msg);
+    r->kind = HUB_KEYGEN;
+    if (r->wait_s)
+        return park(r, s);
+    respond_session(r, s->id);
+}
+
+static void route_sign(struct hub_req *r, const uint8_t key_id[HUB_ID_BYTES])
+{
+    api_sign_req req;
+    char msg[API_MSG_MAX];
+    hub_session *s;
+    api_err e = api_sign_req_parse(&req, r->body, r->body_len, msg, sizeof msg);
+    if (e == API_OK)
+        e = hub_session_sign(r->h, key_id, &req, r->body, &s, msg, sizeof msg);
+    if (e != API_OK)
+        return respond_error(r, e, msg);
+    r->kind = HUB_SIGN;
+    memcpy(r->key_id, key_id, HUB_ID_BYTES);
+    if (r->wait_s)
+        return park(r, s);
+    respond_session(r, s->id);
+}
+
+/* Splits "/v1/keys/<id>[/sign]" style paths. Returns the number of segments. */
+static int split(char *path, char *seg[5])
+{
+    int n = 0;
+    char *save = NULL;
+    for (char *t = strtok_r(path, "/", &save); t; t = strtok_r(NULL, "/", &save)) {
+        if (n == 5)
+            return -1;
+        seg[n++] = t;
+    }
+    return n;
+}
+
+static void dispatch(struct hub_req *r)
+{
+    hub *h = r->h;
+    char path[sizeof r->path], *seg[5];
+    uint8_t id[HUB_ID_BYTES];
+    snprintf(path, sizeof path, "%s", r->path);
+    int n = split(path, seg), get = r->method == M_GET, post = r->method == M_POST;
+    if (n >= 2 && strcmp(seg[0], "v1") == 0) {
+        if (n == 2 && strcmp(seg[1], "keys") == 0) {
+            if (get)
+                return respond_json(r, 200, hub_store_keys_json(h));
+            if (post)
+                return route_keygen(r);
+            return respond_error(r, API_ERR_METHOD, "use GET or POST on /v1/keys");
+        }
+        if ((n == 3 || n == 4) && strcmp(seg[1], "keys") == 0) {
+            if (n == 4 && strcmp(seg[3], "sign") != 0)
+                return respond_error(r, API_ERR_NOT_FOUND, NULL);
+            if (hub_id_parse(id, seg[2], strlen(seg[2])) != 0)
+                return respond_error(r, API_ERR_UNKNOWN_KEY, "key ids are 32 hex characters");
+            if (n == 4)
+                return post ? route_sign(r, id)
+                            : respond_error(r, API_ERR_METHOD, "use POST to sign");
+            if (!get)
+                return respond_error(r, API_ERR_METHOD, "use GET on /v1/keys/{id}");
+            json_t *k = hub_store_key_json(h, id);
+            return k ? respond_json(r, 200, k) : respond_error(r, API_ERR_UNKNOWN_KEY, NULL);
+        }
+        if (n == 3 && strcmp(seg[1], "sessions") == 0) {
+            if (!get)
+                return respond_error(r, API_ERR_METHOD, "use GET on /v1/sessions/{id}");
+            if (hub_id_parse(id, seg[2], strlen(seg[2])) != 0)
+                return respond_error(r, API_ERR_UNKNOWN_SESSION,
+                                     "session ids are 32 hex characters");
+            json_t *s = hub_store_session_json(h, id);
+            return s ? respond_json(r, 200, s) : respond_error(r, API_ERR_UNKNOWN_SESSION, NULL);
+        }
+        if (n == 2 && strcmp(seg[1], "parties") == 0) {
+            if (!get)
+                return respond_error(r, API_ERR_METHOD, "use GET on /v1/parties");
+            return respond_json(r, 200, hub_store_parties_json(h));
+        }
+    }
+    if (n == 1 && strcmp(seg[0], "metrics") == 0) {
+        if (!get)
+            return respond_error(r, API_ERR_METHOD, "use GET on /metrics");
+        char *m = hub_metrics_render(h);
+        if (!m)
+            return respond_error(r, API_ERR_INTERNAL, NULL);
+        r->status = 200;
+        free(r->resp);
+        r->resp = m;
+        r->resp_len = strlen(m);
+        r->status = -200; /* marks text/plain for the writer */
+        r->answered = 1;
+        lws_callback_on_writable(r->wsi);
+        return;
+    }
+    respond_error(r, API_ERR_NOT_FOUND, NULL);
+}
+
+/* Authorization: Bearer <key>, or X-API-Key: <key>. */
+static int authenticated(struct hub_req *r)
+{
+    char buf[256];
+    int n = lws_hdr_copy(r->wsi, buf, sizeof buf, WSI_TOKEN_HTTP_AUTHORIZATION);
+    if (n > 7 && strncasecmp(buf, "Bearer ", 7) == 0)
+        return hub_store_api_key_check(r->h->db, buf + 7, (size_t)n - 7);
+    n = lws_hdr_custom_copy(r->wsi, buf, sizeof buf, "x-api-key:", 10);
+    if (n > 0)
+        return hub_store_api_key_check(r->h->db, buf, (size_t)n);
+    return 0;
+}
+
+static int parse_wait(struct hub_req *r)
+{
+    char buf[32];
+    const char *v = lws_get_urlarg_by_name(r->wsi, "wait=", buf, sizeof buf);
+    uint64_t w = 0;
+    if (!v)
+        return 0;
+    char num[16];
+    size_t len = strlen(v);
+    if (len && v[len - 1] == 's')
+        len--;
+    if (len == 0 || len >= sizeof num)
+        return -1;
+    memcpy(num, v, len);
+    num[len] = 0;
+    for (size_t i = 0; i < len; i++)
+        if (num[i] < '0' || num[i] > '9')
+            return -1;
+    w = strtoull(num, NULL, 10);
+    if (w > r->h->cfg.max_wait)
+        return -1;
+    r->wait_s = (unsigned)w;
+    return 0;
+}
+
+static int on_http(struct hub_req *r, hub *h, struct lws *wsi, const char *uri)
+{
+    char *muri, peer[64] = "";
+    int mlen;
+    req_release(r);
+    memset(r, 0, sizeof *r);
+    r->h = h;
+    r->wsi = wsi;
+    r->start_ms = hub_now_ms();
+    int m = lws_http_get_uri_and_method(wsi, &muri, &mlen);
+    r->method = m == LWSHUMETH_GET ? M_GET : m == LWSHUMETH_POST ? M_POST : M_OTHER;
+    if (snprintf(r->path, sizeof r->path, "%s", uri ? uri : "") >= (int)sizeof r->path) {
+        respond_error(r, API_ERR_NOT_FOUND, "path too long");
+        return 0;
+    }
+    if (strcmp(r->path, "/healthz") == 0) {
+        respond_raw(r, 200,
+                    strdup(h->stopping ? "{\"status\":\"stopping\"}" : "{\"status\":\"ok\"}"));
+        return 0;
+    }
+    lws_get_peer_simple(wsi, peer, sizeof peer);
+    if (!hub_allow_check(h, peer)) {
+        respond_error(r, API_ERR_FORBIDDEN, "client address is not in the allow-list");
+        return 0;
+    }
+    if (!hub_rate_check(h, peer)) {
+        h->m.rate_limited++;
+        respond_error(r, API_ERR_RATE_LIMITED, "too many requests from this address; slow down");
+        return 0;
+    }
+    if (!authenticated(r)) {
+        h->m.auth_failures++;
+        respond_error(r, API_ERR_UNAUTHENTICATED,
+                      "send a valid API key as 'Authorization: Bearer KEY' or 'X-API-Key: KEY'");
+        return 0;
+    }
+    if (parse_wait(r) != 0) {
+        char msg[96];
+        snprintf(msg, sizeof msg, "wait must be a number of seconds from 0 to %u", h->cfg.max_wait);
+        respond_error(r, API_ERR_BAD_QUERY, msg);
+        return 0;
+    }
+    if (r->method != M_POST) {
+        dispatch(r);
+        return 0;
+    }
+    char cl[32] = "", ct[128] = "";
+    lws_hdr_copy(wsi, cl, sizeof cl, WSI_TOKEN_HTTP_CONTENT_LENGTH);
+    lws_hdr_copy(wsi, ct, sizeof ct, WSI_TOKEN_HTTP_CONTENT_TYPE);
+    if (cl[0] && strtoull(cl, NULL, 10) > h->cfg.max_body) {
+        respond_error(r, API_ERR_TOO_LARGE, NULL);
+        return 0;
+    }
+    if (strncasecmp(ct, "application/json", 16) != 0 || (ct[16] && ct[16] != ';')) {
+        respond_error(r, API_ERR_UNSUPPORTED_TYPE, NULL);
+        return 0;
+    }
+    if (!cl[0]) {
+        respond_error(r, API_ERR_BAD_JSON,
+                      "send the body with a Content-Length header (no chunked uploads)");
+        return 0;
+    }
+    if (strcmp(cl, "0") == 0)
+        dispatch(r); /* empty body: the codec reports it */
+    return 0;        /* the body follows in LWS_CALLBACK_HTTP_BODY */
+}
+
+static int on_body(struct hub_req *r, const void *in, size_t len)
+{
+    if (r->body_too_large || r->answered || r->waiting)
+        return 0;
+    if (r->body_len + len > r->h->cfg.max_body) {
+        r->body_too_large = 1;
+        return 0;
+    }
+    char *p = realloc(r->body, r->body_len + len + 1);
+    if (!p)
+        return -1;
+    r->body = p;
+    memcpy(r->body + r->body_len, in, len);
+    r->body_len += len;
+    r->body[r->body_len] = 0;
+    return 0;
+}
+
+static int on_writable(struct hub_req *r, struct lws *wsi)
+{
+    hub *h = r->h;
+    if (!r->resp)
+        return 0;
+    int text = r->status < 0, status = text ? -r->status : r->status;
+    size_t cap = LWS_PRE + 1024 + r->resp_len;
+    uint8_t *buf = malloc(cap), *start = buf + LWS_PRE, *p = start, *end = buf + cap - 1;
+    if (!buf)
+        return -1;
+    int fail =
+        lws_add_http_common_headers(wsi, (unsigned)status,
+                                    text ? "text/plain; version=0.0.4" : "application/json",
+                                    r->resp_len, &p, end) ||
+        lws_add_http_header_by_name(
+            wsi, (const uint8_t *)"cache-control:", (const uint8_t *)"no-store", 8, &p, end) ||
+        lws_add_http_header_by_name(wsi, (const uint8_t *)"x-content-type-options:",
+                                    (const uint8_t *)"nosniff", 7, &p, end) ||
+        (status == 401 && lws_add_http_header_by_name(wsi, (const uint8_t *)"www-authenticate:",
+                                                      (const uint8_t *)"Bearer", 6, &p, end)) ||
+        (status == 429 && lws_add_http_header_by_name(wsi, (const uint8_t *)"retry-after:",
+                                                      (const uint8_t *)"1", 1, &p, end)) ||
+        lws_finalize_write_http_header(wsi, start, &p, end);
+    if (!fail && r->resp_len) {
+        memcpy(start, r->resp, r->resp_len);
+        fail = lws_write(wsi, start, r->resp_len, LWS_WRITE_HTTP_FINAL) != (int)r->resp_len;
+    }
+    free(buf);
+    h->m.http_requests[status / 100 < 6 ? status / 100 : 5]++;
+    h->m.http_latency_us_sum += (hub_now_ms() - r->start_ms) * 1000;
+    h->m.http_latency_count++;
+    req_release(r);
+    if (fail)
+        return -1;
+    return lws_http_transaction_completed(wsi) ? -1 : 0;
+}
+
+static int hub_api_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                            size_t len)
+{
+    hub *h = lws_context_user(lws_get_context(wsi));
+    struct hub_req *r = user;
+    switch (reason) {
+    case LWS_CALLBACK_OPENSSL_PERFORM_CLIENT_CERT_VERIFICATION:
+        return len ? 0 : 1; /* only when [api] client_ca is set: accept what OpenSSL verified */
+    case LWS_CALLBACK_HTTP:
+        return on_http(r, h, wsi, in);
+    case LWS_CALLBACK_HTTP_BODY:
+        return on_body(r, in, len);
+    case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+        if (r->answered || r->waiting)
+            return 0;
+        if (r->body_too_large)
+            respond_error(r, API_ERR_TOO_LARGE, NULL);
+        else
+            dispatch(r);
+        return 0;
+    case LWS_CALLBACK_HTTP_WRITEABLE:
+        return on_writable(r, wsi);
+    case LWS_CALLBACK_TIMER:
+        if (r->waiting) { /* ?wait elapsed: answer with the session as it is now */
+            hub_session *s = r->waiting;
+            req_release(r);
+            respond_session(r, s->id);
+        }
+        return 0;
+    case LWS_CALLBACK_CLOSED_HTTP:
+    case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
+        if (r)
+            req_release(r);
+        return 0;
+    default:
+        return lws_callback_http_dummy(wsi, reason, user, in, len);
+    }
+}
+
+const struct lws_protocols hub_api_protocol = {
+    .name = "http",
+    .callback = hub_api_callback,
+    .per_session_data_size = sizeof(struct hub_req),
+    .rx_buffer_size = 0,
+};

@@ -1,0 +1,214 @@
+/* daemon/hubd/hub.h — the session hub's shared state and the interfaces between its
+ * files: config.c (INI), store.c (SQLite), auth.c (API keys, allow-list, rate limit),
+ * http.c (REST on the API vhost), link.c (party link on the WSS vhost), session.c
+ * (keygen/sign state machines and routing), crypto.c (signature checks, BIP32 public
+ * derivation, Ethereum address), metrics.c. Everything runs on one libuv loop thread. */
+#ifndef HUB_H
+#define HUB_H
+
+#include <limits.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <jansson.h>
+#include <libwebsockets.h>
+#include <sqlite3.h>
+#include <uv.h>
+
+#include "api/error.h"
+#include "api/frame.h"
+#include "api/json.h"
+
+#define HUB_VERSION      "0.1.0"
+#define HUB_ID_BYTES     16
+#define HUB_ID_HEX       (2 * HUB_ID_BYTES + 1)
+#define HUB_MAX_ALLOW    32
+#define HUB_RATE_BUCKETS 1024
+
+typedef struct {
+    char database[PATH_MAX];
+    int log_level;
+    /* [api] */
+    char api_listen[64];
+    unsigned api_port;
+    char api_cert[PATH_MAX], api_key[PATH_MAX];
+    char api_client_ca[PATH_MAX]; /* optional: require client certs on the REST API too */
+    char allow[2048];             /* comma-separated CIDRs; empty = everyone */
+    unsigned max_body;            /* bytes */
+    unsigned rate_limit;          /* requests per second per client address; 0 = off */
+    unsigned rate_burst;
+    /* [party] */
+    char party_listen[64];
+    unsigned party_port;
+    char party_cert[PATH_MAX], party_key[PATH_MAX], party_ca[PATH_MAX];
+    unsigned party_ping;    /* seconds of silence before the hub pings a signer; 0 = never */
+    unsigned party_timeout; /* seconds of silence (no pong) before the link is dropped */
+    /* [sessions] */
+    unsigned session_timeout; /* seconds */
+    unsigned max_sessions;    /* in flight */
+    unsigned max_wait;        /* longest ?wait= in seconds */
+} hub_config;
+
+typedef struct {
+    int family; /* AF_INET or AF_INET6 */
+    uint8_t addr[16];
+    unsigned prefix;
+} hub_cidr;
+
+typedef struct {
+    uint8_t addr[16];
+    int used;
+    double tokens;
+    uint64_t last_ms;
+} hub_rate_bucket;
+
+typedef struct {
+    uint64_t http_requests[6]; /* by status class 1xx..5xx, index 0 unused */
+    uint64_t http_latency_us_sum, http_latency_count;
+    uint64_t sessions_started[2], sessions_done[2], sessions_failed[2]; /* [keygen, sign] */
+    uint64_t frames_routed, frames_dropped, links_rejected, auth_failures, rate_limited;
+} hub_metrics;
+
+struct hub_link;
+struct hub_session;
+struct hub_req;
+
+typedef struct hub {
+    hub_config cfg;
+    uv_loop_t loop;
+    uv_signal_t sig_term, sig_int;
+    uv_timer_t tick; /* 1 s: watchdog, rate-bucket ageing */
+    struct lws_context *lws;
+    lws_retry_bo_t party_idle; /* lws keeps a pointer: lives as long as the hub */
+    sqlite3 *db;
+    hub_cidr allow[HUB_MAX_ALLOW];
+    size_t nallow;
+    hub_rate_bucket rate[HUB_RATE_BUCKETS];
+    struct hub_link *links;
+    struct hub_session *sessions;
+    unsigned nsessions;
+    int stopping;
+    uint64_t started_ms;
+    hub_metrics m;
+} hub;
+
+/* config.c */
+int hub_config_load(hub_config *cfg, const char *path);
+
+/* util */
+uint64_t hub_now_ms(void);
+void hub_id_hex(char out[HUB_ID_HEX], const uint8_t id[HUB_ID_BYTES]);
+int hub_id_parse(uint8_t id[HUB_ID_BYTES], const char *hex, size_t len);
+int hub_random(uint8_t *out, size_t len);
+
+/* store.c: every function returns 0 on success, -1 on a storage error (logged), and
+ * 1 for "not found" where that is a possible outcome. */
+typedef struct {
+    uint8_t id[HUB_ID_BYTES];
+    char label[API_LABEL_MAX + 1];
+    unsigned threshold, n;
+    api_party_name parties[API_MAX_PARTIES];
+    char status[16]; /* pending, active, failed */
+    uint8_t public_key[33];
+    uint8_t chain_code[32];
+    int has_public_key;
+} hub_key_row;
+
+int hub_store_open(hub *h);
+void hub_store_close(hub *h);
+int hub_store_recover(hub *h);
+int hub_store_api_key_create(sqlite3 *db, const char *name, char *out, size_t cap);
+int hub_store_api_key_check(sqlite3 *db, const char *presented, size_t len);
+int hub_store_api_key_revoke(sqlite3 *db, const char *name); /* 1: no such key */
+int hub_store_api_key_list(sqlite3 *db, FILE *out);          /* names, never hashes */
+int hub_store_key_insert(hub *h, const hub_key_row *k, const uint8_t session[HUB_ID_BYTES]);
+int hub_store_key_load(hub *h, const uint8_t id[HUB_ID_BYTES], hub_key_row *k);
+int hub_store_key_activate(hub *h, const uint8_t id[HUB_ID_BYTES], const uint8_t pk[33],
+                           const uint8_t cc[32], const char *const *party,
+                           const api_keygen_result *att, size_t n);
+int hub_store_key_fail(hub *h, const uint8_t id[HUB_ID_BYTES]);
+json_t *hub_store_key_json(hub *h, const uint8_t id[HUB_ID_BYTES]);
+json_t *hub_store_keys_json(hub *h);
+int hub_store_session_insert(hub *h, const struct hub_session *s, const char *request_json);
+int hub_store_session_finish(hub *h, const uint8_t id[HUB_ID_BYTES], const char *status,
+                             const char *result_json, const char *err_code, const char *err_msg);
+int hub_store_event(hub *h, const uint8_t id[HUB_ID_BYTES], const char *event, const char *detail);
+json_t *hub_store_session_json(hub *h, const uint8_t id[HUB_ID_BYTES]);
+int hub_store_party_seen(hub *h, const char *id, const uint8_t fp[32], const char *backend,
+                         const char *version);
+int hub_store_party_known(hub *h, const char *id);
+int hub_store_each_active_key(hub *h, const char *party,
+                              void (*fn)(void *arg, const uint8_t key_id[HUB_ID_BYTES],
+                                         const uint8_t session[HUB_ID_BYTES], unsigned index),
+                              void *arg);
+json_t *hub_store_parties_json(hub *h);
+
+/* auth.c */
+int hub_allow_parse(hub *h, const char *list);
+int hub_allow_check(hub *h, const char *peer); /* 1 allowed */
+int hub_rate_check(hub *h, const char *peer);  /* 1 allowed */
+
+/* crypto.c */
+int hub_crypto_derive(uint8_t out[33], const uint8_t pk[33], const uint8_t cc[32],
+                      const uint32_t *path, size_t depth);
+/* Verifies (r, s, recid) over hash against the compressed key; fills der. 0 = valid. */
+int hub_crypto_verify(const uint8_t pk[33], const uint8_t hash[32], const api_sign_result *sig,
+                      uint8_t der[72], size_t *der_len);
+int hub_crypto_pubkey_ok(const uint8_t pk[33]);
+void hub_crypto_uncompressed(char out[131], const uint8_t pk[33]);
+void hub_crypto_eth_address(char out[43], const uint8_t pk[33]);
+
+/* link.c */
+extern const struct lws_protocols hub_party_protocol;
+struct hub_link *hub_link_find(hub *h, const char *party);
+int hub_link_send(struct hub_link *l, const api_frame *f);
+const char *hub_link_party(struct hub_link *l);
+size_t hub_links_online_ids(hub *h, api_party_name *out, size_t max);
+const char *hub_link_cert_pem(struct hub_link *l);
+X509 *hub_link_cert(struct hub_link *l);
+unsigned hub_links_online(hub *h);
+
+/* session.c */
+typedef enum { HUB_KEYGEN = 0, HUB_SIGN = 1 } hub_kind;
+
+typedef struct hub_session {
+    struct hub_session *next;
+    hub *h;
+    uint8_t id[HUB_ID_BYTES];
+    hub_kind kind;
+    uint8_t key_id[HUB_ID_BYTES];
+    unsigned threshold, n;
+    size_t nparties;                          /* participants of this session */
+    api_party_name parties[API_MAX_PARTIES];  /* participant ids */
+    unsigned index[API_MAX_PARTIES];          /* their party indices (keygen order) */
+    uint8_t fingerprint[API_MAX_PARTIES][32]; /* cert fingerprints at start */
+    int reported[API_MAX_PARTIES];
+    api_keygen_result kres[API_MAX_PARTIES];
+    uint8_t hash[32];
+    uint8_t verify_pk[33]; /* sign: derived public key the signature must verify under */
+    char path[API_PATH_STR_MAX + 1];
+    uint8_t nonce[32];
+    uv_timer_t timer;
+    int finished;
+    struct hub_req *waiters;
+} hub_session;
+
+api_err hub_session_keygen(hub *h, const api_keygen_req *req, const char *body, hub_session **out,
+                           uint8_t key_id[HUB_ID_BYTES], char *msg, size_t cap);
+api_err hub_session_sign(hub *h, const uint8_t key_id[HUB_ID_BYTES], const api_sign_req *req,
+                         const char *body, hub_session **out, char *msg, size_t cap);
+hub_session *hub_session_find(hub *h, const uint8_t id[HUB_ID_BYTES]);
+void hub_session_on_frame(hub *h, struct hub_link *from, const char *party, const api_frame *f);
+void hub_session_party_gone(hub *h, const char *party);
+void hub_session_fail_all(hub *h, const char *code, const char *msg);
+
+/* http.c */
+extern const struct lws_protocols hub_api_protocol;
+/* Called by session.c when a session finishes: answers every parked ?wait request. */
+void hub_http_session_done(hub *h, hub_session *s);
+
+/* metrics.c */
+char *hub_metrics_render(hub *h);
+
+#endif

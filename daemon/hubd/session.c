@@ -1,0 +1,473 @@
+/* daemon/hubd/session.c — keygen and sign sessions: choosing parties, session-start,
+ * routing protocol frames by (session, to), collecting results, timeouts. The hub never
+ * decodes protocol payloads; it checks only what it can: who sent a frame, that a keygen's
+ * n attestations verify and agree, and that a signature verifies under the (derived) key
+ * before it is stored or returned. Every transition is written to the database before
+ * anyone is told about it. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/hex.h"
+#include "daemon/common/db.h"
+#include "daemon/common/log.h"
+#include "daemon/common/tls.h"
+#include "hub.h"
+
+static const char *kind_name(hub_kind k)
+{
+    return k == HUB_KEYGEN ? "keygen" : "sign";
+}
+
+hub_session *hub_session_find(hub *h, const uint8_t id[HUB_ID_BYTES])
+{
+    for (hub_session *s = h->sessions; s; s = s->next)
+        if (memcmp(s->id, id, HUB_ID_BYTES) == 0)
+            return s;
+    return NULL;
+}
+
+static void free_on_close(uv_handle_t *t)
+{
+    free(t->data);
+}
+
+static void send_control(hub_session *s, size_t i, uint8_t type, const char *json)
+{
+    struct hub_link *l = hub_link_find(s->h, s->parties[i]);
+    api_frame f = {.type = type, .from = API_PARTY_HUB, .to = (uint16_t)s->index[i]};
+    if (!l || !json)
+        return;
+    memcpy(f.session, s->id, HUB_ID_BYTES);
+    f.payload = (const uint8_t *)json;
+    f.payload_len = (uint32_t)strlen(json);
+    hub_link_send(l, &f);
+}
+
+/* Ends s exactly once: persists the outcome, tells the participants (abort / activate),
+ * answers parked HTTP requests, and releases s (after its timer handle has closed). */
+static void finish(hub_session *s, const char *result_json, const char *code, const char *msg)
+{
+    hub *h = s->h;
+    if (s->finished)
+        return;
+    s->finished = 1;
+    uv_timer_stop(&s->timer);
+    int ok = code == NULL;
+    hub_store_session_finish(h, s->id, ok ? "done" : "failed", result_json, code, msg);
+    if (!ok && s->kind == HUB_KEYGEN)
+        hub_store_key_fail(h, s->key_id);
+    if (ok)
+        h->m.sessions_done[s->kind]++;
+    else
+        h->m.sessions_failed[s->kind]++;
+    char sid[HUB_ID_HEX];
+    hub_id_hex(sid, s->id);
+    if (ok) {
+        log_info("%s session %s done", kind_name(s->kind), sid);
+    } else {
+        log_notice("%s session %s failed: %s: %s", kind_name(s->kind), sid, code, msg);
+        api_abort a = {.culprit = 0};
+        snprintf(a.reason, sizeof a.reason, "%s", code);
+        char *j = api_abort_encode(&a);
+        for (size_t i = 0; i < s->nparties; i++)
+            send_control(s, i, API_FRAME_ABORT, j);
+        free(j);
+    }
+    hub_http_session_done(h, s);
+    for (hub_session **p = &h->sessions; *p; p = &(*p)->next)
+        if (*p == s) {
+            *p = s->next;
+            break;
+        }
+    h->nsessions--;
+    s->timer.data = s;
+    uv_close((uv_handle_t *)&s->timer, free_on_close);
+}
+
+static void on_timeout(uv_timer_t *t)
+{
+    hub_session *s = t->data;
+    char msg[96];
+    snprintf(msg, sizeof msg, "no result within %u s", s->h->cfg.session_timeout);
+    finish(s, NULL, "timeout", msg);
+}
+
+/* Sends session-start to every participant: the same description, each with its own
+ * index and with every participant's certificate so signers can check them. */
+static int send_start(hub_session *s, const char *key_pk_hex)
+{
+    char kid[HUB_ID_HEX], nonce[65], hash[65];
+    hub_id_hex(kid, s->key_id);
+    api_hex_encode(nonce, s->nonce, 32);
+    json_t *parties = json_array();
+    for (size_t i = 0; i < s->nparties; i++) {
+        struct hub_link *l = hub_link_find(s->h, s->parties[i]);
+        json_array_append_new(parties,
+                              json_pack("{s:i,s:s,s:s}", "index", (int)s->index[i], "id",
+                                        s->parties[i], "cert", l ? hub_link_cert_pem(l) : ""));
+    }
+    json_t *o = json_pack("{s:s,s:s,s:i,s:i,s:o,s:s,s:n}", "kind", kind_name(s->kind), "key_id",
+                          kid, "threshold", (int)s->threshold, "n", (int)s->n, "parties", parties,
+                          "nonce", nonce, "approval");
+    if (!o)
+        return -1;
+    if (s->kind == HUB_SIGN) {
+        api_hex_encode(hash, s->hash, 32);
+        json_object_set_new(o, "hash", json_string(hash));
+        json_object_set_new(o, "derivation_path", json_string(s->path[0] ? s->path : "m"));
+        json_object_set_new(o, "public_key", json_string(key_pk_hex));
+    }
+    for (size_t i = 0; i < s->nparties; i++) {
+        json_object_set_new(o, "index", json_integer(s->index[i]));
+        char *j = json_dumps(o, JSON_COMPACT);
+        send_control(s, i, API_FRAME_SESSION_START, j);
+        free(j);
+    }
+    json_decref(o);
+    return 0;
+}
+
+static hub_session *session_new(hub *h, hub_kind kind)
+{
+    hub_session *s = calloc(1, sizeof *s);
+    if (!s)
+        return NULL;
+    s->h = h;
+    s->kind = kind;
+    if (hub_random(s->id, HUB_ID_BYTES) || hub_random(s->nonce, 32)) {
+        free(s);
+        return NULL;
+    }
+    uv_timer_init(&h->loop, &s->timer);
+    s->timer.data = s;
+    return s;
+}
+
+/* Persists s (and, for keygen, its pending key) in one transaction, then starts it. */
+static api_err session_start(hub *h, hub_session *s, const hub_key_row *new_key, const char *body,
+                             const char *key_pk_hex)
+{
+    if (mpcd_db_begin(h->db) != 0) {
+        s->timer.data = s;
+        uv_close((uv_handle_t *)&s->timer, free_on_close);
+        return API_ERR_INTERNAL;
+    }
+    if ((new_key && hub_store_key_insert(h, new_key, s->id) != 0) ||
+        hub_store_session_insert(h, s, body) != 0 || mpcd_db_commit(h->db) != 0) {
+        mpcd_db_rollback(h->db);
+        s->timer.data = s;
+        uv_close((uv_handle_t *)&s->timer, free_on_close);
+        return API_ERR_INTERNAL;
+    }
+    s->next = h->sessions;
+    h->sessions = s;
+    h->nsessions++;
+    h->m.sessions_started[s->kind]++;
+    uv_timer_start(&s->timer, on_timeout, (uint64_t)h->cfg.session_timeout * 1000, 0);
+    send_start(s, key_pk_hex);
+    char sid[HUB_ID_HEX];
+    hub_id_hex(sid, s->id);
+    log_info("%s session %s started with %zu parties", kind_name(s->kind), sid, s->nparties);
+    return API_OK;
+}
+
+static int cmp_party(const void *a, const void *b)
+{
+    return strcmp(a, b);
+}
+
+api_err hub_session_keygen(hub *h, const api_keygen_req *req, const char *body, hub_session **out,
+                           uint8_t key_id[HUB_ID_BYTES], char *msg, size_t cap)
+{
+    hub_key_row k = {0};
+    *out = NULL;
+    if (h->stopping || h->nsessions >= h->cfg.max_sessions)
+        return snprintf(msg, cap, "%s",
+                        h->stopping ? "hub is shutting down"
+                                    : "too many sessions in flight; retry"),
+               API_ERR_BUSY;
+    k.threshold = req->threshold;
+    k.n = req->n;
+    snprintf(k.label, sizeof k.label, "%s", req->label);
+    if (req->nparties) {
+        for (size_t i = 0; i < req->nparties; i++) {
+            int known = hub_store_party_known(h, req->parties[i]);
+            if (known < 0)
+                return API_ERR_INTERNAL;
+            if (!known)
+                return snprintf(msg, cap, "party '%s' has never connected to this hub",
+                                req->parties[i]),
+                       API_ERR_UNKNOWN_PARTY;
+            if (!hub_link_find(h, req->parties[i]))
+                return snprintf(msg, cap, "party '%s' is offline", req->parties[i]),
+                       API_ERR_PARTIES_OFFLINE;
+            memcpy(k.parties[i], req->parties[i], sizeof k.parties[i]);
+        }
+    } else {
+        /* The hub picks: the first n online parties in id order (deterministic). */
+        api_party_name online[256];
+        size_t count = hub_links_online_ids(h, online, 256);
+        if (count < req->n)
+            return snprintf(msg, cap, "need %u online parties, %zu online", req->n, count),
+                   API_ERR_PARTIES_OFFLINE;
+        qsort(online, count, sizeof online[0], cmp_party);
+        for (size_t i = 0; i < req->n; i++)
+            memcpy(k.parties[i], online[i], sizeof k.parties[i]);
+    }
+    if (hub_random(k.id, HUB_ID_BYTES) != 0)
+        return API_ERR_INTERNAL;
+    hub_session *s = session_new(h, HUB_KEYGEN);
+    if (!s)
+        return API_ERR_INTERNAL;
+    memcpy(s->key_id, k.id, HUB_ID_BYTES);
+    s->threshold = k.threshold;
+    s->n = k.n;
+    s->nparties = k.n;
+    for (size_t i = 0; i < k.n; i++) {
+        memcpy(s->parties[i], k.parties[i], sizeof s->parties[i]);
+        s->index[i] = (unsigned)i + 1;
+    }
+    api_err e = session_start(h, s, &k, body, NULL);
+    if (e == API_OK) {
+        *out = s;
+        memcpy(key_id, k.id, HUB_ID_BYTES);
+    }
+    return e;
+}
+
+api_err hub_session_sign(hub *h, const uint8_t key_id[HUB_ID_BYTES], const api_sign_req *req,
+                         const char *body, hub_session **out, char *msg, size_t cap)
+{
+    hub_key_row k;
+    *out = NULL;
+    int r = hub_store_key_load(h, key_id, &k);
+    if (r < 0)
+        return API_ERR_INTERNAL;
+    if (r > 0)
+        return API_ERR_UNKNOWN_KEY;
+    if (strcmp(k.status, "active") != 0 || !k.has_public_key)
+        return snprintf(msg, cap, "key is %s, not active", k.status), API_ERR_KEY_NOT_ACTIVE;
+    if (h->stopping || h->nsessions >= h->cfg.max_sessions)
+        return snprintf(msg, cap, "%s",
+                        h->stopping ? "hub is shutting down"
+                                    : "too many sessions in flight; retry"),
+               API_ERR_BUSY;
+    hub_session *s = session_new(h, HUB_SIGN);
+    if (!s)
+        return API_ERR_INTERNAL;
+    api_err e = API_OK;
+    if (req->nparties) {
+        if (req->nparties < k.threshold) {
+            snprintf(msg, cap, "this key needs %u signers, %zu listed", k.threshold, req->nparties);
+            e = API_ERR_BAD_FIELD;
+        }
+        for (size_t i = 0; e == API_OK && i < req->nparties; i++) {
+            size_t j = 0;
+            while (j < k.n && strcmp(k.parties[j], req->parties[i]) != 0)
+                j++;
+            if (j == k.n) {
+                snprintf(msg, cap, "party '%s' holds no share of this key", req->parties[i]);
+                e = API_ERR_UNKNOWN_PARTY;
+            } else if (!hub_link_find(h, req->parties[i])) {
+                snprintf(msg, cap, "party '%s' is offline", req->parties[i]);
+                e = API_ERR_PARTIES_OFFLINE;
+            } else {
+                memcpy(s->parties[s->nparties], k.parties[j], sizeof s->parties[0]);
+                s->index[s->nparties++] = (unsigned)j + 1;
+            }
+        }
+    } else {
+        for (size_t j = 0; j < k.n && s->nparties < k.threshold; j++)
+            if (hub_link_find(h, k.parties[j])) {
+                memcpy(s->parties[s->nparties], k.parties[j], sizeof s->parties[0]);
+                s->index[s->nparties++] = (unsigned)j + 1;
+            }
+        if (s->nparties < k.threshold) {
+            snprintf(msg, cap, "need %u of this key's parties online, %zu online", k.threshold,
+                     s->nparties);
+            e = API_ERR_PARTIES_OFFLINE;
+        }
+    }
+    if (e == API_OK && hub_crypto_derive(s->verify_pk, k.public_key, k.chain_code, req->path_index,
+                                         req->path_depth) != 0) {
+        snprintf(msg, cap, "derivation path gives an invalid key; use another index");
+        e = API_ERR_BAD_PATH;
+    }
+    if (e != API_OK) {
+        s->timer.data = s;
+        uv_close((uv_handle_t *)&s->timer, free_on_close);
+        return e;
+    }
+    memcpy(s->key_id, key_id, HUB_ID_BYTES);
+    memcpy(s->hash, req->hash, 32);
+    snprintf(s->path, sizeof s->path, "%s", req->path);
+    s->threshold = k.threshold;
+    s->n = k.n;
+    char pkhex[67];
+    api_hex_encode(pkhex, k.public_key, 33);
+    e = session_start(h, s, NULL, body, pkhex);
+    if (e == API_OK)
+        *out = s;
+    return e;
+}
+
+static void on_keygen_result(hub_session *s, size_t i, struct hub_link *l, const api_frame *f)
+{
+    char msg[API_MSG_MAX + 64], sub[API_MSG_MAX];
+    api_keygen_result *r = &s->kres[i];
+    uint8_t m[API_ATTEST_MSG_BYTES];
+    if (api_keygen_result_parse(r, f->payload, f->payload_len, sub, sizeof sub) != API_OK) {
+        snprintf(msg, sizeof msg, "party '%s' sent a malformed result: %s", s->parties[i], sub);
+        return finish(s, NULL, "bad_result", msg);
+    }
+    api_attestation_message(m, s->key_id, r);
+    if (!mpcd_tls_verify_with_cert(hub_link_cert(l), m, sizeof m, r->attestation,
+                                   r->attestation_len)) {
+        snprintf(msg, sizeof msg, "party '%s': attestation does not verify under its certificate",
+                 s->parties[i]);
+        return finish(s, NULL, "bad_attestation", msg);
+    }
+    for (size_t j = 0; j < s->nparties; j++)
+        if (s->reported[j] && (memcmp(s->kres[j].public_key, r->public_key, 33) ||
+                               memcmp(s->kres[j].chain_code, r->chain_code, 32))) {
+            snprintf(msg, sizeof msg, "parties '%s' and '%s' disagree on the public key",
+                     s->parties[j], s->parties[i]);
+            return finish(s, NULL, "result_mismatch", msg);
+        }
+    s->reported[i] = 1;
+    hub_store_event(s->h, s->id, "share_persisted", s->parties[i]);
+    for (size_t j = 0; j < s->nparties; j++)
+        if (!s->reported[j])
+            return;
+    /* All n shares are durable: the key becomes active. */
+    if (!hub_crypto_pubkey_ok(r->public_key))
+        return finish(s, NULL, "bad_result", "the agreed public key is not a valid point");
+    const char *names[API_MAX_PARTIES];
+    for (size_t j = 0; j < s->nparties; j++)
+        names[j] = s->parties[j];
+    if (hub_store_key_activate(s->h, s->key_id, r->public_key, r->chain_code, names, s->kres,
+                               s->nparties) != 0)
+        return finish(s, NULL, "internal", "could not store the key");
+    char kid[HUB_ID_HEX], pk[67], addr[43];
+    hub_id_hex(kid, s->key_id);
+    api_hex_encode(pk, r->public_key, 33);
+    hub_crypto_eth_address(addr, r->public_key);
+    json_t *o =
+        json_pack("{s:s,s:s,s:s}", "key_id", kid, "public_key", pk, "ethereum_address", addr);
+    char *res = json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+    char act[64];
+    snprintf(act, sizeof act, "{\"key_id\":\"%s\"}", kid);
+    for (size_t j = 0; j < s->nparties; j++)
+        send_control(s, j, API_FRAME_ACTIVATE, act);
+    finish(s, res, NULL, NULL);
+    free(res);
+}
+
+static void on_sign_result(hub_session *s, size_t i, const api_frame *f)
+{
+    char msg[API_MSG_MAX + 64], sub[API_MSG_MAX];
+    api_sign_result r;
+    uint8_t der[72];
+    size_t der_len;
+    if (api_sign_result_parse(&r, f->payload, f->payload_len, sub, sizeof sub) != API_OK) {
+        snprintf(msg, sizeof msg, "party '%s' sent a malformed result: %s", s->parties[i], sub);
+        return finish(s, NULL, "bad_result", msg);
+    }
+    if (hub_crypto_verify(s->verify_pk, s->hash, &r, der, &der_len) != 0) {
+        snprintf(msg, sizeof msg,
+                 "signature from party '%s' does not verify (or is high-s, or its recovery id "
+                 "is wrong); not released",
+                 s->parties[i]);
+        return finish(s, NULL, "bad_signature", msg);
+    }
+    char rh[65], sh[65], dh[145], pk[67];
+    api_hex_encode(rh, r.r, 32);
+    api_hex_encode(sh, r.s, 32);
+    api_hex_encode(dh, der, der_len);
+    api_hex_encode(pk, s->verify_pk, 33);
+    json_t *o =
+        json_pack("{s:s,s:s,s:i,s:s,s:s,s:s}", "r", rh, "s", sh, "recovery_id", r.recovery_id,
+                  "der", dh, "public_key", pk, "derivation_path", s->path[0] ? s->path : "m");
+    char *res = json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+    finish(s, res, NULL, NULL);
+    free(res);
+}
+
+void hub_session_on_frame(hub *h, struct hub_link *from, const char *party, const api_frame *f)
+{
+    hub_session *s = hub_session_find(h, f->session);
+    size_t i = 0;
+    if (!s || s->finished) {
+        h->m.frames_dropped++;
+        return;
+    }
+    while (i < s->nparties && strcmp(s->parties[i], party) != 0)
+        i++;
+    if (i == s->nparties || f->from != s->index[i]) {
+        /* Not a participant, or speaking for another index: drop, never route. */
+        log_warn("party %s: %s frame for a session it is not in (or with a forged sender)", party,
+                 api_frame_type_name(f->type));
+        h->m.frames_dropped++;
+        return;
+    }
+    if (f->type == API_FRAME_PROTOCOL) {
+        size_t j = 0;
+        while (j < s->nparties && s->index[j] != f->to)
+            j++;
+        if (j == s->nparties) {
+            h->m.frames_dropped++;
+            return;
+        }
+        struct hub_link *to = hub_link_find(h, s->parties[j]);
+        if (!to) {
+            char msg[128];
+            snprintf(msg, sizeof msg, "party '%s' went offline", s->parties[j]);
+            return finish(s, NULL, "party_offline", msg);
+        }
+        if (hub_link_send(to, f) == 0)
+            h->m.frames_routed++;
+        return;
+    }
+    if (f->type == API_FRAME_ABORT) {
+        api_abort a;
+        char msg[API_MSG_MAX + 200], sub[API_MSG_MAX];
+        if (api_abort_parse(&a, f->payload, f->payload_len, sub, sizeof sub) != API_OK)
+            snprintf(a.reason, sizeof a.reason, "(malformed abort)");
+        snprintf(msg, sizeof msg, "party '%s' aborted: %s (culprit %u)", party, a.reason,
+                 a.culprit);
+        return finish(s, NULL, "aborted", msg);
+    }
+    if (s->kind == HUB_KEYGEN) {
+        if (s->reported[i]) {
+            h->m.frames_dropped++;
+            return;
+        }
+        on_keygen_result(s, i, from, f);
+    } else {
+        on_sign_result(s, i, f);
+    }
+}
+
+void hub_session_party_gone(hub *h, const char *party)
+{
+    hub_session *next;
+    for (hub_session *s = h->sessions; s; s = next) {
+        next = s->next;
+        for (size_t i = 0; i < s->nparties; i++)
+            if (strcmp(s->parties[i], party) == 0) {
+                char msg[128];
+                snprintf(msg, sizeof msg, "party '%s' went offline", party);
+                finish(s, NULL, "party_offline", msg);
+                break;
+            }
+    }
+}
+
+void hub_session_fail_all(hub *h, const char *code, const char *msg)
+{
+    while (h->sessions)
+        finish(h->sessions, NULL, code, msg);
+}

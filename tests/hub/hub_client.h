@@ -1,0 +1,46 @@
+/* tests/hub/hub_client.h — test-side clients for mpc-hubd: HTTPS requests (one TLS
+ * connection each, HTTP/1.1, Connection: close) and a party-link WebSocket client that
+ * speaks the frame protocol. Both verify the hub's certificate against the test CA. */
+#ifndef HUB_CLIENT_H
+#define HUB_CLIENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "api/frame.h"
+
+/* Sends one request; returns the status (or -1 on connection failure) and the parsed JSON
+ * body in *out (NULL if not JSON). headers: extra "Name: value\r\n" lines or NULL. */
+int hc_request(const char *ca, int port, const char *method, const char *path, const char *headers,
+               const char *body, json_t **out, char **raw);
+
+/* Client certificate for later hc_request calls (NULL, NULL: none). */
+void hc_set_client_cert(const char *cert, const char *key);
+
+/* Connects over TLS, writes data as is, reads whatever comes back for up to timeout_ms.
+ * Returns the bytes read, or -1 if the TLS connection failed. */
+int hc_raw(const char *ca, int port, const void *data, size_t len, int timeout_ms);
+
+typedef struct hc_link hc_link;
+
+/* TLS (client cert/key, may be NULL) + WebSocket upgrade on /v1/party. NULL on failure. */
+hc_link *hc_link_open(const char *ca, int port, const char *cert, const char *key);
+void hc_link_close(hc_link *l);
+
+/* Why the last hc_link_open failed (stage and TLS error), for test diagnostics. */
+const char *hc_last_error(void);
+
+/* Sends a frame (encoded with api_frame_encode) or raw bytes as one binary message. */
+int hc_link_send_frame(hc_link *l, const api_frame *f);
+int hc_link_send_raw(hc_link *l, const uint8_t *data, size_t len, int opcode);
+
+/* Receives one message within timeout_ms. Returns its opcode (2 binary, 8 close; for close
+ * *len holds the status code) or -1 on timeout / error. buf receives the payload. */
+int hc_link_recv(hc_link *l, uint8_t *buf, size_t cap, size_t *len, int timeout_ms);
+
+/* Receives the next binary message and decodes it as a frame (payload copied into buf). */
+int hc_link_recv_frame(hc_link *l, api_frame *f, uint8_t *buf, size_t cap, int timeout_ms);
+
+#endif

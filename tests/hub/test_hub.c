@@ -1,0 +1,1254 @@
+/* tests/hub/test_hub.c — mpc-hubd end to end: a real hub process on free loopback ports
+ * with a throwaway CA, server and party certificates and database. Covers API-key auth
+ * (both headers), every validation error, the allow-list and rate limit, mTLS admission
+ * and rejection on the party link, party replacement, keygen with attestations, routing
+ * between test link clients, signing (plain and BIP32-derived) with verification, bad
+ * signatures, timeouts, >= 100 sessions in flight, SIGTERM shutdown and restart recovery.
+ * The test signers use a known secp256k1 key (the hub cannot tell: it only verifies). */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <pthread.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/pem.h>
+#include <secp256k1.h>
+#include <secp256k1_recovery.h>
+
+#include "api/hex.h"
+#include "api/json.h"
+#include "hub_client.h"
+#include "tss/point.h"
+
+static char dir[256], ca[300], conf[300], api_key[128], auth_hdr[200];
+static int api_port, party_port;
+static pid_t hub_pid = -1;
+static unsigned max_in_flight = 400;
+/* The test's link client answers pings only while it reads, so the idle check is off
+ * except in the test that measures it. */
+static const char *party_extra = "ping_interval = 0\n";
+static int dump_log; /* print the hub's log at teardown (set when something looked wrong) */
+
+/* Shared between the ordered tests. */
+static char key_id[33];
+static const uint8_t SECRET[32] = {[31] = 1}; /* the test key: secret 1, public G */
+static uint8_t PUB[33], CHAIN[32];
+
+static void cleanup(void)
+{
+    if (hub_pid > 0) {
+        kill(hub_pid, SIGKILL);
+        waitpid(hub_pid, NULL, 0);
+        hub_pid = -1;
+    }
+    if (dir[0] && !getenv("MPC_KEEP_TEST_DIR")) {
+        char cmd[300];
+        snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+        if (system(cmd) != 0)
+            fprintf(stderr, "could not remove %s\n", dir);
+        dir[0] = 0;
+    }
+}
+
+static void die(const char *what)
+{
+    fprintf(stderr, "fixture: %s failed (logs in %s)\n", what, dir);
+    cleanup();
+    exit(1);
+}
+
+static void sh(const char *fmt, ...)
+{
+    char cmd[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(cmd, sizeof cmd, fmt, ap);
+    va_end(ap);
+    if (system(cmd) != 0) {
+        fprintf(stderr, "command failed: %s\n", cmd);
+        cleanup();
+        exit(1);
+    }
+}
+
+static int free_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET};
+    socklen_t len = sizeof sa;
+    inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+    if (bind(fd, (struct sockaddr *)&sa, sizeof sa) || getsockname(fd, (void *)&sa, &len))
+        die("bind");
+    close(fd);
+    return ntohs(sa.sin_port);
+}
+
+static void make_cert(const char *ca_name, const char *name, const char *cn, const char *ext)
+{
+    sh("cd %s && openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout %s.key"
+       " -out %s.csr -subj '/CN=%s' 2>/dev/null && openssl x509 -req -in %s.csr -CA %s.pem"
+       " -CAkey %s.key -CAcreateserial -out %s.pem -days 2 %s 2>/dev/null",
+       dir, name, name, cn, name, ca_name, ca_name, name, ext);
+}
+
+static void write_config(const char *extra_api)
+{
+    FILE *f = fopen(conf, "w");
+    if (!f)
+        die("config");
+    fprintf(f,
+            "# test hub\n[hub]\ndatabase = %s/hub.db\nlog_level = %s\n\n"
+            "[api]\nlisten = 127.0.0.1\nport = %d\ncert = %s/server.pem\nkey = %s/server.key\n"
+            "%s\n[party]\nlisten = 127.0.0.1\nport = %d\nca = %s\n%s\n"
+            "[sessions]\ntimeout = 4\nmax_in_flight = %u\n",
+            dir, getenv("MPC_HUB_LOG_LEVEL") ? getenv("MPC_HUB_LOG_LEVEL") : "info", api_port, dir,
+            dir, extra_api, party_port, ca, party_extra, max_in_flight);
+    fclose(f);
+}
+
+static int healthy(void)
+{
+    return hc_request(ca, api_port, "GET", "/healthz", NULL, NULL, NULL, NULL) == 200;
+}
+
+static void start_hub(const char *extra_api)
+{
+    write_config(extra_api);
+    hub_pid = fork();
+    if (hub_pid == 0) {
+        char log[300];
+        snprintf(log, sizeof log, "%s/hub.log", dir);
+        FILE *l = freopen(log, "a", stderr);
+        (void)l;
+        execl(HUB_BIN, HUB_BIN, "--config", conf, (char *)NULL);
+        _exit(127);
+    }
+    for (int i = 0; i < 100; i++) {
+        if (healthy())
+            return;
+        usleep(50000);
+    }
+    die("hub start (see hub.log)");
+}
+
+/* SIGTERM (or SIGKILL) and wait; returns the exit status, or -1 if still running after 5 s. */
+static int stop_hub(int sig)
+{
+    if (hub_pid <= 0)
+        return 0;
+    kill(hub_pid, sig);
+    for (int i = 0; i < 100; i++) {
+        int st;
+        if (waitpid(hub_pid, &st, WNOHANG) == hub_pid) {
+            hub_pid = -1;
+            return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+        }
+        usleep(50000);
+    }
+    kill(hub_pid, SIGKILL);
+    waitpid(hub_pid, NULL, 0);
+    hub_pid = -1;
+    return -1;
+}
+
+static int group_setup(void **state)
+{
+    (void)state;
+    snprintf(dir, sizeof dir, "/tmp/mpc-hub-test-XXXXXX");
+    if (!mkdtemp(dir))
+        die("mkdtemp");
+    snprintf(ca, sizeof ca, "%s/ca.pem", dir);
+    snprintf(conf, sizeof conf, "%s/hub.conf", dir);
+    static const char *const cas[] = {"ca", "rogueca"};
+    for (int i = 0; i < 2; i++)
+        sh("cd %s && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes"
+           " -keyout %s.key -out %s.pem -days 2 -subj '/CN=test %s' 2>/dev/null",
+           dir, cas[i], cas[i], cas[i]);
+    sh("printf 'subjectAltName=IP:127.0.0.1\\n' > %s/san.ext", dir);
+    char ext[400];
+    snprintf(ext, sizeof ext, "-extfile %s/san.ext", dir);
+    make_cert("ca", "server", "localhost", ext);
+    make_cert("ca", "p1", "p1", "");
+    make_cert("ca", "p2", "p2", "");
+    make_cert("ca", "p3", "p3", "");
+    make_cert("ca", "badcn", "not a party id!", "");
+    make_cert("rogueca", "rogue", "p1", "");
+    api_port = free_port();
+    party_port = free_port();
+    write_config("");
+    char cmd[700];
+    snprintf(cmd, sizeof cmd, "%s --config %s create-api-key tests 2>/dev/null", HUB_BIN, conf);
+    FILE *p = popen(cmd, "r");
+    if (!p || !fgets(api_key, sizeof api_key, p) || pclose(p) != 0)
+        die("create-api-key");
+    api_key[strcspn(api_key, "\n")] = 0;
+    snprintf(auth_hdr, sizeof auth_hdr, "Authorization: Bearer %s\r\n", api_key);
+    tss_point g;
+    tss_scalar one;
+    tss_scalar_set_u64(&one, 1);
+    if (tss_point_base_mul(&g, &one) != TSS_OK)
+        die("G");
+    tss_point_serialize(PUB, &g);
+    memset(CHAIN, 0x5c, 32);
+    start_hub("");
+    return 0;
+}
+
+static int group_teardown(void **state)
+{
+    (void)state;
+    if (getenv("MPC_KEEP_TEST_DIR"))
+        fprintf(stderr, "kept %s\n", dir);
+    if (dump_log)
+        sh("echo '--- last lines of hub.log'; tail -n 40 %s/hub.log >&2", dir);
+    cleanup();
+    return 0;
+}
+
+/* --- helpers --- */
+
+static int api(const char *method, const char *path, const char *body, json_t **out)
+{
+    char headers[400];
+    snprintf(headers, sizeof headers, "%s%s", auth_hdr,
+             body ? "Content-Type: application/json\r\n" : "");
+    return hc_request(ca, api_port, method, path, headers, body, out, NULL);
+}
+
+static void expect_error(const char *method, const char *path, const char *body, int status,
+                         const char *code)
+{
+    json_t *o = NULL;
+    int st = api(method, path, body, &o);
+    const char *got = json_string_value(json_object_get(json_object_get(o, "error"), "code"));
+    if (st != status || !got || strcmp(got, code) != 0)
+        dump_log = 1;
+    if (st != status || !got || strcmp(got, code) != 0)
+        fprintf(stderr, "%s %s %s: got %d %s, want %d %s\n", method, path, body ? body : "", st,
+                got ? got : "(no code)", status, code);
+    assert_int_equal(st, status);
+    assert_non_null(got);
+    assert_string_equal(got, code);
+    assert_non_null(json_string_value(
+        json_object_get(json_object_get(o, "error"), "message"))); /* always a message */
+    json_decref(o);
+}
+
+static hc_link *party(const char *name)
+{
+    char cert[300], key[300];
+    snprintf(cert, sizeof cert, "%s/%s.pem", dir, name);
+    snprintf(key, sizeof key, "%s/%s.key", dir, name);
+    hc_link *l = hc_link_open(ca, party_port, cert, key);
+    if (!l) {
+        fprintf(stderr, "party %s: link refused: %s\n", name, hc_last_error());
+        dump_log = 1;
+        return NULL;
+    }
+    const char *hello = "{\"version\":\"test\",\"backend\":\"soft\"}";
+    api_frame f = {.type = API_FRAME_HELLO,
+                   .payload = (const uint8_t *)hello,
+                   .payload_len = (uint32_t)strlen(hello)};
+    if (hc_link_send_frame(l, &f) != 0) {
+        hc_link_close(l);
+        return NULL;
+    }
+    return l;
+}
+
+static const char *jstr(json_t *o, const char *k)
+{
+    const char *s = json_string_value(json_object_get(o, k));
+    return s ? s : "";
+}
+
+/* 1 if /v1/parties says id is online. */
+static int party_online(const char *id)
+{
+    json_t *o = NULL, *p;
+    size_t k;
+    int on = 0;
+    api("GET", "/v1/parties", NULL, &o);
+    json_array_foreach(json_object_get(o, "parties"), k, p)
+    {
+        if (strcmp(jstr(p, "id"), id) == 0)
+            on = json_is_true(json_object_get(p, "online"));
+    }
+    json_decref(o);
+    return on;
+}
+
+/* Waits until /v1/parties reports `id` with the given online state. */
+static void wait_online(const char *id, int online)
+{
+    for (int i = 0; i < 100; i++) {
+        json_t *o = NULL;
+        api("GET", "/v1/parties", NULL, &o);
+        size_t k;
+        json_t *p;
+        int now = 0;
+        json_array_foreach(json_object_get(o, "parties"), k, p)
+        {
+            if (strcmp(json_string_value(json_object_get(p, "id")), id) == 0)
+                now = json_is_true(json_object_get(p, "online"));
+        }
+        json_decref(o);
+        if (now == online)
+            return;
+        usleep(20000);
+    }
+    fail_msg("party %s never became %s", id, online ? "online" : "offline");
+}
+
+typedef struct {
+    api_frame f;
+    uint8_t buf[1 << 16];
+    json_t *json; /* session-start / abort payloads */
+} rx;
+
+static void recv_type(hc_link *l, rx *r, int type)
+{
+    json_decref(r->json);
+    r->json = NULL;
+    /* Aborts of sessions that already failed, and activations re-sent on reconnect, are
+     * skipped unless that is the type expected. */
+    do {
+        int got = hc_link_recv_frame(l, &r->f, r->buf, sizeof r->buf, 5000);
+        if (got != 0)
+            dump_log = 1;
+        assert_int_equal(got, 0);
+    } while ((r->f.type == API_FRAME_ABORT || r->f.type == API_FRAME_ACTIVATE) &&
+             r->f.type != type);
+    if (r->f.type != type)
+        dump_log = 1;
+    if (r->f.type != type)
+        fail_msg("expected %s frame, got %s", api_frame_type_name((unsigned)type),
+                 api_frame_type_name(r->f.type));
+    if (type != API_FRAME_PROTOCOL)
+        r->json = json_loadb((const char *)r->f.payload, r->f.payload_len, 0, NULL);
+}
+
+static void send_json(hc_link *l, int type, const uint8_t sid[16], unsigned from, unsigned to,
+                      const char *json)
+{
+    api_frame f = {.type = (uint8_t)type,
+                   .from = (uint16_t)from,
+                   .to = (uint16_t)to,
+                   .payload = (const uint8_t *)json,
+                   .payload_len = (uint32_t)strlen(json)};
+    memcpy(f.session, sid, 16);
+    assert_int_equal(hc_link_send_frame(l, &f), 0);
+}
+
+static void keygen_result(hc_link *l, const char *name, const uint8_t sid[16], unsigned index,
+                          const char *kid_hex, const uint8_t *pub)
+{
+    api_keygen_result r = {0};
+    uint8_t kid[16], msg[API_ATTEST_MSG_BYTES];
+    memcpy(r.public_key, pub, 33);
+    memcpy(r.chain_code, CHAIN, 32);
+    memset(r.transcript_hash, (int)index, 32);
+    assert_int_equal(api_hex_decode(kid, 16, kid_hex, 32), API_OK);
+    api_attestation_message(msg, kid, &r);
+    char path[300];
+    snprintf(path, sizeof path, "%s/%s.key", dir, name);
+    FILE *f = fopen(path, "r");
+    EVP_PKEY *pk = PEM_read_PrivateKey(f, NULL, NULL, NULL);
+    fclose(f);
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    size_t len = sizeof r.attestation;
+    assert_int_equal(EVP_DigestSignInit(ctx, NULL, EVP_sha256(), NULL, pk), 1);
+    assert_int_equal(EVP_DigestSign(ctx, r.attestation, &len, msg, sizeof msg), 1);
+    r.attestation_len = len;
+    EVP_MD_CTX_free(ctx);
+    EVP_PKEY_free(pk);
+    char *j = api_keygen_result_encode(&r);
+    send_json(l, API_FRAME_RESULT, sid, index, 0, j);
+    free(j);
+}
+
+static void hex_to(uint8_t *out, const char *s)
+{
+    assert_int_equal(api_hex_decode(out, strlen(s) / 2, s, strlen(s)), API_OK);
+}
+
+static void ecdsa(api_sign_result *out, const uint8_t sk[32], const uint8_t hash[32])
+{
+    secp256k1_ecdsa_recoverable_signature sig;
+    uint8_t compact[64];
+    int recid;
+    assert_int_equal(secp256k1_ecdsa_sign_recoverable(tss_secp_ctx(), &sig, hash, sk, NULL, NULL),
+                     1);
+    assert_int_equal(secp256k1_ecdsa_recoverable_signature_serialize_compact(tss_secp_ctx(),
+                                                                             compact, &recid, &sig),
+                     1);
+    memcpy(out->r, compact, 32);
+    memcpy(out->s, compact + 32, 32);
+    out->recovery_id = recid;
+}
+
+static void sid_of(json_t *start, uint8_t sid[16], const rx *r)
+{
+    (void)start;
+    memcpy(sid, r->f.session, 16);
+}
+
+/* --- tests --- */
+
+static void test_auth(void **state)
+{
+    (void)state;
+    json_t *o = NULL;
+    char h[300];
+    assert_int_equal(hc_request(ca, api_port, "GET", "/healthz", NULL, NULL, &o, NULL), 200);
+    assert_string_equal(jstr(o, "status"), "ok");
+    json_decref(o);
+    const char *bad[] = {
+        NULL, "Authorization: Bearer mpck_nope\r\n",
+        "X-API-Key: mpck_0000000000000000000000000000000000000000000000000000000000000000\r\n",
+        "Authorization: Basic dGVzdDp0ZXN0\r\n", "Authorization: Bearer \r\n"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        assert_int_equal(hc_request(ca, api_port, "GET", "/v1/keys", bad[i], NULL, &o, NULL), 401);
+        assert_string_equal(jstr(json_object_get(o, "error"), "code"), "unauthenticated");
+        json_decref(o);
+    }
+    /* a POST without a key is refused before its body is looked at, and changes nothing */
+    assert_int_equal(hc_request(ca, api_port, "POST", "/v1/keys",
+                                "Content-Type: application/json\r\n", "{\"threshold\":2,\"n\":2}",
+                                &o, NULL),
+                     401);
+    json_decref(o);
+    /* /metrics is authenticated too: only /healthz is open */
+    assert_int_equal(hc_request(ca, api_port, "GET", "/metrics", NULL, NULL, NULL, NULL), 401);
+    assert_int_equal(hc_request(ca, api_port, "GET", "/v1/keys", auth_hdr, NULL, &o, NULL), 200);
+    assert_true(json_is_array(json_object_get(o, "keys")));
+    json_decref(o);
+    snprintf(h, sizeof h, "X-API-Key: %s\r\n", api_key);
+    assert_int_equal(hc_request(ca, api_port, "GET", "/v1/parties", h, NULL, NULL, NULL), 200);
+    snprintf(h, sizeof h, "authorization: bearer %s\r\n", api_key);
+    assert_int_equal(hc_request(ca, api_port, "GET", "/v1/parties", h, NULL, NULL, NULL), 200);
+    /* a key with one character changed is refused */
+    snprintf(h, sizeof h, "X-API-Key: %.*sx\r\n", (int)strlen(api_key) - 1, api_key);
+    assert_int_equal(hc_request(ca, api_port, "GET", "/v1/parties", h, NULL, NULL, NULL), 401);
+    /* keys made by the admin command while the hub runs work at once; revoked ones stop */
+    char cmd[800], key2[128];
+    snprintf(cmd, sizeof cmd, "%s --config %s create-api-key temp 2>/dev/null", HUB_BIN, conf);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    assert_non_null(fgets(key2, sizeof key2, p));
+    assert_int_equal(pclose(p), 0);
+    key2[strcspn(key2, "\n")] = 0;
+    snprintf(h, sizeof h, "X-API-Key: %s\r\n", key2);
+    assert_int_equal(hc_request(ca, api_port, "GET", "/v1/keys", h, NULL, NULL, NULL), 200);
+    snprintf(cmd, sizeof cmd, "%s --config %s create-api-key temp 2>/dev/null >/dev/null", HUB_BIN,
+             conf);
+    assert_int_not_equal(system(cmd), 0); /* names are unique */
+    snprintf(cmd, sizeof cmd, "%s --config %s list-api-keys | grep -q '^temp\t'", HUB_BIN, conf);
+    assert_int_equal(system(cmd), 0);
+    snprintf(cmd, sizeof cmd, "%s --config %s list-api-keys | grep -q mpck_", HUB_BIN, conf);
+    assert_int_not_equal(system(cmd), 0); /* never prints keys or hashes */
+    snprintf(cmd, sizeof cmd, "%s --config %s revoke-api-key temp 2>/dev/null", HUB_BIN, conf);
+    assert_int_equal(system(cmd), 0);
+    assert_int_equal(hc_request(ca, api_port, "GET", "/v1/keys", h, NULL, NULL, NULL), 401);
+    char *raw = NULL;
+    assert_int_equal(hc_request(ca, api_port, "GET", "/metrics", auth_hdr, NULL, NULL, &raw), 200);
+    assert_non_null(strstr(raw, "mpc_hub_auth_failures_total "));
+    assert_null(strstr(raw, "mpc_hub_auth_failures_total 0\n"));
+    free(raw);
+}
+
+#define H64 "\"00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\""
+
+static void test_validation(void **state)
+{
+    (void)state;
+    expect_error("POST", "/v1/keys", "{\"threshold\":2,", 400, "bad_json");
+    expect_error("POST", "/v1/keys", "[2,3]", 400, "bad_json");
+    expect_error("POST", "/v1/keys", "{\"threshold\":\"2\",\"n\":3}", 400, "bad_field");
+    expect_error("POST", "/v1/keys", "{\"threshold\":2,\"n\":3.5}", 400, "bad_field");
+    expect_error("POST", "/v1/keys", "{\"threshold\":4,\"n\":3}", 400, "bad_threshold");
+    expect_error("POST", "/v1/keys", "{\"threshold\":1,\"n\":3}", 400, "bad_threshold");
+    expect_error("POST", "/v1/keys", "{\"n\":3}", 400, "missing_field");
+    expect_error("POST", "/v1/keys", "{\"threshold\":2,\"n\":3,\"admin\":true}", 400,
+                 "unknown_field");
+    expect_error("POST", "/v1/keys", "{\"threshold\":2,\"parties\":[\"p1\",\"nobody\"]}", 422,
+                 "unknown_party");
+    expect_error("POST", "/v1/keys", "{\"threshold\":2,\"n\":3}", 422, "parties_offline");
+    expect_error("POST", "/v1/keys?wait=abc", "{\"threshold\":2,\"n\":3}", 400, "bad_query");
+    expect_error("POST", "/v1/keys?wait=100000", "{\"threshold\":2,\"n\":3}", 400, "bad_query");
+    expect_error("GET", "/v1/keys/00112233445566778899aabbccddeeff", NULL, 404, "unknown_key");
+    expect_error("GET", "/v1/keys/xyz", NULL, 404, "unknown_key");
+    expect_error("POST", "/v1/keys/00112233445566778899aabbccddeeff/sign", "{\"hash\":" H64 "}",
+                 404, "unknown_key");
+    expect_error("GET", "/v1/sessions/00112233445566778899aabbccddeeff", NULL, 404,
+                 "unknown_session");
+    expect_error("GET", "/v1/sessions/../../etc/passwd", NULL, 404, "not_found");
+    expect_error("GET", "/v1/nothing", NULL, 404, "not_found");
+    expect_error("DELETE", "/v1/keys", NULL, 405, "method_not_allowed");
+    expect_error("GET", "/v1/keys/00112233445566778899aabbccddeeff/sign", NULL, 405,
+                 "method_not_allowed");
+    /* media type and size */
+    char h[400];
+    json_t *o = NULL;
+    snprintf(h, sizeof h, "%sContent-Type: text/plain\r\n", auth_hdr);
+    assert_int_equal(hc_request(ca, api_port, "POST", "/v1/keys", h, "{}", &o, NULL), 415);
+    json_decref(o);
+    char *big = malloc(70001);
+    memset(big, ' ', 70000);
+    big[70000] = 0;
+    expect_error("POST", "/v1/keys", big, 413, "too_large");
+    free(big);
+    /* nothing above was stored */
+    assert_int_equal(api("GET", "/v1/keys", NULL, &o), 200);
+    assert_int_equal(json_array_size(json_object_get(o, "keys")), 0);
+    json_decref(o);
+}
+
+static void test_party_admission(void **state)
+{
+    (void)state;
+    char cert[300], key[300];
+    /* a certificate from another CA (even with a valid CN) is refused */
+    snprintf(cert, sizeof cert, "%s/rogue.pem", dir);
+    snprintf(key, sizeof key, "%s/rogue.key", dir);
+    assert_null(hc_link_open(ca, party_port, cert, key));
+    /* no client certificate at all */
+    assert_null(hc_link_open(ca, party_port, NULL, NULL));
+    /* right CA but a CN that is not a party id: TLS passes, the upgrade does not */
+    snprintf(cert, sizeof cert, "%s/badcn.pem", dir);
+    snprintf(key, sizeof key, "%s/badcn.key", dir);
+    hc_link *bad = hc_link_open(ca, party_port, cert, key);
+    if (bad) { /* lws may finish the upgrade before ESTABLISHED refuses: it must close */
+        uint8_t b[64];
+        size_t n;
+        assert_int_not_equal(hc_link_recv(bad, b, sizeof b, &n, 2000), 2);
+        hc_link_close(bad);
+    }
+    /* a valid signer is admitted once it says hello, and answered when it pings */
+    hc_link *p1 = party("p1");
+    assert_non_null(p1);
+    wait_online("p1", 1);
+    api_frame ping = {.type = API_FRAME_PING, .payload = (const uint8_t *)"hi", .payload_len = 2};
+    assert_int_equal(hc_link_send_frame(p1, &ping), 0);
+    rx r = {0};
+    recv_type(p1, &r, API_FRAME_PONG);
+    assert_memory_equal(r.f.payload, "hi", 2);
+    /* a malformed frame closes the link (1007), never crashes the hub */
+    assert_int_equal(hc_link_send_raw(p1, (const uint8_t *)"garbage", 7, 2), 0);
+    size_t code;
+    uint8_t b[64];
+    assert_int_equal(hc_link_recv(p1, b, sizeof b, &code, 3000), 8);
+    assert_int_equal(code, 1007);
+    hc_link_close(p1);
+    wait_online("p1", 0);
+    /* text messages are refused (1003); the hub stays up */
+    p1 = party("p1");
+    assert_non_null(p1);
+    wait_online("p1", 1);
+    assert_int_equal(hc_link_send_raw(p1, (const uint8_t *)"{}", 2, 1), 0);
+    assert_int_equal(hc_link_recv(p1, b, sizeof b, &code, 3000), 8);
+    assert_int_equal(code, 1003);
+    hc_link_close(p1);
+    wait_online("p1", 0);
+    /* the same party connecting twice: the newer link replaces the older (close 4000) */
+    hc_link *a = party("p1");
+    wait_online("p1", 1);
+    hc_link *c = party("p1");
+    assert_non_null(c);
+    assert_int_equal(hc_link_recv(a, b, sizeof b, &code, 3000), 8);
+    assert_int_equal(code, 4000);
+    assert_int_equal(hc_link_send_frame(c, &ping), 0);
+    recv_type(c, &r, API_FRAME_PONG);
+    hc_link_close(a);
+    hc_link_close(c);
+    wait_online("p1", 0);
+    assert_true(healthy());
+}
+
+static hc_link *L[4];
+
+static void test_keygen_routing(void **state)
+{
+    (void)state;
+    rx r[4];
+    memset(r, 0, sizeof r);
+    uint8_t sid[16];
+    L[1] = party("p1");
+    L[2] = party("p2");
+    L[3] = party("p3");
+    wait_online("p1", 1);
+    wait_online("p2", 1);
+    wait_online("p3", 1);
+    json_t *o = NULL;
+    assert_int_equal(api("POST", "/v1/keys",
+                         "{\"threshold\":2,\"parties\":[\"p1\",\"p2\",\"p3\"],\"label\":\"t\"}",
+                         &o),
+                     202);
+    assert_string_equal(jstr(o, "status"), "running");
+    assert_string_equal(jstr(o, "kind"), "keygen");
+    assert_int_equal(json_integer_value(json_object_get(o, "threshold_t")), 2);
+    assert_int_equal(json_integer_value(json_object_get(o, "threshold_n")), 3);
+    snprintf(key_id, sizeof key_id, "%s", jstr(o, "key_id"));
+    char session_id[33];
+    snprintf(session_id, sizeof session_id, "%s", jstr(o, "id"));
+    json_decref(o);
+    for (int i = 1; i <= 3; i++) {
+        recv_type(L[i], &r[i], API_FRAME_SESSION_START);
+        assert_string_equal(jstr(r[i].json, "kind"), "keygen");
+        assert_string_equal(jstr(r[i].json, "key_id"), key_id);
+        assert_int_equal(json_integer_value(json_object_get(r[i].json, "index")), i);
+        assert_int_equal(r[i].f.to, i);
+        assert_int_equal(json_array_size(json_object_get(r[i].json, "parties")), 3);
+        assert_non_null(
+            strstr(jstr(json_array_get(json_object_get(r[i].json, "parties"), 0), "cert"),
+                   "BEGIN CERTIFICATE"));
+    }
+    sid_of(r[1].json, sid, &r[1]);
+    /* routing: opaque bytes from 1 to 2 and from 2 to 1 arrive unchanged, only there */
+    const uint8_t opaque[5] = {0, 1, 2, 0xff, 0x80};
+    api_frame f = {.type = API_FRAME_PROTOCOL,
+                   .from = 1,
+                   .to = 2,
+                   .round = 1,
+                   .payload = opaque,
+                   .payload_len = 5};
+    memcpy(f.session, sid, 16);
+    assert_int_equal(hc_link_send_frame(L[1], &f), 0);
+    rx g = {0};
+    recv_type(L[2], &g, API_FRAME_PROTOCOL);
+    assert_int_equal(g.f.from, 1);
+    assert_int_equal(g.f.round, 1);
+    assert_memory_equal(g.f.payload, opaque, 5);
+    f.from = 2, f.to = 1, f.round = 2;
+    assert_int_equal(hc_link_send_frame(L[2], &f), 0);
+    recv_type(L[1], &g, API_FRAME_PROTOCOL);
+    assert_int_equal(g.f.from, 2);
+    /* p3 pretending to be party 1 is dropped, not routed */
+    f.from = 1, f.to = 2;
+    assert_int_equal(hc_link_send_frame(L[3], &f), 0);
+    uint8_t b[256];
+    size_t n;
+    assert_int_equal(hc_link_recv(L[2], b, sizeof b, &n, 300), -1);
+    /* the key is not active until all three attest */
+    keygen_result(L[1], "p1", sid, 1, key_id, PUB);
+    keygen_result(L[2], "p2", sid, 2, key_id, PUB);
+    char path[80];
+    snprintf(path, sizeof path, "/v1/keys/%s", key_id);
+    assert_int_equal(api("GET", path, NULL, &o), 200);
+    assert_string_equal(jstr(o, "status"), "pending");
+    json_decref(o);
+    keygen_result(L[3], "p3", sid, 3, key_id, PUB);
+    for (int i = 1; i <= 3; i++) {
+        recv_type(L[i], &r[i], API_FRAME_ACTIVATE);
+        assert_string_equal(jstr(r[i].json, "key_id"), key_id);
+    }
+    assert_int_equal(api("GET", path, NULL, &o), 200);
+    assert_string_equal(jstr(o, "status"), "active");
+    assert_string_equal(jstr(o, "public_key"),
+                        "0279be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798");
+    assert_string_equal(jstr(o, "public_key_uncompressed"),
+                        "0479be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798"
+                        "483ada7726a3c4655da4fbfc0e1108a8fd17b448a68554199c47d08ffb10d4b8");
+    /* the well-known address of secret key 1, EIP-55 checksummed */
+    assert_string_equal(jstr(o, "ethereum_address"), "0x7E5F4552091A69125d5DfCb7b8C2659029395Bdf");
+    assert_int_equal(json_integer_value(json_object_get(o, "threshold")), 2);
+    assert_int_equal(json_integer_value(json_object_get(o, "n")), 3);
+    assert_int_equal(json_array_size(json_object_get(o, "attestations")), 3);
+    json_decref(o);
+    char sp[80];
+    snprintf(sp, sizeof sp, "/v1/sessions/%s", session_id);
+    assert_int_equal(api("GET", sp, NULL, &o), 200);
+    assert_string_equal(jstr(o, "status"), "done");
+    assert_true(json_array_size(json_object_get(o, "events")) >= 5); /* created, 3 x share, done */
+    json_decref(o);
+    for (int i = 1; i <= 3; i++)
+        json_decref(r[i].json);
+    json_decref(g.json);
+}
+
+/* An API request running on its own thread, so the test can play the signers while a
+ * ?wait request is parked in the hub. */
+typedef struct {
+    const char *method;
+    char path[200];
+    char body[400];
+    int status;
+    json_t *out;
+    pthread_t t;
+} async_req;
+
+static void *async_run(void *p)
+{
+    async_req *a = p;
+    a->status = api(a->method, a->path, a->body[0] ? a->body : NULL, &a->out);
+    return NULL;
+}
+
+static void async_start(async_req *a)
+{
+    assert_int_equal(pthread_create(&a->t, NULL, async_run, a), 0);
+}
+
+static void async_join(async_req *a)
+{
+    pthread_join(a->t, NULL);
+}
+
+/* BIP32 private child derivation for the test's own key (the hub only does the public
+ * half): sk_i = sk + I_L, I = HMAC-SHA512(c, ser_P(K) || i). */
+static void derive_sk(uint8_t sk[32], const uint32_t *path, size_t depth)
+{
+    uint8_t pk[33], c[32], data[37], I[64];
+    unsigned int len;
+    memcpy(sk, SECRET, 32);
+    memcpy(c, CHAIN, 32);
+    for (size_t d = 0; d < depth; d++) {
+        secp256k1_pubkey p;
+        size_t pl = 33;
+        assert_int_equal(secp256k1_ec_pubkey_create(tss_secp_ctx(), &p, sk), 1);
+        secp256k1_ec_pubkey_serialize(tss_secp_ctx(), pk, &pl, &p, SECP256K1_EC_COMPRESSED);
+        memcpy(data, pk, 33);
+        data[33] = (uint8_t)(path[d] >> 24), data[34] = (uint8_t)(path[d] >> 16);
+        data[35] = (uint8_t)(path[d] >> 8), data[36] = (uint8_t)path[d];
+        HMAC(EVP_sha512(), c, 32, data, 37, I, &len);
+        assert_int_equal(secp256k1_ec_seckey_tweak_add(tss_secp_ctx(), sk, I), 1);
+        memcpy(c, I + 32, 32);
+    }
+}
+
+/* One signing round trip: POST sign?wait=10 with `parties`, the signers receive
+ * session-start, the first one sends (r, s, v) made with sk (corrupted if asked). */
+static json_t *sign_once(const char *extra, hc_link **signers, const unsigned *index, size_t count,
+                         const uint8_t sk[32], int corrupt, int *status, uint8_t hash_out[32])
+{
+    async_req a = {.method = "POST"};
+    snprintf(a.path, sizeof a.path, "/v1/keys/%s/sign?wait=10", key_id);
+    snprintf(a.body, sizeof a.body, "{\"hash\":" H64 "%s}", extra);
+    async_start(&a);
+    rx r[4];
+    memset(r, 0, sizeof r);
+    for (size_t i = 0; i < count; i++) {
+        recv_type(signers[i], &r[i], API_FRAME_SESSION_START);
+        assert_string_equal(jstr(r[i].json, "kind"), "sign");
+        assert_int_equal(json_integer_value(json_object_get(r[i].json, "index")), index[i]);
+        assert_int_equal(r[i].f.to, index[i]);
+        assert_string_equal(jstr(r[i].json, "hash"),
+                            "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff");
+    }
+    uint8_t hash[32];
+    api_hex_decode(hash, 32, jstr(r[0].json, "hash"), 64);
+    if (hash_out)
+        memcpy(hash_out, hash, 32);
+    api_sign_result sig;
+    ecdsa(&sig, sk, hash);
+    if (corrupt)
+        sig.s[31] ^= 1;
+    char *j = api_sign_result_encode(&sig);
+    send_json(signers[0], API_FRAME_RESULT, r[0].f.session, index[0], 0, j);
+    free(j);
+    async_join(&a);
+    *status = a.status;
+    for (size_t i = 0; i < count; i++)
+        json_decref(r[i].json);
+    return a.out;
+}
+
+static void check_signature(json_t *o, const uint8_t sk[32])
+{
+    uint8_t hash[32], r[32], s[32], compact[64], der[72];
+    api_hex_decode(hash, 32, "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff",
+                   64);
+    assert_int_equal(api_hex_decode(r, 32, jstr(o, "r"), strlen(jstr(o, "r"))), API_OK);
+    assert_int_equal(api_hex_decode(s, 32, jstr(o, "s"), strlen(jstr(o, "s"))), API_OK);
+    memcpy(compact, r, 32);
+    memcpy(compact + 32, s, 32);
+    secp256k1_ecdsa_signature sig;
+    secp256k1_pubkey pk;
+    assert_int_equal(secp256k1_ec_pubkey_create(tss_secp_ctx(), &pk, sk), 1);
+    assert_int_equal(secp256k1_ecdsa_signature_parse_compact(tss_secp_ctx(), &sig, compact), 1);
+    assert_int_equal(secp256k1_ecdsa_verify(tss_secp_ctx(), &sig, hash, &pk), 1);
+    size_t dl = strlen(jstr(o, "der")) / 2;
+    assert_true(dl >= 8 && dl <= 72);
+    assert_int_equal(api_hex_decode(der, dl, jstr(o, "der"), 2 * dl), API_OK);
+    assert_int_equal(secp256k1_ecdsa_signature_parse_der(tss_secp_ctx(), &sig, der, dl), 1);
+    assert_int_equal(secp256k1_ecdsa_verify(tss_secp_ctx(), &sig, hash, &pk), 1);
+    assert_true(json_integer_value(json_object_get(o, "recovery_id")) <= 3);
+}
+
+/* Starts a keygen with ?wait on a thread; the three links receive session-start. */
+static void keygen_start(async_req *a, const char *body, rx *r)
+{
+    memset(a, 0, sizeof *a);
+    a->method = "POST";
+    snprintf(a->path, sizeof a->path, "/v1/keys?wait=10");
+    snprintf(a->body, sizeof a->body, "%s", body);
+    async_start(a);
+    for (int i = 1; i <= 3; i++)
+        recv_type(L[i], &r[i], API_FRAME_SESSION_START);
+}
+
+static void test_keygen_checks(void **state)
+{
+    (void)state;
+    rx r[4];
+    memset(r, 0, sizeof r);
+    async_req a;
+    uint8_t pub2[33];
+    hex_to(pub2, "02c6047f9441ed7d6d3045406e95c07cd85c778e4b8cef3ca7abac09b95c709ee5");
+    /* p3's attestation is signed with p1's key: refused, key failed */
+    keygen_start(&a, "{\"threshold\":3,\"n\":3}", r);
+    char failed[33], kid[33];
+    snprintf(kid, sizeof kid, "%s", jstr(r[1].json, "key_id"));
+    snprintf(failed, sizeof failed, "%s", kid);
+    keygen_result(L[1], "p1", r[1].f.session, 1, kid, PUB);
+    keygen_result(L[2], "p2", r[2].f.session, 2, kid, PUB);
+    keygen_result(L[3], "p1", r[3].f.session, 3, kid, PUB);
+    async_join(&a);
+    assert_int_equal(a.status, 502);
+    assert_non_null(strstr(jstr(json_object_get(a.out, "error"), "message"), "bad_attestation"));
+    json_decref(a.out);
+    char path[80];
+    snprintf(path, sizeof path, "/v1/keys/%s", kid);
+    json_t *o = NULL;
+    assert_int_equal(api("GET", path, NULL, &o), 200);
+    assert_string_equal(jstr(o, "status"), "failed");
+    assert_true(json_is_null(json_object_get(o, "public_key")));
+    json_decref(o);
+    /* two signers disagree on the public key: refused */
+    keygen_start(&a, "{\"threshold\":2,\"n\":3}", r);
+    snprintf(kid, sizeof kid, "%s", jstr(r[1].json, "key_id"));
+    keygen_result(L[1], "p1", r[1].f.session, 1, kid, PUB);
+    keygen_result(L[2], "p2", r[2].f.session, 2, kid, pub2);
+    async_join(&a);
+    assert_int_equal(a.status, 502);
+    assert_non_null(strstr(jstr(json_object_get(a.out, "error"), "message"), "result_mismatch"));
+    json_decref(a.out);
+    /* the hub picks n = 3 online parties; with ?wait the answer is the active key (201) */
+    keygen_start(&a, "{\"threshold\":2,\"n\":3,\"label\":\"second\"}", r);
+    snprintf(kid, sizeof kid, "%s", jstr(r[1].json, "key_id"));
+    for (int i = 1; i <= 3; i++) {
+        char name[4];
+        snprintf(name, sizeof name, "p%d", i);
+        keygen_result(L[i], name, r[i].f.session, (unsigned)i, kid, pub2);
+    }
+    async_join(&a);
+    assert_int_equal(a.status, 201);
+    assert_string_equal(jstr(a.out, "status"), "active");
+    assert_string_equal(jstr(a.out, "label"), "second");
+    assert_string_equal(jstr(a.out, "ethereum_address"),
+                        "0x2B5AD5c4795c026514f8317c7a215E218DcCD6cF");
+    json_decref(a.out);
+    for (int i = 1; i <= 3; i++) {
+        recv_type(L[i], &r[i], API_FRAME_ACTIVATE);
+        json_decref(r[i].json);
+    }
+    /* signing with a failed key is refused */
+    char sp[120];
+    snprintf(sp, sizeof sp, "/v1/keys/%s/sign", failed);
+    expect_error("POST", sp, "{\"hash\":" H64 "}", 409, "key_not_active");
+}
+
+static void test_sign(void **state)
+{
+    (void)state;
+    int st;
+    hc_link *s13[2] = {L[1], L[3]};
+    const unsigned i13[2] = {1, 3};
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    json_t *o = sign_once(",\"parties\":[\"p1\",\"p3\"]", s13, i13, 2, SECRET, 0, &st, NULL);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    fprintf(
+        stderr,
+        "  sign?wait round trip (TLS connect, session-start to 2 links, result, verify): %.2f ms\n",
+        (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
+    assert_int_equal(st, 200);
+    check_signature(o, SECRET);
+    assert_string_equal(jstr(o, "key_id"), key_id);
+    json_decref(o);
+    /* BIP32: the hub derives m/0/7 publicly and verifies against the child key */
+    uint8_t child[32];
+    const uint32_t path[2] = {0, 7};
+    derive_sk(child, path, 2);
+    hc_link *s21[2] = {L[2], L[1]};
+    const unsigned i21[2] = {2, 1};
+    o = sign_once(",\"derivation_path\":\"m/0/7\",\"parties\":[\"p2\",\"p1\"]", s21, i21, 2, child,
+                  0, &st, NULL);
+    assert_int_equal(st, 200);
+    check_signature(o, child);
+    assert_string_equal(jstr(o, "derivation_path"), "m/0/7");
+    json_decref(o);
+    /* the parent key's signature does not verify under the child: refused */
+    o = sign_once(",\"derivation_path\":\"m/0/7\",\"parties\":[\"p2\",\"p1\"]", s21, i21, 2, SECRET,
+                  0, &st, NULL);
+    assert_int_equal(st, 502);
+    assert_string_equal(jstr(json_object_get(o, "error"), "code"), "session_failed");
+    assert_non_null(strstr(jstr(json_object_get(o, "error"), "message"), "bad_signature"));
+    json_decref(o);
+    /* a corrupted signature is never released; the hub picks t online parties itself */
+    hc_link *s12[2] = {L[1], L[2]};
+    const unsigned i12[2] = {1, 2};
+    o = sign_once("", s12, i12, 2, SECRET, 1, &st, NULL);
+    assert_int_equal(st, 502);
+    json_decref(o);
+    /* validation against the key */
+    char path_s[120];
+    snprintf(path_s, sizeof path_s, "/v1/keys/%s/sign", key_id);
+    expect_error("POST", path_s, "{\"hash\":\"0011\"}", 400, "bad_length");
+    expect_error("POST", path_s,
+                 "{\"hash\":\"zz112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\"}",
+                 400, "bad_hex");
+    expect_error("POST", path_s, "{\"hash\":12}", 400, "bad_field");
+    expect_error("POST", path_s, "{\"hash\":" H64 ",\"derivation_path\":\"m/0'\"}", 400,
+                 "bad_derivation_path");
+    expect_error("POST", path_s, "{\"hash\":" H64 ",\"parties\":[\"p1\",\"p9\"]}", 422,
+                 "unknown_party");
+    hc_link_close(L[3]);
+    L[3] = NULL;
+    wait_online("p3", 0);
+    expect_error("POST", path_s, "{\"hash\":" H64 ",\"parties\":[\"p1\",\"p3\"]}", 422,
+                 "parties_offline");
+    hc_link_close(L[2]);
+    L[2] = NULL;
+    wait_online("p2", 0);
+    expect_error("POST", path_s, "{\"hash\":" H64 "}", 422, "parties_offline");
+    L[2] = party("p2");
+    L[3] = party("p3");
+    wait_online("p2", 1);
+    wait_online("p3", 1);
+}
+
+static void test_abort_and_timeout(void **state)
+{
+    (void)state;
+    char path[120];
+    json_t *o = NULL;
+    rx r = {0}, r2 = {0};
+    snprintf(path, sizeof path, "/v1/keys/%s/sign", key_id);
+    /* an abort from one signer fails the session and is forwarded to the other */
+    assert_int_equal(api("POST", path, "{\"hash\":" H64 ",\"parties\":[\"p1\",\"p2\"]}", &o), 202);
+    char sid_hex[33];
+    snprintf(sid_hex, sizeof sid_hex, "%s", jstr(o, "id"));
+    json_decref(o);
+    recv_type(L[1], &r, API_FRAME_SESSION_START);
+    recv_type(L[2], &r2, API_FRAME_SESSION_START);
+    send_json(L[2], API_FRAME_ABORT, r2.f.session, 2, 0,
+              "{\"reason\":\"vole check\",\"culprit\":1}");
+    recv_type(L[1], &r, API_FRAME_ABORT);
+    char sp[80];
+    snprintf(sp, sizeof sp, "/v1/sessions/%s", sid_hex);
+    assert_int_equal(api("GET", sp, NULL, &o), 200);
+    assert_string_equal(jstr(o, "status"), "failed");
+    assert_string_equal(jstr(json_object_get(o, "error"), "code"), "aborted");
+    json_decref(o);
+    /* nobody answers: the session times out (4 s in the test config) */
+    async_req a = {.method = "POST"};
+    snprintf(a.path, sizeof a.path, "/v1/keys/%s/sign?wait=8s", key_id);
+    snprintf(a.body, sizeof a.body, "{\"hash\":" H64 ",\"parties\":[\"p1\",\"p3\"]}");
+    async_start(&a);
+    recv_type(L[1], &r, API_FRAME_SESSION_START);
+    recv_type(L[3], &r2, API_FRAME_SESSION_START);
+    async_join(&a);
+    assert_int_equal(a.status, 502);
+    assert_non_null(strstr(jstr(json_object_get(a.out, "error"), "message"), "timeout"));
+    json_decref(a.out);
+    recv_type(L[1], &r, API_FRAME_ABORT); /* signers are told to drop the session */
+    /* ?wait shorter than the session: 202 with the running session */
+    snprintf(a.path, sizeof a.path, "/v1/keys/%s/sign?wait=1", key_id);
+    async_start(&a);
+    recv_type(L[1], &r, API_FRAME_SESSION_START);
+    recv_type(L[3], &r2, API_FRAME_SESSION_START);
+    async_join(&a);
+    assert_int_equal(a.status, 202);
+    assert_string_equal(jstr(a.out, "status"), "running");
+    json_decref(a.out);
+    recv_type(L[1], &r, API_FRAME_ABORT);
+    recv_type(L[3], &r2, API_FRAME_ABORT);
+    json_decref(r.json);
+    json_decref(r2.json);
+}
+
+/* Junk from clients: random bytes and mangled requests on the API port, random and
+ * truncated frames on the party link. The hub must answer or close, never fall over,
+ * and nothing stored may change. */
+static void test_garbage(void **state)
+{
+    (void)state;
+    uint64_t x = 0x243f6a8885a308d3ull;
+    uint8_t junk[3000];
+    json_t *before = NULL, *after = NULL;
+    assert_int_equal(api("GET", "/v1/keys", NULL, &before), 200);
+    static const char *const mangled[] = {
+        "GET /v1/keys HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer\r\n\r\n",
+        "POST /v1/keys HTTP/1.1\r\nContent-Length: -5\r\n\r\n",
+        "POST /v1/keys HTTP/1.1\r\nContent-Length: 99999999999999999999\r\n\r\n",
+        "GET /%00/../../v1/keys HTTP/1.1\r\n\r\n",
+        "GET /v1/keys?wait=%ff%fe HTTP/1.1\r\n\r\n",
+        "BREW /pot HTTP/1.1\r\n\r\n",
+        "GET / HTTP/9.9\r\n\r\n",
+        "\r\n\r\n\r\n",
+    };
+    for (size_t i = 0; i < sizeof mangled / sizeof mangled[0]; i++)
+        hc_raw(ca, api_port, mangled[i], strlen(mangled[i]), 300);
+    for (int i = 0; i < 40; i++) {
+        size_t n = 1 + (size_t)(x % sizeof junk);
+        for (size_t k = 0; k < n; k++) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            junk[k] = (uint8_t)x;
+        }
+        if (i % 2)
+            memcpy(junk, "POST /v1/keys HTTP/1.1\r\n", 24 < n ? 24 : n);
+        hc_raw(ca, api_port, junk, n, 200);
+    }
+    assert_true(healthy());
+    hc_link *p = party("p1");
+    assert_non_null(p);
+    for (int i = 0; i < 40; i++) {
+        size_t n = 1 + (size_t)(x % 200);
+        for (size_t k = 0; k < n; k++) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            junk[k] = (uint8_t)x;
+        }
+        if (i % 2 && n >= 32) { /* a valid-looking header with a random body */
+            junk[0] = 1, junk[1] = (uint8_t)(1 + i % 8), junk[2] = junk[3] = 0;
+            uint32_t pl = (uint32_t)(n - 32);
+            junk[28] = 0, junk[29] = 0, junk[30] = (uint8_t)(pl >> 8), junk[31] = (uint8_t)pl;
+        }
+        if (hc_link_send_raw(p, junk, n, 2) != 0) {
+            hc_link_close(p);
+            p = party("p1");
+            assert_non_null(p);
+        }
+    }
+    hc_link_close(p);
+    assert_true(healthy());
+    assert_int_equal(api("GET", "/v1/keys", NULL, &after), 200);
+    assert_true(json_equal(before, after));
+    json_decref(before);
+    json_decref(after);
+}
+
+#define MANY 120
+
+static void test_many_sessions(void **state)
+{
+    (void)state;
+    char path[120];
+    snprintf(path, sizeof path, "/v1/keys/%s/sign", key_id);
+    static char ids[MANY][33];
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (int i = 0; i < MANY; i++) {
+        json_t *o = NULL;
+        assert_int_equal(api("POST", path, "{\"hash\":" H64 ",\"parties\":[\"p2\",\"p3\"]}", &o),
+                         202);
+        snprintf(ids[i], 33, "%s", jstr(o, "id"));
+        json_decref(o);
+    }
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+    fprintf(stderr, "  %d sign requests (new TLS connection each): %.2f ms/request\n", MANY,
+            ms / MANY);
+    char *raw = NULL;
+    hc_request(ca, api_port, "GET", "/metrics", auth_hdr, NULL, NULL, &raw);
+    char want[64];
+    snprintf(want, sizeof want, "mpc_hub_sessions_in_flight %d\n", MANY);
+    assert_non_null(strstr(raw, want));
+    free(raw);
+    /* p2 answers every session; p3 drains its session-starts */
+    rx r = {0}, r3 = {0};
+    uint8_t hash[32];
+    api_hex_decode(hash, 32, "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff",
+                   64);
+    api_sign_result sig;
+    ecdsa(&sig, SECRET, hash);
+    char *j = api_sign_result_encode(&sig);
+    for (int i = 0; i < MANY; i++) {
+        recv_type(L[2], &r, API_FRAME_SESSION_START);
+        recv_type(L[3], &r3, API_FRAME_SESSION_START);
+        send_json(L[2], API_FRAME_RESULT, r.f.session, 2, 0, j);
+    }
+    free(j);
+    for (int i = 0; i < MANY; i += 17) {
+        char sp[80];
+        json_t *o = NULL;
+        snprintf(sp, sizeof sp, "/v1/sessions/%.32s", ids[i]);
+        for (int k = 0; k < 50; k++) {
+            json_decref(o);
+            api("GET", sp, NULL, &o);
+            if (strcmp(jstr(o, "status"), "running") != 0)
+                break;
+            usleep(20000);
+        }
+        assert_string_equal(jstr(o, "status"), "done");
+        json_decref(o);
+    }
+    json_decref(r.json);
+    json_decref(r3.json);
+}
+
+static void test_restart(void **state)
+{
+    (void)state;
+    json_t *o = NULL;
+    /* SIGTERM: clean exit (status 0) within the deadline */
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    assert_int_equal(stop_hub(SIGTERM), 0);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    fprintf(stderr, "  SIGTERM to exit: %.1f ms\n",
+            (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
+    for (int i = 1; i <= 3; i++) {
+        hc_link_close(L[i]);
+        L[i] = NULL;
+    }
+    start_hub("");
+    /* the key survived, still active, same address */
+    char path[80];
+    snprintf(path, sizeof path, "/v1/keys/%s", key_id);
+    assert_int_equal(api("GET", path, NULL, &o), 200);
+    assert_string_equal(jstr(o, "status"), "active");
+    assert_string_equal(jstr(o, "ethereum_address"), "0x7E5F4552091A69125d5DfCb7b8C2659029395Bdf");
+    json_decref(o);
+    /* a reconnecting signer is told again which of its keys are active (idempotent) */
+    L[1] = party("p1");
+    L[2] = party("p2");
+    rx act = {0};
+    recv_type(L[1], &act, API_FRAME_ACTIVATE);
+    assert_string_equal(jstr(act.json, "key_id"), key_id);
+    assert_int_equal(act.f.to, 1);
+    recv_type(L[2], &act, API_FRAME_ACTIVATE);
+    assert_string_equal(jstr(act.json, "key_id"), key_id);
+    assert_int_equal(act.f.to, 2);
+    json_decref(act.json);
+    /* a session in flight when the hub dies is failed at the next start */
+    wait_online("p1", 1);
+    wait_online("p2", 1);
+    snprintf(path, sizeof path, "/v1/keys/%s/sign", key_id);
+    assert_int_equal(api("POST", path, "{\"hash\":" H64 ",\"parties\":[\"p1\",\"p2\"]}", &o), 202);
+    char sp[80];
+    snprintf(sp, sizeof sp, "/v1/sessions/%.32s", jstr(o, "id"));
+    json_decref(o);
+    assert_int_equal(stop_hub(SIGKILL), 128 + SIGKILL);
+    hc_link_close(L[1]);
+    hc_link_close(L[2]);
+    L[1] = L[2] = NULL;
+    start_hub("");
+    assert_int_equal(api("GET", sp, NULL, &o), 200);
+    assert_string_equal(jstr(o, "status"), "failed");
+    assert_string_equal(jstr(json_object_get(o, "error"), "code"), "hub_restart");
+    json_decref(o);
+}
+
+static void test_allow_list_and_rate(void **state)
+{
+    (void)state;
+    assert_int_equal(stop_hub(SIGTERM), 0);
+    start_hub("allow = 10.0.0.0/8, 192.168.1.1\n");
+    json_t *o = NULL;
+    assert_int_equal(api("GET", "/v1/keys", NULL, &o), 403);
+    assert_string_equal(jstr(json_object_get(o, "error"), "code"), "forbidden");
+    json_decref(o);
+    assert_true(healthy()); /* liveness stays open */
+    assert_int_equal(stop_hub(SIGTERM), 0);
+    start_hub("allow = 10.0.0.0/8, 127.0.0.0/8\n");
+    assert_int_equal(api("GET", "/v1/keys", NULL, NULL), 200);
+    assert_int_equal(stop_hub(SIGTERM), 0);
+    start_hub("rate_limit = 1\nrate_burst = 3\n");
+    int statuses[5];
+    for (int i = 0; i < 5; i++)
+        statuses[i] = api("GET", "/v1/parties", NULL, NULL);
+    assert_int_equal(statuses[0], 200);
+    assert_int_equal(statuses[4], 429);
+    /* [party] ping_interval / idle_timeout: a signer that stops answering is dropped */
+    assert_int_equal(stop_hub(SIGTERM), 0);
+    party_extra = "ping_interval = 1\nidle_timeout = 3\n";
+    start_hub("");
+    party_extra = "ping_interval = 0\n";
+    hc_link *mute = party("p3");
+    assert_non_null(mute);
+    wait_online("p3", 1);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    /* it never reads, so never answers the hub's ping */
+    for (int i = 0; i < 75 && party_online("p3"); i++)
+        usleep(200000);
+    assert_false(party_online("p3"));
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double dt = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    fprintf(stderr, "  silent signer dropped after %.1f s (ping_interval 1, idle_timeout 3)\n", dt);
+    hc_link_close(mute);
+    /* [sessions] max_in_flight: the next session gets 503 busy */
+    assert_int_equal(stop_hub(SIGTERM), 0);
+    max_in_flight = 1;
+    start_hub("");
+    max_in_flight = 400;
+    L[1] = party("p1");
+    L[2] = party("p2");
+    wait_online("p1", 1);
+    wait_online("p2", 1);
+    char sign_path[120];
+    snprintf(sign_path, sizeof sign_path, "/v1/keys/%s/sign", key_id);
+    assert_int_equal(api("POST", sign_path, "{\"hash\":" H64 "}", NULL), 202);
+    expect_error("POST", sign_path, "{\"hash\":" H64 "}", 503, "busy");
+    hc_link_close(L[1]);
+    hc_link_close(L[2]);
+    L[1] = L[2] = NULL;
+    /* [api] client_ca: the REST API then also requires a certificate from that CA */
+    assert_int_equal(stop_hub(SIGTERM), 0);
+    char cert[300], key[300], line[400];
+    snprintf(cert, sizeof cert, "%s/p2.pem", dir);
+    snprintf(key, sizeof key, "%s/p2.key", dir);
+    snprintf(line, sizeof line, "client_ca = %s\n", ca);
+    hc_set_client_cert(cert, key);
+    start_hub(line);
+    assert_int_equal(api("GET", "/v1/keys", NULL, NULL), 200);
+    hc_set_client_cert(NULL, NULL);
+    int st = api("GET", "/v1/keys", NULL, NULL);
+    assert_true(st == -1); /* TLS refused: no HTTP status at all */
+    snprintf(cert, sizeof cert, "%s/rogue.pem", dir);
+    snprintf(key, sizeof key, "%s/rogue.key", dir);
+    hc_set_client_cert(cert, key);
+    assert_int_equal(api("GET", "/v1/keys", NULL, NULL), -1);
+    hc_set_client_cert(NULL, NULL);
+    /* a bad config is refused at start */
+    assert_int_equal(stop_hub(SIGTERM), 0);
+    write_config("allow = 10.0.0.300/8\n");
+    char cmd[700];
+    snprintf(cmd, sizeof cmd, "%s --config %s check-config 2>/dev/null", HUB_BIN, conf);
+    assert_int_not_equal(system(cmd), 0);
+    write_config("");
+    snprintf(cmd, sizeof cmd, "%s --config %s check-config 2>/dev/null", HUB_BIN, conf);
+    assert_int_equal(system(cmd), 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_auth),
+        cmocka_unit_test(test_validation),
+        cmocka_unit_test(test_party_admission),
+        cmocka_unit_test(test_keygen_routing),
+        cmocka_unit_test(test_keygen_checks),
+        cmocka_unit_test(test_sign),
+        cmocka_unit_test(test_abort_and_timeout),
+        cmocka_unit_test(test_garbage),
+        cmocka_unit_test(test_many_sessions),
+        cmocka_unit_test(test_restart),
+        cmocka_unit_test(test_allow_list_and_rate),
+    };
+    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}

@@ -1,0 +1,211 @@
+/* tests/hub/test_units.c — the hub's pure pieces: CIDR allow-list, rate limit, BIP32 public
+ * derivation (BIP32 test vector 1), EIP-55 addresses, signature verification rules (low-s,
+ * recovery id), and config parsing (unknown keys and bad values refused). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <secp256k1.h>
+#include <secp256k1_recovery.h>
+
+#include "api/hex.h"
+#include "hub.h"
+#include "tss/point.h"
+
+static hub H;
+
+static void hex(uint8_t *out, size_t n, const char *s)
+{
+    assert_int_equal(api_hex_decode(out, n, s, strlen(s)), API_OK);
+}
+
+static void test_allow_list(void **state)
+{
+    (void)state;
+    assert_int_equal(hub_allow_parse(&H, ""), 0);
+    assert_int_equal(hub_allow_check(&H, "203.0.113.9"), 1); /* empty list: everyone */
+    assert_int_equal(hub_allow_parse(&H, "10.0.0.0/8, 192.168.1.7 ,2001:db8::/32"), 0);
+    assert_int_equal(H.nallow, 3);
+    assert_int_equal(hub_allow_check(&H, "10.200.3.4"), 1);
+    assert_int_equal(hub_allow_check(&H, "::ffff:10.1.2.3"), 1); /* v4-mapped */
+    assert_int_equal(hub_allow_check(&H, "11.0.0.1"), 0);
+    assert_int_equal(hub_allow_check(&H, "192.168.1.7"), 1);
+    assert_int_equal(hub_allow_check(&H, "192.168.1.8"), 0);
+    assert_int_equal(hub_allow_check(&H, "2001:db8:ffff::1"), 1);
+    assert_int_equal(hub_allow_check(&H, "2001:db9::1"), 0);
+    assert_int_equal(hub_allow_check(&H, "garbage"), 0);
+    assert_int_equal(hub_allow_parse(&H, "10.0.0.0/7, 172.16.0.0/12"), 0);
+    assert_int_equal(hub_allow_check(&H, "11.255.0.1"), 1); /* /7 spans 10 and 11 */
+    assert_int_equal(hub_allow_check(&H, "172.31.255.255"), 1);
+    assert_int_equal(hub_allow_check(&H, "172.32.0.0"), 0);
+    const char *bad[] = {"10.0.0.0/33", "10.0.0.300",   "10.0.0.0/",  "10.0.0.0/8x",
+                         "::/129",      "host.example", "10.0.0.0/-1"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        assert_int_equal(hub_allow_parse(&H, bad[i]), -1);
+}
+
+static void test_rate_limit(void **state)
+{
+    (void)state;
+    H.cfg.rate_limit = 1;
+    H.cfg.rate_burst = 3;
+    memset(H.rate, 0, sizeof H.rate);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(hub_rate_check(&H, "10.0.0.1"), 1);
+    assert_int_equal(hub_rate_check(&H, "10.0.0.1"), 0);
+    assert_int_equal(hub_rate_check(&H, "10.0.0.2"), 1); /* another client is unaffected */
+    H.cfg.rate_limit = 0;
+    for (int i = 0; i < 100; i++)
+        assert_int_equal(hub_rate_check(&H, "10.0.0.1"), 1); /* 0 = off */
+}
+
+static void test_bip32_vector(void **state)
+{
+    (void)state;
+    /* BIP32 test vector 1: from m/0H (public key + chain code) to m/0H/1, the only
+     * non-hardened step of that vector, which is exactly what the hub can derive. */
+    uint8_t pk[33], cc[32], out[33], want[33];
+    hex(pk, 33, "035a784662a4a20a65bf6aab9ae98a6c068a81c52e4b032c0fb5400c706cfccc56");
+    hex(cc, 32, "47fdacbd0f1097043b78c63c20c34ef4ed9a111d980047ad16282c7ae6236141");
+    hex(want, 33, "03501e454bf00751f24b1b489aa925215d66af2234e3891c3b21a52bedb3cd711c");
+    const uint32_t path[1] = {1};
+    assert_int_equal(hub_crypto_derive(out, pk, cc, path, 1), 0);
+    assert_memory_equal(out, want, 33);
+    assert_int_equal(hub_crypto_derive(out, pk, cc, path, 0), 0); /* "m": the key itself */
+    assert_memory_equal(out, pk, 33);
+    const uint32_t hard[1] = {0x80000000u};
+    assert_int_equal(hub_crypto_derive(out, pk, cc, hard, 1), -1);
+}
+
+static void test_eth_address(void **state)
+{
+    (void)state;
+    uint8_t pk[33];
+    char addr[43], unc[131];
+    /* secret key 1 -> G */
+    hex(pk, 33, "0279be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798");
+    hub_crypto_eth_address(addr, pk);
+    assert_string_equal(addr, "0x7E5F4552091A69125d5DfCb7b8C2659029395Bdf");
+    hub_crypto_uncompressed(unc, pk);
+    assert_int_equal(strlen(unc), 130);
+    assert_memory_equal(unc, "0479be667ef9", 12);
+    /* secret key 2 -> 2G */
+    hex(pk, 33, "02c6047f9441ed7d6d3045406e95c07cd85c778e4b8cef3ca7abac09b95c709ee5");
+    hub_crypto_eth_address(addr, pk);
+    assert_string_equal(addr, "0x2B5AD5c4795c026514f8317c7a215E218DcCD6cF");
+    assert_int_equal(hub_crypto_pubkey_ok(pk), 1);
+    pk[0] = 4;
+    assert_int_equal(hub_crypto_pubkey_ok(pk), 0);
+}
+
+static void test_verify_rules(void **state)
+{
+    (void)state;
+    const secp256k1_context *ctx = tss_secp_ctx();
+    uint8_t sk[32] = {[31] = 7}, hash[32], pk[33], compact[64], der[72];
+    size_t pl = 33, dl;
+    int recid;
+    secp256k1_pubkey p;
+    secp256k1_ecdsa_recoverable_signature rs;
+    memset(hash, 0xab, 32);
+    assert_int_equal(secp256k1_ec_pubkey_create(ctx, &p, sk), 1);
+    secp256k1_ec_pubkey_serialize(ctx, pk, &pl, &p, SECP256K1_EC_COMPRESSED);
+    assert_int_equal(secp256k1_ecdsa_sign_recoverable(ctx, &rs, hash, sk, NULL, NULL), 1);
+    secp256k1_ecdsa_recoverable_signature_serialize_compact(ctx, compact, &recid, &rs);
+    api_sign_result sig = {.recovery_id = recid};
+    memcpy(sig.r, compact, 32);
+    memcpy(sig.s, compact + 32, 32);
+    assert_int_equal(hub_crypto_verify(pk, hash, &sig, der, &dl), 0);
+    assert_true(dl >= 8 && dl <= 72 && der[0] == 0x30);
+    /* wrong recovery id: Ethereum would recover another address */
+    sig.recovery_id = recid ^ 1;
+    assert_int_equal(hub_crypto_verify(pk, hash, &sig, der, &dl), -1);
+    sig.recovery_id = recid;
+    /* high-s form of the same signature: valid ECDSA, refused (not canonical) */
+    secp256k1_ecdsa_signature s, neg;
+    secp256k1_ecdsa_signature_parse_compact(ctx, &s, compact);
+    uint8_t n_minus_s[32];
+    static const uint8_t N[32] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+                                  0xff, 0xff, 0xff, 0xff, 0xfe, 0xba, 0xae, 0xdc, 0xe6, 0xaf, 0x48,
+                                  0xa0, 0x3b, 0xbf, 0xd2, 0x5e, 0x8c, 0xd0, 0x36, 0x41, 0x41};
+    int borrow = 0;
+    for (int i = 31; i >= 0; i--) {
+        int d = N[i] - sig.s[i] - borrow;
+        borrow = d < 0;
+        n_minus_s[i] = (uint8_t)(d + (borrow ? 256 : 0));
+    }
+    (void)neg;
+    api_sign_result high = sig;
+    memcpy(high.s, n_minus_s, 32);
+    high.recovery_id = recid ^ 1; /* negating s flips the recovery id */
+    assert_int_equal(hub_crypto_verify(pk, hash, &high, der, &dl), -1);
+    /* another hash, another key */
+    hash[0] ^= 1;
+    assert_int_equal(hub_crypto_verify(pk, hash, &sig, der, &dl), -1);
+    hash[0] ^= 1;
+    sk[31] = 8;
+    assert_int_equal(secp256k1_ec_pubkey_create(ctx, &p, sk), 1);
+    pl = 33;
+    secp256k1_ec_pubkey_serialize(ctx, pk, &pl, &p, SECP256K1_EC_COMPRESSED);
+    assert_int_equal(hub_crypto_verify(pk, hash, &sig, der, &dl), -1);
+}
+
+static int write_conf(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return -1;
+    fputs(text, f);
+    return fclose(f);
+}
+
+static void test_config(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/mpc-hub-conf-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    hub_config c;
+    assert_int_equal(
+        write_conf(path, "[api]\ncert = /c.pem\nkey = /k.pem\n[party]\nca = /ca.pem\n"), 0);
+    assert_int_equal(hub_config_load(&c, path), 0);
+    assert_int_equal(c.api_port, 8443); /* defaults */
+    assert_int_equal(c.party_port, 8444);
+    assert_int_equal(c.session_timeout, 30);
+    assert_int_equal(c.party_ping, 20);
+    assert_int_equal(c.party_timeout, 45);
+    assert_string_equal(c.party_cert, "/c.pem"); /* party link shares the API certificate */
+    const char *bad[] = {
+        "[party]\nca = /ca.pem\n[api]\nport = 0\n",
+        "[party]\nca = /ca.pem\n[api]\nport = 65536\n",
+        "[party]\nca = /ca.pem\n[api]\nprot = 1\n",           /* typo: refused, not ignored */
+        "[party]\nca = /ca.pem\n[sessions]\ntimeout = 10s\n", /* units are not accepted */
+        "[party]\nca = /ca.pem\n[hub]\nlog_level = loud\n",
+        "[api]\nport = 9000\n", /* no [party] ca */
+        "[party]\nca = /ca.pem\nping_interval = 30\nidle_timeout = 30\n",
+        "[party\nca = /x\n",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        assert_int_equal(write_conf(path, bad[i]), 0);
+        assert_int_equal(hub_config_load(&c, path), -1);
+    }
+    unlink(path);
+    assert_int_equal(hub_config_load(&c, "/nonexistent/mpc-hubd.conf"), -1);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_allow_list),   cmocka_unit_test(test_rate_limit),
+        cmocka_unit_test(test_bip32_vector), cmocka_unit_test(test_eth_address),
+        cmocka_unit_test(test_verify_rules), cmocka_unit_test(test_config),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
