@@ -7,6 +7,19 @@
 #include "secmem.h"
 #include "transcript.h"
 
+/* Payloads of confidential rounds (secret shares) live in locked, non-dumpable memory. */
+static int inbox_secret(const tss_inbox *ib, int r)
+{
+    return (ib->confidential >> r) & 1;
+}
+
+static uint8_t *inbox_alloc(const tss_inbox *ib, int r, size_t len)
+{
+    if (len == 0)
+        len = 1;
+    return inbox_secret(ib, r) ? tss_secmem_alloc(len) : malloc(len);
+}
+
 tss_err tss_inbox_accept(tss_inbox *ib, int current, const uint8_t *msg, size_t len)
 {
     tss_msg_header h;
@@ -27,7 +40,7 @@ tss_err tss_inbox_accept(tss_inbox *ib, int current, const uint8_t *msg, size_t 
         return TSS_ERR_FORMAT;
     if (h.payload_len != ib->payload_len[h.round][h.from])
         return TSS_ERR_LENGTH;
-    uint8_t *copy = malloc(h.payload_len ? h.payload_len : 1);
+    uint8_t *copy = inbox_alloc(ib, h.round, h.payload_len);
     if (copy == NULL)
         return TSS_ERR_NOMEM;
     memcpy(copy, msg + TSS_MSG_HEADER_BYTES, h.payload_len);
@@ -44,7 +57,7 @@ int tss_inbox_complete(const tss_inbox *ib, int r)
 tss_err tss_inbox_keep_own(tss_inbox *ib, int r, const uint8_t *payload, size_t len)
 {
     ib->payload_len[r][ib->me] = len;
-    uint8_t *copy = malloc(len ? len : 1);
+    uint8_t *copy = inbox_alloc(ib, r, len);
     if (copy == NULL)
         return TSS_ERR_NOMEM;
     memcpy(copy, payload, len);
@@ -56,11 +69,15 @@ void tss_inbox_clear(tss_inbox *ib)
 {
     for (int r = 1; r <= TSS_INBOX_ROUNDS; r++) {
         for (int j = 0; j <= TSS_MAX_PARTIES; j++) {
-            if (ib->payload[r][j] != NULL) {
+            if (ib->payload[r][j] == NULL)
+                continue;
+            if (inbox_secret(ib, r)) {
+                tss_secmem_free(ib->payload[r][j]); /* wipes */
+            } else {
                 tss_memzero(ib->payload[r][j], ib->payload_len[r][j]);
                 free(ib->payload[r][j]);
-                ib->payload[r][j] = NULL;
             }
+            ib->payload[r][j] = NULL;
         }
         ib->count[r] = 0;
     }

@@ -2,7 +2,8 @@
  * Checks every header field before any payload is looked at (protocol, version, flags,
  * session id, sender in the party set, addressed to us, round current or next, not a
  * duplicate, exact payload length) and buffers accepted payloads per (round, sender)
- * until the state machine processes the round. Rejections leave the inbox unchanged. */
+ * until the state machine processes the round (payloads of confidential rounds in locked,
+ * non-dumpable memory). Rejections leave the inbox unchanged. */
 #ifndef TSS_INBOX_H
 #define TSS_INBOX_H
 
