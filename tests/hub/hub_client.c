@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/err.h>
@@ -52,6 +53,7 @@ static int tls_connect(const char *ca, int port, const char *cert, const char *k
         goto fail;
     stage = "load client certificate";
     SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+    SSL_CTX_clear_mode(ctx, SSL_MODE_AUTO_RETRY);
     if (cert && (SSL_CTX_use_certificate_file(ctx, cert, SSL_FILETYPE_PEM) != 1 ||
                  SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1))
         goto fail;
@@ -90,21 +92,36 @@ static int write_all(SSL *ssl, const void *p, size_t n)
 }
 
 /* Reads more bytes into buf within timeout_ms; returns bytes read, 0 on EOF, -1 on
- * timeout or error. */
+ * timeout or error. SSL_MODE_AUTO_RETRY is off (see tls_connect), so a TLS record without
+ * application data (a session ticket) returns WANT_READ here instead of blocking in
+ * read(2) past the deadline. */
 static int read_some(int fd, SSL *ssl, uint8_t *buf, size_t cap, int timeout_ms)
 {
-    if (!SSL_pending(ssl)) {
-        struct pollfd p = {.fd = fd, .events = POLLIN};
-        if (poll(&p, 1, timeout_ms) <= 0)
-            return -1;
+    struct timespec now, end;
+    clock_gettime(CLOCK_MONOTONIC, &end);
+    end.tv_sec += timeout_ms / 1000;
+    end.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
+    if (end.tv_nsec >= 1000000000) {
+        end.tv_sec++;
+        end.tv_nsec -= 1000000000;
     }
-    int n = SSL_read(ssl, buf, (int)cap);
-    if (n <= 0) {
+    for (;;) {
+        if (!SSL_pending(ssl)) {
+            clock_gettime(CLOCK_MONOTONIC, &now);
+            long left = (end.tv_sec - now.tv_sec) * 1000 + (end.tv_nsec - now.tv_nsec) / 1000000;
+            struct pollfd p = {.fd = fd, .events = POLLIN};
+            if (left <= 0 || poll(&p, 1, (int)left) <= 0)
+                return -1;
+        }
+        int n = SSL_read(ssl, buf, (int)cap);
+        if (n > 0)
+            return n;
         int e = SSL_get_error(ssl, n);
         ERR_clear_error();
+        if (e == SSL_ERROR_WANT_READ)
+            continue;
         return e == SSL_ERROR_ZERO_RETURN ? 0 : -1;
     }
-    return n;
 }
 
 static const char *req_cert, *req_key;
