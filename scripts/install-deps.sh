@@ -21,7 +21,8 @@ packages=(
   tpm2-tools
   softhsm2
   opensc
-  # tests (valgrind: the constant-time check of the OT layer)
+  # tests (valgrind: constant-time checks; systemd: systemd-analyze for the units)
+  systemd
   libcmocka-dev
   valgrind
   # api/ and daemon/hubd
