@@ -67,16 +67,20 @@ void bench_print(const bench_report *rep, const char *title)
         char b[32] = "-";
         if (r->bytes > 0)
             snprintf(b, sizeof b, "%.0f", r->bytes);
-        printf("%-40s %9.3f us %9.3f us %9.3f us %8d %10s\n", r->name, r->median_us, r->p90_us,
-               r->min_us, r->runs, b);
+        if (r->median_us == 0 && r->runs == 0) /* a size-only row */
+            printf("%-40s %12s %12s %12s %8s %10s\n", r->name, "-", "-", "-", "-", b);
+        else
+            printf("%-40s %9.3f us %9.3f us %9.3f us %8d %10s\n", r->name, r->median_us, r->p90_us,
+                   r->min_us, r->runs, b);
     }
     printf("{\"benchmark\":\"%s\",\"machine\":\"%s\",\"cpus\":%ld,\"results\":[", title, u.machine,
            cpus);
     for (int i = 0; i < rep->count; i++) {
         const bench_row *r = &rep->rows[i];
-        printf("%s{\"name\":\"%s\",\"median_us\":%.3f,\"p90_us\":%.3f,\"min_us\":%.3f,"
-               "\"runs\":%d",
-               i ? "," : "", r->name, r->median_us, r->p90_us, r->min_us, r->runs);
+        printf("%s{\"name\":\"%s\"", i ? "," : "", r->name);
+        if (!(r->median_us == 0 && r->runs == 0))
+            printf(",\"median_us\":%.3f,\"p90_us\":%.3f,\"min_us\":%.3f,\"runs\":%d", r->median_us,
+                   r->p90_us, r->min_us, r->runs);
         if (r->bytes > 0)
             printf(",\"bytes\":%.0f", r->bytes);
         printf("}");

@@ -1,5 +1,6 @@
 /* bench/bench.h — timing and reporting shared by the benchmark programs.
- * Each measured operation yields a row (name, unit, median, p90, runs, extra); rows print
+ * Each measured operation yields a row (name, median, p90, min, runs, bytes; a row with no
+ * runs and no time is a size-only row); rows print
  * as a readable table on stderr-free stdout followed by one JSON document. */
 #ifndef MPC_BENCH_H
 #define MPC_BENCH_H

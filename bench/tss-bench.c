@@ -137,9 +137,14 @@ static int bench_keygen(bench_report *rep)
         memset(row, 0, sizeof *row);
         snprintf(row->name, sizeof row->name, "keygen(%d,%d) all parties", s.t, s.n);
         bench_summarize(row, samples, RUNS);
-        /* bytes one party sends to one peer over the four rounds */
-        row->bytes = (double)(s.net.msg_bytes[1] + s.net.msg_bytes[2] + s.net.msg_bytes[3] +
-                              s.net.msg_bytes[4]);
+        /* bytes: everything all parties sent, then the largest message of each round */
+        row->bytes = (double)(s.net.bytes[1] + s.net.bytes[2] + s.net.bytes[3] + s.net.bytes[4]);
+        for (int r = 1; r <= 4 && rep->count < 127; r++) {
+            bench_row *m = &rep->rows[rep->count++];
+            memset(m, 0, sizeof *m);
+            snprintf(m->name, sizeof m->name, "  keygen(%d,%d) largest R%d message", s.t, s.n, r);
+            m->bytes = (double)s.net.max_msg[r];
+        }
     }
     return 0;
 }

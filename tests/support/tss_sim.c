@@ -111,6 +111,8 @@ static tss_err route(sim_net *net, sim_queue *q, sim_party *parties, uint64_t *s
         if (it.round < 5) {
             net->bytes[it.round] += it.len;
             net->msg_bytes[it.round] = it.len;
+            if (it.len > net->max_msg[it.round])
+                net->max_msg[it.round] = it.len;
         }
         if (net->tamper &&
             net->tamper(net->tamper_ctx, &it.data, &it.len, it.from, it.to, it.round)) {
@@ -145,6 +147,7 @@ static void net_reset(sim_net *net)
     memset(net->party_abort, 0, sizeof net->party_abort);
     memset(net->bytes, 0, sizeof net->bytes);
     memset(net->msg_bytes, 0, sizeof net->msg_bytes);
+    memset(net->max_msg, 0, sizeof net->max_msg);
 }
 
 /* ---- DKG ---- */

@@ -45,7 +45,8 @@ typedef struct {
     tss_err party_err[TSS_MAX_PARTIES + 1];          /* per party: first error, or OK */
     tss_abort_info party_abort[TSS_MAX_PARTIES + 1]; /* per party, when it aborted */
     size_t bytes[5];                                 /* total bytes per round */
-    size_t msg_bytes[5];                             /* size of one message per round */
+    size_t msg_bytes[5];                             /* last message per round */
+    size_t max_msg[5];                               /* largest message per round */
 } sim_net;
 
 typedef struct {
