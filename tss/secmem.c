@@ -1,7 +1,8 @@
 /* tss/secmem.c — locked, non-dumpable, self-wiping allocations for secrets.
- * Each allocation is its own anonymous mapping: a header page-aligned block holding the
- * mapping size, the user bytes, then a PROT_NONE guard page that turns overruns into a
- * crash rather than a silent read of a neighbour's secret. */
+ * Each allocation is its own anonymous mapping: a page-rounded body, then a PROT_NONE guard
+ * page. The user block (rounded up to 64 bytes) sits at the END of the body, right before
+ * the guard page, so reading or writing past it faults instead of touching a neighbour's
+ * secret; a small header just before the user block records the mapping. */
 #include "secmem.h"
 
 #include <errno.h>
@@ -30,12 +31,18 @@ static size_t tss_page_size(void)
     return ps > 0 ? (size_t)ps : 4096;
 }
 
+typedef struct {
+    uint8_t *base;
+    size_t total, body;
+} tss_secmem_header;
+
 void *tss_secmem_alloc(size_t len)
 {
     size_t page = tss_page_size();
     if (len == 0 || len > SIZE_MAX / 2)
         return NULL;
-    size_t body = (len + TSS_SECMEM_HEADER + page - 1) / page * page;
+    size_t user = (len + 63) / 64 * 64;
+    size_t body = (user + TSS_SECMEM_HEADER + page - 1) / page * page;
     size_t total = body + page; /* + guard page */
     uint8_t *base = mmap(NULL, total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (base == MAP_FAILED)
@@ -48,22 +55,21 @@ void *tss_secmem_alloc(size_t len)
     (void)madvise(base, body, MADV_DONTFORK); /* a forked child must not inherit secrets */
     if (mlock(base, body) != 0)
         atomic_fetch_add(&tss_secmem_lock_fail_count, 1);
-    memcpy(base, &total, sizeof total);
-    memcpy(base + sizeof total, &body, sizeof body);
-    return base + TSS_SECMEM_HEADER;
+    uint8_t *p = base + body - user;
+    tss_secmem_header h = {base, total, body};
+    memcpy(p - TSS_SECMEM_HEADER, &h, sizeof h);
+    return p;
 }
 
 void tss_secmem_free(void *p)
 {
     if (p == NULL)
         return;
-    uint8_t *base = (uint8_t *)p - TSS_SECMEM_HEADER;
-    size_t total, body;
-    memcpy(&total, base, sizeof total);
-    memcpy(&body, base + sizeof total, sizeof body);
-    tss_memzero(base, body);
-    (void)munlock(base, body);
-    munmap(base, total);
+    tss_secmem_header h;
+    memcpy(&h, (uint8_t *)p - TSS_SECMEM_HEADER, sizeof h);
+    tss_memzero(h.base, h.body);
+    (void)munlock(h.base, h.body);
+    munmap(h.base, h.total);
 }
 
 unsigned long tss_secmem_lock_failures(void)

@@ -11,10 +11,11 @@
 /* Zeroes p[0..len) in a way the optimiser cannot remove. A NULL p is a no-op. */
 void tss_memzero(void *p, size_t len);
 
-/* Allocates len zeroed bytes (len > 0) in their own locked, non-dumpable mapping with a
- * guard page after it. Returns NULL on failure. If the kernel refuses mlock (RLIMIT_MEMLOCK)
- * the allocation still succeeds and tss_secmem_lock_failures() counts it, so a daemon can
- * refuse to run or warn. Free with tss_secmem_free. */
+/* Allocates len zeroed bytes (len > 0), 64-byte aligned, in their own locked, non-dumpable
+ * mapping that ends in a guard page: the first byte past round_up(len, 64) faults. Returns NULL on
+ * failure. If the kernel refuses mlock (RLIMIT_MEMLOCK) the allocation still succeeds and
+ * tss_secmem_lock_failures() counts it, so a daemon can refuse to run or warn. Free with
+ * tss_secmem_free. */
 void *tss_secmem_alloc(size_t len);
 
 /* Zeroizes and unmaps memory from tss_secmem_alloc. NULL is a no-op. */

@@ -5,7 +5,10 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -29,6 +32,37 @@ static void test_alloc_free(void **state)
 }
 
 /* The mapping is marked "dd" (do not dump) in /proc/self/smaps. */
+/* The first byte past the (64-byte rounded) block is the guard page: a child process that
+ * writes the last byte survives, one that writes one byte further dies of SIGSEGV. The
+ * child makes its own allocation (MADV_DONTFORK keeps the parent's out of it). */
+static int child_writes(size_t len, size_t at)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        signal(SIGSEGV, SIG_DFL); /* cmocka's handler would catch the fault in the child */
+        uint8_t *p = tss_secmem_alloc(len);
+        if (p == NULL)
+            _exit(2);
+        ((volatile uint8_t *)p)[at] = 1;
+        _exit(0);
+    }
+    int status = 0;
+    waitpid(pid, &status, 0);
+    return status;
+}
+
+static void test_guard_page(void **state)
+{
+    (void)state;
+    const size_t sizes[] = {64, 128, 4096, 5000 * 64};
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        int ok = child_writes(sizes[i], sizes[i] - 1);
+        assert_true(WIFEXITED(ok) && WEXITSTATUS(ok) == 0);
+        int past = child_writes(sizes[i], sizes[i]);
+        assert_true(WIFSIGNALED(past) && WTERMSIG(past) == SIGSEGV);
+    }
+}
+
 static void test_dontdump(void **state)
 {
     (void)state;
@@ -73,9 +107,8 @@ static void test_harden(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_alloc_free),
-        cmocka_unit_test(test_dontdump),
-        cmocka_unit_test(test_memzero),
+        cmocka_unit_test(test_alloc_free), cmocka_unit_test(test_guard_page),
+        cmocka_unit_test(test_dontdump),   cmocka_unit_test(test_memzero),
         cmocka_unit_test(test_harden),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
