@@ -33,6 +33,10 @@ int hub_allow_parse(hub *h, const char *list)
     snprintf(buf, sizeof buf, "%s", list);
     h->nallow = 0;
     for (char *tok = strtok_r(buf, ", \t", &save); tok; tok = strtok_r(NULL, ", \t", &save)) {
+        if (h->nallow == HUB_MAX_ALLOW) { /* checked before writing the entry */
+            log_err("config: [api] allow: more than %d entries", HUB_MAX_ALLOW);
+            return -1;
+        }
         hub_cidr *c = &h->allow[h->nallow];
         char *slash = strchr(tok, '/');
         if (slash)
@@ -41,10 +45,9 @@ int hub_allow_parse(hub *h, const char *list)
         unsigned max = c->family == AF_INET ? 32 : 128;
         char *end = NULL;
         long p = slash ? strtol(slash + 1, &end, 10) : (long)max;
-        if (c->family < 0 || (slash && (*end || end == slash + 1)) || p < 0 || p > (long)max ||
-            h->nallow == HUB_MAX_ALLOW) {
-            log_err("config: [api] allow: '%s%s%s' is not an IPv4/IPv6 CIDR (or more than %d)", tok,
-                    slash ? "/" : "", slash ? slash + 1 : "", HUB_MAX_ALLOW);
+        if (c->family < 0 || (slash && (*end || end == slash + 1)) || p < 0 || p > (long)max) {
+            log_err("config: [api] allow: '%s%s%s' is not an IPv4/IPv6 CIDR", tok, slash ? "/" : "",
+                    slash ? slash + 1 : "");
             return -1;
         }
         c->prefix = (unsigned)p;

@@ -412,6 +412,10 @@ static int hub_api_callback(struct lws *wsi, enum lws_callback_reasons reason, v
     switch (reason) {
     case LWS_CALLBACK_OPENSSL_PERFORM_CLIENT_CERT_VERIFICATION:
         return len ? 0 : 1; /* only when [api] client_ca is set: accept what OpenSSL verified */
+    case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
+        /* The REST listener speaks HTTP only. A WebSocket upgrade would bypass every check
+         * in on_http (allow-list, rate limit, API key) and stay open: refuse it. */
+        return -1;
     case LWS_CALLBACK_HTTP:
         return on_http(r, h, wsi, in);
     case LWS_CALLBACK_HTTP_BODY:

@@ -330,8 +330,11 @@ static void on_keygen_result(hub_session *s, size_t i, struct hub_link *l, const
     }
     for (size_t j = 0; j < s->nparties; j++)
         if (s->reported[j] && (memcmp(s->kres[j].public_key, r->public_key, 33) ||
-                               memcmp(s->kres[j].chain_code, r->chain_code, 32))) {
-            snprintf(msg, sizeof msg, "parties '%s' and '%s' disagree on the public key",
+                               memcmp(s->kres[j].chain_code, r->chain_code, 32) ||
+                               memcmp(s->kres[j].transcript_hash, r->transcript_hash, 32))) {
+            snprintf(msg, sizeof msg,
+                     "parties '%s' and '%s' disagree on the public key, chain code or DKG "
+                     "transcript",
                      s->parties[j], s->parties[i]);
             return finish(s, NULL, "result_mismatch", msg);
         }

@@ -199,10 +199,18 @@ out:
 
 int hc_raw(const char *ca, int port, const void *data, size_t len, int timeout_ms)
 {
+    return hc_raw_capture(ca, port, data, len, timeout_ms, NULL, 0);
+}
+
+int hc_raw_capture(const char *ca, int port, const void *data, size_t len, int timeout_ms,
+                   char *out, size_t cap)
+{
     int fd, total = 0;
     SSL_CTX *ctx;
     SSL *ssl;
     uint8_t buf[4096];
+    if (out && cap)
+        out[0] = 0;
     if (tls_connect(ca, port, req_cert, req_key, &fd, &ctx, &ssl) != 0)
         return -1;
     if (len)
@@ -211,6 +219,11 @@ int hc_raw(const char *ca, int port, const void *data, size_t len, int timeout_m
         int n = read_some(fd, ssl, buf, sizeof buf, timeout_ms);
         if (n <= 0)
             break;
+        if (out && cap && (size_t)total < cap - 1) {
+            size_t k = (size_t)n < cap - 1 - (size_t)total ? (size_t)n : cap - 1 - (size_t)total;
+            memcpy(out + total, buf, k);
+            out[(size_t)total + k] = 0;
+        }
         total += n;
     }
     SSL_free(ssl);

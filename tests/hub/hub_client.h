@@ -23,6 +23,10 @@ void hc_set_client_cert(const char *cert, const char *key);
  * Returns the bytes read, or -1 if the TLS connection failed. */
 int hc_raw(const char *ca, int port, const void *data, size_t len, int timeout_ms);
 
+/* Like hc_raw, and keeps the first cap - 1 bytes of the answer in out (NUL-terminated). */
+int hc_raw_capture(const char *ca, int port, const void *data, size_t len, int timeout_ms,
+                   char *out, size_t cap);
+
 typedef struct hc_link hc_link;
 
 /* TLS (client cert/key, may be NULL) + WebSocket upgrade on /v1/party. NULL on failure. */

@@ -353,6 +353,9 @@ static void send_json(hc_link *l, int type, const uint8_t sid[16], unsigned from
     assert_int_equal(hc_link_send_frame(l, &f), 0);
 }
 
+/* The DKG transcript hash every signer of a key reports (they must agree). */
+static uint8_t transcript_byte = 0x5A;
+
 static void keygen_result(hc_link *l, const char *name, const uint8_t sid[16], unsigned index,
                           const char *kid_hex, const uint8_t *pub)
 {
@@ -360,7 +363,7 @@ static void keygen_result(hc_link *l, const char *name, const uint8_t sid[16], u
     uint8_t kid[16], msg[API_ATTEST_MSG_BYTES];
     memcpy(r.public_key, pub, 33);
     memcpy(r.chain_code, CHAIN, 32);
-    memset(r.transcript_hash, (int)index, 32);
+    memset(r.transcript_hash, transcript_byte, 32);
     assert_int_equal(api_hex_decode(kid, 16, kid_hex, 32), API_OK);
     api_attestation_message(msg, kid, &r);
     char path[300];
@@ -413,6 +416,14 @@ static void test_auth(void **state)
     (void)state;
     json_t *o = NULL;
     char h[300];
+    /* a WebSocket upgrade on the REST port is refused: it would skip the allow-list, the
+     * rate limit and the API key, and stay open */
+    static const char upgrade[] = "GET /x HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+                                  "Connection: Upgrade\r\nSec-WebSocket-Key: "
+                                  "dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+    char answer[64];
+    hc_raw_capture(ca, api_port, upgrade, sizeof upgrade - 1, 1500, answer, sizeof answer);
+    assert_null(strstr(answer, " 101 "));
     assert_int_equal(hc_request(ca, api_port, "GET", "/healthz", NULL, NULL, &o, NULL), 200);
     assert_string_equal(jstr(o, "status"), "ok");
     json_decref(o);
@@ -832,6 +843,17 @@ static void test_keygen_checks(void **state)
     snprintf(kid, sizeof kid, "%s", jstr(r[1].json, "key_id"));
     keygen_result(L[1], "p1", r[1].f.session, 1, kid, PUB);
     keygen_result(L[2], "p2", r[2].f.session, 2, kid, pub2);
+    async_join(&a);
+    assert_int_equal(a.status, 502);
+    assert_non_null(strstr(jstr(json_object_get(a.out, "error"), "message"), "result_mismatch"));
+    json_decref(a.out);
+    /* same public key and chain code but another DKG transcript (a split view): refused */
+    keygen_start(&a, "{\"threshold\":2,\"n\":3}", r);
+    snprintf(kid, sizeof kid, "%s", jstr(r[1].json, "key_id"));
+    keygen_result(L[1], "p1", r[1].f.session, 1, kid, PUB);
+    transcript_byte = 0x5B;
+    keygen_result(L[2], "p2", r[2].f.session, 2, kid, PUB);
+    transcript_byte = 0x5A;
     async_join(&a);
     assert_int_equal(a.status, 502);
     assert_non_null(strstr(jstr(json_object_get(a.out, "error"), "message"), "result_mismatch"));

@@ -48,6 +48,21 @@ static void test_allow_list(void **state)
                          "::/129",      "host.example", "10.0.0.0/-1"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         assert_int_equal(hub_allow_parse(&H, bad[i]), -1);
+    /* exactly HUB_MAX_ALLOW entries fit, all of them intact; one more is refused (the
+     * check once ran after the entry was written, past the end of the array) */
+    char list[1024] = "";
+    for (int i = 1; i <= HUB_MAX_ALLOW; i++) {
+        char one[32];
+        snprintf(one, sizeof one, "%s10.0.0.%d", i > 1 ? "," : "", i);
+        strcat(list, one);
+    }
+    assert_int_equal(hub_allow_parse(&H, list), 0);
+    assert_int_equal(H.nallow, HUB_MAX_ALLOW);
+    assert_int_equal(hub_allow_check(&H, "10.0.0.1"), 1);
+    assert_int_equal(hub_allow_check(&H, "10.0.0.32"), 1);
+    assert_int_equal(hub_allow_check(&H, "10.0.0.33"), 0);
+    strcat(list, ",10.0.0.33");
+    assert_int_equal(hub_allow_parse(&H, list), -1);
 }
 
 static void test_rate_limit(void **state)
