@@ -33,6 +33,7 @@ struct hub_link {
     X509 *cert;
     char *pem;
     int hello, registered, closing;
+    int gone_on_close; /* was online when close_link ran: fail its sessions in on_closed */
     uint16_t close_status;
     char close_reason[64];
     api_hello info;
@@ -98,6 +99,15 @@ static void close_link(struct hub_link *l, int status, const char *why)
     l->closing = 1;
     l->close_status = (uint16_t)status;
     snprintf(l->close_reason, sizeof l->close_reason, "%s", why);
+    /* Offline at once: no longer listed or picked for new sessions. Its sessions fail in
+     * on_closed (not here: close_link can run inside hub_link_send while a session is
+     * routing), and a peer that never reads the close frame is cut off after 5 s. */
+    if (l->registered) {
+        unregister(l);
+        l->gone_on_close = 1;
+        log_info("party %s: going offline (%s)", l->party, why);
+    }
+    lws_set_timeout(l->wsi, PENDING_TIMEOUT_CLOSE_SEND, 5);
     lws_callback_on_writable(l->wsi);
 }
 
@@ -293,6 +303,10 @@ static void on_closed(hub *h, struct hub_link *l)
 {
     if (l->registered) {
         unregister(l);
+        log_info("party %s: offline", l->party);
+        hub_session_party_gone(h, l->party);
+    } else if (l->gone_on_close && !hub_link_find(h, l->party)) {
+        /* closed by us while online, and not reconnected meanwhile */
         log_info("party %s: offline", l->party);
         hub_session_party_gone(h, l->party);
     }
