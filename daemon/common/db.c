@@ -1,10 +1,20 @@
 /* daemon/common/db.c — opening SQLite the one way the project uses it. */
 #include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "db.h"
 #include "log.h"
+
+static int journal_mode_cb(void *arg, int ncols, char **values, char **names)
+{
+    (void)names;
+    if (ncols >= 1 && values[0] != NULL)
+        snprintf(arg, 16, "%s", values[0]);
+    return 0;
+}
 
 int mpcd_db_open(const char *path, sqlite3 **out)
 {
@@ -24,7 +34,18 @@ int mpcd_db_open(const char *path, sqlite3 **out)
         return -1;
     }
     sqlite3_busy_timeout(db, 5000);
-    if (mpcd_db_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+    /* PRAGMA journal_mode answers with the mode in force: a filesystem without WAL support
+     * silently keeps a rollback journal, which the durability guarantees do not assume. */
+    char mode[16] = "";
+    if (sqlite3_exec(db, "PRAGMA journal_mode=WAL", journal_mode_cb, mode, NULL) != SQLITE_OK ||
+        strcmp(mode, "wal") != 0) {
+        log_err("database %s: cannot use WAL journaling (got '%s'); put it on a local "
+                "filesystem that supports shared memory",
+                path, mode);
+        sqlite3_close(db);
+        return -1;
+    }
+    if (mpcd_db_exec(db, "PRAGMA synchronous=FULL;"
                          "PRAGMA foreign_keys=ON; PRAGMA secure_delete=ON;") != 0) {
         sqlite3_close(db);
         return -1;
@@ -61,7 +82,13 @@ int mpcd_db_begin(sqlite3 *db)
 
 int mpcd_db_commit(sqlite3 *db)
 {
-    return mpcd_db_exec(db, "COMMIT");
+    /* A failed COMMIT (disk full, I/O error, busy) can leave the transaction open, and then
+     * every later BEGIN fails: roll back here so no caller can leave the connection stuck. */
+    if (mpcd_db_exec(db, "COMMIT") != 0) {
+        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+        return -1;
+    }
+    return 0;
 }
 
 void mpcd_db_rollback(sqlite3 *db)

@@ -17,7 +17,8 @@ int mpcd_db_exec(sqlite3 *db, const char *sql);
 /* Prepares sql; returns NULL (logged) on failure. */
 sqlite3_stmt *mpcd_db_prepare(sqlite3 *db, const char *sql);
 
-/* BEGIN IMMEDIATE / COMMIT / ROLLBACK. */
+/* BEGIN IMMEDIATE / COMMIT / ROLLBACK. mpcd_db_commit rolls back when COMMIT fails, so
+ * the connection is never left inside a transaction. */
 int mpcd_db_begin(sqlite3 *db);
 int mpcd_db_commit(sqlite3 *db);
 void mpcd_db_rollback(sqlite3 *db);

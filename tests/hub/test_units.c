@@ -15,6 +15,7 @@
 #include <secp256k1_recovery.h>
 
 #include "api/hex.h"
+#include "daemon/common/db.h"
 #include "hub.h"
 #include "tss/point.h"
 
@@ -215,12 +216,51 @@ static void test_config(void **state)
     assert_int_equal(hub_config_load(&c, "/nonexistent/mpc-hubd.conf"), -1);
 }
 
+/* The database opens in WAL mode, and a failed COMMIT never leaves the connection inside
+ * the transaction (a deferred foreign-key violation fails at COMMIT and, in SQLite,
+ * keeps the transaction open: without the rollback every later BEGIN would fail). */
+static void test_db_commit_failure(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/mpc-db-XXXXXX", side[64];
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    sqlite3 *db = NULL;
+    assert_int_equal(mpcd_db_open(path, &db), 0);
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_string_equal((const char *)sqlite3_column_text(st, 0), "wal");
+    sqlite3_finalize(st);
+    assert_int_equal(mpcd_db_exec(db, "CREATE TABLE p(id INTEGER PRIMARY KEY);"
+                                      "CREATE TABLE c(pid INTEGER REFERENCES p(id) "
+                                      "DEFERRABLE INITIALLY DEFERRED);"),
+                     0);
+    assert_int_equal(mpcd_db_begin(db), 0);
+    assert_int_equal(mpcd_db_exec(db, "INSERT INTO c VALUES (42)"), 0);
+    assert_int_equal(mpcd_db_commit(db), -1); /* the deferred check fails at COMMIT */
+    assert_int_equal(mpcd_db_begin(db), 0);   /* not stuck in the failed transaction */
+    assert_int_equal(mpcd_db_commit(db), 0);
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM c", -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(st, 0), 0); /* and nothing of it was kept */
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    unlink(path);
+    snprintf(side, sizeof side, "%s-wal", path);
+    unlink(side);
+    snprintf(side, sizeof side, "%s-shm", path);
+    unlink(side);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_allow_list),   cmocka_unit_test(test_rate_limit),
-        cmocka_unit_test(test_bip32_vector), cmocka_unit_test(test_eth_address),
-        cmocka_unit_test(test_verify_rules), cmocka_unit_test(test_config),
+        cmocka_unit_test(test_allow_list),        cmocka_unit_test(test_rate_limit),
+        cmocka_unit_test(test_bip32_vector),      cmocka_unit_test(test_eth_address),
+        cmocka_unit_test(test_verify_rules),      cmocka_unit_test(test_config),
+        cmocka_unit_test(test_db_commit_failure),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
