@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include <openssl/rand.h>
+#include <pthread.h>
 
 #include "checks.h"
 #include "tss/secmem.h"
@@ -104,4 +105,42 @@ void check_truncations(hsm_backend *b, const uint8_t *blob, size_t blob_len, con
     assert_int_equal(hsm_unseal(b, longer, blob_len + 1, aad, aad_len, &pt, &len), HSM_ERR_FORMAT);
     assert_null(pt);
     free(longer);
+}
+
+typedef struct {
+    hsm_backend *b;
+    int id, rounds, failures;
+} concurrent_arg;
+
+static void *concurrent_worker(void *p)
+{
+    concurrent_arg *a = p;
+    for (int i = 0; i < a->rounds; i++) {
+        uint8_t msg[32], aad[HSM_AAD_SHARE_MAX], *blob = NULL, *back = NULL;
+        size_t aad_len, blob_len, back_len;
+        memset(msg, a->id * 16 + i, sizeof msg);
+        hsm_aad_build(aad, sizeof aad, &aad_len, "key", "party", (uint32_t)i);
+        if (hsm_seal(a->b, msg, sizeof msg, aad, aad_len, &blob, &blob_len) != HSM_OK ||
+            hsm_unseal(a->b, blob, blob_len, aad, aad_len, &back, &back_len) != HSM_OK ||
+            back_len != sizeof msg || memcmp(back, msg, sizeof msg) != 0)
+            a->failures++;
+        tss_secmem_free(back);
+        free(blob);
+    }
+    return NULL;
+}
+
+void check_concurrent_use(hsm_backend *b, int threads, int rounds)
+{
+    pthread_t t[8];
+    concurrent_arg a[8];
+    assert_true(threads > 0 && threads <= 8);
+    for (int i = 0; i < threads; i++) {
+        a[i] = (concurrent_arg){b, i, rounds, 0};
+        assert_int_equal(pthread_create(&t[i], NULL, concurrent_worker, &a[i]), 0);
+    }
+    for (int i = 0; i < threads; i++) {
+        pthread_join(t[i], NULL);
+        assert_int_equal(a[i].failures, 0);
+    }
 }

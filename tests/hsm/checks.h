@@ -1,5 +1,5 @@
 /* tests/hsm/checks.h — cmocka checks every backend's tests share: round trip, wrong aad,
- * every tampered byte, every truncation. */
+ * every tampered byte, every truncation, concurrent use. */
 #ifndef TEST_HSM_CHECKS_H
 #define TEST_HSM_CHECKS_H
 
@@ -25,5 +25,9 @@ size_t check_every_byte_tampered(hsm_backend *b, const uint8_t *blob, size_t blo
 /* Every proper prefix and one extended copy fail with FORMAT. */
 void check_truncations(hsm_backend *b, const uint8_t *blob, size_t blob_len, const uint8_t *aad,
                        size_t aad_len);
+
+/* threads threads share b, each sealing and unsealing rounds payloads; every round trip
+ * must succeed (the backend serializes what needs it). */
+void check_concurrent_use(hsm_backend *b, int threads, int rounds);
 
 #endif

@@ -14,8 +14,6 @@
 
 #include <cmocka.h>
 
-#include <pthread.h>
-
 #include "checks.h"
 #include "test_rng.h"
 #include "hsm/hsm.h"
@@ -268,43 +266,11 @@ static void test_selftest_and_describe(void **state)
     hsm_close(b);
 }
 
-typedef struct {
-    hsm_backend *b;
-    int failures;
-} thread_arg;
-
-static void *worker(void *p)
-{
-    thread_arg *a = p;
-    for (int i = 0; i < 200; i++) {
-        uint8_t msg[48], aad[HSM_AAD_SHARE_MAX], *blob = NULL, *back = NULL;
-        size_t aad_len, blob_len, back_len;
-        memset(msg, i, sizeof msg);
-        hsm_aad_build(aad, sizeof aad, &aad_len, "k", "p", (uint32_t)i);
-        if (hsm_seal(a->b, msg, sizeof msg, aad, aad_len, &blob, &blob_len) != HSM_OK ||
-            hsm_unseal(a->b, blob, blob_len, aad, aad_len, &back, &back_len) != HSM_OK ||
-            back_len != sizeof msg || memcmp(back, msg, sizeof msg) != 0)
-            a->failures++;
-        tss_secmem_free(back);
-        free(blob);
-    }
-    return NULL;
-}
-
 static void test_concurrent_use(void **state)
 {
     soft_fixture *f = *state;
     hsm_backend *b = open_ok(f);
-    pthread_t t[4];
-    thread_arg a[4];
-    for (int i = 0; i < 4; i++) {
-        a[i] = (thread_arg){b, 0};
-        assert_int_equal(pthread_create(&t[i], NULL, worker, &a[i]), 0);
-    }
-    for (int i = 0; i < 4; i++) {
-        pthread_join(t[i], NULL);
-        assert_int_equal(a[i].failures, 0);
-    }
+    check_concurrent_use(b, 4, 200);
     hsm_close(b);
 }
 

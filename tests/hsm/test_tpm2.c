@@ -17,8 +17,6 @@
 
 #include <cmocka.h>
 
-#include <pthread.h>
-
 #include <tss2/tss2_esys.h>
 #include <tss2/tss2_tctildr.h>
 
@@ -416,45 +414,13 @@ static void test_thousand_cycles_leave_no_handles(void **state)
     hsm_close(b);
 }
 
-typedef struct {
-    hsm_backend *b;
-    int id, failures;
-} thread_arg;
-
-static void *worker(void *p)
-{
-    thread_arg *a = p;
-    for (int i = 0; i < 10; i++) {
-        uint8_t msg[32], aad[HSM_AAD_SHARE_MAX], *blob = NULL, *back = NULL;
-        size_t aad_len, blob_len, back_len;
-        memset(msg, a->id * 16 + i, sizeof msg);
-        hsm_aad_build(aad, sizeof aad, &aad_len, "key", "party", (uint32_t)i);
-        if (hsm_seal(a->b, msg, sizeof msg, aad, aad_len, &blob, &blob_len) != HSM_OK ||
-            hsm_unseal(a->b, blob, blob_len, aad, aad_len, &back, &back_len) != HSM_OK ||
-            back_len != sizeof msg || memcmp(back, msg, sizeof msg) != 0)
-            a->failures++;
-        tss_secmem_free(back);
-        free(blob);
-    }
-    return NULL;
-}
-
 /* One backend shared by threads: calls are serialized, each still flushes its handles. */
 static void test_concurrent_use(void **state)
 {
     tpm_fixture *f = *state;
     NEED_SWTPM(f);
     hsm_backend *b = open_cfg(&f->cfg);
-    pthread_t t[3];
-    thread_arg a[3];
-    for (int i = 0; i < 3; i++) {
-        a[i] = (thread_arg){b, i, 0};
-        assert_int_equal(pthread_create(&t[i], NULL, worker, &a[i]), 0);
-    }
-    for (int i = 0; i < 3; i++) {
-        pthread_join(t[i], NULL);
-        assert_int_equal(a[i].failures, 0);
-    }
+    check_concurrent_use(b, 3, 10);
     hsm_close(b);
     assert_int_equal(count_all(f->tpm.tcti), 0);
 }
