@@ -4,12 +4,12 @@
  * EIP-55 Ethereum address). Public data only. */
 #include <string.h>
 
-#include <openssl/hmac.h>
 #include <secp256k1.h>
 #include <secp256k1_recovery.h>
 
 #include "api/hex.h"
 #include "hub.h"
+#include "tss/bip32.h"
 #include "tss/keccak.h"
 #include "tss/point.h"
 
@@ -19,37 +19,19 @@ int hub_crypto_pubkey_ok(const uint8_t pk[33])
     return (pk[0] == 2 || pk[0] == 3) && secp256k1_ec_pubkey_parse(tss_secp_ctx(), &p, pk, 33) == 1;
 }
 
-/* BIP32 CKDpub, non-hardened only: I = HMAC-SHA512(c, ser_P(K) || ser_32(i));
- * K_i = I_L*G + K, c_i = I_R. Fails (-1) if I_L >= n or K_i is infinity (probability
- * ~2^-127; the path is then unusable, as BIP32 says). */
+/* The child public key along a non-hardened BIP32 path (tss/bip32.h does the work; the
+ * hub needs only the key, to verify signatures made under it). -1 for a hardened index,
+ * an invalid parent key, or a path that derives no valid key. */
 int hub_crypto_derive(uint8_t out[33], const uint8_t pk[33], const uint8_t cc[32],
                       const uint32_t *path, size_t depth)
 {
-    const secp256k1_context *ctx = tss_secp_ctx();
-    secp256k1_pubkey p;
-    uint8_t k[33], c[32], data[37], I[64];
-    unsigned int ilen = 0;
-    memcpy(k, pk, 33);
-    memcpy(c, cc, 32);
-    for (size_t d = 0; d < depth; d++) {
-        if (path[d] & 0x80000000u)
-            return -1;
-        memcpy(data, k, 33);
-        data[33] = (uint8_t)(path[d] >> 24);
-        data[34] = (uint8_t)(path[d] >> 16);
-        data[35] = (uint8_t)(path[d] >> 8);
-        data[36] = (uint8_t)path[d];
-        if (!HMAC(EVP_sha512(), c, 32, data, sizeof data, I, &ilen) || ilen != 64)
-            return -1;
-        if (secp256k1_ec_pubkey_parse(ctx, &p, k, 33) != 1 ||
-            secp256k1_ec_pubkey_tweak_add(ctx, &p, I) != 1)
-            return -1;
-        size_t len = 33;
-        if (secp256k1_ec_pubkey_serialize(ctx, k, &len, &p, SECP256K1_EC_COMPRESSED) != 1)
-            return -1;
-        memcpy(c, I + 32, 32);
-    }
-    memcpy(out, k, 33);
+    tss_point parent, child;
+    tss_scalar offset;
+    uint8_t child_cc[32];
+    if (tss_point_parse(&parent, pk) != TSS_OK ||
+        tss_bip32_derive(&parent, cc, path, depth, &offset, &child, child_cc) != TSS_OK)
+        return -1;
+    tss_point_serialize(out, &child);
     return 0;
 }
 
