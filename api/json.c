@@ -451,3 +451,135 @@ void api_attestation_message(uint8_t out[API_ATTEST_MSG_BYTES], const uint8_t ke
     memcpy(out + 72, r->chain_code, 32);
     memcpy(out + 104, r->transcript_hash, 32);
 }
+
+/* --- session-start --- */
+
+static api_err get_start_parties(json_t *root, api_session_start *s, char *msg, size_t cap)
+{
+    static const char *const allowed[] = {"index", "id", "cert", NULL};
+    json_t *v = json_object_get(root, "parties");
+    if (!v || !json_is_array(v))
+        return fail(msg, cap, API_ERR_BAD_FIELD, "field 'parties' must be an array");
+    size_t want = s->sign ? s->threshold : s->n;
+    if (json_array_size(v) != want)
+        return fail(msg, cap, API_ERR_BAD_FIELD, "field 'parties' must list %zu parties", want);
+    for (size_t i = 0; i < want; i++) {
+        json_t *p = json_array_get(v, i);
+        api_start_party *d = &s->parties[i];
+        const char *k, *str;
+        json_t *x;
+        size_t n;
+        if (!json_is_object(p))
+            return fail(msg, cap, API_ERR_BAD_FIELD, "parties[%zu] must be an object", i);
+        json_object_foreach(p, k, x)
+        {
+            size_t a = 0;
+            while (allowed[a] && strcmp(allowed[a], k) != 0)
+                a++;
+            if (!allowed[a])
+                return fail(msg, cap, API_ERR_UNKNOWN_FIELD, "parties[%zu]: unknown field", i);
+        }
+        api_err e = get_uint(p, "index", 1, 1, s->n, &d->index, NULL, msg, cap);
+        if (e != API_OK)
+            return e;
+        if ((!s->sign && d->index != i + 1) || (i > 0 && d->index <= s->parties[i - 1].index))
+            return fail(msg, cap, API_ERR_BAD_FIELD, "parties[%zu]: indices out of order", i);
+        if ((e = get_string(p, "id", 1, &str, &n, msg, cap)) != API_OK)
+            return e;
+        if (strlen(str) != n || !api_party_id_valid(str))
+            return fail(msg, cap, API_ERR_BAD_FIELD, "parties[%zu]: invalid party id", i);
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(s->parties[j].id, str) == 0)
+                return fail(msg, cap, API_ERR_BAD_FIELD, "parties[%zu] repeats a party id", i);
+        memcpy(d->id, str, n + 1);
+        if ((e = get_string(p, "cert", 1, &str, &n, msg, cap)) != API_OK)
+            return e;
+        if (n == 0 || n > API_CERT_PEM_MAX || strlen(str) != n)
+            return fail(msg, cap, API_ERR_BAD_FIELD,
+                        "parties[%zu]: certificate missing or too long", i);
+        memcpy(d->cert, str, n + 1);
+    }
+    s->nparties = want;
+    return API_OK;
+}
+
+static api_err get_start_sign(json_t *root, api_session_start *s, char *msg, size_t cap)
+{
+    const char *str;
+    size_t n;
+    api_err e = get_hex(root, "hash", s->hash, 32, msg, cap);
+    if (e == API_OK)
+        e = get_hex(root, "public_key", s->public_key, 33, msg, cap);
+    if (e == API_OK)
+        e = get_string(root, "derivation_path", 1, &str, &n, msg, cap);
+    if (e != API_OK)
+        return e;
+    if (n > API_PATH_STR_MAX || strlen(str) != n ||
+        api_path_parse(str, s->path_index, &s->path_depth) != API_OK)
+        return fail(msg, cap, API_ERR_BAD_PATH, "field 'derivation_path' is not a valid path");
+    memcpy(s->path, str, n + 1);
+    return API_OK;
+}
+
+api_err api_session_start_parse(api_session_start *s, const uint8_t *p, size_t len, char *msg,
+                                size_t cap)
+{
+    static const char *const allowed[] = {"kind",  "key_id",     "threshold",       "n",
+                                          "index", "parties",    "nonce",           "approval",
+                                          "hash",  "public_key", "derivation_path", NULL};
+    api_err e;
+    const char *kind;
+    size_t n;
+    memset(s, 0, sizeof *s);
+    json_t *root = load_payload(p, len, allowed, &e, msg, cap);
+    if (!root)
+        return e;
+    if ((e = get_string(root, "kind", 1, &kind, &n, msg, cap)) != API_OK)
+        goto out;
+    if (strcmp(kind, "sign") != 0 && strcmp(kind, "keygen") != 0) {
+        e = fail(msg, cap, API_ERR_BAD_FIELD, "field 'kind' must be \"keygen\" or \"sign\"");
+        goto out;
+    }
+    s->sign = kind[0] == 's';
+    json_t *approval = json_object_get(root, "approval");
+    if (!approval || !json_is_null(approval)) {
+        e = fail(msg, cap, API_ERR_BAD_FIELD, "field 'approval' must be null in this version");
+        goto out;
+    }
+    int has_sign_fields = json_object_get(root, "hash") || json_object_get(root, "public_key") ||
+                          json_object_get(root, "derivation_path");
+    if (!s->sign && has_sign_fields) {
+        e = fail(msg, cap, API_ERR_UNKNOWN_FIELD, "keygen session-start with signing fields");
+        goto out;
+    }
+    if ((e = get_hex(root, "key_id", s->key_id, 16, msg, cap)) != API_OK ||
+        (e = get_uint(root, "n", 1, 2, API_MAX_PARTIES, &s->n, NULL, msg, cap)) != API_OK ||
+        (e = get_uint(root, "threshold", 1, 2, s->n, &s->threshold, NULL, msg, cap)) != API_OK ||
+        (e = get_uint(root, "index", 1, 1, s->n, &s->index, NULL, msg, cap)) != API_OK ||
+        (e = get_hex(root, "nonce", s->nonce, 32, msg, cap)) != API_OK ||
+        (e = get_start_parties(root, s, msg, cap)) != API_OK)
+        goto out;
+    if (s->sign && (e = get_start_sign(root, s, msg, cap)) != API_OK)
+        goto out;
+    e = API_ERR_BAD_FIELD;
+    for (size_t i = 0; i < s->nparties; i++)
+        if (s->parties[i].index == s->index)
+            e = API_OK;
+    if (e != API_OK)
+        fail(msg, cap, e, "field 'index' names no listed party");
+out:
+    json_decref(root);
+    return e;
+}
+
+api_err api_activate_parse(uint8_t key_id[16], const uint8_t *p, size_t len, char *msg, size_t cap)
+{
+    static const char *const allowed[] = {"key_id", NULL};
+    api_err e;
+    json_t *root = load_payload(p, len, allowed, &e, msg, cap);
+    if (!root)
+        return e;
+    e = get_hex(root, "key_id", key_id, 16, msg, cap);
+    json_decref(root);
+    return e;
+}

@@ -105,4 +105,41 @@ char *api_abort_encode(const api_abort *a);
 void api_attestation_message(uint8_t out[API_ATTEST_MSG_BYTES], const uint8_t key_id[16],
                              const api_keygen_result *r);
 
+/* session-start (hub -> signer). Certificates are PEM, each at most API_CERT_PEM_MAX bytes;
+ * the struct is large (~70 KB): allocate it on the heap. */
+#define API_CERT_PEM_MAX 4096
+
+typedef struct {
+    unsigned index; /* 1..n, the party's index in this key (keygen: 1..n in order) */
+    api_party_name id;
+    char cert[API_CERT_PEM_MAX + 1];
+} api_start_party;
+
+typedef struct {
+    int sign; /* 0 keygen, 1 sign */
+    uint8_t key_id[16];
+    unsigned threshold, n;
+    unsigned index; /* the recipient's index */
+    size_t nparties;
+    api_start_party parties[API_MAX_PARTIES]; /* strictly increasing index, distinct ids */
+    uint8_t nonce[32];
+    /* sign only */
+    uint8_t hash[32];
+    uint8_t public_key[33];
+    char path[API_PATH_STR_MAX + 1]; /* canonical "m/..." or "m" */
+    uint32_t path_index[API_PATH_MAX_DEPTH];
+    size_t path_depth;
+} api_session_start;
+
+/* Strictly parses a session-start payload (PARTY_LINK.md): every field of its kind present
+ * with the exact type and length, nothing else, approval null; 2 <= threshold <= n <= 16;
+ * keygen lists n parties with indices 1..n in order, sign lists exactly threshold parties
+ * with increasing indices in 1..n; party ids valid and distinct; index is one of them.
+ * Whether the recipient is the party at that index is the caller's check. */
+/* activate (hub -> signer): {"key_id": "32 hex"}. */
+api_err api_activate_parse(uint8_t key_id[16], const uint8_t *p, size_t len, char *msg, size_t cap);
+
+api_err api_session_start_parse(api_session_start *s, const uint8_t *p, size_t len, char *msg,
+                                size_t cap);
+
 #endif

@@ -42,6 +42,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     case API_FRAME_ABORT:
         (void)api_abort_parse(&u.a, f.payload, f.payload_len, msg, sizeof msg);
         break;
+    case API_FRAME_SESSION_START: {
+        api_session_start *st = malloc(sizeof *st);
+        if (st)
+            (void)api_session_start_parse(st, f.payload, f.payload_len, msg, sizeof msg);
+        free(st);
+        break;
+    }
+    case API_FRAME_ACTIVATE: {
+        uint8_t key_id[16];
+        (void)api_activate_parse(key_id, f.payload, f.payload_len, msg, sizeof msg);
+        break;
+    }
     default:
         break;
     }
