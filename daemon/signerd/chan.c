@@ -373,7 +373,7 @@ signer_chan_err signer_chan_receive_round0(signer_chan *c, uint16_t from, const 
 
 int signer_chan_round0_complete(const signer_chan *c)
 {
-    if (!c || c->phase != PHASE_ROUND0)
+    if (!c || c->phase == PHASE_DEAD)
         return 0;
     for (size_t k = 0; k < c->n; k++)
         if (!c->p[k].have_r0)

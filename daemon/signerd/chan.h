@@ -112,7 +112,8 @@ signer_chan_err signer_chan_round0(signer_chan *c, uint16_t to, uint8_t out[SIGN
 signer_chan_err signer_chan_receive_round0(signer_chan *c, uint16_t from, const uint8_t *p,
                                            size_t len);
 
-/* 1 when every peer's round-0 payload has been accepted (and c is not dead), else 0. */
+/* 1 when every peer's round-0 payload has been accepted (also after derive) and c is not
+ * dead, else 0. */
 int signer_chan_round0_complete(const signer_chan *c);
 
 /* After round 0 is complete: computes the sid (tss transcript with domain "signerd/sid" whose

@@ -477,6 +477,7 @@ static void test_derive_once(void **state)
     assert_int_equal(signer_chan_derive(w->c[0], "sign", KEY_ID, NULL, 0, REQ, sid),
                      SIGNER_CHAN_OK);
     assert_memory_equal(sid, sid2, 32);
+    assert_int_equal(signer_chan_round0_complete(w->c[0]), 1);
     assert_int_equal(signer_chan_derive(w->c[0], "sign", KEY_ID, NULL, 0, REQ, sid),
                      SIGNER_CHAN_ERR_STATE);
     assert_int_equal(signer_chan_sid(w->c[0], "sign", KEY_ID, NULL, 0, REQ, sid),
