@@ -815,6 +815,110 @@ static void test_sid_fresh_values(void **state)
     world_free(w);
 }
 
+static void ref_ecdh(EVP_PKEY *priv, EVP_PKEY *pub, uint8_t out[32])
+{
+    size_t len = 32;
+    EVP_PKEY_CTX *d = EVP_PKEY_CTX_new(priv, NULL);
+    assert_int_equal(EVP_PKEY_derive_init(d), 1);
+    assert_int_equal(EVP_PKEY_derive_set_peer(d, pub), 1);
+    assert_int_equal(EVP_PKEY_derive(d, out, &len), 1);
+    assert_int_equal(len, 32);
+    EVP_PKEY_CTX_free(d);
+}
+
+static EVP_PKEY *pub_from_bytes(const uint8_t b[65])
+{
+    EVP_PKEY *k = NULL;
+    EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
+    OSSL_PARAM params[] = {
+        OSSL_PARAM_construct_utf8_string("group", "prime256v1", 0),
+        OSSL_PARAM_construct_octet_string("pub", (void *)b, 65),
+        OSSL_PARAM_construct_end(),
+    };
+    assert_int_equal(EVP_PKEY_fromdata_init(ctx), 1);
+    assert_int_equal(EVP_PKEY_fromdata(ctx, &k, EVP_PKEY_PUBLIC_KEY, params), 1);
+    EVP_PKEY_CTX_free(ctx);
+    return k;
+}
+
+/* key(i -> j) = HKDF-SHA256(ss || ee, salt = sid, info = "mpc-signer/chan/v1" || i || j). */
+static void ref_chan_key(const uint8_t ikm[64], const uint8_t sid[32], uint16_t i, uint16_t j,
+                         uint8_t key[32])
+{
+    uint8_t info[32];
+    size_t il = strlen("mpc-signer/chan/v1"), len = 32;
+    memcpy(info, "mpc-signer/chan/v1", il);
+    info[il] = (uint8_t)(i >> 8), info[il + 1] = (uint8_t)i;
+    info[il + 2] = (uint8_t)(j >> 8), info[il + 3] = (uint8_t)j;
+    EVP_PKEY_CTX *h = EVP_PKEY_CTX_new_id(EVP_PKEY_HKDF, NULL);
+    assert_int_equal(EVP_PKEY_derive_init(h), 1);
+    assert_int_equal(EVP_PKEY_CTX_set_hkdf_md(h, EVP_sha256()), 1);
+    assert_int_equal(EVP_PKEY_CTX_set1_hkdf_salt(h, sid, 32), 1);
+    assert_int_equal(EVP_PKEY_CTX_set1_hkdf_key(h, ikm, 64), 1);
+    assert_int_equal(EVP_PKEY_CTX_add1_hkdf_info(h, info, (int)il + 4), 1);
+    assert_int_equal(EVP_PKEY_derive(h, key, &len), 1);
+    EVP_PKEY_CTX_free(h);
+}
+
+/* AES-256-GCM with nonce 0^32 || ctr; enc: out = E(in) || tag; else out = D(in), 1 if ok. */
+static int ref_gcm(int enc, const uint8_t key[32], uint64_t ctr, const uint8_t aad[32],
+                   const uint8_t *in, size_t len, uint8_t *out)
+{
+    uint8_t nonce[12] = {0}, fin[16];
+    for (int b = 0; b < 8; b++)
+        nonce[4 + b] = (uint8_t)(ctr >> (56 - 8 * b));
+    EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
+    int outl = 0, ok = EVP_CipherInit_ex(c, EVP_aes_256_gcm(), NULL, key, nonce, enc) == 1 &&
+                       EVP_CipherUpdate(c, NULL, &outl, aad, 32) == 1 &&
+                       EVP_CipherUpdate(c, out, &outl, in, (int)len) == 1;
+    if (!enc)
+        ok = ok && EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_TAG, 16, (void *)(in + len)) == 1;
+    ok = ok && EVP_CipherFinal_ex(c, fin, &outl) == 1;
+    if (enc)
+        ok = ok && EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_GET_TAG, 16, out + len) == 1;
+    EVP_CIPHER_CTX_free(c);
+    return ok;
+}
+
+/* The channel keys, nonces and AAD match the documented derivation: the test plays party 2
+ * with an ephemeral key it knows and talks to party 1's implementation both ways. Fails if
+ * either ECDH term, the sid salt, the direction or the counter layout is off. */
+static void test_channel_reference(void **state)
+{
+    (void)state;
+    world *w = world_new(3, NULL);
+    EVP_PKEY *eph2 = new_key();
+    uint8_t p[R0], q[R0], sid[32], ikm[64], k21[32], k12[32];
+    size_t len = 0;
+    assert_int_equal(signer_chan_round0(w->c[1], 1, p), SIGNER_CHAN_OK);
+    assert_int_equal(EVP_PKEY_get_octet_string_param(eph2, "pub", p, 65, &len), 1);
+    ref_mac(w, 1, 0, p);
+    assert_int_equal(signer_chan_receive_round0(w->c[0], 2, p, R0), SIGNER_CHAN_OK);
+    assert_int_equal(exchange(w, 2, 0), SIGNER_CHAN_OK);
+    assert_int_equal(signer_chan_round0(w->c[0], 2, q), SIGNER_CHAN_OK); /* eph_1 */
+    assert_int_equal(signer_chan_derive(w->c[0], "sign", KEY_ID, NULL, 0, REQ, sid), 0);
+
+    EVP_PKEY *eph1 = pub_from_bytes(q);
+    ref_ecdh(w->key[1], w->key[0], ikm);
+    ref_ecdh(eph2, eph1, ikm + 32);
+    ref_chan_key(ikm, sid, 2, 1, k21);
+    ref_chan_key(ikm, sid, 1, 2, k12);
+    uint8_t h[32], ct[64], pt[64];
+    for (uint64_t ctr = 0; ctr < 3; ctr++) {
+        header(w, 1, 0, (uint32_t)ctr + 1, 8 + 16, h); /* test as party 2 -> party 1 */
+        assert_int_equal(ref_gcm(1, k21, ctr, h, (const uint8_t *)"to node1", 8, ct), 1);
+        assert_int_equal(signer_chan_open(w->c[0], 2, h, ct, 24, pt), SIGNER_CHAN_OK);
+        assert_memory_equal(pt, "to node1", 8);
+        header(w, 0, 1, (uint32_t)ctr + 1, 8 + 16, h); /* party 1 -> test as party 2 */
+        assert_int_equal(signer_chan_seal(w->c[0], 2, h, (const uint8_t *)"to node2", 8, ct), 0);
+        assert_int_equal(ref_gcm(0, k12, ctr, h, ct, 8, pt), 1);
+        assert_memory_equal(pt, "to node2", 8);
+    }
+    EVP_PKEY_free(eph1);
+    EVP_PKEY_free(eph2);
+    world_free(w);
+}
+
 static void test_strerror(void **state)
 {
     (void)state;
@@ -852,6 +956,7 @@ int main(void)
         cmocka_unit_test(test_keys_per_direction),
         cmocka_unit_test(test_sid_inputs),
         cmocka_unit_test(test_sid_fresh_values),
+        cmocka_unit_test(test_channel_reference),
         cmocka_unit_test(test_strerror),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
