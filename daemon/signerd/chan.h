@@ -9,7 +9,9 @@
  *                       info = "mpc-signer/hello/v1" || i || j)       (i, j: 2 bytes BE)
  *   Only i and j can compute ECDH(cert_i, cert_j): a MAC under K0_ij proves the payload
  *   comes from the holder of cert key i and is meant for j. i || j makes it
- *   direction-bound: j's own payload to i cannot be reflected back to j as i's.
+ *   direction-bound: j's own payload to i cannot be reflected back to j as i's. The fresh
+ *   hub nonce makes K0 per session; a hub that repeats a nonce can at most replay an old
+ *   round-0 payload, whose ephemeral private key is gone: that channel never opens (abort).
  * - round-0 payload i -> j = eph_i (65, uncompressed P-256) || rand_i (32) ||
  *   start_digest (32) || HMAC-SHA256(K0_ij, "mpc-signer/round0/v1" || session16 || i || j ||
  *   eph_i || rand_i || start_digest). The session id of the frame header is bound, so a
@@ -23,8 +25,8 @@
  *   must be over a recipient-independent form (see signer_chan_new).
  * - sid = transcript of the kind tag, key id, binding, parties, hub nonce, session id,
  *   start digest, every eph and rand, request digest (signer_chan_derive). Each signer's own
- *   fresh rand and eph are in it, so no hub and no rolled-back database can make an honest
- *   signer see a sid twice.
+ *   fresh rand and eph are in it, so neither a hub nor a rolled-back database can make an
+ *   honest signer reuse a sid (the caller still persists every sid and refuses a used one).
  * - key(i -> j) = HKDF-SHA256(ikm = ECDH(cert_i, cert_j) || ECDH(eph_i, eph_j),
  *                             salt = sid, info = "mpc-signer/chan/v1" || i || j).
  *   The static part authenticates (only i and j know it); the ephemeral part gives forward
@@ -36,10 +38,11 @@
  *   is the associated data, so the hub cannot change type, session, from, to, round or
  *   length. Any open failure kills the whole signer_chan: the session aborts (never a ban).
  *
- * Limits, for the caller: no key-compromise impersonation resistance beyond Noise's "ss"
- * (whoever holds cert key j can impersonate any peer to j); messages of one direction must
- * be opened in the order they were sealed (open on arrival, buffer plaintext); a
- * signer_chan is not thread-safe (one session, one thread at a time).
+ * Limits, for the caller: no key-compromise-impersonation resistance (the static part is
+ * ECDH(cert_i, cert_j) only; Noise KK also mixes cert-ephemeral terms), so whoever holds
+ * cert key j can impersonate any peer to j. Messages of one direction must be opened in
+ * the order they were sealed (open on arrival, buffer plaintext). A signer_chan is not
+ * thread-safe (one session, one thread at a time).
  *
  * All secrets (static and ephemeral ECDH outputs, K0, channel keys) live inside the
  * signer_chan, which is in tss_secmem memory; the ephemeral private key is an OpenSSL
