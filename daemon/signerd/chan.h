@@ -109,9 +109,10 @@ void signer_chan_free(signer_chan *c);
  * a MAC under K0_{self,to}). Any time before signer_chan_derive; STATE afterwards. */
 signer_chan_err signer_chan_round0(signer_chan *c, uint16_t to, uint8_t out[SIGNER_CHAN_R0_BYTES]);
 
-/* Takes peer `from`'s round-0 payload. Order of checks: phase and duplicate (STATE),
- * length (LENGTH), MAC in constant time (MAC), digest equals ours (DIGEST), ephemeral
- * point uncompressed, on the curve, not ours (POINT). On any error c is unchanged. */
+/* Takes peer `from`'s round-0 payload. Order of checks: `from` is a peer (ARG), phase and
+ * duplicate (STATE), length (LENGTH), MAC in constant time (MAC), digest equals ours
+ * (DIGEST), ephemeral point uncompressed, on the curve, not ours (POINT). On any error c
+ * is unchanged. */
 signer_chan_err signer_chan_receive_round0(signer_chan *c, uint16_t from, const uint8_t *p,
                                            size_t len);
 
@@ -141,7 +142,8 @@ signer_chan_err signer_chan_sid(const signer_chan *c, const char *kind, const ui
  * aad = the 32-byte header of the frame that will carry out: it must say version 1,
  * type protocol, session16, from = self, to = `to`, payload_len = len + 16 (ARG otherwise,
  * nothing consumed). out receives ciphertext || tag (len + SIGNER_CHAN_TAG_BYTES bytes);
- * len + 16 <= API_FRAME_MAX_PAYLOAD (LENGTH). STATE before derive or once c is dead. */
+ * len + 16 <= API_FRAME_MAX_PAYLOAD (LENGTH). STATE before derive or once c is dead. If the
+ * cipher itself fails, CRYPTO and c is dead (a counter is never risked twice). */
 signer_chan_err signer_chan_seal(signer_chan *c, uint16_t to, const uint8_t aad[32],
                                  const uint8_t *pt, size_t len, uint8_t *out);
 
@@ -154,7 +156,7 @@ signer_chan_err signer_chan_seal(signer_chan *c, uint16_t to, const uint8_t aad[
 signer_chan_err signer_chan_open(signer_chan *c, uint16_t from, const uint8_t aad[32],
                                  const uint8_t *ct, size_t len, uint8_t *pt);
 
-/* 1 once an open has failed (or a derive failed half-way), else 0. */
+/* 1 once an open, a seal's cipher call or a derive's key derivation has failed, else 0. */
 int signer_chan_dead(const signer_chan *c);
 
 #endif
