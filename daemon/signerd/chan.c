@@ -33,6 +33,7 @@ typedef struct {
     uint8_t rand[32];
     int have_r0;         /* peers: round 0 accepted; self: always 1 */
     uint8_t ss[32];      /* ECDH(cert_self, cert_peer); wiped at derive */
+    EVP_PKEY *cert;      /* the peer's certificate public key (held until derive) */
     uint8_t k0_out[32];  /* K0_{self,peer}; wiped at derive */
     uint8_t k0_in[32];   /* K0_{peer,self}; wiped at derive */
     uint8_t key_out[32]; /* key(self -> peer) */
@@ -45,7 +46,8 @@ struct signer_chan {
     uint16_t self_index;
     size_t self_pos, n;
     uint8_t hub_nonce[32], session16[16], start_digest[32];
-    EVP_PKEY *eph; /* ephemeral private key; NULL after derive */
+    EVP_PKEY *eph;      /* ephemeral private key; NULL after derive */
+    EVP_PKEY *self_key; /* own identity key (a reference, held until derive) */
     chan_party p[SIGNER_CHAN_MAX_PARTIES];
 };
 
@@ -196,6 +198,9 @@ static signer_chan_err setup_parties(signer_chan *c, EVP_PKEY *self_key,
         memcpy(q->fp, parties[k].fp, 32);
         if (k == c->self_pos)
             continue;
+        if (EVP_PKEY_up_ref(parties[k].pub) != 1)
+            return SIGNER_CHAN_ERR_CRYPTO;
+        q->cert = parties[k].pub;
         signer_chan_err e = ecdh(self_key, parties[k].pub, q->ss);
         if (!e)
             e = hkdf(q->k0_out, q->ss, 32, c->hub_nonce, 32, K0_INFO, c->self_index, q->index);
@@ -251,6 +256,10 @@ signer_chan_err signer_chan_new(signer_chan **out, EVP_PKEY *self_key, uint16_t 
         e = setup_self(c);
     if (!e)
         e = setup_parties(c, self_key, parties);
+    if (!e && EVP_PKEY_up_ref(self_key) == 1)
+        c->self_key = self_key;
+    else if (!e)
+        e = SIGNER_CHAN_ERR_CRYPTO;
     if (e) {
         signer_chan_free(c);
         return e;
@@ -392,9 +401,13 @@ int signer_chan_dead(const signer_chan *c)
 static void wipe_round0(signer_chan *c)
 {
     EVP_PKEY_free(c->eph);
+    EVP_PKEY_free(c->self_key);
     c->eph = NULL;
+    c->self_key = NULL;
     for (size_t k = 0; k < c->n; k++) {
         chan_party *q = &c->p[k];
+        EVP_PKEY_free(q->cert);
+        q->cert = NULL;
         OPENSSL_cleanse(q->ss, sizeof q->ss);
         OPENSSL_cleanse(q->k0_out, sizeof q->k0_out);
         OPENSSL_cleanse(q->k0_in, sizeof q->k0_in);
@@ -455,20 +468,29 @@ signer_chan_err signer_chan_sid(const signer_chan *c, const char *kind, const ui
     return SIGNER_CHAN_OK;
 }
 
-/* key(self -> q) and key(q -> self) from ss || ECDH(eph_self, eph_q) with salt sid. */
+/* key(self -> q) and key(q -> self) from ikm = ss || ECDH(eph_lo, eph_hi) ||
+ * ECDH(cert_lo, eph_hi) || ECDH(eph_lo, cert_hi) (lo, hi: the lower and higher index of the
+ * pair, so both ends build the same bytes), salt sid. The two mixed terms are Noise KK's
+ * "es" and "se": without them whoever stole cert key j could pose as any peer to j (key
+ * compromise impersonation); with them it also needs that peer's cert key or ephemeral. */
 static signer_chan_err derive_pair(signer_chan *c, chan_party *q, const uint8_t sid[32])
 {
-    uint8_t ikm[64];
+    uint8_t ikm[128];
     EVP_PKEY *peer_eph = eph_parse(q->eph);
     if (!peer_eph)
         return SIGNER_CHAN_ERR_POINT; /* checked at round 0; unreachable */
+    int self_lo = c->self_index < q->index;
     memcpy(ikm, q->ss, 32);
     signer_chan_err e = ecdh(c->eph, peer_eph, ikm + 32);
+    if (!e) /* cert_self x eph_peer: "cert_lo x eph_hi" when self is lo, else "eph_lo x cert_hi" */
+        e = ecdh(c->self_key, peer_eph, ikm + (self_lo ? 64 : 96));
+    if (!e) /* eph_self x cert_peer: the other mixed term */
+        e = ecdh(c->eph, q->cert, ikm + (self_lo ? 96 : 64));
     EVP_PKEY_free(peer_eph);
     if (!e)
-        e = hkdf(q->key_out, ikm, 64, sid, 32, CHAN_INFO, c->self_index, q->index);
+        e = hkdf(q->key_out, ikm, sizeof ikm, sid, 32, CHAN_INFO, c->self_index, q->index);
     if (!e)
-        e = hkdf(q->key_in, ikm, 64, sid, 32, CHAN_INFO, q->index, c->self_index);
+        e = hkdf(q->key_in, ikm, sizeof ikm, sid, 32, CHAN_INFO, q->index, c->self_index);
     OPENSSL_cleanse(ikm, sizeof ikm);
     return e;
 }

@@ -27,22 +27,25 @@
  *   start digest, every eph and rand, request digest (signer_chan_derive). Each signer's own
  *   fresh rand and eph are in it, so neither a hub nor a rolled-back database can make an
  *   honest signer reuse a sid (the caller still persists every sid and refuses a used one).
- * - key(i -> j) = HKDF-SHA256(ikm = ECDH(cert_i, cert_j) || ECDH(eph_i, eph_j),
- *                             salt = sid, info = "mpc-signer/chan/v1" || i || j).
- *   The static part authenticates (only i and j know it); the ephemeral part gives forward
- *   secrecy: the ephemeral private key is wiped at derive, so a certificate key stolen
- *   later does not decrypt a recorded session. One key per direction, bound to the sid.
+ * - key(i -> j) = HKDF-SHA256(ikm = ECDH(cert_i, cert_j) || ECDH(eph_lo, eph_hi) ||
+ *                                   ECDH(cert_lo, eph_hi) || ECDH(eph_lo, cert_hi),
+ *                             salt = sid, info = "mpc-signer/chan/v1" || i || j),
+ *   lo / hi being the lower / higher index of the pair. The static part authenticates
+ *   (only i and j know it); the ephemeral part gives forward secrecy: the ephemeral private
+ *   key is wiped at derive, so a certificate key stolen later does not decrypt a recorded
+ *   session; the two mixed terms (Noise KK's es and se) resist key-compromise
+ *   impersonation: holding cert key j does not let anyone pose as i to j. One key per
+ *   direction, bound to the sid.
  * - AES-256-GCM, nonce = 4 zero bytes || 64-bit BE counter of that direction, starting at 0,
  *   never transmitted. The receiver opens only with the next expected counter, so a
  *   replayed, reordered or dropped message fails authentication; the 32-byte frame header
  *   is the associated data, so the hub cannot change type, session, from, to, round or
  *   length. Any open failure kills the whole signer_chan: the session aborts (never a ban).
  *
- * Limits, for the caller: no key-compromise-impersonation resistance (the static part is
- * ECDH(cert_i, cert_j) only; Noise KK also mixes cert-ephemeral terms), so whoever holds
- * cert key j can impersonate any peer to j. Messages of one direction must be opened in
- * the order they were sealed (open on arrival, buffer plaintext). A signer_chan is not
- * thread-safe (one session, one thread at a time).
+ * Limits, for the caller: round 0 itself is authenticated by the static ECDH only (a thief
+ * of cert key j can forge round-0 payloads to j, but cannot then open or seal the channel).
+ * Messages of one direction must be opened in the order they were sealed (open on arrival, buffer
+ * plaintext). A signer_chan is not thread-safe (one session, one thread at a time).
  *
  * All secrets (static and ephemeral ECDH outputs, K0, channel keys) live inside the
  * signer_chan, which is in tss_secmem memory; the ephemeral private key is an OpenSSL
@@ -81,15 +84,15 @@ typedef struct {
     uint16_t index;       /* session index 1..255 */
     const char *party_id; /* certificate CN, 1..SIGNER_CHAN_ID_MAX bytes */
     uint8_t fp[32];       /* SHA-256 of the certificate DER (mpcd_tls_cert_fingerprint) */
-    EVP_PKEY *pub;        /* certificate public key (P-256), borrowed during signer_chan_new */
+    EVP_PKEY *pub;        /* certificate public key (P-256); a reference is held until derive */
 } signer_chan_party;
 
 /* One session's round-0 state and all its pairwise channels; in secure memory. */
 typedef struct signer_chan signer_chan;
 
 /* Creates the session's channel state. self_key: own identity key (P-256 private,
- * borrowed, not kept). parties[0..n): every participant including self, strictly increasing
- * index, 2 <= n <= SIGNER_CHAN_MAX_PARTIES, distinct fingerprints, each pub a P-256 key,
+ * a reference is held until derive). parties[0..n): every participant including self, strictly
+ * increasing index, 2 <= n <= SIGNER_CHAN_MAX_PARTIES, distinct fingerprints, each pub a P-256 key,
  * self's pub equal to self_key's public key, no peer's equal to it. hub_nonce: the nonce of
  * session-start; session16: the frame header's session id; start_digest: a digest of the
  * session description that is the same for every recipient (NB: the hub's session-start

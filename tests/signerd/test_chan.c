@@ -842,7 +842,7 @@ static EVP_PKEY *pub_from_bytes(const uint8_t b[65])
 }
 
 /* key(i -> j) = HKDF-SHA256(ss || ee, salt = sid, info = "mpc-signer/chan/v1" || i || j). */
-static void ref_chan_key(const uint8_t ikm[64], const uint8_t sid[32], uint16_t i, uint16_t j,
+static void ref_chan_key(const uint8_t ikm[128], const uint8_t sid[32], uint16_t i, uint16_t j,
                          uint8_t key[32])
 {
     uint8_t info[32];
@@ -854,7 +854,7 @@ static void ref_chan_key(const uint8_t ikm[64], const uint8_t sid[32], uint16_t 
     assert_int_equal(EVP_PKEY_derive_init(h), 1);
     assert_int_equal(EVP_PKEY_CTX_set_hkdf_md(h, EVP_sha256()), 1);
     assert_int_equal(EVP_PKEY_CTX_set1_hkdf_salt(h, sid, 32), 1);
-    assert_int_equal(EVP_PKEY_CTX_set1_hkdf_key(h, ikm, 64), 1);
+    assert_int_equal(EVP_PKEY_CTX_set1_hkdf_key(h, ikm, 128), 1);
     assert_int_equal(EVP_PKEY_CTX_add1_hkdf_info(h, info, (int)il + 4), 1);
     assert_int_equal(EVP_PKEY_derive(h, key, &len), 1);
     EVP_PKEY_CTX_free(h);
@@ -888,7 +888,7 @@ static void test_channel_reference(void **state)
     (void)state;
     world *w = world_new(3, NULL);
     EVP_PKEY *eph2 = new_key();
-    uint8_t p[R0], q[R0], sid[32], ikm[64], k21[32], k12[32];
+    uint8_t p[R0], q[R0], sid[32], ikm[128], k21[32], k12[32];
     size_t len = 0;
     assert_int_equal(signer_chan_round0(w->c[1], 1, p), SIGNER_CHAN_OK);
     assert_int_equal(EVP_PKEY_get_octet_string_param(eph2, "pub", p, 65, &len), 1);
@@ -901,6 +901,8 @@ static void test_channel_reference(void **state)
     EVP_PKEY *eph1 = pub_from_bytes(q);
     ref_ecdh(w->key[1], w->key[0], ikm);
     ref_ecdh(eph2, eph1, ikm + 32);
+    ref_ecdh(eph2, w->key[0], ikm + 64); /* cert_1 x eph_2 (party 1 is lo) */
+    ref_ecdh(w->key[1], eph1, ikm + 96); /* eph_1 x cert_2 */
     ref_chan_key(ikm, sid, 2, 1, k21);
     ref_chan_key(ikm, sid, 1, 2, k12);
     uint8_t h[32], ct[64], pt[64];
