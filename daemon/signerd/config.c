@@ -119,8 +119,13 @@ static int is_abs_path(const char *v, char *msg, size_t cap)
     return 0;
 }
 
+/* An empty value leaves the key unset (required keys are checked after the file). */
 static int copy_path(char *out, size_t outcap, const char *v, char *msg, size_t cap)
 {
+    if (!v[0]) {
+        out[0] = 0;
+        return 0;
+    }
     if (is_abs_path(v, msg, cap) != 0)
         return -1;
     if (mpcd_copy_string(out, outcap, v) != 0) {
@@ -133,7 +138,7 @@ static int copy_path(char *out, size_t outcap, const char *v, char *msg, size_t 
 /* A credential file: an absolute path, or a bare systemd credential name. */
 static int copy_cred(char *out, size_t outcap, const char *v, char *msg, size_t cap)
 {
-    if (!strchr(v, '/')) {
+    if (v[0] && !strchr(v, '/')) {
         if (strcmp(v, ".") == 0 || strcmp(v, "..") == 0 || mpcd_copy_string(out, outcap, v)) {
             msgf(msg, cap,
                  "'%s' is neither an absolute path nor a credential name; give "

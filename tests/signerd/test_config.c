@@ -322,6 +322,62 @@ static void test_every_key(void **state)
     assert_string_equal(h.pkcs11.pin_file, "/run/pin");
 }
 
+/* The shipped example loads, and names every key the parser knows. */
+static void test_example(void **state)
+{
+    (void)state;
+    static const char *const all[] = {
+        "party_id",
+        "database",
+        "log_level",
+        "session_timeout",
+        "share_cache",
+        "peer_fingerprints",
+        "max_sessions",
+        "url",
+        "ca",
+        "crl",
+        "cert",
+        "identity_key",
+        "reconnect_min_ms",
+        "reconnect_max_ms",
+        "ping_interval",
+        "kind",
+        "allow_insecure_soft_backend",
+        "tcti",
+        "primary_name",
+        "persistent_handle",
+        "auth_file",
+        "module",
+        "token_label",
+        "key_label",
+        "key_id",
+        "uri",
+        "pin_file",
+        "key_file",
+    };
+    signer_config c;
+    if (signer_config_load(EXAMPLE_CONF, &c, err, sizeof err) != 0)
+        fail_msg("the example does not load: %s", err);
+    assert_int_equal(c.backend, HSM_KIND_TPM2);
+    assert_string_equal(c.hub_crl, "");
+    assert_int_equal(c.peer_fingerprint_count, 0);
+    FILE *f = fopen(EXAMPLE_CONF, "r");
+    assert_non_null(f);
+    static char text[16384];
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    fclose(f);
+    text[n] = 0;
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
+        char line[128];
+        snprintf(line, sizeof line, "\n%s =", all[i]);
+        char commented[128];
+        snprintf(commented, sizeof commented, "\n# %s =", all[i]);
+        if (!strstr(text, line) && !strstr(text, commented))
+            fail_msg("the example does not list %s", all[i]);
+    }
+}
+
 static void test_unknown_and_twice(void **state)
 {
     (void)state;
@@ -362,7 +418,6 @@ static void test_bad_values(void **state)
     (void)state;
     static const kv bad[] = {
         {"signer", "party_id", "bad id!"},
-        {"signer", "party_id", ""},
         {"signer", "database", "signer.db"},
         {"signer", "log_level", "loud"},
         {"signer", "session_timeout", "0"},
@@ -415,6 +470,7 @@ static void test_relations_and_required(void **state)
 {
     (void)state;
     EXPECT_ERROR("[signer] party_id is required", {"signer", "party_id", NULL});
+    EXPECT_ERROR("[hub] ca is required", {"hub", "ca", ""}); /* empty = unset */
     EXPECT_ERROR("[hub] url is required", {"hub", "url", NULL});
     EXPECT_ERROR("[hub] ca is required", {"hub", "ca", NULL});
     EXPECT_ERROR("[hub] cert is required", {"hub", "cert", NULL});
@@ -602,13 +658,10 @@ static void test_check(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_defaults),
-        cmocka_unit_test(test_every_key),
-        cmocka_unit_test(test_unknown_and_twice),
-        cmocka_unit_test(test_bad_values),
-        cmocka_unit_test(test_relations_and_required),
-        cmocka_unit_test(test_urls),
-        cmocka_unit_test(test_credentials),
+        cmocka_unit_test(test_defaults),   cmocka_unit_test(test_every_key),
+        cmocka_unit_test(test_example),    cmocka_unit_test(test_unknown_and_twice),
+        cmocka_unit_test(test_bad_values), cmocka_unit_test(test_relations_and_required),
+        cmocka_unit_test(test_urls),       cmocka_unit_test(test_credentials),
         cmocka_unit_test(test_check),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
