@@ -1,0 +1,205 @@
+/* daemon/signerd/store.h — the signer's SQLite database: sealed key shares (pending, then
+ * active), used session ids, banned peers and a hash-chained, append-only audit log.
+ * Everything that must survive a crash is committed (WAL, synchronous=FULL: fsync'ed)
+ * before a function returns OK, so a caller may send whatever depends on it. A failed
+ * write (disk full, I/O error, failed COMMIT) returns an error and changes nothing.
+ * One connection, guarded by a mutex: every function may be called from the libuv loop
+ * and from thread-pool workers at once. Callbacks run without the mutex held, so they may
+ * call back into the store.
+ * Not here: sealing (hsm/ makes the blobs, this file only keeps bytes), what is in a share
+ * (tss/keyshare.h), policy on bans (the session code decides, this file remembers). */
+#ifndef SIGNER_STORE_H
+#define SIGNER_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "api/json.h"
+
+typedef enum {
+    SIGNER_STORE_OK = 0,
+    SIGNER_STORE_ERR_ARG,          /* a caller broke a documented precondition */
+    SIGNER_STORE_ERR_NOMEM,        /* an allocation failed */
+    SIGNER_STORE_ERR_OPEN,         /* the database file cannot be opened or created */
+    SIGNER_STORE_ERR_SCHEMA,       /* the schema is from a newer daemon, or cannot be made */
+    SIGNER_STORE_ERR_FULL,         /* the disk (or the database's size limit) is full */
+    SIGNER_STORE_ERR_IO,           /* a read, write or COMMIT failed; nothing was changed */
+    SIGNER_STORE_ERR_BUSY,         /* another process held the database past the timeout */
+    SIGNER_STORE_ERR_EXISTS,       /* a share with that key id is already stored */
+    SIGNER_STORE_ERR_NOT_FOUND,    /* no such share or ban */
+    SIGNER_STORE_ERR_ACTIVE,       /* the share is active: refusing to remove it */
+    SIGNER_STORE_ERR_CORRUPT,      /* a stored row is malformed or integrity_check failed */
+    SIGNER_STORE_ERR_AUDIT_BROKEN, /* the audit chain does not verify */
+    SIGNER_STORE_ERR__COUNT
+} signer_store_err;
+
+/* Static description of err naming the cause and the fix (never NULL, never secret). */
+const char *signer_store_strerror(signer_store_err err);
+
+/* Detail of the last failure on the calling thread: the database file, the operation,
+ * SQLite's message (e.g. "/var/lib/mpc-signer/signer.db: storing share 00ff..: database
+ * or disk is full"). Empty if none. Never secret: holds ids, never blobs. Every failure
+ * is also logged (log_err) with the same text. */
+const char *signer_store_last_detail(void);
+
+typedef struct signer_store signer_store;
+
+/* Opens (creating if needed, mode 0600, WAL, synchronous=FULL) the database at path and
+ * creates or upgrades its schema (PRAGMA user_version). ERR_SCHEMA if the file was written
+ * by a newer daemon. On success *out owns the store; close with signer_store_close. */
+signer_store_err signer_store_open(const char *path, signer_store **out);
+
+/* Closes the store. NULL is a no-op. No call may be in flight. */
+void signer_store_close(signer_store *st);
+
+/* PRAGMA integrity_check plus signer_store_audit_verify: OK, ERR_CORRUPT (detail names
+ * the first problem) or ERR_AUDIT_BROKEN. For the operator's "inspect store". */
+signer_store_err signer_store_check(signer_store *st);
+
+/* ---- key shares --------------------------------------------------------------------- */
+
+#define SIGNER_KEY_ID_HEX     32 /* a key id is 16 bytes, stored as 32 lowercase hex */
+#define SIGNER_SESSION_HEX    64 /* session ids and digests: at most 32 bytes of hex */
+#define SIGNER_MAX_PARTIES    API_MAX_PARTIES
+#define SIGNER_MAX_BLOB_BYTES (2u << 20) /* an HSM blob of HSM_MAX_PLAINTEXT and headers */
+
+typedef enum { SIGNER_SHARE_PENDING = 1, SIGNER_SHARE_ACTIVE = 2 } signer_share_status;
+
+/* One pinned participant of a key (DESIGN.md "Identities are pinned"). */
+typedef struct {
+    unsigned index;    /* 1..n */
+    api_party_name id; /* party id = certificate CN */
+    uint8_t fp[32];    /* SHA-256 of the party's certificate (mpcd_tls_cert_fingerprint) */
+} signer_identity;
+
+typedef struct {
+    char key_id[SIGNER_KEY_ID_HEX + 1];             /* 32 hex digits (upper case is lowered) */
+    signer_share_status status;                     /* set by the store; ignored by put */
+    unsigned t, n, index;                           /* 2 <= t <= n <= SIGNER_MAX_PARTIES, 1..n */
+    uint8_t public_key[33];                         /* compressed secp256k1 */
+    uint8_t chain_code[32];                         /* BIP32 chain code of the root key */
+    uint8_t fingerprint[32];                        /* tss_keyshare_fingerprint */
+    char session[SIGNER_SESSION_HEX + 1];           /* keygen session id in hex ("" if none);
+                                                       stored, and written to the audit row */
+    signer_identity identities[SIGNER_MAX_PARTIES]; /* the n participants, by index */
+    size_t identity_count;                          /* == n */
+    uint8_t *blob;                                  /* the sealed share (hsm_seal output) */
+    size_t blob_len;                                /* 1..SIGNER_MAX_BLOB_BYTES */
+    int64_t created, activated;                     /* unix seconds; activated 0 while pending */
+} signer_share_row;
+
+/* Frees the blob of a row filled by signer_store_share_get and zeroes the row. The blob is
+ * sealed, not secret, but it is wiped anyway. NULL is a no-op. */
+void signer_share_row_clear(signer_share_row *row);
+
+/* Inserts row as a *pending* share together with an audit 'keygen' row (session, the
+ * participants' ids as peers, outcome "pending"), in one transaction, committed and
+ * fsync'ed before it returns OK. ERR_EXISTS if key_id is already stored (pending or
+ * active: nothing is overwritten), ERR_ARG for a malformed row. */
+signer_store_err signer_store_share_put_pending(signer_store *st, const signer_share_row *row);
+
+/* Marks a pending share active (and writes an audit 'activate' row) durably. Idempotent:
+ * an active share returns OK and writes nothing. ERR_NOT_FOUND if absent. */
+signer_store_err signer_store_share_activate(signer_store *st, const char *key_id);
+
+/* Reads one share, pending or active. On OK out->blob is malloc'd: release the row with
+ * signer_share_row_clear. ERR_NOT_FOUND if absent (out zeroed). */
+signer_store_err signer_store_share_get(signer_store *st, const char *key_id,
+                                        signer_share_row *out);
+
+/* Calls fn for every share in insertion order, pending and active, with the row's blob
+ * NULL (fetch it with signer_store_share_get). fn returns 0 to continue, anything else to
+ * stop (then the list returns OK). The row is valid during the call only. */
+typedef int (*signer_share_list_fn)(void *ctx, const signer_share_row *row);
+signer_store_err signer_store_share_list(signer_store *st, signer_share_list_fn fn, void *ctx);
+
+/* Deletes a *pending* share (an operator removing an orphan; DESIGN.md: never automatic)
+ * with an audit 'remove' row. ERR_ACTIVE for an active share, ERR_NOT_FOUND if absent. */
+signer_store_err signer_store_share_remove_pending(signer_store *st, const char *key_id);
+
+/* ---- used session ids ----------------------------------------------------------------- */
+
+/* Records sid as used by a session of kind ("keygen", "sign", ...: 1..16 characters).
+ * Returns 0 when newly recorded and durable, 1 when sid was already used (by any kind),
+ * -1 on error (signer_store_last_detail says why). The semantics of tss_sid_claim_fn. */
+int signer_store_sid_claim(signer_store *st, const uint8_t sid[32], const char *kind);
+
+/* tss_sid_claim_fn adapter for signing: ctx is the signer_store, kind "sign". */
+int signer_store_sid_claim_cb(void *st, const uint8_t sid[32]);
+
+/* ---- bans ----------------------------------------------------------------------------- */
+
+typedef struct {
+    uint8_t fp[32];                       /* banned identity-key certificate fingerprint */
+    api_party_name party_id;              /* who held it when banned */
+    char reason[128];                     /* e.g. "ot_check", "vole_check" */
+    char session[SIGNER_SESSION_HEX + 1]; /* the session that failed, hex, or "" */
+    int64_t created;                      /* unix seconds */
+} signer_ban_row;
+
+/* Bans fp durably (committed and fsync'ed before it returns OK) with an audit 'ban' row in
+ * the same transaction. Banning an already banned fp returns OK, keeps the first record
+ * and writes no audit row. party_id 1..64 chars, reason 1..127, session hex or NULL. */
+signer_store_err signer_store_ban_add(signer_store *st, const uint8_t fp[32], const char *party_id,
+                                      const char *reason, const char *session);
+
+/* Calls fn for every ban, oldest first; fn returns 0 to continue, else to stop. */
+typedef int (*signer_ban_list_fn)(void *ctx, const signer_ban_row *row);
+signer_store_err signer_store_ban_list(signer_store *st, signer_ban_list_fn fn, void *ctx);
+
+/* Lifts a ban (an operator decision) with an audit 'unban' row. ERR_NOT_FOUND if absent. */
+signer_store_err signer_store_ban_lift(signer_store *st, const uint8_t fp[32]);
+
+/* At startup: calls fn(ctx, fp) for every banned fingerprint to fill the in-memory ban
+ * list the protocol checks. fn returns 0 to continue; non-zero aborts the load and the
+ * function returns ERR_ARG (the daemon must not start with a partial ban list). */
+typedef int (*signer_ban_load_fn)(void *ctx, const uint8_t fp[32]);
+signer_store_err signer_store_ban_load(signer_store *st, signer_ban_load_fn fn, void *ctx);
+
+/* ---- audit log ------------------------------------------------------------------------ */
+
+typedef enum {
+    SIGNER_AUDIT_KEYGEN = 1,
+    SIGNER_AUDIT_SIGN,
+    SIGNER_AUDIT_ACTIVATE,
+    SIGNER_AUDIT_BAN,
+    SIGNER_AUDIT_UNBAN,
+    SIGNER_AUDIT_REMOVE,
+} signer_audit_kind;
+
+/* "keygen", "sign", "activate", "ban", "unban", "remove"; NULL if out of range. */
+const char *signer_audit_kind_name(signer_audit_kind kind);
+
+/* Appends one audit row, durably. Each row is chained to the previous one:
+ *   hash = SHA-256("mpc-signer/audit/v1" || prev || F(ts) || F(kind) || F(key_id) ||
+ *                  F(session) || F(request_digest) || F(peers) || F(outcome) || u64be(seq))
+ * where prev is the previous row's hash (32 zero bytes for seq 1), seq counts from 1
+ * without gaps, ts is unix milliseconds, F(NULL) = u32be(0xffffffff) and F(x) =
+ * u32be(len) || bytes (ts as its 8 big-endian bytes, kind as its name).
+ * key_id (32 hex), session and request_digest (hex, <= 64 chars), peers (free text, e.g.
+ * comma-separated party ids, <= 4096) and outcome (free text, <= 1024) may each be NULL.
+ * Never pass secrets: the log is readable by the operator. */
+signer_store_err signer_store_audit_append(signer_store *st, signer_audit_kind kind,
+                                           const char *key_id, const char *session,
+                                           const char *request_digest, const char *peers,
+                                           const char *outcome);
+
+/* Walks the whole chain. OK: *checked rows all verify. ERR_AUDIT_BROKEN: *first_bad is the
+ * seq of the first row whose seq, prev or hash is wrong (a gap names the first missing
+ * seq) and *checked the rows before it. Either pointer may be NULL. Cutting rows off the
+ * end of the log cannot be detected from the chain alone: compare the last seq and hash
+ * (signer_store_audit_head) with a copy kept elsewhere. */
+signer_store_err signer_store_audit_verify(signer_store *st, uint64_t *checked,
+                                           uint64_t *first_bad);
+
+/* The last row's seq and hash (0 and zeroes for an empty log). */
+signer_store_err signer_store_audit_head(signer_store *st, uint64_t *seq, uint8_t hash[32]);
+
+/* ---- for tests ------------------------------------------------------------------------ */
+
+/* Caps the database at pages pages (PRAGMA max_page_count) so tests can make a write run
+ * out of space. Returns the cap in force (SQLite never shrinks it below the current size);
+ * 0 on error. */
+unsigned signer_store_test_max_pages(signer_store *st, unsigned pages);
+
+#endif
