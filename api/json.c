@@ -482,8 +482,13 @@ static api_err get_start_parties(json_t *root, api_session_start *s, char *msg, 
         api_err e = get_uint(p, "index", 1, 1, s->n, &d->index, NULL, msg, cap);
         if (e != API_OK)
             return e;
-        if ((!s->sign && d->index != i + 1) || (i > 0 && d->index <= s->parties[i - 1].index))
-            return fail(msg, cap, API_ERR_BAD_FIELD, "parties[%zu]: indices out of order", i);
+        if (!s->sign && d->index != i + 1)
+            return fail(msg, cap, API_ERR_BAD_FIELD, "parties[%zu]: keygen indices must be 1..n",
+                        i);
+        for (size_t j = 0; j < i; j++)
+            if (s->parties[j].index == d->index)
+                return fail(msg, cap, API_ERR_BAD_FIELD, "parties[%zu] repeats index %u", i,
+                            d->index);
         if ((e = get_string(p, "id", 1, &str, &n, msg, cap)) != API_OK)
             return e;
         if (strlen(str) != n || !api_party_id_valid(str))
@@ -500,6 +505,14 @@ static api_err get_start_parties(json_t *root, api_session_start *s, char *msg, 
         memcpy(d->cert, str, n + 1);
     }
     s->nparties = want;
+    /* The hub lists signers in the order the request named them; every signer sorts them
+     * by index so that all derive the same transcript. */
+    for (size_t i = 1; i < want; i++)
+        for (size_t j = i; j > 0 && s->parties[j].index < s->parties[j - 1].index; j--) {
+            api_start_party t = s->parties[j];
+            s->parties[j] = s->parties[j - 1];
+            s->parties[j - 1] = t;
+        }
     return API_OK;
 }
 

@@ -121,7 +121,7 @@ typedef struct {
     unsigned threshold, n;
     unsigned index; /* the recipient's index */
     size_t nparties;
-    api_start_party parties[API_MAX_PARTIES]; /* strictly increasing index, distinct ids */
+    api_start_party parties[API_MAX_PARTIES]; /* sorted by index; distinct indices and ids */
     uint8_t nonce[32];
     /* sign only */
     uint8_t hash[32];
@@ -134,7 +134,8 @@ typedef struct {
 /* Strictly parses a session-start payload (PARTY_LINK.md): every field of its kind present
  * with the exact type and length, nothing else, approval null; 2 <= threshold <= n <= 16;
  * keygen lists n parties with indices 1..n in order, sign lists exactly threshold parties
- * with increasing indices in 1..n; party ids valid and distinct; index is one of them.
+ * with distinct indices in 1..n (in any order; returned sorted by index); party ids valid
+ * and distinct; index is one of them.
  * Whether the recipient is the party at that index is the caller's check. */
 /* activate (hub -> signer): {"key_id": "32 hex"}. */
 api_err api_activate_parse(uint8_t key_id[16], const uint8_t *p, size_t len, char *msg, size_t cap);

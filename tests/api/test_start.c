@@ -63,6 +63,14 @@ static void test_sign_ok(void **state)
     assert_int_equal(s->path_depth, 2);
     assert_int_equal(s->path_index[1], 1);
     assert_int_equal(s->public_key[0], 2);
+    /* signers named in another order come back sorted by index */
+    assert_int_equal(parse("{\"kind\":\"sign\"," KID ",\"threshold\":2,\"n\":3,\"index\":3,"
+                           "\"parties\":[" P(3, "c") "," P(1, "a") "]," NONCE
+                                                                   ",\"approval\":null" SIGN_TAIL,
+                           s, msg),
+                     API_OK);
+    assert_int_equal(s->parties[0].index, 1);
+    assert_string_equal(s->parties[1].id, "c");
     free(s);
 }
 
@@ -85,6 +93,9 @@ static void test_refused(void **state)
         /* sign with three parties for threshold 2 */
         "{\"kind\":\"sign\"," KID ",\"threshold\":2,\"n\":3,\"index\":1,\"parties\":[" P(
             1, "a") "," P(2, "b") "," P(3, "c") "]," NONCE ",\"approval\":null" SIGN_TAIL,
+        /* sign with an index twice */
+        "{\"kind\":\"sign\"," KID ",\"threshold\":2,\"n\":3,\"index\":1,\"parties\":[" P(
+            1, "a") "," P(1, "c") "]," NONCE ",\"approval\":null" SIGN_TAIL,
         /* keygen indices out of order */
         "{\"kind\":\"keygen\"," KID ",\"threshold\":2,\"n\":2,\"index\":1,\"parties\":[" P(
             2, "a") "," P(1, "b") "]," NONCE ",\"approval\":null}",

@@ -1,0 +1,1151 @@
+/* daemon/signerd/session.c — keygen and sign sessions on this node.
+ * A session starts with the hub's session-start; then round 0 (chan.c) gives the session id
+ * and the pairwise sealed channels; then the tss state machine runs until it produces a
+ * result (sent to the hub) or aborts (the hub is told the reason and, only when the library
+ * names one, the culprit). All work on a session runs on the libuv thread pool, one job at
+ * a time and in arrival order; the loop thread only queues frames, sends what a job
+ * produced, and keeps timers. What must survive a crash is in the store before anything
+ * that depends on it is sent: the keygen sid before round 1, the signing sid before round 1
+ * (through the library's claim callback), a ban before any further output, a new share
+ * (pending) before its attestation. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/hex.h"
+#include "chan.h"
+#include "daemon/common/log.h"
+#include "signer.h"
+#include "tss/dkg.h"
+#include "tss/secmem.h"
+#include "tss/sign.h"
+#include "tss/transcript.h"
+
+/* A test build (tests/signerd/hooks.c, never installed) can misbehave on purpose: alter,
+ * replay or drop its own outgoing protocol frames as a hostile hub would, or corrupt its OT
+ * setup as a malicious peer would. The production build compiles these to nothing. */
+#ifdef SIGNER_TEST_HOOKS
+#include "hooks.h"
+#else
+#define signer_test_outgoing(frame, len) 1
+#define signer_test_share(ks)            ((void)0)
+#endif
+
+#define SESSION_HELD_MAX  256 /* frames held for sessions not started yet, in total */
+#define SESSION_HELD_MS   10000
+#define SESSION_EARLY_MAX 64    /* protocol frames held per session until round 0 is done */
+#define SESSION_LINGER_MS 10000 /* a finished session's id is remembered (late frames) */
+#define SESSION_TAG_MAX   (16 + 16)
+
+typedef enum { PH_NEW = 0, PH_ROUND0, PH_RUN, PH_DONE } phase;
+
+typedef struct frame_in {
+    struct frame_in *next;
+    size_t len;
+    uint8_t data[]; /* the whole frame: header + payload */
+} frame_in;
+
+typedef struct signer_session {
+    struct signer_session *next;
+    signer *sd;
+    uint8_t id[API_SESSION_ID_BYTES];
+    char hex[2 * API_SESSION_ID_BYTES + 1];
+    uv_timer_t timer;
+    uv_work_t work;
+
+    /* loop thread */
+    frame_in *inbox, *inbox_tail; /* waiting for the next job */
+    frame_in *batch;              /* owned by the running job */
+    int job_running, finished;
+    signer_out *out, *out_tail; /* produced by the job, sent by the loop */
+    atomic_int aborted;         /* the hub aborted it, or it timed out */
+
+    /* job (pool thread, one at a time) */
+    phase ph;
+    api_session_start *st;
+    X509 *certs[API_MAX_PARTIES];
+    uint8_t fps[API_MAX_PARTIES][32];
+    uint8_t start_digest[32], sid[32];
+    signer_chan *chan;
+    tss_dkg *dkg;
+    tss_sign *sign;
+    tss_keyshare *share; /* owned unless cached */
+    int share_cached;
+    frame_in *early, *early_tail;
+    size_t nearly;
+    unsigned received[API_MAX_PARTIES]; /* frames received per party (timeout culprit) */
+    unsigned me;                        /* position of this node in st->parties */
+    int result_sent;
+} signer_session;
+
+typedef struct signer_cached_share {
+    struct signer_cached_share *next;
+    char key_id[33];
+    tss_keyshare *share;
+} signer_cached_share;
+
+/* ---- helpers ---- */
+
+uint64_t signer_now_ms(void)
+{
+    return uv_hrtime() / 1000000;
+}
+
+static signer_out *out_new(const api_frame *f, size_t payload_len)
+{
+    size_t cap = api_frame_size(payload_len), n = 0;
+    signer_out *o = calloc(1, sizeof *o + LWS_PRE + cap);
+    if (!o)
+        return NULL;
+    if (api_frame_encode(o->buf + LWS_PRE, cap, &n, f) != API_OK) {
+        free(o);
+        return NULL;
+    }
+    o->len = n;
+    return o;
+}
+
+static void out_push(signer_session *s, signer_out *o)
+{
+    if (!o)
+        return;
+    if (s->out_tail)
+        s->out_tail->next = o;
+    else
+        s->out = o;
+    s->out_tail = o;
+}
+
+static void frames_free(frame_in *f)
+{
+    while (f) {
+        frame_in *n = f->next;
+        free(f);
+        f = n;
+    }
+}
+
+/* Queues a JSON control frame (result / abort) for the hub. */
+static void send_json(signer_session *s, uint8_t type, char *json)
+{
+    api_frame f = {.type = type, .from = (uint16_t)s->st->index, .to = API_PARTY_HUB};
+    if (!json)
+        return;
+    memcpy(f.session, s->id, sizeof f.session);
+    f.payload = (const uint8_t *)json;
+    f.payload_len = (uint32_t)strlen(json);
+    out_push(s, out_new(&f, f.payload_len));
+    free(json);
+}
+
+static void audit(signer_session *s, signer_audit_kind kind, const char *outcome);
+
+/* Ends the session with an abort the hub will see (and the audit log records). reason is public
+ * text: never a secret. */
+static void fail(signer_session *s, unsigned culprit, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void fail(signer_session *s, unsigned culprit, const char *fmt, ...)
+{
+    api_abort a = {.culprit = culprit};
+    va_list ap;
+    if (s->ph == PH_DONE)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(a.reason, sizeof a.reason, fmt, ap);
+    va_end(ap);
+    s->ph = PH_DONE;
+    log_notice("session %s aborted: %s%s", s->hex, a.reason, culprit ? " (culprit named)" : "");
+    if (!s->st)
+        return;
+    char outcome[sizeof a.reason + 16];
+    snprintf(outcome, sizeof outcome, "aborted: %s", a.reason);
+    audit(s, s->st->sign ? SIGNER_AUDIT_SIGN : SIGNER_AUDIT_KEYGEN, outcome);
+    send_json(s, API_FRAME_ABORT, api_abort_encode(&a));
+}
+
+static const char *party_name(const signer_session *s, unsigned index)
+{
+    for (size_t i = 0; i < s->st->nparties; i++)
+        if (s->st->parties[i].index == index)
+            return s->st->parties[i].id;
+    return "?";
+}
+
+static int position(const signer_session *s, unsigned index)
+{
+    for (size_t i = 0; i < s->st->nparties; i++)
+        if (s->st->parties[i].index == index)
+            return (int)i;
+    return -1;
+}
+
+/* ---- the share cache and the store ---- */
+
+static tss_keyshare *cache_get(signer *sd, const char *key_id)
+{
+    tss_keyshare *ks = NULL;
+    pthread_mutex_lock(&sd->cache_lock);
+    for (signer_cached_share *c = sd->cache; c; c = c->next)
+        if (strcmp(c->key_id, key_id) == 0)
+            ks = c->share;
+    pthread_mutex_unlock(&sd->cache_lock);
+    return ks;
+}
+
+/* Takes ks into the cache; returns the cached share (another thread may have won). */
+static tss_keyshare *cache_put(signer *sd, const char *key_id, tss_keyshare *ks)
+{
+    pthread_mutex_lock(&sd->cache_lock);
+    for (signer_cached_share *c = sd->cache; c; c = c->next)
+        if (strcmp(c->key_id, key_id) == 0) {
+            pthread_mutex_unlock(&sd->cache_lock);
+            tss_keyshare_free(ks);
+            return c->share;
+        }
+    signer_cached_share *c = calloc(1, sizeof *c);
+    if (c) {
+        snprintf(c->key_id, sizeof c->key_id, "%s", key_id);
+        c->share = ks;
+        c->next = sd->cache;
+        sd->cache = c;
+    }
+    pthread_mutex_unlock(&sd->cache_lock);
+    return c ? ks : NULL;
+}
+
+void signer_session_cache_clear(signer *sd)
+{
+    pthread_mutex_lock(&sd->cache_lock);
+    while (sd->cache) {
+        signer_cached_share *c = sd->cache;
+        sd->cache = c->next;
+        tss_keyshare_free(c->share);
+        free(c);
+    }
+    pthread_mutex_unlock(&sd->cache_lock);
+}
+
+static int share_aad(const signer_session *s, const char *key_id, uint8_t *aad, size_t *len)
+{
+    return hsm_aad_build(aad, HSM_AAD_SHARE_MAX, len, key_id, s->sd->cfg.party_id,
+                         TSS_KEYSHARE_VERSION) == HSM_OK
+               ? 0
+               : -1;
+}
+
+/* Loads this node's share of the session's key: active, unsealed, decoded. */
+static int load_share(signer_session *s)
+{
+    signer *sd = s->sd;
+    char kid[33];
+    api_hex_encode(kid, s->st->key_id, 16);
+    if (sd->cfg.share_cache == SIGNER_SHARE_CACHE_MEMORY && (s->share = cache_get(sd, kid))) {
+        s->share_cached = 1;
+        return 0;
+    }
+    signer_share_row row;
+    memset(&row, 0, sizeof row);
+    signer_store_err se = signer_store_share_get(sd->store, kid, &row);
+    if (se != SIGNER_STORE_OK) {
+        fail(s, 0, "%s",
+             se == SIGNER_STORE_ERR_NOT_FOUND ? "this node holds no share of the key"
+                                              : "the share store failed");
+        return -1;
+    }
+    if (row.status != SIGNER_SHARE_ACTIVE) {
+        fail(s, 0, "this node's share of the key is pending, not active");
+        signer_share_row_clear(&row);
+        return -1;
+    }
+    uint8_t aad[HSM_AAD_SHARE_MAX], *pt = NULL;
+    size_t aad_len, pt_len;
+    hsm_err he = share_aad(s, kid, aad, &aad_len) == 0
+                     ? hsm_unseal(sd->hsm, row.blob, row.blob_len, aad, aad_len, &pt, &pt_len)
+                     : HSM_ERR_ARG;
+    signer_share_row_clear(&row);
+    if (he != HSM_OK) {
+        log_err("session %s: cannot unseal the share of key %s: %s %s", s->hex, kid,
+                hsm_strerror(he), hsm_last_detail());
+        fail(s, 0, "the sealing backend refused to unseal the share (%s)", hsm_strerror(he));
+        return -1;
+    }
+    tss_err te = tss_keyshare_decode(&s->share, pt, pt_len);
+    tss_secmem_free(pt);
+    if (te != TSS_OK) {
+        fail(s, 0, "the stored share does not decode: %s", tss_strerror(te));
+        return -1;
+    }
+    if (sd->cfg.share_cache == SIGNER_SHARE_CACHE_MEMORY) {
+        s->share = cache_put(sd, kid, s->share);
+        s->share_cached = s->share != NULL;
+        if (!s->share) {
+            fail(s, 0, "out of memory");
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* ---- start: check the session-start, prepare round 0 ---- */
+
+static void start_digest(signer_session *s)
+{
+    const api_session_start *st = s->st;
+    tss_transcript t;
+    tss_transcript_init(&t, "signerd/session-start");
+    tss_transcript_append_u32(&t, (uint32_t)st->sign);
+    tss_transcript_append(&t, st->key_id, 16);
+    tss_transcript_append_u32(&t, st->threshold);
+    tss_transcript_append_u32(&t, st->n);
+    for (size_t i = 0; i < st->nparties; i++) {
+        tss_transcript_append_u32(&t, st->parties[i].index);
+        tss_transcript_append(&t, st->parties[i].id, strlen(st->parties[i].id));
+        tss_transcript_append(&t, s->fps[i], 32);
+    }
+    tss_transcript_append(&t, st->nonce, 32);
+    if (st->sign) {
+        tss_transcript_append(&t, st->hash, 32);
+        tss_transcript_append(&t, st->public_key, 33);
+        tss_transcript_append(&t, st->path, strlen(st->path));
+    }
+    tss_transcript_final(&t, s->start_digest);
+}
+
+static int fp_allowed(const signer_config *c, const uint8_t fp[32])
+{
+    for (size_t i = 0; i < c->peer_fingerprint_count; i++)
+        if (memcmp(c->peer_fingerprints[i], fp, 32) == 0)
+            return 1;
+    return 0;
+}
+
+static void remember_name(signer *sd, const uint8_t fp[32], const char *id)
+{
+    pthread_mutex_lock(&sd->names_lock);
+    size_t n = sizeof sd->names / sizeof sd->names[0], i = 0;
+    while (i < n && memcmp(sd->names[i].fp, fp, 32) != 0)
+        i++;
+    if (i == n)
+        i = sd->names_next++ % n;
+    memcpy(sd->names[i].fp, fp, 32);
+    snprintf(sd->names[i].id, sizeof sd->names[i].id, "%s", id);
+    pthread_mutex_unlock(&sd->names_lock);
+}
+
+static void name_of(signer *sd, const uint8_t fp[32], api_party_name out)
+{
+    snprintf(out, sizeof(api_party_name), "unknown");
+    pthread_mutex_lock(&sd->names_lock);
+    for (size_t i = 0; i < sizeof sd->names / sizeof sd->names[0]; i++)
+        if (sd->names[i].id[0] && memcmp(sd->names[i].fp, fp, 32) == 0)
+            snprintf(out, sizeof(api_party_name), "%s", sd->names[i].id);
+    pthread_mutex_unlock(&sd->names_lock);
+}
+
+/* Every certificate is checked here, by this node, against the CA and CRL; this node must
+ * be listed once, with its own certificate; signing requires the identities pinned in the
+ * share; new keys require allow-listed peers when the config has a list. */
+static int check_parties(signer_session *s)
+{
+    signer *sd = s->sd;
+    const api_session_start *st = s->st;
+    char why[256];
+    int self = -1;
+    for (size_t i = 0; i < st->nparties; i++) {
+        const api_start_party *p = &st->parties[i];
+        if (strcmp(p->id, sd->cfg.party_id) == 0) {
+            if (p->index != st->index) {
+                fail(s, 0, "session-start lists this node at index %u but addresses index %u",
+                     p->index, st->index);
+                return -1;
+            }
+            self = (int)i;
+        }
+        s->certs[i] = signer_ident_check_peer(sd, p->cert, p->id, s->fps[i], why, sizeof why);
+        if (!s->certs[i]) {
+            fail(s, 0, "%s", why);
+            return -1;
+        }
+        remember_name(sd, s->fps[i], p->id);
+        if (self == (int)i && memcmp(s->fps[i], sd->id_fp, 32) != 0) {
+            fail(s, 0, "session-start carries another certificate for this node");
+            return -1;
+        }
+        if (!st->sign && self != (int)i && sd->cfg.peer_fingerprint_count &&
+            !fp_allowed(&sd->cfg, s->fps[i])) {
+            fail(s, 0, "party '%s' is not in this node's [signer] peer_fingerprints", p->id);
+            return -1;
+        }
+    }
+    if (self < 0) {
+        fail(s, 0, "session-start does not list this node ('%s')", sd->cfg.party_id);
+        return -1;
+    }
+    s->me = (unsigned)self;
+    return 0;
+}
+
+static int check_pinned(signer_session *s)
+{
+    const tss_keyshare *ks = s->share;
+    const api_session_start *st = s->st;
+    uint8_t pk[33];
+    tss_point_serialize(pk, &ks->pk);
+    if (ks->t != st->threshold || ks->n != st->n || ks->index != st->index ||
+        memcmp(pk, st->public_key, 33) != 0) {
+        fail(s, 0, "session-start disagrees with the stored share (t, n, index or public key)");
+        return -1;
+    }
+    for (size_t i = 0; i < st->nparties; i++) {
+        const tss_identity *id = &ks->ids[st->parties[i].index - 1];
+        if (strcmp(id->party_id, st->parties[i].id) != 0 ||
+            CRYPTO_memcmp(id->fp, s->fps[i], 32) != 0) {
+            fail(s, 0, "party '%s' presents a certificate other than the one pinned for this key",
+                 st->parties[i].id);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static void emit_round0(signer_session *s)
+{
+    for (size_t i = 0; i < s->st->nparties; i++) {
+        unsigned to = s->st->parties[i].index;
+        if (i == s->me)
+            continue;
+        uint8_t p[SIGNER_CHAN_R0_BYTES];
+        api_frame f = {.type = API_FRAME_PROTOCOL,
+                       .from = (uint16_t)s->st->index,
+                       .to = (uint16_t)to,
+                       .round = 0,
+                       .payload = p,
+                       .payload_len = sizeof p};
+        memcpy(f.session, s->id, sizeof f.session);
+        signer_chan_err e = signer_chan_round0(s->chan, (uint16_t)to, p);
+        if (e != SIGNER_CHAN_OK)
+            return fail(s, 0, "round 0: %s", signer_chan_strerror(e));
+        out_push(s, out_new(&f, sizeof p));
+    }
+}
+
+static void job_start(signer_session *s, const uint8_t *payload, size_t len)
+{
+    signer *sd = s->sd;
+    char msg[API_MSG_MAX];
+    s->st = malloc(sizeof *s->st);
+    if (!s->st)
+        return;
+    if (api_session_start_parse(s->st, payload, len, msg, sizeof msg) != API_OK) {
+        /* No valid description: nothing to address an abort with but the frame's fields. */
+        log_warn("session %s: malformed session-start: %s", s->hex, msg);
+        free(s->st);
+        s->st = NULL;
+        s->ph = PH_DONE;
+        return;
+    }
+    if (check_parties(s) != 0)
+        return;
+    if (s->st->sign && (load_share(s) != 0 || check_pinned(s) != 0))
+        return;
+    if (s->st->sign && !s->share_cached)
+        signer_test_share(s->share);
+    start_digest(s);
+    signer_chan_party parties[API_MAX_PARTIES];
+    for (size_t i = 0; i < s->st->nparties; i++) {
+        parties[i].index = (uint16_t)s->st->parties[i].index;
+        parties[i].party_id = s->st->parties[i].id;
+        memcpy(parties[i].fp, s->fps[i], 32);
+        parties[i].pub = X509_get0_pubkey(s->certs[i]);
+    }
+    signer_chan_err e = signer_chan_new(&s->chan, sd->id_key, (uint16_t)s->st->index, parties,
+                                        s->st->nparties, s->st->nonce, s->id, s->start_digest);
+    if (e != SIGNER_CHAN_OK)
+        return fail(s, 0, "round 0: %s", signer_chan_strerror(e));
+    s->ph = PH_ROUND0;
+    emit_round0(s);
+}
+
+/* ---- protocol messages ---- */
+
+/* Seals each tss message for its recipient and queues it. */
+static void emit(signer_session *s, tss_msgs *msgs)
+{
+    for (size_t i = 0; i < msgs->count && s->ph == PH_RUN; i++) {
+        const tss_msg *m = &msgs->items[i];
+        api_frame f = {.type = API_FRAME_PROTOCOL,
+                       .from = (uint16_t)s->st->index,
+                       .to = m->to,
+                       .round = m->data[2], /* tss header: protocol, version, round */
+                       .payload_len = (uint32_t)(m->len + SIGNER_CHAN_TAG_BYTES)};
+        memcpy(f.session, s->id, sizeof f.session);
+        uint8_t *zero = calloc(1, f.payload_len);
+        f.payload = zero;
+        signer_out *o = zero ? out_new(&f, f.payload_len) : NULL;
+        free(zero);
+        uint8_t *frame = o ? o->buf + LWS_PRE : NULL;
+        signer_chan_err e = o ? signer_chan_seal(s->chan, m->to, frame, m->data, m->len,
+                                                 frame + API_FRAME_HEADER_BYTES)
+                              : SIGNER_CHAN_ERR_ARG;
+        if (e != SIGNER_CHAN_OK) {
+            free(o);
+            fail(s, 0, "cannot seal a message: %s", signer_chan_strerror(e));
+            break;
+        }
+        int copies = signer_test_outgoing(o->buf + LWS_PRE, o->len);
+        if (copies == 2) {
+            signer_out *dup = malloc(sizeof *o + LWS_PRE + o->len);
+            if (dup) {
+                memcpy(dup, o, sizeof *o + LWS_PRE + o->len);
+                dup->next = NULL;
+                out_push(s, dup);
+            }
+        }
+        if (copies)
+            out_push(s, o);
+        else
+            free(o);
+    }
+    tss_msgs_free(msgs);
+}
+
+static void finish_keygen(signer_session *s);
+static void finish_sign(signer_session *s);
+
+/* After every step: a result, an abort with the library's reason, or more rounds. */
+static void after_step(signer_session *s)
+{
+    tss_status st = s->dkg ? tss_dkg_status(s->dkg) : tss_sign_status(s->sign);
+    if (st == TSS_RUNNING || s->ph != PH_RUN)
+        return;
+    if (st == TSS_DONE)
+        return s->dkg ? finish_keygen(s) : finish_sign(s);
+    const tss_abort_info *a = s->dkg ? tss_dkg_abort_info(s->dkg) : tss_sign_abort_info(s->sign);
+    if (a->ban)
+        log_warn("session %s: party '%s' failed a %s check; it is banned on this node", s->hex,
+                 party_name(s, a->culprit), tss_strerror(a->reason));
+    fail(s, a->culprit, "%s", tss_strerror(a->reason));
+}
+
+static void begin_protocol(signer_session *s)
+{
+    signer *sd = s->sd;
+    const api_session_start *st = s->st;
+    uint8_t binding[40];
+    size_t blen;
+    tss_msgs out = {0};
+    tss_err e;
+    if (st->sign) {
+        memcpy(binding, s->share->dkg_sid, 32);
+        for (int i = 0; i < 4; i++)
+            binding[32 + i] = (uint8_t)(s->share->epoch >> (24 - 8 * i));
+        blen = 36;
+    } else {
+        binding[0] = (uint8_t)st->threshold;
+        binding[1] = (uint8_t)st->n;
+        blen = 2;
+    }
+    signer_chan_err ce = signer_chan_derive(s->chan, st->sign ? "sign" : "keygen", st->key_id,
+                                            binding, blen, s->start_digest, s->sid);
+    if (ce != SIGNER_CHAN_OK)
+        return fail(s, 0, "round 0: %s", signer_chan_strerror(ce));
+    s->ph = PH_RUN;
+    if (!st->sign) {
+        int used = signer_store_sid_claim(sd->store, s->sid, "keygen");
+        if (used != 0)
+            return fail(s, 0, "%s", used > 0 ? "session id already used" : "the store failed");
+        tss_dkg_params p = {.t = (uint8_t)st->threshold,
+                            .n = (uint8_t)st->n,
+                            .index = (uint8_t)st->index,
+                            .bans = sd->bans};
+        memcpy(p.session_id, s->sid, 32);
+        for (size_t i = 0; i < st->nparties; i++) {
+            snprintf(p.ids[i].party_id, sizeof p.ids[i].party_id, "%s", st->parties[i].id);
+            memcpy(p.ids[i].fp, s->fps[i], 32);
+        }
+        e = tss_dkg_new(&s->dkg, &p, tss_rng_system());
+        if (e == TSS_OK)
+            e = tss_dkg_start(s->dkg, &out);
+    } else {
+        tss_sign_params p = {.share = s->share,
+                             .claim = signer_store_sid_claim_cb,
+                             .claim_ctx = sd->store,
+                             .bans = sd->bans,
+                             .signer_count = st->nparties,
+                             .path_len = st->path_depth,
+                             .has_hash = 1};
+        memcpy(p.session_id, s->sid, 32);
+        memcpy(p.hash, st->hash, 32);
+        for (size_t i = 0; i < st->nparties; i++)
+            p.signers[i] = (uint16_t)st->parties[i].index;
+        memcpy(p.path, st->path_index, st->path_depth * sizeof p.path[0]);
+        e = tss_sign_new(&s->sign, &p, tss_rng_system());
+        if (e == TSS_OK)
+            e = tss_sign_start(s->sign, &out);
+    }
+    if (e != TSS_OK) {
+        tss_msgs_free(&out);
+        return fail(s, 0, "cannot start the protocol: %s", tss_strerror(e));
+    }
+    emit(s, &out);
+}
+
+static void deliver(signer_session *s, const frame_in *fr, const api_frame *f)
+{
+    size_t len = f->payload_len - SIGNER_CHAN_TAG_BYTES;
+    uint8_t *pt = tss_secmem_alloc(len ? len : 1);
+    tss_msgs out = {0};
+    if (!pt)
+        return fail(s, 0, "out of secure memory");
+    signer_chan_err ce =
+        f->payload_len <= SIGNER_CHAN_TAG_BYTES
+            ? SIGNER_CHAN_ERR_LENGTH
+            : signer_chan_open(s->chan, f->from, fr->data, f->payload, f->payload_len, pt);
+    if (ce != SIGNER_CHAN_OK) {
+        tss_secmem_free(pt);
+        /* Altered, replayed, reordered or dropped in transit: a plain abort, never a ban. */
+        return fail(s, 0, "message from '%s' failed channel authentication (%s)",
+                    party_name(s, f->from), signer_chan_strerror(ce));
+    }
+    tss_err e =
+        s->dkg ? tss_dkg_receive(s->dkg, pt, len, &out) : tss_sign_receive(s->sign, pt, len, &out);
+    tss_secmem_free(pt);
+    if (e != TSS_OK &&
+        (s->dkg ? tss_dkg_status(s->dkg) : tss_sign_status(s->sign)) == TSS_RUNNING) {
+        /* Rejected before any work (wrong round, session, length): the channel was
+         * authentic, so the sender is broken or lying; end the session without blame. */
+        tss_msgs_free(&out);
+        return fail(s, 0, "message from '%s' rejected: %s", party_name(s, f->from),
+                    tss_strerror(e));
+    }
+    emit(s, &out);
+    after_step(s);
+}
+
+static void handle(signer_session *s, frame_in *fr)
+{
+    api_frame f;
+    if (api_frame_decode(&f, fr->data, fr->len) != API_OK || f.type != API_FRAME_PROTOCOL ||
+        s->ph == PH_DONE) {
+        free(fr);
+        return;
+    }
+    int pos = position(s, f.from);
+    if (pos < 0 || (unsigned)pos == s->me || f.to != s->st->index) {
+        free(fr);
+        return fail(s, 0, "a frame with a sender or recipient outside the session");
+    }
+    s->received[pos]++;
+    if (f.round == 0) {
+        signer_chan_err e = signer_chan_receive_round0(s->chan, f.from, f.payload, f.payload_len);
+        free(fr);
+        if (e != SIGNER_CHAN_OK)
+            return fail(s, 0, "round 0 from '%s': %s", party_name(s, f.from),
+                        signer_chan_strerror(e));
+        if (!signer_chan_round0_complete(s->chan))
+            return;
+        begin_protocol(s);
+        /* Messages of peers that finished round 0 before we did, in arrival order. */
+        frame_in *early = s->early;
+        s->early = s->early_tail = NULL;
+        while (early) {
+            frame_in *n = early->next;
+            early->next = NULL;
+            api_frame ef;
+            api_frame_decode(&ef, early->data, early->len);
+            if (s->ph == PH_RUN)
+                deliver(s, early, &ef);
+            free(early);
+            early = n;
+        }
+        return;
+    }
+    if (s->ph == PH_ROUND0) {
+        if (++s->nearly > SESSION_EARLY_MAX) {
+            free(fr);
+            return fail(s, 0, "too many messages before round 0 completed");
+        }
+        fr->next = NULL;
+        if (s->early_tail)
+            s->early_tail->next = fr;
+        else
+            s->early = fr;
+        s->early_tail = fr;
+        return;
+    }
+    deliver(s, fr, &f);
+    free(fr);
+}
+
+/* ---- results ---- */
+
+static void audit(signer_session *s, signer_audit_kind kind, const char *outcome)
+{
+    char kid[33], dig[65], peers[API_MAX_PARTIES * (API_PARTY_ID_MAX + 1) + 1] = "";
+    api_hex_encode(kid, s->st->key_id, 16);
+    api_hex_encode(dig, s->start_digest, 32);
+    for (size_t i = 0; i < s->st->nparties; i++) {
+        strcat(peers, i ? "," : "");
+        strcat(peers, s->st->parties[i].id);
+    }
+    if (signer_store_audit_append(s->sd->store, kind, kid, s->hex, dig, peers, outcome) !=
+        SIGNER_STORE_OK)
+        log_err("session %s: cannot append to the audit log", s->hex);
+}
+
+/* The share is sealed and stored as pending (fsync) before the attestation leaves: the hub
+ * activates the key only when all n attestations arrived, so an active key never lacks a
+ * durable share. */
+static void finish_keygen(signer_session *s)
+{
+    signer *sd = s->sd;
+    char kid[33];
+    uint8_t aad[HSM_AAD_SHARE_MAX], *enc = NULL, *blob = NULL;
+    size_t aad_len, enc_len = 0, blob_len = 0;
+    api_keygen_result r;
+    memset(&r, 0, sizeof r);
+    api_hex_encode(kid, s->st->key_id, 16);
+    tss_keyshare *ks = tss_dkg_take_keyshare(s->dkg);
+    if (!ks || tss_keyshare_encode(ks, &enc, &enc_len) != TSS_OK) {
+        tss_keyshare_free(ks);
+        return fail(s, 0, "cannot encode the new share");
+    }
+    hsm_err he = share_aad(s, kid, aad, &aad_len) == 0
+                     ? hsm_seal(sd->hsm, enc, enc_len, aad, aad_len, &blob, &blob_len)
+                     : HSM_ERR_ARG;
+    tss_secmem_free(enc);
+    if (he != HSM_OK) {
+        tss_keyshare_free(ks);
+        log_err("session %s: cannot seal the new share: %s %s", s->hex, hsm_strerror(he),
+                hsm_last_detail());
+        return fail(s, 0, "the sealing backend failed (%s)", hsm_strerror(he));
+    }
+    tss_point_serialize(r.public_key, &ks->pk);
+    memcpy(r.chain_code, ks->chain_code, 32);
+    tss_keyshare_fingerprint(r.transcript_hash, ks);
+    signer_share_row row;
+    memset(&row, 0, sizeof row);
+    snprintf(row.key_id, sizeof row.key_id, "%s", kid);
+    row.t = ks->t;
+    row.n = ks->n;
+    row.index = ks->index;
+    snprintf(row.session, sizeof row.session, "%s", s->hex);
+    for (size_t i = 0; i < s->st->nparties; i++) {
+        row.identities[i].index = s->st->parties[i].index;
+        memcpy(row.identities[i].id, s->st->parties[i].id, sizeof row.identities[i].id);
+        memcpy(row.identities[i].fp, s->fps[i], 32);
+    }
+    row.identity_count = s->st->nparties;
+    memcpy(row.public_key, r.public_key, 33);
+    memcpy(row.chain_code, r.chain_code, 32);
+    memcpy(row.fingerprint, r.transcript_hash, 32);
+    row.blob = blob;
+    row.blob_len = blob_len;
+    tss_keyshare_free(ks);
+    signer_store_err se = signer_store_share_put_pending(sd->store, &row);
+    free(blob);
+    if (se != SIGNER_STORE_OK) {
+        log_err("session %s: cannot store the new share: %s", s->hex, signer_store_strerror(se));
+        return fail(s, 0, "cannot store the new share durably (%s)", signer_store_strerror(se));
+    }
+    uint8_t m[API_ATTEST_MSG_BYTES];
+    api_attestation_message(m, s->st->key_id, &r);
+    r.attestation_len = sizeof r.attestation;
+    if (signer_ident_sign(sd, m, sizeof m, r.attestation, &r.attestation_len) != 0)
+        return fail(s, 0, "cannot sign the attestation");
+    s->ph = PH_DONE;
+    s->result_sent = 1;
+    send_json(s, API_FRAME_RESULT, api_keygen_result_encode(&r));
+    log_info("session %s: share of key %s stored (pending activation)", s->hex, kid);
+}
+
+static void finish_sign(signer_session *s)
+{
+    tss_signature sig;
+    tss_point pk;
+    api_sign_result r;
+    if (tss_sign_result(s->sign, &sig, &pk) != TSS_OK)
+        return fail(s, 0, "no verified signature");
+    memcpy(r.r, sig.r, 32);
+    memcpy(r.s, sig.s, 32);
+    r.recovery_id = sig.recovery_id;
+    audit(s, SIGNER_AUDIT_SIGN, "signed");
+    s->ph = PH_DONE;
+    s->result_sent = 1;
+    send_json(s, API_FRAME_RESULT, api_sign_result_encode(&r));
+    log_info("session %s: signature released", s->hex);
+}
+
+/* ---- jobs on the thread pool ---- */
+
+static void job_run(uv_work_t *w)
+{
+    signer_session *s = w->data;
+    frame_in *fr = s->batch;
+    s->batch = NULL;
+    while (fr) {
+        frame_in *n = fr->next;
+        fr->next = NULL;
+        if (atomic_load(&s->aborted) || s->ph == PH_DONE) {
+            free(fr);
+        } else if (s->ph == PH_NEW) {
+            api_frame f;
+            api_frame_decode(&f, fr->data, fr->len);
+            job_start(s, f.payload, f.payload_len);
+            free(fr);
+        } else {
+            handle(s, fr);
+        }
+        fr = n;
+    }
+}
+
+static void session_free_cb(uv_handle_t *h)
+{
+    signer_session *s = h->data;
+    for (size_t i = 0; i < API_MAX_PARTIES; i++)
+        X509_free(s->certs[i]);
+    signer_chan_free(s->chan);
+    tss_dkg_free(s->dkg);
+    tss_sign_free(s->sign);
+    if (!s->share_cached)
+        tss_keyshare_free(s->share);
+    frames_free(s->inbox);
+    frames_free(s->early);
+    while (s->out) {
+        signer_out *o = s->out;
+        s->out = o->next;
+        free(o);
+    }
+    free(s->st);
+    free(s);
+}
+
+static void unlink_session(signer_session *s)
+{
+    for (signer_session **p = &s->sd->sessions; *p; p = &(*p)->next)
+        if (*p == s) {
+            *p = s->next;
+            s->sd->nsessions--;
+            return;
+        }
+}
+
+static void release(signer_session *s)
+{
+    unlink_session(s);
+    uv_timer_stop(&s->timer);
+    uv_close((uv_handle_t *)&s->timer, session_free_cb);
+}
+
+static void on_linger_done(uv_timer_t *t)
+{
+    release(t->data);
+}
+
+/* The session is over on this node: wipe the protocol state now, keep the id a little
+ * longer so late frames for it are dropped instead of held. */
+static void finish(signer_session *s)
+{
+    if (s->finished)
+        return;
+    s->finished = 1;
+    tss_dkg_free(s->dkg);
+    tss_sign_free(s->sign);
+    signer_chan_free(s->chan);
+    s->dkg = NULL;
+    s->sign = NULL;
+    s->chan = NULL;
+    frames_free(s->inbox);
+    s->inbox = s->inbox_tail = NULL;
+    uv_timer_stop(&s->timer);
+    uv_timer_start(&s->timer, on_linger_done, SESSION_LINGER_MS, 0);
+}
+
+static void schedule(signer_session *s);
+
+static void job_done(uv_work_t *w, int status)
+{
+    signer_session *s = w->data;
+    signer *sd = s->sd;
+    (void)status;
+    s->job_running = 0;
+    while (s->out) {
+        signer_out *o = s->out;
+        s->out = o->next;
+        api_frame f;
+        if (api_frame_decode(&f, o->buf + LWS_PRE, o->len) == API_OK)
+            signer_link_send(sd, &f);
+        free(o);
+    }
+    s->out_tail = NULL;
+    if (s->ph == PH_DONE || atomic_load(&s->aborted) || sd->stopping)
+        return finish(s);
+    schedule(s);
+}
+
+static void schedule(signer_session *s)
+{
+    if (s->job_running || !s->inbox || s->finished)
+        return;
+    s->batch = s->inbox;
+    s->inbox = s->inbox_tail = NULL;
+    s->job_running = 1;
+    s->work.data = s;
+    if (uv_queue_work(&s->sd->loop, &s->work, job_run, job_done) != 0) {
+        s->job_running = 0;
+        frames_free(s->batch);
+        s->batch = NULL;
+        finish(s);
+    }
+}
+
+static void on_timeout(uv_timer_t *t)
+{
+    signer_session *s = t->data;
+    atomic_store(&s->aborted, 1);
+    if (s->st && s->ph != PH_DONE) {
+        /* Name the participant we heard least from: the one the session waited for. */
+        unsigned culprit = 0, least = ~0u;
+        for (size_t i = 0; i < s->st->nparties; i++)
+            if (i != s->me && s->received[i] < least) {
+                least = s->received[i];
+                culprit = s->st->parties[i].index;
+            }
+        api_abort a = {.culprit = 0};
+        snprintf(a.reason, sizeof a.reason, "timeout after %u s waiting for party '%s'",
+                 s->sd->cfg.session_timeout, party_name(s, culprit));
+        char *j = api_abort_encode(&a);
+        api_frame f = {.type = API_FRAME_ABORT, .from = (uint16_t)s->st->index};
+        memcpy(f.session, s->id, sizeof f.session);
+        f.payload = (const uint8_t *)j;
+        f.payload_len = j ? (uint32_t)strlen(j) : 0;
+        if (j && !s->job_running)
+            signer_link_send(s->sd, &f);
+        free(j);
+        log_notice("session %s timed out waiting for '%s'", s->hex, party_name(s, culprit));
+    }
+    if (!s->job_running)
+        finish(s);
+}
+
+/* ---- entry points from the link ---- */
+
+static signer_session *find(signer *sd, const uint8_t id[API_SESSION_ID_BYTES])
+{
+    for (signer_session *s = sd->sessions; s; s = s->next)
+        if (memcmp(s->id, id, API_SESSION_ID_BYTES) == 0)
+            return s;
+    return NULL;
+}
+
+static frame_in *copy_frame(const uint8_t *data, size_t len)
+{
+    frame_in *fr = malloc(sizeof *fr + len);
+    if (!fr)
+        return NULL;
+    fr->next = NULL;
+    fr->len = len;
+    memcpy(fr->data, data, len);
+    return fr;
+}
+
+static void enqueue(signer_session *s, frame_in *fr)
+{
+    if (!fr)
+        return;
+    if (s->inbox_tail)
+        s->inbox_tail->next = fr;
+    else
+        s->inbox = fr;
+    s->inbox_tail = fr;
+    schedule(s);
+}
+
+static void reply_abort(signer *sd, const api_frame *f, const char *reason)
+{
+    api_abort a = {.culprit = 0};
+    snprintf(a.reason, sizeof a.reason, "%s", reason);
+    char *j = api_abort_encode(&a);
+    api_frame r = {.type = API_FRAME_ABORT, .from = f->to, .to = API_PARTY_HUB};
+    memcpy(r.session, f->session, sizeof r.session);
+    r.payload = (const uint8_t *)j;
+    r.payload_len = j ? (uint32_t)strlen(j) : 0;
+    if (j && r.from)
+        signer_link_send(sd, &r);
+    free(j);
+}
+
+static void new_session(signer *sd, const uint8_t *data, size_t len, const api_frame *f)
+{
+    if (sd->stopping)
+        return reply_abort(sd, f, "the signer is shutting down");
+    if (sd->nsessions >= sd->cfg.max_sessions)
+        return reply_abort(sd, f, "the signer is busy ([signer] max_sessions)");
+    signer_session *s = calloc(1, sizeof *s);
+    if (!s)
+        return reply_abort(sd, f, "out of memory");
+    s->sd = sd;
+    memcpy(s->id, f->session, sizeof s->id);
+    api_hex_encode(s->hex, s->id, sizeof s->id);
+    uv_timer_init(&sd->loop, &s->timer);
+    s->timer.data = s;
+    uv_timer_start(&s->timer, on_timeout, (uint64_t)sd->cfg.session_timeout * 1000, 0);
+    s->next = sd->sessions;
+    sd->sessions = s;
+    sd->nsessions++;
+    enqueue(s, copy_frame(data, len));
+    /* Frames of this session that arrived before its start, in order. */
+    for (signer_held **p = &sd->held; *p;) {
+        signer_held *h = *p;
+        api_frame hf;
+        if (api_frame_decode(&hf, h->data, h->len) == API_OK &&
+            memcmp(hf.session, s->id, sizeof s->id) == 0) {
+            *p = h->next;
+            sd->nheld--;
+            enqueue(s, copy_frame(h->data, h->len));
+            free(h);
+        } else {
+            p = &h->next;
+        }
+    }
+}
+
+static void hold(signer *sd, const uint8_t *data, size_t len)
+{
+    uint64_t now = signer_now_ms();
+    for (signer_held **p = &sd->held; *p;) {
+        if (now - (*p)->at_ms > SESSION_HELD_MS) {
+            signer_held *h = *p;
+            *p = h->next;
+            sd->nheld--;
+            free(h);
+        } else {
+            p = &(*p)->next;
+        }
+    }
+    if (sd->nheld >= SESSION_HELD_MAX)
+        return;
+    signer_held *h = malloc(sizeof *h + len), **tail = &sd->held;
+    if (!h)
+        return;
+    h->next = NULL;
+    h->at_ms = now;
+    h->len = len;
+    memcpy(h->data, data, len);
+    while (*tail)
+        tail = &(*tail)->next;
+    *tail = h;
+    sd->nheld++;
+}
+
+typedef struct {
+    uv_work_t work;
+    signer *sd;
+    char key_id[33];
+    signer_store_err result;
+} activate_job;
+
+static void activate_run(uv_work_t *w)
+{
+    activate_job *j = w->data;
+    j->result = signer_store_share_activate(j->sd->store, j->key_id);
+}
+
+static void activate_done(uv_work_t *w, int status)
+{
+    activate_job *j = w->data;
+    (void)status;
+    if (j->result == SIGNER_STORE_OK)
+        log_info("key %s: share active", j->key_id);
+    else
+        log_warn("key %s: cannot activate the share: %s", j->key_id,
+                 signer_store_strerror(j->result));
+    free(j);
+}
+
+static void activate(signer *sd, const api_frame *f)
+{
+    char msg[API_MSG_MAX];
+    activate_job *j = calloc(1, sizeof *j);
+    if (!j)
+        return;
+    uint8_t raw[16];
+    if (api_activate_parse(raw, f->payload, f->payload_len, msg, sizeof msg) != API_OK) {
+        log_warn("malformed activate frame: %s", msg);
+        free(j);
+        return;
+    }
+    api_hex_encode(j->key_id, raw, 16);
+    j->sd = sd;
+    j->work.data = j;
+    if (uv_queue_work(&sd->loop, &j->work, activate_run, activate_done) != 0)
+        free(j);
+}
+
+void signer_session_on_frame(signer *sd, const uint8_t *data, size_t len, const api_frame *f)
+{
+    signer_session *s = find(sd, f->session);
+    switch (f->type) {
+    case API_FRAME_SESSION_START:
+        if (s)
+            log_warn("session %s: a second session-start; ignored", s->hex);
+        else
+            new_session(sd, data, len, f);
+        return;
+    case API_FRAME_PROTOCOL:
+        if (s && !s->finished)
+            enqueue(s, copy_frame(data, len));
+        else if (!s)
+            hold(sd, data, len);
+        return;
+    case API_FRAME_ABORT:
+        if (s && !s->finished) {
+            atomic_store(&s->aborted, 1);
+            if (!s->job_running)
+                finish(s);
+        }
+        return;
+    case API_FRAME_ACTIVATE:
+        return activate(sd, f);
+    default:
+        log_warn("unexpected %s frame from the hub; ignored", api_frame_type_name(f->type));
+    }
+}
+
+void signer_session_abort_all(signer *sd, const char *why)
+{
+    for (signer_session *s = sd->sessions; s; s = s->next)
+        if (!s->finished) {
+            atomic_store(&s->aborted, 1);
+            if (!s->job_running)
+                finish(s);
+        }
+    while (sd->held) {
+        signer_held *h = sd->held;
+        sd->held = h->next;
+        free(h);
+    }
+    sd->nheld = 0;
+    (void)why;
+}
+
+/* ---- bans ---- */
+
+int signer_session_persist_ban(void *ctx, const uint8_t fp[32], tss_err reason)
+{
+    signer *sd = ctx;
+    api_party_name id;
+    name_of(sd, fp, id);
+    signer_store_err e = signer_store_ban_add(sd->store, fp, id, tss_strerror(reason), NULL);
+    if (e != SIGNER_STORE_OK) {
+        log_err("cannot record a ban: %s; the session stays aborted", signer_store_strerror(e));
+        return -1;
+    }
+    char hex[65];
+    api_hex_encode(hex, fp, 32);
+    log_warn("banned party '%s' (certificate %s): %s; lift with 'mpc-signerd bans lift %s'", id,
+             hex, tss_strerror(reason), hex);
+    return 0;
+}

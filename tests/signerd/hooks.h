@@ -1,0 +1,24 @@
+/* tests/signerd/hooks.h — misbehaviour for the test build of mpc-signerd
+ * (mpc-signerd-testhooks), chosen at start by MPC_SIGNERD_TEST_TAMPER:
+ *   flip    flip one bit of every round-1 protocol payload it sends (a hub altering frames)
+ *   replay  send every round-1 protocol frame twice (a hub replaying)
+ *   drop    never send round-2 protocol frames (a hub dropping)
+ *   ot      corrupt k^1 of one base OT column (a different column each session) in its
+ *           receiver setup toward every peer: the selective-failure attack on Delta
+ * Unset: behaves exactly like mpc-signerd. */
+#ifndef SIGNER_TEST_HOOKS_H
+#define SIGNER_TEST_HOOKS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tss/keyshare.h"
+
+/* Called with each outgoing protocol frame (header + sealed payload); may alter it.
+ * Returns how many copies to send: 0, 1 or 2. */
+int signer_test_outgoing(uint8_t *frame, size_t len);
+
+/* Called with a freshly unsealed share before a signing session uses it. */
+void signer_test_share(tss_keyshare *ks);
+
+#endif
