@@ -908,6 +908,7 @@ static void drain(int fd, text *t, int64_t deadline)
             t->cap = t->cap * 2 + 8192;
             t->buf = realloc(t->buf, t->cap);
             assert_non_null(t->buf);
+            t->buf[t->len] = 0; /* also when the child wrote nothing at all */
         }
         ssize_t n = read(fd, t->buf + t->len, t->cap - t->len - 1);
         if (n <= 0)
@@ -933,7 +934,8 @@ static void check_reported(signer_store *st, const text *t, size_t *shares, size
             signer_share_row_clear(&got);
         } else {
             unsigned round, i;
-            assert_int_equal(sscanf(l, "S %x %x", &round, &i), 2);
+            if (sscanf(l, "S %x %x", &round, &i) != 2)
+                fail_msg("unexpected report from the child: '%s'", l);
             uint8_t sid[32] = {0};
             memcpy(sid, &round, sizeof round);
             memcpy(sid + 8, &i, sizeof i);
