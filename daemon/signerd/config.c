@@ -770,14 +770,23 @@ static int check_cert(const signer_config *c, char *m, size_t cap)
  * key (DESIGN.md: a plaintext key file plus recorded traffic would bypass the TPM). */
 static int check_identity_key(const signer_config *c, char *m, size_t cap)
 {
-    uint8_t buf[4096];
+    enum { MAX = 2 << 20 }; /* far above any sealed key; the file is read whole */
+    uint8_t *buf = malloc(MAX);
+    if (!buf) {
+        msgf(m, cap, "out of memory while checking [hub] identity_key");
+        return -1;
+    }
     FILE *f = fopen(c->identity_key, "rb");
-    if (!f)
+    if (!f) {
+        free(buf);
         return readable("hub", "identity_key", c->identity_key, m, cap);
-    size_t n = fread(buf, 1, sizeof buf, f);
+    }
+    size_t n = fread(buf, 1, MAX, f);
     fclose(f);
-    hsm_kind kind;
-    if (hsm_blob_kind(buf, n, &kind) != HSM_OK) {
+    hsm_kind kind = HSM_KIND_NONE;
+    hsm_err e = n < MAX ? hsm_blob_kind(buf, n, &kind) : HSM_ERR_FORMAT;
+    free(buf);
+    if (e != HSM_OK) {
         msgf(m, cap,
              "[hub] identity_key = '%s' is not a sealed blob (a plaintext key?); seal "
              "the certificate key with the node's backend (mpcctl)",

@@ -1,7 +1,7 @@
 /* tests/signerd/test_store.c — the signer's SQLite store: every function, idempotent
  * activation, used sids, bans across restarts, the audit chain (and tampering found with
- * its seq), a full disk changing nothing, concurrent callers, and kill -9 at random
- * moments (MPC_STORE_KILL_ROUNDS, default 10) losing nothing that was reported done. */
+ * its seq), a full disk and a failed COMMIT changing nothing, concurrent callers, and kill -9 at
+ * random moments (MPC_STORE_KILL_ROUNDS, default 10) losing nothing that was reported done. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -562,6 +562,241 @@ static void test_full_disk(void **state)
     signer_store_close(st);
 }
 
+/* ---- a failed COMMIT ------------------------------------------------------------------ */
+
+/* A VFS over the default one whose xSync fails while fail_sync is set: COMMIT (which
+ * fsyncs the WAL) then fails the way a dying disk makes it fail. */
+static sqlite3_vfs *base_vfs, shim_vfs;
+static volatile int fail_sync;
+
+typedef struct {
+    sqlite3_file base; /* pMethods = &shim_io */
+    sqlite3_file *real;
+} shim_file;
+
+#define REAL(f) (((shim_file *)(f))->real)
+static int shim_close(sqlite3_file *f)
+{
+    int rc = REAL(f)->pMethods->xClose(REAL(f));
+    sqlite3_free(REAL(f));
+    return rc;
+}
+static int shim_read(sqlite3_file *f, void *b, int n, sqlite3_int64 o)
+{
+    return REAL(f)->pMethods->xRead(REAL(f), b, n, o);
+}
+static int shim_write(sqlite3_file *f, const void *b, int n, sqlite3_int64 o)
+{
+    return REAL(f)->pMethods->xWrite(REAL(f), b, n, o);
+}
+static int shim_truncate(sqlite3_file *f, sqlite3_int64 n)
+{
+    return REAL(f)->pMethods->xTruncate(REAL(f), n);
+}
+static int shim_sync(sqlite3_file *f, int flags)
+{
+    if (fail_sync)
+        return SQLITE_IOERR_FSYNC;
+    return REAL(f)->pMethods->xSync(REAL(f), flags);
+}
+static int shim_size(sqlite3_file *f, sqlite3_int64 *n)
+{
+    return REAL(f)->pMethods->xFileSize(REAL(f), n);
+}
+static int shim_lock(sqlite3_file *f, int l)
+{
+    return REAL(f)->pMethods->xLock(REAL(f), l);
+}
+static int shim_unlock(sqlite3_file *f, int l)
+{
+    return REAL(f)->pMethods->xUnlock(REAL(f), l);
+}
+static int shim_reserved(sqlite3_file *f, int *r)
+{
+    return REAL(f)->pMethods->xCheckReservedLock(REAL(f), r);
+}
+static int shim_fcntl(sqlite3_file *f, int op, void *arg)
+{
+    return REAL(f)->pMethods->xFileControl(REAL(f), op, arg);
+}
+static int shim_sector(sqlite3_file *f)
+{
+    return REAL(f)->pMethods->xSectorSize(REAL(f));
+}
+static int shim_devchar(sqlite3_file *f)
+{
+    return REAL(f)->pMethods->xDeviceCharacteristics(REAL(f));
+}
+static int shim_shm_map(sqlite3_file *f, int pg, int sz, int ext, void volatile **p)
+{
+    return REAL(f)->pMethods->xShmMap(REAL(f), pg, sz, ext, p);
+}
+static int shim_shm_lock(sqlite3_file *f, int off, int n, int flags)
+{
+    return REAL(f)->pMethods->xShmLock(REAL(f), off, n, flags);
+}
+static void shim_shm_barrier(sqlite3_file *f)
+{
+    REAL(f)->pMethods->xShmBarrier(REAL(f));
+}
+static int shim_shm_unmap(sqlite3_file *f, int del)
+{
+    return REAL(f)->pMethods->xShmUnmap(REAL(f), del);
+}
+static int shim_fetch(sqlite3_file *f, sqlite3_int64 o, int n, void **p)
+{
+    return REAL(f)->pMethods->xFetch(REAL(f), o, n, p);
+}
+static int shim_unfetch(sqlite3_file *f, sqlite3_int64 o, void *p)
+{
+    return REAL(f)->pMethods->xUnfetch(REAL(f), o, p);
+}
+
+static const sqlite3_io_methods shim_io = {
+    3,
+    shim_close,
+    shim_read,
+    shim_write,
+    shim_truncate,
+    shim_sync,
+    shim_size,
+    shim_lock,
+    shim_unlock,
+    shim_reserved,
+    shim_fcntl,
+    shim_sector,
+    shim_devchar,
+    shim_shm_map,
+    shim_shm_lock,
+    shim_shm_barrier,
+    shim_shm_unmap,
+    shim_fetch,
+    shim_unfetch,
+};
+
+static int shim_open(sqlite3_vfs *vfs, const char *name, sqlite3_file *f, int flags, int *out)
+{
+    (void)vfs;
+    shim_file *s = (shim_file *)f;
+    s->base.pMethods = NULL;
+    s->real = sqlite3_malloc(base_vfs->szOsFile);
+    if (!s->real)
+        return SQLITE_NOMEM;
+    memset(s->real, 0, (size_t)base_vfs->szOsFile);
+    int rc = base_vfs->xOpen(base_vfs, name, s->real, flags, out);
+    if (rc != SQLITE_OK || !s->real->pMethods) {
+        sqlite3_free(s->real);
+        return rc != SQLITE_OK ? rc : SQLITE_CANTOPEN;
+    }
+    s->base.pMethods = &shim_io;
+    return SQLITE_OK;
+}
+
+static int shim_delete(sqlite3_vfs *v, const char *n, int d)
+{
+    (void)v;
+    return base_vfs->xDelete(base_vfs, n, d);
+}
+static int shim_access(sqlite3_vfs *v, const char *n, int flags, int *out)
+{
+    (void)v;
+    return base_vfs->xAccess(base_vfs, n, flags, out);
+}
+static int shim_fullpath(sqlite3_vfs *v, const char *n, int cap, char *out)
+{
+    (void)v;
+    return base_vfs->xFullPathname(base_vfs, n, cap, out);
+}
+static int shim_random(sqlite3_vfs *v, int n, char *out)
+{
+    (void)v;
+    return base_vfs->xRandomness(base_vfs, n, out);
+}
+static int shim_sleep(sqlite3_vfs *v, int us)
+{
+    (void)v;
+    return base_vfs->xSleep(base_vfs, us);
+}
+static int shim_time(sqlite3_vfs *v, double *t)
+{
+    (void)v;
+    return base_vfs->xCurrentTime(base_vfs, t);
+}
+static int shim_error(sqlite3_vfs *v, int n, char *out)
+{
+    (void)v;
+    return base_vfs->xGetLastError(base_vfs, n, out);
+}
+static int shim_time64(sqlite3_vfs *v, sqlite3_int64 *t)
+{
+    (void)v;
+    return base_vfs->xCurrentTimeInt64(base_vfs, t);
+}
+
+static void shim_install(void)
+{
+    base_vfs = sqlite3_vfs_find(NULL);
+    assert_non_null(base_vfs);
+    shim_vfs = (sqlite3_vfs){.iVersion = 2,
+                             .szOsFile = (int)sizeof(shim_file),
+                             .mxPathname = base_vfs->mxPathname,
+                             .zName = "fail-sync",
+                             .xOpen = shim_open,
+                             .xDelete = shim_delete,
+                             .xAccess = shim_access,
+                             .xFullPathname = shim_fullpath,
+                             .xRandomness = shim_random,
+                             .xSleep = shim_sleep,
+                             .xCurrentTime = shim_time,
+                             .xGetLastError = shim_error,
+                             .xCurrentTimeInt64 = shim_time64};
+    assert_int_equal(sqlite3_vfs_register(&shim_vfs, 1), SQLITE_OK);
+}
+
+/* COMMIT fails (the WAL fsync): the call returns an error, the store shows nothing of it,
+ * and it keeps working; after reopening, nothing of it either. */
+static void test_failed_commit(void **state)
+{
+    (void)state;
+    shim_install();
+    signer_store *st = open_store();
+    signer_share_row a, b, got;
+    make_row(&a, 1, 3000);
+    make_row(&b, 2, 100);
+    assert_int_equal(signer_store_share_put_pending(st, &a), SIGNER_STORE_OK);
+    uint8_t sid[32] = {9}, fp[32] = {8};
+
+    fail_sync = 1;
+    assert_int_equal(signer_store_share_put_pending(st, &b), SIGNER_STORE_ERR_IO);
+    assert_non_null(strstr(signer_store_last_detail(), db_path));
+    assert_int_equal(signer_store_share_activate(st, a.key_id), SIGNER_STORE_ERR_IO);
+    assert_int_equal(signer_store_sid_claim(st, sid, "sign"), -1);
+    assert_int_equal(signer_store_ban_add(st, fp, "node-1", "ot_check", NULL), SIGNER_STORE_ERR_IO);
+    fail_sync = 0;
+
+    assert_int_equal(signer_store_share_get(st, b.key_id, &got), SIGNER_STORE_ERR_NOT_FOUND);
+    assert_int_equal(signer_store_share_get(st, a.key_id, &got), SIGNER_STORE_OK);
+    assert_int_equal(got.status, SIGNER_SHARE_PENDING);
+    signer_share_row_clear(&got);
+    assert_int_equal(audit_seq(st), 1);
+    ban_ctx c = {0};
+    assert_int_equal(signer_store_ban_load(st, ban_load_cb, &c), SIGNER_STORE_OK);
+    assert_int_equal(c.n, 0);
+    /* still usable: a small transaction after the failed big one */
+    uint8_t other[32] = {7};
+    assert_int_equal(signer_store_sid_claim(st, other, "sign"), 0);
+    signer_store_close(st);
+
+    st = open_store();
+    assert_int_equal(signer_store_check(st), SIGNER_STORE_OK);
+    assert_int_equal(signer_store_share_get(st, b.key_id, &got), SIGNER_STORE_ERR_NOT_FOUND);
+    assert_int_equal(signer_store_sid_claim(st, sid, "sign"), 0);
+    assert_int_equal(signer_store_share_put_pending(st, &b), SIGNER_STORE_OK);
+    assert_int_equal(audit_seq(st), 2);
+    signer_store_close(st);
+    sqlite3_vfs_unregister(&shim_vfs);
+}
+
 /* Four threads claiming sids and appending audit rows on one store. */
 typedef struct {
     signer_store *st;
@@ -673,6 +908,7 @@ static void drain(int fd, text *t, int64_t deadline)
             t->cap = t->cap * 2 + 8192;
             t->buf = realloc(t->buf, t->cap);
             assert_non_null(t->buf);
+            t->buf[t->len] = 0; /* also when the child wrote nothing at all */
         }
         ssize_t n = read(fd, t->buf + t->len, t->cap - t->len - 1);
         if (n <= 0)
@@ -698,7 +934,8 @@ static void check_reported(signer_store *st, const text *t, size_t *shares, size
             signer_share_row_clear(&got);
         } else {
             unsigned round, i;
-            assert_int_equal(sscanf(l, "S %x %x", &round, &i), 2);
+            if (sscanf(l, "S %x %x", &round, &i) != 2)
+                fail_msg("unexpected report from the child: '%s'", l);
             uint8_t sid[32] = {0};
             memcpy(sid, &round, sizeof round);
             memcpy(sid + 8, &i, sizeof i);
@@ -760,6 +997,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_bans, setup, teardown),
         cmocka_unit_test_setup_teardown(test_audit_chain, setup, teardown),
         cmocka_unit_test_setup_teardown(test_full_disk, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_failed_commit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_concurrent_callers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_kill9, setup, teardown),
     };
