@@ -104,8 +104,30 @@ static int open_state(signer *sd)
         return -1;
     signer_store_err e = signer_store_open(sd->cfg.database, &sd->store);
     if (e != SIGNER_STORE_OK) {
-        log_err("[signer] database %s: %s", sd->cfg.database, signer_store_strerror(e));
+        log_err("[signer] database %s: %s %s", sd->cfg.database, signer_store_strerror(e),
+                signer_store_last_detail());
         return -1;
+    }
+    return 0;
+}
+
+/* At every start: the database is intact and the audit chain verifies; its head goes to
+ * the journal, so a log cut off at its end can be noticed by comparing heads. */
+static int check_store(signer *sd)
+{
+    uint64_t seq = 0;
+    uint8_t head[32];
+    char hex[65];
+    signer_store_err e = signer_store_check(sd->store);
+    if (e != SIGNER_STORE_OK) {
+        log_err("[signer] database %s fails its check: %s %s; restore nothing from backups (see "
+                "DESIGN.md), investigate",
+                sd->cfg.database, signer_store_strerror(e), signer_store_last_detail());
+        return -1;
+    }
+    if (signer_store_audit_head(sd->store, &seq, head) == SIGNER_STORE_OK) {
+        api_hex_encode(hex, head, 32);
+        log_notice("audit log: %llu entries, head %s", (unsigned long long)seq, hex);
     }
     return 0;
 }
@@ -130,7 +152,7 @@ static int run(signer *sd)
     /* signal() before any thread exists: a hub that resets the link while OpenSSL writes
      * must not kill the signer. */
     signal(SIGPIPE, SIG_IGN);
-    if (open_state(sd) != 0)
+    if (open_state(sd) != 0 || check_store(sd) != 0)
         goto out;
     if (tss_banlist_new(&sd->bans, signer_session_persist_ban, sd) != TSS_OK ||
         signer_store_ban_load(sd->store, load_bans, sd->bans) != SIGNER_STORE_OK) {
