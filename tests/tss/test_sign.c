@@ -375,7 +375,8 @@ static void expect_abort(keyset *k, const uint16_t *set, size_t count, sim_flip 
             f->round, f->offset, victim, tss_strerror(s.net.party_err[victim]),
             s.net.party_abort[victim].culprit, s.net.party_abort[victim].ban, tss_strerror(reason),
             culprit, ban);
-    /* nobody released a signature */
+    /* no aborting call left a message in out, and nobody released a signature */
+    assert_int_equal(s.net.out_after_abort, 0);
     for (size_t i = 0; i < count; i++) {
         tss_signature zero;
         memset(&zero, 0, sizeof zero);
@@ -474,6 +475,8 @@ static void test_session_mismatch(void **state)
     assert_int_equal(tss_sign_receive(b, oa.items[0].data, oa.items[0].len, &tmp), TSS_ERR_SESSION);
     assert_int_equal(tss_sign_status(b), TSS_ABORTED);
     assert_int_equal(tss_sign_abort_info(b)->ban, 0);
+    assert_int_equal(tss_sign_abort_info(b)->culprit, 0); /* a hub can cause it: blame nobody */
+    assert_int_equal(tmp.count, 0);
     tss_msgs_free(&tmp);
     /* a replayed message from another session id is rejected, state unchanged */
     tss_sign *c = NULL;
@@ -522,6 +525,84 @@ static void test_used_session_id(void **state)
     keyset_free(&k);
 }
 
+/* Every abort leaves out as it was: here party 1 has already answered party 2's round 1
+ * (its R2 for 2 is in out) when party 3's round-1 message fails, by an OT-extension check
+ * (ban, culprit 3) or by its VOLE session tag (plain, culprit nobody). */
+static void test_abort_releases_nothing(void **state)
+{
+    (void)state;
+    keyset k;
+    keyset_dealer(&k, 3, 3, 15);
+    const uint16_t set[] = {1, 2, 3};
+    const struct {
+        size_t offset;
+        tss_err reason;
+        uint16_t culprit;
+        int ban;
+    } cases[] = {
+        {32 + 16 + 1000, TSS_ERR_OT_CHECK, 3, 1}, /* a bit of U */
+        {32 + 3, TSS_ERR_SESSION, 0, 0},          /* the VOLE sid tag */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        sim_flip f = {.from = 3, .to = 1, .round = 1, .offset = cases[i].offset, .xor_mask = 4};
+        expect_abort(&k, set, 3, &f, cases[i].reason, 1, cases[i].culprit, cases[i].ban);
+    }
+    keyset_free(&k);
+}
+
+/* Signing has three rounds: a round-4 message (even an empty one, which the old shared
+ * inbox bound of 4 let through) is rejected, and the state is unchanged. */
+static void test_round4_rejected(void **state)
+{
+    (void)state;
+    keyset k;
+    keyset_dealer(&k, 2, 3, 16);
+    tss_banlist *bl = test_bans();
+    sim_sid_store st1 = {0}, st2 = {0};
+    tss_sign *a = NULL, *b = NULL;
+    tss_sign_params pa = {.share = k.shares[1],
+                          .claim = sim_sid_claim,
+                          .claim_ctx = &st1,
+                          .bans = bl,
+                          .signer_count = 2,
+                          .has_hash = 1};
+    pa.signers[0] = 1, pa.signers[1] = 2;
+    memset(pa.session_id, 0x16, 32);
+    memset(pa.hash, 0x17, 32);
+    tss_sign_params pb = pa;
+    pb.share = k.shares[2];
+    pb.claim_ctx = &st2;
+    assert_int_equal(tss_sign_new(&a, &pa, tss_rng_system()), TSS_OK);
+    assert_int_equal(tss_sign_new(&b, &pb, tss_rng_system()), TSS_OK);
+    tss_msgs oa = {0}, ob = {0}, ra = {0}, rb = {0}, x = {0};
+    assert_int_equal(tss_sign_start(a, &oa), TSS_OK);
+    assert_int_equal(tss_sign_start(b, &ob), TSS_OK);
+    assert_int_equal(tss_sign_receive(a, ob.items[0].data, ob.items[0].len, &ra), TSS_OK);
+    assert_int_equal(tss_sign_receive(b, oa.items[0].data, oa.items[0].len, &rb), TSS_OK);
+    assert_int_equal(tss_sign_receive(a, rb.items[0].data, rb.items[0].len, &x), TSS_OK);
+    assert_int_equal(x.count, 1); /* a's R3: a now collects round 3 */
+    tss_msgs r4 = {0};
+    assert_int_equal(tss_msgs_append(&r4, TSS_PROTO_SIGN, 4, 0, 2, 1, pa.session_id, NULL, 0),
+                     TSS_OK);
+    assert_int_equal(tss_sign_receive(a, r4.items[0].data, r4.items[0].len, &x), TSS_ERR_ROUND);
+    assert_int_equal(tss_sign_status(a), TSS_RUNNING);
+    assert_int_equal(x.count, 1);
+    tss_msgs_free(&r4);
+    /* a round-4 message with a payload is rejected too */
+    uint8_t pl[96] = {0};
+    assert_int_equal(tss_msgs_append(&r4, TSS_PROTO_SIGN, 4, 0, 2, 1, pa.session_id, pl, 96),
+                     TSS_OK);
+    assert_int_equal(tss_sign_receive(a, r4.items[0].data, r4.items[0].len, &x), TSS_ERR_ROUND);
+    assert_int_equal(tss_sign_status(a), TSS_RUNNING);
+    tss_msgs_free(&r4);
+    tss_msgs *all[] = {&oa, &ob, &ra, &rb, &x};
+    for (size_t i = 0; i < 5; i++)
+        tss_msgs_free(all[i]);
+    tss_sign_free(a);
+    tss_sign_free(b);
+    keyset_free(&k);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -537,6 +618,8 @@ int main(void)
         cmocka_unit_test(test_wrong_pk_share),
         cmocka_unit_test(test_session_mismatch),
         cmocka_unit_test(test_used_session_id),
+        cmocka_unit_test(test_abort_releases_nothing),
+        cmocka_unit_test(test_round4_rejected),
         cmocka_unit_test(test_samples_4_7_and_7_15),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
