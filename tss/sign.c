@@ -431,20 +431,6 @@ static tss_err process_r1(tss_sign *st, tss_msgs *out)
     return err;
 }
 
-/* chi*X == Gamma + d*G, the check of DKLS23.md §5 round 3 (chi and d are secret). */
-static int gamma_ok(const tss_scalar *chi, const tss_point *X, const tss_point *Gamma,
-                    const tss_scalar *d)
-{
-    tss_point lhs, dG, rhs;
-    if (tss_point_mul_secret(&lhs, X, chi) != TSS_OK)
-        return 0;
-    if (tss_scalar_is_zero(d)) /* public: d == 0 has probability 2^-256 */
-        rhs = *Gamma;
-    else if (tss_point_base_mul(&dG, d) != TSS_OK || tss_point_add(&rhs, Gamma, &dG) != TSS_OK)
-        return 0;
-    return tss_point_eq(&lhs, &rhs);
-}
-
 /* R2 from peer j: opening of R_j, Bob's VOLE finish, the two Gamma checks. Adds j's
  * contributions into the sums. */
 static tss_err process_r2_peer(tss_sign *st, uint16_t j, tss_scalar *psi_sum, tss_scalar *su,
@@ -470,12 +456,16 @@ static tss_err process_r2_peer(tss_sign *st, uint16_t j, tss_scalar *psi_sum, ts
         return sign_fail_peer(st, err, j);
     tss_vole_bob_free(st->bob[j]);
     st->bob[j] = NULL;
-    int ok = gamma_ok(&st->chi[j], &st->R[j], &gu, &d[0]) &
-             gamma_ok(&st->chi[j], &st->pkj[j], &gv, &d[1]);
-    if (!ok) {
+    /* chi*R_j == Gamma^u + d^u*G and chi*pk_j == Gamma^v + d^v*G (chi, d secret; the
+     * comparison sees only blinded points: tss_point_mul_eq_check) */
+    int ok_u = 0, ok_v = 0;
+    if ((err = tss_point_mul_eq_check(&ok_u, &st->R[j], &st->chi[j], &gu, &d[0], st->rng)) ==
+        TSS_OK)
+        err = tss_point_mul_eq_check(&ok_v, &st->pkj[j], &st->chi[j], &gv, &d[1], st->rng);
+    if (err != TSS_OK || !(ok_u & ok_v)) {
         tss_scalar_clear(&d[0]);
         tss_scalar_clear(&d[1]);
-        return sign_fail(st, TSS_ERR_SIGN_CHECK, j, 1);
+        return err != TSS_OK ? sign_fail(st, err, 0, 0) : sign_fail(st, TSS_ERR_SIGN_CHECK, j, 1);
     }
     tss_scalar_add(psi_sum, psi_sum, &psi);
     tss_scalar_add(su, su, &st->cu[j]);
