@@ -18,7 +18,9 @@
 #include <secp256k1_recovery.h>
 
 #include "test_rng.h"
+#include "tss/secmem.h"
 #include "tss/sign.h"
+#include "tss/transcript.h"
 #include "tss/vole.h"
 #include "tss_dealer.h"
 #include "tss_sim.h"
@@ -603,6 +605,158 @@ static void test_round4_rejected(void **state)
     keyset_free(&k);
 }
 
+/* ---------- key-share versions, epoch and identities ---------- */
+
+static tss_keyshare *reencode(const tss_keyshare *ks)
+{
+    uint8_t *enc = NULL;
+    size_t len = 0;
+    tss_keyshare *back = NULL;
+    assert_int_equal(tss_keyshare_encode(ks, &enc, &len), TSS_OK);
+    assert_int_equal(tss_keyshare_decode(&back, enc, len), TSS_OK);
+    tss_secmem_free(enc);
+    return back;
+}
+
+static void set_check(uint8_t *enc, size_t len)
+{
+    tss_transcript t;
+    tss_transcript_init(&t, "keyshare/check");
+    tss_transcript_append(&t, enc, len - 32);
+    tss_transcript_final(&t, enc + len - 32);
+}
+
+/* The version-1 encoding of ks (what the library wrote before epochs and identities):
+ * the version-2 layout without epoch, setup sid and identities. */
+static uint8_t *encode_v1(const tss_keyshare *ks, size_t *len1)
+{
+    uint8_t *v2 = NULL;
+    size_t len2 = 0, n = ks->n, ids = (TSS_PARTY_ID_MAX + 32) * n;
+    assert_int_equal(tss_keyshare_encode(ks, &v2, &len2), TSS_OK);
+    *len1 = len2 - 4 - 32 - ids;
+    uint8_t *v1 = malloc(*len1), *p = v1;
+    const size_t head = 9, dkg = head + 4, cc = dkg + 64, pub = cc + 32 + 33 + 33 * n;
+    memcpy(p, v2, head), p[5] = 1, p += head;
+    memcpy(p, v2 + dkg, 32), p += 32;            /* DKG sid */
+    memcpy(p, v2 + cc, pub - cc), p += pub - cc; /* chain code, pk, P(j) */
+    memcpy(p, v2 + pub + ids, len2 - pub - ids); /* p(i), peers, check */
+    set_check(v1, *len1);
+    tss_secmem_free(v2);
+    return v1;
+}
+
+/* Signs with shares 1 and 3 of k as given; returns the error and party 1's abort. */
+static tss_err sign_pair(tss_keyshare *s1, tss_keyshare *s3, uint64_t seed, tss_abort_info *ab)
+{
+    tss_keyshare *shares[TSS_MAX_PARTIES + 1] = {0};
+    shares[1] = s1, shares[3] = s3;
+    const uint16_t set[] = {1, 3};
+    keyset tmp = {.t = 2, .n = 3};
+    memcpy(tmp.shares, shares, sizeof shares);
+    sim_sign s;
+    setup_sign(&s, &tmp, set, 2, seed);
+    tss_err err = sim_sign_run(&s);
+    if (ab != NULL)
+        *ab = s.net.party_abort[s.net.failed_party];
+    if (err == TSS_OK)
+        verify_signature(&s.pk, s.hash, &s.sig[1]);
+    return err;
+}
+
+static void test_keyshare_v1_and_identities(void **state)
+{
+    (void)state;
+    keyset k;
+    keyset_dealer(&k, 2, 3, 17);
+    uint8_t fp_orig[32], fp[32];
+    tss_keyshare_fingerprint(fp_orig, k.shares[1]);
+    /* a version-1 share decodes: epoch 0, setup sid = DKG sid, no identities */
+    size_t len1 = 0;
+    uint8_t *v1 = encode_v1(k.shares[1], &len1);
+    tss_keyshare *old = NULL;
+    assert_int_equal(tss_keyshare_decode(&old, v1, len1), TSS_OK);
+    assert_int_equal(old->epoch, 0);
+    assert_memory_equal(old->setup_sid, k.shares[1]->dkg_sid, 32);
+    assert_false(tss_keyshare_has_identities(old));
+    assert_true(tss_point_eq(&old->pk, &k.shares[1]->pk));
+    assert_true(tss_scalar_eq(&old->secret_share, &k.shares[1]->secret_share));
+    assert_memory_equal(old->peer[2].ot_send->delta, k.shares[1]->peer[2].ot_send->delta, 32);
+    /* strict: a flipped byte or another length is refused */
+    v1[20] ^= 1;
+    tss_keyshare *bad = NULL;
+    assert_int_equal(tss_keyshare_decode(&bad, v1, len1), TSS_ERR_FORMAT);
+    v1[20] ^= 1;
+    assert_int_equal(tss_keyshare_decode(&bad, v1, len1 - 1), TSS_ERR_LENGTH);
+    free(v1);
+    /* it refuses to sign until its identities are set (keyshare.h says why) */
+    assert_int_equal(sign_pair(old, k.shares[3], 170, NULL), TSS_ERR_IDENTITY);
+    /* it re-encodes as version 2 with empty identities, which decodes */
+    tss_keyshare *again = reencode(old);
+    assert_false(tss_keyshare_has_identities(again));
+    tss_keyshare_free(again);
+    tss_identity ids[TSS_MAX_PARTIES];
+    sim_identities(ids, 3);
+    tss_identity dup[TSS_MAX_PARTIES];
+    memcpy(dup, ids, sizeof ids);
+    memcpy(dup[2].fp, dup[0].fp, 32);
+    assert_int_equal(tss_keyshare_set_identities(old, dup), TSS_ERR_PARAMS);
+    assert_int_equal(tss_keyshare_set_identities(old, ids), TSS_OK);
+    assert_int_equal(tss_keyshare_set_identities(old, ids), TSS_ERR_STATE); /* pinned */
+    tss_keyshare_fingerprint(fp, old);
+    assert_memory_equal(fp, fp_orig, 32);
+    assert_int_equal(sign_pair(old, k.shares[3], 171, NULL), TSS_OK);
+    tss_keyshare_free(old);
+    /* a version-2 encoding whose identities are neither all set nor all empty */
+    uint8_t *enc = NULL;
+    size_t len = 0;
+    assert_int_equal(tss_keyshare_encode(k.shares[1], &enc, &len), TSS_OK);
+    const size_t ids_at = 9 + 4 + 32 + 32 + 32 + 33 + 33 * 3;
+    memset(enc + ids_at, 0, TSS_PARTY_ID_MAX + 32); /* party 1's identity emptied */
+    set_check(enc, len);
+    assert_int_equal(tss_keyshare_decode(&bad, enc, len), TSS_ERR_FORMAT);
+    tss_secmem_free(enc);
+    keyset_free(&k);
+}
+
+/* Epoch, setup sid and identities are in the fingerprint and the signing sid: a share
+ * altered in any of them no longer matches its peers' fingerprint and fails to sign with
+ * them, as a plain session mismatch (nobody blamed, nobody banned). */
+static void test_epoch_and_identities_bound(void **state)
+{
+    (void)state;
+    keyset k;
+    keyset_dealer(&k, 2, 3, 18);
+    uint8_t fp1[32], fp3[32], fp[32];
+    tss_keyshare_fingerprint(fp1, k.shares[1]);
+    tss_keyshare_fingerprint(fp3, k.shares[3]);
+    assert_memory_equal(fp1, fp3, 32);
+    assert_int_equal(sign_pair(k.shares[1], k.shares[3], 180, NULL), TSS_OK);
+    for (int what = 0; what < 4; what++) {
+        tss_keyshare *alt = reencode(k.shares[1]);
+        if (what == 0)
+            alt->epoch = 1;
+        else if (what == 1)
+            alt->setup_sid[0] ^= 1;
+        else if (what == 2)
+            alt->ids[2].fp[7] ^= 1; /* party 3's pinned fingerprint */
+        else
+            alt->ids[1].party_id[0] ^= 1; /* party 2's party id (not even a signer) */
+        tss_keyshare_fingerprint(fp, alt);
+        assert_memory_not_equal(fp, fp1, 32);
+        tss_keyshare *back = reencode(alt); /* the altered fields survive the encoding */
+        uint8_t fpb[32];
+        tss_keyshare_fingerprint(fpb, back);
+        assert_memory_equal(fpb, fp, 32);
+        tss_keyshare_free(back);
+        tss_abort_info ab;
+        assert_int_equal(sign_pair(alt, k.shares[3], 181 + (uint64_t)what, &ab), TSS_ERR_SESSION);
+        assert_int_equal(ab.culprit, 0);
+        assert_int_equal(ab.ban, 0);
+        tss_keyshare_free(alt);
+    }
+    keyset_free(&k);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -620,6 +774,8 @@ int main(void)
         cmocka_unit_test(test_used_session_id),
         cmocka_unit_test(test_abort_releases_nothing),
         cmocka_unit_test(test_round4_rejected),
+        cmocka_unit_test(test_keyshare_v1_and_identities),
+        cmocka_unit_test(test_epoch_and_identities_bound),
         cmocka_unit_test(test_samples_4_7_and_7_15),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
