@@ -269,11 +269,13 @@ signer_chan_err signer_chan_new(signer_chan **out, EVP_PKEY *self_key, uint16_t 
     return SIGNER_CHAN_OK;
 }
 
+static void wipe_round0(signer_chan *c);
+
 void signer_chan_free(signer_chan *c)
 {
     if (!c)
         return;
-    EVP_PKEY_free(c->eph);
+    wipe_round0(c); /* frees the ephemeral key and the references to identity keys */
     tss_secmem_free(c);
 }
 

@@ -18,6 +18,12 @@
 
 #define DEFAULT_CONFIG "/etc/mpc-signer/mpc-signerd.conf"
 
+#ifdef SIGNER_TEST_HOOKS /* the test build only: tests/signerd/hooks.h */
+#include "hooks.h"
+#else
+#define signer_test_store_opened(st) ((void)0)
+#endif
+
 static void usage(FILE *f)
 {
     fprintf(f,
@@ -154,6 +160,7 @@ static int run(signer *sd)
     signal(SIGPIPE, SIG_IGN);
     if (open_state(sd) != 0 || check_store(sd) != 0)
         goto out;
+    signer_test_store_opened(sd->store);
     if (tss_banlist_new(&sd->bans, signer_session_persist_ban, sd) != TSS_OK ||
         signer_store_ban_load(sd->store, load_bans, sd->bans) != SIGNER_STORE_OK) {
         log_err("cannot load the ban list");

@@ -860,7 +860,10 @@ static void finish(signer_session *s)
     frames_free(s->inbox);
     s->inbox = s->inbox_tail = NULL;
     uv_timer_stop(&s->timer);
-    uv_timer_start(&s->timer, on_linger_done, SESSION_LINGER_MS, 0);
+    if (s->sd->stopping)
+        release(s);
+    else
+        uv_timer_start(&s->timer, on_linger_done, SESSION_LINGER_MS, 0);
 }
 
 static void schedule(signer_session *s);
@@ -1116,12 +1119,16 @@ void signer_session_on_frame(signer *sd, const uint8_t *data, size_t len, const 
 
 void signer_session_abort_all(signer *sd, const char *why)
 {
-    for (signer_session *s = sd->sessions; s; s = s->next)
-        if (!s->finished) {
-            atomic_store(&s->aborted, 1);
-            if (!s->job_running)
-                finish(s);
-        }
+    for (signer_session *s = sd->sessions, *next; s; s = next) {
+        next = s->next; /* finish may release s */
+        atomic_store(&s->aborted, 1);
+        if (s->job_running)
+            continue; /* job_done finishes it */
+        if (!s->finished)
+            finish(s);
+        else if (sd->stopping)
+            release(s); /* lingering: nothing to wait for */
+    }
     while (sd->held) {
         signer_held *h = sd->held;
         sd->held = h->next;

@@ -35,3 +35,10 @@ void signer_test_share(tss_keyshare *ks)
         if (j + 1 != ks->index && ks->peer[j].ot_recv)
             ks->peer[j].ot_recv->seed[l][1][0] ^= 0x01;
 }
+
+void signer_test_store_opened(signer_store *st)
+{
+    const char *full = getenv("MPC_SIGNERD_TEST_FULL_DISK");
+    if (full && strcmp(full, "1") == 0)
+        signer_store_test_max_pages(st, 1); /* SQLite keeps the cap at the current size */
+}

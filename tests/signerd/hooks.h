@@ -5,6 +5,8 @@
  *   drop    never send round-2 protocol frames (a hub dropping)
  *   ot      corrupt k^1 of one base OT column (a different column each session) in its
  *           receiver setup toward every peer: the selective-failure attack on Delta
+ * and MPC_SIGNERD_TEST_FULL_DISK=1 caps its database at the pages it has when it starts, so
+ * any write that needs a new page fails as on a full disk.
  * Unset: behaves exactly like mpc-signerd. */
 #ifndef SIGNER_TEST_HOOKS_H
 #define SIGNER_TEST_HOOKS_H
@@ -12,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "store.h"
 #include "tss/keyshare.h"
 
 /* Called with each outgoing protocol frame (header + sealed payload); may alter it.
@@ -20,5 +23,8 @@ int signer_test_outgoing(uint8_t *frame, size_t len);
 
 /* Called with a freshly unsealed share before a signing session uses it. */
 void signer_test_share(tss_keyshare *ks);
+
+/* Called once the daemon has opened its store. */
+void signer_test_store_opened(signer_store *st);
 
 #endif
