@@ -801,24 +801,40 @@ static void job_run(uv_work_t *w)
     }
 }
 
-static void session_free_cb(uv_handle_t *h)
+/* Frees everything a session holds but its id (which a finished session keeps for a while
+ * so that late frames are dropped, not held). Safe to call twice. */
+static void session_clear(signer_session *s)
 {
-    signer_session *s = h->data;
-    for (size_t i = 0; i < API_MAX_PARTIES; i++)
+    for (size_t i = 0; i < API_MAX_PARTIES; i++) {
         X509_free(s->certs[i]);
+        s->certs[i] = NULL;
+    }
     signer_chan_free(s->chan);
     tss_dkg_free(s->dkg);
     tss_sign_free(s->sign);
     if (!s->share_cached)
         tss_keyshare_free(s->share);
+    s->chan = NULL;
+    s->dkg = NULL;
+    s->sign = NULL;
+    s->share = NULL;
     frames_free(s->inbox);
     frames_free(s->early);
+    s->inbox = s->inbox_tail = s->early = s->early_tail = NULL;
     while (s->out) {
         signer_out *o = s->out;
         s->out = o->next;
         free(o);
     }
+    s->out_tail = NULL;
     free(s->st);
+    s->st = NULL;
+}
+
+static void session_free_cb(uv_handle_t *h)
+{
+    signer_session *s = h->data;
+    session_clear(s);
     free(s);
 }
 
@@ -851,14 +867,8 @@ static void finish(signer_session *s)
     if (s->finished)
         return;
     s->finished = 1;
-    tss_dkg_free(s->dkg);
-    tss_sign_free(s->sign);
-    signer_chan_free(s->chan);
-    s->dkg = NULL;
-    s->sign = NULL;
-    s->chan = NULL;
-    frames_free(s->inbox);
-    s->inbox = s->inbox_tail = NULL;
+    s->sd->nactive--;
+    session_clear(s);
     uv_timer_stop(&s->timer);
     if (s->sd->stopping)
         release(s);
@@ -904,12 +914,16 @@ static void schedule(signer_session *s)
     }
 }
 
+/* The session ran out of time. A job still running owns the session's fields: it sees the
+ * flag between frames and job_done finishes the session. Otherwise the hub is told, naming
+ * the participant heard from least (the one the session waited for). */
 static void on_timeout(uv_timer_t *t)
 {
     signer_session *s = t->data;
     atomic_store(&s->aborted, 1);
+    if (s->job_running)
+        return;
     if (s->st && s->ph != PH_DONE) {
-        /* Name the participant we heard least from: the one the session waited for. */
         unsigned culprit = 0, least = ~0u;
         for (size_t i = 0; i < s->st->nparties; i++)
             if (i != s->me && s->received[i] < least) {
@@ -924,13 +938,12 @@ static void on_timeout(uv_timer_t *t)
         memcpy(f.session, s->id, sizeof f.session);
         f.payload = (const uint8_t *)j;
         f.payload_len = j ? (uint32_t)strlen(j) : 0;
-        if (j && !s->job_running)
+        if (j)
             signer_link_send(s->sd, &f);
         free(j);
         log_notice("session %s timed out waiting for '%s'", s->hex, party_name(s, culprit));
     }
-    if (!s->job_running)
-        finish(s);
+    finish(s);
 }
 
 /* ---- entry points from the link ---- */
@@ -984,7 +997,7 @@ static void new_session(signer *sd, const uint8_t *data, size_t len, const api_f
 {
     if (sd->stopping)
         return reply_abort(sd, f, "the signer is shutting down");
-    if (sd->nsessions >= sd->cfg.max_sessions)
+    if (sd->nactive >= sd->cfg.max_sessions)
         return reply_abort(sd, f, "the signer is busy ([signer] max_sessions)");
     signer_session *s = calloc(1, sizeof *s);
     if (!s)
@@ -998,6 +1011,7 @@ static void new_session(signer *sd, const uint8_t *data, size_t len, const api_f
     s->next = sd->sessions;
     sd->sessions = s;
     sd->nsessions++;
+    sd->nactive++;
     enqueue(s, copy_frame(data, len));
     /* Frames of this session that arrived before its start, in order. */
     for (signer_held **p = &sd->held; *p;) {

@@ -52,6 +52,7 @@ typedef struct signer {
     uv_signal_t sig_term, sig_int;
     uv_timer_t watchdog, reconnect;
     int stopping;
+    unsigned pool_threads; /* libuv thread pool size (UV_THREADPOOL_SIZE) */
 
     /* identity (ident.c) */
     EVP_PKEY *id_key; /* the certificate's private key, unsealed at start */
@@ -88,7 +89,8 @@ typedef struct signer {
 
     /* sessions (session.c) */
     struct signer_session *sessions;
-    size_t nsessions;
+    size_t nsessions; /* in the list: running, and finished ones remembered for a while */
+    size_t nactive;   /* not finished: what [signer] max_sessions bounds */
     signer_held *held;
     size_t nheld;
 } signer;
