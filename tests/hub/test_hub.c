@@ -44,8 +44,15 @@ static int dump_log; /* print the hub's log at teardown (set when something look
 
 /* Shared between the ordered tests. */
 static char key_id[33];
-static const uint8_t SECRET[32] = {[31] = 1}; /* the test key: secret 1, public G */
+/* The test key (web3.js documentation's example account, so its Ethereum address is known
+ * independently): small multiples of G are refused by the hub as known keys. */
+static uint8_t SECRET[32];
 static uint8_t PUB[33], CHAIN[32];
+#define SECRET_HEX  "4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318"
+#define SECRET_ADDR "0x2c7536E3605D9C16a7a3D7b1898e529396a65c23"
+/* A second key (ethers.js documentation's example wallet). */
+#define SECRET2_HEX  "0123456789012345678901234567890123456789012345678901234567890123"
+#define SECRET2_ADDR "0x14791697260E4c9A71f18484C9f997B308e59325"
 
 static void cleanup(void)
 {
@@ -82,6 +89,17 @@ static void sh(const char *fmt, ...)
         cleanup();
         exit(1);
     }
+}
+
+static void pub_of(uint8_t pub[33], const char *sk_hex)
+{
+    uint8_t sk[32];
+    secp256k1_pubkey p;
+    size_t len = 33;
+    if (api_hex_decode(sk, 32, sk_hex, 64) != API_OK ||
+        secp256k1_ec_pubkey_create(tss_secp_ctx(), &p, sk) != 1 ||
+        secp256k1_ec_pubkey_serialize(tss_secp_ctx(), pub, &len, &p, SECP256K1_EC_COMPRESSED) != 1)
+        die("test key");
 }
 
 static int free_port(void)
@@ -177,15 +195,21 @@ static int group_setup(void **state)
         sh("cd %s && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes"
            " -keyout %s.key -out %s.pem -days 2 -subj '/CN=test %s' 2>/dev/null",
            dir, cas[i], cas[i], cas[i]);
-    sh("printf 'subjectAltName=IP:127.0.0.1\\n' > %s/san.ext", dir);
-    char ext[400];
-    snprintf(ext, sizeof ext, "-extfile %s/san.ext", dir);
+    /* The hub's certificate is a TLS server's (serverAuth), the signers' are TLS clients'
+     * (clientAuth): the party link admits only the latter. */
+    sh("printf 'subjectAltName=IP:127.0.0.1\\nextendedKeyUsage=serverAuth\\n' > %s/server.ext",
+       dir);
+    sh("printf 'extendedKeyUsage=clientAuth\\n' > %s/client.ext", dir);
+    char ext[400], cext[400];
+    snprintf(ext, sizeof ext, "-extfile %s/server.ext", dir);
+    snprintf(cext, sizeof cext, "-extfile %s/client.ext", dir);
     make_cert("ca", "server", "localhost", ext);
-    make_cert("ca", "p1", "p1", "");
-    make_cert("ca", "p2", "p2", "");
-    make_cert("ca", "p3", "p3", "");
-    make_cert("ca", "badcn", "not a party id!", "");
-    make_cert("rogueca", "rogue", "p1", "");
+    make_cert("ca", "p1", "p1", cext);
+    make_cert("ca", "p2", "p2", cext);
+    make_cert("ca", "p3", "p3", cext);
+    make_cert("ca", "badcn", "not a party id!", cext);
+    make_cert("ca", "noeku", "p1", "");
+    make_cert("rogueca", "rogue", "p1", cext);
     api_port = free_port();
     party_port = free_port();
     write_config("");
@@ -196,12 +220,9 @@ static int group_setup(void **state)
         die("create-api-key");
     api_key[strcspn(api_key, "\n")] = 0;
     snprintf(auth_hdr, sizeof auth_hdr, "Authorization: Bearer %s\r\n", api_key);
-    tss_point g;
-    tss_scalar one;
-    tss_scalar_set_u64(&one, 1);
-    if (tss_point_base_mul(&g, &one) != TSS_OK)
-        die("G");
-    tss_point_serialize(PUB, &g);
+    if (api_hex_decode(SECRET, 32, SECRET_HEX, 64) != API_OK)
+        die("secret");
+    pub_of(PUB, SECRET_HEX);
     memset(CHAIN, 0x5c, 32);
     start_hub("");
     return 0;
@@ -383,11 +404,6 @@ static void keygen_result(hc_link *l, const char *name, const uint8_t sid[16], u
     free(j);
 }
 
-static void hex_to(uint8_t *out, const char *s)
-{
-    assert_int_equal(api_hex_decode(out, strlen(s) / 2, s, strlen(s)), API_OK);
-}
-
 static void ecdsa(api_sign_result *out, const uint8_t sk[32], const uint8_t hash[32])
 {
     secp256k1_ecdsa_recoverable_signature sig;
@@ -517,9 +533,10 @@ static void test_validation(void **state)
     snprintf(h, sizeof h, "%sContent-Type: text/plain\r\n", auth_hdr);
     assert_int_equal(hc_request(ca, api_port, "POST", "/v1/keys", h, "{}", &o, NULL), 415);
     json_decref(o);
-    char *big = malloc(70001);
-    memset(big, ' ', 70000);
-    big[70000] = 0;
+    /* the default limit is 256 KiB: a larger body is refused from its Content-Length */
+    char *big = malloc(300001);
+    memset(big, ' ', 300000);
+    big[300000] = 0;
     expect_error("POST", "/v1/keys", big, 413, "too_large");
     free(big);
     /* nothing above was stored */
@@ -668,13 +685,13 @@ static void test_keygen_routing(void **state)
     }
     assert_int_equal(api("GET", path, NULL, &o), 200);
     assert_string_equal(jstr(o, "status"), "active");
-    assert_string_equal(jstr(o, "public_key"),
-                        "0279be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798");
-    assert_string_equal(jstr(o, "public_key_uncompressed"),
-                        "0479be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798"
-                        "483ada7726a3c4655da4fbfc0e1108a8fd17b448a68554199c47d08ffb10d4b8");
-    /* the well-known address of secret key 1, EIP-55 checksummed */
-    assert_string_equal(jstr(o, "ethereum_address"), "0x7E5F4552091A69125d5DfCb7b8C2659029395Bdf");
+    char pub_hex[67];
+    api_hex_encode(pub_hex, PUB, 33);
+    assert_string_equal(jstr(o, "public_key"), pub_hex);
+    assert_int_equal(strlen(jstr(o, "public_key_uncompressed")), 130);
+    assert_memory_equal(jstr(o, "public_key_uncompressed") + 2, pub_hex + 2, 64);
+    /* the documented address of the test key, EIP-55 checksummed */
+    assert_string_equal(jstr(o, "ethereum_address"), SECRET_ADDR);
     assert_int_equal(json_integer_value(json_object_get(o, "threshold")), 2);
     assert_int_equal(json_integer_value(json_object_get(o, "n")), 3);
     assert_int_equal(json_array_size(json_object_get(o, "attestations")), 3);
@@ -818,7 +835,7 @@ static void test_keygen_checks(void **state)
     memset(r, 0, sizeof r);
     async_req a;
     uint8_t pub2[33];
-    hex_to(pub2, "02c6047f9441ed7d6d3045406e95c07cd85c778e4b8cef3ca7abac09b95c709ee5");
+    pub_of(pub2, SECRET2_HEX);
     /* p3's attestation is signed with p1's key: refused, key failed */
     keygen_start(&a, "{\"threshold\":3,\"n\":3}", r);
     char failed[33], kid[33];
@@ -870,8 +887,7 @@ static void test_keygen_checks(void **state)
     assert_int_equal(a.status, 201);
     assert_string_equal(jstr(a.out, "status"), "active");
     assert_string_equal(jstr(a.out, "label"), "second");
-    assert_string_equal(jstr(a.out, "ethereum_address"),
-                        "0x2B5AD5c4795c026514f8317c7a215E218DcCD6cF");
+    assert_string_equal(jstr(a.out, "ethereum_address"), SECRET2_ADDR);
     json_decref(a.out);
     for (int i = 1; i <= 3; i++) {
         recv_type(L[i], &r[i], API_FRAME_ACTIVATE);
@@ -1143,7 +1159,7 @@ static void test_restart(void **state)
     snprintf(path, sizeof path, "/v1/keys/%s", key_id);
     assert_int_equal(api("GET", path, NULL, &o), 200);
     assert_string_equal(jstr(o, "status"), "active");
-    assert_string_equal(jstr(o, "ethereum_address"), "0x7E5F4552091A69125d5DfCb7b8C2659029395Bdf");
+    assert_string_equal(jstr(o, "ethereum_address"), SECRET_ADDR);
     json_decref(o);
     /* a reconnecting signer is told again which of its keys are active (idempotent) */
     L[1] = party("p1");
@@ -1259,6 +1275,9 @@ static void test_allow_list_and_rate(void **state)
 
 int main(void)
 {
+    /* The hub closes connections after some answers (413, framing errors): a write to a
+     * reset connection must be an error here, not a silent death of the test. */
+    signal(SIGPIPE, SIG_IGN);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_auth),
         cmocka_unit_test(test_validation),

@@ -1,0 +1,123 @@
+/* daemon/hubd/conn.c — connection caps for both ports: at most [api] max_connections in
+ * total and [api] max_connections_per_address from one client address (IPv6: one /64),
+ * checked when lws has accepted a socket and before TLS starts. The total is clamped
+ * below the process's fd limit, so accept(2) never meets EMFILE because of clients. */
+#include <arpa/inet.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+
+#include "daemon/common/log.h"
+#include "daemon/common/log_limit.h"
+#include "hub.h"
+
+/* fds the hub needs besides client connections: listeners, SQLite (db, WAL, shm,
+ * journal), libuv internals, stdio, certificate files while loading. */
+#define FD_RESERVE 64
+
+int hub_conn_init(hub *h)
+{
+    struct rlimit rl;
+    unsigned cap = h->cfg.max_conns;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+        /* Use what the hard limit allows: the cap below is what protects the process. */
+        if (rl.rlim_cur < rl.rlim_max) {
+            rlim_t want = rl.rlim_max > 65536 ? 65536 : rl.rlim_max;
+            if (want > rl.rlim_cur) {
+                struct rlimit nl = {want, rl.rlim_max};
+                if (setrlimit(RLIMIT_NOFILE, &nl) == 0)
+                    rl.rlim_cur = want;
+            }
+        }
+        unsigned room = rl.rlim_cur > 2 * FD_RESERVE ? (unsigned)(rl.rlim_cur - FD_RESERVE)
+                                                     : (unsigned)(rl.rlim_cur / 2);
+        if (cap > room) {
+            log_notice("[api] max_connections %u is above what the fd limit (%llu) allows; "
+                       "using %u",
+                       cap, (unsigned long long)rl.rlim_cur, room);
+            cap = room;
+        }
+    }
+    if (cap < 4)
+        cap = 4;
+    h->conns = calloc(cap, sizeof *h->conns);
+    if (!h->conns)
+        return -1;
+    h->conns_cap = cap;
+    h->nconns = 0;
+    return 0;
+}
+
+void hub_conn_free(hub *h)
+{
+    free(h->conns);
+    h->conns = NULL;
+    h->nconns = h->conns_cap = 0;
+}
+
+static int peer_key(int fd, uint8_t key[16])
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+    char txt[INET6_ADDRSTRLEN];
+    if (getpeername(fd, (struct sockaddr *)&ss, &len) != 0)
+        return -1;
+    const void *a = ss.ss_family == AF_INET6
+                        ? (const void *)&((struct sockaddr_in6 *)&ss)->sin6_addr
+                        : (const void *)&((struct sockaddr_in *)&ss)->sin_addr;
+    if (!inet_ntop(ss.ss_family, a, txt, sizeof txt))
+        return -1;
+    return hub_addr_key(txt, key);
+}
+
+int hub_conn_filter(hub *h, int fd)
+{
+    uint8_t key[16];
+    unsigned same = 0;
+    if (h->stopping || peer_key(fd, key) != 0)
+        return 0;
+    if (h->nconns >= h->conns_cap) {
+        static mpcd_log_limit lim;
+        h->conns_refused++;
+        mpcd_log_limited(&lim, 5, LOG_WARNING,
+                         "connection refused: %u connections open ([api] max_connections)",
+                         h->nconns);
+        return 0;
+    }
+    for (unsigned i = 0; i < h->nconns; i++)
+        same += memcmp(h->conns[i].addr, key, 16) == 0;
+    if (same >= h->cfg.max_conns_per_addr) {
+        static mpcd_log_limit lim;
+        h->conns_refused++;
+        mpcd_log_limited(&lim, 5, LOG_WARNING,
+                         "connection refused: %u connections open from one address "
+                         "([api] max_connections_per_address)",
+                         same);
+        return 0;
+    }
+    return 1;
+}
+
+void hub_conn_add(hub *h, struct lws *wsi)
+{
+    uint8_t key[16];
+    int fd = (int)lws_get_socket_fd(wsi);
+    if (fd < 0 || h->nconns >= h->conns_cap || peer_key(fd, key) != 0)
+        return;
+    for (unsigned i = 0; i < h->nconns; i++)
+        if (h->conns[i].wsi == wsi)
+            return;
+    h->conns[h->nconns].wsi = wsi;
+    memcpy(h->conns[h->nconns].addr, key, 16);
+    h->nconns++;
+}
+
+void hub_conn_del(hub *h, struct lws *wsi)
+{
+    for (unsigned i = 0; i < h->nconns; i++)
+        if (h->conns[i].wsi == wsi) {
+            h->conns[i] = h->conns[--h->nconns];
+            return;
+        }
+}
