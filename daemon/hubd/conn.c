@@ -1,12 +1,18 @@
 /* daemon/hubd/conn.c — connection caps for both ports: at most [api] max_connections in
  * total and [api] max_connections_per_address from one client address (IPv6: one /64),
  * checked when lws has accepted a socket and before TLS starts. The total is clamped
- * below the process's fd limit, so accept(2) never meets EMFILE because of clients. */
+ * below the process's fd limit, so accept(2) never meets EMFILE because of clients.
+ * Also the TLS handshake deadline: lws 4.1 sets none while it waits for a ClientHello
+ * (lws_set_timeout on the new wsi has no effect there), so a peer that connects and says
+ * nothing would keep its socket forever. A sweep shuts such sockets down; lws then sees
+ * EOF and closes them the normal way. */
 #include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+
+#include <openssl/ssl.h>
 
 #include "daemon/common/log.h"
 #include "daemon/common/log_limit.h"
@@ -109,8 +115,43 @@ void hub_conn_add(hub *h, struct lws *wsi)
         if (h->conns[i].wsi == wsi)
             return;
     h->conns[h->nconns].wsi = wsi;
+    h->conns[h->nconns].fd = fd;
+    h->conns[h->nconns].accepted_ms = hub_now_ms();
     memcpy(h->conns[h->nconns].addr, key, 16);
     h->nconns++;
+}
+
+static void sweep(uv_timer_t *t)
+{
+    hub *h = t->data;
+    uint64_t now = hub_now_ms(), limit = (uint64_t)h->cfg.header_timeout * 1000;
+    for (unsigned i = 0; i < h->nconns; i++) {
+        hub_conn *c = &h->conns[i];
+        SSL *ssl = lws_get_ssl(c->wsi);
+        if (c->fd >= 0 && now - c->accepted_ms > limit && (!ssl || !SSL_is_init_finished(ssl)) &&
+            (int)lws_get_socket_fd(c->wsi) == c->fd) {
+            shutdown(c->fd, SHUT_RDWR);
+            c->fd = -1; /* once */
+        }
+    }
+}
+
+void hub_conn_start(hub *h)
+{
+    uv_timer_init(&h->loop, &h->conn_sweep);
+    h->conn_sweep.data = h;
+    uv_timer_start(&h->conn_sweep, sweep, 500, 500);
+}
+
+static void on_close_noop(uv_handle_t *handle)
+{
+    (void)handle;
+}
+
+void hub_conn_stop(hub *h)
+{
+    uv_timer_stop(&h->conn_sweep);
+    uv_close((uv_handle_t *)&h->conn_sweep, on_close_noop);
 }
 
 void hub_conn_del(hub *h, struct lws *wsi)

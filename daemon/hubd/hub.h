@@ -74,6 +74,8 @@ typedef struct {
 /* An open connection on either port, for the per-address and total caps. */
 typedef struct {
     struct lws *wsi;
+    int fd;
+    uint64_t accepted_ms;
     uint8_t addr[16];
 } hub_conn;
 
@@ -102,6 +104,7 @@ typedef struct hub {
     hub_rate_bucket rate_fail[HUB_RATE_BUCKETS]; /* failed authentications */
     hub_conn *conns;                             /* max_conns entries */
     unsigned nconns, conns_cap;
+    uv_timer_t conn_sweep; /* handshake deadline, every 500 ms */
     uint64_t conns_refused;
     struct hub_link *links;
     struct hub_session *sessions;
@@ -181,6 +184,8 @@ int hub_addr_key(const char *peer, uint8_t out[16]);
 /* conn.c: connection caps on both ports. hub_conn_init sizes the table from [api]
  * max_connections, clamped below RLIMIT_NOFILE; filter runs at accept (1 = admit). */
 int hub_conn_init(hub *h);
+void hub_conn_start(hub *h); /* the handshake sweep, once the loop exists */
+void hub_conn_stop(hub *h);
 void hub_conn_free(hub *h);
 int hub_conn_filter(hub *h, int fd);
 void hub_conn_add(hub *h, struct lws *wsi);

@@ -353,7 +353,7 @@ static int hub_party_callback(struct lws *wsi, enum lws_callback_reasons reason,
     case LWS_CALLBACK_FILTER_NETWORK_CONNECTION:
         return hub_conn_filter(h, (int)(intptr_t)in) ? 0 : -1;
     case LWS_CALLBACK_SERVER_NEW_CLIENT_INSTANTIATED:
-        hub_conn_add(h, wsi);
+        hub_conn_add(h, wsi); /* conn.c also puts a deadline on the TLS handshake */
         return 0;
     case LWS_CALLBACK_WSI_DESTROY:
         hub_conn_del(h, wsi);

@@ -84,6 +84,7 @@ static void shutdown_hub(hub *h, const char *why)
     uv_close((uv_handle_t *)&h->sig_int, on_close_noop);
     uv_timer_stop(&h->tick);
     uv_close((uv_handle_t *)&h->tick, on_close_noop);
+    hub_conn_stop(h);
     if (answered) {
         h->grace.data = h;
         uv_timer_start(&h->grace, on_grace, 10, 10);
@@ -234,6 +235,7 @@ static int run(hub *h)
     uv_signal_start(&h->sig_int, on_signal, SIGINT);
     uv_timer_init(&h->loop, &h->tick);
     uv_timer_init(&h->loop, &h->grace);
+    hub_conn_start(h);
     uint64_t wd_usec = 0;
     if (sd_watchdog_enabled(0, &wd_usec) > 0 && wd_usec >= 2000)
         uv_timer_start(&h->tick, on_tick, wd_usec / 2000, wd_usec / 2000);
