@@ -584,13 +584,13 @@ static void test_party_admission(void **state)
     static const char *const not_clients[][2] = {{"server", "localhost"}, {"noeku", "p1"}};
     for (size_t i = 0; i < 2; i++) {
         hc_link *nc = party(not_clients[i][0]);
-        if (nc) {
+        if (nc) { /* the hello is sent: it must not make the party online */
             uint8_t b[64];
             size_t n;
-            assert_int_not_equal(hc_link_recv(nc, b, sizeof b, &n, 2000), 2);
+            assert_int_not_equal(hc_link_recv(nc, b, sizeof b, &n, 500), 2);
+            assert_false(party_online(not_clients[i][1]));
             hc_link_close(nc);
         }
-        assert_false(party_online(not_clients[i][1]));
     }
     /* a valid signer is admitted once it says hello, and answered when it pings */
     hc_link *p1 = party("p1");
@@ -1623,32 +1623,10 @@ static void test_connection_caps(void **state)
 {
     (void)state;
     stop_hub(SIGTERM); /* whatever an earlier test left running */
-    int a[40], b[40], c[40];
-    start_hub("max_connections = 8\nmax_connections_per_address = 4\n");
-    long log0 = hub_log_size();
-    hold(a, 6, "127.0.0.2");
-    usleep(300000);
-    assert_int_equal(still_open(a, 6), 4); /* per address */
-    hc_set_source("127.0.0.3");
-    assert_true(healthy()); /* another address is unaffected */
-    hc_set_source(NULL);
-    hold(b, 6, "127.0.0.3");
-    usleep(300000);
-    assert_int_equal(still_open(b, 6), 4); /* 8 in total now */
-    hold(c, 30, "127.0.0.4");
-    usleep(300000);
-    assert_int_equal(still_open(c, 30), 0); /* the total cap */
-    char path[300], cmd[400];
-    snprintf(path, sizeof path, "%s/hub.log", dir);
-    snprintf(cmd, sizeof cmd, "test $(grep -c 'connection refused' %s) -le 12", path);
-    assert_int_equal(system(cmd), 0); /* 34 refusals, at most 5 lines a second per kind */
-    drop_all(a, 6);
-    drop_all(b, 6);
-    drop_all(c, 30);
-    usleep(200000);
-    assert_true(healthy());
-    assert_int_equal(stop_hub(SIGTERM), 0);
     /* A process fd limit of 100: the total is clamped below it (to 50) */
+    char path[300], cmd[800];
+    snprintf(path, sizeof path, "%s/hub.log", dir);
+    long log0 = hub_log_size();
     hub_nofile = 100;
     start_hub("");
     hub_nofile = 0;
@@ -1674,6 +1652,31 @@ static void test_connection_caps(void **state)
     assert_true(grown < 64 * 1024);
     snprintf(cmd, sizeof cmd, "grep -q 'errno 24' %s", path);
     assert_int_not_equal(system(cmd), 0);
+    assert_int_equal(stop_hub(SIGTERM), 0);
+    /* Per address and in total, with explicit caps */
+    int a[40], b[40], c[40];
+    long off = hub_log_size() + 1;
+    start_hub("max_connections = 8\nmax_connections_per_address = 4\n");
+    hold(a, 6, "127.0.0.2");
+    usleep(300000);
+    assert_int_equal(still_open(a, 6), 4); /* per address */
+    hc_set_source("127.0.0.3");
+    assert_true(healthy()); /* another address is unaffected */
+    hc_set_source(NULL);
+    hold(b, 6, "127.0.0.3");
+    usleep(300000);
+    assert_int_equal(still_open(b, 6), 4); /* 8 in total now */
+    hold(c, 30, "127.0.0.4");
+    usleep(300000);
+    assert_int_equal(still_open(c, 30), 0); /* the total cap */
+    snprintf(cmd, sizeof cmd, "test $(tail -c +%ld %s | grep -c 'connection refused') -le 12", off,
+             path);
+    assert_int_equal(system(cmd), 0); /* 34 refusals, at most 5 lines a second per kind */
+    drop_all(a, 6);
+    drop_all(b, 6);
+    drop_all(c, 30);
+    usleep(200000);
+    assert_true(healthy());
     assert_int_equal(stop_hub(SIGTERM), 0);
 }
 
@@ -1737,6 +1740,8 @@ int main(void)
     /* The hub closes connections after some answers (413, framing errors): a write to a
      * reset connection must be an error here, not a silent death of the test. */
     signal(SIGPIPE, SIG_IGN);
+    if (getenv("MPC_TEST_FILTER")) /* e.g. "test_rate*" */
+        cmocka_set_test_filter(getenv("MPC_TEST_FILTER"));
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_auth),
         cmocka_unit_test(test_validation),
