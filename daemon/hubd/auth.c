@@ -97,16 +97,21 @@ int hub_addr_key(const char *peer, uint8_t out[16])
  * an honest one). */
 static hub_rate_bucket *bucket_for(hub *h, hub_rate_bucket *t, const uint8_t a[16], uint64_t now)
 {
+    static uint64_t uses;
     hub_rate_bucket *free_b = NULL, *lru = &t[0];
+    uses++;
     for (size_t i = 0; i < HUB_RATE_BUCKETS; i++) {
-        if (t[i].used && memcmp(t[i].addr, a, 16) == 0)
+        if (t[i].used && memcmp(t[i].addr, a, 16) == 0) {
+            t[i].last_use = uses;
             return &t[i];
+        }
         if (!t[i].used && !free_b)
             free_b = &t[i];
-        if (t[i].used && t[i].last_ms < lru->last_ms)
+        if (t[i].used && t[i].last_use < lru->last_use)
             lru = &t[i];
     }
     hub_rate_bucket *b = free_b ? free_b : lru;
+    b->last_use = uses;
     memcpy(b->addr, a, 16);
     b->used = 1;
     b->tokens = h->cfg.rate_burst;

@@ -69,6 +69,7 @@ typedef struct {
     int used;
     double tokens;
     uint64_t last_ms;
+    uint64_t last_use; /* order of use, for eviction (milliseconds tie too often) */
 } hub_rate_bucket;
 
 /* An open connection on either port, for the per-address and total caps. */
