@@ -5,12 +5,19 @@
  * Also the TLS handshake deadline: lws 4.1 sets none while it waits for a ClientHello
  * (lws_set_timeout on the new wsi has no effect there), so a peer that connects and says
  * nothing would keep its socket forever. A sweep shuts such sockets down; lws then sees
- * EOF and closes them the normal way. */
+ * EOF and closes them the normal way.
+ * And the EMFILE backoff: when accept(2) fails for want of fds anyway (something else
+ * used them up), lws logs and returns, the listener stays readable and the loop spins.
+ * hub_conn_emfile (called from the lws log hook) schedules a drain: close a spare fd,
+ * accept and close what waits on each listener, reopen the spare (libuv's trick). */
 #include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <openssl/ssl.h>
 
@@ -136,8 +143,57 @@ static void sweep(uv_timer_t *t)
     }
 }
 
+/* The listening sockets lws opened for our vhosts: the fds in accept state. */
+static void find_listeners(hub *h)
+{
+    h->nlisten = 0;
+    for (int fd = 0; fd < 1024 && h->nlisten < HUB_MAX_LISTEN; fd++) {
+        int on = 0;
+        socklen_t len = sizeof on;
+        if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &on, &len) == 0 && on)
+            h->listen_fds[h->nlisten++] = fd;
+    }
+}
+
+static void drain(uv_timer_t *t)
+{
+    hub *h = t->data;
+    static mpcd_log_limit lim;
+    unsigned dropped = 0;
+    if (h->spare_fd >= 0) {
+        close(h->spare_fd);
+        h->spare_fd = -1;
+    }
+    for (unsigned i = 0; i < h->nlisten; i++)
+        for (int n = 0; n < 256; n++) {
+            int fd = accept4(h->listen_fds[i], NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+            if (fd < 0)
+                break;
+            close(fd);
+            dropped++;
+        }
+    h->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    h->emfile_pending = 0;
+    mpcd_log_limited(&lim, 1, LOG_WARNING,
+                     "out of file descriptors: dropped %u waiting connection(s); lower "
+                     "[api] max_connections or raise LimitNOFILE",
+                     dropped);
+}
+
+void hub_conn_emfile(hub *h)
+{
+    if (h->emfile_pending || h->nlisten == 0)
+        return;
+    h->emfile_pending = 1;
+    uv_timer_start(&h->emfile_timer, drain, 0, 0);
+}
+
 void hub_conn_start(hub *h)
 {
+    find_listeners(h);
+    h->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    uv_timer_init(&h->loop, &h->emfile_timer);
+    h->emfile_timer.data = h;
     uv_timer_init(&h->loop, &h->conn_sweep);
     h->conn_sweep.data = h;
     uv_timer_start(&h->conn_sweep, sweep, 500, 500);
@@ -152,6 +208,12 @@ void hub_conn_stop(hub *h)
 {
     uv_timer_stop(&h->conn_sweep);
     uv_close((uv_handle_t *)&h->conn_sweep, on_close_noop);
+    uv_timer_stop(&h->emfile_timer);
+    uv_close((uv_handle_t *)&h->emfile_timer, on_close_noop);
+    h->nlisten = 0;
+    if (h->spare_fd >= 0)
+        close(h->spare_fd);
+    h->spare_fd = -1;
 }
 
 void hub_conn_del(hub *h, struct lws *wsi)

@@ -26,6 +26,7 @@
 #define HUB_ID_HEX       (2 * HUB_ID_BYTES + 1)
 #define HUB_MAX_ALLOW    32
 #define HUB_RATE_BUCKETS 1024
+#define HUB_MAX_LISTEN   8
 
 typedef struct {
     char database[PATH_MAX];
@@ -105,7 +106,10 @@ typedef struct hub {
     hub_rate_bucket rate_fail[HUB_RATE_BUCKETS]; /* failed authentications */
     hub_conn *conns;                             /* max_conns entries */
     unsigned nconns, conns_cap;
-    uv_timer_t conn_sweep; /* handshake deadline, every 500 ms */
+    uv_timer_t conn_sweep;   /* handshake deadline, every 500 ms */
+    uv_timer_t emfile_timer; /* EMFILE: drain the listeners once */
+    int listen_fds[HUB_MAX_LISTEN], spare_fd, emfile_pending;
+    unsigned nlisten;
     uint64_t conns_refused;
     struct hub_link *links;
     struct hub_session *sessions;
@@ -187,6 +191,8 @@ int hub_addr_key(const char *peer, uint8_t out[16]);
 int hub_conn_init(hub *h);
 void hub_conn_start(hub *h); /* the handshake sweep, once the loop exists */
 void hub_conn_stop(hub *h);
+/* accept(2) failed with EMFILE/ENFILE (seen in lws's log): drain the listeners once. */
+void hub_conn_emfile(hub *h);
 void hub_conn_free(hub *h);
 int hub_conn_filter(hub *h, int fd);
 void hub_conn_add(hub *h, struct lws *wsi);

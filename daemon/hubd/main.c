@@ -32,11 +32,18 @@
 #define HUB_TLS13_CIPHERS                                                                          \
     "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256"
 
+static hub *log_hub; /* for the EMFILE hook below: one hub per process */
+
 /* lws logs what peers cause (accept errors, bad handshakes): at most 20 lines a second
- * reach the journal, however fast a client can make lws complain. */
+ * reach the journal, however fast a client can make lws complain. An accept that failed
+ * for want of fds is also the only sign lws gives of it: the hub drains the listeners
+ * (conn.c) instead of letting the loop spin on them. */
 static void lws_log(int level, const char *line)
 {
     static mpcd_log_limit lim;
+    if (log_hub && !log_hub->stopping &&
+        (strstr(line, "accept: errno 24") || strstr(line, "accept: errno 23")))
+        hub_conn_emfile(log_hub);
     size_t n = strlen(line);
     char buf[512];
     snprintf(buf, sizeof buf, "%.*s", (int)(n && line[n - 1] == '\n' ? n - 1 : n), line);
@@ -236,6 +243,7 @@ static int run(hub *h)
     uv_timer_init(&h->loop, &h->tick);
     uv_timer_init(&h->loop, &h->grace);
     hub_conn_start(h);
+    log_hub = h;
     uint64_t wd_usec = 0;
     if (sd_watchdog_enabled(0, &wd_usec) > 0 && wd_usec >= 2000)
         uv_timer_start(&h->tick, on_tick, wd_usec / 2000, wd_usec / 2000);

@@ -1670,6 +1670,42 @@ static void test_connection_caps(void **state)
     snprintf(cmd, sizeof cmd, "grep -q 'errno 24' %s", path);
     assert_int_not_equal(system(cmd), 0);
     assert_int_equal(stop_hub(SIGTERM), 0);
+    /* An fd limit so low that the hub's own fds (about 16) and the clamped cap (13) do not
+     * fit: accept(2) meets EMFILE. The hub drains the listeners instead of spinning. */
+    hub_nofile = 26;
+    start_hub("");
+    hub_nofile = 0;
+    log0 = hub_log_size();
+    hold(many, 40, "127.0.0.2");
+    usleep(300000);
+    char statp[64], buf[1024];
+    snprintf(statp, sizeof statp, "/proc/%d/stat", (int)hub_pid);
+    long cpu[2];
+    for (int k = 0; k < 2; k++) {
+        FILE *f = fopen(statp, "r");
+        assert_non_null(f);
+        size_t n = fread(buf, 1, sizeof buf - 1, f);
+        fclose(f);
+        buf[n] = 0;
+        unsigned long ut = 0, st = 0;
+        char *p = strrchr(buf, ')');
+        assert_non_null(p);
+        assert_int_equal(
+            sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st), 2);
+        cpu[k] = (long)(ut + st);
+        if (k == 0)
+            usleep(1000000);
+    }
+    fprintf(stderr, "  fd limit 26, 40 connections: hub used %ld clock ticks in 1 s\n",
+            cpu[1] - cpu[0]);
+    assert_true(cpu[1] - cpu[0] < 30); /* not spinning (a spinning loop uses ~100) */
+    snprintf(cmd, sizeof cmd, "grep -q 'out of file descriptors' %s", path);
+    assert_int_equal(system(cmd), 0); /* the EMFILE path was taken */
+    drop_all(many, 40);
+    usleep(200000);
+    assert_true(healthy());
+    assert_true(hub_log_size() - log0 < 16 * 1024);
+    assert_int_equal(stop_hub(SIGTERM), 0);
     /* Per address and in total, with explicit caps */
     int a[40], b[40], c[40];
     long off = hub_log_size() + 1;
