@@ -322,20 +322,19 @@ static int authenticated(struct hub_req *r)
  * value too long for lws_get_urlarg_by_name's buffer is an error, never "no wait". */
 static int parse_wait(struct hub_req *r)
 {
-    char frag[256];
+    char frag[4096]; /* lws's whole header buffer */
     int seen = 0;
     for (int i = 0;; i++) {
         int flen = lws_hdr_fragment_length(r->wsi, WSI_TOKEN_HTTP_URI_ARGS, i);
         if (flen <= 0)
             break;
-        if (flen < 5 ||
-            strncmp(lws_hdr_copy_fragment(r->wsi, frag, sizeof frag, WSI_TOKEN_HTTP_URI_ARGS, i) > 0
-                        ? frag
-                        : "wait=",
-                    "wait=", 5) != 0)
+        if (flen >= (int)sizeof frag ||
+            lws_hdr_copy_fragment(r->wsi, frag, sizeof frag, WSI_TOKEN_HTTP_URI_ARGS, i) < 0)
+            return -1;
+        if (strncmp(frag, "wait=", 5) != 0)
             continue;
-        if (flen >= (int)sizeof frag || seen++)
-            return -1; /* overlong, or repeated */
+        if (seen++)
+            return -1; /* repeated */
         const char *v = frag + 5;
         size_t len = strlen(v);
         if (len && v[len - 1] == 's')
@@ -407,8 +406,8 @@ static int check_framing(struct hub_req *r, uint64_t *cl, int *has_cl)
     return 0;
 }
 
-static int on_http_checks(struct hub_req *r, hub *h, struct lws *wsi, const char *uri,
-                          uint64_t *cl_out)
+static void on_http_checks(struct hub_req *r, hub *h, struct lws *wsi, const char *uri,
+                           uint64_t *cl_out)
 {
     char *muri, peer[64] = "";
     int mlen, has_cl;
@@ -421,21 +420,21 @@ static int on_http_checks(struct hub_req *r, hub *h, struct lws *wsi, const char
     int m = lws_http_get_uri_and_method(wsi, &muri, &mlen);
     r->method = m == LWSHUMETH_GET ? M_GET : m == LWSHUMETH_POST ? M_POST : M_OTHER;
     if (check_framing(r, &cl, &has_cl) != 0)
-        return 0;
+        return;
     *cl_out = cl;
     if (snprintf(r->path, sizeof r->path, "%s", uri ? uri : "") >= (int)sizeof r->path) {
         respond_error(r, API_ERR_NOT_FOUND, "path too long");
-        return 0;
+        return;
     }
     if (strcmp(r->path, "/healthz") == 0) {
         respond_raw(r, 200,
                     strdup(h->stopping ? "{\"status\":\"stopping\"}" : "{\"status\":\"ok\"}"));
-        return 0;
+        return;
     }
     lws_get_peer_simple(wsi, peer, sizeof peer);
     if (!hub_allow_check(h, peer)) {
         respond_error(r, API_ERR_FORBIDDEN, "client address is not in the allow-list");
-        return 0;
+        return;
     }
     if (!authenticated(r)) {
         h->m.auth_failures++;
@@ -443,26 +442,26 @@ static int on_http_checks(struct hub_req *r, hub *h, struct lws *wsi, const char
             h->m.rate_limited++;
             respond_error(r, API_ERR_RATE_LIMITED,
                           "too many failed authentications from this address; slow down");
-            return 0;
+            return;
         }
         respond_error(r, API_ERR_UNAUTHENTICATED,
                       "send a valid API key as 'Authorization: Bearer KEY' or 'X-API-Key: KEY'");
-        return 0;
+        return;
     }
     if (!hub_rate_check(h, peer)) {
         h->m.rate_limited++;
         respond_error(r, API_ERR_RATE_LIMITED, "too many requests from this address; slow down");
-        return 0;
+        return;
     }
     if (parse_wait(r) != 0) {
         char msg[96];
         snprintf(msg, sizeof msg, "wait must be a number of seconds from 0 to %u", h->cfg.max_wait);
         respond_error(r, API_ERR_BAD_QUERY, msg);
-        return 0;
+        return;
     }
     if (r->method != M_POST) {
         dispatch(r);
-        return 0;
+        return;
     }
     char ct[128] = "";
     lws_hdr_copy(wsi, ct, sizeof ct, WSI_TOKEN_HTTP_CONTENT_TYPE);
@@ -470,7 +469,7 @@ static int on_http_checks(struct hub_req *r, hub *h, struct lws *wsi, const char
         /* absurd: answer and close rather than read it */
         r->close_after = 1;
         respond_error(r, API_ERR_TOO_LARGE, NULL);
-        return 0;
+        return;
     }
     if (has_cl && cl > h->cfg.max_body) {
         /* Read and discard it (within the body deadline), then answer 413: a client that
@@ -479,27 +478,26 @@ static int on_http_checks(struct hub_req *r, hub *h, struct lws *wsi, const char
         r->body_too_large = 1;
         r->body_pending = 1;
         lws_set_timer_usecs(wsi, (lws_usec_t)h->cfg.body_timeout * LWS_US_PER_SEC);
-        return 0;
+        return;
     }
     if (strncasecmp(ct, "application/json", 16) != 0 || (ct[16] && ct[16] != ';')) {
         r->close_after = has_cl && cl > 0;
         respond_error(r, API_ERR_UNSUPPORTED_TYPE, NULL);
-        return 0;
+        return;
     }
     if (!has_cl) {
         respond_error(r, API_ERR_BAD_JSON, "send the body with a Content-Length header");
-        return 0;
+        return;
     }
     if (cl == 0) {
         dispatch(r); /* empty body: the codec reports it */
-        return 0;
+        return;
     }
     /* The body follows in LWS_CALLBACK_HTTP_BODY; all of it must arrive within
      * [api] body_timeout, however slowly it trickles (lws's own timeout restarts with
      * every read). */
     r->body_pending = 1;
     lws_set_timer_usecs(wsi, (lws_usec_t)h->cfg.body_timeout * LWS_US_PER_SEC);
-    return 0;
 }
 
 static int on_http(struct hub_req *r, hub *h, struct lws *wsi, const char *uri)
@@ -545,8 +543,8 @@ static int on_raw_rx(struct lws *wsi, const char *in, size_t len)
     return -1;
 }
 
-/* An upgrade (h2c, websocket) on the REST port: refused with a JSON 400 written here;
- * returning 1 tells lws the answer is sent. */
+/* An upgrade (h2c, websocket) on the REST port: refused with a JSON 400 written here,
+ * then the connection is hung up (-1). */
 static int refuse_upgrade(struct lws *wsi, const char *to)
 {
     char msg[96];
