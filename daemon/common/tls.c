@@ -5,6 +5,7 @@
 
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/x509v3.h>
 
 #include "log.h"
 #include "tls.h"
@@ -84,4 +85,24 @@ int mpcd_tls_check_file(const char *what, const char *path)
         return -1;
     }
     return 0;
+}
+
+int mpcd_tls_cert_has_eku(X509 *cert, uint32_t xku)
+{
+    return (X509_get_extension_flags(cert) & EXFLAG_XKUSAGE) &&
+           (X509_get_extended_key_usage(cert) & xku) != 0;
+}
+
+int mpcd_tls_cert_file_has_eku(const char *path, uint32_t xku)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    X509 *c = PEM_read_X509(f, NULL, NULL, NULL);
+    fclose(f);
+    if (!c)
+        return -1;
+    int r = mpcd_tls_cert_has_eku(c, xku);
+    X509_free(c);
+    return r;
 }

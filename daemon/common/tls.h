@@ -24,6 +24,15 @@ char *mpcd_tls_cert_pem(X509 *cert);
 int mpcd_tls_verify_with_cert(X509 *cert, const uint8_t *msg, size_t msg_len, const uint8_t *sig,
                               size_t sig_len);
 
+/* 1 if cert carries an extendedKeyUsage extension that lists the purpose `xku`
+ * (XKU_SSL_CLIENT for clientAuth, XKU_SSL_SERVER for serverAuth); 0 if the extension is
+ * absent or does not list it. Certificates without the extension are not accepted for
+ * either purpose here, unlike OpenSSL's default purpose check. */
+int mpcd_tls_cert_has_eku(X509 *cert, uint32_t xku);
+
+/* The same for the first certificate in a PEM file; -1 if it cannot be read. */
+int mpcd_tls_cert_file_has_eku(const char *path, uint32_t xku);
+
 /* Checks that path exists and is readable; logs "what: path: reason" otherwise. */
 int mpcd_tls_check_file(const char *what, const char *path);
 

@@ -1,6 +1,7 @@
 /* daemon/hubd/auth.c — who may talk to the REST API: the client-address allow-list
- * (CIDRs, IPv4 and IPv6, IPv4-mapped IPv6 treated as IPv4) and a per-address token-bucket
- * rate limit. API-key checks live in store.c next to the hashes they compare. */
+ * (CIDRs, IPv4 and IPv6, IPv4-mapped IPv6 treated as IPv4) and per-address token-bucket
+ * rate limits (IPv6 per /64), one table for requests with a valid key and one for failed
+ * authentications. API-key checks live in store.c next to the hashes they compare. */
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -79,27 +80,54 @@ int hub_allow_check(hub *h, const char *peer)
     return 0;
 }
 
-/* Token bucket per client address, in a fixed table (no allocation per client; a flood
- * of addresses evicts the oldest bucket, which can only make the limit more lenient for
- * that address, never deny an honest one forever). */
-int hub_rate_check(hub *h, const char *peer)
+int hub_addr_key(const char *peer, uint8_t out[16])
+{
+    int fam = parse_addr(peer, out);
+    if (fam < 0)
+        return -1;
+    if (fam == AF_INET6)
+        memset(out + 8, 0, 8); /* one /64 is one client: a host has them by the billion */
+    else
+        out[15] = 4; /* keeps 1.2.3.4 apart from the IPv6 prefix 0102:0304::/64 */
+    return 0;
+}
+
+/* Finds the address's bucket, or takes a free one, or evicts the least recently used (a
+ * full table can only make the limit more lenient for the evicted address, never deny
+ * an honest one). */
+static hub_rate_bucket *bucket_for(hub *h, hub_rate_bucket *t, const uint8_t a[16], uint64_t now)
+{
+    static uint64_t uses;
+    hub_rate_bucket *free_b = NULL, *lru = &t[0];
+    uses++;
+    for (size_t i = 0; i < HUB_RATE_BUCKETS; i++) {
+        if (t[i].used && memcmp(t[i].addr, a, 16) == 0) {
+            t[i].last_use = uses;
+            return &t[i];
+        }
+        if (!t[i].used && !free_b)
+            free_b = &t[i];
+        if (t[i].used && t[i].last_use < lru->last_use)
+            lru = &t[i];
+    }
+    hub_rate_bucket *b = free_b ? free_b : lru;
+    b->last_use = uses;
+    memcpy(b->addr, a, 16);
+    b->used = 1;
+    b->tokens = h->cfg.rate_burst;
+    b->last_ms = now;
+    return b;
+}
+
+static int take_token(hub *h, hub_rate_bucket *t, const char *peer)
 {
     uint8_t a[16];
     if (h->cfg.rate_limit == 0)
         return 1;
-    if (parse_addr(peer, a) < 0)
+    if (hub_addr_key(peer, a) < 0)
         memset(a, 0, sizeof a);
     uint64_t now = hub_now_ms();
-    uint32_t hv = 2166136261u;
-    for (int i = 0; i < 16; i++)
-        hv = (hv ^ a[i]) * 16777619u;
-    hub_rate_bucket *b = &h->rate[hv % HUB_RATE_BUCKETS];
-    if (!b->used || memcmp(b->addr, a, 16) != 0) {
-        memcpy(b->addr, a, 16);
-        b->used = 1;
-        b->tokens = h->cfg.rate_burst;
-        b->last_ms = now;
-    }
+    hub_rate_bucket *b = bucket_for(h, t, a, now);
     b->tokens += (double)(now - b->last_ms) * h->cfg.rate_limit / 1000.0;
     if (b->tokens > h->cfg.rate_burst)
         b->tokens = h->cfg.rate_burst;
@@ -108,4 +136,14 @@ int hub_rate_check(hub *h, const char *peer)
         return 0;
     b->tokens -= 1.0;
     return 1;
+}
+
+int hub_rate_check(hub *h, const char *peer)
+{
+    return take_token(h, h->rate, peer);
+}
+
+int hub_rate_check_auth_failure(hub *h, const char *peer)
+{
+    return take_token(h, h->rate_fail, peer);
 }

@@ -46,6 +46,16 @@ static int handler(void *user, const char *section, const char *name, const char
         r = set_uint(&c->rate_limit, value, 0, 100000);
     else if (IS("api", "rate_burst"))
         r = set_uint(&c->rate_burst, value, 1, 100000);
+    else if (IS("api", "header_timeout"))
+        r = set_uint(&c->header_timeout, value, 1, 300);
+    else if (IS("api", "body_timeout"))
+        r = set_uint(&c->body_timeout, value, 1, 600);
+    else if (IS("api", "idle_timeout"))
+        r = set_uint(&c->idle_timeout, value, 1, 3600);
+    else if (IS("api", "max_connections"))
+        r = set_uint(&c->max_conns, value, 8, 1000000);
+    else if (IS("api", "max_connections_per_address"))
+        r = set_uint(&c->max_conns_per_addr, value, 1, 1000000);
     else if (IS("party", "listen"))
         r = STR(party_listen);
     else if (IS("party", "port"))
@@ -81,7 +91,12 @@ int hub_config_load(hub_config *c, const char *path)
     snprintf(c->database, sizeof c->database, "/var/lib/mpc-hub/hub.db");
     c->log_level = LOG_INFO;
     c->api_port = 8443;
-    c->max_body = 64 * 1024;
+    c->max_body = 256 * 1024;
+    c->header_timeout = 10;
+    c->body_timeout = 30;
+    c->idle_timeout = 15;
+    c->max_conns = 1024;
+    c->max_conns_per_addr = 32;
     c->rate_limit = 0;
     c->rate_burst = 50;
     c->party_port = 8444;

@@ -1,9 +1,14 @@
-/* daemon/hubd/http.c — the REST API on the API vhost (HTTPS, HTTP/1.1 and h2). Order of
- * checks for every request except /healthz: client address allow-list (403), rate limit
- * (429), API key (401), then routing (404/405), body limits (413), media type (415) and
- * the strict codecs of api/json.h (400). Long operations are sessions: ?wait=N parks the
- * request until the session ends or N seconds pass. Every error is the api_error_body
- * JSON. One struct hub_req per HTTP transaction (lws per-session data). */
+/* daemon/hubd/http.c — the REST API on the API vhost (HTTPS, HTTP/1.1). Framing is checked
+ * first (strict Content-Length, no Transfer-Encoding with it: 400 and close), then for
+ * every request except /healthz: client address allow-list (403), API key (401, and 429
+ * once an address has used up its failed-auth budget), rate limit of authenticated
+ * requests (429), then routing (404/405), body limits (413), media type (415) and the
+ * strict codecs of api/json.h (400). Long operations are sessions: ?wait=N parks the
+ * request until the session ends or N seconds pass. Every error is JSON
+ * {"error":{"code","message"}}, including what lws would otherwise answer itself: unknown
+ * methods and CONNECT (lws hands them over as raw sockets), refused upgrades, slow bodies.
+ * One struct hub_req per HTTP transaction (lws per-session data). */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,9 +29,13 @@ struct hub_req {
     char *body;
     size_t body_len;
     int body_too_large;
-    int answered; /* a response was queued: nothing more happens in this transaction, even
-                   * if body bytes still arrive (an early 401/413 must never be followed by
-                   * a dispatch of the body) */
+    int answered;        /* a response was queued: nothing more happens in this transaction, even
+                          * if body bytes still arrive (an early 401/413 must never be followed by
+                          * a dispatch of the body) */
+    int close_after;     /* framing is not trustworthy (or a deadline passed): close after the
+                          * answer instead of reading another request from this connection */
+    int shutdown_answer; /* counted in h->shutdown_pending until written or closed */
+    int body_pending;    /* a body is announced and not complete: the body deadline runs */
     unsigned wait_s;
     hub_kind kind;
     uint8_t key_id[HUB_ID_BYTES];
@@ -38,6 +47,10 @@ struct hub_req {
 
 static void req_release(struct hub_req *r)
 {
+    if (r->shutdown_answer) {
+        r->shutdown_answer = 0;
+        r->h->shutdown_pending--;
+    }
     if (r->waiting) {
         for (struct hub_req **p = &r->waiting->waiters; *p; p = &(*p)->next_waiter)
             if (*p == r) {
@@ -76,6 +89,24 @@ static void respond_json(struct hub_req *r, int status, json_t *o)
 static void respond_error(struct hub_req *r, api_err e, const char *msg)
 {
     respond_raw(r, api_err_http_status(e), api_error_body(e, msg));
+}
+
+/* The error body for codes that exist only at the HTTP layer of the hub (bad_request,
+ * request_timeout): same shape as api_error_body. Returns a malloc'd string or NULL. */
+static char *error_body(const char *code, const char *msg)
+{
+    json_t *o = json_pack("{s:{s:s,s:s}}", "error", "code", code, "message", msg);
+    char *out = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    json_decref(o);
+    return out;
+}
+
+/* A framing error or a deadline: answer, then close the connection. */
+static void respond_close(struct hub_req *r, int status, const char *code, const char *msg)
+{
+    r->close_after = 1;
+    r->body_pending = 0;
+    respond_raw(r, status, error_body(code, msg));
 }
 
 /* The answer for a session-backed request: the result when done, the error when failed,
@@ -137,12 +168,42 @@ void hub_http_session_done(hub *h, hub_session *s)
     }
 }
 
+unsigned hub_http_shutdown(hub *h)
+{
+    unsigned n = 0;
+    for (hub_session *s = h->sessions; s; s = s->next)
+        while (s->waiters) {
+            struct hub_req *r = s->waiters;
+            char sid[HUB_ID_HEX], msg[160];
+            s->waiters = r->next_waiter;
+            r->waiting = NULL;
+            lws_set_timer_usecs(r->wsi, LWS_SET_TIMER_USEC_CANCEL);
+            hub_id_hex(sid, s->id);
+            snprintf(msg, sizeof msg,
+                     "the hub is shutting down; session %s is failed (hub_shutdown)", sid);
+            json_t *o = json_pack("{s:{s:s,s:s},s:s}", "error", "code", api_err_code(API_ERR_BUSY),
+                                  "message", msg, "session_id", sid);
+            r->close_after = 1;
+            r->shutdown_answer = 1;
+            h->shutdown_pending++;
+            respond_json(r, 503, o);
+            n++;
+        }
+    return n;
+}
+
 static void route_keygen(struct hub_req *r)
 {
     api_keygen_req req;
     char msg[API_MSG_MAX];
     hub_session *s;
     api_err e = api_keygen_req_parse(&req, r->body, r->body_len, msg, sizeof msg);
+    if (e == API_OK && !hub_label_ok(req.label)) {
+        e = API_ERR_BAD_FIELD;
+        snprintf(msg, sizeof msg,
+                 "field 'label' must not contain control characters, bidirectional "
+                 "overrides or zero-width characters");
+    }
     if (e == API_OK)
         e = hub_session_keygen(r->h, &req, r->body, &s, r->key_id, msg, sizeof msg);
     if (e != API_OK)
@@ -257,35 +318,100 @@ static int authenticated(struct hub_req *r)
     return 0;
 }
 
+/* ?wait=N or ?wait=Ns, N in [0, max_wait]. Every query fragment is looked at: a wait
+ * value too long for lws_get_urlarg_by_name's buffer is an error, never "no wait". */
 static int parse_wait(struct hub_req *r)
 {
-    char buf[32];
-    const char *v = lws_get_urlarg_by_name(r->wsi, "wait=", buf, sizeof buf);
-    uint64_t w = 0;
-    if (!v)
-        return 0;
-    char num[16];
-    size_t len = strlen(v);
-    if (len && v[len - 1] == 's')
-        len--;
-    if (len == 0 || len >= sizeof num)
-        return -1;
-    memcpy(num, v, len);
-    num[len] = 0;
-    for (size_t i = 0; i < len; i++)
-        if (num[i] < '0' || num[i] > '9')
+    char frag[4096]; /* lws's whole header buffer */
+    int seen = 0;
+    for (int i = 0;; i++) {
+        int flen = lws_hdr_fragment_length(r->wsi, WSI_TOKEN_HTTP_URI_ARGS, i);
+        if (flen <= 0)
+            break;
+        if (flen >= (int)sizeof frag ||
+            lws_hdr_copy_fragment(r->wsi, frag, sizeof frag, WSI_TOKEN_HTTP_URI_ARGS, i) < 0)
             return -1;
-    w = strtoull(num, NULL, 10);
-    if (w > r->h->cfg.max_wait)
-        return -1;
-    r->wait_s = (unsigned)w;
+        if (strncmp(frag, "wait=", 5) != 0)
+            continue;
+        if (seen++)
+            return -1; /* repeated */
+        const char *v = frag + 5;
+        size_t len = strlen(v);
+        if (len && v[len - 1] == 's')
+            len--;
+        if (len == 0 || len > 5)
+            return -1;
+        unsigned w = 0;
+        for (size_t k = 0; k < len; k++) {
+            if (v[k] < '0' || v[k] > '9')
+                return -1;
+            w = w * 10 + (unsigned)(v[k] - '0');
+        }
+        if (w > r->h->cfg.max_wait)
+            return -1;
+        r->wait_s = w;
+    }
     return 0;
 }
 
-static int on_http(struct hub_req *r, hub *h, struct lws *wsi, const char *uri)
+/* Content-Length: 1 to 19 decimal digits, no sign, no leading zero (except "0" itself),
+ * nothing else. Returns 0 and the value, or -1. */
+static int parse_content_length(const char *s, uint64_t *out)
+{
+    size_t n = strlen(s);
+    uint64_t v = 0;
+    if (n == 0 || n > 19 || (n > 1 && s[0] == '0'))
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return -1;
+        v = v * 10 + (uint64_t)(s[i] - '0');
+    }
+    *out = v;
+    return 0;
+}
+
+/* Request framing, checked before anything else: a request whose body boundary is in
+ * doubt is answered 400 and its connection closed (request smuggling behind a proxy).
+ * Returns 0 if the framing is fine. */
+static int check_framing(struct hub_req *r, uint64_t *cl, int *has_cl)
+{
+    char buf[32];
+    *has_cl = 0;
+    *cl = 0;
+    int te = lws_hdr_total_length(r->wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING);
+    int cll = lws_hdr_total_length(r->wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH);
+    if (te > 0 && cll > 0) {
+        respond_close(r, 400, "bad_request",
+                      "send either Content-Length or Transfer-Encoding, never both");
+        return -1;
+    }
+    if (te > 0) {
+        respond_close(r, 400, "bad_request",
+                      "Transfer-Encoding is not accepted: send the body with Content-Length");
+        return -1;
+    }
+    if (cll > 0) {
+        if (cll >= (int)sizeof buf ||
+            lws_hdr_copy(r->wsi, buf, sizeof buf, WSI_TOKEN_HTTP_CONTENT_LENGTH) != cll ||
+            lws_hdr_fragment_length(r->wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH, 1) > 0 ||
+            parse_content_length(buf, cl) != 0) {
+            respond_close(r, 400, "bad_request",
+                          "Content-Length must be one decimal number without sign or leading "
+                          "zeros");
+            return -1;
+        }
+        *has_cl = 1;
+    }
+    return 0;
+}
+
+static void on_http_checks(struct hub_req *r, hub *h, struct lws *wsi, const char *uri,
+                           uint64_t *cl_out)
 {
     char *muri, peer[64] = "";
-    int mlen;
+    int mlen, has_cl;
+    uint64_t cl;
     req_release(r);
     memset(r, 0, sizeof *r);
     r->h = h;
@@ -293,65 +419,155 @@ static int on_http(struct hub_req *r, hub *h, struct lws *wsi, const char *uri)
     r->start_ms = hub_now_ms();
     int m = lws_http_get_uri_and_method(wsi, &muri, &mlen);
     r->method = m == LWSHUMETH_GET ? M_GET : m == LWSHUMETH_POST ? M_POST : M_OTHER;
+    if (check_framing(r, &cl, &has_cl) != 0)
+        return;
+    *cl_out = cl;
     if (snprintf(r->path, sizeof r->path, "%s", uri ? uri : "") >= (int)sizeof r->path) {
         respond_error(r, API_ERR_NOT_FOUND, "path too long");
-        return 0;
+        return;
     }
     if (strcmp(r->path, "/healthz") == 0) {
         respond_raw(r, 200,
                     strdup(h->stopping ? "{\"status\":\"stopping\"}" : "{\"status\":\"ok\"}"));
-        return 0;
+        return;
     }
     lws_get_peer_simple(wsi, peer, sizeof peer);
     if (!hub_allow_check(h, peer)) {
         respond_error(r, API_ERR_FORBIDDEN, "client address is not in the allow-list");
-        return 0;
+        return;
+    }
+    if (!authenticated(r)) {
+        h->m.auth_failures++;
+        if (!hub_rate_check_auth_failure(h, peer)) {
+            h->m.rate_limited++;
+            respond_error(r, API_ERR_RATE_LIMITED,
+                          "too many failed authentications from this address; slow down");
+            return;
+        }
+        respond_error(r, API_ERR_UNAUTHENTICATED,
+                      "send a valid API key as 'Authorization: Bearer KEY' or 'X-API-Key: KEY'");
+        return;
     }
     if (!hub_rate_check(h, peer)) {
         h->m.rate_limited++;
         respond_error(r, API_ERR_RATE_LIMITED, "too many requests from this address; slow down");
-        return 0;
-    }
-    if (!authenticated(r)) {
-        h->m.auth_failures++;
-        respond_error(r, API_ERR_UNAUTHENTICATED,
-                      "send a valid API key as 'Authorization: Bearer KEY' or 'X-API-Key: KEY'");
-        return 0;
+        return;
     }
     if (parse_wait(r) != 0) {
         char msg[96];
         snprintf(msg, sizeof msg, "wait must be a number of seconds from 0 to %u", h->cfg.max_wait);
         respond_error(r, API_ERR_BAD_QUERY, msg);
-        return 0;
+        return;
     }
     if (r->method != M_POST) {
         dispatch(r);
-        return 0;
+        return;
     }
-    char cl[32] = "", ct[128] = "";
-    lws_hdr_copy(wsi, cl, sizeof cl, WSI_TOKEN_HTTP_CONTENT_LENGTH);
+    char ct[128] = "";
     lws_hdr_copy(wsi, ct, sizeof ct, WSI_TOKEN_HTTP_CONTENT_TYPE);
-    if (cl[0] && strtoull(cl, NULL, 10) > h->cfg.max_body) {
+    if (has_cl && cl > 16 * (uint64_t)h->cfg.max_body) {
+        /* absurd: answer and close rather than read it */
+        r->close_after = 1;
         respond_error(r, API_ERR_TOO_LARGE, NULL);
-        return 0;
+        return;
+    }
+    if (has_cl && cl > h->cfg.max_body) {
+        /* Read and discard it (within the body deadline), then answer 413: a client that
+         * writes its whole body before reading would otherwise meet a reset connection
+         * and never see the answer. */
+        r->body_too_large = 1;
+        r->body_pending = 1;
+        lws_set_timer_usecs(wsi, (lws_usec_t)h->cfg.body_timeout * LWS_US_PER_SEC);
+        return;
     }
     if (strncasecmp(ct, "application/json", 16) != 0 || (ct[16] && ct[16] != ';')) {
+        r->close_after = has_cl && cl > 0;
         respond_error(r, API_ERR_UNSUPPORTED_TYPE, NULL);
-        return 0;
+        return;
     }
-    if (!cl[0]) {
-        respond_error(r, API_ERR_BAD_JSON,
-                      "send the body with a Content-Length header (no chunked uploads)");
-        return 0;
+    if (!has_cl) {
+        respond_error(r, API_ERR_BAD_JSON, "send the body with a Content-Length header");
+        return;
     }
-    if (strcmp(cl, "0") == 0)
+    if (cl == 0) {
         dispatch(r); /* empty body: the codec reports it */
-    return 0;        /* the body follows in LWS_CALLBACK_HTTP_BODY */
+        return;
+    }
+    /* The body follows in LWS_CALLBACK_HTTP_BODY; all of it must arrive within
+     * [api] body_timeout, however slowly it trickles (lws's own timeout restarts with
+     * every read). */
+    r->body_pending = 1;
+    lws_set_timer_usecs(wsi, (lws_usec_t)h->cfg.body_timeout * LWS_US_PER_SEC);
+}
+
+static int on_http(struct hub_req *r, hub *h, struct lws *wsi, const char *uri)
+{
+    uint64_t cl = 0;
+    on_http_checks(r, h, wsi, uri, &cl);
+    /* Answered before an announced body was read: close after the answer, so the unread
+     * body can never be taken for the next request. */
+    if (r->answered && cl > 0)
+        r->close_after = 1;
+    return 0;
+}
+
+/* CONNECT, and methods lws does not know (TRACE, BREW...): lws 4.1 turns CONNECT into a
+ * raw socket, and with LWS_SERVER_OPTION_FALLBACK_TO_APPLY_LISTEN_ACCEPT_CONFIG hands an
+ * unknown method over as raw bytes instead of its own HTML 403. Both end here: one JSON
+ * 405, then the connection is closed. */
+static int on_raw_rx(struct lws *wsi, const char *in, size_t len)
+{
+    char method[24];
+    size_t n = 0;
+    while (n < len && n < sizeof method - 1 && in[n] >= 'A' && in[n] <= 'Z') {
+        method[n] = in[n];
+        n++;
+    }
+    method[n] = 0;
+    char msg[96];
+    snprintf(msg, sizeof msg, "method %s is not served; the REST API accepts GET and POST",
+             n ? method : "(unreadable)");
+    char *body = error_body("method_not_allowed", msg);
+    if (!body)
+        return -1;
+    size_t blen = strlen(body);
+    uint8_t buf[LWS_PRE + 512];
+    int hl = snprintf((char *)buf + LWS_PRE, sizeof buf - LWS_PRE,
+                      "HTTP/1.1 405 Method Not Allowed\r\ncontent-type: application/json\r\n"
+                      "content-length: %zu\r\nallow: GET, POST\r\ncache-control: no-store\r\n"
+                      "connection: close\r\n\r\n%s",
+                      blen, body);
+    free(body);
+    if (hl > 0 && (size_t)hl < sizeof buf - LWS_PRE)
+        lws_write(wsi, buf + LWS_PRE, (size_t)hl, LWS_WRITE_RAW);
+    return -1;
+}
+
+/* An upgrade (h2c, websocket) on the REST port: refused with a JSON 400 written here,
+ * then the connection is hung up (-1). */
+static int refuse_upgrade(struct lws *wsi, const char *to)
+{
+    char msg[96];
+    snprintf(msg, sizeof msg, "protocol upgrades (%.32s) are not offered on the REST API",
+             to ? to : "?");
+    char *body = error_body("bad_request", msg);
+    size_t blen = body ? strlen(body) : 0;
+    uint8_t buf[LWS_PRE + 1024], *start = buf + LWS_PRE, *p = start, *end = buf + sizeof buf - 1;
+    int fail = !body || lws_add_http_common_headers(wsi, 400, "application/json", blen, &p, end) ||
+               lws_add_http_header_by_name(
+                   wsi, (const uint8_t *)"connection:", (const uint8_t *)"close", 5, &p, end) ||
+               lws_finalize_write_http_header(wsi, start, &p, end);
+    if (!fail) {
+        memcpy(start, body, blen);
+        lws_write(wsi, start, blen, LWS_WRITE_HTTP_FINAL);
+    }
+    free(body);
+    return -1;
 }
 
 static int on_body(struct hub_req *r, const void *in, size_t len)
 {
-    if (r->body_too_large || r->answered || r->waiting)
+    if (r->body_too_large || r->answered || r->waiting || !r->body_pending)
         return 0;
     if (r->body_len + len > r->h->cfg.max_body) {
         r->body_too_large = 1;
@@ -377,10 +593,13 @@ static int on_writable(struct hub_req *r, struct lws *wsi)
     uint8_t *buf = malloc(cap), *start = buf + LWS_PRE, *p = start, *end = buf + cap - 1;
     if (!buf)
         return -1;
+    int close_after = r->close_after;
     int fail =
         lws_add_http_common_headers(wsi, (unsigned)status,
                                     text ? "text/plain; version=0.0.4" : "application/json",
                                     r->resp_len, &p, end) ||
+        (close_after && lws_add_http_header_by_name(wsi, (const uint8_t *)"connection:",
+                                                    (const uint8_t *)"close", 5, &p, end)) ||
         lws_add_http_header_by_name(
             wsi, (const uint8_t *)"cache-control:", (const uint8_t *)"no-store", 8, &p, end) ||
         lws_add_http_header_by_name(wsi, (const uint8_t *)"x-content-type-options:",
@@ -399,7 +618,7 @@ static int on_writable(struct hub_req *r, struct lws *wsi)
     h->m.http_latency_us_sum += (hub_now_ms() - r->start_ms) * 1000;
     h->m.http_latency_count++;
     req_release(r);
-    if (fail)
+    if (fail || close_after)
         return -1;
     return lws_http_transaction_completed(wsi) ? -1 : 0;
 }
@@ -412,15 +631,34 @@ static int hub_api_callback(struct lws *wsi, enum lws_callback_reasons reason, v
     switch (reason) {
     case LWS_CALLBACK_OPENSSL_PERFORM_CLIENT_CERT_VERIFICATION:
         return len ? 0 : 1; /* only when [api] client_ca is set: accept what OpenSSL verified */
+    case LWS_CALLBACK_FILTER_NETWORK_CONNECTION:
+        return hub_conn_filter(h, (int)(intptr_t)in) ? 0 : -1;
+    case LWS_CALLBACK_SERVER_NEW_CLIENT_INSTANTIATED:
+        hub_conn_add(h, wsi); /* conn.c also puts a deadline on the TLS handshake */
+        return 0;
+    case LWS_CALLBACK_WSI_DESTROY:
+        hub_conn_del(h, wsi);
+        return 0;
+    case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
+        return refuse_upgrade(wsi, in);
     case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
         /* The REST listener speaks HTTP only. A WebSocket upgrade would bypass every check
          * in on_http (allow-list, rate limit, API key) and stay open: refuse it. */
         return -1;
+    case LWS_CALLBACK_RAW_ADOPT:
+        lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, (int)h->cfg.header_timeout);
+        return 0;
+    case LWS_CALLBACK_RAW_RX:
+        return on_raw_rx(wsi, in, len);
     case LWS_CALLBACK_HTTP:
         return on_http(r, h, wsi, in);
     case LWS_CALLBACK_HTTP_BODY:
         return on_body(r, in, len);
     case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+        if (!r->body_pending)
+            return 0;
+        r->body_pending = 0;
+        lws_set_timer_usecs(wsi, LWS_SET_TIMER_USEC_CANCEL);
         if (r->answered || r->waiting)
             return 0;
         if (r->body_too_large)
@@ -435,6 +673,11 @@ static int hub_api_callback(struct lws *wsi, enum lws_callback_reasons reason, v
             hub_session *s = r->waiting;
             req_release(r);
             respond_session(r, s->id);
+        } else if (r->body_pending && !r->answered) {
+            char msg[96];
+            snprintf(msg, sizeof msg, "the request body did not arrive within %u s",
+                     h->cfg.body_timeout);
+            respond_close(r, 408, "request_timeout", msg);
         }
         return 0;
     case LWS_CALLBACK_CLOSED_HTTP:

@@ -2,7 +2,8 @@
  * files: config.c (INI), store.c (SQLite), auth.c (API keys, allow-list, rate limit),
  * http.c (REST on the API vhost), link.c (party link on the WSS vhost), session.c
  * (keygen/sign state machines and routing), crypto.c (signature checks, BIP32 public
- * derivation, Ethereum address), metrics.c. Everything runs on one libuv loop thread. */
+ * derivation, Ethereum address), conn.c (connection caps), metrics.c. Everything runs on
+ * one libuv loop thread. */
 #ifndef HUB_H
 #define HUB_H
 
@@ -25,6 +26,7 @@
 #define HUB_ID_HEX       (2 * HUB_ID_BYTES + 1)
 #define HUB_MAX_ALLOW    32
 #define HUB_RATE_BUCKETS 1024
+#define HUB_MAX_LISTEN   8
 
 typedef struct {
     char database[PATH_MAX];
@@ -38,6 +40,11 @@ typedef struct {
     unsigned max_body;            /* bytes */
     unsigned rate_limit;          /* requests per second per client address; 0 = off */
     unsigned rate_burst;
+    unsigned header_timeout;     /* seconds for the TLS handshake and the request headers */
+    unsigned body_timeout;       /* seconds for a whole request body */
+    unsigned idle_timeout;       /* seconds a keep-alive connection may sit idle */
+    unsigned max_conns;          /* connections on both ports (clamped below the fd limit) */
+    unsigned max_conns_per_addr; /* connections from one address (IPv6: one /64) */
     /* [party] */
     char party_listen[64];
     unsigned party_port;
@@ -56,12 +63,23 @@ typedef struct {
     unsigned prefix;
 } hub_cidr;
 
+/* One token bucket per client address (IPv6: per /64), in a fixed table: an address
+ * that is not in it takes a free slot or evicts the least recently used one. */
 typedef struct {
     uint8_t addr[16];
     int used;
     double tokens;
     uint64_t last_ms;
+    uint64_t last_use; /* order of use, for eviction (milliseconds tie too often) */
 } hub_rate_bucket;
+
+/* An open connection on either port, for the per-address and total caps. */
+typedef struct {
+    struct lws *wsi;
+    int fd;
+    uint64_t accepted_ms;
+    uint8_t addr[16];
+} hub_conn;
 
 typedef struct {
     uint64_t http_requests[6]; /* by status class 1xx..5xx, index 0 unused */
@@ -84,11 +102,22 @@ typedef struct hub {
     sqlite3 *db;
     hub_cidr allow[HUB_MAX_ALLOW];
     size_t nallow;
-    hub_rate_bucket rate[HUB_RATE_BUCKETS];
+    hub_rate_bucket rate[HUB_RATE_BUCKETS];      /* requests with a valid API key */
+    hub_rate_bucket rate_fail[HUB_RATE_BUCKETS]; /* failed authentications */
+    hub_conn *conns;                             /* max_conns entries */
+    unsigned nconns, conns_cap;
+    uv_timer_t conn_sweep;   /* handshake deadline, every 500 ms */
+    uv_timer_t emfile_timer; /* EMFILE: drain the listeners once */
+    int listen_fds[HUB_MAX_LISTEN], spare_fd, emfile_pending;
+    unsigned nlisten;
+    uint64_t conns_refused;
     struct hub_link *links;
     struct hub_session *sessions;
     unsigned nsessions;
     int stopping;
+    uint64_t stopping_ms;
+    unsigned shutdown_pending; /* 503 answers to parked requests not yet written */
+    uv_timer_t grace;          /* SIGTERM: waits for them (at most 2 s), then stops lws */
     uint64_t started_ms;
     hub_metrics m;
 } hub;
@@ -128,6 +157,9 @@ int hub_store_key_activate(hub *h, const uint8_t id[HUB_ID_BYTES], const uint8_t
                            const uint8_t cc[32], const char *const *party,
                            const api_keygen_result *att, size_t n);
 int hub_store_key_fail(hub *h, const uint8_t id[HUB_ID_BYTES]);
+/* Another key (not `exclude`) whose public key is pk: 0 and its id in found, 1 if none. */
+int hub_store_key_with_pk(hub *h, const uint8_t pk[33], const uint8_t exclude[HUB_ID_BYTES],
+                          char found[HUB_ID_HEX]);
 json_t *hub_store_key_json(hub *h, const uint8_t id[HUB_ID_BYTES]);
 json_t *hub_store_keys_json(hub *h);
 int hub_store_session_insert(hub *h, const struct hub_session *s, const char *request_json);
@@ -148,6 +180,23 @@ json_t *hub_store_parties_json(hub *h);
 int hub_allow_parse(hub *h, const char *list);
 int hub_allow_check(hub *h, const char *peer); /* 1 allowed */
 int hub_rate_check(hub *h, const char *peer);  /* 1 allowed */
+/* Charges a failed authentication to the address's own bucket; 0 once it is used up. */
+int hub_rate_check_auth_failure(hub *h, const char *peer);
+/* The address key used by the rate limiter and the connection caps: IPv4 (also
+ * IPv4-mapped) exactly, IPv6 reduced to its /64. Returns 0, or -1 if unparsable. */
+int hub_addr_key(const char *peer, uint8_t out[16]);
+
+/* conn.c: connection caps on both ports. hub_conn_init sizes the table from [api]
+ * max_connections, clamped below RLIMIT_NOFILE; filter runs at accept (1 = admit). */
+int hub_conn_init(hub *h);
+void hub_conn_start(hub *h); /* the handshake sweep, once the loop exists */
+void hub_conn_stop(hub *h);
+/* accept(2) failed with EMFILE/ENFILE (seen in lws's log): drain the listeners once. */
+void hub_conn_emfile(hub *h);
+void hub_conn_free(hub *h);
+int hub_conn_filter(hub *h, int fd);
+void hub_conn_add(hub *h, struct lws *wsi);
+void hub_conn_del(hub *h, struct lws *wsi);
 
 /* crypto.c */
 int hub_crypto_derive(uint8_t out[33], const uint8_t pk[33], const uint8_t cc[32],
@@ -156,6 +205,14 @@ int hub_crypto_derive(uint8_t out[33], const uint8_t pk[33], const uint8_t cc[32
 int hub_crypto_verify(const uint8_t pk[33], const uint8_t hash[32], const api_sign_result *sig,
                       uint8_t der[72], size_t *der_len);
 int hub_crypto_pubkey_ok(const uint8_t pk[33]);
+/* Keys anyone can compute: pk = k*G or -k*G for 1 <= k < 2^HUB_SMALL_K_BITS. Returns k,
+ * or 0. The first call builds a table of 2^16 x-coordinate prefixes (about 0.2 s, 512 KiB);
+ * later calls cost a binary search. */
+#define HUB_SMALL_K_BITS 16
+unsigned hub_crypto_small_multiple(const uint8_t pk[33]);
+/* A keygen label: UTF-8 (already checked by the codec) without C0/C1 controls, DEL,
+ * bidirectional overrides/isolates/marks or zero-width characters. 1 if acceptable. */
+int hub_label_ok(const char *label);
 void hub_crypto_uncompressed(char out[131], const uint8_t pk[33]);
 void hub_crypto_eth_address(char out[43], const uint8_t pk[33]);
 
@@ -207,6 +264,9 @@ void hub_session_fail_all(hub *h, const char *code, const char *msg);
 extern const struct lws_protocols hub_api_protocol;
 /* Called by session.c when a session finishes: answers every parked ?wait request. */
 void hub_http_session_done(hub *h, hub_session *s);
+/* SIGTERM: answers every parked ?wait request with 503 (code busy, the session id) and
+ * closes it once written. Returns how many answers were queued. */
+unsigned hub_http_shutdown(hub *h);
 
 /* metrics.c */
 char *hub_metrics_render(hub *h);

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 
 #include "daemon/common/log.h"
 #include "daemon/common/tls.h"
@@ -151,6 +152,18 @@ static int on_established(hub *h, struct hub_link *l, struct lws *wsi)
         !api_party_id_valid(l->party) || mpcd_tls_cert_fingerprint(l->cert, l->fingerprint) ||
         !(l->pem = mpcd_tls_cert_pem(l->cert))) {
         log_warn("party link: refused a connection whose certificate has no valid party id CN");
+        h->m.links_rejected++;
+        free(l->pem);
+        X509_free(l->cert);
+        l->pem = NULL;
+        l->cert = NULL;
+        return -1;
+    }
+    /* The CA also signs the hub's own server certificate: only a certificate made for a
+     * TLS client (extendedKeyUsage = clientAuth) is a party. */
+    if (!mpcd_tls_cert_has_eku(l->cert, XKU_SSL_CLIENT)) {
+        log_warn("party link: refused '%s': its certificate lacks extendedKeyUsage=clientAuth",
+                 l->party);
         h->m.links_rejected++;
         free(l->pem);
         X509_free(l->cert);
@@ -337,6 +350,14 @@ static int hub_party_callback(struct lws *wsi, enum lws_callback_reasons reason,
         if (!len)
             h->m.links_rejected++;
         return len ? 0 : 1;
+    case LWS_CALLBACK_FILTER_NETWORK_CONNECTION:
+        return hub_conn_filter(h, (int)(intptr_t)in) ? 0 : -1;
+    case LWS_CALLBACK_SERVER_NEW_CLIENT_INSTANTIATED:
+        hub_conn_add(h, wsi); /* conn.c also puts a deadline on the TLS handshake */
+        return 0;
+    case LWS_CALLBACK_WSI_DESTROY:
+        hub_conn_del(h, wsi);
+        return 0;
     case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
         if (lws_hdr_copy(wsi, uri, sizeof uri, WSI_TOKEN_GET_URI) <= 0 ||
             strcmp(uri, "/v1/party") != 0)

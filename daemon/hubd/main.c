@@ -13,24 +13,45 @@
 #include <string.h>
 #include <time.h>
 
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 #include <systemd/sd-daemon.h>
 
 #include "api/hex.h"
 #include "daemon/common/log.h"
+#include "daemon/common/log_limit.h"
 #include "daemon/common/tls.h"
 #include "hub.h"
 
 #define DEFAULT_CONFIG "/etc/mpc-hub/mpc-hubd.conf"
 
+#define HUB_TLS12_CIPHERS                                                                          \
+    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"                                   \
+    "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"                                   \
+    "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305"
+#define HUB_TLS13_CIPHERS                                                                          \
+    "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256"
+
+static hub *log_hub; /* for the EMFILE hook below: one hub per process */
+
+/* lws logs what peers cause (accept errors, bad handshakes): at most 20 lines a second
+ * reach the journal, however fast a client can make lws complain. An accept that failed
+ * for want of fds is also the only sign lws gives of it: the hub drains the listeners
+ * (conn.c) instead of letting the loop spin on them. */
 static void lws_log(int level, const char *line)
 {
+    static mpcd_log_limit lim;
+    if (log_hub && !log_hub->stopping &&
+        (strstr(line, "accept: errno 24") || strstr(line, "accept: errno 23")))
+        hub_conn_emfile(log_hub);
     size_t n = strlen(line);
     char buf[512];
     snprintf(buf, sizeof buf, "%.*s", (int)(n && line[n - 1] == '\n' ? n - 1 : n), line);
-    mpcd_log(level == LLL_ERR    ? LOG_ERR
-             : level == LLL_WARN ? LOG_WARNING
-                                 : LOG_DEBUG,
-             "lws: %s", buf);
+    mpcd_log_limited(&lim, 20,
+                     level == LLL_ERR    ? LOG_ERR
+                     : level == LLL_WARN ? LOG_WARNING
+                                         : LOG_DEBUG,
+                     "lws: %s", buf);
 }
 
 static void on_close_noop(uv_handle_t *h)
@@ -38,13 +59,31 @@ static void on_close_noop(uv_handle_t *h)
     (void)h;
 }
 
+static void destroy_lws(hub *h)
+{
+    uv_timer_stop(&h->grace);
+    uv_close((uv_handle_t *)&h->grace, on_close_noop);
+    lws_context_destroy(h->lws);
+    h->lws = NULL;
+}
+
+/* Parked requests got their 503: destroy lws once they are written, or after 2 s. */
+static void on_grace(uv_timer_t *t)
+{
+    hub *h = t->data;
+    if (h->shutdown_pending == 0 || hub_now_ms() - h->stopping_ms >= 2000)
+        destroy_lws(h);
+}
+
 static void shutdown_hub(hub *h, const char *why)
 {
     if (h->stopping)
         return;
     h->stopping = 1;
+    h->stopping_ms = hub_now_ms();
     log_notice("%s: shutting down", why);
     sd_notify(0, "STOPPING=1");
+    unsigned answered = hub_http_shutdown(h);
     hub_session_fail_all(h, "hub_shutdown", "the hub was stopped while the session ran");
     uv_signal_stop(&h->sig_term);
     uv_signal_stop(&h->sig_int);
@@ -52,8 +91,13 @@ static void shutdown_hub(hub *h, const char *why)
     uv_close((uv_handle_t *)&h->sig_int, on_close_noop);
     uv_timer_stop(&h->tick);
     uv_close((uv_handle_t *)&h->tick, on_close_noop);
-    lws_context_destroy(h->lws);
-    h->lws = NULL;
+    hub_conn_stop(h);
+    if (answered) {
+        h->grace.data = h;
+        uv_timer_start(&h->grace, on_grace, 10, 10);
+    } else {
+        destroy_lws(h);
+    }
 }
 
 static void on_signal(uv_signal_t *s, int signum)
@@ -70,7 +114,7 @@ static void on_tick(uv_timer_t *t)
 static struct lws_vhost *make_vhost(hub *h, const char *name, const char *listen, unsigned port,
                                     const char *cert, const char *key, const char *ca,
                                     const struct lws_protocols *protocols,
-                                    const lws_retry_bo_t *idle)
+                                    const lws_retry_bo_t *idle, int rest)
 {
     struct lws_context_creation_info v;
     memset(&v, 0, sizeof v);
@@ -92,13 +136,26 @@ static struct lws_vhost *make_vhost(hub *h, const char *name, const char *listen
         v.ssl_ca_filepath = ca;
         v.options |= LWS_SERVER_OPTION_REQUIRE_VALID_OPENSSL_CLIENT_CERT;
     }
-    v.keepalive_timeout = 30;
+    /* An explicit policy instead of the system's: TLS 1.2 with ECDHE + AEAD suites only,
+     * and TLS 1.3; no compression, no renegotiation. */
+    v.ssl_cipher_list = HUB_TLS12_CIPHERS;
+    v.tls1_3_plus_cipher_list = HUB_TLS13_CIPHERS;
+    v.ssl_options_set = SSL_OP_NO_SSLv3 | SSL_OP_NO_TLSv1 | SSL_OP_NO_TLSv1_1 |
+                        SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION |
+                        SSL_OP_CIPHER_SERVER_PREFERENCE;
+    v.keepalive_timeout = (int)h->cfg.idle_timeout;
     v.retry_and_idle_policy = idle;
+    if (rest) {
+        /* REST port: a request line lws cannot parse as a method it knows becomes a raw
+         * socket of our protocol (http.c answers a JSON 405) instead of lws's HTML 403. */
+        v.options |= LWS_SERVER_OPTION_FALLBACK_TO_APPLY_LISTEN_ACCEPT_CONFIG;
+        v.listen_accept_role = "raw-skt";
+        v.listen_accept_protocol = "http";
+    }
     struct lws_vhost *vh = lws_create_vhost(h->lws, &v);
     if (!vh)
         log_err("cannot listen for %s on %s:%u (port in use, or bad certificate/key?)", name,
                 listen[0] ? listen : "*", port);
-    (void)h;
     return vh;
 }
 
@@ -114,6 +171,14 @@ static int check_config(hub *h)
     if (c->api_client_ca[0])
         bad |= mpcd_tls_check_file("[api] client_ca", c->api_client_ca);
     bad |= hub_allow_parse(h, c->allow);
+    /* A server certificate must say so: the party CA may issue both kinds. */
+    const char *certs[2][2] = {{"[api] cert", c->api_cert}, {"[party] cert", c->party_cert}};
+    for (int i = 0; i < 2 && !bad; i++)
+        if (mpcd_tls_cert_file_has_eku(certs[i][1], XKU_SSL_SERVER) != 1) {
+            log_err("%s: %s: not a PEM certificate with extendedKeyUsage=serverAuth", certs[i][0],
+                    certs[i][1]);
+            bad = 1;
+        }
     return bad ? -1 : 0;
 }
 
@@ -131,7 +196,7 @@ static int run(hub *h)
     party_protocols[0] = hub_party_protocol;
     if (check_config(h) != 0)
         return 1;
-    if (hub_store_open(h) != 0 || hub_store_recover(h) < 0)
+    if (hub_store_open(h) != 0 || hub_store_recover(h) < 0 || hub_conn_init(h) != 0)
         return 1;
     /* A peer that resets its connection while OpenSSL writes must not kill the hub. */
     signal(SIGPIPE, SIG_IGN);
@@ -148,15 +213,23 @@ static int run(hub *h)
     info.foreign_loops = loops;
     info.port = CONTEXT_PORT_NO_LISTEN;
     info.user = h;
+    /* lws reads TLS application data in pieces of this size. With the default (4 KiB) the
+     * rest of a record larger than that stays inside OpenSSL, the socket never becomes
+     * readable again, and the request stalls (bodies whose last record is over 8 KiB).
+     * A TLS record holds at most 16 KiB of plaintext: with 32 KiB every read empties it. */
+    info.pt_serv_buf_size = 32768;
+    /* TLS handshake and request headers must complete within [api] header_timeout. */
+    info.timeout_secs = c->header_timeout;
+    info.fd_limit_per_thread = h->conns_cap + 64;
     h->lws = lws_create_context(&info);
     if (!h->lws) {
         log_err("cannot create the libwebsockets context");
         return 1;
     }
     if (!make_vhost(h, "api", c->api_listen, c->api_port, c->api_cert, c->api_key, c->api_client_ca,
-                    api_protocols, NULL) ||
+                    api_protocols, NULL, 1) ||
         !make_vhost(h, "party", c->party_listen, c->party_port, c->party_cert, c->party_key,
-                    c->party_ca, party_protocols, c->party_ping ? &h->party_idle : NULL)) {
+                    c->party_ca, party_protocols, c->party_ping ? &h->party_idle : NULL, 0)) {
         lws_context_destroy(h->lws);
         uv_run(&h->loop, UV_RUN_DEFAULT);
         uv_loop_close(&h->loop);
@@ -168,6 +241,9 @@ static int run(hub *h)
     uv_signal_start(&h->sig_term, on_signal, SIGTERM);
     uv_signal_start(&h->sig_int, on_signal, SIGINT);
     uv_timer_init(&h->loop, &h->tick);
+    uv_timer_init(&h->loop, &h->grace);
+    hub_conn_start(h);
+    log_hub = h;
     uint64_t wd_usec = 0;
     if (sd_watchdog_enabled(0, &wd_usec) > 0 && wd_usec >= 2000)
         uv_timer_start(&h->tick, on_tick, wd_usec / 2000, wd_usec / 2000);
@@ -179,6 +255,7 @@ static int run(hub *h)
     if (rc != 0)
         log_warn("event loop closed with handles open: %s", uv_strerror(rc));
     hub_store_close(h);
+    hub_conn_free(h);
     log_notice("stopped");
     return 0;
 }

@@ -312,6 +312,28 @@ api_err hub_session_sign(hub *h, const uint8_t key_id[HUB_ID_BYTES], const api_s
     return e;
 }
 
+/* A fresh DKG cannot produce a key that already exists or one anyone can compute (k*G
+ * for a small k): only signers that replay an old keygen or collude can. Refuse it as
+ * duplicate_key, record why as an event, and fail the session. Returns 1 if refused. */
+static int refuse_duplicate(hub_session *s, const api_keygen_result *r)
+{
+    char msg[160], other[HUB_ID_HEX];
+    unsigned k = hub_crypto_small_multiple(r->public_key);
+    int d = k ? 1 : hub_store_key_with_pk(s->h, r->public_key, s->key_id, other);
+    if (k)
+        snprintf(msg, sizeof msg, "the agreed public key is %s%u*G, a key anyone can compute",
+                 "+/-", k);
+    else if (d == 0)
+        snprintf(msg, sizeof msg, "the agreed public key is the public key of key %s", other);
+    else if (d < 0)
+        snprintf(msg, sizeof msg, "could not check the public key against stored keys");
+    else
+        return 0;
+    hub_store_event(s->h, s->id, "duplicate_key", msg);
+    finish(s, NULL, d < 0 ? "internal" : "duplicate_key", msg);
+    return 1;
+}
+
 static void on_keygen_result(hub_session *s, size_t i, struct hub_link *l, const api_frame *f)
 {
     char msg[API_MSG_MAX + 64], sub[API_MSG_MAX];
@@ -346,6 +368,8 @@ static void on_keygen_result(hub_session *s, size_t i, struct hub_link *l, const
     /* All n shares are durable: the key becomes active. */
     if (!hub_crypto_pubkey_ok(r->public_key))
         return finish(s, NULL, "bad_result", "the agreed public key is not a valid point");
+    if (refuse_duplicate(s, r))
+        return;
     const char *names[API_MAX_PARTIES];
     for (size_t j = 0; j < s->nparties; j++)
         names[j] = s->parties[j];

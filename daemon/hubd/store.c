@@ -302,6 +302,24 @@ int hub_store_key_activate(hub *h, const uint8_t idb[HUB_ID_BYTES], const uint8_
     return mpcd_db_commit(h->db);
 }
 
+int hub_store_key_with_pk(hub *h, const uint8_t pk[33], const uint8_t exclude[HUB_ID_BYTES],
+                          char found[HUB_ID_HEX])
+{
+    char id[HUB_ID_HEX];
+    hub_id_hex(id, exclude);
+    sqlite3_stmt *st =
+        mpcd_db_prepare(h->db, "SELECT id FROM keys WHERE public_key=? AND id<>? LIMIT 1");
+    if (!st)
+        return -1;
+    sqlite3_bind_blob(st, 1, pk, 33, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st), r = rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? 1 : -1;
+    if (r == 0)
+        snprintf(found, HUB_ID_HEX, "%s", (const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    return r;
+}
+
 int hub_store_key_fail(hub *h, const uint8_t idb[HUB_ID_BYTES])
 {
     char id[HUB_ID_HEX];

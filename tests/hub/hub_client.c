@@ -42,6 +42,91 @@ static void set_error(const char *stage)
     snprintf(last_error, sizeof last_error, "%s%s%s", stage, e ? ": " : "", buf);
 }
 
+static char source_ip[64];
+
+void hc_set_source(const char *ip)
+{
+    snprintf(source_ip, sizeof source_ip, "%s", ip ? ip : "");
+}
+
+/* A TCP connection to 127.0.0.1:port from the source address set with hc_set_source. */
+static int tcp_connect(int port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0), one = 1;
+    if (fd < 0)
+        return -1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    if (source_ip[0]) {
+        struct sockaddr_in src = {.sin_family = AF_INET};
+        inet_pton(AF_INET, source_ip, &src.sin_addr);
+        if (bind(fd, (struct sockaddr *)&src, sizeof src) != 0) {
+            close(fd);
+            return -1;
+        }
+    }
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+    if (connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+int hc_tcp_open(int port)
+{
+    return tcp_connect(port);
+}
+
+int hc_wait_closed(int fd, int timeout_ms)
+{
+    char b[256];
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (;;) {
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        long ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+        if (ms >= timeout_ms || poll(&p, 1, (int)(timeout_ms - ms)) <= 0)
+            return -1;
+        ssize_t n = read(fd, b, sizeof b);
+        if (n <= 0) {
+            clock_gettime(CLOCK_MONOTONIC, &t1);
+            return (int)((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000);
+        }
+    }
+}
+
+int hc_tls_probe(const char *ca, int port, int min_version, int max_version, const char *ciphers12,
+                 const char *cert, const char *key)
+{
+    SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+    int fd = -1, ok = 0;
+    SSL *ssl = NULL;
+    if (!ctx || SSL_CTX_load_verify_locations(ctx, ca, NULL) != 1)
+        goto out;
+    SSL_CTX_set_min_proto_version(ctx, min_version);
+    SSL_CTX_set_max_proto_version(ctx, max_version);
+    if (ciphers12 && SSL_CTX_set_cipher_list(ctx, ciphers12) != 1)
+        goto out;
+    if (cert && (SSL_CTX_use_certificate_file(ctx, cert, SSL_FILETYPE_PEM) != 1 ||
+                 SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1))
+        goto out;
+    if ((fd = tcp_connect(port)) < 0)
+        goto out;
+    ssl = SSL_new(ctx);
+    SSL_set_fd(ssl, fd);
+    ok = SSL_connect(ssl) == 1;
+out:
+    ERR_clear_error();
+    if (ssl)
+        SSL_free(ssl);
+    if (fd >= 0)
+        close(fd);
+    SSL_CTX_free(ctx);
+    return ok;
+}
+
 static int tls_connect(const char *ca, int port, const char *cert, const char *key, int *fd_out,
                        SSL_CTX **ctx_out, SSL **ssl_out)
 {
@@ -58,12 +143,8 @@ static int tls_connect(const char *ca, int port, const char *cert, const char *k
                  SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1))
         goto fail;
     stage = "connect";
-    fd = socket(AF_INET, SOCK_STREAM, 0);
-    int one = 1;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-    inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
-    if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0)
+    fd = tcp_connect(port);
+    if (fd < 0)
         goto fail;
     ssl = SSL_new(ctx);
     X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), "127.0.0.1");

@@ -27,6 +27,21 @@ int hc_raw(const char *ca, int port, const void *data, size_t len, int timeout_m
 int hc_raw_capture(const char *ca, int port, const void *data, size_t len, int timeout_ms,
                    char *out, size_t cap);
 
+/* Source address (e.g. "127.0.0.2") for every later connection; NULL: the default. */
+void hc_set_source(const char *ip);
+
+/* A plain TCP connection to the port (no TLS); -1 on failure. */
+int hc_tcp_open(int port);
+
+/* Waits until the peer closes fd (EOF or reset); returns the milliseconds waited, or -1
+ * if it was still open after timeout_ms. Discards anything received. */
+int hc_wait_closed(int fd, int timeout_ms);
+
+/* One TLS handshake with the given protocol versions (TLS1_2_VERSION...) and TLS 1.2
+ * cipher list (NULL: default), optionally with a client certificate. 1 if it completed. */
+int hc_tls_probe(const char *ca, int port, int min_version, int max_version, const char *ciphers12,
+                 const char *cert, const char *key);
+
 typedef struct hc_link hc_link;
 
 /* TLS (client cert/key, may be NULL) + WebSocket upgrade on /v1/party. NULL on failure. */

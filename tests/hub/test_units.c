@@ -76,9 +76,56 @@ static void test_rate_limit(void **state)
         assert_int_equal(hub_rate_check(&H, "10.0.0.1"), 1);
     assert_int_equal(hub_rate_check(&H, "10.0.0.1"), 0);
     assert_int_equal(hub_rate_check(&H, "10.0.0.2"), 1); /* another client is unaffected */
+    /* IPv6: one bucket per /64 */
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(hub_rate_check(&H, i % 2 ? "2001:db8::1" : "2001:db8::ffff:2"), 1);
+    assert_int_equal(hub_rate_check(&H, "2001:db8::3"), 0);
+    assert_int_equal(hub_rate_check(&H, "2001:db8:0:1::1"), 1); /* the next /64 */
+    /* an IPv4 address and the IPv6 /64 with the same leading bytes are different */
+    assert_int_equal(hub_rate_check(&H, "::ffff:10.0.0.1"), 0); /* v4-mapped = 10.0.0.1 */
+    assert_int_equal(hub_rate_check(&H, "a00:1::"), 1);
+    /* failed authentications have their own buckets */
+    memset(H.rate_fail, 0, sizeof H.rate_fail);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(hub_rate_check_auth_failure(&H, "10.0.0.7"), 1);
+    assert_int_equal(hub_rate_check_auth_failure(&H, "10.0.0.7"), 0);
+    assert_int_equal(hub_rate_check(&H, "10.0.0.7"), 1);
+    /* a full table evicts the least recently used bucket, never another's tokens */
+    memset(H.rate, 0, sizeof H.rate);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(hub_rate_check(&H, "10.9.9.9"), 1);
+    for (int i = 0; i < HUB_RATE_BUCKETS; i++) {
+        char ip[32];
+        snprintf(ip, sizeof ip, "10.1.%d.%d", i / 250, i % 250 + 1);
+        assert_int_equal(hub_rate_check(&H, ip), 1);
+        assert_int_equal(hub_rate_check(&H, "10.0.0.2"), i < 3); /* recently used: kept */
+    }
+    assert_int_equal(hub_rate_check(&H, "10.9.9.9"), 1); /* evicted: a fresh bucket */
     H.cfg.rate_limit = 0;
     for (int i = 0; i < 100; i++)
         assert_int_equal(hub_rate_check(&H, "10.0.0.1"), 1); /* 0 = off */
+}
+
+static void test_label_and_known_keys(void **state)
+{
+    (void)state;
+    assert_int_equal(hub_label_ok(""), 1);
+    assert_int_equal(hub_label_ok("treasury \xe2\x80\x93 K\xc3\xa4se"), 1);
+    static const char *const bad[] = {
+        "a\x7f",        "a\xc2\x85",    "a\xc2\x9f", "\xe2\x80\xae", "\xe2\x81\xa6",
+        "\xe2\x80\x8b", "\xef\xbb\xbf", "\xd8\x9c",  "\xe2\x80\x8f", "a\tb"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        assert_int_equal(hub_label_ok(bad[i]), 0);
+    uint8_t pk[33];
+    hex(pk, 33, "0279be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798");
+    assert_int_equal(hub_crypto_small_multiple(pk), 1);
+    pk[0] = 3; /* -G */
+    assert_int_equal(hub_crypto_small_multiple(pk), 1);
+    hex(pk, 33, "02c6047f9441ed7d6d3045406e95c07cd85c778e4b8cef3ca7abac09b95c709ee5");
+    assert_int_equal(hub_crypto_small_multiple(pk), 2);
+    /* the web3.js documentation key: not small */
+    hex(pk, 33, "03c8abd1ec1ee8bc3c8b63d5bb2a43ee6e4a40ca8f1e44ba54b1d4c4ec58d3cdbb");
+    assert_int_equal(hub_crypto_small_multiple(pk), 0);
 }
 
 static void test_bip32_vector(void **state)
@@ -257,9 +304,13 @@ static void test_db_commit_failure(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_allow_list),        cmocka_unit_test(test_rate_limit),
-        cmocka_unit_test(test_bip32_vector),      cmocka_unit_test(test_eth_address),
-        cmocka_unit_test(test_verify_rules),      cmocka_unit_test(test_config),
+        cmocka_unit_test(test_allow_list),
+        cmocka_unit_test(test_rate_limit),
+        cmocka_unit_test(test_label_and_known_keys),
+        cmocka_unit_test(test_bip32_vector),
+        cmocka_unit_test(test_eth_address),
+        cmocka_unit_test(test_verify_rules),
+        cmocka_unit_test(test_config),
         cmocka_unit_test(test_db_commit_failure),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
