@@ -1,0 +1,409 @@
+/* tss/fuzz/fuzz_round.c — structure-aware libFuzzer target for one round of the DKG or of
+ * signing, chosen at build time (FUZZ_PROTO 1 = DKG, 2 = signing; FUZZ_ROUND).
+ *
+ * It starts from recorded honest transcripts (fuzz_record.c): for every edge (recipient,
+ * sender) of the round, a copy of the recipient just before the sender's message would
+ * complete the round, and that honest message. The input picks an edge and lists edits:
+ *   byte 0              edge (modulo the number of recorded edges)
+ *   then 5-byte ops     kind, field, position (2 bytes, big-endian), value
+ * with fields taken from the message's layout (fuzz_record.c), so edits land on points,
+ * scalars, commitments, proofs and OT blocks alike instead of mostly on the largest block.
+ * Kinds (modulo 8): 0 xor a byte, 1 set a byte, 2 a special value for the field's type
+ * (valid and invalid points, 0 / 1 / n-1 / n / 2^256-1 and -x, x+1 for scalars, fills and
+ * splices for bytes, M_b = infinity and swapped slots for base-OT message 1), 3 splice the
+ * same range from another honest message, 4 a header field, 5 truncate or extend the
+ * payload (header adjusted), 6 swap two elements of a field, 7 afterwards deliver the
+ * honest message too.
+ * The mutated message goes to a fresh copy of the snapshot, with the generator re-seeded,
+ * so every run is reproducible.
+ *
+ * Besides ASan/UBSan/LSan, every run checks: an accepted message never aborts; a
+ * rejection leaves the state running, and the honest message then still completes the
+ * round as recorded; an abort names nobody or the sender of the altered message (the
+ * others are honest), and a ban names someone; the unaltered message completes the round
+ * with the recorded outcome (key-share fingerprint, signature), and any finished run
+ * has that outcome; whatever is emitted has a well-formed header for the next round. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fuzz_round.h"
+#include "test_rng.h"
+#include "tss/baseot.h"
+#include "tss/testing.h"
+
+#if !defined(FUZZ_PROTO) || !defined(FUZZ_ROUND)
+#error "build with -DFUZZ_PROTO=1|2 -DFUZZ_ROUND=r"
+#endif
+
+#define OP_BYTES 5
+#define MAX_OPS  8
+
+extern test_rng fz_rng;
+
+static const fz_case *cases;
+static size_t ncases;
+
+#define CHECK(cond)                                                                                \
+    do {                                                                                           \
+        if (!(cond))                                                                               \
+            fail(c, #cond, __LINE__, err);                                                         \
+    } while (0)
+
+static void fail(const fz_case *c, const char *what, int line, tss_err err)
+{
+    fprintf(stderr, "fuzz_round: %s round %u, %u -> %u: check failed (line %d): %s [%s]\n",
+            c->config, c->round, c->from, c->to, line, what, tss_strerror(err));
+    abort();
+}
+
+/* ---- the party under test, through one interface ---- */
+
+static tss_err receive(const fz_case *c, void *st, const uint8_t *m, size_t l, tss_msgs *out)
+{
+    return c->proto == TSS_PROTO_DKG ? tss_dkg_receive(st, m, l, out)
+                                     : tss_sign_receive(st, m, l, out);
+}
+
+static tss_status status(const fz_case *c, const void *st)
+{
+    return c->proto == TSS_PROTO_DKG ? tss_dkg_status(st) : tss_sign_status(st);
+}
+
+static const tss_abort_info *abort_info(const fz_case *c, const void *st)
+{
+    return c->proto == TSS_PROTO_DKG ? tss_dkg_abort_info(st) : tss_sign_abort_info(st);
+}
+
+static void state_free(const fz_case *c, void *st)
+{
+    if (c->proto == TSS_PROTO_DKG)
+        tss_dkg_free(st);
+    else
+        tss_sign_free(st);
+}
+
+static void *state_copy(const fz_case *c)
+{
+    void *st = NULL;
+    tss_err err = c->proto == TSS_PROTO_DKG ? tss_dkg_clone((tss_dkg **)&st, c->snap, NULL)
+                                            : tss_sign_clone((tss_sign **)&st, c->snap, NULL);
+    CHECK(err == TSS_OK);
+    return st;
+}
+
+/* ---- mutations ---- */
+
+static uint8_t special_point[8][33]; /* G, 2G, -G, 3G, then invalid encodings */
+
+static void init_points(void)
+{
+    static const int64_t k[4] = {1, 2, -1, 3};
+    for (int i = 0; i < 4; i++) {
+        tss_scalar s;
+        tss_point p;
+        tss_scalar_set_u64(&s, (uint64_t)(k[i] < 0 ? -k[i] : k[i]));
+        if (k[i] < 0)
+            tss_scalar_negate(&s, &s);
+        if (tss_point_base_mul(&p, &s) != TSS_OK)
+            abort();
+        tss_point_serialize(special_point[i], &p);
+    }
+    memset(special_point[4], 0, 33); /* no point (infinity has no encoding) */
+    memcpy(special_point[5], special_point[0], 33);
+    special_point[5][0] = 0x04;         /* bad prefix */
+    memset(special_point[6], 0xff, 33); /* x >= p */
+    special_point[6][0] = 0x02;
+    memcpy(special_point[7], special_point[0], 33);
+    special_point[7][32] ^= 1; /* x off the curve, most likely */
+}
+
+static void special_scalar(uint8_t *x, uint8_t v)
+{
+    static const uint8_t n_be[32] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+                                     0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xfe,
+                                     0xba, 0xae, 0xdc, 0xe6, 0xaf, 0x48, 0xa0, 0x3b,
+                                     0xbf, 0xd2, 0x5e, 0x8c, 0xd0, 0x36, 0x41, 0x41};
+    tss_scalar s, one;
+    tss_scalar_set_u64(&one, 1);
+    switch (v % 8) {
+    case 0: /* 0 */
+        memset(x, 0, 32);
+        break;
+    case 1: /* 1 */
+        memset(x, 0, 32);
+        x[31] = 1;
+        break;
+    case 2: /* n - 1 */
+        memcpy(x, n_be, 32);
+        x[31] -= 1;
+        break;
+    case 3: /* n: out of range */
+        memcpy(x, n_be, 32);
+        break;
+    case 4: /* 2^256 - 1 */
+        memset(x, 0xff, 32);
+        break;
+    default: /* -x, x + 1, 2x of the current value when it parses */
+        if (tss_scalar_parse(&s, x) != TSS_OK)
+            return;
+        if (v % 8 == 5)
+            tss_scalar_negate(&s, &s);
+        else if (v % 8 == 6)
+            tss_scalar_add(&s, &s, &one);
+        else
+            tss_scalar_add(&s, &s, &s);
+        tss_scalar_serialize(x, &s);
+    }
+}
+
+/* Base-OT message 1, instance l, slot b: the special cases the sender must catch or
+ * survive (M_b = infinity; equal or swapped slots; a fixed point). */
+static void special_otq(const fz_case *c, uint8_t *q, size_t l, uint8_t v)
+{
+    uint8_t(*slot)[33] = (uint8_t(*)[33])(q + 66 * l);
+    int b = v & 1;
+    uint8_t tmp[33];
+    tss_point h, m;
+    switch ((v >> 1) % 4) {
+    case 0: /* Q_b = -H2C(sid, l, b, Q_{1-b}), so M_b = Q_b + H2C(...) = infinity */
+        if (tss_baseot_h2c(&h, c->ot_sid, (uint32_t)l, (uint32_t)b, slot[1 - b]) != TSS_OK)
+            return;
+        tss_point_negate(&m, &h);
+        tss_point_serialize(slot[b], &m);
+        break;
+    case 1:
+        memcpy(slot[b], slot[1 - b], 33);
+        break;
+    case 2:
+        memcpy(tmp, slot[0], 33);
+        memcpy(slot[0], slot[1], 33);
+        memcpy(slot[1], tmp, 33);
+        break;
+    default:
+        memcpy(slot[b], special_point[0], 33);
+    }
+}
+
+static const uint8_t *donor(uint8_t v, size_t *len)
+{
+    size_t *lens, count;
+    const uint8_t *const *d = fuzz_round_donors(&lens, &count);
+    if (count == 0)
+        return NULL;
+    *len = lens[v % count];
+    return d[v % count];
+}
+
+static void set_len(uint8_t *msg, size_t plen)
+{
+    msg[40] = (uint8_t)(plen >> 24), msg[41] = (uint8_t)(plen >> 16);
+    msg[42] = (uint8_t)(plen >> 8), msg[43] = (uint8_t)plen;
+}
+
+static void header_op(uint8_t *msg, uint8_t which, uint8_t pos, uint8_t v)
+{
+    switch (which % 8) {
+    case 0:
+        msg[0] = v; /* protocol */
+        break;
+    case 1:
+        msg[1] = v; /* version */
+        break;
+    case 2:
+        msg[2] = (uint8_t)(v % 6); /* round */
+        break;
+    case 3:
+        msg[3] ^= v; /* flags */
+        break;
+    case 4:
+        msg[5] = (uint8_t)(v % 5); /* from (low byte) */
+        break;
+    case 5:
+        msg[7] = (uint8_t)(v % 5); /* to (low byte) */
+        break;
+    case 6:
+        msg[8 + pos % 32] ^= v ? v : 1; /* session id */
+        break;
+    default:
+        msg[43] += v; /* payload length field only */
+    }
+}
+
+typedef struct {
+    uint8_t *msg;
+    size_t len, cap;
+    int then_honest;
+} fz_input;
+
+static void apply_op(const fz_case *c, fz_input *in, const uint8_t op[OP_BYTES])
+{
+    uint8_t kind = op[0] % 8, v = op[4];
+    const fz_field *f = &c->fields[op[1] % c->nfields];
+    size_t pos = ((size_t)op[2] << 8 | op[3]) % f->len;
+    size_t plen = in->len - TSS_MSG_HEADER_BYTES;
+    uint8_t *p = in->msg + TSS_MSG_HEADER_BYTES;
+    if (kind != 4 && kind != 5 && kind != 7 && f->off + f->len > plen)
+        return; /* the payload was truncated by an earlier op */
+    uint8_t *fp = p + f->off, *e = fp + pos - pos % f->elem;
+    switch (kind) {
+    case 0:
+        fp[pos] ^= v ? v : 0x80;
+        break;
+    case 1:
+        fp[pos] = v;
+        break;
+    case 2:
+        if (f->type == FZ_POINT)
+            memcpy(e, special_point[v % 8], 33);
+        else if (f->type == FZ_SCALAR)
+            special_scalar(e, v);
+        else if (f->type == FZ_OTQ)
+            special_otq(c, fp, pos / 66, v);
+        else
+            memset(fp, (v & 1) ? 0xff : 0, f->len);
+        break;
+    case 3: {
+        size_t dlen;
+        const uint8_t *d = donor(v, &dlen);
+        size_t at = TSS_MSG_HEADER_BYTES + f->off;
+        if (d != NULL && at < dlen)
+            memcpy(fp, d + at, dlen - at < f->len ? dlen - at : f->len);
+        break;
+    }
+    case 4:
+        header_op(in->msg, op[1], op[2], v);
+        break;
+    case 5:
+        if (v & 1) { /* truncate */
+            in->len = TSS_MSG_HEADER_BYTES + pos % (plen + 1);
+        } else { /* extend with zeros */
+            size_t add = 1 + v / 2;
+            if (in->len + add > in->cap)
+                return;
+            memset(in->msg + in->len, 0, add);
+            in->len += add;
+        }
+        set_len(in->msg, in->len - TSS_MSG_HEADER_BYTES);
+        break;
+    case 6: { /* swap two elements of the field */
+        size_t count = f->len / f->elem, a = pos / f->elem % count, b = v % count;
+        uint8_t tmp[66];
+        size_t el = f->type == FZ_OTQ ? 66 : f->elem;
+        if (el > sizeof tmp || a == b || (b + 1) * el > f->len || (a + 1) * el > f->len)
+            return;
+        memcpy(tmp, fp + a * el, el);
+        memcpy(fp + a * el, fp + b * el, el);
+        memcpy(fp + b * el, tmp, el);
+        break;
+    }
+    default:
+        in->then_honest = 1;
+    }
+}
+
+/* ---- the checks ---- */
+
+static int rejection(tss_err e)
+{
+    return e == TSS_ERR_LENGTH || e == TSS_ERR_FORMAT || e == TSS_ERR_ROUND || e == TSS_ERR_PARTY ||
+           e == TSS_ERR_SESSION || e == TSS_ERR_STATE;
+}
+
+/* What a delivery emitted: well-formed messages of the next round from the recipient. */
+static void check_out(const fz_case *c, const tss_msgs *out, tss_err err)
+{
+    for (size_t k = 0; k < out->count; k++) {
+        tss_msg_header h;
+        CHECK(tss_msg_parse_header(&h, out->items[k].data, out->items[k].len) == TSS_OK);
+        /* round r + 2 too: an altered round byte may have buffered the message early */
+        CHECK(h.protocol == c->proto && h.from == c->to && h.round > c->round &&
+              h.round <= c->round + 2);
+    }
+}
+
+/* A finished run has the recorded outcome. */
+static void check_done(const fz_case *c, void *st, tss_err err)
+{
+    if (c->proto == TSS_PROTO_DKG) {
+        tss_keyshare *ks = tss_dkg_take_keyshare(st);
+        uint8_t fp[32];
+        CHECK(ks != NULL);
+        tss_keyshare_fingerprint(fp, ks);
+        tss_keyshare_free(ks);
+        CHECK(memcmp(fp, c->expect, 32) == 0);
+    } else {
+        tss_signature sig;
+        CHECK(tss_sign_result(st, &sig, NULL) == TSS_OK);
+        CHECK(memcmp(sig.r, c->expect, 32) == 0 && memcmp(sig.s, c->expect + 32, 32) == 0);
+    }
+}
+
+/* Delivers msg; checks the outcome. Returns the error. */
+static tss_err deliver(const fz_case *c, void *st, const uint8_t *msg, size_t len, int honest)
+{
+    /* whom an abort may name: the edge's sender, or whoever the (altered) header claims
+     * to be, since the transport authenticates senders and the library trusts it */
+    uint16_t claimed = len >= TSS_MSG_HEADER_BYTES ? (uint16_t)(msg[4] << 8 | msg[5]) : 0;
+    tss_msgs out = {0};
+    tss_status before = status(c, st);
+    tss_err err = receive(c, st, msg, len, &out);
+    if (err == TSS_OK && c->proto == TSS_PROTO_SIGN && tss_sign_presigned(st)) {
+        CHECK(out.count == 0);
+        err = tss_sign_finish(st, c->hash, &out);
+    }
+    tss_status now = status(c, st);
+    if (err == TSS_OK) {
+        CHECK(now != TSS_ABORTED);
+        check_out(c, &out, err);
+    } else if (now == TSS_RUNNING) {
+        CHECK(rejection(err)); /* rejected: nothing may have changed */
+    } else if (before == TSS_RUNNING) {
+        const tss_abort_info *ai = abort_info(c, st);
+        CHECK(now == TSS_ABORTED && ai != NULL && ai->reason == err);
+        CHECK(ai->culprit == 0 || ai->culprit == c->from ||
+              ai->culprit == claimed); /* others honest */
+        CHECK(!ai->ban || ai->culprit != 0);
+    }
+    if (honest) {
+        CHECK(err == TSS_OK);
+        CHECK(out.count == c->next_count);
+        CHECK(now == (c->final ? TSS_DONE : TSS_RUNNING));
+    }
+    if (now == TSS_DONE && before == TSS_RUNNING)
+        check_done(c, st, err);
+    tss_msgs_free(&out);
+    return err;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (cases == NULL) {
+        cases = fuzz_round_cases(FUZZ_PROTO, FUZZ_ROUND, &ncases);
+        init_points();
+    }
+    const fz_case *c = &cases[size > 0 ? data[0] % ncases : 0];
+    fz_input in = {0};
+    tss_err err = TSS_OK;
+    in.cap = c->len + 256;
+    if ((in.msg = malloc(in.cap)) == NULL)
+        return 0;
+    memcpy(in.msg, c->msg, c->len);
+    in.len = c->len;
+    for (size_t k = 1; k + OP_BYTES <= size && k < 1 + MAX_OPS * OP_BYTES; k += OP_BYTES)
+        apply_op(c, &in, data + k);
+
+    test_rng_init(&fz_rng, 1);
+    void *st = state_copy(c);
+    int same = in.len == c->len && memcmp(in.msg, c->msg, c->len) == 0;
+    err = deliver(c, st, in.msg, in.len, same);
+    if (in.then_honest) {
+        tss_status was = status(c, st);
+        tss_err e2 = deliver(c, st, c->msg, c->len, was == TSS_RUNNING && rejection(err));
+        if (was != TSS_RUNNING)
+            CHECK(e2 == TSS_ERR_STATE);
+    }
+    state_free(c, st);
+    free(in.msg);
+    return 0;
+}
