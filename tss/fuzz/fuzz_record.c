@@ -80,7 +80,7 @@ static void add_field(fz_case *c, const char *name, size_t *off, size_t len, siz
 {
     if (c->nfields == FZ_MAX_FIELDS)
         abort();
-    c->fields[c->nfields++] = (fz_field){name, *off, len, elem, type};
+    c->fields[c->nfields++] = (fz_field){name, *off, len, elem, type, 0};
     *off += len;
 }
 
@@ -91,6 +91,23 @@ static void ote_fields(fz_case *c, size_t *off)
     add_field(c, "ote U", off, (size_t)TSS_OTE_KAPPA * TSS_OTE_ROW_BYTES, 1, FZ_BYTES);
     add_field(c, "ote x~", off, 16, 1, FZ_BYTES);
     add_field(c, "ote t~", off, (size_t)TSS_OTE_KAPPA * 16, 1, FZ_BYTES);
+}
+
+/* Marks the last field as read only by a later round: edits to it pass this round
+ * unnoticed (the target of the later round reaches the same check by altering the
+ * opening), so the field map leaves it to the unstructured edits. */
+static void later(fz_case *c)
+{
+    c->fields[c->nfields - 1].later = 1;
+}
+
+/* The index list of the fields the round itself reads. */
+static void fields_now(fz_case *c)
+{
+    c->nnow = 0;
+    for (size_t k = 0; k < c->nfields; k++)
+        if (!c->fields[k].later)
+            c->now[c->nnow++] = (uint8_t)k;
 }
 
 static void pok_fields(fz_case *c, size_t *off, const char *r, const char *z, unsigned count)
@@ -116,7 +133,9 @@ static void dkg_fields(fz_case *c, uint8_t t, uint8_t n)
         add_field(c, "F opening", &off, 32, 1, FZ_BYTES);
         pok_fields(c, &off, "coef PoK R", "coef PoK z", t);
         add_field(c, "cc commitment", &off, 32, 1, FZ_BYTES);
+        later(c);
         add_field(c, "zero commitment", &off, 32, 1, FZ_BYTES);
+        later(c);
         if (off < plen) {
             add_field(c, "base-OT 1 tag", &off, TSS_SID_TAG_BYTES, 1, FZ_BYTES);
             add_field(c, "base-OT 1 Q", &off, (size_t)TSS_BASEOT_COUNT * 66, 33, FZ_OTQ);
@@ -145,6 +164,7 @@ static void dkg_fields(fz_case *c, uint8_t t, uint8_t n)
     }
     if (off != plen)
         die("field map does not cover the payload", c->config, TSS_ERR_LENGTH);
+    fields_now(c);
 }
 
 static void sign_fields(fz_case *c)
@@ -153,6 +173,7 @@ static void sign_fields(fz_case *c)
     switch (c->round) {
     case 1:
         add_field(c, "R commitment", &off, 32, 1, FZ_BYTES);
+        later(c);
         ote_fields(c, &off);
         break;
     case 2:
@@ -175,6 +196,7 @@ static void sign_fields(fz_case *c)
     }
     if (off != plen)
         die("field map does not cover the payload", c->config, TSS_ERR_LENGTH);
+    fields_now(c);
 }
 
 /* The base-OT sid of the pair (alice -> bob), as tss/dkg.c derives it. */

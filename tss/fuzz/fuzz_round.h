@@ -20,6 +20,7 @@ typedef struct {
     size_t off, len; /* in the payload */
     size_t elem;     /* element size (33 points, 32 scalars, 1 bytes) */
     int type;
+    int later; /* read only by a later round: the edit shows there, not in this round */
 } fz_field;
 
 #define FZ_MAX_FIELDS 24
@@ -33,6 +34,8 @@ typedef struct {
     size_t len;
     fz_field fields[FZ_MAX_FIELDS];
     size_t nfields;
+    uint8_t now[FZ_MAX_FIELDS]; /* the fields this round reads (all if none) */
+    size_t nnow;
     int final;          /* the round under test ends the protocol */
     int presign;        /* signing: the state stops after round 2 (finish with hash) */
     uint8_t hash[32];   /* signing: the message hash */
