@@ -11,20 +11,21 @@
  * scalars, commitments, proofs and OT blocks alike instead of mostly on the largest block.
  * Fields that only a later round reads (commitments opened there) are left to kind 7.
  * Kinds (modulo 8): 0 xor a byte, 1 set a byte, 2 a special value for the field's type
- * (valid and invalid points, 0 / 1 / n-1 / n / 2^256-1 and -x, x+1 for scalars, fills and
- * splices for bytes, M_b = infinity and swapped slots for base-OT message 1), 3 splice the
+ * (valid and invalid points; 0, 1, n-1, n, 2^256-1, -x, x+1, 2x for scalars; all-zero or
+ * all-one bytes; M_b = infinity or an invalid point in base-OT message 1), 3 splice the
  * same range from another honest message, 4 a header field, 5 truncate or extend the
- * payload (header adjusted), 6 swap two elements of a field, 7 xor a byte anywhere in
- * the payload (no field map).
+ * payload (header adjusted), 6 swap two elements of a field (not in base-OT message 1,
+ * see special_otq), 7 xor a byte anywhere in the payload (no field map).
  * The mutated message goes to a fresh copy of the snapshot, with the generator re-seeded,
  * so every run is reproducible.
  *
  * Besides ASan/UBSan/LSan, every run checks: an accepted message never aborts; a
  * rejection leaves the state running, and the honest message then still completes the
  * round as recorded; an abort names nobody or the sender of the altered message (the
- * others are honest), and a ban names someone; the unaltered message completes the round
- * with the recorded outcome (key-share fingerprint, signature), and any finished run
- * has that outcome; whatever is emitted has a well-formed header for the next round. */
+ * others are honest), a ban names someone, and an abort emits nothing; the unaltered
+ * message completes the round with the recorded outcome (key-share fingerprint,
+ * signature), and any finished run has that outcome; whatever is emitted has a well-formed
+ * header for the next round. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -160,32 +161,24 @@ static void special_scalar(uint8_t *x, uint8_t v)
     }
 }
 
-/* Base-OT message 1, instance l, slot b: the special cases the sender must catch or
- * survive (M_b = infinity; equal or swapped slots; a fixed point). */
+/* Base-OT message 1, instance l, slot b: the values the sender must catch. Valid but
+ * different points (equal or swapped slots, fixed points) are not among them: the base OT
+ * cannot detect those by design, so they only repeat the honest run's 50 ms of work;
+ * byte edits still produce some. */
 static void special_otq(const fz_case *c, uint8_t *q, size_t l, uint8_t v)
 {
     uint8_t(*slot)[33] = (uint8_t(*)[33])(q + 66 * l);
     int b = v & 1;
-    uint8_t tmp[33];
     tss_point h, m;
-    switch ((v >> 1) % 4) {
-    case 0: /* Q_b = -H2C(sid, l, b, Q_{1-b}), so M_b = Q_b + H2C(...) = infinity */
-        if (tss_baseot_h2c(&h, c->ot_sid, (uint32_t)l, (uint32_t)b, slot[1 - b]) != TSS_OK)
-            return;
-        tss_point_negate(&m, &h);
-        tss_point_serialize(slot[b], &m);
-        break;
-    case 1:
-        memcpy(slot[b], slot[1 - b], 33);
-        break;
-    case 2:
-        memcpy(tmp, slot[0], 33);
-        memcpy(slot[0], slot[1], 33);
-        memcpy(slot[1], tmp, 33);
-        break;
-    default:
-        memcpy(slot[b], special_point[0], 33);
+    if (v & 2) { /* an invalid encoding */
+        memcpy(slot[b], special_point[4 + (v >> 2) % 4], 33);
+        return;
     }
+    /* Q_b = -H2C(sid, l, b, Q_{1-b}), so M_b = Q_b + H2C(...) = infinity */
+    if (tss_baseot_h2c(&h, c->ot_sid, (uint32_t)l, (uint32_t)b, slot[1 - b]) != TSS_OK)
+        return;
+    tss_point_negate(&m, &h);
+    tss_point_serialize(slot[b], &m);
 }
 
 static const uint8_t *donor(uint8_t v, size_t *len)
@@ -291,9 +284,9 @@ static void apply_op(const fz_case *c, fz_input *in, const uint8_t op[OP_BYTES])
         break;
     case 6: { /* swap two elements of the field */
         size_t count = f->len / f->elem, a = pos / f->elem % count, b = v % count;
-        uint8_t tmp[66];
-        size_t el = f->type == FZ_OTQ ? 66 : f->elem;
-        if (el > sizeof tmp || a == b || (b + 1) * el > f->len || (a + 1) * el > f->len)
+        uint8_t tmp[33];
+        size_t el = f->elem; /* base-OT points: swaps pass by design, see special_otq */
+        if (f->type == FZ_OTQ || el > sizeof tmp || a == b)
             return;
         memcpy(tmp, fp + a * el, el);
         memcpy(fp + a * el, fp + b * el, el);
@@ -364,6 +357,7 @@ static tss_err deliver(const fz_case *c, void *st, const uint8_t *msg, size_t le
     } else if (before == TSS_RUNNING) {
         const tss_abort_info *ai = abort_info(c, st);
         CHECK(now == TSS_ABORTED && ai != NULL && ai->reason == err);
+        CHECK(out.count == 0); /* nothing produced before the failing check leaves */
         CHECK(ai->culprit == 0 || ai->culprit == c->from ||
               ai->culprit == claimed); /* others honest */
         CHECK(!ai->ban || ai->culprit != 0);
@@ -392,6 +386,7 @@ static int stats = -1;
  * seed), so repeating it, up to 50 ms of base OTs each time, would find nothing new. */
 static int memo;
 static unsigned char honest_done[32];
+static uint64_t then_done[32]; /* per edge: bit e set once 'then honest' ran after error e */
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -465,6 +460,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     test_rng_init(&fz_rng, 1);
     void *st = state_copy(c);
     err = deliver(c, st, in.msg, in.len, same);
+    /* after a rejection, the honest message once per (edge, reason) under libFuzzer: it
+     * costs a full round, and the rejection paths, not their repetitions, are the news */
+    if (in.then_honest && memo && status(c, st) == TSS_RUNNING && rejection(err) &&
+        edge < sizeof honest_done) {
+        if ((then_done[edge] >> err) & 1)
+            in.then_honest = 0;
+        then_done[edge] |= 1ULL << err;
+    }
     if (in.then_honest) {
         tss_status was = status(c, st);
         tss_err e2 = deliver(c, st, c->msg, c->len, was == TSS_RUNNING && rejection(err));
