@@ -28,6 +28,8 @@
 struct tss_dkg {
     uint8_t t, n, me;
     uint8_t session_id[32];
+    tss_identity ids[NMAX]; /* party j at [j-1] */
+    tss_banlist *bans;
     uint8_t dkg_sid[32];
     int round; /* round being collected: 1..4; 5 when done */
     tss_status status;
@@ -115,16 +117,22 @@ static uint16_t blame(tss_err err, uint16_t j)
 
 tss_err tss_dkg_new(tss_dkg **out, const tss_dkg_params *p, const tss_rng *rng)
 {
-    if (out == NULL || p == NULL || rng == NULL)
+    if (out == NULL || p == NULL || rng == NULL || p->bans == NULL)
         return TSS_ERR_ARG;
-    if (p->n < 2 || p->n > NMAX || p->t < 2 || p->t > p->n || p->index < 1 || p->index > p->n)
+    if (p->n < 2 || p->n > NMAX || p->t < 2 || p->t > p->n || p->index < 1 || p->index > p->n ||
+        tss_identities_check(p->ids, p->n) != TSS_OK)
         return TSS_ERR_PARAMS;
+    for (int j = 1; j <= p->n; j++)
+        if (j != p->index && tss_banlist_contains(p->bans, p->ids[j - 1].fp))
+            return TSS_ERR_BANNED;
     tss_dkg *st = tss_secmem_alloc(sizeof *st);
     if (st == NULL)
         return TSS_ERR_NOMEM;
     st->t = p->t;
     st->n = p->n;
     st->me = p->index;
+    memcpy(st->ids, p->ids, p->n * sizeof p->ids[0]);
+    st->bans = p->bans;
     memcpy(st->session_id, p->session_id, 32);
     st->rng = rng;
     st->round = 0;
@@ -322,6 +330,15 @@ static void serialize_F(uint8_t *out, const tss_point *F, uint8_t t)
         tss_point_serialize(out + 33 * k, &F[k]);
 }
 
+/* Every step first: a state with a banned peer aborts (tss/ban.h). */
+static tss_err check_bans(tss_dkg *st)
+{
+    for (uint16_t j = 1; j <= st->n; j++)
+        if (j != st->me && tss_banlist_contains(st->bans, st->ids[j - 1].fp))
+            return dkg_fail(st, TSS_ERR_BANNED, j);
+    return TSS_OK;
+}
+
 tss_err tss_dkg_start(tss_dkg *st, tss_msgs *out)
 {
     uint8_t payload[R1_LEN], F_bytes[33 * NMAX], data[34 + 33 * NMAX];
@@ -330,6 +347,8 @@ tss_err tss_dkg_start(tss_dkg *st, tss_msgs *out)
         return TSS_ERR_ARG;
     if (st->round != 0 || st->status != TSS_RUNNING)
         return TSS_ERR_STATE;
+    if ((err = check_bans(st)) != TSS_OK)
+        return err;
     for (int k = 0; k < st->t; k++) {
         if ((err = tss_rand_scalar(&st->coef[k], st->rng)) != TSS_OK)
             return err;
@@ -362,6 +381,11 @@ static tss_err process_r1(tss_dkg *st)
     tss_transcript_append(&t, st->session_id, 32);
     tss_transcript_append_u32(&t, st->t);
     tss_transcript_append_u32(&t, st->n);
+    for (int j = 1; j <= st->n; j++) { /* the pinned identities, in index order */
+        tss_transcript_append_u32(&t, (uint32_t)j);
+        tss_transcript_append(&t, st->ids[j - 1].party_id, strlen(st->ids[j - 1].party_id));
+        tss_transcript_append(&t, st->ids[j - 1].fp, 32);
+    }
     for (int j = 1; j <= st->n; j++)
         tss_transcript_append(&t, st->sid_part[j], 32);
     tss_transcript_final(&t, st->dkg_sid);
@@ -755,7 +779,10 @@ static tss_err build_keyshare(tss_dkg *st)
     ks->t = st->t;
     ks->n = st->n;
     ks->index = st->me;
+    ks->epoch = 0;
     memcpy(ks->dkg_sid, st->dkg_sid, 32);
+    memcpy(ks->setup_sid, st->dkg_sid, 32);
+    memcpy(ks->ids, st->ids, st->n * sizeof st->ids[0]);
     memcpy(ks->chain_code, st->chain_code, 32);
     ks->pk = st->pk;
     for (int j = 1; j <= st->n; j++)
@@ -824,8 +851,10 @@ tss_err tss_dkg_receive(tss_dkg *st, const uint8_t *msg, size_t len, tss_msgs *o
         return TSS_ERR_ARG;
     if (st->status != TSS_RUNNING || st->round == 0)
         return TSS_ERR_STATE;
-    tss_err err = tss_inbox_accept(&st->inbox, st->round, msg, len);
+    tss_err err = check_bans(st);
     if (err != TSS_OK)
+        return err;
+    if ((err = tss_inbox_accept(&st->inbox, st->round, msg, len)) != TSS_OK)
         return err;
     return advance(st, out);
 }

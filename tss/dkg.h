@@ -16,7 +16,13 @@
  *       since pairwise channels cannot prove who lied);
  *       pairwise: a hash of the four base-OT messages of the pair, so both ends know
  *       their OT setups come from the same transcript
- * The DKG session id binds the caller's session id (from round 0), t, n and all sid_i.
+ * The DKG session id binds the caller's session id (from round 0), t, n, the ordered list
+ * of pinned identities (index, party id, identity-key fingerprint) and all sid_i; the key
+ * share stores that list (epoch 0, setup sid = DKG sid).
+ * Bans (tss/ban.h): a party on the node's ban list is refused by tss_dkg_new, and a state
+ * aborts (TSS_ERR_BANNED) at its next step once any of its peers is banned. The DKG
+ * itself bans nobody: its OT setups are fresh and discarded with the key on any failure,
+ * so its aborts are plain, with a culprit.
  * Every check of DKLS23.md §2 aborts with a reason and, where one party can be blamed, its
  * index: exact lengths (1), openings (2), proofs (3), Feldman (4), no infinity (5), equal
  * F / pk / chain code everywhere (6), P(j) consistent and pk != infinity (7). Check 8
@@ -45,15 +51,18 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ban.h"
 #include "keyshare.h"
 #include "msg.h"
 #include "rand.h"
 
 typedef struct {
-    uint8_t t;              /* signers required */
-    uint8_t n;              /* parties */
-    uint8_t index;          /* this party, 1..n */
-    uint8_t session_id[32]; /* unique per session (round 0 of DESIGN.md); never reused */
+    uint8_t t;                         /* signers required */
+    uint8_t n;                         /* parties */
+    uint8_t index;                     /* this party, 1..n */
+    uint8_t session_id[32];            /* unique per session (round 0 of DESIGN.md); never reused */
+    tss_identity ids[TSS_MAX_PARTIES]; /* party i at [i-1], for i = 1..n (tss_identities_check) */
+    tss_banlist *bans;                 /* required: the node's ban list, shared by every state */
 } tss_dkg_params;
 
 typedef enum { TSS_RUNNING = 0, TSS_DONE, TSS_ABORTED } tss_status;
@@ -61,12 +70,16 @@ typedef enum { TSS_RUNNING = 0, TSS_DONE, TSS_ABORTED } tss_status;
 typedef struct {
     tss_err reason;
     uint16_t culprit; /* party to blame, 0 when none can be singled out */
-    int ban;          /* 1 for ban-class failures (OT, VOLE, Gamma checks) */
+    int ban;          /* 1: a ban-class failure (OT, VOLE, Gamma checks, R opening) by the culprit,
+                       * whose identity this state put on the ban list (tss/ban.h). 0 for plain
+                       * aborts, including TSS_ERR_BANNED (culprit: a peer banned earlier). */
 } tss_abort_info;
 
 typedef struct tss_dkg tss_dkg;
 
-/* Creates the state (in secure memory). TSS_ERR_PARAMS for out-of-range t, n, index. */
+/* Creates the state (in secure memory). TSS_ERR_ARG without a ban list; TSS_ERR_PARAMS
+ * for out-of-range t, n, index or invalid identities; TSS_ERR_BANNED when a peer's
+ * fingerprint is on the ban list. */
 tss_err tss_dkg_new(tss_dkg **out, const tss_dkg_params *params, const tss_rng *rng);
 
 /* Zeroizes and frees the state (and any key share not taken). NULL is a no-op. */

@@ -28,7 +28,12 @@ static const char *const tss_err_text[TSS_ERR__COUNT] = {
     [TSS_ERR_DERIVATION] = "derivation path is hardened or invalid",
     [TSS_ERR_USED] = "single-use value was already used",
     [TSS_ERR_HASH_TO_CURVE] = "hash-to-curve found no curve point",
-    [TSS_ERR_STORAGE] = "the session-id store could not record the session (nothing was sent)",
+    [TSS_ERR_STORAGE] = "the caller's store could not record a used session id or a ban "
+                        "(nothing was sent)",
+    [TSS_ERR_BANNED] = "a participant is banned (it failed an OT-extension, VOLE or Gamma check "
+                       "on an authenticated message); only an operator can lift the ban",
+    [TSS_ERR_IDENTITY] = "the key share has no pinned identities (a version-1 share): set them "
+                         "with tss_keyshare_set_identities before signing",
 };
 
 const char *tss_strerror(tss_err err)

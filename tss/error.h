@@ -32,7 +32,9 @@ typedef enum {
     TSS_ERR_DERIVATION,    /* a BIP32 path is hardened or derives an invalid key */
     TSS_ERR_USED,          /* a single-use object (presignature, session id) was reused */
     TSS_ERR_HASH_TO_CURVE, /* hash-to-curve found no point (probability 2^-256) */
-    TSS_ERR_STORAGE,       /* the caller's session-id store failed to record a claim */
+    TSS_ERR_STORAGE,       /* the caller's store (used session ids, bans) failed to record */
+    TSS_ERR_BANNED,        /* a participant is on the ban list (tss/ban.h) */
+    TSS_ERR_IDENTITY,      /* the key share has no pinned identities (a version-1 share) */
     TSS_ERR__COUNT
 } tss_err;
 

@@ -1,9 +1,12 @@
-/* tss/keyshare.c — key share allocation, encoding, strict decoding, fingerprint.
- * Layout (version 1), integers big-endian:
- *   "MPKS" | version u16 | t u8 | n u8 | index u8 | dkg sid [32] | chain code [32] |
- *   pk [33] | P(1..n) [33 each] | p(index) [32] |
+/* tss/keyshare.c — key share allocation, identities, encoding, strict decoding (current
+ * and previous versions), fingerprint.
+ * Layout (version 2), integers big-endian:
+ *   "MPKS" | version u16 | t u8 | n u8 | index u8 | epoch u32 | dkg sid [32] |
+ *   setup sid [32] | chain code [32] | pk [33] | P(1..n) [33 each] |
+ *   identities 1..n: party id [64, NUL-padded] | fingerprint [32] | p(index) [32] |
  *   for each peer j != index: zero seed [32] | OT sender setup | OT receiver setup |
  *   check [32] = H("keyshare/check", everything before)
+ * Version 1 is the same without epoch, setup sid and identities.
  * The check catches corruption of fields nothing else can verify (the zero seeds); the
  * sealing layer's AEAD is what protects against deliberate tampering. */
 #include "keyshare.h"
@@ -14,9 +17,53 @@
 #include "secmem.h"
 #include "transcript.h"
 
-#define KS_FIXED (4 + 2 + 3 + 32 + 32 + 33)
+#define KS_FIXED_V1 (4 + 2 + 3 + 32 + 32 + 33)
+#define KS_FIXED_V2 (4 + 2 + 3 + 4 + 32 + 32 + 32 + 33)
+#define KS_ID       (TSS_PARTY_ID_MAX + 32)
 
 #define KS_PEER (32 + TSS_OTE_SENDER_SETUP_BYTES + TSS_OTE_RECEIVER_SETUP_BYTES)
+
+static int is_zero(const uint8_t *b, size_t len)
+{
+    uint8_t acc = 0;
+    for (size_t i = 0; i < len; i++)
+        acc |= b[i];
+    return acc == 0;
+}
+
+tss_err tss_identities_check(const tss_identity *ids, uint8_t n)
+{
+    if (ids == NULL || n > TSS_MAX_PARTIES)
+        return TSS_ERR_PARAMS;
+    for (int j = 0; j < n; j++) {
+        size_t l = strnlen(ids[j].party_id, sizeof ids[j].party_id);
+        if (l == 0 || l > TSS_PARTY_ID_MAX || is_zero(ids[j].fp, 32))
+            return TSS_ERR_PARAMS;
+        for (int k = 0; k < j; k++)
+            if (strcmp(ids[j].party_id, ids[k].party_id) == 0 ||
+                memcmp(ids[j].fp, ids[k].fp, 32) == 0)
+                return TSS_ERR_PARAMS;
+    }
+    return TSS_OK;
+}
+
+int tss_keyshare_has_identities(const tss_keyshare *ks)
+{
+    return ks != NULL && tss_identities_check(ks->ids, ks->n) == TSS_OK;
+}
+
+tss_err tss_keyshare_set_identities(tss_keyshare *ks, const tss_identity ids[TSS_MAX_PARTIES])
+{
+    if (ks == NULL || ids == NULL)
+        return TSS_ERR_ARG;
+    if (tss_keyshare_has_identities(ks))
+        return TSS_ERR_STATE;
+    if (tss_identities_check(ids, ks->n) != TSS_OK)
+        return TSS_ERR_PARAMS;
+    memset(ks->ids, 0, sizeof ks->ids);
+    memcpy(ks->ids, ids, ks->n * sizeof ids[0]);
+    return TSS_OK;
+}
 
 tss_keyshare *tss_keyshare_new(void)
 {
@@ -50,9 +97,15 @@ void tss_keyshare_free(tss_keyshare *ks)
     tss_secmem_free(ks);
 }
 
+static size_t encoded_len(unsigned version, uint8_t n)
+{
+    size_t fixed = version == 1 ? KS_FIXED_V1 : KS_FIXED_V2 + (size_t)KS_ID * n;
+    return fixed + 33u * n + 32 + (size_t)KS_PEER * (n > 0 ? n - 1u : 0u) + 32;
+}
+
 size_t tss_keyshare_encoded_len(uint8_t n)
 {
-    return KS_FIXED + 33u * n + 32 + (size_t)KS_PEER * (n > 0 ? n - 1u : 0u) + 32;
+    return encoded_len(TSS_KEYSHARE_VERSION, n);
 }
 
 static void ks_check(uint8_t out[32], const uint8_t *buf, size_t len)
@@ -72,6 +125,9 @@ tss_err tss_keyshare_encode(const tss_keyshare *ks, uint8_t **out, size_t *out_l
 {
     if (ks == NULL || out == NULL || out_len == NULL || !ks_params_ok(ks->t, ks->n, ks->index))
         return TSS_ERR_ARG;
+    int has_ids = tss_keyshare_has_identities(ks);
+    if (!has_ids && !is_zero((const uint8_t *)ks->ids, sizeof ks->ids))
+        return TSS_ERR_ARG; /* identities are all set or all empty */
     size_t len = tss_keyshare_encoded_len(ks->n);
     uint8_t *b = tss_secmem_alloc(len), *p = b;
     if (b == NULL)
@@ -83,7 +139,11 @@ tss_err tss_keyshare_encode(const tss_keyshare *ks, uint8_t **out, size_t *out_l
     *p++ = ks->t;
     *p++ = ks->n;
     *p++ = ks->index;
+    for (int s = 24; s >= 0; s -= 8)
+        *p++ = (uint8_t)(ks->epoch >> s);
     memcpy(p, ks->dkg_sid, 32);
+    p += 32;
+    memcpy(p, ks->setup_sid, 32);
     p += 32;
     memcpy(p, ks->chain_code, 32);
     p += 32;
@@ -91,6 +151,11 @@ tss_err tss_keyshare_encode(const tss_keyshare *ks, uint8_t **out, size_t *out_l
     p += 33;
     for (int j = 0; j < ks->n; j++, p += 33)
         tss_point_serialize(p, &ks->pub_shares[j]);
+    for (int j = 0; j < ks->n; j++, p += KS_ID) {
+        memset(p, 0, TSS_PARTY_ID_MAX);
+        memcpy(p, ks->ids[j].party_id, strnlen(ks->ids[j].party_id, TSS_PARTY_ID_MAX));
+        memcpy(p + TSS_PARTY_ID_MAX, ks->ids[j].fp, 32);
+    }
     tss_scalar_serialize(p, &ks->secret_share);
     p += 32;
     for (int j = 1; j <= ks->n; j++) {
@@ -136,16 +201,34 @@ tss_err tss_keyshare_check_public(const tss_keyshare *ks)
     return TSS_OK;
 }
 
+/* Identities of a v2 encoding: each party id NUL-padded with nothing after its end; then
+ * all valid (tss_identities_check) or all empty. */
+static tss_err decode_ids(tss_keyshare *ks, const uint8_t *p)
+{
+    for (int j = 0; j < ks->n; j++, p += KS_ID) {
+        size_t l = strnlen((const char *)p, TSS_PARTY_ID_MAX);
+        if (!is_zero(p + l, TSS_PARTY_ID_MAX - l))
+            return TSS_ERR_FORMAT;
+        memcpy(ks->ids[j].party_id, p, l);
+        ks->ids[j].party_id[l] = 0;
+        memcpy(ks->ids[j].fp, p + TSS_PARTY_ID_MAX, 32);
+    }
+    if (tss_keyshare_has_identities(ks) || is_zero((const uint8_t *)ks->ids, sizeof ks->ids))
+        return TSS_OK;
+    return TSS_ERR_FORMAT;
+}
+
 tss_err tss_keyshare_decode(tss_keyshare **out, const uint8_t *buf, size_t len)
 {
     if (out == NULL || buf == NULL)
         return TSS_ERR_ARG;
-    if (len < KS_FIXED)
+    if (len < KS_FIXED_V1)
         return TSS_ERR_LENGTH;
-    if (memcmp(buf, TSS_KEYSHARE_MAGIC, 4) != 0 || buf[4] != 0 || buf[5] != TSS_KEYSHARE_VERSION ||
+    unsigned version = buf[5];
+    if (memcmp(buf, TSS_KEYSHARE_MAGIC, 4) != 0 || buf[4] != 0 || (version != 1 && version != 2) ||
         !ks_params_ok(buf[6], buf[7], buf[8]))
         return TSS_ERR_FORMAT;
-    if (len != tss_keyshare_encoded_len(buf[7]))
+    if (len != encoded_len(version, buf[7]))
         return TSS_ERR_LENGTH;
     uint8_t check[32];
     ks_check(check, buf, len - 32);
@@ -159,8 +242,14 @@ tss_err tss_keyshare_decode(tss_keyshare **out, const uint8_t *buf, size_t len)
     ks->t = *p++;
     ks->n = *p++;
     ks->index = *p++;
+    if (version >= 2) {
+        ks->epoch = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+        p += 4;
+    }
     memcpy(ks->dkg_sid, p, 32);
     p += 32;
+    memcpy(ks->setup_sid, version >= 2 ? p : ks->dkg_sid, 32);
+    p += version >= 2 ? 32 : 0;
     memcpy(ks->chain_code, p, 32);
     p += 32;
     if ((err = tss_point_parse(&ks->pk, p)) != TSS_OK)
@@ -169,6 +258,11 @@ tss_err tss_keyshare_decode(tss_keyshare **out, const uint8_t *buf, size_t len)
     for (int j = 0; j < ks->n; j++, p += 33)
         if ((err = tss_point_parse(&ks->pub_shares[j], p)) != TSS_OK)
             goto fail;
+    if (version >= 2) {
+        if ((err = decode_ids(ks, p)) != TSS_OK)
+            goto fail;
+        p += (size_t)KS_ID * ks->n;
+    }
     if ((err = tss_scalar_parse(&ks->secret_share, p)) != TSS_OK)
         goto fail;
     p += 32;
@@ -205,13 +299,21 @@ fail:
 void tss_keyshare_fingerprint(uint8_t out[32], const tss_keyshare *ks)
 {
     tss_transcript t;
-    tss_transcript_init(&t, "keyshare/fingerprint");
+    tss_transcript_init(&t, "keyshare/fingerprint/v2");
     tss_transcript_append_u32(&t, ks->t);
     tss_transcript_append_u32(&t, ks->n);
+    tss_transcript_append_u32(&t, ks->epoch);
     tss_transcript_append(&t, ks->dkg_sid, 32);
+    tss_transcript_append(&t, ks->setup_sid, 32);
     tss_transcript_append_point(&t, &ks->pk);
     tss_transcript_append(&t, ks->chain_code, 32);
     for (int j = 0; j < ks->n; j++)
         tss_transcript_append_point(&t, &ks->pub_shares[j]);
+    for (int j = 0; j < ks->n; j++) {
+        tss_transcript_append_u32(&t, (uint32_t)j + 1);
+        tss_transcript_append(&t, (const uint8_t *)ks->ids[j].party_id,
+                              strnlen(ks->ids[j].party_id, TSS_PARTY_ID_MAX));
+        tss_transcript_append(&t, ks->ids[j].fp, 32);
+    }
     tss_transcript_final(&t, out);
 }

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ban.h"
 #include "inbox.h"
 #include "lagrange.h"
 #include "secmem.h"
@@ -30,8 +31,11 @@ struct tss_sign {
     uint8_t hash[32];
     tss_sid_claim_fn claim;
     void *claim_ctx;
-    tss_scalar offset; /* BIP32 offset delta */
-    tss_point pk;      /* the (derived) key being signed for */
+    tss_banlist *bans;
+    const uint8_t *fp[NMAX + 1]; /* peer j's pinned identity fingerprint (in the share) */
+    uint64_t stripes;            /* the ban-list lock stripes of all peers */
+    tss_scalar offset;           /* BIP32 offset delta */
+    tss_point pk;                /* the (derived) key being signed for */
     int round;
     tss_status status;
     tss_abort_info abort;
@@ -70,13 +74,48 @@ size_t tss_sign_payload_len(uint8_t round)
     }
 }
 
+/* Aborts. A ban-class failure (ban = 1) bans the culprit's identity through the ban list
+ * before returning; the caller holds the culprit's stripe (tss/ban.h), so no other check
+ * with that peer runs until the ban is persisted and listed. */
 static tss_err sign_fail(tss_sign *st, tss_err reason, uint16_t culprit, int ban)
 {
     st->status = TSS_ABORTED;
     st->abort.reason = reason;
     st->abort.culprit = culprit;
     st->abort.ban = ban;
+    if (ban && culprit != 0)
+        (void)tss_banlist_ban_held(st->bans, st->fp[culprit], reason); /* aborted either way */
     return reason;
+}
+
+/* A peer of this state is on the ban list: abort (no new ban, the culprit is that peer). */
+static tss_err check_bans(tss_sign *st)
+{
+    for (size_t k = 0; k < st->count; k++) {
+        uint16_t j = st->set[k];
+        if (j != st->me && tss_banlist_contains(st->bans, st->fp[j]))
+            return sign_fail(st, TSS_ERR_BANNED, j, 0);
+    }
+    return TSS_OK;
+}
+
+/* Frees the messages a call appended to out beyond `keep` (after an abort nothing the
+ * call produced may leave). */
+static void out_truncate(tss_msgs *out, size_t keep)
+{
+    for (size_t i = keep; i < out->count; i++) {
+        if (out->items[i].data != NULL) {
+            tss_memzero(out->items[i].data, out->items[i].len);
+            free(out->items[i].data);
+        }
+        out->items[i].data = NULL;
+    }
+    if (out->count > keep)
+        out->count = keep;
+    if (out->count == 0) {
+        free(out->items);
+        out->items = NULL;
+    }
 }
 
 /* Maps an error from the OT/VOLE layer on j's message to an abort: the consistency-check
@@ -147,7 +186,8 @@ static tss_err additive_share(tss_sign *st)
 
 tss_err tss_sign_new(tss_sign **out, const tss_sign_params *p, const tss_rng *rng)
 {
-    if (out == NULL || p == NULL || rng == NULL || p->share == NULL || p->claim == NULL)
+    if (out == NULL || p == NULL || rng == NULL || p->share == NULL || p->claim == NULL ||
+        p->bans == NULL)
         return TSS_ERR_ARG;
     const tss_keyshare *ks = p->share;
     /* exactly t distinct in-range signers, including me (TOB-SILA-15) */
@@ -163,6 +203,14 @@ tss_err tss_sign_new(tss_sign **out, const tss_sign_params *p, const tss_rng *rn
         if (p->signers[k] != ks->index && (ks->peer[p->signers[k] - 1].ot_send == NULL ||
                                            ks->peer[p->signers[k] - 1].ot_recv == NULL))
             return TSS_ERR_ARG;
+    /* pinned identities are required (a v1 share has none: see keyshare.h), and no peer
+     * may be banned */
+    if (!tss_keyshare_has_identities(ks))
+        return TSS_ERR_IDENTITY;
+    for (size_t k = 0; k < p->signer_count; k++)
+        if (p->signers[k] != ks->index &&
+            tss_banlist_contains(p->bans, ks->ids[p->signers[k] - 1].fp))
+            return TSS_ERR_BANNED;
 
     tss_sign *st = tss_secmem_alloc(sizeof *st);
     if (st == NULL)
@@ -178,7 +226,15 @@ tss_err tss_sign_new(tss_sign **out, const tss_sign_params *p, const tss_rng *rn
     memcpy(st->hash, p->hash, 32);
     st->claim = p->claim;
     st->claim_ctx = p->claim_ctx;
-    uint8_t child_chain[32];
+    st->bans = p->bans;
+    for (size_t k = 0; k < st->count; k++) {
+        uint16_t j = st->set[k];
+        if (j == st->me)
+            continue;
+        st->fp[j] = ks->ids[j - 1].fp;
+        st->stripes |= tss_banlist_stripe(st->bans, st->fp[j]);
+    }
+    uint8_t child_chain[32], share_fp[32];
     tss_err err = tss_bip32_derive(&ks->pk, ks->chain_code, p->path, p->path_len, &st->offset,
                                    &st->pk, child_chain);
     if (err != TSS_OK) {
@@ -187,9 +243,13 @@ tss_err tss_sign_new(tss_sign **out, const tss_sign_params *p, const tss_rng *rn
     }
 
     tss_transcript t;
-    tss_transcript_init(&t, "sign/sid");
+    /* the share's fingerprint covers the DKG sid, the epoch and setup sid, the public key
+     * material and the pinned identities: parties that differ in any of them derive
+     * different sids and abort with TSS_ERR_SESSION before any OT work */
+    tss_keyshare_fingerprint(share_fp, ks);
+    tss_transcript_init(&t, "sign/sid/v2");
     tss_transcript_append(&t, st->session_id, 32);
-    tss_transcript_append(&t, ks->dkg_sid, 32);
+    tss_transcript_append(&t, share_fp, 32);
     for (size_t k = 0; k < st->count; k++)
         tss_transcript_append_u32(&t, st->set[k]);
     tss_transcript_append_u32(&t, (uint32_t)p->path_len);
@@ -250,14 +310,11 @@ tss_err tss_sign_result(const tss_sign *st, tss_signature *sig, tss_point *pk)
 
 /* ---- round 1 ---- */
 
-tss_err tss_sign_start(tss_sign *st, tss_msgs *out)
+/* Round 1: commitments to R_i and VOLE message 1 (as Bob) toward every peer. */
+static tss_err emit_r1(tss_sign *st, tss_msgs *out)
 {
     uint8_t *payload = NULL, Rb[33], data[73], sid[32];
     tss_err err;
-    if (st == NULL || out == NULL)
-        return TSS_ERR_ARG;
-    if (st->round != 0 || st->status != TSS_RUNNING)
-        return TSS_ERR_STATE;
     /* the signing sid is recorded as used before anything that depends on it exists */
     int claimed = st->claim(st->claim_ctx, st->sid);
     if (claimed != 0)
@@ -266,10 +323,10 @@ tss_err tss_sign_start(tss_sign *st, tss_msgs *out)
         (err = tss_rand_scalar(&st->phi, st->rng)) != TSS_OK ||
         (err = tss_point_base_mul(&st->R_me, &st->r)) != TSS_OK ||
         (err = additive_share(st)) != TSS_OK)
-        return err;
+        return sign_fail(st, err, 0, 0);
     tss_point_serialize(Rb, &st->R_me);
     if ((payload = malloc(R1_LEN)) == NULL)
-        return TSS_ERR_NOMEM;
+        return sign_fail(st, TSS_ERR_NOMEM, 0, 0);
     for (size_t k = 0; k < st->count && err == TSS_OK; k++) {
         uint16_t j = st->set[k];
         if (j == st->me)
@@ -296,6 +353,45 @@ tss_err tss_sign_start(tss_sign *st, tss_msgs *out)
     return TSS_OK;
 }
 
+tss_err tss_sign_start(tss_sign *st, tss_msgs *out)
+{
+    if (st == NULL || out == NULL)
+        return TSS_ERR_ARG;
+    if (st->round != 0 || st->status != TSS_RUNNING)
+        return TSS_ERR_STATE;
+    size_t keep = out->count;
+    tss_err err = check_bans(st);
+    if (err == TSS_OK)
+        err = emit_r1(st, out);
+    if (st->status == TSS_ABORTED)
+        out_truncate(out, keep);
+    return err;
+}
+
+/* The rest of R2 toward j after the VOLE answer c: Gamma^u, Gamma^v; psi = phi - chi;
+ * pk_i; R_i and its opening. Keeps c as (c^u, c^v). */
+static tss_err r2_tail(tss_sign *st, uint16_t j, const tss_scalar c[2], uint8_t *tail)
+{
+    tss_point g;
+    tss_scalar psi;
+    tss_err err;
+    st->cu[j] = c[0];
+    st->cv[j] = c[1];
+    if ((err = tss_point_base_mul(&g, &st->cu[j])) != TSS_OK)
+        return err;
+    tss_point_serialize(tail, &g);
+    if ((err = tss_point_base_mul(&g, &st->cv[j])) != TSS_OK)
+        return err;
+    tss_point_serialize(tail + 33, &g);
+    tss_scalar_sub(&psi, &st->phi, &st->chi[j]);
+    tss_scalar_serialize(tail + 66, &psi);
+    tss_scalar_clear(&psi);
+    tss_point_serialize(tail + 98, &st->pk_me);
+    tss_point_serialize(tail + 131, &st->R_me);
+    memcpy(tail + 164, st->R_nonce[j], 32);
+    return TSS_OK;
+}
+
 /* R1 from every peer: answer each VOLE as Alice with a = (r_i, sk_i), then send R2. */
 static tss_err process_r1(tss_sign *st, tss_msgs *out)
 {
@@ -304,8 +400,7 @@ static tss_err process_r1(tss_sign *st, tss_msgs *out)
     if (payload == NULL)
         return TSS_ERR_NOMEM;
     uint8_t *tail = payload + TSS_VOLE_MSG2_BYTES;
-    tss_scalar a[2] = {st->r, st->sk}, psi;
-    tss_point g;
+    tss_scalar a[2] = {st->r, st->sk};
     for (size_t k = 0; k < st->count && err == TSS_OK; k++) {
         uint16_t j = st->set[k];
         if (j == st->me)
@@ -314,34 +409,28 @@ static tss_err process_r1(tss_sign *st, tss_msgs *out)
         memcpy(st->com[j], p, 32);
         vole_sid(sid, st, st->me, j);
         tss_scalar c[2];
-        err = tss_vole_alice_respond(st->ks->peer[j - 1].ot_send, sid, a, p + 32,
-                                     TSS_VOLE_MSG1_BYTES, st->rng, c, payload);
-        if (err != TSS_OK) {
-            sign_fail_peer(st, err, j);
+        /* j's lock from the ban-list look-up through the OT-extension check to either the
+         * R2 for j in `out` or j's ban persisted (tss/ban.h) */
+        uint64_t stripe = tss_banlist_stripe(st->bans, st->fp[j]);
+        tss_banlist_hold(st->bans, stripe);
+        if (tss_banlist_contains(st->bans, st->fp[j])) {
+            tss_banlist_release(st->bans, stripe);
+            err = sign_fail(st, TSS_ERR_BANNED, j, 0);
             break;
         }
-        st->cu[j] = c[0];
-        st->cv[j] = c[1];
+        err = tss_vole_alice_respond(st->ks->peer[j - 1].ot_send, sid, a, p + 32,
+                                     TSS_VOLE_MSG1_BYTES, st->rng, c, payload);
+        if (err != TSS_OK)
+            sign_fail_peer(st, err, j); /* TSS_ERR_OT_CHECK bans j, under j's lock */
+        else if ((err = r2_tail(st, j, c, tail)) == TSS_OK)
+            err = tss_msgs_append(out, TSS_PROTO_SIGN, 2, 0, st->me, j, st->session_id, payload,
+                                  R2_LEN);
+        tss_banlist_release(st->bans, stripe);
         tss_scalar_clear(&c[0]);
         tss_scalar_clear(&c[1]);
-        /* Gamma^u, Gamma^v; psi = phi - chi; pk_i; R_i and its opening */
-        if ((err = tss_point_base_mul(&g, &st->cu[j])) != TSS_OK)
-            break;
-        tss_point_serialize(tail, &g);
-        if ((err = tss_point_base_mul(&g, &st->cv[j])) != TSS_OK)
-            break;
-        tss_point_serialize(tail + 33, &g);
-        tss_scalar_sub(&psi, &st->phi, &st->chi[j]);
-        tss_scalar_serialize(tail + 66, &psi);
-        tss_point_serialize(tail + 98, &st->pk_me);
-        tss_point_serialize(tail + 131, &st->R_me);
-        memcpy(tail + 164, st->R_nonce[j], 32);
-        err =
-            tss_msgs_append(out, TSS_PROTO_SIGN, 2, 0, st->me, j, st->session_id, payload, R2_LEN);
     }
     tss_scalar_clear(&a[0]);
     tss_scalar_clear(&a[1]);
-    tss_scalar_clear(&psi);
     tss_memzero(payload, R2_LEN);
     free(payload);
     if (err != TSS_OK && st->status != TSS_ABORTED)
@@ -592,6 +681,20 @@ static tss_err combine(tss_sign *st)
     return TSS_OK;
 }
 
+/* Round 2 complete: every peer's R opening, VOLE check and Gamma checks, then (with the
+ * hash) R3, which depends on all of them. All peers' locks are held throughout, so a
+ * failed check bans its peer before any other state with that peer can pass one, and
+ * this state releases nothing once any of its peers is banned (tss/ban.h). */
+static tss_err round2(tss_sign *st, tss_msgs *out)
+{
+    tss_err err;
+    tss_banlist_hold(st->bans, st->stripes);
+    if ((err = check_bans(st)) == TSS_OK && (err = process_r2(st)) == TSS_OK && st->has_hash)
+        err = emit_r3(st, out);
+    tss_banlist_release(st->bans, st->stripes);
+    return err;
+}
+
 static tss_err advance(tss_sign *st, tss_msgs *out)
 {
     tss_err err = TSS_OK;
@@ -600,8 +703,7 @@ static tss_err advance(tss_sign *st, tss_msgs *out)
         if (st->round == 1) {
             err = process_r1(st, out);
         } else if (st->round == 2) {
-            if ((err = process_r2(st)) == TSS_OK && st->has_hash)
-                err = emit_r3(st, out);
+            err = round2(st, out);
         } else if (st->round == 3) {
             if (!st->used)
                 break; /* presignature waiting for its hash */
@@ -625,10 +727,18 @@ tss_err tss_sign_receive(tss_sign *st, const uint8_t *msg, size_t len, tss_msgs 
         return TSS_ERR_ARG;
     if (st->status != TSS_RUNNING || st->round == 0)
         return TSS_ERR_STATE;
-    tss_err err = tss_inbox_accept(&st->inbox, st->round, msg, len);
-    if (err != TSS_OK)
-        return err;
-    return advance(st, out);
+    size_t keep = out->count;
+    tss_err err = check_bans(st);
+    if (err == TSS_OK) {
+        if ((err = tss_inbox_accept(&st->inbox, st->round, msg, len)) != TSS_OK)
+            return err; /* rejected: state unchanged, nothing produced */
+        err = advance(st, out);
+    }
+    if (st->status == TSS_ABORTED) {
+        tss_inbox_clear(&st->inbox);
+        out_truncate(out, keep);
+    }
+    return err;
 }
 
 tss_err tss_sign_finish(tss_sign *st, const uint8_t hash[32], tss_msgs *out)
@@ -639,12 +749,25 @@ tss_err tss_sign_finish(tss_sign *st, const uint8_t hash[32], tss_msgs *out)
         return TSS_ERR_USED;
     if (st->status != TSS_RUNNING || !st->presigned)
         return TSS_ERR_STATE;
-    memcpy(st->hash, hash, 32);
-    st->has_hash = 1;
-    tss_err err = emit_r3(st, out);
-    if (err != TSS_OK)
-        return err;
-    return advance(st, out);
+    size_t keep = out->count;
+    /* R3 depends on every peer's checks of round 2: same locks as round2() */
+    tss_banlist_hold(st->bans, st->stripes);
+    tss_err err = check_bans(st);
+    if (err == TSS_OK) {
+        memcpy(st->hash, hash, 32);
+        st->has_hash = 1;
+        err = emit_r3(st, out);
+    }
+    tss_banlist_release(st->bans, st->stripes);
+    if (err == TSS_OK)
+        err = advance(st, out);
+    else if (st->status == TSS_RUNNING)
+        sign_fail(st, err, 0, 0);
+    if (st->status == TSS_ABORTED) {
+        tss_inbox_clear(&st->inbox);
+        out_truncate(out, keep);
+    }
+    return err;
 }
 
 /* ---- deep copy, for tests and fuzzing only ---- */

@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include "tss_sim.h"
+
 static void rand_scalar(tss_scalar *s, test_rng *rng)
 {
     uint8_t wide[64];
@@ -39,6 +41,8 @@ tss_err dealer_split(tss_keyshare *shares[TSS_MAX_PARTIES + 1], uint8_t t, uint8
         shares[i] = ks;
         ks->t = t, ks->n = n, ks->index = (uint8_t)i;
         memcpy(ks->dkg_sid, dkg_sid, 32);
+        memcpy(ks->setup_sid, dkg_sid, 32); /* epoch 0 */
+        sim_identities(ks->ids, n);
         memcpy(ks->chain_code, cc, 32);
         ks->pk = pk;
         /* p(i) by Horner */

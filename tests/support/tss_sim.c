@@ -1,10 +1,71 @@
 /* tests/support/tss_sim.c — in-process message routing for protocol tests. */
 #include "tss_sim.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include <openssl/sha.h>
 
 #include "tss/secmem.h"
+
+void sim_identity(tss_identity *out, uint16_t i)
+{
+    uint8_t in[14] = "sim-identity";
+    in[12] = (uint8_t)(i >> 8);
+    in[13] = (uint8_t)i;
+    memset(out, 0, sizeof *out);
+    snprintf(out->party_id, sizeof out->party_id, "party-%u", (unsigned)i);
+    SHA256(in, sizeof in, out->fp);
+}
+
+void sim_identities(tss_identity ids[TSS_MAX_PARTIES], uint8_t n)
+{
+    memset(ids, 0, TSS_MAX_PARTIES * sizeof ids[0]);
+    for (uint16_t i = 1; i <= n && i <= TSS_MAX_PARTIES; i++)
+        sim_identity(&ids[i - 1], i);
+}
+
+int sim_ban_persist(void *ctx, const uint8_t fp[32], tss_err reason)
+{
+    sim_ban_store *s = ctx;
+    if (s == NULL)
+        return 0;
+    if (s->delay_us)
+        usleep(s->delay_us);
+    if (s->fail)
+        return -1;
+    if (s->count < sizeof s->fps / sizeof s->fps[0]) {
+        memcpy(s->fps[s->count], fp, 32);
+        s->reasons[s->count] = reason;
+    }
+    s->count++;
+    return 0;
+}
+
+/* The per-party ban lists of a run: the caller's, or fresh ones freed at the end. */
+static tss_err lists_open(sim_net *net, tss_banlist *lists[TSS_MAX_PARTIES + 1],
+                          tss_banlist *own[TSS_MAX_PARTIES + 1])
+{
+    memset(own, 0, (TSS_MAX_PARTIES + 1) * sizeof own[0]);
+    for (int i = 0; i <= TSS_MAX_PARTIES; i++) {
+        lists[i] = net->bans[i];
+        if (lists[i] == NULL) {
+            tss_err err = tss_banlist_new(&own[i], sim_ban_persist, NULL);
+            if (err != TSS_OK)
+                return err;
+            lists[i] = own[i];
+        }
+    }
+    return TSS_OK;
+}
+
+static void lists_close(tss_banlist *own[TSS_MAX_PARTIES + 1])
+{
+    for (int i = 0; i <= TSS_MAX_PARTIES; i++)
+        tss_banlist_free(own[i]);
+}
 
 typedef struct {
     uint8_t *data;
@@ -168,14 +229,21 @@ static const tss_abort_info *dkg_abort(const void *st)
 tss_err sim_dkg_run(sim_dkg *s)
 {
     sim_party parties[TSS_MAX_PARTIES + 1];
+    tss_banlist *lists[TSS_MAX_PARTIES + 1], *own[TSS_MAX_PARTIES + 1];
     sim_queue q = {0};
     tss_err err = TSS_OK;
     uint64_t shuf = s->net.shuffle_seed | 1;
+    static const tss_identity none[TSS_MAX_PARTIES];
     memset(parties, 0, sizeof parties);
     net_reset(&s->net);
+    if (memcmp(s->ids, none, sizeof none) == 0)
+        sim_identities(s->ids, s->n);
+    if ((err = lists_open(&s->net, lists, own)) != TSS_OK)
+        goto done;
     for (uint16_t i = 1; i <= s->n; i++) {
-        tss_dkg_params p = {.t = s->t, .n = s->n, .index = (uint8_t)i};
+        tss_dkg_params p = {.t = s->t, .n = s->n, .index = (uint8_t)i, .bans = lists[i]};
         memcpy(p.session_id, s->net.session_id, 32);
+        memcpy(p.ids, s->ids, sizeof p.ids);
         const tss_rng *rng = s->net.rng[i] ? s->net.rng[i] : tss_rng_system();
         tss_dkg *st = NULL;
         tss_msgs out = {0};
@@ -209,6 +277,7 @@ done:
     queue_free(&q);
     for (uint16_t i = 1; i <= s->n; i++)
         tss_dkg_free(parties[i].st);
+    lists_close(own);
     return err;
 }
 
@@ -254,6 +323,7 @@ tss_err sim_sign_run(sim_sign *s)
     sim_party parties[TSS_MAX_PARTIES + 1];
     static sim_sid_store fresh[TSS_MAX_PARTIES + 1]; /* per run when none is given */
     sim_sid_store *stores = s->stores ? s->stores : fresh;
+    tss_banlist *lists[TSS_MAX_PARTIES + 1], *own[TSS_MAX_PARTIES + 1];
     sim_queue q = {0};
     tss_err err = TSS_OK;
     uint64_t shuf = s->net.shuffle_seed | 1;
@@ -262,11 +332,14 @@ tss_err sim_sign_run(sim_sign *s)
     if (s->stores == NULL)
         memset(fresh, 0, sizeof fresh);
     net_reset(&s->net);
+    if ((err = lists_open(&s->net, lists, own)) != TSS_OK)
+        goto done;
     for (size_t k = 0; k < s->count; k++) {
         uint16_t i = s->signers[k];
         tss_sign_params p = {.share = s->shares[i],
                              .claim = sim_sid_claim,
                              .claim_ctx = &stores[i],
+                             .bans = lists[i],
                              .signer_count = s->count};
         memcpy(p.session_id, s->net.session_id, 32);
         memcpy(p.signers, s->signers, s->count * sizeof s->signers[0]);
@@ -333,6 +406,10 @@ done:
         else
             tss_sign_free(parties[i].st);
     }
+    if (s->keep_states) /* the kept states still use them */
+        memcpy(s->kept_bans, own, sizeof own);
+    else
+        lists_close(own);
     return err;
 }
 
@@ -342,4 +419,6 @@ void sim_sign_free(sim_sign *s)
         tss_sign_free(s->state[i]);
         s->state[i] = NULL;
     }
+    lists_close(s->kept_bans);
+    memset(s->kept_bans, 0, sizeof s->kept_bans);
 }

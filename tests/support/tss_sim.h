@@ -7,9 +7,29 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "tss/ban.h"
 #include "tss/dkg.h"
 #include "tss/rand.h"
 #include "tss/sign.h"
+
+/* The identity the simulator pins for party i: party id "party-<i>", fingerprint
+ * SHA-256("sim-identity" || i). sim_identities fills ids[0..n). */
+void sim_identity(tss_identity *out, uint16_t i);
+void sim_identities(tss_identity ids[TSS_MAX_PARTIES], uint8_t n);
+
+/* A ban store in memory (what the signer daemon keeps in SQLite): the persist callback
+ * records (fp, reason) or, with `fail` set, fails. Optionally sleeps `delay_us` first, as
+ * an fsync would. Thread-safe only through the ban list's locks (one writer per peer). */
+typedef struct {
+    uint8_t fps[16][32];
+    tss_err reasons[16];
+    size_t count;
+    int fail;
+    unsigned delay_us;
+} sim_ban_store;
+
+/* tss_ban_persist_fn over a sim_ban_store (ctx). */
+int sim_ban_persist(void *ctx, const uint8_t fp[32], tss_err reason);
 
 /* Called for every message before delivery. May modify *data / *len (realloc allowed,
  * the buffer is malloc'ed). Return 0 to deliver, 1 to drop. */
@@ -32,6 +52,7 @@ int sim_flip_hook(void *ctx, uint8_t **data, size_t *len, uint16_t from, uint16_
 /* What every run shares: routing options in, per-party outcomes out. */
 typedef struct {
     const tss_rng *rng[TSS_MAX_PARTIES + 1]; /* per party; NULL = system generator */
+    tss_banlist *bans[TSS_MAX_PARTIES + 1];  /* per party; NULL = a fresh empty list per run */
     sim_tamper_fn tamper;
     void *tamper_ctx;
     int shuffle; /* deliver in a pseudo-random order (seeded by shuffle_seed) */
@@ -52,6 +73,7 @@ typedef struct {
 typedef struct {
     sim_net net;
     uint8_t t, n;
+    tss_identity ids[TSS_MAX_PARTIES];         /* all empty: sim_identities */
     tss_keyshare *shares[TSS_MAX_PARTIES + 1]; /* [1..n] on success */
 } sim_dkg;
 
@@ -86,6 +108,7 @@ typedef struct {
     tss_point pk;                           /* the key the signature verifies under */
     tss_sign *state[TSS_MAX_PARTIES + 1];   /* kept when keep_states is set */
     int keep_states;
+    tss_banlist *kept_bans[TSS_MAX_PARTIES + 1]; /* fresh lists the kept states use */
 } sim_sign;
 
 /* Runs one signature among s->signers. TSS_OK when every signer output a verified

@@ -20,6 +20,15 @@
 
 /* ---------- helpers ---------- */
 
+/* One ban list for the states these tests build by hand (nobody is ever banned here). */
+static tss_banlist *test_bans(void)
+{
+    static tss_banlist *bl;
+    if (bl == NULL)
+        assert_int_equal(tss_banlist_new(&bl, sim_ban_persist, NULL), TSS_OK);
+    return bl;
+}
+
 static void setup_sim(sim_dkg *s, uint8_t t, uint8_t n, test_rng *rngs, uint64_t seed)
 {
     memset(s, 0, sizeof *s);
@@ -141,7 +150,8 @@ static void test_params(void **state)
 {
     (void)state;
     tss_dkg *st = NULL;
-    tss_dkg_params p = {.t = 2, .n = 3, .index = 1};
+    tss_dkg_params p = {.t = 2, .n = 3, .index = 1, .bans = test_bans()};
+    sim_identities(p.ids, 3);
     const uint8_t bad[][3] = {{1, 3, 1}, {4, 3, 1}, {2, 1, 1}, {2, 33, 1},
                               {2, 3, 0}, {2, 3, 4}, {0, 0, 0}};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
@@ -150,6 +160,38 @@ static void test_params(void **state)
     }
     p.t = 2, p.n = 3, p.index = 1;
     assert_int_equal(tss_dkg_new(&st, &p, NULL), TSS_ERR_ARG);
+    /* the ban list is required */
+    p.bans = NULL;
+    assert_int_equal(tss_dkg_new(&st, &p, tss_rng_system()), TSS_ERR_ARG);
+    p.bans = test_bans();
+    /* identities: every party id 1..64 bytes and distinct, every fingerprint non-zero and
+     * distinct */
+    tss_dkg_params q = p;
+    q.ids[2].party_id[0] = 0;
+    assert_int_equal(tss_dkg_new(&st, &q, tss_rng_system()), TSS_ERR_PARAMS);
+    q = p;
+    memset(q.ids[1].party_id, 'a', sizeof q.ids[1].party_id); /* no NUL within 65 bytes */
+    assert_int_equal(tss_dkg_new(&st, &q, tss_rng_system()), TSS_ERR_PARAMS);
+    q = p;
+    memcpy(q.ids[1].fp, q.ids[0].fp, 32);
+    assert_int_equal(tss_dkg_new(&st, &q, tss_rng_system()), TSS_ERR_PARAMS);
+    q = p;
+    memcpy(q.ids[1].party_id, q.ids[0].party_id, sizeof q.ids[0].party_id);
+    assert_int_equal(tss_dkg_new(&st, &q, tss_rng_system()), TSS_ERR_PARAMS);
+    q = p;
+    memset(q.ids[0].fp, 0, 32);
+    assert_int_equal(tss_dkg_new(&st, &q, tss_rng_system()), TSS_ERR_PARAMS);
+    /* a banned peer is refused; my own fingerprint on the list does not matter */
+    tss_banlist *bl = NULL;
+    assert_int_equal(tss_banlist_new(&bl, sim_ban_persist, NULL), TSS_OK);
+    q = p;
+    q.bans = bl;
+    assert_int_equal(tss_banlist_load(bl, p.ids[0].fp), TSS_OK);
+    assert_int_equal(tss_dkg_new(&st, &q, tss_rng_system()), TSS_OK);
+    tss_dkg_free(st);
+    assert_int_equal(tss_banlist_load(bl, p.ids[2].fp), TSS_OK);
+    assert_int_equal(tss_dkg_new(&st, &q, tss_rng_system()), TSS_ERR_BANNED);
+    tss_banlist_free(bl);
     assert_int_equal(tss_dkg_new(&st, &p, tss_rng_system()), TSS_OK);
     tss_msgs out = {0};
     assert_int_equal(tss_dkg_start(st, &out), TSS_OK);
@@ -168,7 +210,8 @@ static void test_intake_rejections(void **state)
     tss_msgs out[4] = {{0}};
     test_rng rng[4];
     for (int i = 1; i <= 3; i++) {
-        tss_dkg_params p = {.t = 2, .n = 3, .index = (uint8_t)i};
+        tss_dkg_params p = {.t = 2, .n = 3, .index = (uint8_t)i, .bans = test_bans()};
+        sim_identities(p.ids, 3);
         memset(p.session_id, 0x11, 32);
         test_rng_init(&rng[i], (uint64_t)i);
         assert_int_equal(tss_dkg_new(&st[i], &p, &rng[i].rng), TSS_OK);
@@ -621,7 +664,9 @@ static void test_keyshare_semantic_checks(void **state)
     assert_int_equal(tss_point_base_mul(&G, &one), TSS_OK);
     tss_point_serialize(g, &G);
     assert_int_equal(tss_keyshare_encode(s.shares[1], &enc, &len), TSS_OK);
-    const size_t pk_at = 4 + 2 + 3 + 32 + 32, pub_at = pk_at + 33, sec_at = pub_at + 33 * 4;
+    /* version 2: magic, version, t n index, epoch, DKG sid, setup sid, chain code */
+    const size_t pk_at = 4 + 2 + 3 + 4 + 32 + 32 + 32, pub_at = pk_at + 33,
+                 sec_at = pub_at + 33 * 4 + (TSS_PARTY_ID_MAX + 32) * 4;
     const size_t where[] = {pk_at, pub_at + 33 * 3 /* P(4), above t */, pub_at + 33 * 1};
     for (size_t w = 0; w < 3; w++) {
         uint8_t *copy = malloc(len), saved[33];

@@ -76,6 +76,15 @@ static void verify_signature(const tss_point *pk, const uint8_t hash[32], const 
 
 /* ---------- fixtures ---------- */
 
+/* One ban list for the states these tests build by hand (nobody is banned through it). */
+static tss_banlist *test_bans(void)
+{
+    static tss_banlist *bl;
+    if (bl == NULL)
+        assert_int_equal(tss_banlist_new(&bl, sim_ban_persist, NULL), TSS_OK);
+    return bl;
+}
+
 typedef struct {
     uint8_t t, n;
     tss_keyshare *shares[TSS_MAX_PARTIES + 1];
@@ -297,8 +306,11 @@ static void test_params(void **state)
     keyset_dealer(&k, 3, 5, 9);
     tss_sign *st = NULL;
     sim_sid_store store = {0};
-    tss_sign_params p = {
-        .share = k.shares[2], .claim = sim_sid_claim, .claim_ctx = &store, .has_hash = 1};
+    tss_sign_params p = {.share = k.shares[2],
+                         .claim = sim_sid_claim,
+                         .claim_ctx = &store,
+                         .bans = test_bans(),
+                         .has_hash = 1};
     const struct {
         uint16_t set[6];
         size_t count;
@@ -326,6 +338,9 @@ static void test_params(void **state)
     p.claim = NULL; /* the used-sid store is required */
     assert_int_equal(tss_sign_new(&st, &p, tss_rng_system()), TSS_ERR_ARG);
     p.claim = sim_sid_claim;
+    p.bans = NULL; /* so is the ban list */
+    assert_int_equal(tss_sign_new(&st, &p, tss_rng_system()), TSS_ERR_ARG);
+    p.bans = test_bans();
     assert_int_equal(tss_sign_new(&st, &p, tss_rng_system()), TSS_OK);
     tss_msgs out = {0};
     assert_int_equal(tss_sign_finish(st, p.hash, &out), TSS_ERR_STATE); /* nothing presigned */
@@ -443,6 +458,7 @@ static void test_session_mismatch(void **state)
     tss_sign_params pa = {.share = k.shares[1],
                           .claim = sim_sid_claim,
                           .claim_ctx = &sa,
+                          .bans = test_bans(),
                           .signer_count = 2,
                           .has_hash = 1};
     pa.signers[0] = 1, pa.signers[1] = 2;
