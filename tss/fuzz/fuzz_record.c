@@ -15,14 +15,39 @@
 #include "tss/transcript.h"
 #include "tss/vole.h"
 #include "tss_dealer.h"
+#include "tss_sim.h"
 
 #define NMAX       TSS_MAX_PARTIES
 #define MAX_CASES  32
 #define MAX_DONORS 256
 
+static void die(const char *what, const char *config, tss_err err);
+
 /* The generator every snapshot and every copy of one draws from; fuzz_round.c re-seeds
  * it before each run so that runs are reproducible. */
 test_rng fz_rng;
+
+/* The ban lists of the recorded parties (one per node, shared by its states and by every
+ * copy of them), and what their persist callback saw: fuzz_round.c checks it against the
+ * abort and lifts the bans after each run. */
+tss_banlist *fz_bans[NMAX + 1];
+fz_ban_seen fz_banned;
+
+static int persist(void *ctx, const uint8_t fp[32], tss_err reason)
+{
+    fz_ban_seen *seen = ctx;
+    seen->count++;
+    memcpy(seen->fp, fp, 32);
+    seen->reason = reason;
+    return 0;
+}
+
+static tss_banlist *party_bans(uint16_t i)
+{
+    if (fz_bans[i] == NULL && tss_banlist_new(&fz_bans[i], persist, &fz_banned) != TSS_OK)
+        die("ban list", "record", TSS_ERR_NOMEM);
+    return fz_bans[i];
+}
 
 static fz_case cases[MAX_CASES];
 static size_t ncases;
@@ -264,8 +289,9 @@ static void record_dkg(const char *config, uint8_t t, uint8_t n, uint8_t round, 
     size_t first = ncases;
     memset(box, 0, sizeof box);
     for (uint16_t i = 1; i <= n; i++) {
-        tss_dkg_params p = {.t = t, .n = n, .index = (uint8_t)i};
+        tss_dkg_params p = {.t = t, .n = n, .index = (uint8_t)i, .bans = party_bans(i)};
         memset(p.session_id, 0xd1, 32);
+        sim_identities(p.ids, n);
         test_rng_init(&rng[i], 100 + i);
         tss_msgs out = {0};
         tss_err err = tss_dkg_new(&st[i], &p, &rng[i].rng);
@@ -330,7 +356,8 @@ static void record_sign(const char *config, uint8_t t, uint8_t n, const uint16_t
     memset(hash, 0x5a, 32);
     for (size_t k = 0; k < count; k++) {
         uint16_t i = set[k];
-        tss_sign_params p = {.share = ks[i], .claim = no_store, .signer_count = count};
+        tss_sign_params p = {
+            .share = ks[i], .claim = no_store, .bans = party_bans(i), .signer_count = count};
         memcpy(p.signers, set, count * sizeof set[0]);
         memset(p.session_id, 0x51, 32);
         for (size_t d = 0; d < path_len; d++)
@@ -406,6 +433,10 @@ static void release(void)
             tss_sign_free(cases[k].snap);
     }
     ncases = 0;
+    for (int i = 0; i <= NMAX; i++) { /* after the states that use them */
+        tss_banlist_free(fz_bans[i]);
+        fz_bans[i] = NULL;
+    }
 }
 
 const fz_case *fuzz_round_cases(uint8_t proto, uint8_t round, size_t *count)

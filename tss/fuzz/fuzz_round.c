@@ -22,7 +22,8 @@
  * Besides ASan/UBSan/LSan, every run checks: an accepted message never aborts; a
  * rejection leaves the state running, and the honest message then still completes the
  * round as recorded; an abort names nobody or the sender of the altered message (the
- * others are honest), a ban names someone, and an abort emits nothing; the unaltered
+ * others are honest), a ban names someone and is persisted and listed before the call
+ * returns, nothing else bans, and an abort emits nothing; the unaltered
  * message completes the round with the recorded outcome (key-share fingerprint,
  * signature), and any finished run has that outcome; whatever is emitted has a well-formed
  * header for the next round. */
@@ -35,6 +36,7 @@
 #include "test_rng.h"
 #include "tss/baseot.h"
 #include "tss/testing.h"
+#include "tss_sim.h"
 
 #if !defined(FUZZ_PROTO) || !defined(FUZZ_ROUND)
 #error "build with -DFUZZ_PROTO=1|2 -DFUZZ_ROUND=r"
@@ -335,6 +337,22 @@ static void check_done(const fz_case *c, void *st, tss_err err)
     }
 }
 
+static tss_identity identity[4]; /* of parties 1..3, as the recording pins them */
+
+/* A ban-class abort has banned (persisted, then listed) the culprit before returning;
+ * nothing else bans. */
+static void check_ban(const fz_case *c, const tss_abort_info *ai, tss_err err)
+{
+    if (!ai->ban) {
+        CHECK(fz_banned.count == 0);
+        return;
+    }
+    CHECK(c->proto == TSS_PROTO_SIGN); /* the DKG bans nobody */
+    CHECK(ai->culprit >= 1 && ai->culprit <= 3 && fz_banned.count == 1);
+    CHECK(memcmp(fz_banned.fp, identity[ai->culprit].fp, 32) == 0 && fz_banned.reason == err);
+    CHECK(tss_banlist_contains(fz_bans[c->to], identity[ai->culprit].fp));
+}
+
 /* Delivers msg; checks the outcome. Returns the error. */
 static tss_err deliver(const fz_case *c, void *st, const uint8_t *msg, size_t len, int honest)
 {
@@ -343,6 +361,7 @@ static tss_err deliver(const fz_case *c, void *st, const uint8_t *msg, size_t le
     uint16_t claimed = len >= TSS_MSG_HEADER_BYTES ? (uint16_t)(msg[4] << 8 | msg[5]) : 0;
     tss_msgs out = {0};
     tss_status before = status(c, st);
+    fz_banned.count = 0;
     tss_err err = receive(c, st, msg, len, &out);
     if (err == TSS_OK && c->proto == TSS_PROTO_SIGN && tss_sign_presigned(st)) {
         CHECK(out.count == 0);
@@ -361,6 +380,7 @@ static tss_err deliver(const fz_case *c, void *st, const uint8_t *msg, size_t le
         CHECK(ai->culprit == 0 || ai->culprit == c->from ||
               ai->culprit == claimed); /* others honest */
         CHECK(!ai->ban || ai->culprit != 0);
+        check_ban(c, ai, err);
     }
     if (honest) {
         CHECK(err == TSS_OK);
@@ -433,6 +453,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (cases == NULL) {
         cases = fuzz_round_cases(FUZZ_PROTO, FUZZ_ROUND, &ncases);
         init_points();
+        for (uint16_t i = 1; i <= 3; i++)
+            sim_identity(&identity[i], i);
     }
     const fz_case *c = &cases[size > 0 ? (data[0] & 0x1f) % ncases : 0];
     fz_input in = {0};
@@ -478,5 +500,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         count(c, st, err, start);
     state_free(c, st);
     free(in.msg);
+    for (uint16_t i = 1; i <= 3; i++) /* the next run starts with no bans */
+        tss_banlist_lift(fz_bans[c->to], identity[i].fp);
     return 0;
 }

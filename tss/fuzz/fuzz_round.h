@@ -44,6 +44,16 @@ typedef struct {
     size_t next_count;  /* messages an honest delivery emits */
 } fz_case;
 
+/* What the ban lists' persist callback saw (fz_banned, reset by the harness per run). */
+typedef struct {
+    unsigned count;
+    uint8_t fp[32];
+    tss_err reason;
+} fz_ban_seen;
+
+extern fz_ban_seen fz_banned;
+extern tss_banlist *fz_bans[TSS_MAX_PARTIES + 1];
+
 /* The cases for (proto, round): built once, kept for the process. Aborts the process if
  * the honest transcript fails (a harness or library bug, not a finding of the input). */
 const fz_case *fuzz_round_cases(uint8_t proto, uint8_t round, size_t *count);
