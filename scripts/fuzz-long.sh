@@ -4,14 +4,15 @@
 # or until MPC_FUZZ_LONG_RUNS inputs (default: no limit). The corpus of each target
 # persists in build/fuzz/corpus-long/<target> (seeded from tss/fuzz/regress/), so
 # campaigns resume; crashes land in build/fuzz/crash-long/. Prints runs, runs/s and edges
-# per target and the totals; exits non-zero if a target found a failure.
+# per target and the totals; exits non-zero if a target found a failure. MPC_FUZZ_BUILD
+# names the build directory (default build/fuzz; configured and built here).
 #   MPC_FUZZ_TARGETS="fuzz_dkg_r2 fuzz_sign_r1" MPC_FUZZ_LONG_SECONDS=600 scripts/fuzz-long.sh
 set -uo pipefail
 cd "$(dirname "$0")/.."
 seconds=${MPC_FUZZ_LONG_SECONDS:-240}
 runs=${MPC_FUZZ_LONG_RUNS:--1}
 targets=${MPC_FUZZ_TARGETS:-fuzz_dkg_r1 fuzz_dkg_r2 fuzz_dkg_r3 fuzz_dkg_r4 fuzz_sign_r1 fuzz_sign_r2 fuzz_sign_r3}
-dir=build/fuzz
+dir=${MPC_FUZZ_BUILD:-build/fuzz}
 cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=clang -DMPC_FUZZ=ON \
   -DMPC_TESTS=OFF -DMPC_BENCH=OFF >/dev/null && cmake --build "$dir" -j2 >/dev/null || {
   echo "fuzz build failed"; exit 1; }
