@@ -12,8 +12,9 @@
  *
  * The copy lives in secure memory like the original, owns deep copies of every buffer
  * the original owns (inbox payloads, OT and VOLE working states, the key share under
- * construction) and shares what the original borrows (the signing key share, the sid
- * claim callback and its context). It draws randomness from rng, or from the original's
+ * construction) and shares what the original borrows (the signing key share, the node's
+ * ban list, the sid claim callback and its context): a ban that a copy records holds for
+ * the original and every other state too. It draws randomness from rng, or from the original's
  * generator when rng is NULL. Free it with tss_dkg_free / tss_sign_free. */
 #ifndef TSS_TESTING_H
 #define TSS_TESTING_H
