@@ -14,8 +14,8 @@
  * the original owns (inbox payloads, OT and VOLE working states, the key share under
  * construction) and shares what the original borrows (the signing key share, the node's
  * ban list, the sid claim callback and its context): a ban that a copy records holds for
- * the original and every other state too. It draws randomness from rng, or from the original's
- * generator when rng is NULL. Free it with tss_dkg_free / tss_sign_free. */
+ * the original and every other state too. It draws randomness from rng, or from the
+ * original's generator when rng is NULL. Free it with tss_dkg_free / tss_sign_free. */
 #ifndef TSS_TESTING_H
 #define TSS_TESTING_H
 
