@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "bench.h"
+#include "tss/ban.h"
 #include "tss/keccak.h"
 #include "tss/point.h"
 #include "tss/rand.h"
@@ -17,8 +18,9 @@ int tss_bench_ot(bench_report *rep); /* bench_ot.c */
 
 typedef struct {
     tss_scalar a, b, r;
-    tss_point p, q;
+    tss_point p, q, gamma;
     uint8_t buf[64];
+    tss_banlist *bans;
 } prim_ctx;
 
 static void op_scalar_mul(void *c)
@@ -40,6 +42,38 @@ static void op_point_mul(void *c)
 {
     prim_ctx *x = c;
     (void)tss_point_mul(&x->q, &x->p, &x->b);
+}
+/* The signing Gamma check (two per peer and signature): blinded (tss_point_mul_eq_check)
+ * and, for comparison, the former direct formulation. */
+static void op_gamma_check(void *c)
+{
+    prim_ctx *x = c;
+    int eq;
+    (void)tss_point_mul_eq_check(&eq, &x->p, &x->a, &x->gamma, &x->b, tss_rng_system());
+}
+static void op_gamma_direct(void *c)
+{
+    prim_ctx *x = c;
+    tss_point l, d, r;
+    (void)tss_point_mul_secret(&l, &x->p, &x->a);
+    (void)tss_point_base_mul(&d, &x->b);
+    (void)tss_point_add(&r, &x->gamma, &d);
+    x->r.d[0] ^= (uint64_t)tss_point_eq(&l, &r);
+}
+/* What a signing state adds per peer and step for bans: a look-up, and a lock held
+ * around a check (list of 100 bans). */
+static void op_ban_lookup(void *c)
+{
+    prim_ctx *x = c;
+    uint64_t s = tss_banlist_stripe(x->bans, x->buf);
+    tss_banlist_hold(x->bans, s);
+    x->buf[40] ^= (uint8_t)tss_banlist_contains(x->bans, x->buf);
+    tss_banlist_release(x->bans, s);
+}
+static int no_persist(void *ctx, const uint8_t fp[32], tss_err reason)
+{
+    (void)ctx, (void)fp, (void)reason;
+    return 0;
 }
 static void op_hash_scalar(void *c)
 {
@@ -99,12 +133,29 @@ static int bench_primitives(bench_report *rep)
     memcpy(x.buf, seed, 64);
     if (tss_point_base_mul(&x.p, &x.a) != TSS_OK)
         return -1;
+    /* gamma = a*p - b*G, so the Gamma check passes */
+    tss_point t1, t2;
+    if (tss_point_mul(&t1, &x.p, &x.a) != TSS_OK || tss_point_base_mul(&t2, &x.b) != TSS_OK)
+        return -1;
+    tss_point_negate(&t2, &t2);
+    if (tss_point_add(&x.gamma, &t1, &t2) != TSS_OK ||
+        tss_banlist_new(&x.bans, no_persist, NULL) != TSS_OK)
+        return -1;
+    for (int i = 0; i < 100; i++) {
+        uint8_t fp[32] = {(uint8_t)i, 0xB5};
+        if (tss_banlist_load(x.bans, fp) != TSS_OK)
+            return -1;
+    }
     bench_run(rep, "scalar_mul", 101, 10000, op_scalar_mul, &x);
     bench_run(rep, "scalar_inverse", 101, 200, op_scalar_inv, &x);
     bench_run(rep, "point_base_mul", 101, 200, op_base_mul, &x);
     bench_run(rep, "point_mul", 101, 200, op_point_mul, &x);
     bench_run(rep, "hash_to_scalar(64B)", 101, 10000, op_hash_scalar, &x);
     bench_run(rep, "keccak256(64B)", 101, 10000, op_keccak, &x);
+    bench_run(rep, "gamma check (blinded)", 101, 200, op_gamma_check, &x);
+    bench_run(rep, "gamma check (direct, before)", 101, 200, op_gamma_direct, &x);
+    bench_run(rep, "ban look-up under peer lock", 101, 10000, op_ban_lookup, &x);
+    tss_banlist_free(x.bans);
     return 0;
 }
 

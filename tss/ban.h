@@ -74,7 +74,7 @@ int tss_banlist_contains(tss_banlist *bl, const uint8_t fp[32]);
  * updates its storage; no callback. */
 tss_err tss_banlist_lift(tss_banlist *bl, const uint8_t fp[32]);
 
-/* ---- for the state machines (tss/sign.c, tss/dkg.c) ---- */
+/* ---- for the state machines (tss/sign.c); a caller never needs these ---- */
 
 /* The stripe of fp's lock as a bit of a 64-bit set. */
 uint64_t tss_banlist_stripe(const tss_banlist *bl, const uint8_t fp[32]);

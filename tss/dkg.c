@@ -138,6 +138,7 @@ tss_err tss_dkg_new(tss_dkg **out, const tss_dkg_params *p, const tss_rng *rng)
     st->round = 0;
     st->status = TSS_RUNNING;
     st->inbox.protocol = TSS_PROTO_DKG;
+    st->inbox.rounds = 4;
     st->inbox.me = st->me;
     memcpy(st->inbox.sid, st->session_id, 32);
     for (int j = 1; j <= st->n; j++)
@@ -339,16 +340,27 @@ static tss_err check_bans(tss_dkg *st)
     return TSS_OK;
 }
 
+static tss_err emit_r1(tss_dkg *st, tss_msgs *out);
+
 tss_err tss_dkg_start(tss_dkg *st, tss_msgs *out)
 {
-    uint8_t payload[R1_LEN], F_bytes[33 * NMAX], data[34 + 33 * NMAX];
-    tss_err err;
     if (st == NULL || out == NULL)
         return TSS_ERR_ARG;
     if (st->round != 0 || st->status != TSS_RUNNING)
         return TSS_ERR_STATE;
-    if ((err = check_bans(st)) != TSS_OK)
-        return err;
+    size_t keep = out->count;
+    tss_err err = check_bans(st);
+    if (err == TSS_OK && (err = emit_r1(st, out)) != TSS_OK && st->status == TSS_RUNNING)
+        dkg_fail(st, err, 0);
+    if (st->status == TSS_ABORTED)
+        tss_msgs_truncate(out, keep);
+    return err;
+}
+
+static tss_err emit_r1(tss_dkg *st, tss_msgs *out)
+{
+    uint8_t payload[R1_LEN], F_bytes[33 * NMAX], data[34 + 33 * NMAX];
+    tss_err err;
     for (int k = 0; k < st->t; k++) {
         if ((err = tss_rand_scalar(&st->coef[k], st->rng)) != TSS_OK)
             return err;
@@ -851,12 +863,18 @@ tss_err tss_dkg_receive(tss_dkg *st, const uint8_t *msg, size_t len, tss_msgs *o
         return TSS_ERR_ARG;
     if (st->status != TSS_RUNNING || st->round == 0)
         return TSS_ERR_STATE;
+    size_t keep = out->count;
     tss_err err = check_bans(st);
-    if (err != TSS_OK)
-        return err;
-    if ((err = tss_inbox_accept(&st->inbox, st->round, msg, len)) != TSS_OK)
-        return err;
-    return advance(st, out);
+    if (err == TSS_OK) {
+        if ((err = tss_inbox_accept(&st->inbox, st->round, msg, len)) != TSS_OK)
+            return err; /* rejected: state unchanged, nothing produced */
+        err = advance(st, out);
+    }
+    if (st->status == TSS_ABORTED) {
+        tss_inbox_clear(&st->inbox);
+        tss_msgs_truncate(out, keep); /* nothing of an aborted step leaves */
+    }
+    return err;
 }
 
 /* ---- deep copy, for tests and fuzzing only ---- */

@@ -85,7 +85,8 @@ tss_err tss_dkg_new(tss_dkg **out, const tss_dkg_params *params, const tss_rng *
 /* Zeroizes and frees the state (and any key share not taken). NULL is a no-op. */
 void tss_dkg_free(tss_dkg *st);
 
-/* Produces the round-1 messages (one per peer) into out. Call once. */
+/* Produces the round-1 messages (one per peer) into out. Call once. An error aborts the
+ * state and leaves out as it was on entry. */
 tss_err tss_dkg_start(tss_dkg *st, tss_msgs *out);
 
 /* Takes one inbound message. Returns:
@@ -93,7 +94,10 @@ tss_err tss_dkg_start(tss_dkg *st, tss_msgs *out);
  *  - a rejection (TSS_ERR_LENGTH, _FORMAT, _ROUND, _PARTY, _SESSION, _STATE): the message
  *    failed a header or length check before any work; the state is unchanged.
  *  - any other error: the protocol aborted (tss_dkg_status() == TSS_ABORTED); the reason
- *    and culprit are in tss_dkg_abort_info(). No further messages are accepted. */
+ *    and culprit are in tss_dkg_abort_info(). No further messages are accepted. Every
+ *    message this call appended to out is freed: out is as it was on entry.
+ *  - TSS_ERR_BANNED (an abort): a peer is on the ban list; checked before the message.
+ * Messages for rounds after 4 are rejected (TSS_ERR_ROUND). */
 tss_err tss_dkg_receive(tss_dkg *st, const uint8_t *msg, size_t len, tss_msgs *out);
 
 tss_status tss_dkg_status(const tss_dkg *st);

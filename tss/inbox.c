@@ -32,7 +32,8 @@ tss_err tss_inbox_accept(tss_inbox *ib, int current, const uint8_t *msg, size_t 
         return TSS_ERR_SESSION;
     if (h.to != ib->me || h.from > TSS_MAX_PARTIES || !((ib->peers >> h.from) & 1))
         return TSS_ERR_PARTY;
-    if (h.round < 1 || h.round > TSS_INBOX_ROUNDS || (h.round != current && h.round != current + 1))
+    if (h.round < 1 || h.round > ib->rounds || h.round > TSS_INBOX_ROUNDS ||
+        (h.round != current && h.round != current + 1))
         return TSS_ERR_ROUND;
     if (ib->payload[h.round][h.from] != NULL)
         return TSS_ERR_ROUND; /* duplicate or replay */
@@ -51,7 +52,8 @@ tss_err tss_inbox_accept(tss_inbox *ib, int current, const uint8_t *msg, size_t 
 
 int tss_inbox_complete(const tss_inbox *ib, int r)
 {
-    return r >= 1 && r <= TSS_INBOX_ROUNDS && ib->count[r] == __builtin_popcountll(ib->peers);
+    return r >= 1 && r <= ib->rounds && r <= TSS_INBOX_ROUNDS &&
+           ib->count[r] == __builtin_popcountll(ib->peers);
 }
 
 tss_err tss_inbox_keep_own(tss_inbox *ib, int r, const uint8_t *payload, size_t len)

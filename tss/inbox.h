@@ -1,6 +1,7 @@
 /* tss/inbox.h — intake of protocol messages for the round-based state machines.
  * Checks every header field before any payload is looked at (protocol, version, flags,
- * session id, sender in the party set, addressed to us, round current or next, not a
+ * session id, sender in the party set, addressed to us, round current or next and within
+ * the protocol's rounds, not a
  * duplicate, exact payload length) and buffers accepted payloads per (round, sender)
  * until the state machine processes the round (payloads of confidential rounds in locked,
  * non-dumpable memory). Rejections leave the inbox unchanged. */
@@ -16,6 +17,7 @@
 
 typedef struct {
     uint8_t protocol;
+    uint8_t rounds; /* the protocol's last round (signing 3, DKG 4); later ones are rejected */
     uint16_t me;
     uint8_t sid[32];
     uint64_t peers;                                                /* bit j set: j may send to us */

@@ -63,13 +63,22 @@ tss_err tss_msgs_append(tss_msgs *out, uint8_t protocol, uint8_t round, uint8_t 
     return TSS_OK;
 }
 
-void tss_msgs_free(tss_msgs *m)
+void tss_msgs_truncate(tss_msgs *m, size_t keep)
 {
-    for (size_t i = 0; i < m->count; i++) {
+    for (size_t i = keep; i < m->count; i++) {
         tss_memzero(m->items[i].data, m->items[i].len);
         free(m->items[i].data);
+        m->items[i].data = NULL;
     }
-    free(m->items);
-    m->items = NULL;
-    m->count = 0;
+    if (m->count > keep)
+        m->count = keep;
+    if (m->count == 0) {
+        free(m->items);
+        m->items = NULL;
+    }
+}
+
+void tss_msgs_free(tss_msgs *m)
+{
+    tss_msgs_truncate(m, 0);
 }

@@ -54,4 +54,8 @@ tss_err tss_msgs_append(tss_msgs *out, uint8_t protocol, uint8_t round, uint8_t 
  * over (set to NULL) is skipped. */
 void tss_msgs_free(tss_msgs *m);
 
+/* Zeroizes and frees the messages after the first `keep` (the state machines undo what an
+ * aborting call appended); with keep == 0 the same as tss_msgs_free. */
+void tss_msgs_truncate(tss_msgs *m, size_t keep);
+
 #endif

@@ -8,6 +8,7 @@
 
 #include "rand.h"
 #include "secmem.h"
+#include "transcript.h"
 
 static secp256k1_context *tss_ctx;
 static pthread_once_t tss_ctx_once = PTHREAD_ONCE_INIT;
@@ -133,4 +134,87 @@ tss_err tss_point_parse(tss_point *r, const uint8_t in[33])
 int tss_point_eq(const tss_point *a, const tss_point *b)
 {
     return secp256k1_ec_pubkey_cmp(tss_secp_ctx(), &a->pk, &b->pk) == 0;
+}
+
+static void (*tss_declassify_fn)(const void *p, size_t len);
+
+void tss_point_set_declassify(void (*fn)(const void *p, size_t len))
+{
+    tss_declassify_fn = fn;
+}
+
+static void declassify(const void *p, size_t len)
+{
+    if (tss_declassify_fn != NULL)
+        tss_declassify_fn(p, len);
+}
+
+/* chi*X == Gamma + d*G without a secret point in variable-time code.
+ *
+ * The direct way computes chi*X (secret: with Gamma public it gives d*G, and it is
+ * r_j*chi*G for the peer's nonce r_j) and d*G in constant time, but then parses, adds and
+ * compares them with libsecp256k1's public API, which is variable time (sqrt, inversion,
+ * normalisation and comparison of the secret coordinates).
+ *
+ * Instead, with a fresh uniform rho (never reused, never output):
+ *     rho*chi*X  ==  rho*Gamma + (rho*d)*G
+ * The three points are computed in constant time (ECDH = ecmult_const for the first two,
+ * ecmult_gen for the third, with the scalars products rho*chi and rho*d formed by our
+ * constant-time scalar code), and only they are handed to variable-time code. Each is
+ * rho times a fixed non-zero point, hence uniform on its own. Jointly they reveal nothing
+ * about chi*X or d*G either: writing d*G = k*Gamma, the tuple (Gamma, rho*Gamma, d*G,
+ * rho*d*G) is a DDH tuple in base Gamma, so even complete knowledge of the blinded points
+ * would not let anyone test a guess of d*G (or of chi*X = Gamma + d*G) under DDH; timing
+ * leaks at most part of that. The left side never needs parsing: the ECDH callback
+ * returns its compressed encoding, compared bytewise with the encoded right side.
+ * Equality is preserved (rho != 0), so the verdict is exactly the check's.
+ * Zero scalars: rho*chi and rho*d are replaced by 1 with cmov when zero, so the
+ * multiplications cannot fail on a secret condition; the zero flags, like every success
+ * flag, go into the verdict, the one value declassified at the end. */
+tss_err tss_point_mul_eq_check(int *equal, const tss_point *X, const tss_scalar *chi,
+                               const tss_point *Gamma, const tss_scalar *d, const tss_rng *rng)
+{
+    const secp256k1_context *ctx = tss_secp_ctx();
+    uint8_t wide[64], s_rho[32], s_a[32], s_b[32], lhs[33], rho_gamma[33], rhs[33];
+    tss_scalar rho, a, b, one;
+    tss_point rg, bg, sum;
+    *equal = 0;
+    tss_err err = tss_rand_bytes(rng, wide, sizeof wide);
+    if (err != TSS_OK)
+        return err;
+    tss_scalar_reduce64(&rho, wide); /* rho == 0 (2^-256) shows up as a == 0 below */
+    tss_scalar_mul(&a, &rho, chi);
+    tss_scalar_mul(&b, &rho, d);
+    int zero = tss_scalar_is_zero(&a) | tss_scalar_is_zero(&b);
+    tss_scalar_set_u64(&one, 1);
+    tss_scalar_cmov(&a, &one, tss_scalar_is_zero(&a));
+    tss_scalar_cmov(&b, &one, tss_scalar_is_zero(&b));
+    tss_scalar_cmov(&rho, &one, tss_scalar_is_zero(&rho));
+    tss_scalar_serialize(s_rho, &rho);
+    tss_scalar_serialize(s_a, &a);
+    tss_scalar_serialize(s_b, &b);
+    int ok = secp256k1_ecdh(ctx, lhs, &X->pk, s_a, tss_ecdh_point, NULL);
+    ok &= secp256k1_ecdh(ctx, rho_gamma, &Gamma->pk, s_rho, tss_ecdh_point, NULL);
+    ok &= secp256k1_ec_pubkey_create(ctx, &bg.pk, s_b);
+    /* from here on only blinded points: public */
+    declassify(lhs, sizeof lhs);
+    declassify(rho_gamma, sizeof rho_gamma);
+    declassify(&bg, sizeof bg);
+    int eq = 0;
+    if (secp256k1_ec_pubkey_parse(ctx, &rg.pk, rho_gamma, 33) &&
+        tss_point_add(&sum, &rg, &bg) == TSS_OK) { /* infinity: chi*X = infinity, unequal */
+        tss_point_serialize(rhs, &sum);
+        eq = tss_ct_eq(lhs, rhs, 33);
+    }
+    int verdict = eq & ok & !zero;
+    declassify(&verdict, sizeof verdict); /* the check's outcome is public by design */
+    *equal = verdict;
+    tss_memzero(wide, sizeof wide);
+    tss_memzero(s_rho, sizeof s_rho);
+    tss_memzero(s_a, sizeof s_a);
+    tss_memzero(s_b, sizeof s_b);
+    tss_scalar_clear(&rho);
+    tss_scalar_clear(&a);
+    tss_scalar_clear(&b);
+    return TSS_OK;
 }

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "error.h"
+#include "rand.h"
 #include "scalar.h"
 
 typedef struct {
@@ -57,5 +58,23 @@ tss_err tss_point_parse(tss_point *r, const uint8_t in[33]);
 
 /* 1 if a == b else 0 (public data, not constant time). */
 int tss_point_eq(const tss_point *a, const tss_point *b);
+
+/* The signing Gamma check (DKLS23.md §5, round 3): *equal = 1 when chi*X == Gamma + d*G,
+ * else 0, for SECRET chi and d and public X and Gamma. No secret point reaches
+ * libsecp256k1's variable-time code: both sides are multiplied by a fresh random rho
+ * drawn from rng, and only the blinded points rho*chi*X, rho*Gamma and rho*d*G are
+ * parsed, added and compared (point.c has the argument). chi*rho == 0 or d*rho == 0
+ * (probability 2^-256 each for honest values; the peer cannot force either) count as
+ * "not equal", so that nothing branches on them. Constant time in chi, d and rho except
+ * for the verdict itself, which is public by design (a failure aborts and bans).
+ * Returns TSS_ERR_RAND (and *equal = 0) when rng fails, else TSS_OK. */
+tss_err tss_point_mul_eq_check(int *equal, const tss_point *X, const tss_scalar *chi,
+                               const tss_point *Gamma, const tss_scalar *d, const tss_rng *rng);
+
+/* Test hook for the valgrind constant-time checks (tests/tss/ct_*.c): fn is called on
+ * each value tss_point_mul_eq_check deliberately makes public (the blinded points and the
+ * verdict), so that ctgrind-style tests can mark them defined. NULL (the default) in
+ * production. Set it before any thread uses the library. */
+void tss_point_set_declassify(void (*fn)(const void *p, size_t len));
 
 #endif

@@ -99,23 +99,16 @@ static tss_err check_bans(tss_sign *st)
     return TSS_OK;
 }
 
-/* Frees the messages a call appended to out beyond `keep` (after an abort nothing the
- * call produced may leave). */
-static void out_truncate(tss_msgs *out, size_t keep)
+/* Whom an error on j's message blames: nobody for our own failures, and nobody for a
+ * session, length or format error (parties given different sets, paths or shares by a
+ * hub derive different sids and fail this way without anyone misbehaving; as in the
+ * DKG, a hub must not be able to pin blame on an honest party); j otherwise. */
+static uint16_t blame(tss_err err, uint16_t j)
 {
-    for (size_t i = keep; i < out->count; i++) {
-        if (out->items[i].data != NULL) {
-            tss_memzero(out->items[i].data, out->items[i].len);
-            free(out->items[i].data);
-        }
-        out->items[i].data = NULL;
-    }
-    if (out->count > keep)
-        out->count = keep;
-    if (out->count == 0) {
-        free(out->items);
-        out->items = NULL;
-    }
+    return err == TSS_ERR_RAND || err == TSS_ERR_NOMEM || err == TSS_ERR_SESSION ||
+                   err == TSS_ERR_LENGTH || err == TSS_ERR_FORMAT
+               ? 0
+               : j;
 }
 
 /* Maps an error from the OT/VOLE layer on j's message to an abort: the consistency-check
@@ -123,8 +116,7 @@ static void out_truncate(tss_msgs *out, size_t keep)
 static tss_err sign_fail_peer(tss_sign *st, tss_err err, uint16_t j)
 {
     int ban = err == TSS_ERR_OT_CHECK || err == TSS_ERR_VOLE_CHECK || err == TSS_ERR_SIGN_CHECK;
-    int local = err == TSS_ERR_RAND || err == TSS_ERR_NOMEM;
-    return sign_fail(st, err, local ? 0 : j, ban);
+    return sign_fail(st, err, blame(err, j), ban);
 }
 
 /* VOLE sid for the ordered pair (alice, bob) of this signature. */
@@ -258,6 +250,7 @@ tss_err tss_sign_new(tss_sign **out, const tss_sign_params *p, const tss_rng *rn
     tss_transcript_final(&t, st->sid);
 
     st->inbox.protocol = TSS_PROTO_SIGN;
+    st->inbox.rounds = 3;
     st->inbox.me = st->me;
     memcpy(st->inbox.sid, st->session_id, 32);
     for (size_t k = 0; k < st->count; k++)
@@ -364,7 +357,7 @@ tss_err tss_sign_start(tss_sign *st, tss_msgs *out)
     if (err == TSS_OK)
         err = emit_r1(st, out);
     if (st->status == TSS_ABORTED)
-        out_truncate(out, keep);
+        tss_msgs_truncate(out, keep);
     return err;
 }
 
@@ -438,20 +431,6 @@ static tss_err process_r1(tss_sign *st, tss_msgs *out)
     return err;
 }
 
-/* chi*X == Gamma + d*G, the check of DKLS23.md §5 round 3 (chi and d are secret). */
-static int gamma_ok(const tss_scalar *chi, const tss_point *X, const tss_point *Gamma,
-                    const tss_scalar *d)
-{
-    tss_point lhs, dG, rhs;
-    if (tss_point_mul_secret(&lhs, X, chi) != TSS_OK)
-        return 0;
-    if (tss_scalar_is_zero(d)) /* public: d == 0 has probability 2^-256 */
-        rhs = *Gamma;
-    else if (tss_point_base_mul(&dG, d) != TSS_OK || tss_point_add(&rhs, Gamma, &dG) != TSS_OK)
-        return 0;
-    return tss_point_eq(&lhs, &rhs);
-}
-
 /* R2 from peer j: opening of R_j, Bob's VOLE finish, the two Gamma checks. Adds j's
  * contributions into the sums. */
 static tss_err process_r2_peer(tss_sign *st, uint16_t j, tss_scalar *psi_sum, tss_scalar *su,
@@ -472,17 +451,21 @@ static tss_err process_r2_peer(tss_sign *st, uint16_t j, tss_scalar *psi_sum, ts
         return sign_fail(st, TSS_ERR_COMMITMENT, j, 1);
     if (tss_point_parse(&gu, tail) != TSS_OK || tss_point_parse(&gv, tail + 33) != TSS_OK ||
         tss_scalar_parse(&psi, tail + 66) != TSS_OK)
-        return sign_fail(st, TSS_ERR_FORMAT, j, 0);
+        return sign_fail(st, TSS_ERR_FORMAT, 0, 0);
     if ((err = tss_vole_bob_finish(st->bob[j], p, TSS_VOLE_MSG2_BYTES, d)) != TSS_OK)
         return sign_fail_peer(st, err, j);
     tss_vole_bob_free(st->bob[j]);
     st->bob[j] = NULL;
-    int ok = gamma_ok(&st->chi[j], &st->R[j], &gu, &d[0]) &
-             gamma_ok(&st->chi[j], &st->pkj[j], &gv, &d[1]);
-    if (!ok) {
+    /* chi*R_j == Gamma^u + d^u*G and chi*pk_j == Gamma^v + d^v*G (chi, d secret; the
+     * comparison sees only blinded points: tss_point_mul_eq_check) */
+    int ok_u = 0, ok_v = 0;
+    if ((err = tss_point_mul_eq_check(&ok_u, &st->R[j], &st->chi[j], &gu, &d[0], st->rng)) ==
+        TSS_OK)
+        err = tss_point_mul_eq_check(&ok_v, &st->pkj[j], &st->chi[j], &gv, &d[1], st->rng);
+    if (err != TSS_OK || !(ok_u & ok_v)) {
         tss_scalar_clear(&d[0]);
         tss_scalar_clear(&d[1]);
-        return sign_fail(st, TSS_ERR_SIGN_CHECK, j, 1);
+        return err != TSS_OK ? sign_fail(st, err, 0, 0) : sign_fail(st, TSS_ERR_SIGN_CHECK, j, 1);
     }
     tss_scalar_add(psi_sum, psi_sum, &psi);
     tss_scalar_add(su, su, &st->cu[j]);
@@ -632,10 +615,10 @@ static tss_err combine(tss_sign *st)
         if (!tss_ct_eq(p + 64, st->digest, 32))
             return sign_fail(st, TSS_ERR_MISMATCH, j, 0);
         if (tss_scalar_parse(&x, p) != TSS_OK)
-            return sign_fail(st, TSS_ERR_FORMAT, j, 0);
+            return sign_fail(st, TSS_ERR_FORMAT, 0, 0);
         tss_scalar_add(&su, &su, &x);
         if (tss_scalar_parse(&x, p + 32) != TSS_OK)
-            return sign_fail(st, TSS_ERR_FORMAT, j, 0);
+            return sign_fail(st, TSS_ERR_FORMAT, 0, 0);
         tss_scalar_add(&sw, &sw, &x);
     }
     if (tss_scalar_is_zero(&su))
@@ -736,7 +719,7 @@ tss_err tss_sign_receive(tss_sign *st, const uint8_t *msg, size_t len, tss_msgs 
     }
     if (st->status == TSS_ABORTED) {
         tss_inbox_clear(&st->inbox);
-        out_truncate(out, keep);
+        tss_msgs_truncate(out, keep);
     }
     return err;
 }
@@ -765,7 +748,7 @@ tss_err tss_sign_finish(tss_sign *st, const uint8_t hash[32], tss_msgs *out)
         sign_fail(st, err, 0, 0);
     if (st->status == TSS_ABORTED) {
         tss_inbox_clear(&st->inbox);
-        out_truncate(out, keep);
+        tss_msgs_truncate(out, keep);
     }
     return err;
 }

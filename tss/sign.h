@@ -97,7 +97,9 @@ tss_err tss_sign_start(tss_sign *st, tss_msgs *out);
 /* One inbound message, which must have passed channel authentication; same contract as
  * tss_dkg_receive (rejection leaves the state unchanged; any other error aborts, see
  * tss_sign_abort_info, and leaves `out` as it was on entry). A state with a banned peer
- * aborts with TSS_ERR_BANNED before it looks at the message. */
+ * aborts with TSS_ERR_BANNED before it looks at the message. Messages for rounds after 3
+ * are rejected (TSS_ERR_ROUND). Culprits: a session, length or format error names nobody
+ * (a hub that hands signers different sets, paths or shares causes those). */
 tss_err tss_sign_receive(tss_sign *st, const uint8_t *msg, size_t len, tss_msgs *out);
 
 /* 1 when a presignature is ready and waits for tss_sign_finish. */

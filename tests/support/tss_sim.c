@@ -188,6 +188,8 @@ static tss_err route(sim_net *net, sim_queue *q, sim_party *parties, uint64_t *s
         tss_memzero(it.data, it.len);
         free(it.data);
         if (e != TSS_OK) {
+            if (out.count > 0 && p->st != NULL && p->status(p->st) == TSS_ABORTED)
+                net->out_after_abort++;
             tss_msgs_free(&out);
             if (p->st != NULL && net->party_err[it.to] == TSS_OK)
                 record_failure(net, p, it.to, e);
@@ -204,6 +206,7 @@ static void net_reset(sim_net *net)
     net->failed_party = 0;
     net->failed_err = TSS_OK;
     net->rejected = 0;
+    net->out_after_abort = 0;
     memset(net->party_err, 0, sizeof net->party_err);
     memset(net->party_abort, 0, sizeof net->party_abort);
     memset(net->bytes, 0, sizeof net->bytes);
@@ -243,7 +246,7 @@ tss_err sim_dkg_run(sim_dkg *s)
     for (uint16_t i = 1; i <= s->n; i++) {
         tss_dkg_params p = {.t = s->t, .n = s->n, .index = (uint8_t)i, .bans = lists[i]};
         memcpy(p.session_id, s->net.session_id, 32);
-        memcpy(p.ids, s->ids, sizeof p.ids);
+        memcpy(p.ids, s->party_ids[i] ? s->party_ids[i] : s->ids, sizeof p.ids);
         const tss_rng *rng = s->net.rng[i] ? s->net.rng[i] : tss_rng_system();
         tss_dkg *st = NULL;
         tss_msgs out = {0};
@@ -254,6 +257,8 @@ tss_err sim_dkg_run(sim_dkg *s)
         }
         parties[i] = (sim_party){st, dkg_receive, dkg_status, dkg_abort};
         if ((err = tss_dkg_start(st, &out)) != TSS_OK || queue_push(&q, &out, i) != 0) {
+            if (err != TSS_OK && out.count > 0)
+                s->net.out_after_abort++;
             tss_msgs_free(&out);
             s->net.failed_party = i;
             s->net.failed_err = err ? err : TSS_ERR_NOMEM;
@@ -357,6 +362,8 @@ tss_err sim_sign_run(sim_sign *s)
         }
         parties[i] = (sim_party){st, sign_receive, sign_status, sign_abort};
         if ((err = tss_sign_start(st, &out)) != TSS_OK || queue_push(&q, &out, i) != 0) {
+            if (err != TSS_OK && out.count > 0)
+                s->net.out_after_abort++;
             tss_msgs_free(&out);
             s->net.failed_party = i;
             s->net.failed_err = err ? err : TSS_ERR_NOMEM;
@@ -375,6 +382,8 @@ tss_err sim_sign_run(sim_sign *s)
                 goto done;
             }
             if ((err = tss_sign_finish(parties[i].st, s->hash, &out)) != TSS_OK) {
+                if (out.count > 0)
+                    s->net.out_after_abort++;
                 tss_msgs_free(&out);
                 record_failure(&s->net, &parties[i], i, err);
                 continue;

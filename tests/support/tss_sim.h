@@ -63,6 +63,7 @@ typedef struct {
     tss_err failed_err;    /* that error */
     tss_abort_info abort;  /* its abort info when it aborted */
     int rejected;          /* 1 when that error was a rejection (state unchanged) */
+    int out_after_abort;   /* calls that aborted a state yet left messages in out (must be 0) */
     tss_err party_err[TSS_MAX_PARTIES + 1];          /* per party: first error, or OK */
     tss_abort_info party_abort[TSS_MAX_PARTIES + 1]; /* per party, when it aborted */
     size_t bytes[5];                                 /* total bytes per round */
@@ -73,8 +74,9 @@ typedef struct {
 typedef struct {
     sim_net net;
     uint8_t t, n;
-    tss_identity ids[TSS_MAX_PARTIES];         /* all empty: sim_identities */
-    tss_keyshare *shares[TSS_MAX_PARTIES + 1]; /* [1..n] on success */
+    tss_identity ids[TSS_MAX_PARTIES];                  /* all empty: sim_identities */
+    const tss_identity *party_ids[TSS_MAX_PARTIES + 1]; /* per party: another list, or NULL */
+    tss_keyshare *shares[TSS_MAX_PARTIES + 1];          /* [1..n] on success */
 } sim_dkg;
 
 /* Runs a DKG. TSS_OK when every party finished with a key share. A party whose receive

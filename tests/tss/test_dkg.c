@@ -55,6 +55,10 @@ static void check_key(sim_dkg *s)
         assert_memory_equal(ks->chain_code, s->shares[1]->chain_code, 32);
         tss_keyshare_fingerprint(fp, ks);
         assert_memory_equal(fp, fp0, 32);
+        /* the pinned identities, epoch 0, the OT setups from this DKG */
+        assert_memory_equal(ks->ids, s->ids, n * sizeof s->ids[0]);
+        assert_int_equal(ks->epoch, 0);
+        assert_memory_equal(ks->setup_sid, ks->dkg_sid, 32);
         for (int j = 1; j <= n; j++) /* zero seeds are pairwise symmetric */
             if (j != i)
                 assert_memory_equal(ks->peer[j - 1].zero_seed, s->shares[j]->peer[i - 1].zero_seed,
@@ -248,6 +252,7 @@ static void test_intake_rejections(void **state)
     TRY(TSS_ERR_PARTY, buf[5] = 4);                     /* from outside */
     TRY(TSS_ERR_PARTY, buf[5] = 0);                     /* from party 0 */
     TRY(TSS_ERR_ROUND, buf[2] = 3);                     /* two rounds ahead */
+    TRY(TSS_ERR_ROUND, buf[2] = 5);                     /* after the DKG's last round */
     TRY(TSS_ERR_ROUND, buf[2] = 0);                     /* round 0 */
     /* accept once, then the replay is a duplicate */
     assert_int_equal(tss_dkg_receive(st[1], m->data, m->len, &dummy), TSS_OK);
@@ -277,6 +282,7 @@ static void expect_abort(uint8_t t, uint8_t n, sim_flip *f, tss_err reason, uint
                  f->round, f->offset, tss_strerror(err), s.net.rejected, s.net.abort.culprit,
                  tss_strerror(reason), culprit);
     assert_int_equal(s.net.abort.ban, 0);
+    assert_int_equal(s.net.out_after_abort, 0); /* an aborting call releases nothing */
     sim_dkg_free(&s);
 }
 
@@ -415,6 +421,70 @@ static void test_sid_equivocation(void **state)
     sim_dkg_free(&s);
 }
 
+/* The ordered identity list is bound into the DKG sid: a party given another list (here
+ * another fingerprint for party 2) derives another sid, and everyone aborts without
+ * blame before any proof or OT work. */
+static void test_identities_bound(void **state)
+{
+    (void)state;
+    sim_dkg s;
+    test_rng rngs[TSS_MAX_PARTIES + 1];
+    setup_sim(&s, 2, 3, rngs, 46);
+    tss_identity other[TSS_MAX_PARTIES];
+    sim_identities(other, 3);
+    other[1].fp[31] ^= 1;
+    s.party_ids[3] = other;
+    assert_int_not_equal(sim_dkg_run(&s), TSS_OK);
+    int aborted = 0;
+    for (int i = 1; i <= 3; i++) {
+        if (s.net.party_err[i] == TSS_ERR_STATE)
+            continue; /* starved */
+        assert_int_equal(s.net.party_err[i], TSS_ERR_SESSION);
+        assert_int_equal(s.net.party_abort[i].culprit, 0);
+        aborted++;
+    }
+    assert_int_equal(aborted, 3);
+    sim_dkg_free(&s);
+}
+
+/* A peer banned while a DKG runs: the state aborts at its next step, names the peer, and
+ * releases nothing. */
+typedef struct {
+    tss_banlist *bl;
+    const uint8_t *fp;
+} ban_on_r2;
+
+static int ban_hook(void *ctx, uint8_t **data, size_t *len, uint16_t from, uint16_t to,
+                    uint8_t round)
+{
+    ban_on_r2 *b = ctx;
+    (void)data, (void)len, (void)from;
+    if (round == 2 && to == 1)
+        assert_int_equal(tss_banlist_load(b->bl, b->fp), TSS_OK);
+    return 0;
+}
+
+static void test_banned_peer_aborts(void **state)
+{
+    (void)state;
+    sim_dkg s;
+    test_rng rngs[TSS_MAX_PARTIES + 1];
+    setup_sim(&s, 2, 3, rngs, 47);
+    sim_identities(s.ids, 3);
+    ban_on_r2 b = {NULL, s.ids[1].fp};
+    assert_int_equal(tss_banlist_new(&b.bl, sim_ban_persist, NULL), TSS_OK);
+    s.net.bans[1] = b.bl;
+    s.net.tamper = ban_hook;
+    s.net.tamper_ctx = &b;
+    assert_int_not_equal(sim_dkg_run(&s), TSS_OK);
+    assert_int_equal(s.net.party_err[1], TSS_ERR_BANNED);
+    assert_int_equal(s.net.party_abort[1].culprit, 2);
+    assert_int_equal(s.net.party_abort[1].ban, 0);
+    assert_int_equal(s.net.out_after_abort, 0);
+    tss_banlist_free(b.bl);
+    sim_dkg_free(&s);
+}
+
 /* A peer lying in R4 about what a third party broadcast cannot get that party blamed. */
 static void test_lying_reporter(void **state)
 {
@@ -533,6 +603,7 @@ static void test_bit_flips(void **state)
         tss_err err = sim_dkg_run(&s);
         assert_int_equal(f.hits, 1);
         assert_int_not_equal(err, TSS_OK);
+        assert_int_equal(s.net.out_after_abort, 0);
         sim_dkg_free(&s);
     }
 }
@@ -702,6 +773,8 @@ int main(void)
         cmocka_unit_test(test_check6_equivocation),
         cmocka_unit_test(test_check7_public_shares),
         cmocka_unit_test(test_sid_equivocation),
+        cmocka_unit_test(test_identities_bound),
+        cmocka_unit_test(test_banned_peer_aborts),
         cmocka_unit_test(test_lying_reporter),
         cmocka_unit_test(test_check1_shapes),
         cmocka_unit_test(test_keyshare_semantic_checks),

@@ -146,13 +146,61 @@ static void test_strict_parse(void **state)
     assert_int_equal(tss_point_parse(&p, b), TSS_ERR_POINT);
 }
 
+static int failing_fill(void *ctx, uint8_t *out, size_t len)
+{
+    (void)ctx, (void)out, (void)len;
+    return -1;
+}
+
+/* The Gamma check against the direct computation: random equal cases pass, a Gamma off
+ * by any point fails, d = 0 counts as a failure (documented), a failing generator is
+ * TSS_ERR_RAND and never "unequal". */
+static void test_mul_eq_check(void **state)
+{
+    (void)state;
+    test_rng r;
+    test_rng_init(&r, 31);
+    for (int i = 0; i < 64; i++) {
+        uint8_t w[64];
+        tss_scalar x, chi, d;
+        tss_point X, cX, dG, Gamma, bad;
+        test_rng_bytes(&r, w, 64);
+        tss_scalar_reduce64(&x, w);
+        test_rng_bytes(&r, w, 64);
+        tss_scalar_reduce64(&chi, w);
+        test_rng_bytes(&r, w, 64);
+        tss_scalar_reduce64(&d, w);
+        assert_int_equal(tss_point_base_mul(&X, &x), TSS_OK);
+        assert_int_equal(tss_point_mul(&cX, &X, &chi), TSS_OK);
+        assert_int_equal(tss_point_base_mul(&dG, &d), TSS_OK);
+        tss_point_negate(&dG, &dG);
+        assert_int_equal(tss_point_add(&Gamma, &cX, &dG), TSS_OK); /* chi*X - d*G */
+        int eq = -1;
+        assert_int_equal(tss_point_mul_eq_check(&eq, &X, &chi, &Gamma, &d, &r.rng), TSS_OK);
+        assert_int_equal(eq, 1);
+        assert_int_equal(tss_point_add(&bad, &Gamma, &X), TSS_OK);
+        assert_int_equal(tss_point_mul_eq_check(&eq, &X, &chi, &bad, &d, &r.rng), TSS_OK);
+        assert_int_equal(eq, 0);
+        assert_int_equal(tss_point_mul_eq_check(&eq, &bad, &chi, &Gamma, &d, &r.rng), TSS_OK);
+        assert_int_equal(eq, 0);
+        /* d = 0 with Gamma = chi*X: mathematically equal, reported unequal (2^-256) */
+        tss_scalar zero;
+        tss_scalar_set_u64(&zero, 0);
+        assert_int_equal(tss_point_mul_eq_check(&eq, &X, &chi, &cX, &zero, &r.rng), TSS_OK);
+        assert_int_equal(eq, 0);
+        tss_rng broken = {failing_fill, NULL};
+        eq = -1;
+        assert_int_equal(tss_point_mul_eq_check(&eq, &X, &chi, &Gamma, &d, &broken), TSS_ERR_RAND);
+        assert_int_equal(eq, 0);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_known_points),
-        cmocka_unit_test(test_algebra),
-        cmocka_unit_test(test_infinity_is_an_error),
-        cmocka_unit_test(test_strict_parse),
+        cmocka_unit_test(test_known_points),         cmocka_unit_test(test_algebra),
+        cmocka_unit_test(test_infinity_is_an_error), cmocka_unit_test(test_strict_parse),
+        cmocka_unit_test(test_mul_eq_check),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -18,7 +18,9 @@
 #include <secp256k1_recovery.h>
 
 #include "test_rng.h"
+#include "tss/secmem.h"
 #include "tss/sign.h"
+#include "tss/transcript.h"
 #include "tss/vole.h"
 #include "tss_dealer.h"
 #include "tss_sim.h"
@@ -375,7 +377,8 @@ static void expect_abort(keyset *k, const uint16_t *set, size_t count, sim_flip 
             f->round, f->offset, victim, tss_strerror(s.net.party_err[victim]),
             s.net.party_abort[victim].culprit, s.net.party_abort[victim].ban, tss_strerror(reason),
             culprit, ban);
-    /* nobody released a signature */
+    /* no aborting call left a message in out, and nobody released a signature */
+    assert_int_equal(s.net.out_after_abort, 0);
     for (size_t i = 0; i < count; i++) {
         tss_signature zero;
         memset(&zero, 0, sizeof zero);
@@ -474,6 +477,8 @@ static void test_session_mismatch(void **state)
     assert_int_equal(tss_sign_receive(b, oa.items[0].data, oa.items[0].len, &tmp), TSS_ERR_SESSION);
     assert_int_equal(tss_sign_status(b), TSS_ABORTED);
     assert_int_equal(tss_sign_abort_info(b)->ban, 0);
+    assert_int_equal(tss_sign_abort_info(b)->culprit, 0); /* a hub can cause it: blame nobody */
+    assert_int_equal(tmp.count, 0);
     tss_msgs_free(&tmp);
     /* a replayed message from another session id is rejected, state unchanged */
     tss_sign *c = NULL;
@@ -522,6 +527,236 @@ static void test_used_session_id(void **state)
     keyset_free(&k);
 }
 
+/* Every abort leaves out as it was: here party 1 has already answered party 2's round 1
+ * (its R2 for 2 is in out) when party 3's round-1 message fails, by an OT-extension check
+ * (ban, culprit 3) or by its VOLE session tag (plain, culprit nobody). */
+static void test_abort_releases_nothing(void **state)
+{
+    (void)state;
+    keyset k;
+    keyset_dealer(&k, 3, 3, 15);
+    const uint16_t set[] = {1, 2, 3};
+    const struct {
+        size_t offset;
+        tss_err reason;
+        uint16_t culprit;
+        int ban;
+    } cases[] = {
+        {32 + 16 + 1000, TSS_ERR_OT_CHECK, 3, 1}, /* a bit of U */
+        {32 + 3, TSS_ERR_SESSION, 0, 0},          /* the VOLE sid tag */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        sim_flip f = {.from = 3, .to = 1, .round = 1, .offset = cases[i].offset, .xor_mask = 4};
+        expect_abort(&k, set, 3, &f, cases[i].reason, 1, cases[i].culprit, cases[i].ban);
+    }
+    keyset_free(&k);
+}
+
+/* Signing has three rounds: a round-4 message (even an empty one, which the old shared
+ * inbox bound of 4 let through) is rejected, and the state is unchanged. */
+static void test_round4_rejected(void **state)
+{
+    (void)state;
+    keyset k;
+    keyset_dealer(&k, 2, 3, 16);
+    tss_banlist *bl = test_bans();
+    sim_sid_store st1 = {0}, st2 = {0};
+    tss_sign *a = NULL, *b = NULL;
+    tss_sign_params pa = {.share = k.shares[1],
+                          .claim = sim_sid_claim,
+                          .claim_ctx = &st1,
+                          .bans = bl,
+                          .signer_count = 2,
+                          .has_hash = 1};
+    pa.signers[0] = 1, pa.signers[1] = 2;
+    memset(pa.session_id, 0x16, 32);
+    memset(pa.hash, 0x17, 32);
+    tss_sign_params pb = pa;
+    pb.share = k.shares[2];
+    pb.claim_ctx = &st2;
+    assert_int_equal(tss_sign_new(&a, &pa, tss_rng_system()), TSS_OK);
+    assert_int_equal(tss_sign_new(&b, &pb, tss_rng_system()), TSS_OK);
+    tss_msgs oa = {0}, ob = {0}, ra = {0}, rb = {0}, x = {0};
+    assert_int_equal(tss_sign_start(a, &oa), TSS_OK);
+    assert_int_equal(tss_sign_start(b, &ob), TSS_OK);
+    assert_int_equal(tss_sign_receive(a, ob.items[0].data, ob.items[0].len, &ra), TSS_OK);
+    assert_int_equal(tss_sign_receive(b, oa.items[0].data, oa.items[0].len, &rb), TSS_OK);
+    assert_int_equal(tss_sign_receive(a, rb.items[0].data, rb.items[0].len, &x), TSS_OK);
+    assert_int_equal(x.count, 1); /* a's R3: a now collects round 3 */
+    tss_msgs r4 = {0};
+    assert_int_equal(tss_msgs_append(&r4, TSS_PROTO_SIGN, 4, 0, 2, 1, pa.session_id, NULL, 0),
+                     TSS_OK);
+    assert_int_equal(tss_sign_receive(a, r4.items[0].data, r4.items[0].len, &x), TSS_ERR_ROUND);
+    assert_int_equal(tss_sign_status(a), TSS_RUNNING);
+    assert_int_equal(x.count, 1);
+    tss_msgs_free(&r4);
+    /* a round-4 message with a payload is rejected too */
+    uint8_t pl[96] = {0};
+    assert_int_equal(tss_msgs_append(&r4, TSS_PROTO_SIGN, 4, 0, 2, 1, pa.session_id, pl, 96),
+                     TSS_OK);
+    assert_int_equal(tss_sign_receive(a, r4.items[0].data, r4.items[0].len, &x), TSS_ERR_ROUND);
+    assert_int_equal(tss_sign_status(a), TSS_RUNNING);
+    tss_msgs_free(&r4);
+    tss_msgs *all[] = {&oa, &ob, &ra, &rb, &x};
+    for (size_t i = 0; i < 5; i++)
+        tss_msgs_free(all[i]);
+    tss_sign_free(a);
+    tss_sign_free(b);
+    keyset_free(&k);
+}
+
+/* ---------- key-share versions, epoch and identities ---------- */
+
+static tss_keyshare *reencode(const tss_keyshare *ks)
+{
+    uint8_t *enc = NULL;
+    size_t len = 0;
+    tss_keyshare *back = NULL;
+    assert_int_equal(tss_keyshare_encode(ks, &enc, &len), TSS_OK);
+    assert_int_equal(tss_keyshare_decode(&back, enc, len), TSS_OK);
+    tss_secmem_free(enc);
+    return back;
+}
+
+static void set_check(uint8_t *enc, size_t len)
+{
+    tss_transcript t;
+    tss_transcript_init(&t, "keyshare/check");
+    tss_transcript_append(&t, enc, len - 32);
+    tss_transcript_final(&t, enc + len - 32);
+}
+
+/* The version-1 encoding of ks (what the library wrote before epochs and identities):
+ * the version-2 layout without epoch, setup sid and identities. */
+static uint8_t *encode_v1(const tss_keyshare *ks, size_t *len1)
+{
+    uint8_t *v2 = NULL;
+    size_t len2 = 0, n = ks->n, ids = (TSS_PARTY_ID_MAX + 32) * n;
+    assert_int_equal(tss_keyshare_encode(ks, &v2, &len2), TSS_OK);
+    *len1 = len2 - 4 - 32 - ids;
+    uint8_t *v1 = malloc(*len1), *p = v1;
+    const size_t head = 9, dkg = head + 4, cc = dkg + 64, pub = cc + 32 + 33 + 33 * n;
+    memcpy(p, v2, head), p[5] = 1, p += head;
+    memcpy(p, v2 + dkg, 32), p += 32;            /* DKG sid */
+    memcpy(p, v2 + cc, pub - cc), p += pub - cc; /* chain code, pk, P(j) */
+    memcpy(p, v2 + pub + ids, len2 - pub - ids); /* p(i), peers, check */
+    set_check(v1, *len1);
+    tss_secmem_free(v2);
+    return v1;
+}
+
+/* Signs with shares 1 and 3 of k as given; returns the error and party 1's abort. */
+static tss_err sign_pair(tss_keyshare *s1, tss_keyshare *s3, uint64_t seed, tss_abort_info *ab)
+{
+    tss_keyshare *shares[TSS_MAX_PARTIES + 1] = {0};
+    shares[1] = s1, shares[3] = s3;
+    const uint16_t set[] = {1, 3};
+    keyset tmp = {.t = 2, .n = 3};
+    memcpy(tmp.shares, shares, sizeof shares);
+    sim_sign s;
+    setup_sign(&s, &tmp, set, 2, seed);
+    tss_err err = sim_sign_run(&s);
+    if (ab != NULL)
+        *ab = s.net.party_abort[s.net.failed_party];
+    if (err == TSS_OK)
+        verify_signature(&s.pk, s.hash, &s.sig[1]);
+    return err;
+}
+
+static void test_keyshare_v1_and_identities(void **state)
+{
+    (void)state;
+    keyset k;
+    keyset_dealer(&k, 2, 3, 17);
+    uint8_t fp_orig[32], fp[32];
+    tss_keyshare_fingerprint(fp_orig, k.shares[1]);
+    /* a version-1 share decodes: epoch 0, setup sid = DKG sid, no identities */
+    size_t len1 = 0;
+    uint8_t *v1 = encode_v1(k.shares[1], &len1);
+    tss_keyshare *old = NULL;
+    assert_int_equal(tss_keyshare_decode(&old, v1, len1), TSS_OK);
+    assert_int_equal(old->epoch, 0);
+    assert_memory_equal(old->setup_sid, k.shares[1]->dkg_sid, 32);
+    assert_false(tss_keyshare_has_identities(old));
+    assert_true(tss_point_eq(&old->pk, &k.shares[1]->pk));
+    assert_true(tss_scalar_eq(&old->secret_share, &k.shares[1]->secret_share));
+    assert_memory_equal(old->peer[2].ot_send->delta, k.shares[1]->peer[2].ot_send->delta, 32);
+    /* strict: a flipped byte or another length is refused */
+    v1[20] ^= 1;
+    tss_keyshare *bad = NULL;
+    assert_int_equal(tss_keyshare_decode(&bad, v1, len1), TSS_ERR_FORMAT);
+    v1[20] ^= 1;
+    assert_int_equal(tss_keyshare_decode(&bad, v1, len1 - 1), TSS_ERR_LENGTH);
+    free(v1);
+    /* it refuses to sign until its identities are set (keyshare.h says why) */
+    assert_int_equal(sign_pair(old, k.shares[3], 170, NULL), TSS_ERR_IDENTITY);
+    /* it re-encodes as version 2 with empty identities, which decodes */
+    tss_keyshare *again = reencode(old);
+    assert_false(tss_keyshare_has_identities(again));
+    tss_keyshare_free(again);
+    tss_identity ids[TSS_MAX_PARTIES];
+    sim_identities(ids, 3);
+    tss_identity dup[TSS_MAX_PARTIES];
+    memcpy(dup, ids, sizeof ids);
+    memcpy(dup[2].fp, dup[0].fp, 32);
+    assert_int_equal(tss_keyshare_set_identities(old, dup), TSS_ERR_PARAMS);
+    assert_int_equal(tss_keyshare_set_identities(old, ids), TSS_OK);
+    assert_int_equal(tss_keyshare_set_identities(old, ids), TSS_ERR_STATE); /* pinned */
+    tss_keyshare_fingerprint(fp, old);
+    assert_memory_equal(fp, fp_orig, 32);
+    assert_int_equal(sign_pair(old, k.shares[3], 171, NULL), TSS_OK);
+    tss_keyshare_free(old);
+    /* a version-2 encoding whose identities are neither all set nor all empty */
+    uint8_t *enc = NULL;
+    size_t len = 0;
+    assert_int_equal(tss_keyshare_encode(k.shares[1], &enc, &len), TSS_OK);
+    const size_t ids_at = 9 + 4 + 32 + 32 + 32 + 33 + 33 * 3;
+    memset(enc + ids_at, 0, TSS_PARTY_ID_MAX + 32); /* party 1's identity emptied */
+    set_check(enc, len);
+    assert_int_equal(tss_keyshare_decode(&bad, enc, len), TSS_ERR_FORMAT);
+    tss_secmem_free(enc);
+    keyset_free(&k);
+}
+
+/* Epoch, setup sid and identities are in the fingerprint and the signing sid: a share
+ * altered in any of them no longer matches its peers' fingerprint and fails to sign with
+ * them, as a plain session mismatch (nobody blamed, nobody banned). */
+static void test_epoch_and_identities_bound(void **state)
+{
+    (void)state;
+    keyset k;
+    keyset_dealer(&k, 2, 3, 18);
+    uint8_t fp1[32], fp3[32], fp[32];
+    tss_keyshare_fingerprint(fp1, k.shares[1]);
+    tss_keyshare_fingerprint(fp3, k.shares[3]);
+    assert_memory_equal(fp1, fp3, 32);
+    assert_int_equal(sign_pair(k.shares[1], k.shares[3], 180, NULL), TSS_OK);
+    for (int what = 0; what < 4; what++) {
+        tss_keyshare *alt = reencode(k.shares[1]);
+        if (what == 0)
+            alt->epoch = 1;
+        else if (what == 1)
+            alt->setup_sid[0] ^= 1;
+        else if (what == 2)
+            alt->ids[2].fp[7] ^= 1; /* party 3's pinned fingerprint */
+        else
+            alt->ids[1].party_id[0] ^= 1; /* party 2's party id (not even a signer) */
+        tss_keyshare_fingerprint(fp, alt);
+        assert_memory_not_equal(fp, fp1, 32);
+        tss_keyshare *back = reencode(alt); /* the altered fields survive the encoding */
+        uint8_t fpb[32];
+        tss_keyshare_fingerprint(fpb, back);
+        assert_memory_equal(fpb, fp, 32);
+        tss_keyshare_free(back);
+        tss_abort_info ab;
+        assert_int_equal(sign_pair(alt, k.shares[3], 181 + (uint64_t)what, &ab), TSS_ERR_SESSION);
+        assert_int_equal(ab.culprit, 0);
+        assert_int_equal(ab.ban, 0);
+        tss_keyshare_free(alt);
+    }
+    keyset_free(&k);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -537,6 +772,10 @@ int main(void)
         cmocka_unit_test(test_wrong_pk_share),
         cmocka_unit_test(test_session_mismatch),
         cmocka_unit_test(test_used_session_id),
+        cmocka_unit_test(test_abort_releases_nothing),
+        cmocka_unit_test(test_round4_rejected),
+        cmocka_unit_test(test_keyshare_v1_and_identities),
+        cmocka_unit_test(test_epoch_and_identities_bound),
         cmocka_unit_test(test_samples_4_7_and_7_15),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
