@@ -84,3 +84,23 @@ void tss_inbox_clear(tss_inbox *ib)
         ib->count[r] = 0;
     }
 }
+
+tss_err tss_inbox_copy(tss_inbox *dst, const tss_inbox *src)
+{
+    *dst = *src;
+    memset(dst->payload, 0, sizeof dst->payload); /* nothing shared with src */
+    for (int r = 1; r <= TSS_INBOX_ROUNDS; r++) {
+        for (int j = 0; j <= TSS_MAX_PARTIES; j++) {
+            if (src->payload[r][j] == NULL)
+                continue;
+            uint8_t *copy = inbox_alloc(dst, r, src->payload_len[r][j]);
+            if (copy == NULL) {
+                tss_inbox_clear(dst);
+                return TSS_ERR_NOMEM;
+            }
+            memcpy(copy, src->payload[r][j], src->payload_len[r][j]);
+            dst->payload[r][j] = copy;
+        }
+    }
+    return TSS_OK;
+}

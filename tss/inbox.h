@@ -41,4 +41,8 @@ tss_err tss_inbox_keep_own(tss_inbox *ib, int r, const uint8_t *payload, size_t 
 /* Zeroizes and frees every held payload. */
 void tss_inbox_clear(tss_inbox *ib);
 
+/* For tss_dkg_clone / tss_sign_clone (tss/testing.h): dst = a deep copy of src (payloads
+ * of confidential rounds again in secure memory). On TSS_ERR_NOMEM dst holds no payload. */
+tss_err tss_inbox_copy(tss_inbox *dst, const tss_inbox *src);
+
 #endif

@@ -752,3 +752,37 @@ tss_err tss_sign_finish(tss_sign *st, const uint8_t hash[32], tss_msgs *out)
     }
     return err;
 }
+
+/* ---- deep copy, for tests and fuzzing only ---- */
+
+#include "testing.h" /* here, not above: this section is the only user */
+
+tss_err tss_sign_clone(tss_sign **out, const tss_sign *st, const tss_rng *rng)
+{
+    if (out == NULL || st == NULL)
+        return TSS_ERR_ARG;
+    *out = NULL;
+    tss_sign *c = tss_secmem_alloc(sizeof *c);
+    if (c == NULL)
+        return TSS_ERR_NOMEM;
+    *c = *st; /* the key share, the claim callback and its context stay borrowed */
+    memset(c->bob, 0, sizeof c->bob);
+    memset(c->inbox.payload, 0, sizeof c->inbox.payload);
+    if (rng != NULL)
+        c->rng = rng;
+    tss_err err = tss_inbox_copy(&c->inbox, &st->inbox);
+    for (int j = 0; j <= NMAX && err == TSS_OK; j++) {
+        if (st->bob[j] == NULL)
+            continue;
+        if ((c->bob[j] = tss_vole_bob_new()) == NULL)
+            err = TSS_ERR_NOMEM;
+        else
+            *c->bob[j] = *st->bob[j];
+    }
+    if (err != TSS_OK) {
+        tss_sign_free(c);
+        return err;
+    }
+    *out = c;
+    return TSS_OK;
+}

@@ -18,13 +18,15 @@
 #include "tss_sim.h"
 
 static tss_keyshare *shares[TSS_MAX_PARTIES + 1];
+static tss_banlist *bans; /* party 1's; a ban it records is lifted after the run */
 static const uint8_t SID[32] = {7};
 
 static void init_shares(void)
 {
     test_rng r;
     test_rng_init(&r, 2);
-    if (dealer_split(shares, 2, 3, NULL, NULL, &r) != TSS_OK)
+    if (dealer_split(shares, 2, 3, NULL, NULL, &r) != TSS_OK ||
+        tss_banlist_new(&bans, sim_ban_persist, NULL) != TSS_OK)
         abort();
 }
 
@@ -59,8 +61,9 @@ static uint8_t *wrap(uint8_t protocol, uint8_t round, const uint8_t *data, size_
 static void run_dkg(const uint8_t *msg, size_t len, test_rng *r)
 {
     tss_dkg *st = NULL;
-    tss_dkg_params p = {.t = 2, .n = 3, .index = 1};
+    tss_dkg_params p = {.t = 2, .n = 3, .index = 1, .bans = bans};
     memcpy(p.session_id, SID, 32);
+    sim_identities(p.ids, 3);
     tss_msgs out = {0};
     if (tss_dkg_new(&st, &p, &r->rng) != TSS_OK || tss_dkg_start(st, &out) != TSS_OK)
         abort();
@@ -73,7 +76,8 @@ static void run_dkg(const uint8_t *msg, size_t len, test_rng *r)
 static void run_sign(const uint8_t *msg, size_t len, test_rng *r)
 {
     tss_sign *st = NULL;
-    tss_sign_params p = {.share = shares[1], .claim = no_store, .signer_count = 2, .has_hash = 1};
+    tss_sign_params p = {
+        .share = shares[1], .claim = no_store, .bans = bans, .signer_count = 2, .has_hash = 1};
     p.signers[0] = 1, p.signers[1] = 2;
     memcpy(p.session_id, SID, 32);
     tss_msgs out = {0};
@@ -83,6 +87,9 @@ static void run_sign(const uint8_t *msg, size_t len, test_rng *r)
     (void)tss_sign_receive(st, msg, len, &out);
     tss_msgs_free(&out);
     tss_sign_free(st);
+    tss_identity peer;
+    sim_identity(&peer, 2);
+    tss_banlist_lift(bans, peer.fp); /* a failed OT check banned party 2 */
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
