@@ -75,6 +75,7 @@ typedef struct signer_session {
     size_t nearly;
     unsigned received[API_MAX_PARTIES]; /* frames received per party (timeout culprit) */
     unsigned me;                        /* position of this node in st->parties */
+    uint16_t addressed;                 /* the index the hub addressed session-start to */
     int result_sent;
 } signer_session;
 
@@ -128,7 +129,7 @@ static void frames_free(frame_in *f)
 /* Queues a JSON control frame (result / abort) for the hub. */
 static void send_json(signer_session *s, uint8_t type, char *json)
 {
-    api_frame f = {.type = type, .from = (uint16_t)s->st->index, .to = API_PARTY_HUB};
+    api_frame f = {.type = type, .from = s->addressed, .to = API_PARTY_HUB};
     if (!json)
         return;
     memcpy(f.session, s->id, sizeof f.session);
@@ -156,11 +157,11 @@ static void fail(signer_session *s, unsigned culprit, const char *fmt, ...)
     va_end(ap);
     s->ph = PH_DONE;
     log_notice("session %s aborted: %s%s", s->hex, a.reason, culprit ? " (culprit named)" : "");
-    if (!s->st)
-        return;
-    char outcome[sizeof a.reason + 16];
-    snprintf(outcome, sizeof outcome, "aborted: %s", a.reason);
-    audit(s, s->st->sign ? SIGNER_AUDIT_SIGN : SIGNER_AUDIT_KEYGEN, outcome);
+    if (s->st) {
+        char outcome[sizeof a.reason + 16];
+        snprintf(outcome, sizeof outcome, "aborted: %s", a.reason);
+        audit(s, s->st->sign ? SIGNER_AUDIT_SIGN : SIGNER_AUDIT_KEYGEN, outcome);
+    }
     send_json(s, API_FRAME_ABORT, api_abort_encode(&a));
 }
 
@@ -436,15 +437,15 @@ static void job_start(signer_session *s, const uint8_t *payload, size_t len)
     char msg[API_MSG_MAX];
     s->st = malloc(sizeof *s->st);
     if (!s->st)
-        return;
+        return fail(s, 0, "out of memory");
     if (api_session_start_parse(s->st, payload, len, msg, sizeof msg) != API_OK) {
-        /* No valid description: nothing to address an abort with but the frame's fields. */
-        log_warn("session %s: malformed session-start: %s", s->hex, msg);
         free(s->st);
         s->st = NULL;
-        s->ph = PH_DONE;
-        return;
+        return fail(s, 0, "malformed session-start: %s", msg);
     }
+    if (s->st->index != s->addressed)
+        return fail(s, 0, "session-start addressed to index %u names index %u", s->addressed,
+                    s->st->index);
     if (check_parties(s) != 0)
         return;
     if (s->st->sign && (load_share(s) != 0 || check_pinned(s) != 0))
@@ -1005,6 +1006,7 @@ static void new_session(signer *sd, const uint8_t *data, size_t len, const api_f
     s->sd = sd;
     memcpy(s->id, f->session, sizeof s->id);
     api_hex_encode(s->hex, s->id, sizeof s->id);
+    s->addressed = f->to;
     uv_timer_init(&sd->loop, &s->timer);
     s->timer.data = s;
     uv_timer_start(&s->timer, on_timeout, (uint64_t)sd->cfg.session_timeout * 1000, 0);
