@@ -680,7 +680,8 @@ static char *K_starts[MAXP];
 static hsess *K_sess;
 static uint64_t K_done_ms, K2_done_ms;
 static char *S1_starts[MAXP], *S2_starts[MAXP], *K2_starts[MAXP];
-static hsess *S1_sess, *S2_sess, *K2_sess;
+static hsess *S1_sess, *S2_sess, *K2_sess, *D_sess;
+static char *D_starts[MAXP];
 
 /* ---- setup ---- */
 
@@ -1046,7 +1047,9 @@ static void tamper_case(int mode, const char *needle)
         move_to = other;
     }
     tamper = tamper_hook;
-    hsess *s = keygen_start(two, 2, 2, &k, NULL);
+    hsess *s = keygen_start(two, 2, 2, &k, mode == T_DROPALL ? D_starts : NULL);
+    if (mode == T_DROPALL)
+        D_sess = s; /* round 0 went through untouched: probe 5 replays it */
     hsess *both[2] = {s, other};
     run(both, other ? 2 : 1, 8000);
     tamper = NULL;
@@ -1130,6 +1133,25 @@ static hsess *replay(hsess *old, char **starts, int with_old_round0)
     return r;
 }
 
+static void snap_sids(long sids[NN])
+{
+    for (int i = 0; i < NN; i++)
+        sids[i] = used_sids(i);
+}
+
+/* Every node's used-sid count grew by lo..hi since sids[] (then sids[] is updated): a sid
+ * is claimed (inserted, never updated) before a signer's first protocol message. */
+static void expect_sids_grew(long sids[NN], const int lo[NN], const int hi[NN])
+{
+    for (int i = 0; i < NN; i++) {
+        long now = used_sids(i);
+        if (now < sids[i] + lo[i] || now > sids[i] + hi[i])
+            fail_msg("%s: used sids %ld -> %ld, expected +%d..+%d", NODE[i], sids[i], now, lo[i],
+                     hi[i]);
+        sids[i] = now;
+    }
+}
+
 static void t_replay(void **state)
 {
     (void)state;
@@ -1161,26 +1183,39 @@ static void t_replay(void **state)
      * no channel opens. */
     while (now_ms() < K_done_ms + 11000)
         pump(200);
+    /* a keygen of a key the signers hold: refused (at the start, or by the store at the
+     * end, after a fresh sid was claimed), never a result */
+    snap_sids(sids);
     r = replay(K_sess, K_starts, 0); /* n1 n2 n3 */
     for (int p = 0; p < 3; p++) {
         assert_int_equal(r->state[p], ST_ABORT);
         assert_non_null(strstr(r->text[p], "already stored"));
     }
-    r = replay(S2_sess, S2_starts, 0); /* n2 n3: the same request signed again */
+    expect_sids_grew(sids, (const int[NN]){0, 0, 0}, (const int[NN]){1, 1, 1});
+    /* the same signing request signed again, under fresh sids */
+    r = replay(S2_sess, S2_starts, 0); /* n2 n3 */
     expect_signature(r, &K, hash2);
+    expect_sids_grew(sids, (const int[NN]){0, 1, 1}, (const int[NN]){0, 1, 1});
+    /* old round-0 payloads of a signing session and of a keygen that never finished (the
+     * drop-all case of probe 4): MACs verify, fresh sids, no channel opens */
     r = replay(S1_sess, S1_starts, 1); /* n1 n2 */
     for (int p = 0; p < 2; p++)
-        assert_int_not_equal(r->state[p], ST_DONE);
+        assert_int_equal(r->state[p], ST_ABORT);
+    expect_sids_grew(sids, (const int[NN]){1, 1, 0}, (const int[NN]){1, 1, 0});
     while (now_ms() < K2_done_ms + 11000)
         pump(200);
+    assert_non_null(D_sess);
+    r = replay(D_sess, D_starts, 1); /* n1 n2 */
+    for (int p = 0; p < 2; p++) {
+        assert_int_equal(r->state[p], ST_ABORT);
+        assert_non_null(strstr(r->text[p], "failed channel authentication"));
+    }
+    expect_sids_grew(sids, (const int[NN]){1, 1, 0}, (const int[NN]){1, 1, 0});
+    /* and old round-0 payloads of the keygen of a key they hold */
     r = replay(K2_sess, K2_starts, 1); /* n1 n2 */
     for (int p = 0; p < 2; p++)
         assert_int_not_equal(r->state[p], ST_DONE);
-    const long grew[NN] = {3, 4, 2};
-    for (int i = 0; i < NN; i++) {
-        fprintf(stderr, "%s: used sids %ld -> %ld\n", NODE[i], sids[i], used_sids(i));
-        assert_int_equal(used_sids(i), sids[i] + grew[i]);
-    }
+    expect_sids_grew(sids, (const int[NN]){0, 0, 0}, (const int[NN]){1, 1, 0});
     /* the stored key is the original one */
     char out[512];
     for (int i = 0; i < NN; i++) {
@@ -1197,6 +1232,14 @@ static void t_replay(void **state)
 }
 
 /* ---- probe 6: floods ---- */
+
+/* How much a signer's RSS may grow under the flood: the held-frame queue is bounded (256
+ * frames); under AddressSanitizer freed memory sits in its quarantine (256 MB) for a while. */
+#if defined(__SANITIZE_ADDRESS__)
+#define RSS_SLACK_KB (300 * 1024)
+#else
+#define RSS_SLACK_KB (16 * 1024)
+#endif
 
 static void t_flood(void **state)
 {
@@ -1216,7 +1259,7 @@ static void t_flood(void **state)
     pump(500);
     long rss1 = rss_kb(2);
     fprintf(stderr, "n3 RSS %ld kB -> %ld kB after 10,000 unknown-session frames\n", rss0, rss1);
-    assert_true(rss1 - rss0 < 16 * 1024);
+    assert_true(rss1 - rss0 < RSS_SLACK_KB);
     /* a ping still gets its pong */
     int pongs0 = pongs[2];
     send_frame(2, API_FRAME_PING, NULL, 0, 0, 0, "x", 1);
@@ -1264,29 +1307,37 @@ static void t_flood(void **state)
     assert_true(accepted <= 8);
     assert_true(busy_aborts + accepted == 24);
     long rss2 = rss_kb(2);
-    assert_true(rss2 - rss0 < 32 * 1024);
+    assert_true(rss2 - rss0 < 2 * RSS_SLACK_KB);
     for (int i = 0; i < 24; i++)
         if (storm[i]->r0[1] > 0)
             hub_abort(storm[i], 1, "storm over");
     pump(500);
-    /* every session is over: the next session-start must be taken. BUG 2: a finished session
-     * keeps its max_sessions slot for its 10 s linger, so this one is refused as busy. */
-    s = new_sess(2, n13, idx);
-    s->propagate = 0;
-    s->state[0] = ST_TOLD;
-    hexr(kid, 16);
-    hexr(nonce, 32);
-    j = start_json("keygen", kid, 2, 2, 2, ps, 2, nonce, NULL, NULL);
-    send_start(s, 1, j);
-    free(j);
+    /* Every session of n3 is over now: max_sessions (8) new session-starts must all be
+     * taken. BUG 2: a finished session keeps its max_sessions slot for its 10 s linger, so
+     * the storm's sessions, just aborted, still crowd new ones out. */
+    assert_true(accepted >= 1);
+    unsigned taken = 0;
+    hsess *again[8];
+    for (int i = 0; i < 8; i++) {
+        again[i] = new_sess(2, n13, idx);
+        again[i]->propagate = 0;
+        again[i]->state[0] = ST_TOLD;
+        hexr(kid, 16);
+        hexr(nonce, 32);
+        j = start_json("keygen", kid, 2, 2, 2, ps, 2, nonce, NULL, NULL);
+        send_start(again[i], 1, j);
+        free(j);
+    }
     pump(1000);
-    int refused = s->state[1] == ST_ABORT && strstr(s->text[1], "busy");
-    fprintf(stderr, "after the storm ended: a new session-start is %s\n",
-            refused ? "refused as busy (BUG 2)" : "taken");
+    for (int i = 0; i < 8; i++) {
+        taken += again[i]->r0[1] > 0;
+        if (again[i]->r0[1] > 0)
+            hub_abort(again[i], 1, "done");
+    }
+    fprintf(stderr, "after the storm ended: %u of 8 new session-starts taken%s\n", taken,
+            taken < 8 ? " (BUG 2)" : "");
     if (known_bugs())
-        assert_false(refused);
-    if (!refused)
-        hub_abort(s, 1, "done");
+        assert_int_equal(taken, 8);
     expect_alive();
 }
 
