@@ -1076,13 +1076,6 @@ static void t_tamper(void **state)
     tamper_case(T_DROP, "failed channel authentication"); /* the next frame is out of order */
     tamper_case(T_DROPALL, "timeout after 3 s");
     tamper_case(T_MOVE, "failed channel authentication");
-    /* BUG 3: deliver() computes payload_len - 16 before checking payload_len > 16; a sealed
-     * payload shorter than the tag makes it allocate, mlock and then ZERO ~4 GiB of secure
-     * memory (uint32 arithmetic: 8 - 16 = 4294967288) before it aborts: one 40-byte frame
-     * costs seconds of CPU and 4 GiB of RAM. Runs only with MPC_HOSTILE_KNOWN_BUGS (it can
-     * push a small machine into the OOM killer). */
-    if (known_bugs())
-        tamper_case(T_SHORT, "failed channel authentication");
     expect_no_bans();
     /* every sid a signer claimed is new (the store refuses a used one), and none is claimed
      * twice: the count can only have grown */
@@ -1490,12 +1483,30 @@ static void t_after(void **state)
     expect_alive();
 }
 
+/* ---- last, because it can stall a signer for seconds: a sealed payload shorter than its tag.
+ * BUG 3: deliver() (daemon/signerd/session.c) computes payload_len - 16 in uint32_t before it
+ * checks payload_len > 16: a 40-byte frame (8-byte payload) makes it allocate, mlock (when
+ * it may) and zero 4294967288 bytes of secure memory before it aborts — seconds of CPU and
+ * 4 GiB of RAM per frame, while n1 times out. Runs only with MPC_HOSTILE_KNOWN_BUGS (it can
+ * push a small machine into the OOM killer). ---- */
+
+static void t_short_payload(void **state)
+{
+    (void)state;
+    if (!known_bugs())
+        skip();
+    tamper_case(T_SHORT, "failed channel authentication");
+    expect_no_bans();
+    expect_alive();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(t_keygen_sign),  cmocka_unit_test(t_recipient), cmocka_unit_test(t_certs),
-        cmocka_unit_test(t_equivocation), cmocka_unit_test(t_tamper),    cmocka_unit_test(t_flood),
-        cmocka_unit_test(t_malformed),    cmocka_unit_test(t_replay),    cmocka_unit_test(t_after),
+        cmocka_unit_test(t_keygen_sign),   cmocka_unit_test(t_recipient), cmocka_unit_test(t_certs),
+        cmocka_unit_test(t_equivocation),  cmocka_unit_test(t_tamper),    cmocka_unit_test(t_flood),
+        cmocka_unit_test(t_malformed),     cmocka_unit_test(t_replay),    cmocka_unit_test(t_after),
+        cmocka_unit_test(t_short_payload),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
