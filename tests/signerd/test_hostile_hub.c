@@ -440,7 +440,7 @@ static void pump(int ms)
 
 static void wait_links(void)
 {
-    uint64_t end = now_ms() + 15000;
+    uint64_t end = now_ms() + 30000; /* generous: sanitizer builds on a busy machine */
     while (now_ms() < end) {
         int ok = 1;
         for (int i = 0; i < NN; i++)
@@ -1502,11 +1502,13 @@ static void t_short_payload(void **state)
 
 int main(void)
 {
+    /* t_flood comes late: with BUG 2 its storm keeps n3 busy for the 10 s linger */
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(t_keygen_sign),   cmocka_unit_test(t_recipient), cmocka_unit_test(t_certs),
-        cmocka_unit_test(t_equivocation),  cmocka_unit_test(t_tamper),    cmocka_unit_test(t_flood),
-        cmocka_unit_test(t_malformed),     cmocka_unit_test(t_replay),    cmocka_unit_test(t_after),
-        cmocka_unit_test(t_short_payload),
+        cmocka_unit_test(t_keygen_sign), cmocka_unit_test(t_recipient),
+        cmocka_unit_test(t_certs),       cmocka_unit_test(t_equivocation),
+        cmocka_unit_test(t_tamper),      cmocka_unit_test(t_malformed),
+        cmocka_unit_test(t_replay),      cmocka_unit_test(t_flood),
+        cmocka_unit_test(t_after),       cmocka_unit_test(t_short_payload),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
