@@ -410,6 +410,24 @@ static int check_pinned(signer_session *s)
     return 0;
 }
 
+/* A keygen for a key id this node already holds (a replayed session-start) is refused
+ * before round 0, rather than after a whole DKG when the store refuses the share. */
+static int key_known(signer_session *s)
+{
+    char kid[33];
+    signer_share_row row;
+    memset(&row, 0, sizeof row);
+    api_hex_encode(kid, s->st->key_id, 16);
+    signer_store_err se = signer_store_share_get(s->sd->store, kid, &row);
+    signer_share_row_clear(&row);
+    if (se == SIGNER_STORE_ERR_NOT_FOUND)
+        return 0;
+    fail(s, 0, "%s",
+         se == SIGNER_STORE_OK ? "a share with this key id is already stored"
+                               : "the share store failed");
+    return -1;
+}
+
 static void emit_round0(signer_session *s)
 {
     for (size_t i = 0; i < s->st->nparties; i++) {
@@ -449,6 +467,8 @@ static void job_start(signer_session *s, const uint8_t *payload, size_t len)
     if (check_parties(s) != 0)
         return;
     if (s->st->sign && (load_share(s) != 0 || check_pinned(s) != 0))
+        return;
+    if (!s->st->sign && key_known(s) != 0)
         return;
     if (s->st->sign && !s->share_cached)
         signer_test_share(s->share);
@@ -594,15 +614,18 @@ static void begin_protocol(signer_session *s)
 
 static void deliver(signer_session *s, const frame_in *fr, const api_frame *f)
 {
-    size_t len = f->payload_len - SIGNER_CHAN_TAG_BYTES;
-    uint8_t *pt = tss_secmem_alloc(len ? len : 1);
+    /* A payload no longer than the tag is refused before any arithmetic on its length
+     * (payload_len is 32 bits: payload_len - 16 would wrap to a 4 GiB allocation). */
+    if (f->payload_len <= SIGNER_CHAN_TAG_BYTES)
+        return fail(s, 0, "message from '%s' failed channel authentication (%s)",
+                    party_name(s, f->from), signer_chan_strerror(SIGNER_CHAN_ERR_LENGTH));
+    size_t len = (size_t)f->payload_len - SIGNER_CHAN_TAG_BYTES;
+    uint8_t *pt = tss_secmem_alloc(len);
     tss_msgs out = {0};
     if (!pt)
         return fail(s, 0, "out of secure memory");
     signer_chan_err ce =
-        f->payload_len <= SIGNER_CHAN_TAG_BYTES
-            ? SIGNER_CHAN_ERR_LENGTH
-            : signer_chan_open(s->chan, f->from, fr->data, f->payload, f->payload_len, pt);
+        signer_chan_open(s->chan, f->from, fr->data, f->payload, f->payload_len, pt);
     if (ce != SIGNER_CHAN_OK) {
         tss_secmem_free(pt);
         /* Altered, replayed, reordered or dropped in transit: a plain abort, never a ban. */
