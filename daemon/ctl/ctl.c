@@ -73,7 +73,7 @@ static int set_str(ctl_ctx *c, char *dst, size_t cap, const char *v, const char 
     if (strlen(v) >= cap)
         return ctl_fail(c, CTL_EXIT_USAGE, "%s is too long", what);
     snprintf(dst, cap, "%s", v);
-    return CTL_EXIT_OK;
+    return CTL_OPT_TAKEN;
 }
 
 int ctl_common_option(ctl_ctx *c, int opt, const char *arg, const char *usage)
@@ -81,7 +81,7 @@ int ctl_common_option(ctl_ctx *c, int opt, const char *arg, const char *usage)
     switch (opt) {
     case CTL_OPT_JSON:
         c->json = 1;
-        return CTL_EXIT_OK;
+        return CTL_OPT_TAKEN;
     case CTL_OPT_HUB:
         return set_str(c, c->hub, sizeof c->hub, arg, "--hub");
     case CTL_OPT_CA:
@@ -96,13 +96,13 @@ int ctl_common_option(ctl_ctx *c, int opt, const char *arg, const char *usage)
                         "in MPCCTL_API_KEY or in a file (mode 0600) named by --api-key-file");
     case CTL_OPT_HELP:
         fputs(usage, c->out);
-        return -2; /* handled: the caller returns CTL_EXIT_OK */
+        return CTL_OPT_HELP_SHOWN;
     case '?':
     case ':':
         fputs(usage, c->err);
         return CTL_EXIT_USAGE;
     default:
-        return -1;
+        return CTL_OPT_OTHER;
     }
 }
 
@@ -176,10 +176,8 @@ int ctl_main(ctl_ctx *c, int argc, char **argv)
             return CTL_EXIT_OK;
         }
         int rc = ctl_common_option(c, o, optarg, usage_main);
-        if (rc == -2)
-            return CTL_EXIT_OK;
-        if (rc != CTL_EXIT_OK)
-            return rc;
+        if (rc != CTL_OPT_TAKEN)
+            return rc == CTL_OPT_HELP_SHOWN ? CTL_EXIT_OK : rc;
     }
     if (optind >= argc) {
         fputs(usage_main, c->err);

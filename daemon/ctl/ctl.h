@@ -65,9 +65,13 @@ int ctl_main(ctl_ctx *c, int argc, char **argv);
         "help", no_argument, NULL, CTL_OPT_HELP                                                    \
     }
 
-/* Handles a common option (or an unknown one, '?'). Returns -1 if opt is not common (the
- * caller handles it), CTL_EXIT_OK to go on, or an exit code (after --help: the usage was
- * printed on out and the caller returns CTL_EXIT_OK; errors: a message on err). */
+/* Handles a common option (or an unknown one, '?'). Returns CTL_OPT_OTHER if opt is not
+ * common (the caller handles it), CTL_OPT_TAKEN to go on parsing, CTL_OPT_HELP_SHOWN after
+ * --help printed the usage on out (the command ends with CTL_EXIT_OK), or an exit code
+ * with a message on err. */
+#define CTL_OPT_OTHER      (-1)
+#define CTL_OPT_HELP_SHOWN (-2)
+#define CTL_OPT_TAKEN      (-3)
 int ctl_common_option(ctl_ctx *c, int opt, const char *arg, const char *usage);
 
 /* Prints "mpcctl: <message>" on err. Returns code. */

@@ -294,8 +294,10 @@ static int dev_ca(ctl_ctx *c, int argc, char **argv)
     optind = 0;
     while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         int rc = ctl_common_option(c, o, optarg, usage_dev);
-        if (rc != -1)
-            return rc == -2 ? CTL_EXIT_OK : rc;
+        if (rc == CTL_OPT_TAKEN)
+            continue;
+        if (rc != CTL_OPT_OTHER)
+            return rc == CTL_OPT_HELP_SHOWN ? CTL_EXIT_OK : rc;
         if (ctl_parse_uint(optarg, 1, 3650, &days) != 0)
             return ctl_fail(c, CTL_EXIT_USAGE, "--days: 1..3650");
     }
@@ -335,9 +337,11 @@ static int dev_issue(ctl_ctx *c, int argc, char **argv)
     while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         if (o == CTL_OPT_CA) /* here --ca is the CA directory */
             o = 'c';
-        int rc = o == 'c' ? -1 : ctl_common_option(c, o, optarg, usage_dev);
-        if (rc != -1)
-            return rc == -2 ? CTL_EXIT_OK : rc;
+        int rc = o == 'c' ? CTL_OPT_OTHER : ctl_common_option(c, o, optarg, usage_dev);
+        if (rc == CTL_OPT_TAKEN)
+            continue;
+        if (rc != CTL_OPT_OTHER)
+            return rc == CTL_OPT_HELP_SHOWN ? CTL_EXIT_OK : rc;
         if (o == 'c')
             snprintf(c->ca, sizeof c->ca, "%s", optarg);
         else if (o == 'n')

@@ -24,8 +24,8 @@ static int parse_common(ctl_ctx *c, int argc, char **argv, const char *usage, in
     optind = 0;
     while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         int rc = ctl_common_option(c, o, optarg, usage);
-        if (rc != CTL_EXIT_OK)
-            return rc;
+        if (rc != CTL_OPT_TAKEN)
+            return rc; /* no option of its own: CTL_OPT_OTHER cannot happen */
     }
     *rest = optind;
     return CTL_EXIT_OK;
@@ -50,7 +50,7 @@ static int get_and_print(ctl_ctx *c, const char *path, const char *what,
 
 int ctl_cmd_sessions(ctl_ctx *c, int argc, char **argv)
 {
-    int rest;
+    int rest = 0;
     if (argc < 2 || strcmp(argv[1], "show") != 0) {
         int help = argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0);
         fputs(usage_sessions, help ? c->out : c->err);
@@ -58,7 +58,7 @@ int ctl_cmd_sessions(ctl_ctx *c, int argc, char **argv)
     }
     int rc = parse_common(c, argc - 1, argv + 1, usage_sessions, &rest);
     if (rc != CTL_EXIT_OK)
-        return rc == -2 ? CTL_EXIT_OK : rc;
+        return rc == CTL_OPT_HELP_SHOWN ? CTL_EXIT_OK : rc;
     if (rest + 1 != argc - 1)
         return ctl_fail(c, CTL_EXIT_USAGE, "sessions show takes one session id");
     const char *id = argv[1 + rest];
@@ -71,10 +71,10 @@ int ctl_cmd_sessions(ctl_ctx *c, int argc, char **argv)
 
 int ctl_cmd_parties(ctl_ctx *c, int argc, char **argv)
 {
-    int rest;
+    int rest = 0;
     int rc = parse_common(c, argc, argv, usage_parties, &rest);
     if (rc != CTL_EXIT_OK)
-        return rc == -2 ? CTL_EXIT_OK : rc;
+        return rc == CTL_OPT_HELP_SHOWN ? CTL_EXIT_OK : rc;
     if (rest != argc)
         return ctl_fail(c, CTL_EXIT_USAGE, "parties takes no arguments");
     return get_and_print(c, "/v1/parties", "parties", ctl_print_parties);

@@ -81,10 +81,10 @@ static int keys_show(ctl_ctx *c, int argc, char **argv)
     optind = 0;
     while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         int rc = ctl_common_option(c, o, optarg, usage_keys);
-        if (rc == -2)
-            return CTL_EXIT_OK;
-        if (rc >= 0)
-            return rc;
+        if (rc == CTL_OPT_TAKEN)
+            continue;
+        if (rc != CTL_OPT_OTHER)
+            return rc == CTL_OPT_HELP_SHOWN ? CTL_EXIT_OK : rc;
         if (o == 'p')
             pem = 1;
         else
@@ -123,7 +123,8 @@ static int keys_list(ctl_ctx *c, int argc, char **argv)
     optind = 0;
     while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         int rc = ctl_common_option(c, o, optarg, usage_keys);
-        return rc == -2 ? CTL_EXIT_OK : rc;
+        if (rc != CTL_OPT_TAKEN) /* no option of its own */
+            return rc == CTL_OPT_HELP_SHOWN ? CTL_EXIT_OK : rc;
     }
     if (optind != argc)
         return ctl_fail(c, CTL_EXIT_USAGE, "keys list takes no arguments");
@@ -164,7 +165,9 @@ static int parse_create(ctl_ctx *c, int argc, char **argv, create_args *a)
     optind = 0;
     while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         int rc = ctl_common_option(c, o, optarg, usage_keys);
-        if (rc != -1)
+        if (rc == CTL_OPT_TAKEN)
+            continue;
+        if (rc != CTL_OPT_OTHER)
             return rc;
         if (o == 't' && ctl_parse_uint(optarg, 2, API_MAX_PARTIES, &a->threshold) != 0)
             return ctl_fail(c, CTL_EXIT_USAGE, "--threshold: 2..%d signers required",
@@ -216,7 +219,7 @@ static int keys_create(ctl_ctx *c, int argc, char **argv)
 {
     create_args a;
     int rc = parse_create(c, argc, argv, &a);
-    if (rc == -2)
+    if (rc == CTL_OPT_HELP_SHOWN)
         return CTL_EXIT_OK;
     if (rc != CTL_EXIT_OK || (rc = ctl_hub_setup(c)) != CTL_EXIT_OK)
         return rc;

@@ -350,8 +350,10 @@ int ctl_cmd_node(ctl_ctx *c, int argc, char **argv)
     optind = 0;
     while ((o = getopt_long(argc - 1, argv + 1, "h", opts, NULL)) != -1) {
         int rc = ctl_common_option(c, o, optarg, usage_node);
-        if (rc != -1)
-            return rc == -2 ? CTL_EXIT_OK : rc;
+        if (rc == CTL_OPT_TAKEN)
+            continue;
+        if (rc != CTL_OPT_OTHER)
+            return rc == CTL_OPT_HELP_SHOWN ? CTL_EXIT_OK : rc;
         if (o == 'b')
             backend = optarg;
         else if (o == 'c')

@@ -92,7 +92,9 @@ static int parse_sign(ctl_ctx *c, int argc, char **argv, sign_args *a)
     optind = 0;
     while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         int rc = ctl_common_option(c, o, optarg, usage_sign);
-        if (rc != -1)
+        if (rc == CTL_OPT_TAKEN)
+            continue;
+        if (rc != CTL_OPT_OTHER)
             return rc;
         switch (o) {
         case 'H':
@@ -292,7 +294,7 @@ int ctl_cmd_sign(ctl_ctx *c, int argc, char **argv)
 {
     sign_args a;
     int rc = parse_sign(c, argc, argv, &a);
-    if (rc == -2)
+    if (rc == CTL_OPT_HELP_SHOWN)
         return CTL_EXIT_OK;
     if (rc != CTL_EXIT_OK)
         return rc;

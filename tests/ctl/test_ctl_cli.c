@@ -169,6 +169,12 @@ static void test_hub_settings(void **state)
     EXPECT(3, "cannot reach the hub", "sessions", "show", KEY);
     EXPECT(3, "127.0.0.1:1", "keys", "show", KEY);
     EXPECT(3, NULL, "sign", KEY, "--file", path, "--keccak");
+    /* Options after the command are read, and parsing goes on after them. */
+    EXPECT(3, "cannot reach the hub", "keys", "list", "--json");
+    EXPECT(3, "cannot reach the hub", "keys", "show", "--json", KEY, "--pem");
+    EXPECT(2, "--threshold: 2..16", "keys", "create", "--json", "--threshold", "1", "--n", "3");
+    EXPECT(2, "64 hex digits", "sign", KEY, "--json", "--hash", "00");
+    EXPECT(2, "one session id", "sessions", "show", "--json");
     /* The option wins over the environment. */
     EXPECT(3, "127.0.0.1:2", "--hub", "https://127.0.0.1:2/", "parties");
     unlink(path);
