@@ -3,6 +3,7 @@
  * deployment CA, the address and uncompressed key are recomputed here (Keccak-256,
  * EIP-55), child keys are derived here (BIP32), and the PEM for openssl is built here. */
 #include <ctype.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/pem.h>
@@ -71,7 +72,11 @@ char *ctl_pubkey_pem(const uint8_t pk[33])
     char *out = NULL, *data;
     if (k && b && PEM_write_bio_PUBKEY(b, k) == 1) {
         long n = BIO_get_mem_data(b, &data);
-        out = n > 0 ? strndup(data, (size_t)n) : NULL;
+        out = n > 0 ? malloc((size_t)n + 1) : NULL; /* data is not NUL-terminated */
+        if (out) {
+            memcpy(out, data, (size_t)n);
+            out[n] = 0;
+        }
     }
     BIO_free(b);
     EVP_PKEY_free(k);
