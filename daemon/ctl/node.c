@@ -126,10 +126,12 @@ static int init_tpm2(ctl_ctx *c, const char *config, char *binding, size_t cap)
         return ctl_fail(c, CTL_EXIT_LOCAL, "tpm2 (%s): %s %s", p.tcti, hsm_strerror(e),
                         hsm_last_detail());
     if (p.primary_name[0] && strcasecmp(p.primary_name, binding) != 0)
-        return ctl_fail(c, CTL_EXIT_LOCAL,
-                        "%s pins primary_name %s, but this TPM's storage primary is %s: another "
-                        "TPM, or the TPM was cleared; refusing to change the pin",
-                        config, p.primary_name, binding);
+        return ctl_fail(
+            c, CTL_EXIT_LOCAL,
+            "%s pins primary_name %s, but this TPM's storage primary is %s: another "
+            "TPM, or the TPM was cleared; refusing to change the pin (remove the line to pin "
+            "this TPM)",
+            config, p.primary_name, binding);
     char why[PATH_MAX + 128];
     if (!p.primary_name[0] && pin_primary(config, binding, why, sizeof why) != 0)
         return ctl_fail(c, CTL_EXIT_LOCAL, "%s", why);
