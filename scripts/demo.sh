@@ -225,7 +225,7 @@ sign_and_check path key-m01.pem --path m/0/1
 step "What the hub recorded for the last signing session"
 run mpcctl sessions show "$last_session"
 
-step "Latency (one client, this machine)"
+step "Summary: the key, and latency (one client, this machine)"
 for pair in n1,n2 n1,n3 n2,n3; do
   for _ in $(seq 10); do
     times+=("$(mpcctl sign "$key" --file message.txt --signers "$pair" | awk '$1 == "time" {print $2}')")
@@ -233,6 +233,9 @@ for pair in n1,n2 n1,n3 n2,n3; do
 done
 summary=$(printf '%s\n' "${times[@]}" | sort -n | awk '{v[NR] = $1} END {
   printf "%d signatures: median %.1f ms, min %.1f ms, max %.1f ms", NR, v[int((NR + 1) / 2)], v[1], v[NR]}')
+say "key $key (2 of 3: n1 tpm2, n2 pkcs11, n3 soft)"
+say "  public key $(awk '$1 == "public" {print $3}' <<<"$out")"
+say "  address    $(awk '$1 == "address" {print $2}' <<<"$out") (Ethereum)"
 say "keygen 2-of-3 (tpm2 + pkcs11 + soft): $keygen_ms ms"
 say "sign, request to hub-verified signature: $summary"
 say "(each signature is a new mpcctl process with its own TLS handshake; the hub verifies"
@@ -244,8 +247,8 @@ for p in "${pids[@]}"; do wait "$p" || echo "   a daemon exited with status $?";
 pids=()
 for n in n1 n2 n3; do run mpcctl node status --config "$work/$n.conf"; done
 
-printf '\n%sDone%s in %d s after the build: public key and address above; every signature\n' \
+printf '\n%sDone%s in %d s after the build; every signature was verified by openssl.\n' \
   "$bold" "$off" $((($(ms_now) - demo_start) / 1000))
-echo "verified by openssl. Next: api/openapi.yaml (the REST API), mpcctl --help,"
+echo "Next: daemon/ctl/README.md (mpcctl), api/openapi.yaml (the REST API),"
 echo "daemon/signerd/mpc-signerd.conf.example and daemon/hubd/README.md."
 ok=1
