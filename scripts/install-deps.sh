@@ -33,6 +33,8 @@ packages=(
   libinih-dev
   libsystemd-dev
   openssl
+  # daemon/ctl (mpcctl): the hub's HTTPS client
+  libcurl4-openssl-dev
   clang
   libclang-rt-14-dev
 )

@@ -24,6 +24,11 @@ static const char schema[] =
     "CREATE TABLE IF NOT EXISTS key_attestations(key_id TEXT NOT NULL REFERENCES keys(id),"
     "  party TEXT NOT NULL, transcript_hash BLOB NOT NULL, attestation BLOB NOT NULL,"
     "  PRIMARY KEY(key_id, party));"
+    /* The certificate (PEM) each attestation verified under, so that a client can check
+     * the attestations itself against the deployment CA (mpcctl keys show). A table of
+     * its own rather than a column: databases made before it need no migration. */
+    "CREATE TABLE IF NOT EXISTS key_attestation_certs(key_id TEXT NOT NULL,"
+    "  party TEXT NOT NULL, certificate TEXT NOT NULL, PRIMARY KEY(key_id, party));"
     "CREATE TABLE IF NOT EXISTS sessions(id TEXT PRIMARY KEY, kind TEXT NOT NULL,"
     "  key_id TEXT NOT NULL, status TEXT NOT NULL, threshold INTEGER NOT NULL,"
     "  n INTEGER NOT NULL, parties TEXT NOT NULL, request TEXT NOT NULL, result TEXT,"
@@ -280,6 +285,23 @@ int hub_store_key_activate(hub *h, const uint8_t idb[HUB_ID_BYTES], const uint8_
         ok = sqlite3_step(st) == SQLITE_DONE;
     }
     sqlite3_finalize(st);
+    /* Each attestation verified under the certificate of the party's current link (a
+     * replaced link fails the party's sessions, so it is the one the session ran with). */
+    st = ok ? mpcd_db_prepare(h->db, "INSERT OR REPLACE INTO key_attestation_certs(key_id,"
+                                     " party, certificate) VALUES(?,?,?)")
+            : NULL;
+    for (size_t i = 0; st && ok && i < n; i++) {
+        struct hub_link *l = hub_link_find(h, party[i]);
+        const char *pem = l ? hub_link_cert_pem(l) : NULL;
+        if (!pem)
+            continue; /* the key view then lacks this certificate; clients refuse it */
+        sqlite3_reset(st);
+        sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, party[i], -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, pem, -1, SQLITE_STATIC);
+        ok = sqlite3_step(st) == SQLITE_DONE;
+    }
+    sqlite3_finalize(st);
     st = ok ? mpcd_db_prepare(h->db, "UPDATE keys SET status='active', public_key=?,"
                                      " chain_code=?, activated=? WHERE id=? AND"
                                      " status='pending'")
@@ -375,18 +397,20 @@ static json_t *key_row_json(hub *h, sqlite3_stmt *st)
         json_object_set_new(o, "chain_code", json_null());
     }
     json_t *atts = json_array();
-    sqlite3_stmt *a = mpcd_db_prepare(h->db, "SELECT party, transcript_hash, attestation FROM"
-                                             " key_attestations WHERE key_id=? ORDER BY party");
+    sqlite3_stmt *a = mpcd_db_prepare(
+        h->db, "SELECT a.party, a.transcript_hash, a.attestation, c.certificate FROM"
+               " key_attestations a LEFT JOIN key_attestation_certs c ON c.key_id=a.key_id AND"
+               " c.party=a.party WHERE a.key_id=? ORDER BY a.party");
     if (a) {
         sqlite3_bind_text(a, 1, id, -1, SQLITE_TRANSIENT);
         while (sqlite3_step(a) == SQLITE_ROW)
             json_array_append_new(
-                atts,
-                json_pack("{s:s,s:o,s:o}", "party", (const char *)sqlite3_column_text(a, 0),
-                          "transcript_hash",
-                          hex_or_null(sqlite3_column_blob(a, 1), sqlite3_column_bytes(a, 1)),
-                          "signature",
-                          hex_or_null(sqlite3_column_blob(a, 2), sqlite3_column_bytes(a, 2))));
+                atts, json_pack("{s:s,s:o,s:o,s:s?}", "party",
+                                (const char *)sqlite3_column_text(a, 0), "transcript_hash",
+                                hex_or_null(sqlite3_column_blob(a, 1), sqlite3_column_bytes(a, 1)),
+                                "signature",
+                                hex_or_null(sqlite3_column_blob(a, 2), sqlite3_column_bytes(a, 2)),
+                                "certificate", (const char *)sqlite3_column_text(a, 3)));
         sqlite3_finalize(a);
     }
     json_object_set_new(o, "attestations", atts);

@@ -1,0 +1,185 @@
+/* daemon/ctl/ctl.h — mpcctl: a client of the hub's REST API (keys, sign, sessions, parties)
+ * and a node admin tool (node init / status, development CA). Everything but main() is a
+ * library so the unit tests drive the commands with their own output streams.
+ * Files: main.c (global options, dispatch), http.c (libcurl), key.c (key view, attestation
+ * checks, address, PEM), keys.c (keys create/list/show), sign.c, info.c (sessions,
+ * parties), node.c (node init/status), devca.c (dev ca/issue), out.c (output helpers). */
+#ifndef CTL_H
+#define CTL_H
+
+#include <limits.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <jansson.h>
+
+#include "api/json.h"
+
+/* Exit codes scripts can rely on (also printed by `mpcctl --help`). */
+typedef enum {
+    CTL_EXIT_OK = 0,      /* done */
+    CTL_EXIT_FAILED = 1,  /* the hub refused the request or the session failed */
+    CTL_EXIT_USAGE = 2,   /* bad command line, missing API key / hub URL */
+    CTL_EXIT_CONN = 3,    /* cannot reach the hub: connection, TLS, timeout */
+    CTL_EXIT_VERIFY = 4,  /* a check failed: attestation, signature, audit chain */
+    CTL_EXIT_LOCAL = 5,   /* a local file, config or sealing backend failed */
+    CTL_EXIT_PENDING = 6, /* the session still runs after --wait; poll it */
+} ctl_exit;
+
+typedef struct ctl_ctx {
+    FILE *out, *err;         /* results to out; messages to err */
+    int json;                /* --json: machine-readable output on out */
+    char hub[512];           /* base URL, https://host:port, without a trailing '/' */
+    char ca[PATH_MAX];       /* CA bundle for the hub's TLS certificate ("" = system) */
+    char party_ca[PATH_MAX]; /* CA the signers' certificates chain to ("" = ca) */
+    char api_key_file[PATH_MAX];
+    char api_key[256]; /* secret: wiped by ctl_ctx_free */
+    void *curl;        /* one libcurl handle per run, so requests reuse the connection */
+} ctl_ctx;
+
+void ctl_ctx_init(ctl_ctx *c, FILE *out, FILE *err);
+void ctl_ctx_free(ctl_ctx *c);
+
+/* Runs one mpcctl command line (argv[0] is the program name). Returns a ctl_exit. */
+int ctl_main(ctl_ctx *c, int argc, char **argv);
+
+/* ---- command line (main.c) ---- */
+
+/* Options every command accepts (--json, --hub, --ca, --party-ca, --api-key-file). For
+ * getopt_long tables: CTL_COMMON_OPTIONS expands to their entries. */
+#define CTL_OPT_JSON     0x101
+#define CTL_OPT_HUB      0x102
+#define CTL_OPT_CA       0x103
+#define CTL_OPT_PARTY_CA 0x104
+#define CTL_OPT_KEY_FILE 0x105
+#define CTL_OPT_API_KEY  0x106 /* refused: a key on the command line is visible to others */
+#define CTL_OPT_HELP     'h'
+#define CTL_COMMON_OPTIONS                                                                         \
+    {"json", no_argument, NULL, CTL_OPT_JSON}, {"hub", required_argument, NULL, CTL_OPT_HUB},      \
+        {"ca", required_argument, NULL, CTL_OPT_CA},                                               \
+        {"party-ca", required_argument, NULL, CTL_OPT_PARTY_CA},                                   \
+        {"api-key-file", required_argument, NULL, CTL_OPT_KEY_FILE},                               \
+        {"api-key", required_argument, NULL, CTL_OPT_API_KEY},                                     \
+    {                                                                                              \
+        "help", no_argument, NULL, CTL_OPT_HELP                                                    \
+    }
+
+/* Handles a common option (or an unknown one, '?'). Returns CTL_OPT_OTHER if opt is not
+ * common (the caller handles it), CTL_OPT_TAKEN to go on parsing, CTL_OPT_HELP_SHOWN after
+ * --help printed the usage on out (the command ends with CTL_EXIT_OK), or an exit code
+ * with a message on err. */
+#define CTL_OPT_OTHER      (-1)
+#define CTL_OPT_HELP_SHOWN (-2)
+#define CTL_OPT_TAKEN      (-3)
+int ctl_common_option(ctl_ctx *c, int opt, const char *arg, const char *usage);
+
+/* Prints "mpcctl: <message>" on err. Returns code. */
+int ctl_fail(ctl_ctx *c, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Parses "a,b,c" into distinct valid party ids. 0, or -1 with why[]. */
+int ctl_parse_parties(const char *list, api_party_name *out, size_t max, size_t *count, char *why,
+                      size_t cap);
+
+/* Parses an unsigned decimal in [lo, hi]. 0 or -1. */
+int ctl_parse_uint(const char *s, unsigned lo, unsigned hi, unsigned *out);
+
+/* ---- HTTPS (http.c) ---- */
+
+typedef struct {
+    long status;  /* HTTP status */
+    json_t *body; /* parsed JSON body (owned), NULL if none or not JSON */
+    double ms;    /* request time */
+} ctl_resp;
+
+/* Checks the hub URL, CA and API key are set (env MPCCTL_HUB, MPCCTL_CA, MPCCTL_PARTY_CA,
+ * MPCCTL_API_KEY or MPCCTL_API_KEY_FILE fill what the options left empty) and loads the
+ * key. CTL_EXIT_OK, else CTL_EXIT_USAGE (missing) or CTL_EXIT_LOCAL (unreadable file). */
+int ctl_hub_setup(ctl_ctx *c);
+
+/* One request to the hub. body may be NULL. CTL_EXIT_OK with *r filled (any HTTP status),
+ * or CTL_EXIT_CONN with a message already printed. Free r with ctl_resp_free. */
+int ctl_http(ctl_ctx *c, const char *method, const char *path, const char *body, ctl_resp *r);
+void ctl_resp_free(ctl_resp *r);
+
+/* Prints the hub's error answer ("hub: 404 unknown_key: ...") and returns CTL_EXIT_FAILED. */
+int ctl_hub_error(ctl_ctx *c, const ctl_resp *r, const char *what);
+
+/* Polls GET /v1/sessions/{id} until it is done or failed or wait_s pass. CTL_EXIT_OK with
+ * the session in *out (owned), CTL_EXIT_PENDING, or a connection / hub error code. */
+int ctl_session_wait(ctl_ctx *c, const char *sid, unsigned wait_s, json_t **out);
+
+/* ---- keys (key.c) ---- */
+
+/* A key as mpcctl checked it. */
+typedef struct {
+    char id[33];
+    uint8_t id_bytes[16];
+    unsigned t, n;
+    size_t nparties;
+    api_party_name parties[API_MAX_PARTIES];
+    uint8_t public_key[33];
+    uint8_t chain_code[32];
+    char uncompressed[131];
+    char address[43]; /* EIP-55, computed here */
+} ctl_key;
+
+/* Checks a key view from the hub: active, a valid public key and chain code, and one
+ * attestation per party whose certificate chains to ca_file (TLS client use, CN = party)
+ * and whose signature verifies over the attested message (api_attestation_message); all
+ * agree on the transcript hash; the hub's address and uncompressed key equal ours.
+ * CTL_EXIT_OK with *k filled, or CTL_EXIT_VERIFY with why[] naming the first problem. */
+int ctl_key_verify(const json_t *key, const char *ca_file, ctl_key *k, char *why, size_t cap);
+
+/* EIP-55 checksummed address "0x..." of a compressed secp256k1 key. 0, or -1 if invalid. */
+int ctl_eth_address(char out[43], const uint8_t pk[33]);
+/* Uncompressed SEC1 hex (130 chars). 0 or -1. */
+int ctl_uncompressed_hex(char out[131], const uint8_t pk[33]);
+/* PEM SubjectPublicKeyInfo of a compressed key; malloc'd, free with free. NULL on error. */
+char *ctl_pubkey_pem(const uint8_t pk[33]);
+/* BIP32 (non-hardened) child of the key along path ("m/0/1"). 0, or -1 if invalid. */
+int ctl_derive(uint8_t out[33], const ctl_key *k, const char *path);
+
+/* Fetches and verifies a key (GET /v1/keys/{id}); prints why on failure. */
+int ctl_key_fetch(ctl_ctx *c, const char *id, ctl_key *k, json_t **view);
+
+/* Output for a key view; k NULL when it could not be verified (not active). */
+void ctl_print_key(ctl_ctx *c, const json_t *view, const ctl_key *k, const char *path);
+
+/* ---- output (out.c) ---- */
+
+/* Prints o as indented JSON on out. */
+void ctl_print_json(ctl_ctx *c, const json_t *o);
+const char *ctl_jstr(const json_t *o, const char *key); /* "" if absent */
+long long ctl_jint(const json_t *o, const char *key);   /* 0 if absent */
+/* "2026-11-30 03:12:00 UTC" */
+void ctl_fmt_time(char out[32], long long unix_s);
+void ctl_print_signature(ctl_ctx *c, const json_t *sig, const char *verified);
+void ctl_print_session(ctl_ctx *c, const json_t *s);
+void ctl_print_parties(ctl_ctx *c, const json_t *o);
+void ctl_print_keys(ctl_ctx *c, const json_t *o);
+
+/* ---- commands ---- */
+int ctl_cmd_keys(ctl_ctx *c, int argc, char **argv);
+int ctl_cmd_sign(ctl_ctx *c, int argc, char **argv);
+int ctl_cmd_sessions(ctl_ctx *c, int argc, char **argv);
+int ctl_cmd_parties(ctl_ctx *c, int argc, char **argv);
+int ctl_cmd_node(ctl_ctx *c, int argc, char **argv);
+int ctl_cmd_dev(ctl_ctx *c, int argc, char **argv);
+
+/* ---- development CA (devca.c) ---- */
+
+/* Creates dir/ca.key (0600) and dir/ca.pem: a P-256 self-signed CA. 0, or -1 with why[]. */
+int ctl_devca_create(const char *dir, unsigned days, char *why, size_t cap);
+/* Issues a hub server certificate: new P-256 key at key_out (0600), cert at cert_out with
+ * CN = name, SAN = each of the comma-separated IP addresses / DNS names in sans, EKU
+ * serverAuth. 0, or -1 with why[]. */
+int ctl_devca_issue_server(const char *dir, const char *name, const char *sans,
+                           const char *cert_out, const char *key_out, unsigned days, char *why,
+                           size_t cap);
+/* Issues a node certificate from a CSR whose CN must be name (signature checked), EKU
+ * clientAuth. 0, or -1 with why[]. */
+int ctl_devca_issue_node(const char *dir, const char *name, const char *csr_path,
+                         const char *cert_out, unsigned days, char *why, size_t cap);
+
+#endif
