@@ -529,8 +529,8 @@ static void test_keygen(void **state)
     assert_string_equal(jstr(o, "status"), "active");
     assert_int_equal(api_hex_decode(key_pk, 33, jstr(o, "public_key"), 66), API_OK);
     json_decref(o);
-    /* The chain code is not in the REST key view; read it from n1's share row (it is
-     * public) to derive child keys independently of the hub. */
+    /* The chain code, read from n1's own share row (it is public) rather than from the
+     * hub, derives child keys independently of the hub. */
     sqlite3 *db = NULL;
     sqlite3_stmt *q = NULL;
     char path[256];
