@@ -155,7 +155,9 @@ int hub_store_key_insert(hub *h, const hub_key_row *k, const uint8_t session[HUB
 int hub_store_key_load(hub *h, const uint8_t id[HUB_ID_BYTES], hub_key_row *k);
 int hub_store_key_activate(hub *h, const uint8_t id[HUB_ID_BYTES], const uint8_t pk[33],
                            const uint8_t cc[32], const char *const *party,
-                           const api_keygen_result *att, size_t n);
+                           const char *const *cert_pem, const api_keygen_result *att, size_t n);
+/* The activate frame's payload for an active key (PARTY_LINK.md), or NULL; free() it. */
+char *hub_store_activate_json(hub *h, const uint8_t id[HUB_ID_BYTES]);
 int hub_store_key_fail(hub *h, const uint8_t id[HUB_ID_BYTES]);
 /* Another key (not `exclude`) whose public key is pk: 0 and its id in found, 1 if none. */
 int hub_store_key_with_pk(hub *h, const uint8_t pk[33], const uint8_t exclude[HUB_ID_BYTES],
@@ -242,6 +244,7 @@ typedef struct hub_session {
     uint8_t fingerprint[API_MAX_PARTIES][32]; /* cert fingerprints at start */
     int reported[API_MAX_PARTIES];
     api_keygen_result kres[API_MAX_PARTIES];
+    char *cert_pem[API_MAX_PARTIES]; /* keygen: the certificate each attestation verified under */
     uint8_t hash[32];
     uint8_t verify_pk[33]; /* sign: derived public key the signature must verify under */
     char path[API_PATH_STR_MAX + 1];

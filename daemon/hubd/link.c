@@ -180,9 +180,9 @@ static void send_activate(void *arg, const uint8_t key_id[HUB_ID_BYTES],
                           const uint8_t session[HUB_ID_BYTES], unsigned index)
 {
     struct hub_link *l = arg;
-    char kid[HUB_ID_HEX], json[64];
-    hub_id_hex(kid, key_id);
-    snprintf(json, sizeof json, "{\"key_id\":\"%s\"}", kid);
+    char *json = hub_store_activate_json(l->h, key_id);
+    if (!json)
+        return; /* logged; the signer keeps the share pending */
     api_frame f = {.type = API_FRAME_ACTIVATE,
                    .from = API_PARTY_HUB,
                    .to = (uint16_t)index,
@@ -190,6 +190,7 @@ static void send_activate(void *arg, const uint8_t key_id[HUB_ID_BYTES],
                    .payload_len = (uint32_t)strlen(json)};
     memcpy(f.session, session, HUB_ID_BYTES);
     hub_link_send(l, &f);
+    free(json);
 }
 
 static void on_hello(hub *h, struct hub_link *l, const api_frame *f)

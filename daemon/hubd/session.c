@@ -29,7 +29,10 @@ hub_session *hub_session_find(hub *h, const uint8_t id[HUB_ID_BYTES])
 
 static void free_on_close(uv_handle_t *t)
 {
-    free(t->data);
+    hub_session *s = t->data;
+    for (size_t i = 0; i < API_MAX_PARTIES; i++)
+        free(s->cert_pem[i]);
+    free(s);
 }
 
 static void send_control(hub_session *s, size_t i, uint8_t type, const char *json)
@@ -360,6 +363,10 @@ static void on_keygen_result(hub_session *s, size_t i, struct hub_link *l, const
                      s->parties[j], s->parties[i]);
             return finish(s, NULL, "result_mismatch", msg);
         }
+    /* The certificate this attestation verified under travels with it: in the store and
+     * in every activate frame, so that each signer can check the attestation itself. */
+    if (!(s->cert_pem[i] = strdup(hub_link_cert_pem(l))))
+        return finish(s, NULL, "internal", "out of memory");
     s->reported[i] = 1;
     hub_store_event(s->h, s->id, "share_persisted", s->parties[i]);
     for (size_t j = 0; j < s->nparties; j++)
@@ -373,8 +380,8 @@ static void on_keygen_result(hub_session *s, size_t i, struct hub_link *l, const
     const char *names[API_MAX_PARTIES];
     for (size_t j = 0; j < s->nparties; j++)
         names[j] = s->parties[j];
-    if (hub_store_key_activate(s->h, s->key_id, r->public_key, r->chain_code, names, s->kres,
-                               s->nparties) != 0)
+    if (hub_store_key_activate(s->h, s->key_id, r->public_key, r->chain_code, names,
+                               (const char *const *)s->cert_pem, s->kres, s->nparties) != 0)
         return finish(s, NULL, "internal", "could not store the key");
     char kid[HUB_ID_HEX], pk[67], addr[43];
     hub_id_hex(kid, s->key_id);
@@ -384,10 +391,12 @@ static void on_keygen_result(hub_session *s, size_t i, struct hub_link *l, const
         json_pack("{s:s,s:s,s:s}", "key_id", kid, "public_key", pk, "ethereum_address", addr);
     char *res = json_dumps(o, JSON_COMPACT);
     json_decref(o);
-    char act[64];
-    snprintf(act, sizeof act, "{\"key_id\":\"%s\"}", kid);
+    /* The activate payload is read back from the store: what signers verify is what is
+     * durable. If it cannot be built the key is still active; signers hear at hello. */
+    char *act = hub_store_activate_json(s->h, s->key_id);
     for (size_t j = 0; j < s->nparties; j++)
         send_control(s, j, API_FRAME_ACTIVATE, act);
+    free(act);
     finish(s, res, NULL, NULL);
     free(res);
 }

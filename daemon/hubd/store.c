@@ -267,7 +267,7 @@ int hub_store_key_load(hub *h, const uint8_t idb[HUB_ID_BYTES], hub_key_row *k)
  * never sees an active key without the n attestations that justify it. */
 int hub_store_key_activate(hub *h, const uint8_t idb[HUB_ID_BYTES], const uint8_t pk[33],
                            const uint8_t cc[32], const char *const *party,
-                           const api_keygen_result *att, size_t n)
+                           const char *const *cert_pem, const api_keygen_result *att, size_t n)
 {
     char id[HUB_ID_HEX];
     hub_id_hex(id, idb);
@@ -285,20 +285,21 @@ int hub_store_key_activate(hub *h, const uint8_t idb[HUB_ID_BYTES], const uint8_
         ok = sqlite3_step(st) == SQLITE_DONE;
     }
     sqlite3_finalize(st);
-    /* Each attestation verified under the certificate of the party's current link (a
-     * replaced link fails the party's sessions, so it is the one the session ran with). */
+    /* The certificate each attestation verified under (kept by the session when the
+     * result arrived): all n, or no activation — the activate frame carries them. */
     st = ok ? mpcd_db_prepare(h->db, "INSERT OR REPLACE INTO key_attestation_certs(key_id,"
                                      " party, certificate) VALUES(?,?,?)")
             : NULL;
-    for (size_t i = 0; st && ok && i < n; i++) {
-        struct hub_link *l = hub_link_find(h, party[i]);
-        const char *pem = l ? hub_link_cert_pem(l) : NULL;
-        if (!pem)
-            continue; /* the key view then lacks this certificate; clients refuse it */
+    ok = ok && st != NULL;
+    for (size_t i = 0; ok && i < n; i++) {
+        if (!cert_pem[i]) {
+            ok = 0;
+            break;
+        }
         sqlite3_reset(st);
         sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 2, party[i], -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 3, pem, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, cert_pem[i], -1, SQLITE_STATIC);
         ok = sqlite3_step(st) == SQLITE_DONE;
     }
     sqlite3_finalize(st);
@@ -322,6 +323,60 @@ int hub_store_key_activate(hub *h, const uint8_t idb[HUB_ID_BYTES], const uint8_
         return -1;
     }
     return mpcd_db_commit(h->db);
+}
+
+/* The activate payload (PARTY_LINK.md): {"key_id", "attestations": [{"index",
+ * "certificate", "attestation"}, ...]}, all n in index order, as stored. NULL (logged)
+ * if the key is not active, an attestation or its certificate is missing (a key activated
+ * before certificates were kept), or on a storage error. */
+char *hub_store_activate_json(hub *h, const uint8_t idb[HUB_ID_BYTES])
+{
+    char id[HUB_ID_HEX];
+    hub_key_row k;
+    hub_id_hex(id, idb);
+    int r = hub_store_key_load(h, idb, &k);
+    if (r != 0 || strcmp(k.status, "active") != 0) {
+        if (r <= 0)
+            log_err("key %s: no activate payload (%s)", id, r < 0 ? "storage error" : k.status);
+        return NULL;
+    }
+    sqlite3_stmt *st =
+        mpcd_db_prepare(h->db, "SELECT a.attestation, c.certificate FROM key_attestations a JOIN"
+                               " key_attestation_certs c ON c.key_id=a.key_id AND c.party=a.party"
+                               " WHERE a.key_id=? AND a.party=?");
+    if (!st)
+        return NULL;
+    json_t *atts = json_array();
+    int ok = atts != NULL;
+    for (unsigned i = 0; ok && i < k.n; i++) {
+        char hex[2 * API_ATTESTATION_MAX + 1];
+        sqlite3_reset(st);
+        sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, k.parties[i], -1, SQLITE_STATIC);
+        int len = 0;
+        ok = sqlite3_step(st) == SQLITE_ROW && (len = sqlite3_column_bytes(st, 0)) > 0 &&
+             len <= API_ATTESTATION_MAX && sqlite3_column_type(st, 1) == SQLITE_TEXT;
+        if (!ok) {
+            log_err("key %s: party '%s' has no stored attestation and certificate; no "
+                    "activate payload",
+                    id, k.parties[i]);
+            break;
+        }
+        api_hex_encode(hex, sqlite3_column_blob(st, 0), (size_t)len);
+        ok =
+            json_array_append_new(
+                atts, json_pack("{s:i,s:s,s:s}", "index", (int)i + 1, "certificate",
+                                (const char *)sqlite3_column_text(st, 1), "attestation", hex)) == 0;
+    }
+    sqlite3_finalize(st);
+    char *out = NULL;
+    if (ok) {
+        json_t *o = json_pack("{s:s,s:O}", "key_id", id, "attestations", atts);
+        out = o ? json_dumps(o, JSON_COMPACT) : NULL;
+        json_decref(o);
+    }
+    json_decref(atts);
+    return out;
 }
 
 int hub_store_key_with_pk(hub *h, const uint8_t pk[33], const uint8_t exclude[HUB_ID_BYTES],

@@ -418,6 +418,56 @@ static void keygen_result(hc_link *l, const char *name, const uint8_t sid[16], u
     free(j);
 }
 
+/* An activate payload (PARTY_LINK.md) is {"key_id", "attestations": [...]} with exactly
+ * n entries in index order; each entry's certificate is the one party p<index> presented
+ * (byte for byte the PEM of dir/p<index>.pem) and its attestation verifies under it over
+ * api_attestation_message — what a signer checks before it activates. */
+static void check_activate(json_t *act, const char *kid_hex, unsigned n, const uint8_t *pub)
+{
+    uint8_t kid[16], msg[API_ATTEST_MSG_BYTES];
+    api_keygen_result r = {0};
+    assert_non_null(act);
+    assert_int_equal(json_object_size(act), 2);
+    assert_string_equal(jstr(act, "key_id"), kid_hex);
+    assert_int_equal(api_hex_decode(kid, 16, kid_hex, 32), API_OK);
+    memcpy(r.public_key, pub, 33);
+    memcpy(r.chain_code, CHAIN, 32);
+    memset(r.transcript_hash, transcript_byte, 32);
+    api_attestation_message(msg, kid, &r);
+    json_t *a = json_object_get(act, "attestations");
+    assert_true(json_is_array(a));
+    assert_int_equal(json_array_size(a), n);
+    for (unsigned i = 0; i < n; i++) {
+        json_t *e = json_array_get(a, i);
+        assert_int_equal(json_object_size(e), 3);
+        assert_int_equal(json_integer_value(json_object_get(e, "index")), i + 1);
+        char path[300], pem[8192];
+        snprintf(path, sizeof path, "%s/p%u.pem", dir, i + 1);
+        FILE *f = fopen(path, "r");
+        assert_non_null(f);
+        size_t len = fread(pem, 1, sizeof pem - 1, f);
+        fclose(f);
+        pem[len] = 0;
+        const char *cert = jstr(e, "certificate");
+        assert_string_equal(cert, pem);
+        const char *hex = jstr(e, "attestation");
+        uint8_t sig[API_ATTESTATION_MAX];
+        size_t hl = strlen(hex);
+        assert_true(hl % 2 == 0 && hl / 2 <= sizeof sig);
+        assert_int_equal(api_hex_decode(sig, hl / 2, hex, hl), API_OK);
+        BIO *bio = BIO_new_mem_buf(cert, -1);
+        X509 *x = PEM_read_bio_X509(bio, NULL, NULL, NULL);
+        BIO_free(bio);
+        assert_non_null(x);
+        EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+        assert_int_equal(EVP_DigestVerifyInit(ctx, NULL, EVP_sha256(), NULL, X509_get0_pubkey(x)),
+                         1);
+        assert_int_equal(EVP_DigestVerify(ctx, sig, hl / 2, msg, sizeof msg), 1);
+        EVP_MD_CTX_free(ctx);
+        X509_free(x);
+    }
+}
+
 static void ecdsa(api_sign_result *out, const uint8_t sk[32], const uint8_t hash[32])
 {
     secp256k1_ecdsa_recoverable_signature sig;
@@ -708,7 +758,8 @@ static void test_keygen_routing(void **state)
     keygen_result(L[3], "p3", sid, 3, key_id, PUB);
     for (int i = 1; i <= 3; i++) {
         recv_type(L[i], &r[i], API_FRAME_ACTIVATE);
-        assert_string_equal(jstr(r[i].json, "key_id"), key_id);
+        assert_int_equal(r[i].f.to, i);
+        check_activate(r[i].json, key_id, 3, PUB);
     }
     assert_int_equal(api("GET", path, NULL, &o), 200);
     assert_string_equal(jstr(o, "status"), "active");
@@ -918,6 +969,7 @@ static void test_keygen_checks(void **state)
     json_decref(a.out);
     for (int i = 1; i <= 3; i++) {
         recv_type(L[i], &r[i], API_FRAME_ACTIVATE);
+        check_activate(r[i].json, kid, 3, pub2);
         json_decref(r[i].json);
     }
     /* signing with a failed key is refused */
@@ -1262,10 +1314,10 @@ static void test_restart(void **state)
     L[2] = party("p2");
     rx act = {0};
     recv_type(L[1], &act, API_FRAME_ACTIVATE);
-    assert_string_equal(jstr(act.json, "key_id"), key_id);
+    check_activate(act.json, key_id, 3, PUB);
     assert_int_equal(act.f.to, 1);
     recv_type(L[2], &act, API_FRAME_ACTIVATE);
-    assert_string_equal(jstr(act.json, "key_id"), key_id);
+    check_activate(act.json, key_id, 3, PUB);
     assert_int_equal(act.f.to, 2);
     json_decref(act.json);
     /* a session in flight when the hub dies is failed at the next start */
