@@ -156,15 +156,25 @@ static void park(struct hub_req *r, hub_session *s)
     lws_set_timeout(r->wsi, NO_PENDING_TIMEOUT, 0);
 }
 
-void hub_http_session_done(hub *h, hub_session *s)
+void hub_http_session_done(hub *h, hub_session *s, const char *store_error)
 {
     (void)h;
+    char sid[HUB_ID_HEX], msg[256];
+    hub_id_hex(sid, s->id);
+    snprintf(msg, sizeof msg, "session %s: %s", sid, store_error ? store_error : "");
     while (s->waiters) {
         struct hub_req *r = s->waiters;
         s->waiters = r->next_waiter;
         r->waiting = NULL;
         lws_set_timer_usecs(r->wsi, LWS_SET_TIMER_USEC_CANCEL);
-        respond_session(r, s->id);
+        if (!store_error) {
+            respond_session(r, s->id);
+            continue;
+        }
+        /* The outcome is not (reliably) in the database: never answer from it. */
+        json_t *o = json_pack("{s:{s:s,s:s},s:s}", "error", "code", api_err_code(API_ERR_INTERNAL),
+                              "message", msg, "session_id", sid);
+        respond_json(r, api_err_http_status(API_ERR_INTERNAL), o);
     }
 }
 

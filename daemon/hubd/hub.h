@@ -265,8 +265,10 @@ void hub_session_fail_all(hub *h, const char *code, const char *msg);
 
 /* http.c */
 extern const struct lws_protocols hub_api_protocol;
-/* Called by session.c when a session finishes: answers every parked ?wait request. */
-void hub_http_session_done(hub *h, hub_session *s);
+/* Called by session.c when a session finishes: answers every parked ?wait request from
+ * the database, or, when store_error is set (its outcome could not be written), with 500
+ * internal naming the session and saying store_error. */
+void hub_http_session_done(hub *h, hub_session *s, const char *store_error);
 /* SIGTERM: answers every parked ?wait request with 503 (code busy, the session id) and
  * closes it once written. Returns how many answers were queued. */
 unsigned hub_http_shutdown(hub *h);

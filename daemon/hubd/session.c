@@ -47,25 +47,66 @@ static void send_control(hub_session *s, size_t i, uint8_t type, const char *jso
     hub_link_send(l, &f);
 }
 
+/* Writes a session's outcome in one transaction: the session row and its event, and for
+ * a keygen the key — active with its attestations and certificates (activate set), or
+ * failed. 0 when committed; -1 (logged, rolled back) otherwise. */
+static int persist_outcome(hub_session *s, const char *result_json, const char *code,
+                           const char *msg, int activate)
+{
+    hub *h = s->h;
+    const char *names[API_MAX_PARTIES];
+    for (size_t j = 0; j < s->nparties; j++)
+        names[j] = s->parties[j];
+    if (mpcd_db_begin(h->db) != 0)
+        return -1;
+    const api_keygen_result *r = &s->kres[0];
+    if ((activate &&
+         hub_store_key_activate(h, s->key_id, r->public_key, r->chain_code, names,
+                                (const char *const *)s->cert_pem, s->kres, s->nparties) != 0) ||
+        hub_store_session_finish(h, s->id, code ? "failed" : "done", result_json, code, msg) != 0 ||
+        (code && s->kind == HUB_KEYGEN && hub_store_key_fail(h, s->key_id) != 0)) {
+        mpcd_db_rollback(h->db);
+        return -1;
+    }
+    return mpcd_db_commit(h->db);
+}
+
 /* Ends s exactly once: persists the outcome, tells the participants (abort / activate),
- * answers parked HTTP requests, and releases s (after its timer handle has closed). */
-static void finish(hub_session *s, const char *result_json, const char *code, const char *msg)
+ * answers parked HTTP requests, and releases s (after its timer handle has closed).
+ * activate: a keygen whose n attestations verified and agree (s->kres, s->cert_pem); the
+ * key is activated in the same transaction that finishes the session. Nobody is told
+ * anything the database does not hold: if the outcome cannot be written, the session and
+ * key are failed as far as the store still allows, the signers get an abort, and parked
+ * requests get 500 internal. */
+static void finish_ex(hub_session *s, const char *result_json, const char *code, const char *msg,
+                      int activate)
 {
     hub *h = s->h;
     if (s->finished)
         return;
     s->finished = 1;
     uv_timer_stop(&s->timer);
+    char sid[HUB_ID_HEX];
+    hub_id_hex(sid, s->id);
+    int stored = persist_outcome(s, result_json, code, msg, activate) == 0;
+    if (!stored) {
+        log_err("%s session %s: could not store its outcome (%s); failing it", kind_name(s->kind),
+                sid, code ? code : "done");
+        code = "internal";
+        msg = "the hub could not store the session's outcome";
+        activate = 0;
+        /* Best effort, each write on its own: the key must not stay pending, and the
+         * session should say why. What fails here stays as it was; a restart fails any
+         * session still running and any key still pending (hub_store_recover). */
+        if (s->kind == HUB_KEYGEN)
+            hub_store_key_fail(h, s->key_id);
+        hub_store_session_finish(h, s->id, "failed", NULL, code, msg);
+    }
     int ok = code == NULL;
-    hub_store_session_finish(h, s->id, ok ? "done" : "failed", result_json, code, msg);
-    if (!ok && s->kind == HUB_KEYGEN)
-        hub_store_key_fail(h, s->key_id);
     if (ok)
         h->m.sessions_done[s->kind]++;
     else
         h->m.sessions_failed[s->kind]++;
-    char sid[HUB_ID_HEX];
-    hub_id_hex(sid, s->id);
     if (ok) {
         log_info("%s session %s done", kind_name(s->kind), sid);
     } else {
@@ -77,7 +118,15 @@ static void finish(hub_session *s, const char *result_json, const char *code, co
             send_control(s, i, API_FRAME_ABORT, j);
         free(j);
     }
-    hub_http_session_done(h, s);
+    if (activate) {
+        /* Read back from the store: what signers verify is what is durable. If it cannot
+         * be built the key is still active; signers hear at their next hello. */
+        char *act = hub_store_activate_json(h, s->key_id);
+        for (size_t j = 0; j < s->nparties; j++)
+            send_control(s, j, API_FRAME_ACTIVATE, act);
+        free(act);
+    }
+    hub_http_session_done(h, s, stored ? NULL : msg);
     for (hub_session **p = &h->sessions; *p; p = &(*p)->next)
         if (*p == s) {
             *p = s->next;
@@ -86,6 +135,11 @@ static void finish(hub_session *s, const char *result_json, const char *code, co
     h->nsessions--;
     s->timer.data = s;
     uv_close((uv_handle_t *)&s->timer, free_on_close);
+}
+
+static void finish(hub_session *s, const char *result_json, const char *code, const char *msg)
+{
+    finish_ex(s, result_json, code, msg, 0);
 }
 
 static void on_timeout(uv_timer_t *t)
@@ -332,8 +386,8 @@ static int refuse_duplicate(hub_session *s, const api_keygen_result *r)
         snprintf(msg, sizeof msg, "could not check the public key against stored keys");
     else
         return 0;
-    hub_store_event(s->h, s->id, "duplicate_key", msg);
-    finish(s, NULL, d < 0 ? "internal" : "duplicate_key", msg);
+    int ev = hub_store_event(s->h, s->id, "duplicate_key", msg);
+    finish(s, NULL, d < 0 || ev != 0 ? "internal" : "duplicate_key", msg);
     return 1;
 }
 
@@ -368,7 +422,8 @@ static void on_keygen_result(hub_session *s, size_t i, struct hub_link *l, const
     if (!(s->cert_pem[i] = strdup(hub_link_cert_pem(l))))
         return finish(s, NULL, "internal", "out of memory");
     s->reported[i] = 1;
-    hub_store_event(s->h, s->id, "share_persisted", s->parties[i]);
+    if (hub_store_event(s->h, s->id, "share_persisted", s->parties[i]) != 0)
+        return finish(s, NULL, "internal", "could not record the party's persisted share");
     for (size_t j = 0; j < s->nparties; j++)
         if (!s->reported[j])
             return;
@@ -377,12 +432,6 @@ static void on_keygen_result(hub_session *s, size_t i, struct hub_link *l, const
         return finish(s, NULL, "bad_result", "the agreed public key is not a valid point");
     if (refuse_duplicate(s, r))
         return;
-    const char *names[API_MAX_PARTIES];
-    for (size_t j = 0; j < s->nparties; j++)
-        names[j] = s->parties[j];
-    if (hub_store_key_activate(s->h, s->key_id, r->public_key, r->chain_code, names,
-                               (const char *const *)s->cert_pem, s->kres, s->nparties) != 0)
-        return finish(s, NULL, "internal", "could not store the key");
     char kid[HUB_ID_HEX], pk[67], addr[43];
     hub_id_hex(kid, s->key_id);
     api_hex_encode(pk, r->public_key, 33);
@@ -391,13 +440,7 @@ static void on_keygen_result(hub_session *s, size_t i, struct hub_link *l, const
         json_pack("{s:s,s:s,s:s}", "key_id", kid, "public_key", pk, "ethereum_address", addr);
     char *res = json_dumps(o, JSON_COMPACT);
     json_decref(o);
-    /* The activate payload is read back from the store: what signers verify is what is
-     * durable. If it cannot be built the key is still active; signers hear at hello. */
-    char *act = hub_store_activate_json(s->h, s->key_id);
-    for (size_t j = 0; j < s->nparties; j++)
-        send_control(s, j, API_FRAME_ACTIVATE, act);
-    free(act);
-    finish(s, res, NULL, NULL);
+    finish_ex(s, res, NULL, NULL, 1);
     free(res);
 }
 

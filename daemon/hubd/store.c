@@ -263,16 +263,16 @@ int hub_store_key_load(hub *h, const uint8_t idb[HUB_ID_BYTES], hub_key_row *k)
     return ret;
 }
 
-/* The key becomes active and its attestations are stored in one transaction: a reader
- * never sees an active key without the n attestations that justify it. */
+/* The key becomes active and its attestations and certificates are stored, inside the
+ * caller's transaction (session.c also finishes the keygen session in it): a reader never
+ * sees an active key without the n attestations that justify it, nor a done keygen
+ * without its active key. On failure the caller rolls back. */
 int hub_store_key_activate(hub *h, const uint8_t idb[HUB_ID_BYTES], const uint8_t pk[33],
                            const uint8_t cc[32], const char *const *party,
                            const char *const *cert_pem, const api_keygen_result *att, size_t n)
 {
     char id[HUB_ID_HEX];
     hub_id_hex(id, idb);
-    if (mpcd_db_begin(h->db) != 0)
-        return -1;
     sqlite3_stmt *st = mpcd_db_prepare(h->db, "INSERT INTO key_attestations(key_id, party,"
                                               " transcript_hash, attestation) VALUES(?,?,?,?)");
     int ok = st != NULL;
@@ -319,10 +319,9 @@ int hub_store_key_activate(hub *h, const uint8_t idb[HUB_ID_BYTES], const uint8_
     }
     if (!ok) {
         log_err("cannot activate key %s: %s", id, sqlite3_errmsg(h->db));
-        mpcd_db_rollback(h->db);
         return -1;
     }
-    return mpcd_db_commit(h->db);
+    return 0;
 }
 
 /* The activate payload (PARTY_LINK.md): {"key_id", "attestations": [{"index",
@@ -408,7 +407,11 @@ int hub_store_key_fail(hub *h, const uint8_t idb[HUB_ID_BYTES])
     sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
     int rc = sqlite3_step(st);
     sqlite3_finalize(st);
-    return rc == SQLITE_DONE ? 0 : -1;
+    if (rc != SQLITE_DONE) {
+        log_err("cannot mark key %s failed: %s", id, sqlite3_errmsg(h->db));
+        return -1;
+    }
+    return 0;
 }
 
 static json_t *hex_or_null(const void *blob, int len)
@@ -567,8 +570,9 @@ int hub_store_session_finish(hub *h, const uint8_t idb[HUB_ID_BYTES], const char
     sqlite3_bind_text(st, 6, id, -1, SQLITE_STATIC);
     int rc = sqlite3_step(st);
     sqlite3_finalize(st);
-    if (rc != SQLITE_DONE) {
-        log_err("cannot finish session %s: %s", id, sqlite3_errmsg(h->db));
+    if (rc != SQLITE_DONE || sqlite3_changes(h->db) != 1) {
+        log_err("cannot finish session %s: %s", id,
+                rc != SQLITE_DONE ? sqlite3_errmsg(h->db) : "it is not running");
         return -1;
     }
     return hub_store_event(h, idb, status, err_msg);
@@ -590,7 +594,11 @@ int hub_store_event(hub *h, const uint8_t idb[HUB_ID_BYTES], const char *event, 
     sqlite3_bind_text(st, 4, detail, -1, SQLITE_STATIC);
     int rc = sqlite3_step(st);
     sqlite3_finalize(st);
-    return rc == SQLITE_DONE ? 0 : -1;
+    if (rc != SQLITE_DONE) {
+        log_err("cannot append event '%s' to session %s: %s", event, id, sqlite3_errmsg(h->db));
+        return -1;
+    }
+    return 0;
 }
 
 json_t *hub_store_session_json(hub *h, const uint8_t idb[HUB_ID_BYTES])

@@ -3,7 +3,8 @@
  * (both headers), every validation error, the allow-list and rate limit, mTLS admission
  * and rejection on the party link, party replacement, keygen with attestations, routing
  * between test link clients, signing (plain and BIP32-derived) with verification, bad
- * signatures, timeouts, >= 100 sessions in flight, SIGTERM shutdown and restart recovery.
+ * signatures, timeouts, >= 100 sessions in flight, SIGTERM shutdown and restart recovery,
+ * and store write failures (injected with triggers) answering 500 instead of a result.
  * The test signers use a known secp256k1 key (the hub cannot tell: it only verifies). */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -30,6 +31,7 @@
 #include <openssl/ssl.h>
 #include <secp256k1.h>
 #include <secp256k1_recovery.h>
+#include <sqlite3.h>
 
 #include "api/hex.h"
 #include "api/json.h"
@@ -1028,6 +1030,106 @@ static void test_keygen_checks(void **state)
     }
 }
 
+/* Store failure injection: the test adds a trigger to the hub's own database (from its
+ * own connection; the hub re-prepares on the schema change) that refuses one write. */
+static void hub_db_exec(const char *sql)
+{
+    char path[300];
+    sqlite3 *db = NULL;
+    snprintf(path, sizeof path, "%s/hub.db", dir);
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    sqlite3_busy_timeout(db, 5000);
+    char *err = NULL;
+    if (sqlite3_exec(db, sql, NULL, NULL, &err) != SQLITE_OK)
+        fail_msg("%s: %s", sql, err ? err : "?");
+    sqlite3_close(db);
+}
+
+/* A parked request whose session's outcome could not be written: 500 internal naming
+ * the session, never an answer built from what the database does not hold. */
+static void expect_store_error(async_req *a, const char *sid)
+{
+    if (a->status != 500)
+        dump_log = 1;
+    if (a->status != 500)
+        fail_msg("expected 500, got %d", a->status);
+    assert_string_equal(jstr(json_object_get(a->out, "error"), "code"), "internal");
+    assert_string_equal(jstr(a->out, "session_id"), sid);
+    json_decref(a->out);
+    a->out = NULL;
+}
+
+static void test_store_failure(void **state)
+{
+    (void)state;
+    async_req a;
+    rx r[4];
+    memset(r, 0, sizeof r);
+    uint8_t pub3[33];
+    pub_of(pub3, "1111111111111111111111111111111111111111111111111111111111111111");
+    /* 1: the key cannot be made active (the keys row refuses status 'active'), and
+     * 2: the key is made active but the session cannot be marked done — in one
+     * transaction, so the key is not active either. Both: 500 internal to the waiter, the
+     * key failed, the signers get an abort and no activate. */
+    static const char *const trig[] = {
+        "CREATE TRIGGER t_inject BEFORE UPDATE OF status ON keys WHEN NEW.status='active'"
+        " BEGIN SELECT RAISE(ABORT, 'injected store failure'); END;",
+        "CREATE TRIGGER t_inject BEFORE UPDATE OF status ON sessions WHEN NEW.status='done'"
+        " BEGIN SELECT RAISE(ABORT, 'injected store failure'); END;"};
+    for (size_t c = 0; c < 2; c++) {
+        char kid[33], sid[33], path[80];
+        hub_db_exec(trig[c]);
+        keygen_start(&a, "{\"threshold\":2,\"n\":3}", r);
+        snprintf(kid, sizeof kid, "%s", jstr(r[1].json, "key_id"));
+        api_hex_encode(sid, r[1].f.session, 16);
+        for (int i = 1; i <= 3; i++) {
+            char name[4];
+            snprintf(name, sizeof name, "p%d", i);
+            keygen_result(L[i], name, r[i].f.session, (unsigned)i, kid, pub3);
+            json_decref(r[i].json);
+            r[i].json = NULL;
+        }
+        async_join(&a);
+        expect_store_error(&a, sid);
+        hub_db_exec("DROP TRIGGER t_inject;");
+        for (int i = 1; i <= 3; i++) {
+            /* recv_type skips activations unless asked for one: read the raw next frame */
+            int got = hc_link_recv_frame(L[i], &r[i].f, r[i].buf, sizeof r[i].buf, 5000);
+            assert_int_equal(got, 0);
+            if (r[i].f.type != API_FRAME_ABORT)
+                fail_msg("case %zu: p%d got %s, not abort", c, i, api_frame_type_name(r[i].f.type));
+        }
+        snprintf(path, sizeof path, "/v1/keys/%s", kid);
+        json_t *o = NULL;
+        assert_int_equal(api("GET", path, NULL, &o), 200);
+        assert_string_equal(jstr(o, "status"), "failed");
+        assert_true(json_is_null(json_object_get(o, "public_key")));
+        assert_int_equal(json_array_size(json_object_get(o, "attestations")), 0);
+        json_decref(o);
+        snprintf(path, sizeof path, "/v1/sessions/%s", sid);
+        assert_int_equal(api("GET", path, NULL, &o), 200);
+        assert_string_equal(jstr(o, "status"), "failed");
+        assert_string_equal(jstr(json_object_get(o, "error"), "code"), "internal");
+        json_decref(o);
+    }
+    /* 3: a verified signature whose session cannot be marked done is not released */
+    hub_db_exec(trig[1]);
+    hc_link *s12[2] = {L[1], L[2]};
+    const unsigned i12[2] = {1, 2};
+    int st;
+    json_t *o = sign_once(",\"parties\":[\"p1\",\"p2\"]", s12, i12, 2, SECRET, 0, &st, NULL);
+    hub_db_exec("DROP TRIGGER t_inject;");
+    assert_int_equal(st, 500);
+    assert_string_equal(jstr(json_object_get(o, "error"), "code"), "internal");
+    assert_null(json_object_get(o, "r"));
+    json_decref(o);
+    /* and with the store healthy again, signing works */
+    o = sign_once(",\"parties\":[\"p1\",\"p2\"]", s12, i12, 2, SECRET, 0, &st, NULL);
+    assert_int_equal(st, 200);
+    check_signature(o, SECRET);
+    json_decref(o);
+}
+
 static void test_sign(void **state)
 {
     (void)state;
@@ -1857,6 +1959,7 @@ int main(void)
         cmocka_unit_test(test_party_admission),
         cmocka_unit_test(test_keygen_routing),
         cmocka_unit_test(test_keygen_checks),
+        cmocka_unit_test(test_store_failure),
         cmocka_unit_test(test_sign),
         cmocka_unit_test(test_abort_and_timeout),
         cmocka_unit_test(test_garbage),
