@@ -585,14 +585,63 @@ out:
     return e;
 }
 
-api_err api_activate_parse(uint8_t key_id[16], const uint8_t *p, size_t len, char *msg, size_t cap)
+static api_err get_activate_party(json_t *p, size_t i, api_activate_party *d, char *msg, size_t cap)
 {
-    static const char *const allowed[] = {"key_id", NULL};
+    static const char *const allowed[] = {"index", "certificate", "attestation", NULL};
+    const char *k, *str;
+    json_t *x;
+    size_t n;
+    if (!json_is_object(p))
+        return fail(msg, cap, API_ERR_BAD_FIELD, "attestations[%zu] must be an object", i);
+    json_object_foreach(p, k, x)
+    {
+        size_t a = 0;
+        while (allowed[a] && strcmp(allowed[a], k) != 0)
+            a++;
+        if (!allowed[a])
+            return fail(msg, cap, API_ERR_UNKNOWN_FIELD, "attestations[%zu]: unknown field", i);
+    }
+    api_err e = get_uint(p, "index", 1, 1, API_MAX_PARTIES, &d->index, NULL, msg, cap);
+    if (e != API_OK)
+        return e;
+    if (d->index != i + 1)
+        return fail(msg, cap, API_ERR_BAD_FIELD, "attestations[%zu]: index must be %zu", i, i + 1);
+    if ((e = get_string(p, "certificate", 1, &str, &n, msg, cap)) != API_OK)
+        return e;
+    if (n == 0 || n > API_CERT_PEM_MAX || strlen(str) != n)
+        return fail(msg, cap, API_ERR_BAD_FIELD,
+                    "attestations[%zu]: certificate missing or too long", i);
+    memcpy(d->certificate, str, n + 1);
+    if ((e = get_string(p, "attestation", 1, &str, &n, msg, cap)) != API_OK)
+        return e;
+    if (n < 2 || n % 2 || n / 2 > API_ATTESTATION_MAX ||
+        api_hex_decode(d->attestation, n / 2, str, n) != API_OK)
+        return fail(msg, cap, API_ERR_BAD_FIELD, "attestations[%zu]: attestation must be hex DER",
+                    i);
+    d->attestation_len = n / 2;
+    return API_OK;
+}
+
+api_err api_activate_parse(api_activate *a, const uint8_t *p, size_t len, char *msg, size_t cap)
+{
+    static const char *const allowed[] = {"key_id", "attestations", NULL};
     api_err e;
+    memset(a, 0, sizeof *a);
     json_t *root = load_payload(p, len, allowed, &e, msg, cap);
     if (!root)
         return e;
-    e = get_hex(root, "key_id", key_id, 16, msg, cap);
+    json_t *v = json_object_get(root, "attestations");
+    if ((e = get_hex(root, "key_id", a->key_id, 16, msg, cap)) != API_OK)
+        goto out;
+    if (!v || !json_is_array(v) || json_array_size(v) < 2 || json_array_size(v) > API_MAX_PARTIES) {
+        e = fail(msg, cap, API_ERR_BAD_FIELD, "field 'attestations' must list 2 to %d parties",
+                 API_MAX_PARTIES);
+        goto out;
+    }
+    a->count = json_array_size(v);
+    for (size_t i = 0; i < a->count && e == API_OK; i++)
+        e = get_activate_party(json_array_get(v, i), i, &a->parties[i], msg, cap);
+out:
     json_decref(root);
     return e;
 }

@@ -137,10 +137,28 @@ typedef struct {
  * with distinct indices in 1..n (in any order; returned sorted by index); party ids valid
  * and distinct; index is one of them.
  * Whether the recipient is the party at that index is the caller's check. */
-/* activate (hub -> signer): {"key_id": "32 hex"}. */
-api_err api_activate_parse(uint8_t key_id[16], const uint8_t *p, size_t len, char *msg, size_t cap);
-
 api_err api_session_start_parse(api_session_start *s, const uint8_t *p, size_t len, char *msg,
                                 size_t cap);
+
+/* activate (hub -> signer): the key id and, for every party in index order, the
+ * certificate its attestation verified under and the attestation itself, so that each
+ * signer can check for itself that all n shares are durable before it activates its own.
+ * Large (~70 KB): allocate it on the heap. */
+typedef struct {
+    unsigned index; /* 1..n, in order */
+    char certificate[API_CERT_PEM_MAX + 1];
+    uint8_t attestation[API_ATTESTATION_MAX];
+    size_t attestation_len;
+} api_activate_party;
+
+typedef struct {
+    uint8_t key_id[16];
+    size_t count; /* 2..API_MAX_PARTIES */
+    api_activate_party parties[API_MAX_PARTIES];
+} api_activate;
+
+/* {"key_id": "32 hex", "attestations": [{"index", "certificate", "attestation"}...]}:
+ * strict, indices 1..count in order. Whether count is the key's n is the caller's check. */
+api_err api_activate_parse(api_activate *a, const uint8_t *p, size_t len, char *msg, size_t cap);
 
 #endif

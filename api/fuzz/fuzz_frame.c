@@ -50,8 +50,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         break;
     }
     case API_FRAME_ACTIVATE: {
-        uint8_t key_id[16];
-        (void)api_activate_parse(key_id, f.payload, f.payload_len, msg, sizeof msg);
+        api_activate *a = malloc(sizeof *a);
+        if (a)
+            (void)api_activate_parse(a, f.payload, f.payload_len, msg, sizeof msg);
+        free(a);
         break;
     }
     default:

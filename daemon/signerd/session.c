@@ -12,9 +12,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+#include <openssl/pem.h>
+
 #include "api/hex.h"
 #include "chan.h"
 #include "daemon/common/log.h"
+#include "daemon/common/tls.h"
 #include "signer.h"
 #include "tss/dkg.h"
 #include "tss/secmem.h"
@@ -1085,25 +1089,86 @@ static void hold(signer *sd, const uint8_t *data, size_t len)
 typedef struct {
     uv_work_t work;
     signer *sd;
+    api_activate *a;
     char key_id[33];
+    int verified;
     signer_store_err result;
+    char why[160];
 } activate_job;
+
+/* The pinned certificate of party `index` in row: its identity entry, or NULL. */
+static const signer_identity *pinned(const signer_share_row *row, unsigned index)
+{
+    for (size_t i = 0; i < row->identity_count; i++)
+        if (row->identities[i].index == index)
+            return &row->identities[i];
+    return NULL;
+}
+
+/* 0 when every one of the key's n parties attests, under the certificate pinned for it at
+ * keygen, that its share of this very key (public key, chain code, transcript) is durable:
+ * only then may this node's share sign. The hub relays the proof; it cannot make it. */
+static int activation_proven(const api_activate *a, const signer_share_row *row, char *why,
+                             size_t cap)
+{
+    api_keygen_result r;
+    uint8_t m[API_ATTEST_MSG_BYTES], fp[32];
+    memset(&r, 0, sizeof r);
+    memcpy(r.public_key, row->public_key, 33);
+    memcpy(r.chain_code, row->chain_code, 32);
+    memcpy(r.transcript_hash, row->fingerprint, 32);
+    api_attestation_message(m, a->key_id, &r);
+    if (a->count != row->n)
+        return snprintf(why, cap, "%zu attestations for a key of %u parties", a->count, row->n), -1;
+    for (size_t i = 0; i < a->count; i++) {
+        const signer_identity *id = pinned(row, a->parties[i].index);
+        BIO *b = BIO_new_mem_buf(a->parties[i].certificate, -1);
+        X509 *c = b ? PEM_read_bio_X509(b, NULL, NULL, NULL) : NULL;
+        BIO_free(b);
+        int ok = id && c && mpcd_tls_cert_fingerprint(c, fp) == 0 &&
+                 CRYPTO_memcmp(fp, id->fp, 32) == 0 &&
+                 mpcd_tls_verify_with_cert(c, m, sizeof m, a->parties[i].attestation,
+                                           a->parties[i].attestation_len);
+        X509_free(c);
+        if (!ok)
+            return snprintf(why, cap,
+                            "the attestation of party %u does not verify under its pinned "
+                            "certificate",
+                            a->parties[i].index),
+                   -1;
+    }
+    return 0;
+}
 
 static void activate_run(uv_work_t *w)
 {
     activate_job *j = w->data;
-    j->result = signer_store_share_activate(j->sd->store, j->key_id);
+    signer_share_row row;
+    memset(&row, 0, sizeof row);
+    j->result = signer_store_share_get(j->sd->store, j->key_id, &row);
+    if (j->result == SIGNER_STORE_OK && row.status != SIGNER_SHARE_ACTIVE &&
+        activation_proven(j->a, &row, j->why, sizeof j->why) != 0) {
+        signer_share_row_clear(&row);
+        return;
+    }
+    j->verified = 1;
+    if (j->result == SIGNER_STORE_OK && row.status != SIGNER_SHARE_ACTIVE)
+        j->result = signer_store_share_activate(j->sd->store, j->key_id);
+    signer_share_row_clear(&row);
 }
 
 static void activate_done(uv_work_t *w, int status)
 {
     activate_job *j = w->data;
     (void)status;
-    if (j->result == SIGNER_STORE_OK)
-        log_info("key %s: share active", j->key_id);
+    if (!j->verified)
+        log_warn("key %s: activation refused: %s", j->key_id, j->why);
+    else if (j->result == SIGNER_STORE_OK)
+        log_info("key %s: share active (all %zu attestations verified)", j->key_id, j->a->count);
     else
         log_warn("key %s: cannot activate the share: %s", j->key_id,
                  signer_store_strerror(j->result));
+    free(j->a);
     free(j);
 }
 
@@ -1111,19 +1176,25 @@ static void activate(signer *sd, const api_frame *f)
 {
     char msg[API_MSG_MAX];
     activate_job *j = calloc(1, sizeof *j);
-    if (!j)
-        return;
-    uint8_t raw[16];
-    if (api_activate_parse(raw, f->payload, f->payload_len, msg, sizeof msg) != API_OK) {
-        log_warn("malformed activate frame: %s", msg);
+    if (j)
+        j->a = malloc(sizeof *j->a);
+    if (!j || !j->a) {
         free(j);
         return;
     }
-    api_hex_encode(j->key_id, raw, 16);
+    if (api_activate_parse(j->a, f->payload, f->payload_len, msg, sizeof msg) != API_OK) {
+        log_warn("malformed activate frame: %s", msg);
+        free(j->a);
+        free(j);
+        return;
+    }
+    api_hex_encode(j->key_id, j->a->key_id, 16);
     j->sd = sd;
     j->work.data = j;
-    if (uv_queue_work(&sd->loop, &j->work, activate_run, activate_done) != 0)
+    if (uv_queue_work(&sd->loop, &j->work, activate_run, activate_done) != 0) {
+        free(j->a);
         free(j);
+    }
 }
 
 void signer_session_on_frame(signer *sd, const uint8_t *data, size_t len, const api_frame *f)

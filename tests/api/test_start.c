@@ -132,21 +132,41 @@ static void test_refused(void **state)
     free(s);
 }
 
+#define KID_ONLY "\"key_id\":\"00112233445566778899aabbccddeeff\""
+#define ATT(i)   "{\"index\":" #i ",\"certificate\":\"PEM\",\"attestation\":\"3006020101020101\"}"
+
 static void test_activate(void **state)
 {
     (void)state;
-    uint8_t kid[16];
+    api_activate *a = malloc(sizeof *a);
     char msg[API_MSG_MAX];
-    const char *ok = "{\"key_id\":\"00112233445566778899aabbccddeeff\"}";
-    assert_int_equal(api_activate_parse(kid, (const uint8_t *)ok, strlen(ok), msg, sizeof msg),
+    const char *ok = "{" KID_ONLY ",\"attestations\":[" ATT(1) "," ATT(2) "," ATT(3) "]}";
+    assert_int_equal(api_activate_parse(a, (const uint8_t *)ok, strlen(ok), msg, sizeof msg),
                      API_OK);
-    assert_int_equal(kid[15], 0xff);
-    const char *bad[] = {"{\"key_id\":\"0011\"}", "{\"key_id\":1}", "{}",
-                         "{\"key_id\":\"00112233445566778899aabbccddeeff\",\"x\":1}"};
-    for (size_t i = 0; i < 4; i++)
-        assert_int_not_equal(
-            api_activate_parse(kid, (const uint8_t *)bad[i], strlen(bad[i]), msg, sizeof msg),
-            API_OK);
+    assert_int_equal(a->key_id[15], 0xff);
+    assert_int_equal(a->count, 3);
+    assert_int_equal(a->parties[2].index, 3);
+    assert_int_equal(a->parties[1].attestation_len, 8);
+    assert_string_equal(a->parties[0].certificate, "PEM");
+    const char *bad[] = {
+        "{" KID_ONLY "}",                                                 /* no attestations */
+        "{\"key_id\":\"0011\",\"attestations\":[" ATT(1) "," ATT(2) "]}", /* short key id */
+        "{" KID_ONLY ",\"attestations\":[" ATT(1) "]}",                   /* one party */
+        "{" KID_ONLY ",\"attestations\":[" ATT(2) "," ATT(1) "]}",        /* out of order */
+        "{" KID_ONLY ",\"attestations\":[" ATT(1) "," ATT(2) "],\"x\":1}",
+        "{" KID_ONLY ",\"attestations\":[" ATT(1) ",{\"index\":2,\"certificate\":\"PEM\","
+                                                  "\"attestation\":\"30x\"}]}",
+        "{" KID_ONLY ",\"attestations\":[" ATT(1) ",{\"index\":2,\"certificate\":\"\","
+                                                  "\"attestation\":\"3006\"}]}",
+        "{}",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        api_err e = api_activate_parse(a, (const uint8_t *)bad[i], strlen(bad[i]), msg, sizeof msg);
+        if (e == API_OK)
+            fprintf(stderr, "accepted activate case %zu\n", i);
+        assert_int_not_equal(e, API_OK);
+    }
+    free(a);
 }
 
 int main(void)

@@ -562,12 +562,28 @@ static void expect_results(hsess *s)
         }
 }
 
+/* activate carries every party's attestation and certificate (PARTY_LINK.md), as the hub
+ * sends it: each signer checks them all before its share may sign. */
 static void activate(hsess *s, const key *k)
 {
-    char j[80];
-    snprintf(j, sizeof j, "{\"key_id\":\"%s\"}", k->kid);
+    json_t *arr = json_array();
+    for (int p = 0; p < s->n; p++) {
+        char cert[32], att[2 * API_ATTESTATION_MAX + 1];
+        cert_name(cert, sizeof cert, s->node[p]);
+        char *pem = slurp(cert);
+        if (!pem)
+            die("reading a certificate");
+        json_array_append_new(arr, json_pack("{s:i,s:s,s:s}", "index", (int)s->idx[p],
+                                             "certificate", pem, "attestation",
+                                             jget(s->text[p], "attestation", att, sizeof att)));
+        free(pem);
+    }
+    json_t *o = json_pack("{s:s,s:o}", "key_id", k->kid, "attestations", arr);
+    char *j = json_dumps(o, JSON_COMPACT);
     for (int p = 0; p < s->n; p++)
         send_frame(s->node[p], API_FRAME_ACTIVATE, s->id, 0, s->idx[p], 0, j, strlen(j));
+    free(j);
+    json_decref(o);
 }
 
 /* A full keygen relayed honestly, activated; k receives the key. */
@@ -778,6 +794,71 @@ static void t_keygen_sign(void **state)
     s = S2_sess = sign_start(&K, s23, 2, hash2, S2_starts);
     run1(s, 15000);
     expect_signature(s, &K, hash2);
+}
+
+/* "active" or "pending": the state node i's `shares list` gives for key id kid. */
+static const char *share_state(int i, const char *kid)
+{
+    char out[2048];
+    admin_lines(i, "shares list", out, sizeof out);
+    char *line = strstr(out, kid);
+    if (!line)
+        return "absent";
+    char *end = strchr(line, '\n');
+    if (end)
+        *end = 0;
+    return strstr(line, "active") ? "active" : "pending";
+}
+
+/* A hub that activates a key without every party's proof that its share is durable: a
+ * missing attestation, one swapped for another party's, or a certificate that is not the
+ * pinned one leaves every share pending (it never signs); the genuine proof activates. */
+static void t_activation_proof(void **state)
+{
+    (void)state;
+    const int all[3] = {0, 1, 2};
+    key k;
+    char *starts[MAXP] = {0};
+    hsess *s = keygen_start(all, 3, 2, &k, starts);
+    run1(s, 20000);
+    expect_results(s);
+    jget(s->text[0], "public_key", k.pk, sizeof k.pk);
+    char att[3][2 * API_ATTESTATION_MAX + 1], *pem[3];
+    for (int p = 0; p < 3; p++) {
+        char cert[32];
+        cert_name(cert, sizeof cert, p);
+        pem[p] = slurp(cert);
+        assert_non_null(pem[p]);
+        jget(s->text[p], "attestation", att[p], sizeof att[p]);
+    }
+    /* forged proofs: {attestation of, certificate of} per index; -1 = left out */
+    static const int forged[][3][2] = {
+        {{0, 0}, {1, 1}, {-1, -1}}, /* party 3 missing */
+        {{0, 0}, {0, 1}, {2, 2}},   /* party 2's attestation is party 1's */
+        {{0, 0}, {1, 0}, {2, 2}},   /* party 2 under party 1's (valid) certificate */
+    };
+    for (size_t f = 0; f < sizeof forged / sizeof forged[0]; f++) {
+        json_t *arr = json_array();
+        for (int p = 0; p < 3 && forged[f][p][0] >= 0; p++)
+            json_array_append_new(arr, json_pack("{s:i,s:s,s:s}", "index", p + 1, "certificate",
+                                                 pem[forged[f][p][1]], "attestation",
+                                                 att[forged[f][p][0]]));
+        json_t *o = json_pack("{s:s,s:o}", "key_id", k.kid, "attestations", arr);
+        char *j = json_dumps(o, JSON_COMPACT);
+        for (int p = 0; p < 3; p++)
+            send_frame(s->node[p], API_FRAME_ACTIVATE, s->id, 0, s->idx[p], 0, j, strlen(j));
+        free(j);
+        json_decref(o);
+        pump(300);
+        for (int i = 0; i < NN; i++)
+            assert_string_equal(share_state(i, k.kid), "pending");
+    }
+    activate(s, &k);
+    pump(300);
+    for (int i = 0; i < NN; i++)
+        assert_string_equal(share_state(i, k.kid), "active");
+    for (int p = 0; p < 3; p++)
+        free(pem[p]);
 }
 
 /* ---- probe 1: the recipient's place in the session ---- */
@@ -1207,7 +1288,8 @@ static void t_replay(void **state)
     /* the stored key is the original one */
     char out[512];
     for (int i = 0; i < NN; i++) {
-        assert_int_equal(admin_lines(i, "shares list", out, sizeof out), i < 2 ? 2 : 1);
+        /* K, the activation-proof key, and K2 (n1 and n2 only) */
+        assert_int_equal(admin_lines(i, "shares list", out, sizeof out), i < 2 ? 3 : 2);
         char *line = strstr(out, K.kid);
         assert_non_null(line);
         assert_memory_equal(line + 33, "active", 6);
@@ -1492,11 +1574,12 @@ int main(void)
 {
     /* t_flood comes late: with BUG 2 its storm keeps n3 busy for the 10 s linger */
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(t_keygen_sign), cmocka_unit_test(t_recipient),
-        cmocka_unit_test(t_certs),       cmocka_unit_test(t_equivocation),
-        cmocka_unit_test(t_tamper),      cmocka_unit_test(t_malformed),
-        cmocka_unit_test(t_replay),      cmocka_unit_test(t_flood),
-        cmocka_unit_test(t_after),       cmocka_unit_test(t_short_payload),
+        cmocka_unit_test(t_keygen_sign),   cmocka_unit_test(t_activation_proof),
+        cmocka_unit_test(t_recipient),     cmocka_unit_test(t_certs),
+        cmocka_unit_test(t_equivocation),  cmocka_unit_test(t_tamper),
+        cmocka_unit_test(t_malformed),     cmocka_unit_test(t_replay),
+        cmocka_unit_test(t_flood),         cmocka_unit_test(t_after),
+        cmocka_unit_test(t_short_payload),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
