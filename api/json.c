@@ -452,7 +452,26 @@ void api_attestation_message(uint8_t out[API_ATTEST_MSG_BYTES], const uint8_t ke
     memcpy(out + 104, r->transcript_hash, 32);
 }
 
-/* --- session-start --- */
+/* --- session-start and activate --- */
+
+/* Element i of array `array`: an object whose keys are all in allowed (NULL-terminated). */
+static api_err check_element(json_t *p, const char *array, size_t i, const char *const *allowed,
+                             char *msg, size_t cap)
+{
+    const char *k;
+    json_t *x;
+    if (!json_is_object(p))
+        return fail(msg, cap, API_ERR_BAD_FIELD, "%s[%zu] must be an object", array, i);
+    json_object_foreach(p, k, x)
+    {
+        size_t a = 0;
+        while (allowed[a] && strcmp(allowed[a], k) != 0)
+            a++;
+        if (!allowed[a])
+            return fail(msg, cap, API_ERR_UNKNOWN_FIELD, "%s[%zu]: unknown field", array, i);
+    }
+    return API_OK;
+}
 
 static api_err get_start_parties(json_t *root, api_session_start *s, char *msg, size_t cap)
 {
@@ -466,20 +485,11 @@ static api_err get_start_parties(json_t *root, api_session_start *s, char *msg, 
     for (size_t i = 0; i < want; i++) {
         json_t *p = json_array_get(v, i);
         api_start_party *d = &s->parties[i];
-        const char *k, *str;
-        json_t *x;
+        const char *str;
         size_t n;
-        if (!json_is_object(p))
-            return fail(msg, cap, API_ERR_BAD_FIELD, "parties[%zu] must be an object", i);
-        json_object_foreach(p, k, x)
-        {
-            size_t a = 0;
-            while (allowed[a] && strcmp(allowed[a], k) != 0)
-                a++;
-            if (!allowed[a])
-                return fail(msg, cap, API_ERR_UNKNOWN_FIELD, "parties[%zu]: unknown field", i);
-        }
-        api_err e = get_uint(p, "index", 1, 1, s->n, &d->index, NULL, msg, cap);
+        api_err e = check_element(p, "parties", i, allowed, msg, cap);
+        if (e == API_OK)
+            e = get_uint(p, "index", 1, 1, s->n, &d->index, NULL, msg, cap);
         if (e != API_OK)
             return e;
         if (!s->sign && d->index != i + 1)
@@ -588,20 +598,11 @@ out:
 static api_err get_activate_party(json_t *p, size_t i, api_activate_party *d, char *msg, size_t cap)
 {
     static const char *const allowed[] = {"index", "certificate", "attestation", NULL};
-    const char *k, *str;
-    json_t *x;
+    const char *str;
     size_t n;
-    if (!json_is_object(p))
-        return fail(msg, cap, API_ERR_BAD_FIELD, "attestations[%zu] must be an object", i);
-    json_object_foreach(p, k, x)
-    {
-        size_t a = 0;
-        while (allowed[a] && strcmp(allowed[a], k) != 0)
-            a++;
-        if (!allowed[a])
-            return fail(msg, cap, API_ERR_UNKNOWN_FIELD, "attestations[%zu]: unknown field", i);
-    }
-    api_err e = get_uint(p, "index", 1, 1, API_MAX_PARTIES, &d->index, NULL, msg, cap);
+    api_err e = check_element(p, "attestations", i, allowed, msg, cap);
+    if (e == API_OK)
+        e = get_uint(p, "index", 1, 1, API_MAX_PARTIES, &d->index, NULL, msg, cap);
     if (e != API_OK)
         return e;
     if (d->index != i + 1)
