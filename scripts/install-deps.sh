@@ -43,6 +43,8 @@ packages=(
   dpkg-dev
   lintian
   udev
+  # the opt-in live test (MPC_LIVE_SYSTEMD=1): systemd-nspawn boots systemd in a container
+  systemd-container
 )
 
 missing=()
