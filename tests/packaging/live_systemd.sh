@@ -46,8 +46,9 @@ systemd-nspawn -D "$m" --boot --register=no --keep-unit --private-network -M mpc
   >"$base/console.log" 2>&1 </dev/null &
 nspawn_pid=$!
 leader=
-for _ in $(seq 100); do
-  leader=$(ps --ppid "$nspawn_pid" -o pid= 2>/dev/null | tr -d ' ')
+for _ in $(seq 300); do
+  # nspawn's first child is a short-lived intermediate; the leader is the one running systemd
+  leader=$(ps --ppid "$nspawn_pid" -o pid=,comm= 2>/dev/null | awk '$2 == "systemd" {print $1}')
   [ -n "$leader" ] && break
   sleep 0.1
 done
