@@ -20,7 +20,16 @@ for d in ${UNIT_DROPINS:-}; do
   name_note=" + $(basename "$d")"
 done
 
-out=$(systemd-analyze verify "$dir/$name" 2>&1 >/dev/null)
+# Documentation=man:... must name a page this tree ships (man/), found through MANPATH.
+mandir=$(cd "$(dirname "$unit")/../man" 2>/dev/null && pwd)
+if [ -n "$mandir" ]; then
+  for page in "$mandir"/*.[1-8]; do
+    [ -e "$page" ] || continue
+    mkdir -p "$dir/man/man${page##*.}"
+    ln -s "$page" "$dir/man/man${page##*.}/"
+  done
+fi
+out=$(MANPATH=$dir/man systemd-analyze verify "$dir/$name" 2>&1 >/dev/null)
 if [ -n "$out" ]; then
   echo "systemd-analyze verify $name:"; echo "$out"; exit 1
 fi
