@@ -37,6 +37,14 @@ packages=(
   libcurl4-openssl-dev
   clang
   libclang-rt-14-dev
+  # packaging (tests/packaging): dpkg-shlibdeps computes the packages' Depends: for cpack
+  # (CPACK_DEBIAN_PACKAGE_SHLIBDEPS); lintian checks the packages; udev for udevadm, which
+  # lints the rules files
+  dpkg-dev
+  lintian
+  udev
+  # the opt-in live test (MPC_LIVE_SYSTEMD=1): systemd-nspawn boots systemd in a container
+  systemd-container
 )
 
 missing=()
