@@ -121,8 +121,9 @@ typedef struct hub {
     unsigned nsessions;
     int stopping;
     uint64_t stopping_ms;
-    unsigned shutdown_pending; /* 503 answers to parked requests not yet written */
-    uv_timer_t grace;          /* SIGTERM: waits for them (at most 2 s), then stops lws */
+    unsigned responses_pending; /* HTTP responses queued and not yet written (any request:
+                                 * also answers a session gave just before SIGTERM) */
+    uv_timer_t grace;           /* SIGTERM: waits for them (at most 2 s), then stops lws */
     uint64_t started_ms;
     hub_metrics m;
 } hub;
@@ -280,7 +281,8 @@ extern const struct lws_protocols hub_api_protocol;
  * internal naming the session and saying store_error. */
 void hub_http_session_done(hub *h, hub_session *s, const char *store_error);
 /* SIGTERM: answers every parked ?wait request with 503 (code busy, the session id) and
- * closes it once written. Returns how many answers were queued. */
+ * closes it once written. Returns how many answers were queued; main.c then waits until
+ * h->responses_pending (these and any other queued answer) is 0, at most 2 s. */
 unsigned hub_http_shutdown(hub *h);
 
 /* metrics.c */
