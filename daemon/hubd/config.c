@@ -70,12 +70,16 @@ static int handler(void *user, const char *section, const char *name, const char
         r = set_uint(&c->party_ping, value, 0, 3600);
     else if (IS("party", "idle_timeout"))
         r = set_uint(&c->party_timeout, value, 1, 7200);
+    else if (IS("party", "queue_high_water"))
+        r = set_uint(&c->party_high_water, value, 64 * 1024, 32u << 20);
     else if (IS("sessions", "timeout"))
         r = set_uint(&c->session_timeout, value, 1, 3600);
     else if (IS("sessions", "max_in_flight"))
         r = set_uint(&c->max_sessions, value, 1, 100000);
     else if (IS("sessions", "max_wait"))
         r = set_uint(&c->max_wait, value, 0, 3600);
+    else if (IS("sessions", "max_protocol_bytes"))
+        r = set_uint(&c->max_peer_bytes, value, 64 * 1024, 1u << 30);
     else {
         log_err("config: unknown key '%s' in section [%s]", name, section);
         return 0;
@@ -102,9 +106,13 @@ int hub_config_load(hub_config *c, const char *path)
     c->party_port = 8444;
     c->party_ping = 20;
     c->party_timeout = 45;
+    c->party_high_water = 4u << 20;
     c->session_timeout = 30;
     c->max_sessions = 1024;
     c->max_wait = API_WAIT_MAX_SECONDS;
+    /* DKLs23 moves ~150 KB per pair for a 2-of-3 signature and a few hundred KB per pair
+     * for a keygen: 8 MiB per peer is ~20x the largest, and bounds a flood. */
+    c->max_peer_bytes = 8u << 20;
     int r = ini_parse(path, handler, c);
     if (r < 0) {
         log_err("config: cannot read %s", path);

@@ -29,13 +29,14 @@ struct hub_req {
     char *body;
     size_t body_len;
     int body_too_large;
-    int answered;        /* a response was queued: nothing more happens in this transaction, even
-                          * if body bytes still arrive (an early 401/413 must never be followed by
-                          * a dispatch of the body) */
-    int close_after;     /* framing is not trustworthy (or a deadline passed): close after the
-                          * answer instead of reading another request from this connection */
-    int shutdown_answer; /* counted in h->shutdown_pending until written or closed */
-    int body_pending;    /* a body is announced and not complete: the body deadline runs */
+    int answered;     /* a response was queued: nothing more happens in this transaction, even
+                       * if body bytes still arrive (an early 401/413 must never be followed by
+                       * a dispatch of the body) */
+    int close_after;  /* framing is not trustworthy (or a deadline passed): close after the
+                       * answer instead of reading another request from this connection */
+    int queued;       /* a response is queued: counted in h->responses_pending until written or
+                       * the connection closes */
+    int body_pending; /* a body is announced and not complete: the body deadline runs */
     unsigned wait_s;
     hub_kind kind;
     uint8_t key_id[HUB_ID_BYTES];
@@ -47,9 +48,9 @@ struct hub_req {
 
 static void req_release(struct hub_req *r)
 {
-    if (r->shutdown_answer) {
-        r->shutdown_answer = 0;
-        r->h->shutdown_pending--;
+    if (r->queued) {
+        r->queued = 0;
+        r->h->responses_pending--;
     }
     if (r->waiting) {
         for (struct hub_req **p = &r->waiting->waiters; *p; p = &(*p)->next_waiter)
@@ -68,6 +69,10 @@ static void req_release(struct hub_req *r)
 static void respond_raw(struct hub_req *r, int status, char *body)
 {
     r->answered = 1;
+    if (!r->queued) {
+        r->queued = 1;
+        r->h->responses_pending++;
+    }
     free(r->resp);
     r->status = status;
     r->resp = body;
@@ -194,8 +199,6 @@ unsigned hub_http_shutdown(hub *h)
             json_t *o = json_pack("{s:{s:s,s:s},s:s}", "error", "code", api_err_code(API_ERR_BUSY),
                                   "message", msg, "session_id", sid);
             r->close_after = 1;
-            r->shutdown_answer = 1;
-            h->shutdown_pending++;
             respond_json(r, 503, o);
             n++;
         }

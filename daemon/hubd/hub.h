@@ -49,12 +49,16 @@ typedef struct {
     char party_listen[64];
     unsigned party_port;
     char party_cert[PATH_MAX], party_key[PATH_MAX], party_ca[PATH_MAX];
-    unsigned party_ping;    /* seconds of silence before the hub pings a signer; 0 = never */
-    unsigned party_timeout; /* seconds of silence (no pong) before the link is dropped */
+    unsigned party_ping;       /* seconds of silence before the hub pings a signer; 0 = never */
+    unsigned party_timeout;    /* seconds of silence (no pong) before the link is dropped */
+    unsigned party_high_water; /* bytes queued to a signer above which the hub stops reading
+                                * from whoever routes a protocol frame to it */
     /* [sessions] */
     unsigned session_timeout; /* seconds */
     unsigned max_sessions;    /* in flight */
     unsigned max_wait;        /* longest ?wait= in seconds */
+    unsigned max_peer_bytes;  /* protocol bytes a party may send per other participant in one
+                               * session; beyond (n - 1) times this the session fails */
 } hub_config;
 
 typedef struct {
@@ -86,6 +90,7 @@ typedef struct {
     uint64_t http_latency_us_sum, http_latency_count;
     uint64_t sessions_started[2], sessions_done[2], sessions_failed[2]; /* [keygen, sign] */
     uint64_t frames_routed, frames_dropped, links_rejected, auth_failures, rate_limited;
+    uint64_t links_throttled; /* times a sender's reads were paused (backpressure) */
 } hub_metrics;
 
 struct hub_link;
@@ -116,8 +121,9 @@ typedef struct hub {
     unsigned nsessions;
     int stopping;
     uint64_t stopping_ms;
-    unsigned shutdown_pending; /* 503 answers to parked requests not yet written */
-    uv_timer_t grace;          /* SIGTERM: waits for them (at most 2 s), then stops lws */
+    unsigned responses_pending; /* HTTP responses queued and not yet written (any request:
+                                 * also answers a session gave just before SIGTERM) */
+    uv_timer_t grace;           /* SIGTERM: waits for them (at most 2 s), then stops lws */
     uint64_t started_ms;
     hub_metrics m;
 } hub;
@@ -222,6 +228,10 @@ void hub_crypto_eth_address(char out[43], const uint8_t pk[33]);
 extern const struct lws_protocols hub_party_protocol;
 struct hub_link *hub_link_find(hub *h, const char *party);
 int hub_link_send(struct hub_link *l, const api_frame *f);
+/* Backpressure, after routing a frame from `from` to `to`: if to's send queue is above
+ * [party] queue_high_water, the hub stops reading from `from` until to's queue has drained
+ * to half of it (or to's link is gone). */
+void hub_link_backpressure(struct hub_link *from, struct hub_link *to);
 const char *hub_link_party(struct hub_link *l);
 size_t hub_links_online_ids(hub *h, api_party_name *out, size_t max);
 const char *hub_link_cert_pem(struct hub_link *l);
@@ -249,6 +259,7 @@ typedef struct hub_session {
     uint8_t verify_pk[33]; /* sign: derived public key the signature must verify under */
     char path[API_PATH_STR_MAX + 1];
     uint8_t nonce[32];
+    uint64_t sent[API_MAX_PARTIES]; /* protocol bytes routed from each participant */
     uv_timer_t timer;
     int finished;
     struct hub_req *waiters;
@@ -270,7 +281,8 @@ extern const struct lws_protocols hub_api_protocol;
  * internal naming the session and saying store_error. */
 void hub_http_session_done(hub *h, hub_session *s, const char *store_error);
 /* SIGTERM: answers every parked ?wait request with 503 (code busy, the session id) and
- * closes it once written. Returns how many answers were queued. */
+ * closes it once written. Returns how many answers were queued; main.c then waits until
+ * h->responses_pending (these and any other queued answer) is 0, at most 2 s. */
 unsigned hub_http_shutdown(hub *h);
 
 /* metrics.c */

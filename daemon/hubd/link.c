@@ -42,6 +42,7 @@ struct hub_link {
     size_t rx_len;
     struct hub_out *out_head, *out_tail;
     size_t out_bytes;
+    struct hub_link *blocked_on; /* reads paused until this link's queue drains */
 };
 
 struct hub_link *hub_link_find(hub *h, const char *party)
@@ -110,6 +111,33 @@ static void close_link(struct hub_link *l, int status, const char *why)
     }
     lws_set_timeout(l->wsi, PENDING_TIMEOUT_CLOSE_SEND, 5);
     lws_callback_on_writable(l->wsi);
+}
+
+/* Resumes reading from every link paused on `to` (its queue drained, or it is gone). */
+static void release_blocked(hub *h, struct hub_link *to)
+{
+    for (struct hub_link *l = h->links; l; l = l->next)
+        if (l->blocked_on == to) {
+            l->blocked_on = NULL;
+            if (!l->closing)
+                lws_rx_flow_control(l->wsi, 1);
+            log_info("party %s: reading again (party %s drained its queue)", l->party, to->party);
+        }
+}
+
+void hub_link_backpressure(struct hub_link *from, struct hub_link *to)
+{
+    hub *h = from->h;
+    if (from == to || from->closing || from->blocked_on || to->out_bytes <= h->cfg.party_high_water)
+        return;
+    /* Stop reading from the sender, not the recipient: the recipient did nothing wrong,
+     * and a fast sender (or a flooder) must wait for it. The sender's TCP window fills and
+     * its writes block; the link stays up. */
+    from->blocked_on = to;
+    lws_rx_flow_control(from->wsi, 0);
+    h->m.links_throttled++;
+    log_notice("party %s: throttled: %zu bytes queued to party %s (high-water mark %u)",
+               from->party, to->out_bytes, to->party, h->cfg.party_high_water);
 }
 
 int hub_link_send(struct hub_link *l, const api_frame *f)
@@ -308,6 +336,8 @@ static int on_writable(struct hub_link *l)
         l->out_tail = NULL;
     l->out_bytes -= o->len;
     free(o);
+    if (l->out_bytes <= l->h->cfg.party_high_water / 2)
+        release_blocked(l->h, l);
     if (l->out_head)
         lws_callback_on_writable(l->wsi);
     return 0;
@@ -315,6 +345,7 @@ static int on_writable(struct hub_link *l)
 
 static void on_closed(hub *h, struct hub_link *l)
 {
+    release_blocked(h, l);
     if (l->registered) {
         unregister(l);
         log_info("party %s: offline", l->party);

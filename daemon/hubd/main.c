@@ -67,11 +67,12 @@ static void destroy_lws(hub *h)
     h->lws = NULL;
 }
 
-/* Parked requests got their 503: destroy lws once they are written, or after 2 s. */
+/* Parked requests got their 503: destroy lws once they and every other queued answer
+ * are written, or after 2 s (a client that does not read). */
 static void on_grace(uv_timer_t *t)
 {
     hub *h = t->data;
-    if (h->shutdown_pending == 0 || hub_now_ms() - h->stopping_ms >= 2000)
+    if (h->responses_pending == 0 || hub_now_ms() - h->stopping_ms >= 2000)
         destroy_lws(h);
 }
 
@@ -92,7 +93,8 @@ static void shutdown_hub(hub *h, const char *why)
     uv_timer_stop(&h->tick);
     uv_close((uv_handle_t *)&h->tick, on_close_noop);
     hub_conn_stop(h);
-    if (answered) {
+    if (answered || h->responses_pending) {
+        log_info("waiting for %u queued HTTP answer(s)", h->responses_pending);
         h->grace.data = h;
         uv_timer_start(&h->grace, on_grace, 10, 10);
     } else {

@@ -55,6 +55,11 @@ char *hub_metrics_render(hub *h)
             (unsigned long long)m->frames_dropped, (unsigned long long)m->links_rejected,
             (unsigned long long)m->auth_failures, (unsigned long long)m->rate_limited,
             (unsigned long long)((hub_now_ms() - h->started_ms) / 1000));
+    fprintf(f,
+            "# HELP mpc_hub_links_throttled_total Times the hub stopped reading from a signer\n"
+            "# because a recipient of its protocol frames had too much queued.\n"
+            "# TYPE mpc_hub_links_throttled_total counter\nmpc_hub_links_throttled_total %llu\n",
+            (unsigned long long)m->links_throttled);
     if (fclose(f) != 0) {
         free(buf);
         return NULL;

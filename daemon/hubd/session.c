@@ -500,14 +500,27 @@ void hub_session_on_frame(hub *h, struct hub_link *from, const char *party, cons
             h->m.frames_dropped++;
             return;
         }
+        /* Per-session byte cap: a party that sends more than (n - 1) x [sessions]
+         * max_protocol_bytes is flooding (a real protocol run is a small fraction of
+         * that): the session fails naming it, and the frame is not routed. */
+        s->sent[i] += api_frame_size(f->payload_len);
+        if (s->sent[i] > (uint64_t)h->cfg.max_peer_bytes * (s->nparties - 1)) {
+            char msg[192];
+            snprintf(msg, sizeof msg,
+                     "party '%s' sent more than %llu bytes of protocol frames in this session",
+                     party, (unsigned long long)h->cfg.max_peer_bytes * (s->nparties - 1));
+            return finish(s, NULL, "flood", msg);
+        }
         struct hub_link *to = hub_link_find(h, s->parties[j]);
         if (!to) {
             char msg[128];
             snprintf(msg, sizeof msg, "party '%s' went offline", s->parties[j]);
             return finish(s, NULL, "party_offline", msg);
         }
-        if (hub_link_send(to, f) == 0)
+        if (hub_link_send(to, f) == 0) {
             h->m.frames_routed++;
+            hub_link_backpressure(from, to);
+        }
         return;
     }
     if (f->type == API_FRAME_ABORT) {

@@ -22,7 +22,7 @@ struct hc_link {
     int fd;
     SSL_CTX *ctx;
     SSL *ssl;
-    uint8_t buf[1 << 17];
+    uint8_t buf[API_FRAME_HEADER_BYTES + API_FRAME_MAX_PAYLOAD + 14]; /* a whole message */
     size_t len;
 };
 
@@ -43,6 +43,12 @@ static void set_error(const char *stage)
 }
 
 static char source_ip[64];
+static int rcvbuf;
+
+void hc_set_rcvbuf(int bytes)
+{
+    rcvbuf = bytes;
+}
 
 void hc_set_source(const char *ip)
 {
@@ -56,6 +62,8 @@ static int tcp_connect(int port)
     if (fd < 0)
         return -1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    if (rcvbuf > 0) /* before connect: fixes the window (no autotuning) */
+        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
     if (source_ip[0]) {
         struct sockaddr_in src = {.sin_family = AF_INET};
         inet_pton(AF_INET, source_ip, &src.sin_addr);

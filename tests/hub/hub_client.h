@@ -30,6 +30,10 @@ int hc_raw_capture(const char *ca, int port, const void *data, size_t len, int t
 /* Source address (e.g. "127.0.0.2") for every later connection; NULL: the default. */
 void hc_set_source(const char *ip);
 
+/* SO_RCVBUF for every later connection (0: the kernel's autotuned default). A small
+ * fixed receive buffer makes a client that does not read push back on the hub at once. */
+void hc_set_rcvbuf(int bytes);
+
 /* A plain TCP connection to the port (no TLS); -1 on failure. */
 int hc_tcp_open(int port);
 
