@@ -26,7 +26,7 @@ typedef enum {
     API_FRAME_ABORT = 5,         /* either way: JSON {reason, culprit} */
     API_FRAME_PING = 6,          /* either way: liveness; answered with PONG */
     API_FRAME_PONG = 7,          /* answer to PING, same payload */
-    API_FRAME_ACTIVATE = 8,      /* hub -> signer: JSON {key_id}; make a pending share active */
+    API_FRAME_ACTIVATE = 8,      /* hub -> signer: JSON {key_id, attestations}: all n are durable */
     API_FRAME__MAX = API_FRAME_ACTIVATE
 } api_frame_type;
 
