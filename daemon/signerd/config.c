@@ -497,10 +497,11 @@ static void defaults(signer_config *c)
 static void resolve_cred(char *out, size_t cap, const char *configured)
 {
     const char *dir = getenv("CREDENTIALS_DIRECTORY");
-    if (configured[0] && !strchr(configured, '/') && dir && dir[0])
-        snprintf(out, cap, "%s/%s", dir, configured);
-    else
-        snprintf(out, cap, "%s", configured);
+    int n = configured[0] && !strchr(configured, '/') && dir && dir[0]
+                ? snprintf(out, cap, "%s/%s", dir, configured)
+                : snprintf(out, cap, "%s", configured);
+    if (n < 0 || (size_t)n >= cap)
+        out[0] = 0; /* never a truncated path: an empty one fails the file checks by name */
 }
 
 #define REQUIRE(cond, ...)                                                                         \
