@@ -14,7 +14,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <curl/curl.h>
+#include <secp256k1.h>
+
 #include "../hub/hub_client.h"
+#include "api/hex.h"
+#include "tss/point.h"
 #include "deploy.h"
 #include "hsm/hsm.h"
 
@@ -27,6 +32,7 @@ static void cleanup_at_exit(void)
 {
     if (current)
         deploy_cleanup(current);
+    curl_global_cleanup();
 }
 
 int deploy_check_tools(void)
@@ -57,8 +63,10 @@ void deploy_init(deploy *d, const char *prefix, const char *hub_bin, const char 
         d->dir[0] = 0;
         deploy_die(d, "mkdtemp");
     }
-    if (!current)
+    if (!current) {
+        curl_global_init(CURL_GLOBAL_DEFAULT);
         atexit(cleanup_at_exit);
+    }
     current = d;
 }
 
@@ -437,4 +445,163 @@ double deploy_proc_cpu_ms(pid_t pid)
     if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
         return -1;
     return (double)(ut + st) * 1000.0 / (double)sysconf(_SC_CLK_TCK);
+}
+
+/* ---- keep-alive client ---- */
+
+struct deploy_client {
+    CURL *h;
+    struct curl_slist *hdr;
+    char base[64];
+    char err[CURL_ERROR_SIZE];
+    char *buf;
+    size_t len, cap;
+    long connects;
+    double connect_s;
+};
+
+static size_t on_body(char *p, size_t size, size_t n, void *ud)
+{
+    deploy_client *c = ud;
+    size_t k = size * n;
+    if (c->len + k + 1 > c->cap) {
+        size_t cap = (c->len + k + 1) * 2;
+        char *b = realloc(c->buf, cap);
+        if (!b)
+            return 0;
+        c->buf = b;
+        c->cap = cap;
+    }
+    memcpy(c->buf + c->len, p, k);
+    c->len += k;
+    c->buf[c->len] = 0;
+    return k;
+}
+
+deploy_client *deploy_client_new(const deploy *d, const char *source_ip)
+{
+    deploy_client *c = calloc(1, sizeof *c);
+    char auth[200];
+    if (!c || !(c->h = curl_easy_init())) {
+        free(c);
+        return NULL;
+    }
+    snprintf(c->base, sizeof c->base, "https://127.0.0.1:%d", d->api_port);
+    snprintf(auth, sizeof auth, "Authorization: Bearer %s", d->api_key);
+    c->hdr = curl_slist_append(c->hdr, auth);
+    c->hdr = curl_slist_append(c->hdr, "Content-Type: application/json");
+    CURL *h = c->h;
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, c->hdr);
+    curl_easy_setopt(h, CURLOPT_CAINFO, d->ca);
+    curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
+    curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
+    curl_easy_setopt(h, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_1_1);
+    curl_easy_setopt(h, CURLOPT_TCP_NODELAY, 1L);
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 10L);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT, 60L);
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, c);
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, c->err);
+    if (source_ip)
+        curl_easy_setopt(h, CURLOPT_INTERFACE, source_ip);
+    return c;
+}
+
+void deploy_client_free(deploy_client *c)
+{
+    if (!c)
+        return;
+    curl_easy_cleanup(c->h);
+    curl_slist_free_all(c->hdr);
+    free(c->buf);
+    free(c);
+}
+
+int deploy_client_request(deploy_client *c, const char *method, const char *path, const char *body,
+                          json_t **out)
+{
+    char url[512];
+    long status = -1, conns = 0;
+    if (out)
+        *out = NULL;
+    snprintf(url, sizeof url, "%s%s", c->base, path);
+    c->len = 0;
+    c->err[0] = 0;
+    curl_easy_setopt(c->h, CURLOPT_URL, url);
+    curl_easy_setopt(c->h, CURLOPT_CUSTOMREQUEST, method);
+    if (body)
+        curl_easy_setopt(c->h, CURLOPT_POSTFIELDS, body);
+    else
+        curl_easy_setopt(c->h, CURLOPT_HTTPGET, 1L);
+    CURLcode rc = curl_easy_perform(c->h);
+    curl_easy_getinfo(c->h, CURLINFO_NUM_CONNECTS, &conns);
+    curl_easy_getinfo(c->h, CURLINFO_APPCONNECT_TIME, &c->connect_s);
+    c->connects += conns;
+    if (rc != CURLE_OK) {
+        if (!c->err[0])
+            snprintf(c->err, sizeof c->err, "%s", curl_easy_strerror(rc));
+        return -1;
+    }
+    curl_easy_getinfo(c->h, CURLINFO_RESPONSE_CODE, &status);
+    if (out && c->len)
+        *out = json_loadb(c->buf, c->len, 0, NULL);
+    return (int)status;
+}
+
+const char *deploy_client_error(const deploy_client *c)
+{
+    return c->err;
+}
+
+long deploy_client_connects(const deploy_client *c)
+{
+    return c->connects;
+}
+
+double deploy_client_last_connect_s(const deploy_client *c)
+{
+    return c->connect_s;
+}
+
+int deploy_sig_verifies(json_t *o, const uint8_t pk[33], const uint8_t hash[32])
+{
+    uint8_t compact[64];
+    secp256k1_ecdsa_signature sig;
+    secp256k1_pubkey pub;
+    const secp256k1_context *ctx = tss_secp_ctx();
+    const char *r = deploy_jstr(o, "r"), *s = deploy_jstr(o, "s");
+    return strlen(r) == 64 && strlen(s) == 64 && api_hex_decode(compact, 32, r, 64) == API_OK &&
+           api_hex_decode(compact + 32, 32, s, 64) == API_OK &&
+           secp256k1_ec_pubkey_parse(ctx, &pub, pk, 33) == 1 &&
+           secp256k1_ecdsa_signature_parse_compact(ctx, &sig, compact) == 1 &&
+           secp256k1_ecdsa_verify(ctx, &sig, hash, &pub) == 1; /* low-s only */
+}
+
+int deploy_keygen(deploy_client *c, char key_id[33], uint8_t pk[33])
+{
+    json_t *o = NULL;
+    int st = deploy_client_request(c, "POST", "/v1/keys?wait=30",
+                                   "{\"threshold\":2,\"parties\":[\"n1\",\"n2\",\"n3\"]}", &o);
+    json_t *k = json_object_get(o, "key") ? json_object_get(o, "key") : o;
+    const char *id = deploy_jstr(k, "id"), *hex = deploy_jstr(k, "public_key");
+    if (st == 201 &&
+        (strlen(id) != 32 || strlen(hex) != 66 || api_hex_decode(pk, 33, hex, 66) != API_OK))
+        st = -2;
+    if (st == 201)
+        memcpy(key_id, id, 33);
+    json_decref(o);
+    return st;
+}
+
+int deploy_sign(deploy_client *c, const char *key_id, const char *a, const char *b,
+                const uint8_t hash[32], json_t **out)
+{
+    char body[300], url[120], h[65], parties[80] = "";
+    api_hex_encode(h, hash, 32);
+    if (a)
+        snprintf(parties, sizeof parties, ",\"parties\":[\"%s\",\"%s\"]", a, b);
+    snprintf(body, sizeof body, "{\"hash\":\"%s\"%s}", h, parties);
+    snprintf(url, sizeof url, "/v1/keys/%s/sign?wait=30", key_id);
+    return deploy_client_request(c, "POST", url, body, out);
 }

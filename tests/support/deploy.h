@@ -130,6 +130,35 @@ long deploy_proc_rss_kb(pid_t pid);
 /* User + system CPU time of a process so far, in milliseconds; -1 if unknown. */
 double deploy_proc_cpu_ms(pid_t pid);
 
+/* A keep-alive HTTPS client of the REST API (libcurl; one easy handle, its connection
+ * reused between requests), for one thread. source_ip (e.g. "127.0.0.2", or NULL) is the
+ * address it connects from: the hub caps connections per client address (32 by default),
+ * so many clients spread over 127.0.0.x. */
+typedef struct deploy_client deploy_client;
+deploy_client *deploy_client_new(const deploy *d, const char *source_ip);
+void deploy_client_free(deploy_client *c);
+/* One request; returns the HTTP status (-1: transport error, see deploy_client_error) and
+ * the JSON body in *out (NULL if none or not JSON; out may be NULL). */
+int deploy_client_request(deploy_client *c, const char *method, const char *path, const char *body,
+                          json_t **out);
+const char *deploy_client_error(const deploy_client *c);
+/* New connections this client has opened so far (1 when keep-alive held throughout). */
+long deploy_client_connects(const deploy_client *c);
+/* Seconds of the last request spent before the request was sent (TCP + TLS). */
+double deploy_client_last_connect_s(const deploy_client *c);
+
+/* 1 if the sign result o (r, s, recovery_id hex/int) verifies for hash under the
+ * compressed public key pk with libsecp256k1 (low-s required), else 0. */
+int deploy_sig_verifies(json_t *o, const uint8_t pk[33], const uint8_t hash[32]);
+
+/* A 2-of-3 keygen over c (?wait=30): returns the HTTP status; on 201 the key's id and
+ * compressed public key. */
+int deploy_keygen(deploy_client *c, char key_id[33], uint8_t pk[33]);
+/* Signs hash with key_id over c (?wait=30); signers a, b (NULL: the hub picks). Returns the
+ * HTTP status and the response in *out. */
+int deploy_sign(deploy_client *c, const char *key_id, const char *a, const char *b,
+                const uint8_t hash[32], json_t **out);
+
 /* A JSON member as a string ("" if absent). */
 const char *deploy_jstr(json_t *o, const char *key);
 
