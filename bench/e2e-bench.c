@@ -38,24 +38,11 @@ static deploy D;
 static char key_id[33];
 static uint8_t key_pk[33];
 
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 static double pct(double *v, int n, int p)
 {
     if (n <= 0)
         return 0;
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
+    qsort(v, (size_t)n, sizeof *v, deploy_cmp_double);
     int i = (int)((double)n * p / 100.0);
     return v[i < n ? i : n - 1];
 }
@@ -89,9 +76,9 @@ static void *client_main(void *p)
         json_t *o = NULL;
         int n = snprintf(seed, sizeof seed, "bench %d %d", i, R->nclients);
         SHA256((const uint8_t *)seed, (size_t)n, hash);
-        double t0 = now_ms();
+        double t0 = deploy_now_ms();
         int st = deploy_sign(c, key_id, PAIR[i % 3][0], PAIR[i % 3][1], hash, &o);
-        double ms = now_ms() - t0;
+        double ms = deploy_now_ms() - t0;
         if ((st == 200 || st == 201) && deploy_sig_verifies(o, key_pk, hash))
             R->lat[atomic_fetch_add(&R->ok, 1)] = ms;
         else
@@ -110,14 +97,14 @@ static double run_clients(run *R, int total, int nclients)
     R->lat = calloc((size_t)total, sizeof *R->lat);
     pthread_t t[64];
     client_arg a[64];
-    double t0 = now_ms();
+    double t0 = deploy_now_ms();
     for (int k = 0; k < nclients; k++) {
         a[k] = (client_arg){R, k};
         pthread_create(&t[k], NULL, client_main, &a[k]);
     }
     for (int k = 0; k < nclients; k++)
         pthread_join(t[k], NULL);
-    return now_ms() - t0;
+    return deploy_now_ms() - t0;
 }
 
 /* ---- the daemons' own figures ---- */
@@ -268,9 +255,9 @@ static void bench_mode(result *res, const char *cache, int signs64)
     for (int k = 0; k < 5; k++) {
         char id[33];
         uint8_t pk[33];
-        double t0 = now_ms();
+        double t0 = deploy_now_ms();
         int st = deploy_keygen(c, id, pk);
-        kg[k] = now_ms() - t0;
+        kg[k] = deploy_now_ms() - t0;
         if (st != 201)
             deploy_die(&D, "keygen");
         if (k == 0) {
@@ -280,7 +267,7 @@ static void bench_mode(result *res, const char *cache, int signs64)
     }
     deploy_client_free(c);
     res->keygens = 4; /* the first builds the hub's duplicate-key table (~0.2 s): left out */
-    qsort(kg + 1, 4, sizeof kg[0], cmp_double);
+    qsort(kg + 1, 4, sizeof kg[0], deploy_cmp_double);
     res->keygen_min = kg[1];
     res->keygen_med = (kg[2] + kg[3]) / 2;
     res->keygen_max = kg[4];
@@ -321,9 +308,7 @@ static void bench_mode(result *res, const char *cache, int signs64)
             parse_timing(i, a.log_off[i], b.log_off[i], &res->lv[l].tm[i]);
         free(R.lat);
     }
-    for (int i = 0; i < DEPLOY_NODES; i++)
-        deploy_stop_pid(&D.node_pid[i], SIGTERM);
-    deploy_stop_pid(&D.hub_pid, SIGTERM);
+    deploy_stop_all_clean(&D);
     deploy_cleanup(&D);
 }
 

@@ -69,16 +69,7 @@ static int teardown_failed;
 static int group_teardown(void **state)
 {
     (void)state;
-    int bad = 0;
-    for (int i = 0; i < DEPLOY_NODES; i++) {
-        int st = deploy_stop_pid(&D.node_pid[i], SIGTERM);
-        if (st != 0)
-            fprintf(stderr, "%s exited with status %d on SIGTERM\n", deploy_node[i], st), bad = 1;
-    }
-    if (deploy_stop_pid(&D.hub_pid, SIGTERM) != 0)
-        fprintf(stderr, "the hub did not exit cleanly on SIGTERM\n"), bad = 1;
-    if (bad)
-        deploy_dump_logs(&D);
+    int bad = deploy_stop_all_clean(&D) != 0;
     deploy_cleanup(&D);
     teardown_failed = bad;
     return bad;
@@ -211,29 +202,16 @@ static void expect_sign_fails(const char *a, const char *b, const char *needle)
 
 /* ---- tests, in order ---- */
 
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 static void test_keygen(void **state)
 {
     (void)state;
     json_t *o = NULL;
-    double t0 = now_ms();
+    double t0 = deploy_now_ms();
     int st =
         deploy_api(&D, "POST", "/v1/keys?wait=30",
                    "{\"threshold\":2,\"parties\":[\"n1\",\"n2\",\"n3\"],\"label\":\"e2e\"}", &o);
     fprintf(stderr, "keygen 2-of-3 through the hub (tpm2 + pkcs11 + soft): %.1f ms\n",
-            now_ms() - t0);
+            deploy_now_ms() - t0);
     if (st != 201) {
         char *t = o ? json_dumps(o, 0) : NULL;
         fprintf(stderr, "keygen: HTTP %d %s\n", st, t ? t : "");
@@ -307,13 +285,13 @@ static void test_latency(void **state)
     for (int p = 0; p < 3; p++) {
         for (int i = 0; i < N; i++) {
             json_t *o = NULL;
-            double t0 = now_ms();
+            double t0 = deploy_now_ms();
             int st = sign(pairs[p][0], pairs[p][1], NULL, &o);
-            t[i] = now_ms() - t0;
+            t[i] = deploy_now_ms() - t0;
             assert_true(st == 200 || st == 201);
             json_decref(o);
         }
-        qsort(t, N, sizeof t[0], cmp_double);
+        qsort(t, N, sizeof t[0], deploy_cmp_double);
         fprintf(stderr,
                 "sign %s+%s through the hub, one client, new TLS connection each: "
                 "median %.1f ms, min %.1f, max %.1f (%d runs)\n",

@@ -39,13 +39,6 @@
 static deploy D;
 static const char *const PAIR[3][2] = {{"n1", "n2"}, {"n1", "n3"}, {"n2", "n3"}};
 
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
 /* ---- keys the clients know (created with 201) ---- */
 
 static pthread_mutex_t keys_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -368,7 +361,7 @@ static void test_kill9(void **state)
     unsigned seed = e ? (unsigned)strtoul(e, NULL, 10) : (unsigned)time(NULL);
     int kills[VICTIMS] = {0};
     pthread_t t[3];
-    double t0 = now_ms();
+    double t0 = deploy_now_ms();
     fprintf(stderr, "kill -9: %d rounds, seed %u (MPC_KILL_SEED)\n", rounds, seed);
     check_invariants("before");
     for (int k = 0; k < 3; k++)
@@ -423,7 +416,7 @@ static void test_kill9(void **state)
             "%d keys created, %d keygens failed; %d keys active at the hub, %d shares of "
             "keys not active at the hub (pending, from cut keygens); %d session ids claimed, "
             "none reused; %d invariant checks passed; %d shares of active keys not active\n",
-            rounds, (now_ms() - t0) / 1e3, kills[0], kills[1], kills[2], kills[3],
+            rounds, (deploy_now_ms() - t0) / 1e3, kills[0], kills[1], kills[2], kills[3],
             atomic_load(&signs_ok), atomic_load(&signs_failed), atomic_load(&bad_sigs),
             atomic_load(&keygens_ok), atomic_load(&keygens_failed), seen_active.n, pending_orphans,
             max_sids, checks, inactive);

@@ -34,19 +34,6 @@ static char key_id[33];
 static uint8_t key_pk[33];
 static const char *const PAIR[3][2] = {{"n1", "n2"}, {"n1", "n3"}, {"n2", "n3"}};
 
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 static long env_long(const char *name, long def)
 {
     const char *v = getenv(name);
@@ -97,9 +84,9 @@ static void *client_run(void *p)
         json_t *o = NULL;
         int n = snprintf(seed, sizeof seed, "load %d %ld", i, (long)getpid());
         SHA256((const uint8_t *)seed, (size_t)n, hash);
-        double t0 = now_ms();
+        double t0 = deploy_now_ms();
         int st = deploy_sign(c, key_id, PAIR[i % 3][0], PAIR[i % 3][1], hash, &o);
-        L->lat_ms[i] = now_ms() - t0;
+        L->lat_ms[i] = deploy_now_ms() - t0;
         const char *code = deploy_jstr(json_object_get(o, "error"), "code");
         if (st == 200 || st == 201) {
             if (deploy_sig_verifies(o, key_pk, hash))
@@ -135,14 +122,14 @@ static double run_load(load *L, int total, int nclients)
     assert_non_null(L->lat_ms);
     assert_non_null(t);
     assert_non_null(args);
-    double t0 = now_ms();
+    double t0 = deploy_now_ms();
     for (int k = 0; k < nclients; k++) {
         args[k] = (client_arg){L, k};
         assert_int_equal(pthread_create(&t[k], NULL, client_run, &args[k]), 0);
     }
     for (int k = 0; k < nclients; k++)
         pthread_join(t[k], NULL);
-    double wall = now_ms() - t0;
+    double wall = deploy_now_ms() - t0;
     free(t);
     free(args);
     pthread_mutex_destroy(&L->lock);
@@ -162,9 +149,9 @@ static void *probe_run(void *p)
 {
     probe *pr = p;
     while (!atomic_load(&pr->stop)) {
-        double t0 = now_ms();
+        double t0 = deploy_now_ms();
         int st = hc_request(D.ca, D.api_port, "GET", "/healthz", NULL, NULL, NULL, NULL);
-        double ms = now_ms() - t0;
+        double ms = deploy_now_ms() - t0;
         pr->probes++;
         pr->sum_ms += ms;
         if (ms > pr->max_ms)
@@ -238,16 +225,7 @@ static int teardown_failed; /* cmocka does not count a failed teardown */
 static int group_teardown(void **state)
 {
     (void)state;
-    int bad = 0;
-    for (int i = 0; i < DEPLOY_NODES; i++) {
-        int st = deploy_stop_pid(&D.node_pid[i], SIGTERM);
-        if (st != 0)
-            fprintf(stderr, "%s exited with status %d on SIGTERM\n", deploy_node[i], st), bad = 1;
-    }
-    if (deploy_stop_pid(&D.hub_pid, SIGTERM) != 0)
-        fprintf(stderr, "the hub did not exit cleanly on SIGTERM\n"), bad = 1;
-    if (bad)
-        deploy_dump_logs(&D);
+    int bad = deploy_stop_all_clean(&D) != 0;
     deploy_cleanup(&D);
     teardown_failed = bad;
     return bad;
@@ -275,7 +253,7 @@ static void test_load_signs(void **state)
     take_usage(&before);
 
     memset(&pr, 0, sizeof pr);
-    pr.t0 = now_ms();
+    pr.t0 = deploy_now_ms();
     assert_int_equal(pthread_create(&pt, NULL, probe_run, &pr), 0);
     double wall = run_load(&L, total, nclients);
     double in_flight = wait_sessions_zero();
@@ -284,7 +262,7 @@ static void test_load_signs(void **state)
     usleep(300000); /* the clients' connections are closed; let the hub see it */
     take_usage(&after);
 
-    qsort(L.lat_ms, (size_t)total, sizeof *L.lat_ms, cmp_double);
+    qsort(L.lat_ms, (size_t)total, sizeof *L.lat_ms, deploy_cmp_double);
     fprintf(stderr,
             "load: %d sign requests from %d keep-alive clients (%d connections) in %.1f s: "
             "%d signed and verified, %d refused (429/503), %d failed, %d bad signatures; "

@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
@@ -87,6 +88,21 @@ int deploy_stop_pid(pid_t *pid, int sig)
     waitpid(*pid, NULL, 0);
     *pid = -1;
     return -1;
+}
+
+int deploy_stop_all_clean(deploy *d)
+{
+    int bad = 0;
+    for (int i = 0; i < DEPLOY_NODES; i++) {
+        int st = deploy_stop_pid(&d->node_pid[i], SIGTERM);
+        if (st != 0)
+            fprintf(stderr, "%s exited with status %d on SIGTERM\n", deploy_node[i], st), bad = 1;
+    }
+    if (deploy_stop_pid(&d->hub_pid, SIGTERM) != 0)
+        fprintf(stderr, "the hub did not exit cleanly on SIGTERM\n"), bad = 1;
+    if (bad)
+        deploy_dump_logs(d);
+    return bad ? -1 : 0;
 }
 
 void deploy_cleanup(deploy *d)
@@ -349,6 +365,19 @@ int deploy_api(const deploy *d, const char *method, const char *path, const char
     snprintf(headers, sizeof headers, "%s%s", d->auth_hdr,
              body ? "Content-Type: application/json\r\n" : "");
     return hc_request(d->ca, d->api_port, method, path, headers, body, out, NULL);
+}
+
+double deploy_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+int deploy_cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
 }
 
 const char *deploy_jstr(json_t *o, const char *key)

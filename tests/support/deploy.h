@@ -61,6 +61,10 @@ void deploy_init(deploy *d, const char *prefix, const char *hub_bin, const char 
  * until all three are online. Exits on failure. */
 void deploy_up(deploy *d);
 
+/* SIGTERM to the signers, then the hub: 0 if every one exited 0 (in the sanitizer build
+ * that includes no leak), else says which did not, prints the logs and returns -1. */
+int deploy_stop_all_clean(deploy *d);
+
 /* Stops every daemon (SIGKILL), the swtpm and the token, removes the dir. Idempotent;
  * also runs at exit. */
 void deploy_cleanup(deploy *d);
@@ -158,6 +162,10 @@ int deploy_keygen(deploy_client *c, char key_id[33], uint8_t pk[33]);
  * HTTP status and the response in *out. */
 int deploy_sign(deploy_client *c, const char *key_id, const char *a, const char *b,
                 const uint8_t hash[32], json_t **out);
+
+/* CLOCK_MONOTONIC in milliseconds; a qsort comparator of doubles. */
+double deploy_now_ms(void);
+int deploy_cmp_double(const void *a, const void *b);
 
 /* A JSON member as a string ("" if absent). */
 const char *deploy_jstr(json_t *o, const char *key);
