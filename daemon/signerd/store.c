@@ -981,8 +981,10 @@ int signer_store_sid_claim(signer_store *st, const uint8_t sid[32], const char *
         sqlite3_bind_blob(s, 1, sid, 32, SQLITE_STATIC);
         sqlite3_bind_text(s, 2, kind, -1, SQLITE_STATIC);
         sqlite3_bind_int64(s, 3, now_s());
+        uint64_t t0 = signer_timing_now(); /* autocommit: this step is the commit */
         if (step_done(st, s, "recording a used session id") == SIGNER_STORE_OK)
             ret = sqlite3_changes(st->db) == 1 ? 0 : 1;
+        signer_timing_commit(t0);
     }
     unlock(st);
     return ret;
