@@ -8,6 +8,8 @@
 # started is stopped on exit, Ctrl-C or failure.
 #   bash scripts/demo.sh            the walkthrough (MPC_DEMO_KEEP=1 keeps the temp dir)
 #   bash scripts/demo.sh bench ...  the threshold core's self-check and benchmark (tss-bench)
+#   bash scripts/demo.sh bench e2e [--quick]   the hub and three signers over HTTPS under
+#                                   load, both share cache modes (bench/e2e-bench.c)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -17,11 +19,16 @@ if [ "${1:-}" = bench ]; then
   shift
   bash scripts/install-deps.sh
   cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMPC_TESTS=OFF -DMPC_BENCH=ON >/dev/null
+  if [ "${1:-}" = e2e ]; then
+    shift
+    cmake --build "$build" -j"$(nproc)" --target e2e-bench -- --no-print-directory >/dev/null
+    exec "$build/bench/e2e-bench" "$@"
+  fi
   cmake --build "$build" -j"$(nproc)" --target tss-bench -- --no-print-directory >/dev/null
   exec "$build/bench/tss-bench" "$@"
 fi
 if [ $# -gt 0 ]; then
-  echo "usage: bash scripts/demo.sh [bench [tss-bench arguments]]" >&2
+  echo "usage: bash scripts/demo.sh [bench [tss-bench arguments | e2e [--quick]]]" >&2
   exit 2
 fi
 

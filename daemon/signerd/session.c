@@ -20,6 +20,7 @@
 #include "daemon/common/log.h"
 #include "daemon/common/tls.h"
 #include "signer.h"
+#include "timing.h"
 #include "tss/dkg.h"
 #include "tss/secmem.h"
 #include "tss/sign.h"
@@ -81,6 +82,7 @@ typedef struct signer_session {
     unsigned me;                        /* position of this node in st->parties */
     uint16_t addressed;                 /* the index the hub addressed session-start to */
     int result_sent;
+    signer_timing tm; /* timing.h: logged at debug level when the session ends */
 } signer_session;
 
 typedef struct signer_cached_share {
@@ -265,9 +267,11 @@ static int load_share(signer_session *s)
     }
     uint8_t aad[HSM_AAD_SHARE_MAX], *pt = NULL;
     size_t aad_len, pt_len;
+    uint64_t t_unseal = signer_timing_now();
     hsm_err he = share_aad(s, kid, aad, &aad_len) == 0
                      ? hsm_unseal(sd->hsm, row.blob, row.blob_len, aad, aad_len, &pt, &pt_len)
                      : HSM_ERR_ARG;
+    signer_timing_unseal(t_unseal);
     signer_share_row_clear(&row);
     if (he != HSM_OK) {
         log_err("session %s: cannot unseal the share of key %s: %s %s", s->hex, kid,
@@ -812,6 +816,7 @@ static void job_run(uv_work_t *w)
     signer_session *s = w->data;
     frame_in *fr = s->batch;
     s->batch = NULL;
+    signer_timing_job_begin(&s->tm);
     while (fr) {
         frame_in *n = fr->next;
         fr->next = NULL;
@@ -827,6 +832,7 @@ static void job_run(uv_work_t *w)
         }
         fr = n;
     }
+    signer_timing_job_end(&s->tm);
 }
 
 /* Frees everything a session holds but its id (which a finished session keeps for a while
@@ -896,6 +902,7 @@ static void finish(signer_session *s)
         return;
     s->finished = 1;
     s->sd->nactive--;
+    signer_timing_end(&s->tm, s->hex);
     session_clear(s);
     uv_timer_stop(&s->timer);
     if (s->sd->stopping)
@@ -934,6 +941,7 @@ static void schedule(signer_session *s)
     s->inbox = s->inbox_tail = NULL;
     s->job_running = 1;
     s->work.data = s;
+    signer_timing_queued(&s->tm);
     if (uv_queue_work(&s->sd->loop, &s->work, job_run, job_done) != 0) {
         s->job_running = 0;
         frames_free(s->batch);
@@ -1034,6 +1042,7 @@ static void new_session(signer *sd, const uint8_t *data, size_t len, const api_f
     memcpy(s->id, f->session, sizeof s->id);
     api_hex_encode(s->hex, s->id, sizeof s->id);
     s->addressed = f->to;
+    signer_timing_begin(&s->tm);
     uv_timer_init(&sd->loop, &s->timer);
     s->timer.data = s;
     uv_timer_start(&s->timer, on_timeout, (uint64_t)sd->cfg.session_timeout * 1000, 0);

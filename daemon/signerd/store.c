@@ -18,6 +18,7 @@
 #include "daemon/common/db.h"
 #include "daemon/common/log.h"
 #include "store.h"
+#include "timing.h"
 #include "tss/secmem.h"
 
 struct signer_store {
@@ -148,7 +149,9 @@ static signer_store_err db_fail(signer_store *st, const char *what)
 
 static void lock(signer_store *st)
 {
+    uint64_t t0 = signer_timing_now();
     pthread_mutex_lock(&st->mu);
+    signer_timing_lock(t0);
 }
 
 static void unlock(signer_store *st)
@@ -175,7 +178,10 @@ static void tx_rollback(signer_store *st)
  * did survives and the connection is usable again. */
 static signer_store_err tx_commit(signer_store *st, const char *what)
 {
-    if (sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK)
+    uint64_t t0 = signer_timing_now();
+    int rc = sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL);
+    signer_timing_commit(t0);
+    if (rc == SQLITE_OK)
         return SIGNER_STORE_OK;
     signer_store_err err = db_fail(st, what);
     tx_rollback(st);
@@ -975,8 +981,10 @@ int signer_store_sid_claim(signer_store *st, const uint8_t sid[32], const char *
         sqlite3_bind_blob(s, 1, sid, 32, SQLITE_STATIC);
         sqlite3_bind_text(s, 2, kind, -1, SQLITE_STATIC);
         sqlite3_bind_int64(s, 3, now_s());
+        uint64_t t0 = signer_timing_now(); /* autocommit: this step is the commit */
         if (step_done(st, s, "recording a used session id") == SIGNER_STORE_OK)
             ret = sqlite3_changes(st->db) == 1 ? 0 : 1;
+        signer_timing_commit(t0);
     }
     unlock(st);
     return ret;

@@ -25,87 +25,15 @@
 #include <netinet/in.h>
 #include <sqlite3.h>
 
-#include "../hsm/fixture.h"
+#include "deploy.h"
 #include "api/hex.h"
 #include "tss/keccak.h"
 
-#define NNODES 3
-static const char *const NODE[NNODES] = {"n1", "n2", "n3"};
-static const char *const BACKEND[NNODES] = {"tpm2", "pkcs11", "soft"};
-
-static char dir[64];
-static int api_port, party_port;
-static pid_t hub_pid = -1, node_pid[NNODES] = {-1, -1, -1};
-static fx_swtpm tpm;
-static fx_softhsm token;
+static deploy D;
 static char key_id[33];
 static char last_session[33];
 
-/* ---- processes ---- */
-
-static int stop_pid(pid_t *pid, int sig)
-{
-    int st = 0;
-    if (*pid <= 0)
-        return 0;
-    kill(*pid, sig);
-    for (int i = 0; i < 200; i++) {
-        if (waitpid(*pid, &st, WNOHANG) == *pid) {
-            *pid = -1;
-            return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-        }
-        usleep(25000);
-    }
-    kill(*pid, SIGKILL);
-    waitpid(*pid, NULL, 0);
-    *pid = -1;
-    return -1;
-}
-
-static void cleanup(void)
-{
-    for (int i = 0; i < NNODES; i++)
-        stop_pid(&node_pid[i], SIGKILL);
-    stop_pid(&hub_pid, SIGKILL);
-    fx_swtpm_stop(&tpm);
-    fx_softhsm_stop(&token);
-    if (dir[0] && !getenv("MPC_KEEP_TEST_DIR")) {
-        char cmd[128];
-        snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-        if (system(cmd) != 0)
-            fprintf(stderr, "could not remove %s\n", dir);
-        dir[0] = 0;
-    }
-}
-
-static void dump_logs(void)
-{
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "for f in %s/*.log; do echo \"== $f\"; tail -n 20 \"$f\"; done >&2",
-             dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "(no logs)\n");
-}
-
-static void die(const char *what)
-{
-    fprintf(stderr, "fixture: %s failed\n", what);
-    dump_logs();
-    cleanup();
-    exit(1);
-}
-
-static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int sh(const char *fmt, ...)
-{
-    char cmd[2000];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    int st = system(cmd);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
+/* ---- the deployment (tests/support/deploy.h), set up with mpcctl ---- */
 
 /* Runs mpcctl with args (a shell fragment); stdout into *out (malloc'd, may be NULL),
  * stderr appended to dir/mpcctl.log. Returns mpcctl's exit code. */
@@ -117,7 +45,7 @@ static int ctl(char **out, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(args, sizeof args, fmt, ap);
     va_end(ap);
-    snprintf(cmd, sizeof cmd, "%s %s 2>>%s/mpcctl.log", MPCCTL_BIN, args, dir);
+    snprintf(cmd, sizeof cmd, "%s %s 2>>%s/mpcctl.log", MPCCTL_BIN, args, D.dir);
     FILE *p = popen(cmd, "r");
     if (!p)
         return -1;
@@ -138,33 +66,7 @@ static int ctl(char **out, const char *fmt, ...)
 /* The last line mpcctl printed on stderr (for assertions on messages). */
 static int last_error_has(const char *needle)
 {
-    return sh("tail -n 3 %s/mpcctl.log | grep -q -- '%s'", dir, needle) == 0;
-}
-
-static int free_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in sa = {.sin_family = AF_INET};
-    socklen_t len = sizeof sa;
-    inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
-    if (bind(fd, (struct sockaddr *)&sa, sizeof sa) || getsockname(fd, (void *)&sa, &len))
-        die("bind");
-    close(fd);
-    return ntohs(sa.sin_port);
-}
-
-static pid_t spawn(const char *bin, const char *conf, const char *log)
-{
-    pid_t pid = fork();
-    if (pid == 0) {
-        char path[200];
-        snprintf(path, sizeof path, "%s/%s.log", dir, log);
-        if (!freopen(path, "a", stderr))
-            _exit(126);
-        execl(bin, bin, "--config", conf, (char *)NULL);
-        _exit(127);
-    }
-    return pid;
+    return deploy_sh("tail -n 3 %s/mpcctl.log | grep -q -- '%s'", D.dir, needle) == 0;
 }
 
 static int online_count(void)
@@ -184,99 +86,66 @@ static int online_count(void)
     return n;
 }
 
-static void write_node_conf(int i)
-{
-    char path[200];
-    snprintf(path, sizeof path, "%s/%s.conf", dir, NODE[i]);
-    FILE *f = fopen(path, "w");
-    if (!f)
-        die("node config");
-    fprintf(f,
-            "[signer]\nparty_id = %s\ndatabase = %s/%s.db\nsession_timeout = 10\n\n"
-            "[hub]\nurl = wss://127.0.0.1:%d/v1/party\nca = %s/ca/ca.pem\ncert = %s/%s.pem\n"
-            "identity_key = %s/%s.identity\nreconnect_min_ms = 100\nreconnect_max_ms = 1000\n\n"
-            "[backend]\nkind = %s\n",
-            NODE[i], dir, NODE[i], party_port, dir, dir, NODE[i], dir, NODE[i], BACKEND[i]);
-    if (i == 0) /* no primary_name: node init pins it */
-        fprintf(f, "tcti = %s\n", tpm.tcti);
-    else if (i == 1)
-        fprintf(f, "module = %s\ntoken_label = %s\nkey_label = seal-key\npin_file = %s\n",
-                FX_SOFTHSM_MODULE, token.label, token.pin_file);
-    else
-        fprintf(f, "key_file = %s/n3.soft-key\nallow_insecure_soft_backend = yes\n", dir);
-    fclose(f);
-}
-
+/* The hub with the certificate mpcctl dev issued; mpcctl finds it through its environment. */
 static void start_hub(void)
 {
-    char conf[200], env[200];
-    snprintf(conf, sizeof conf, "%s/hub.conf", dir);
-    FILE *f = fopen(conf, "w");
-    if (!f)
-        die("hub config");
-    fprintf(f,
-            "[hub]\ndatabase = %s/hub.db\n\n[api]\nlisten = 127.0.0.1\nport = %d\n"
-            "cert = %s/ca/hub.pem\nkey = %s/ca/hub.key\n\n[party]\nlisten = 127.0.0.1\n"
-            "port = %d\nca = %s/ca/ca.pem\n\n[sessions]\ntimeout = 10\n",
-            dir, api_port, dir, dir, party_port, dir);
-    fclose(f);
-    if (sh("umask 077 && %s --config %s create-api-key tests >%s/api-key 2>>%s/hub.log", HUB_BIN,
-           conf, dir, dir) != 0)
-        die("create-api-key");
-    snprintf(env, sizeof env, "https://127.0.0.1:%d", api_port);
+    char env[200];
+    snprintf(D.ca, sizeof D.ca, "%s/ca/ca.pem", D.dir);
+    snprintf(D.server_cert, sizeof D.server_cert, "%s/ca/hub.pem", D.dir);
+    snprintf(D.server_key, sizeof D.server_key, "%s/ca/hub.key", D.dir);
+    D.hub_session_timeout = 10;
+    deploy_write_hub_conf(&D);
+    deploy_create_api_key(&D);
+    snprintf(env, sizeof env, "https://127.0.0.1:%d", D.api_port);
     setenv("MPCCTL_HUB", env, 1);
-    snprintf(env, sizeof env, "%s/ca/ca.pem", dir);
-    setenv("MPCCTL_CA", env, 1);
-    snprintf(env, sizeof env, "%s/api-key", dir);
+    setenv("MPCCTL_CA", D.ca, 1);
+    snprintf(env, sizeof env, "%s/api-key", D.dir);
     setenv("MPCCTL_API_KEY_FILE", env, 1);
-    hub_pid = spawn(HUB_BIN, conf, "hub");
+    deploy_start_hub(&D);
     for (int i = 0; i < 200; i++) {
         if (ctl(NULL, "parties") == 0)
             return;
         usleep(50000);
     }
-    die("hub start");
+    deploy_die(&D, "hub start");
 }
 
-/* Each node with mpcctl: node init, a certificate from the development CA, then start. */
+/* Each node with mpcctl: node init (which pins n1's TPM primary in its config), a
+ * certificate from the development CA, then start. */
 static void start_nodes(void)
 {
-    for (int i = 0; i < NNODES; i++) {
-        write_node_conf(i);
-        if (ctl(NULL, "node init --backend %s --config %s/%s.conf", BACKEND[i], dir, NODE[i]) !=
+    for (int i = 0; i < DEPLOY_NODES; i++) {
+        const char *id = deploy_node[i];
+        deploy_write_node_conf(&D, i, NULL);
+        if (ctl(NULL, "node init --backend %s --config %s/%s.conf", deploy_backend[i], D.dir, id) !=
                 0 ||
-            ctl(NULL, "dev issue --ca %s/ca --name %s --csr %s/%s.csr --out %s/%s.pem", dir,
-                NODE[i], dir, NODE[i], dir, NODE[i]) != 0)
-            die("node init / dev issue");
-        char conf[200];
-        snprintf(conf, sizeof conf, "%s/%s.conf", dir, NODE[i]);
-        node_pid[i] = spawn(SIGNERD_BIN, conf, NODE[i]);
+            ctl(NULL, "dev issue --ca %s/ca --name %s --csr %s/%s.csr --out %s/%s.pem", D.dir, id,
+                D.dir, id, D.dir, id) != 0)
+            deploy_die(&D, "node init / dev issue");
+        deploy_start_node(&D, i, NULL, 0);
     }
     for (int k = 0; k < 200; k++) {
-        if (online_count() == NNODES)
+        if (online_count() == DEPLOY_NODES)
             return;
         usleep(50000);
     }
-    die("signers online");
+    deploy_die(&D, "signers online");
 }
 
 static int group_setup(void **state)
 {
     (void)state;
-    snprintf(dir, sizeof dir, "/tmp/mpcctl-e2e-XXXXXX");
-    if (!mkdtemp(dir))
-        die("mkdtemp");
-    atexit(cleanup);
+    deploy_init(&D, "mpcctl-e2e", HUB_BIN, SIGNERD_BIN);
+    D.log_tail = 20;
     unsetenv("MPCCTL_API_KEY");
     unsetenv("MPCCTL_PARTY_CA");
-    if (ctl(NULL, "dev ca %s/ca", dir) != 0 ||
-        ctl(NULL, "dev issue --ca %s/ca --name hub --server 127.0.0.1", dir) != 0 ||
-        ctl(NULL, "dev ca %s/other", dir) != 0)
-        die("mpcctl dev");
-    if (fx_swtpm_start(&tpm) != 0 || fx_softhsm_start(&token, "n2-token", "123456") != 0)
-        die("swtpm / SoftHSM2");
-    api_port = free_port();
-    party_port = free_port();
+    if (ctl(NULL, "dev ca %s/ca", D.dir) != 0 ||
+        ctl(NULL, "dev issue --ca %s/ca --name hub --server 127.0.0.1", D.dir) != 0 ||
+        ctl(NULL, "dev ca %s/other", D.dir) != 0)
+        deploy_die(&D, "mpcctl dev");
+    deploy_start_backends(&D);
+    D.api_port = deploy_free_port();
+    D.party_port = deploy_free_port();
     start_hub();
     start_nodes();
     return 0;
@@ -285,7 +154,7 @@ static int group_setup(void **state)
 static int group_teardown(void **state)
 {
     (void)state;
-    cleanup();
+    deploy_cleanup(&D);
     return 0;
 }
 
@@ -298,7 +167,7 @@ static json_t *ctl_json(int expect_rc, const char *args)
     if (rc != expect_rc) {
         fprintf(stderr, "mpcctl --json %s: exit %d, expected %d\n%s\n", args, rc, expect_rc,
                 out ? out : "");
-        dump_logs();
+        deploy_dump_logs(&D);
     }
     assert_int_equal(rc, expect_rc);
     json_t *o = json_loads(out ? out : "", 0, NULL);
@@ -309,11 +178,11 @@ static json_t *ctl_json(int expect_rc, const char *args)
 static void test_node_init_pinned_the_tpm(void **state)
 {
     (void)state;
-    assert_int_equal(sh("grep -Eq '^primary_name = [0-9a-f]{68}$' %s/n1.conf", dir), 0);
+    assert_int_equal(deploy_sh("grep -Eq '^primary_name = [0-9a-f]{68}$' %s/n1.conf", D.dir), 0);
     /* A second init refuses to replace the node identity. */
-    assert_int_equal(ctl(NULL, "node init --backend soft --config %s/n3.conf", dir), 5);
+    assert_int_equal(ctl(NULL, "node init --backend soft --config %s/n3.conf", D.dir), 5);
     /* --backend must be the config's kind. */
-    assert_int_equal(ctl(NULL, "node init --backend pkcs11 --config %s/n3.conf", dir), 2);
+    assert_int_equal(ctl(NULL, "node init --backend pkcs11 --config %s/n3.conf", D.dir), 2);
     assert_true(last_error_has("kind = soft"));
 }
 
@@ -355,7 +224,7 @@ static void write_hex_file(const char *name, const char *hex)
     size_t n = strlen(hex) / 2;
     assert_true(n <= sizeof bin);
     assert_int_equal(api_hex_decode(bin, n, hex, 2 * n), API_OK);
-    snprintf(path, sizeof path, "%s/%s", dir, name);
+    snprintf(path, sizeof path, "%s/%s", D.dir, name);
     FILE *f = fopen(path, "wb");
     assert_non_null(f);
     assert_int_equal(fwrite(bin, 1, n, f), n);
@@ -382,11 +251,11 @@ static void sign_and_openssl(const char *signers, const char *path)
     write_hex_file("hash.bin", hex);
     json_decref(s);
     assert_int_equal(ctl(NULL, "keys show %s --pem%s%s > %s/key.pem", key_id,
-                         path ? " --path " : "", path ? path : "", dir),
+                         path ? " --path " : "", path ? path : "", D.dir),
                      0);
-    assert_int_equal(sh("openssl pkeyutl -verify -pubin -inkey %s/key.pem -in %s/hash.bin "
-                        "-sigfile %s/sig.der >/dev/null",
-                        dir, dir, dir),
+    assert_int_equal(deploy_sh("openssl pkeyutl -verify -pubin -inkey %s/key.pem -in %s/hash.bin "
+                               "-sigfile %s/sig.der >/dev/null",
+                               D.dir, D.dir, D.dir),
                      0);
 }
 
@@ -400,7 +269,7 @@ static void test_sign_every_pair(void **state)
     sign_and_openssl("n3,n1", "m/7/2147483647/3");
     /* A file hashed with Keccak-256 here. */
     char path[200], args[300];
-    snprintf(path, sizeof path, "%s/message.txt", dir);
+    snprintf(path, sizeof path, "%s/message.txt", D.dir);
     FILE *f = fopen(path, "w");
     fputs("pay 1 ETH to nobody\n", f);
     fclose(f);
@@ -451,10 +320,10 @@ static void test_exit_codes(void **state)
     assert_int_equal(ctl(NULL, "keys create --threshold 2 --parties n1,n2,n9"), 1);
     assert_int_equal(ctl(NULL, "sessions show 00000000000000000000000000000000"), 1);
     /* The hub's certificate is not from the CA given: 3. */
-    assert_int_equal(ctl(NULL, "--ca %s/other/ca.pem parties", dir), 3);
+    assert_int_equal(ctl(NULL, "--ca %s/other/ca.pem parties", D.dir), 3);
     /* The parties' certificates are not from the party CA given: 4, no address printed. */
     char *out = NULL;
-    assert_int_equal(ctl(&out, "keys show %s --party-ca %s/other/ca.pem", key_id, dir), 4);
+    assert_int_equal(ctl(&out, "keys show %s --party-ca %s/other/ca.pem", key_id, D.dir), 4);
     assert_null(strstr(out, "0x"));
     free(out);
     assert_true(last_error_has("VERIFICATION FAILED"));
@@ -467,7 +336,7 @@ static void test_tampered_hub_database(void **state)
     (void)state;
     char path[200];
     sqlite3 *db = NULL;
-    snprintf(path, sizeof path, "%s/hub.db", dir);
+    snprintf(path, sizeof path, "%s/hub.db", D.dir);
     assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
     sqlite3_busy_timeout(db, 5000);
     const char *swap = "CREATE TABLE saved AS SELECT * FROM key_attestation_certs;"
@@ -500,21 +369,21 @@ static void test_node_status(void **state)
     (void)state;
     char *out = NULL;
     /* The soft node can be inspected while its daemon runs. */
-    assert_int_equal(ctl(&out, "node status --config %s/n3.conf", dir), 0);
+    assert_int_equal(ctl(&out, "node status --config %s/n3.conf", D.dir), 0);
     assert_non_null(strstr(out, key_id));
     free(out);
     /* A clean exit on SIGTERM is test_signerd_e2e's assertion; here the nodes only need to
      * be stopped (the sanitizer build of mpc-signerd currently reports OpenSSL's per-thread
      * DRBGs of libuv pool threads as leaked at exit: status 134). */
-    for (int i = 0; i < NNODES; i++) {
-        int st = stop_pid(&node_pid[i], SIGTERM);
+    for (int i = 0; i < DEPLOY_NODES; i++) {
+        int st = deploy_stop_pid(&D.node_pid[i], SIGTERM);
         if (st != 0)
-            fprintf(stderr, "note: %s exited with status %d on SIGTERM\n", NODE[i], st);
+            fprintf(stderr, "note: %s exited with status %d on SIGTERM\n", deploy_node[i], st);
     }
-    for (int i = 0; i < NNODES; i++) {
+    for (int i = 0; i < DEPLOY_NODES; i++) {
         json_t *s = NULL;
         char args[200];
-        snprintf(args, sizeof args, "node status --config %s/%s.conf", dir, NODE[i]);
+        snprintf(args, sizeof args, "node status --config %s/%s.conf", D.dir, deploy_node[i]);
         s = ctl_json(0, args);
         assert_string_equal(
             json_string_value(json_object_get(json_object_get(s, "backend"), "result")), "ok");
@@ -525,7 +394,7 @@ static void test_node_status(void **state)
     }
     char path[200];
     sqlite3 *db = NULL;
-    snprintf(path, sizeof path, "%s/n3.db", dir);
+    snprintf(path, sizeof path, "%s/n3.db", D.dir);
     assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
     assert_int_equal(sqlite3_exec(db,
                                   "DROP TRIGGER audit_no_update;"
@@ -533,19 +402,16 @@ static void test_node_status(void **state)
                                   NULL, NULL, NULL),
                      SQLITE_OK);
     sqlite3_close(db);
-    assert_int_equal(ctl(&out, "node status --config %s/n3.conf", dir), 4);
+    assert_int_equal(ctl(&out, "node status --config %s/n3.conf", D.dir), 4);
     assert_non_null(strstr(out, "CHAIN BROKEN"));
     free(out);
-    assert_int_equal(stop_pid(&hub_pid, SIGTERM), 0);
+    assert_int_equal(deploy_stop_pid(&D.hub_pid, SIGTERM), 0);
 }
 
 int main(void)
 {
-    if (!fx_have_tool("swtpm") || !fx_have_tool("softhsm2-util") || !fx_have_tool("openssl")) {
-        fprintf(stderr, "swtpm, SoftHSM2 or openssl missing: run scripts/install-deps.sh\n");
+    if (deploy_check_tools() != 0)
         return 1;
-    }
-    signal(SIGPIPE, SIG_IGN);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_node_init_pinned_the_tpm),
         cmocka_unit_test(test_keys_create_show_list),

@@ -2,12 +2,9 @@
 # n3 runs the test build of mpc-signerd (daemon/signerd/CMakeLists.txt, with
 # tests/signerd/hooks.c), which can misbehave on request; it is never installed.
 if(TARGET mpc-signerd-testhooks)
-  pkg_check_modules(LIBSSL_E2E REQUIRED IMPORTED_TARGET libssl)
   mpc_add_test(test_signerd_e2e
                SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/test_e2e.c
-                       ${PROJECT_SOURCE_DIR}/tests/hub/hub_client.c
-               LIBS mpc_hsm_test_support mpc_api mpc_tss mpc_hsm PkgConfig::LIBSSL_E2E
-                    mpc_daemon_common
+               LIBS mpc_deploy mpc_api mpc_tss mpc_hsm mpc_daemon_common
                TIMEOUT 600 LABELS integration;signerd)
   target_compile_definitions(test_signerd_e2e PRIVATE HUB_BIN="$<TARGET_FILE:mpc-hubd>"
                              SIGNERD_BIN="$<TARGET_FILE:mpc-signerd>"

@@ -34,309 +34,32 @@
 #include <secp256k1.h>
 #include <sqlite3.h>
 
-#include "../hsm/fixture.h"
-#include "../hub/hub_client.h"
+#include "deploy.h"
 #include "api/hex.h"
 #include "hsm/hsm.h"
 #include "tss/bip32.h"
 #include "tss/point.h"
 
-#define NNODES 3
-static const char *const NODE[NNODES] = {"n1", "n2", "n3"};
-static const char *const BACKEND[NNODES] = {"tpm2", "pkcs11", "soft"};
-
-static char dir[128], ca[200], hubconf[200], api_key[128], auth_hdr[200];
-static int api_port, party_port;
-static pid_t hub_pid = -1, node_pid[NNODES] = {-1, -1, -1};
-static fx_swtpm tpm;
-static fx_softhsm token;
-static char tpm_primary[200];
+static deploy D;
 static char key_id[33];
 static uint8_t key_pk[33], key_cc[32];
 
-/* ---- processes and files ---- */
-
-/* Stops a process; returns its exit status (128 + signal if killed, -1 if it had to be
- * killed after 5 s). */
-static int stop_pid(pid_t *pid, int sig)
-{
-    int st = 0;
-    if (*pid <= 0)
-        return 0;
-    kill(*pid, sig);
-    for (int i = 0; i < 200; i++) {
-        if (waitpid(*pid, &st, WNOHANG) == *pid) {
-            *pid = -1;
-            return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-        }
-        usleep(25000);
-    }
-    kill(*pid, SIGKILL);
-    waitpid(*pid, NULL, 0);
-    *pid = -1;
-    return -1;
-}
-
-static void cleanup(void)
-{
-    for (int i = 0; i < NNODES; i++)
-        stop_pid(&node_pid[i], SIGKILL);
-    stop_pid(&hub_pid, SIGKILL);
-    fx_swtpm_stop(&tpm);
-    fx_softhsm_stop(&token);
-    if (dir[0] && !getenv("MPC_KEEP_TEST_DIR")) {
-        char cmd[300];
-        snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-        if (system(cmd) != 0)
-            fprintf(stderr, "could not remove %s\n", dir);
-        dir[0] = 0;
-    }
-}
-
-static void dump_logs(void)
-{
-    char cmd[400];
-    snprintf(cmd, sizeof cmd, "for f in %s/*.log; do echo \"== $f\"; tail -n 25 \"$f\"; done >&2",
-             dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "(no logs)\n");
-}
-
-static void die(const char *what)
-{
-    fprintf(stderr, "fixture: %s failed\n", what);
-    dump_logs();
-    cleanup();
-    exit(1);
-}
-
-static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int sh(const char *fmt, ...)
-{
-    char cmd[2000];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    return system(cmd);
-}
-
-static int free_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in sa = {.sin_family = AF_INET};
-    socklen_t len = sizeof sa;
-    inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
-    if (bind(fd, (struct sockaddr *)&sa, sizeof sa) || getsockname(fd, (void *)&sa, &len))
-        die("bind");
-    close(fd);
-    return ntohs(sa.sin_port);
-}
-
-static int api(const char *method, const char *path, const char *body, json_t **out)
-{
-    char headers[400];
-    snprintf(headers, sizeof headers, "%s%s", auth_hdr,
-             body ? "Content-Type: application/json\r\n" : "");
-    return hc_request(ca, api_port, method, path, headers, body, out, NULL);
-}
-
-static const char *jstr(json_t *o, const char *k)
-{
-    const char *s = json_string_value(json_object_get(o, k));
-    return s ? s : "";
-}
-
-static void write_hub_conf(void)
-{
-    FILE *f = fopen(hubconf, "w");
-    if (!f)
-        die("hub config");
-    fprintf(f,
-            "[hub]\ndatabase = %s/hub.db\nlog_level = info\n\n"
-            "[api]\nlisten = 127.0.0.1\nport = %d\ncert = %s/server.pem\nkey = %s/server.key\n\n"
-            "[party]\nlisten = 127.0.0.1\nport = %d\nca = %s\ncert = %s/server.pem\n"
-            "key = %s/server.key\n\n[sessions]\ntimeout = 8\n",
-            dir, api_port, dir, dir, party_port, ca, dir, dir);
-    fclose(f);
-}
-
-static void start_hub(void)
-{
-    hub_pid = fork();
-    if (hub_pid == 0) {
-        char log[300];
-        snprintf(log, sizeof log, "%s/hub.log", dir);
-        if (!freopen(log, "a", stderr))
-            _exit(126);
-        execl(HUB_BIN, HUB_BIN, "--config", hubconf, (char *)NULL);
-        _exit(127);
-    }
-    for (int i = 0; i < 200; i++) {
-        if (hc_request(ca, api_port, "GET", "/healthz", NULL, NULL, NULL, NULL) == 200)
-            return;
-        usleep(50000);
-    }
-    die("hub start");
-}
-
-static void node_conf_path(char *out, size_t cap, int i)
-{
-    snprintf(out, cap, "%s/%s.conf", dir, NODE[i]);
-}
-
-static void write_node_conf(int i, const char *extra_signer)
-{
-    char path[256];
-    node_conf_path(path, sizeof path, i);
-    FILE *f = fopen(path, "w");
-    if (!f)
-        die("node config");
-    fprintf(f,
-            "[signer]\nparty_id = %s\ndatabase = %s/%s.db\nlog_level = info\n"
-            "session_timeout = 10\n%s\n"
-            "[hub]\nurl = wss://127.0.0.1:%d/v1/party\nca = %s\ncert = %s/%s.pem\n"
-            "identity_key = %s/%s.identity\nreconnect_min_ms = 100\nreconnect_max_ms = 1000\n\n"
-            "[backend]\nkind = %s\n",
-            NODE[i], dir, NODE[i], extra_signer ? extra_signer : "", party_port, ca, dir, NODE[i],
-            dir, NODE[i], BACKEND[i]);
-    if (i == 0)
-        fprintf(f, "tcti = %s\nprimary_name = %s\n", tpm.tcti, tpm_primary);
-    else if (i == 1)
-        fprintf(f, "module = %s\ntoken_label = %s\nkey_label = seal-key\npin_file = %s\n",
-                FX_SOFTHSM_MODULE, token.label, token.pin_file);
-    else
-        fprintf(f, "key_file = %s/n3.soft-key\nallow_insecure_soft_backend = yes\n", dir);
-    fclose(f);
-}
-
-/* Starts node i; tamper selects the test build's misbehaviour (n3 only); fsize_limit > 0
- * caps the files it may write (a full disk). */
-static void start_node(int i, const char *tamper, long fsize_limit)
-{
-    char conf[256];
-    node_conf_path(conf, sizeof conf, i);
-    node_pid[i] = fork();
-    if (node_pid[i] == 0) {
-        char log[300];
-        snprintf(log, sizeof log, "%s/%s.log", dir, NODE[i]);
-        if (!freopen(log, "a", stderr))
-            _exit(126);
-        if (tamper)
-            setenv("MPC_SIGNERD_TEST_TAMPER", tamper, 1);
-        if (fsize_limit > 0) {
-            struct rlimit rl = {(rlim_t)fsize_limit, (rlim_t)fsize_limit};
-            signal(SIGXFSZ, SIG_IGN);
-            setrlimit(RLIMIT_FSIZE, &rl);
-        }
-        const char *bin = i == 2 ? SIGNERD_TEST_BIN : SIGNERD_BIN;
-        execl(bin, bin, "--config", conf, (char *)NULL);
-        _exit(127);
-    }
-}
-
-static int party_online(const char *id)
-{
-    json_t *o = NULL, *p;
-    size_t k;
-    int on = 0;
-    api("GET", "/v1/parties", NULL, &o);
-    json_array_foreach(json_object_get(o, "parties"), k, p)
-    {
-        if (strcmp(jstr(p, "id"), id) == 0)
-            on = json_is_true(json_object_get(p, "online"));
-    }
-    json_decref(o);
-    return on;
-}
+/* ---- the deployment (tests/support/deploy.h) ---- */
 
 static void wait_online(int i, int online)
 {
-    for (int k = 0; k < 300; k++) {
-        if (party_online(NODE[i]) == online)
-            return;
-        usleep(50000);
+    if (deploy_wait_online(&D, i, online) != 0) {
+        deploy_dump_logs(&D);
+        fail();
     }
-    fprintf(stderr, "party %s did not go %s\n", NODE[i], online ? "online" : "offline");
-    dump_logs();
-    fail();
-}
-
-/* Node identity: mpc-signerd generates and seals the key and writes a CSR; the test CA
- * signs it for TLS client use. */
-static void enrol(int i, const char *cert_name)
-{
-    char conf[256];
-    node_conf_path(conf, sizeof conf, i);
-    if (sh("%s --config %s init-identity --csr %s/%s.csr 2>>%s/enrol.log", SIGNERD_BIN, conf, dir,
-           NODE[i], dir) != 0 ||
-        sh("cd %s && openssl x509 -req -in %s.csr -CA ca.pem -CAkey ca.key -CAcreateserial "
-           "-out %s.pem -days 2 -extfile client.ext 2>>enrol.log",
-           dir, NODE[i], cert_name) != 0)
-        die("enrol");
-}
-
-static void init_backends(void)
-{
-    char soft_key[256];
-    hsm_config c;
-    if (fx_swtpm_start(&tpm) != 0 || fx_softhsm_start(&token, "n2-token", "123456") != 0)
-        die("swtpm / SoftHSM2");
-    hsm_config_init(&c, HSM_KIND_TPM2);
-    c.tpm2.tcti = tpm.tcti;
-    if (hsm_init(&c, tpm_primary, sizeof tpm_primary) != HSM_OK)
-        die("tpm2 init");
-    snprintf(soft_key, sizeof soft_key, "%s/n3.soft-key", dir);
-    char binding[200];
-    hsm_config_init(&c, HSM_KIND_SOFT);
-    c.soft.key_file = soft_key;
-    c.soft.allow_insecure = true;
-    if (hsm_init(&c, binding, sizeof binding) != HSM_OK)
-        die("soft init");
 }
 
 static int group_setup(void **state)
 {
     (void)state;
-    snprintf(dir, sizeof dir, "/tmp/mpc-signerd-test-XXXXXX");
-    if (!mkdtemp(dir))
-        die("mkdtemp");
-    atexit(cleanup);
-    snprintf(ca, sizeof ca, "%s/ca.pem", dir);
-    snprintf(hubconf, sizeof hubconf, "%s/hub.conf", dir);
-    if (sh("cd %s && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes"
-           " -keyout ca.key -out ca.pem -days 2 -subj '/CN=test ca' 2>/dev/null"
-           " && printf 'subjectAltName=IP:127.0.0.1\\nextendedKeyUsage=serverAuth\\n' > san.ext"
-           " && printf 'extendedKeyUsage=clientAuth\\n' > client.ext"
-           " && openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout server.key"
-           " -out server.csr -subj '/CN=localhost' 2>/dev/null"
-           " && openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial"
-           " -out server.pem -days 2 -extfile san.ext 2>/dev/null",
-           dir) != 0)
-        die("CA");
-    init_backends();
-    api_port = free_port();
-    party_port = free_port();
-    write_hub_conf();
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "%s --config %s create-api-key tests 2>/dev/null", HUB_BIN, hubconf);
-    FILE *p = popen(cmd, "r");
-    if (!p || !fgets(api_key, sizeof api_key, p) || pclose(p) != 0)
-        die("create-api-key");
-    api_key[strcspn(api_key, "\n")] = 0;
-    snprintf(auth_hdr, sizeof auth_hdr, "Authorization: Bearer %s\r\n", api_key);
-    start_hub();
-    for (int i = 0; i < NNODES; i++) {
-        write_node_conf(i, NULL);
-        enrol(i, NODE[i]);
-        char conf[256];
-        node_conf_path(conf, sizeof conf, i);
-        if (sh("%s --config %s check-config 2>>%s/enrol.log", SIGNERD_BIN, conf, dir) != 0)
-            die("check-config");
-        start_node(i, NULL, 0);
-    }
-    for (int i = 0; i < NNODES; i++)
-        wait_online(i, 1);
+    deploy_init(&D, "mpc-signerd-test", HUB_BIN, SIGNERD_BIN);
+    D.node_bin[2] = SIGNERD_TEST_BIN; /* n3 runs the test build (it can misbehave) */
+    deploy_up(&D);
     return 0;
 }
 
@@ -346,17 +69,8 @@ static int teardown_failed;
 static int group_teardown(void **state)
 {
     (void)state;
-    int bad = 0;
-    for (int i = 0; i < NNODES; i++) {
-        int st = stop_pid(&node_pid[i], SIGTERM);
-        if (st != 0)
-            fprintf(stderr, "%s exited with status %d on SIGTERM\n", NODE[i], st), bad = 1;
-    }
-    if (stop_pid(&hub_pid, SIGTERM) != 0)
-        fprintf(stderr, "the hub did not exit cleanly on SIGTERM\n"), bad = 1;
-    if (bad)
-        dump_logs();
-    cleanup();
+    int bad = deploy_stop_all_clean(&D) != 0;
+    deploy_cleanup(&D);
     teardown_failed = bad;
     return bad;
 }
@@ -378,7 +92,7 @@ static int sign(const char *a, const char *b, const char *path, json_t **out)
     snprintf(body, sizeof body, "{\"hash\":\"%s\"%s%s%s%s}", h, parties,
              path ? ",\"derivation_path\":\"" : "", path ? path : "", path ? "\"" : "");
     snprintf(url, sizeof url, "/v1/keys/%s/sign?wait=20", key_id);
-    return api("POST", url, body, out);
+    return deploy_api(&D, "POST", url, body, out);
 }
 
 /* Writes the (derived) public key as a PEM SubjectPublicKeyInfo for the openssl CLI. */
@@ -409,20 +123,20 @@ static void check_signature(json_t *o, const uint8_t pk[33])
     secp256k1_ecdsa_signature sig;
     secp256k1_pubkey pub;
     const secp256k1_context *ctx = tss_secp_ctx();
-    assert_int_equal(api_hex_decode(r, 32, jstr(o, "r"), 64), API_OK);
-    assert_int_equal(api_hex_decode(s, 32, jstr(o, "s"), 64), API_OK);
+    assert_int_equal(api_hex_decode(r, 32, deploy_jstr(o, "r"), 64), API_OK);
+    assert_int_equal(api_hex_decode(s, 32, deploy_jstr(o, "s"), 64), API_OK);
     memcpy(compact, r, 32);
     memcpy(compact + 32, s, 32);
     assert_int_equal(secp256k1_ec_pubkey_parse(ctx, &pub, pk, 33), 1);
     assert_int_equal(secp256k1_ecdsa_signature_parse_compact(ctx, &sig, compact), 1);
     assert_int_equal(secp256k1_ecdsa_verify(ctx, &sig, HASH, &pub), 1); /* also low-s */
-    size_t dl = strlen(jstr(o, "der")) / 2;
+    size_t dl = strlen(deploy_jstr(o, "der")) / 2;
     assert_true(dl >= 8 && dl <= 72);
-    assert_int_equal(api_hex_decode(der, dl, jstr(o, "der"), 2 * dl), API_OK);
+    assert_int_equal(api_hex_decode(der, dl, deploy_jstr(o, "der"), 2 * dl), API_OK);
     char pem[256], sigf[256], hashf[256];
-    snprintf(pem, sizeof pem, "%s/key.pem", dir);
-    snprintf(sigf, sizeof sigf, "%s/sig.der", dir);
-    snprintf(hashf, sizeof hashf, "%s/hash.bin", dir);
+    snprintf(pem, sizeof pem, "%s/key.pem", D.dir);
+    snprintf(sigf, sizeof sigf, "%s/sig.der", D.dir);
+    snprintf(hashf, sizeof hashf, "%s/hash.bin", D.dir);
     write_pub_pem(pk, pem);
     FILE *f = fopen(sigf, "wb");
     assert_non_null(f);
@@ -432,9 +146,10 @@ static void check_signature(json_t *o, const uint8_t pk[33])
     assert_non_null(f);
     fwrite(HASH, 1, 32, f);
     fclose(f);
-    assert_int_equal(sh("openssl pkeyutl -verify -pubin -inkey %s -in %s -sigfile %s >/dev/null",
-                        pem, hashf, sigf),
-                     0);
+    assert_int_equal(
+        deploy_sh("openssl pkeyutl -verify -pubin -inkey %s -in %s -sigfile %s >/dev/null", pem,
+                  hashf, sigf),
+        0);
 }
 
 static void expect_signed(const char *a, const char *b, const char *path)
@@ -446,7 +161,7 @@ static void expect_signed(const char *a, const char *b, const char *path)
         fprintf(stderr, "sign %s+%s %s: HTTP %d %s\n", a ? a : "-", b ? b : "-", path ? path : "",
                 st, txt ? txt : "");
         free(txt);
-        dump_logs();
+        deploy_dump_logs(&D);
     }
     assert_true(st == 200 || st == 201);
     uint8_t pk[33];
@@ -473,11 +188,11 @@ static void expect_sign_fails(const char *a, const char *b, const char *needle)
     json_t *o = NULL;
     int st = sign(a, b, NULL, &o);
     json_t *err = json_object_get(o, "error");
-    const char *msg = jstr(err, "message");
+    const char *msg = deploy_jstr(err, "message");
     if (st == 200 || st == 201 || (needle && !strstr(msg, needle))) {
         fprintf(stderr, "sign %s+%s: expected a failure mentioning '%s', got HTTP %d: %s\n", a, b,
                 needle ? needle : "", st, msg);
-        dump_logs();
+        deploy_dump_logs(&D);
     }
     assert_true(st != 200 && st != 201);
     if (needle)
@@ -487,54 +202,42 @@ static void expect_sign_fails(const char *a, const char *b, const char *needle)
 
 /* ---- tests, in order ---- */
 
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 static void test_keygen(void **state)
 {
     (void)state;
     json_t *o = NULL;
-    double t0 = now_ms();
-    int st = api("POST", "/v1/keys?wait=30",
-                 "{\"threshold\":2,\"parties\":[\"n1\",\"n2\",\"n3\"],\"label\":\"e2e\"}", &o);
+    double t0 = deploy_now_ms();
+    int st =
+        deploy_api(&D, "POST", "/v1/keys?wait=30",
+                   "{\"threshold\":2,\"parties\":[\"n1\",\"n2\",\"n3\"],\"label\":\"e2e\"}", &o);
     fprintf(stderr, "keygen 2-of-3 through the hub (tpm2 + pkcs11 + soft): %.1f ms\n",
-            now_ms() - t0);
+            deploy_now_ms() - t0);
     if (st != 201) {
         char *t = o ? json_dumps(o, 0) : NULL;
         fprintf(stderr, "keygen: HTTP %d %s\n", st, t ? t : "");
         free(t);
-        dump_logs();
+        deploy_dump_logs(&D);
     }
     assert_int_equal(st, 201);
     json_t *k = json_object_get(o, "key") ? json_object_get(o, "key") : o;
     const char *id = json_string_value(json_object_get(k, "id"));
     if (!id)
-        id = jstr(k, "key_id");
+        id = deploy_jstr(k, "key_id");
     assert_int_equal(strlen(id), 32);
     memcpy(key_id, id, 33);
     json_decref(o);
     char url[80];
     snprintf(url, sizeof url, "/v1/keys/%s", key_id);
-    assert_int_equal(api("GET", url, NULL, &o), 200);
-    assert_string_equal(jstr(o, "status"), "active");
-    assert_int_equal(api_hex_decode(key_pk, 33, jstr(o, "public_key"), 66), API_OK);
+    assert_int_equal(deploy_api(&D, "GET", url, NULL, &o), 200);
+    assert_string_equal(deploy_jstr(o, "status"), "active");
+    assert_int_equal(api_hex_decode(key_pk, 33, deploy_jstr(o, "public_key"), 66), API_OK);
     json_decref(o);
     /* The chain code, read from n1's own share row (it is public) rather than from the
      * hub, derives child keys independently of the hub. */
     sqlite3 *db = NULL;
     sqlite3_stmt *q = NULL;
     char path[256];
-    snprintf(path, sizeof path, "%s/n1.db", dir);
+    snprintf(path, sizeof path, "%s/n1.db", D.dir);
     assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
     assert_int_equal(
         sqlite3_prepare_v2(db, "SELECT chain_code FROM shares WHERE key_id = ?", -1, &q, NULL),
@@ -546,17 +249,17 @@ static void test_keygen(void **state)
     sqlite3_finalize(q);
     sqlite3_close(db);
     /* Every node's share is active (activate arrived) and the audit chain verifies. */
-    for (int i = 0; i < NNODES; i++) {
+    for (int i = 0; i < DEPLOY_NODES; i++) {
         char conf[256];
-        node_conf_path(conf, sizeof conf, i);
+        deploy_node_conf_path(&D, i, conf, sizeof conf);
         for (int k2 = 0; k2 < 100; k2++) {
-            if (sh("%s --config %s shares list 2>/dev/null | grep -q '%s active'", SIGNERD_BIN,
-                   conf, key_id) == 0)
+            if (deploy_sh("%s --config %s shares list 2>/dev/null | grep -q '%s active'",
+                          SIGNERD_BIN, conf, key_id) == 0)
                 break;
             usleep(50000);
         }
-        assert_int_equal(sh("%s --config %s shares list 2>/dev/null | grep -q '%s active'",
-                            SIGNERD_BIN, conf, key_id),
+        assert_int_equal(deploy_sh("%s --config %s shares list 2>/dev/null | grep -q '%s active'",
+                                   SIGNERD_BIN, conf, key_id),
                          0);
     }
 }
@@ -582,13 +285,13 @@ static void test_latency(void **state)
     for (int p = 0; p < 3; p++) {
         for (int i = 0; i < N; i++) {
             json_t *o = NULL;
-            double t0 = now_ms();
+            double t0 = deploy_now_ms();
             int st = sign(pairs[p][0], pairs[p][1], NULL, &o);
-            t[i] = now_ms() - t0;
+            t[i] = deploy_now_ms() - t0;
             assert_true(st == 200 || st == 201);
             json_decref(o);
         }
-        qsort(t, N, sizeof t[0], cmp_double);
+        qsort(t, N, sizeof t[0], deploy_cmp_double);
         fprintf(stderr,
                 "sign %s+%s through the hub, one client, new TLS connection each: "
                 "median %.1f ms, min %.1f, max %.1f (%d runs)\n",
@@ -598,9 +301,9 @@ static void test_latency(void **state)
 
 static void restart_n3(const char *tamper)
 {
-    stop_pid(&node_pid[2], SIGTERM);
+    deploy_stop_pid(&D.node_pid[2], SIGTERM);
     wait_online(2, 0);
-    start_node(2, tamper, 0);
+    deploy_start_node(&D, 2, tamper, 0);
     wait_online(2, 1);
 }
 
@@ -621,9 +324,9 @@ static void test_tampered_frames(void **state)
     expect_signed("n1", "n3", NULL);
     for (int i = 0; i < 2; i++) {
         char conf[256];
-        node_conf_path(conf, sizeof conf, i);
+        deploy_node_conf_path(&D, i, conf, sizeof conf);
         assert_int_equal(
-            sh("test -z \"$(%s --config %s bans list 2>/dev/null)\"", SIGNERD_BIN, conf), 0);
+            deploy_sh("test -z \"$(%s --config %s bans list 2>/dev/null)\"", SIGNERD_BIN, conf), 0);
     }
 }
 
@@ -632,19 +335,19 @@ static void test_tampered_frames(void **state)
 static void test_pinned_identity(void **state)
 {
     (void)state;
-    stop_pid(&node_pid[2], SIGTERM);
+    deploy_stop_pid(&D.node_pid[2], SIGTERM);
     wait_online(2, 0);
-    assert_int_equal(sh("cd %s && mv n3.identity n3.identity.orig && mv n3.pem n3.pem.orig", dir),
-                     0);
-    enrol(2, "n3");
-    start_node(2, NULL, 0);
+    assert_int_equal(
+        deploy_sh("cd %s && mv n3.identity n3.identity.orig && mv n3.pem n3.pem.orig", D.dir), 0);
+    deploy_enrol(&D, 2, "n3");
+    deploy_start_node(&D, 2, NULL, 0);
     wait_online(2, 1);
     expect_sign_fails("n1", "n3", "pinned");
-    stop_pid(&node_pid[2], SIGTERM);
+    deploy_stop_pid(&D.node_pid[2], SIGTERM);
     wait_online(2, 0);
-    assert_int_equal(sh("cd %s && mv n3.identity.orig n3.identity && mv n3.pem.orig n3.pem", dir),
-                     0);
-    start_node(2, NULL, 0);
+    assert_int_equal(
+        deploy_sh("cd %s && mv n3.identity.orig n3.identity && mv n3.pem.orig n3.pem", D.dir), 0);
+    deploy_start_node(&D, 2, NULL, 0);
     wait_online(2, 1);
     expect_signed("n1", "n3", NULL);
 }
@@ -669,17 +372,17 @@ static void test_signer_killed_and_restarted(void **state)
 {
     (void)state;
     async_sign a = {.a = "n1", .b = "n3"};
-    kill(node_pid[2], SIGSTOP); /* frozen: the session cannot finish */
+    kill(D.node_pid[2], SIGSTOP); /* frozen: the session cannot finish */
     assert_int_equal(pthread_create(&a.t, NULL, async_run, &a), 0);
     usleep(400000);
-    stop_pid(&node_pid[2], SIGKILL);
+    deploy_stop_pid(&D.node_pid[2], SIGKILL);
     pthread_join(a.t, NULL);
     assert_int_equal(a.status, 502);
-    assert_non_null(strstr(jstr(json_object_get(a.out, "error"), "message"), "n3"));
+    assert_non_null(strstr(deploy_jstr(json_object_get(a.out, "error"), "message"), "n3"));
     json_decref(a.out);
     wait_online(2, 0);
     expect_signed("n1", "n2", NULL);
-    start_node(2, NULL, 0);
+    deploy_start_node(&D, 2, NULL, 0);
     wait_online(2, 1);
     expect_signed("n2", "n3", NULL);
 }
@@ -688,9 +391,9 @@ static void test_signer_killed_and_restarted(void **state)
 static void test_hub_restarted(void **state)
 {
     (void)state;
-    stop_pid(&hub_pid, SIGTERM);
-    start_hub();
-    for (int i = 0; i < NNODES; i++)
+    deploy_stop_pid(&D.hub_pid, SIGTERM);
+    deploy_start_hub(&D);
+    for (int i = 0; i < DEPLOY_NODES; i++)
         wait_online(i, 1);
     expect_signed("n1", "n2", NULL);
     expect_signed("n3", "n1", NULL);
@@ -702,27 +405,27 @@ static void test_hub_restarted(void **state)
 static void test_tpm_unavailable(void **state)
 {
     (void)state;
-    kill(tpm.pid, SIGKILL);
-    waitpid(tpm.pid, NULL, 0);
-    tpm.pid = -1;
+    kill(D.tpm.pid, SIGKILL);
+    waitpid(D.tpm.pid, NULL, 0);
+    D.tpm.pid = -1;
     expect_sign_fails("n1", "n2", "sealing backend");
-    stop_pid(&node_pid[0], SIGTERM);
+    deploy_stop_pid(&D.node_pid[0], SIGTERM);
     wait_online(0, 0);
-    start_node(0, NULL, 0);
+    deploy_start_node(&D, 0, NULL, 0);
     int st = -1;
     for (int i = 0; i < 200 && st < 0; i++) {
         int ws;
-        if (waitpid(node_pid[0], &ws, WNOHANG) == node_pid[0]) {
+        if (waitpid(D.node_pid[0], &ws, WNOHANG) == D.node_pid[0]) {
             st = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
-            node_pid[0] = -1;
+            D.node_pid[0] = -1;
         } else {
             usleep(50000);
         }
     }
     assert_int_equal(st, 1);
-    assert_int_equal(sh("grep -q '\\[backend\\] tpm2' %s/n1.log", dir), 0);
-    assert_int_equal(fx_swtpm_restart(&tpm), 0);
-    start_node(0, NULL, 0);
+    assert_int_equal(deploy_sh("grep -q '\\[backend\\] tpm2' %s/n1.log", D.dir), 0);
+    assert_int_equal(fx_swtpm_restart(&D.tpm), 0);
+    deploy_start_node(&D, 0, NULL, 0);
     wait_online(0, 1);
     expect_signed("n1", "n2", NULL);
 }
@@ -733,27 +436,28 @@ static void test_tpm_unavailable(void **state)
 static void test_full_disk_keygen(void **state)
 {
     (void)state;
-    stop_pid(&node_pid[2], SIGTERM);
+    deploy_stop_pid(&D.node_pid[2], SIGTERM);
     wait_online(2, 0);
     setenv("MPC_SIGNERD_TEST_FULL_DISK", "1", 1);
-    start_node(2, NULL, 0);
+    deploy_start_node(&D, 2, NULL, 0);
     unsetenv("MPC_SIGNERD_TEST_FULL_DISK");
     wait_online(2, 1);
     json_t *o = NULL;
-    int status =
-        api("POST", "/v1/keys?wait=30", "{\"threshold\":2,\"parties\":[\"n1\",\"n2\",\"n3\"]}", &o);
-    const char *msg = jstr(json_object_get(o, "error"), "message");
+    int status = deploy_api(&D, "POST", "/v1/keys?wait=30",
+                            "{\"threshold\":2,\"parties\":[\"n1\",\"n2\",\"n3\"]}", &o);
+    const char *msg = deploy_jstr(json_object_get(o, "error"), "message");
     if (status == 201 || !strstr(msg, "store"))
-        fprintf(stderr, "full-disk keygen: HTTP %d %s\n", status, msg), dump_logs();
+        fprintf(stderr, "full-disk keygen: HTTP %d %s\n", status, msg), deploy_dump_logs(&D);
     assert_true(status != 201);
     assert_non_null(strstr(msg, "store"));
     json_decref(o);
-    for (int i = 0; i < NNODES; i++) {
+    for (int i = 0; i < DEPLOY_NODES; i++) {
         char conf[256];
-        node_conf_path(conf, sizeof conf, i);
-        assert_int_equal(sh("test $(%s --config %s shares list 2>/dev/null | grep -c active) -eq 1",
-                            SIGNERD_BIN, conf),
-                         0);
+        deploy_node_conf_path(&D, i, conf, sizeof conf);
+        assert_int_equal(
+            deploy_sh("test $(%s --config %s shares list 2>/dev/null | grep -c active) -eq 1",
+                      SIGNERD_BIN, conf),
+            0);
     }
     restart_n3(NULL);
     expect_signed("n1", "n3", NULL);
@@ -767,13 +471,13 @@ static void test_ot_attack_banned(void **state)
 {
     (void)state;
     char conf[256];
-    node_conf_path(conf, sizeof conf, 0);
+    deploy_node_conf_path(&D, 0, conf, sizeof conf);
     restart_n3("ot");
     int answered = 0, banned_at = -1;
     for (int k = 0; k < 40 && banned_at < 0; k++) {
         json_t *o = NULL;
         int st = sign("n1", "n3", NULL, &o);
-        const char *msg = jstr(json_object_get(o, "error"), "message");
+        const char *msg = deploy_jstr(json_object_get(o, "error"), "message");
         if (k < 3 || (st != 200 && st != 201))
             fprintf(stderr, "ot attack session %d: HTTP %d %s\n", k, st, msg);
         if (st == 200 || st == 201)
@@ -785,37 +489,37 @@ static void test_ot_attack_banned(void **state)
     fprintf(stderr, "ot attack: %d sessions answered before the first failed check (at %d)\n",
             answered, banned_at);
     assert_true(banned_at >= 0);
-    assert_int_equal(sh("%s --config %s bans list 2>/dev/null | grep -q .", SIGNERD_BIN, conf), 0);
+    assert_int_equal(
+        deploy_sh("%s --config %s bans list 2>/dev/null | grep -q .", SIGNERD_BIN, conf), 0);
     for (int k = 0; k < 5; k++)
         expect_sign_fails("n1", "n3", "banned");
     expect_signed("n1", "n2", NULL);
     /* The ban holds across n1's restart. */
-    stop_pid(&node_pid[0], SIGTERM);
+    deploy_stop_pid(&D.node_pid[0], SIGTERM);
     wait_online(0, 0);
-    start_node(0, NULL, 0);
+    deploy_start_node(&D, 0, NULL, 0);
     wait_online(0, 1);
     expect_sign_fails("n1", "n3", "banned");
     /* Lifted by the operator (and n3 honest again), they sign together. */
-    assert_int_equal(sh("for fp in $(%s --config %s bans list 2>/dev/null | cut -d' ' -f1); do "
-                        "%s --config %s bans lift $fp || exit 1; done",
-                        SIGNERD_BIN, conf, SIGNERD_BIN, conf),
-                     0);
-    stop_pid(&node_pid[0], SIGTERM);
+    assert_int_equal(
+        deploy_sh("for fp in $(%s --config %s bans list 2>/dev/null | cut -d' ' -f1); do "
+                  "%s --config %s bans lift $fp || exit 1; done",
+                  SIGNERD_BIN, conf, SIGNERD_BIN, conf),
+        0);
+    deploy_stop_pid(&D.node_pid[0], SIGTERM);
     wait_online(0, 0);
-    start_node(0, NULL, 0);
+    deploy_start_node(&D, 0, NULL, 0);
     wait_online(0, 1);
     restart_n3(NULL);
     expect_signed("n1", "n3", NULL);
-    assert_int_equal(sh("%s --config %s audit verify >/dev/null 2>&1", SIGNERD_BIN, conf), 0);
+    assert_int_equal(deploy_sh("%s --config %s audit verify >/dev/null 2>&1", SIGNERD_BIN, conf),
+                     0);
 }
 
 int main(void)
 {
-    if (!fx_have_tool("swtpm") || !fx_have_tool("softhsm2-util") || !fx_have_tool("openssl")) {
-        fprintf(stderr, "swtpm, SoftHSM2 or openssl missing: run scripts/install-deps.sh\n");
+    if (deploy_check_tools() != 0)
         return 1;
-    }
-    signal(SIGPIPE, SIG_IGN);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_keygen),           cmocka_unit_test(test_sign_every_pair),
         cmocka_unit_test(test_latency),          cmocka_unit_test(test_tampered_frames),
