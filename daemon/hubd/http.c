@@ -146,8 +146,10 @@ static void respond_session(struct hub_req *r, const uint8_t sid[HUB_ID_BYTES])
                  json_string_value(json_object_get(s, "id")),
                  json_string_value(json_object_get(err, "code")),
                  json_string_value(json_object_get(err, "message")));
+        const char *code = json_string_value(json_object_get(err, "code"));
+        int busy = code && strcmp(code, "signer_busy") == 0;
         json_decref(s);
-        return respond_error(r, API_ERR_SESSION_FAILED, msg);
+        return respond_error(r, busy ? API_ERR_BUSY : API_ERR_SESSION_FAILED, msg);
     }
     respond_json(r, 202, s);
 }

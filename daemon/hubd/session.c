@@ -530,7 +530,9 @@ void hub_session_on_frame(hub *h, struct hub_link *from, const char *party, cons
             snprintf(a.reason, sizeof a.reason, "(malformed abort)");
         snprintf(msg, sizeof msg, "party '%s' aborted: %s (culprit %u)", party, a.reason,
                  a.culprit);
-        return finish(s, NULL, "aborted", msg);
+        /* A signer that refuses for load ("busy: ...", PARTY_LINK.md) makes the session
+         * fail as signer_busy, which clients get as 503: retry later, nothing is wrong. */
+        return finish(s, NULL, strncmp(a.reason, "busy:", 5) == 0 ? "signer_busy" : "aborted", msg);
     }
     if (s->kind == HUB_KEYGEN) {
         if (s->reported[i]) {

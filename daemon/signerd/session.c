@@ -1032,9 +1032,9 @@ static void reply_abort(signer *sd, const api_frame *f, const char *reason)
 static void new_session(signer *sd, const uint8_t *data, size_t len, const api_frame *f)
 {
     if (sd->stopping)
-        return reply_abort(sd, f, "the signer is shutting down");
+        return reply_abort(sd, f, "busy: the signer is shutting down; retry");
     if (sd->nactive >= sd->cfg.max_sessions)
-        return reply_abort(sd, f, "the signer is busy ([signer] max_sessions)");
+        return reply_abort(sd, f, "busy: the signer is at [signer] max_sessions; retry");
     signer_session *s = calloc(1, sizeof *s);
     if (!s)
         return reply_abort(sd, f, "out of memory");
