@@ -107,8 +107,7 @@ tss_err tss_ote_derive(tss_ote_string out[TSS_OTE_XI], const uint8_t sid[32],
 /* The same derivation one row at a time (so a caller can stream rows without holding all
  * outputs): init once per sid, then any rows, then done (which wipes). */
 typedef struct {
-    void *evp; /* EVP_CIPHER_CTX with AES-256-CTR bound */
-    tss_transcript prefix;
+    tss_transcript prefix; /* H("ot/ext/out", sid, ...) with the sid absorbed */
 } tss_ote_deriver;
 
 tss_err tss_ote_deriver_init(tss_ote_deriver *d, const uint8_t sid[32]);
