@@ -138,7 +138,7 @@ static tss_err prg_row(prg *p, uint32_t l, const uint8_t seed[32], uint8_t out[R
     tss_transcript_append_u32(&t, l);
     tss_transcript_append(&t, seed, 32);
     tss_transcript_final(&t, key);
-    tss_err err = tss_aes256_ctr0_evp(out, ROW, key);
+    tss_err err = tss_aes256_ctr0(out, ROW, key);
     tss_memzero(key, sizeof key);
     return err;
 }
