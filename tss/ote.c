@@ -139,7 +139,7 @@ static tss_err prg_row(prg *p, uint32_t l, const uint8_t seed[32], uint8_t out[R
     tss_transcript_append(&t, seed, 32);
     tss_transcript_final(&t, key);
     tss_err err = tss_aes256_ctr0(out, ROW, key);
-    tss_memzero(key, sizeof key);
+    tss_memzero_inline(key, sizeof key);
     return err;
 }
 
@@ -316,16 +316,11 @@ tss_err tss_ote_deriver_row(tss_ote_deriver *d, uint32_t r, const uint8_t row_in
      * else the second (selected without a branch). A candidate fails with probability
      * 2^-128, both with 2^-256 (the output is then a reduced value); half the cost of a
      * 512-bit reduction. */
-    for (int k = 0; k < TSS_OTE_SCALARS; k++) {
-        tss_scalar second;
-        int first_bad = tss_scalar_parse(&out[k], wide + 64 * k) != TSS_OK;
-        (void)tss_scalar_parse(&second, wide + 64 * k + 32);
-        tss_scalar_cmov(&out[k], &second, first_bad);
-        tss_scalar_clear(&second);
-    }
-    tss_memzero(row, sizeof row);
-    tss_memzero(key, sizeof key);
-    tss_memzero(wide, sizeof wide);
+    for (int k = 0; k < TSS_OTE_SCALARS; k++)
+        tss_scalar_from_candidates(&out[k], wide + 64 * k);
+    tss_memzero_inline(row, sizeof row);
+    tss_memzero_inline(key, sizeof key);
+    tss_memzero_inline(wide, sizeof wide);
     if (!ok)
         tss_memzero(out, sizeof(tss_ote_string));
     return ok ? TSS_OK : TSS_ERR_NOMEM;

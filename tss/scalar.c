@@ -192,6 +192,25 @@ tss_err tss_scalar_parse(tss_scalar *r, const uint8_t in[32])
     return overflow ? TSS_ERR_RANGE : TSS_OK; /* the range result is public */
 }
 
+void tss_scalar_from_candidates(tss_scalar *r, const uint8_t c[64])
+{
+    uint64_t x[4], y[4], z[4];
+    tss_load_be32(x, c);
+    tss_load_be32(y, c + 32);
+    /* x >= n iff x + N_C carries out of 2^256 */
+    u128 acc = (u128)x[0] + TSS_NC[0];
+    acc = (acc >> 64) + x[1] + TSS_NC[1];
+    acc = (acc >> 64) + x[2] + TSS_NC[2];
+    acc = (acc >> 64) + x[3];
+    uint64_t mask = 0 - (uint64_t)(acc >> 64); /* all ones: take the second */
+    for (int i = 0; i < 4; i++)
+        z[i] = (y[i] & mask) | (x[i] & ~mask);
+    tss_scalar_final_sub(r->d, z, 0); /* reduces the second if it is >= n too */
+    tss_wipe_limbs(x, 4);
+    tss_wipe_limbs(y, 4);
+    tss_wipe_limbs(z, 4);
+}
+
 void tss_scalar_reduce32(tss_scalar *r, const uint8_t in[32])
 {
     uint64_t x[4];

@@ -124,6 +124,7 @@ int main(void)
         PUBLIC(in, sizeof in);                                                                     \
     } while (0)
     CHECK("scalar_reduce32", tss_scalar_reduce32(&r, in));
+    CHECK("scalar_from_candidates", tss_scalar_from_candidates(&r, in));
     CHECK("scalar_reduce64", tss_scalar_reduce64(&r, in));
     CHECK("scalar_parse (result is data)", {
         tss_err pe = tss_scalar_parse(&r, in);
