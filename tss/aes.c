@@ -28,22 +28,31 @@ tss_err tss_aes256_ctr0_evp(uint8_t *out, size_t len, const uint8_t key[32])
 
 #define TSS_AES_TARGET __attribute__((target("aes,sse2,ssse3")))
 
-/* One step of the AES-256 key expansion (FIPS 197 §5.2, as in Intel's AES-NI white
- * paper): w = the previous key of the same parity, spread by three shifted XORs, then
- * XORed with word 3 (even steps, RotWord+SubWord+Rcon) or word 2 (odd steps, SubWord) of
- * the assist result. */
-TSS_AES_TARGET static inline __m128i expand(__m128i w, __m128i assist)
+/* One step of the AES-256 key expansion (FIPS 197 §5.2): w = the previous round key of
+ * the same parity, spread by three shifted XORs (prefix XOR of its words), then XORed
+ * with t, the broadcast word SubWord(RotWord(w3)) ^ Rcon (even steps) or SubWord(w3)
+ * (odd steps) of the round key just before. */
+TSS_AES_TARGET static inline __m128i expand(__m128i w, __m128i t)
 {
     w = _mm_xor_si128(w, _mm_slli_si128(w, 4));
     w = _mm_xor_si128(w, _mm_slli_si128(w, 4));
     w = _mm_xor_si128(w, _mm_slli_si128(w, 4));
-    return _mm_xor_si128(w, assist);
+    return _mm_xor_si128(w, t);
 }
 
+/* The SubWord steps use AESENCLAST on a register holding one word in all four columns
+ * (ShiftRows then moves nothing, so AESENCLAST is SubWord plus the round-constant XOR):
+ * a byte shuffle and one AES round, faster than AESKEYGENASSIST (Gueron, "Intel
+ * Advanced Encryption Standard (AES) New Instructions Set", rev. 3.01, 2012, on key
+ * expansion with AESENCLAST). Even steps take RotWord of word 3, odd steps word 3 as is. */
+#define ROT3  _mm_set1_epi32(0x0c0f0e0d)
+#define WORD3 _mm_set1_epi32(0x0f0e0d0c)
 #define EVEN(i, rcon)                                                                              \
-    rk[i] = expand(rk[i - 2], _mm_shuffle_epi32(_mm_aeskeygenassist_si128(rk[i - 1], rcon), 0xff))
+    rk[i] = expand(rk[i - 2],                                                                      \
+                   _mm_aesenclast_si128(_mm_shuffle_epi8(rk[i - 1], ROT3), _mm_set1_epi32(rcon)))
 #define ODD(i)                                                                                     \
-    rk[i] = expand(rk[i - 2], _mm_shuffle_epi32(_mm_aeskeygenassist_si128(rk[i - 1], 0), 0xaa))
+    rk[i] = expand(rk[i - 2],                                                                      \
+                   _mm_aesenclast_si128(_mm_shuffle_epi8(rk[i - 1], WORD3), _mm_setzero_si128()))
 
 TSS_AES_TARGET static void key_expand(__m128i rk[15], const uint8_t key[32])
 {
