@@ -87,3 +87,89 @@ void bench_print(const bench_report *rep, const char *title)
     }
     printf("]}\n");
 }
+
+/* ---- --compare: the previous JSON document -------------------------------------------- */
+
+typedef struct {
+    char name[64];
+    double median_us, bytes;
+    int timed;
+} old_row;
+
+/* The number after "key": inside obj[0..len), or -1 when absent. */
+static double json_number(const char *obj, size_t len, const char *key)
+{
+    char pat[32];
+    snprintf(pat, sizeof pat, "\"%s\":", key);
+    size_t pl = strlen(pat);
+    for (size_t i = 0; i + pl <= len; i++)
+        if (memcmp(obj + i, pat, pl) == 0)
+            return strtod(obj + i + pl, NULL);
+    return -1;
+}
+
+/* Parses the {"name":...} objects of the results array (the format bench_print writes;
+ * names never contain quotes or braces). */
+static int parse_results(const char *doc, old_row *rows, int max)
+{
+    int n = 0;
+    const char *p = strstr(doc, "\"results\":[");
+    while (p != NULL && n < max && (p = strstr(p, "{\"name\":\"")) != NULL) {
+        const char *name = p + 9, *q = strchr(name, '"'), *end = q ? strchr(q, '}') : NULL;
+        if (q == NULL || end == NULL)
+            break;
+        old_row *r = &rows[n++];
+        snprintf(r->name, sizeof r->name, "%.*s", (int)(q - name), name);
+        r->median_us = json_number(q, (size_t)(end - q), "median_us");
+        r->timed = r->median_us >= 0;
+        r->bytes = json_number(q, (size_t)(end - q), "bytes");
+        p = end;
+    }
+    return n;
+}
+
+int bench_compare(const bench_report *rep, const char *path)
+{
+    static old_row old[256];
+    FILE *f = fopen(path, "r");
+    if (f == NULL) {
+        perror(path);
+        return -1;
+    }
+    size_t cap = 1 << 20, len = 0;
+    char *doc = malloc(cap + 1);
+    if (doc != NULL)
+        len = fread(doc, 1, cap, f);
+    fclose(f);
+    if (doc == NULL)
+        return -1;
+    doc[len] = 0;
+    int n = parse_results(doc, old, 256);
+    free(doc);
+    if (n == 0) {
+        fprintf(stderr, "%s: no benchmark results found (expected tss-bench output)\n", path);
+        return -1;
+    }
+    printf("\ncompared with %s (new/old: below 1.00 is faster now)\n", path);
+    printf("%-40s %14s %14s %8s %10s %10s\n", "operation", "old median", "new median", "new/old",
+           "old bytes", "new bytes");
+    for (int i = 0; i < rep->count; i++) {
+        const bench_row *r = &rep->rows[i];
+        for (int k = 0; k < n; k++) {
+            if (strcmp(old[k].name, r->name) != 0)
+                continue;
+            char ob[16] = "", nb[16] = "";
+            if (old[k].bytes > 0 && old[k].bytes != r->bytes)
+                snprintf(ob, sizeof ob, "%.0f", old[k].bytes);
+            if (r->bytes > 0 && old[k].bytes != r->bytes)
+                snprintf(nb, sizeof nb, "%.0f", r->bytes);
+            if (old[k].timed && !(r->median_us == 0 && r->runs == 0) && old[k].median_us > 0)
+                printf("%-40s %11.3f us %11.3f us %8.2f %10s %10s\n", r->name, old[k].median_us,
+                       r->median_us, r->median_us / old[k].median_us, ob, nb);
+            else if (ob[0] || nb[0])
+                printf("%-40s %14s %14s %8s %10s %10s\n", r->name, "-", "-", "-", ob, nb);
+            break;
+        }
+    }
+    return 0;
+}

@@ -35,4 +35,10 @@ bench_row *bench_run(bench_report *rep, const char *name, int runs, int inner, v
 /* Prints the table, then the JSON document {"benchmark": title, "results": [...]}. */
 void bench_print(const bench_report *rep, const char *title);
 
+/* Reads a previous run's output (the JSON document, alone or after its table) from path
+ * and prints, for every row of rep whose name is also there, the old and new medians
+ * and new/old (below 1: faster now), and the bytes when they differ. Returns 0, or -1
+ * (with a message on stderr) when the file cannot be read or holds no results. */
+int bench_compare(const bench_report *rep, const char *path);
+
 #endif

@@ -1,5 +1,7 @@
 /* bench/tss-bench.c — cost of the threshold library's operations.
  * `tss-bench` runs everything; `tss-bench primitives` only the arithmetic layer.
+ * `tss-bench --compare OLD.json [what]` also prints new/old medians against a previous
+ * run's output (its JSON document, or the whole saved stdout).
  * Prints a table and a JSON document (see bench.h). Each later tss issue adds its section
  * (key generation, VOLE, signing) here. */
 #include <stdio.h>
@@ -254,11 +256,17 @@ static int bench_sign(bench_report *rep)
 int main(int argc, char **argv)
 {
     static bench_report rep;
+    const char *compare = NULL;
+    if (argc > 2 && strcmp(argv[1], "--compare") == 0) {
+        compare = argv[2];
+        argv += 2, argc -= 2;
+    }
     const char *what = argc > 1 ? argv[1] : "all";
     int all = strcmp(what, "all") == 0;
-    if (!all && strcmp(what, "primitives") != 0 && strcmp(what, "keygen") != 0 &&
-        strcmp(what, "sign") != 0 && strcmp(what, "ot") != 0) {
-        fprintf(stderr, "usage: %s [all|primitives|keygen|sign|ot]\n", argv[0]);
+    if (argc > 2 || (!all && strcmp(what, "primitives") != 0 && strcmp(what, "keygen") != 0 &&
+                     strcmp(what, "sign") != 0 && strcmp(what, "ot") != 0)) {
+        fprintf(stderr, "usage: %s [--compare OLD.json] [all|primitives|keygen|sign|ot]\n",
+                argv[0]);
         return 2;
     }
     if (self_check() != 0)
@@ -274,5 +282,7 @@ int main(int argc, char **argv)
     if ((all || strcmp(what, "ot") == 0) && tss_bench_ot(&rep) != 0) /* bench_ot.c */
         return 1;
     bench_print(&rep, "tss-bench");
+    if (compare != NULL && bench_compare(&rep, compare) != 0)
+        return 1;
     return 0;
 }

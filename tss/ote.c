@@ -2,11 +2,10 @@
  * check (DKLS23.md §3 steps 1–7). */
 #include "ote.h"
 
-#include <openssl/evp.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "aes.h"
 #include "gf128.h"
 #include "secmem.h"
 #include "transcript.h"
@@ -110,34 +109,17 @@ void tss_sid_tag(uint8_t out[TSS_SID_TAG_BYTES], const char *label, const uint8_
     memcpy(out, h, TSS_SID_TAG_BYTES);
 }
 
-/* ---- PRG: AES-256-CTR, one cipher fetched once per process, one context per call ---- */
-
-static EVP_CIPHER *aes_ctr;
-static pthread_once_t aes_once = PTHREAD_ONCE_INIT;
-
-static void aes_fetch(void)
-{
-    aes_ctr = EVP_CIPHER_fetch(NULL, "AES-256-CTR", NULL);
-}
+/* ---- PRG: AES-256-CTR keyed per row (aes.h: AES-NI when present) ---------------- */
 
 typedef struct {
-    EVP_CIPHER_CTX *ctx;
     tss_transcript prefix; /* H("ot/ext/prg", sid, ...) with the sid absorbed */
 } prg;
 
 static tss_err prg_init(prg *p, const uint8_t sid[32])
 {
-    pthread_once(&aes_once, aes_fetch);
-    if (aes_ctr == NULL)
-        return TSS_ERR_NOMEM;
-    p->ctx = EVP_CIPHER_CTX_new();
-    if (p->ctx == NULL)
-        return TSS_ERR_NOMEM;
-    /* Bind the cipher once; each row then only re-keys (about 40% cheaper per row). */
-    if (!EVP_EncryptInit_ex(p->ctx, aes_ctr, NULL, NULL, NULL)) {
-        EVP_CIPHER_CTX_free(p->ctx);
-        return TSS_ERR_NOMEM;
-    }
+    tss_err err = tss_aes_ready();
+    if (err != TSS_OK)
+        return err;
     tss_transcript_init(&p->prefix, "ot/ext/prg");
     tss_transcript_append(&p->prefix, sid, 32);
     return TSS_OK;
@@ -145,25 +127,20 @@ static tss_err prg_init(prg *p, const uint8_t sid[32])
 
 static void prg_done(prg *p)
 {
-    EVP_CIPHER_CTX_free(p->ctx); /* EVP_CIPHER_CTX_free wipes the key schedule */
     tss_memzero(p, sizeof *p);
 }
 
 /* out[0..ROW) = PRG(sid, ℓ, seed): AES-256-CTR keystream, key H(tag, sid, ℓ, seed), IV 0. */
 static tss_err prg_row(prg *p, uint32_t l, const uint8_t seed[32], uint8_t out[ROW])
 {
-    static const uint8_t iv[16] = {0};
-    static const uint8_t zeros[ROW] = {0};
     uint8_t key[32];
-    int n = 0;
     tss_transcript t = p->prefix;
     tss_transcript_append_u32(&t, l);
     tss_transcript_append(&t, seed, 32);
     tss_transcript_final(&t, key);
-    int ok = EVP_EncryptInit_ex(p->ctx, NULL, NULL, key, iv) &&
-             EVP_EncryptUpdate(p->ctx, out, &n, zeros, ROW) && n == ROW;
-    tss_memzero(key, sizeof key);
-    return ok ? TSS_OK : TSS_ERR_NOMEM;
+    tss_err err = tss_aes256_ctr0(out, ROW, key);
+    tss_memzero_inline(key, sizeof key);
+    return err;
 }
 
 /* ---- the check -------------------------------------------------------------------------- */
@@ -316,13 +293,6 @@ out_work:
 tss_err tss_ote_deriver_init(tss_ote_deriver *d, const uint8_t sid[32])
 {
     memset(d, 0, sizeof *d);
-    pthread_once(&aes_once, aes_fetch);
-    EVP_CIPHER_CTX *ctx = aes_ctr != NULL ? EVP_CIPHER_CTX_new() : NULL;
-    if (ctx == NULL || !EVP_EncryptInit_ex(ctx, aes_ctr, NULL, NULL, NULL)) {
-        EVP_CIPHER_CTX_free(ctx);
-        return TSS_ERR_NOMEM;
-    }
-    d->evp = ctx;
     tss_transcript_init(&d->prefix, "ot/ext/out");
     tss_transcript_append(&d->prefix, sid, 32);
     return TSS_OK;
@@ -334,32 +304,23 @@ tss_err tss_ote_deriver_row(tss_ote_deriver *d, uint32_t r, const uint8_t row_in
     /* v_r = PRG(H("ot/ext/out", sid, r, row_r)): one hash per row, then 192 bytes of
      * AES-256-CTR keystream (IV 0), 64 per scalar, so each scalar is uniform up to
      * 2^-256. Six SHA-256 calls per row did the same job at twice the cost. */
-    static const uint8_t iv[16] = {0};
-    static const uint8_t zeros[TSS_OTE_SCALARS * 64] = {0};
     uint8_t row[32], key[32], wide[TSS_OTE_SCALARS * 64];
     tss_transcript t = d->prefix;
-    int n = 0;
     for (int i = 0; i < 32; i++)
         row[i] = row_in[i] ^ (delta != NULL ? delta[i] : 0);
     tss_transcript_append_u32(&t, r);
     tss_transcript_append(&t, row, 32);
     tss_transcript_final(&t, key);
-    int ok = EVP_EncryptInit_ex(d->evp, NULL, NULL, key, iv) &&
-             EVP_EncryptUpdate(d->evp, wide, &n, zeros, sizeof zeros) && n == (int)sizeof wide;
+    int ok = tss_aes256_ctr0(wide, sizeof wide, key) == TSS_OK;
     /* Each scalar from 64 keystream bytes: the first 32-byte candidate if it is below n,
      * else the second (selected without a branch). A candidate fails with probability
      * 2^-128, both with 2^-256 (the output is then a reduced value); half the cost of a
      * 512-bit reduction. */
-    for (int k = 0; k < TSS_OTE_SCALARS; k++) {
-        tss_scalar second;
-        int first_bad = tss_scalar_parse(&out[k], wide + 64 * k) != TSS_OK;
-        (void)tss_scalar_parse(&second, wide + 64 * k + 32);
-        tss_scalar_cmov(&out[k], &second, first_bad);
-        tss_scalar_clear(&second);
-    }
-    tss_memzero(row, sizeof row);
-    tss_memzero(key, sizeof key);
-    tss_memzero(wide, sizeof wide);
+    for (int k = 0; k < TSS_OTE_SCALARS; k++)
+        tss_scalar_from_candidates(&out[k], wide + 64 * k);
+    tss_memzero_inline(row, sizeof row);
+    tss_memzero_inline(key, sizeof key);
+    tss_memzero_inline(wide, sizeof wide);
     if (!ok)
         tss_memzero(out, sizeof(tss_ote_string));
     return ok ? TSS_OK : TSS_ERR_NOMEM;
@@ -367,7 +328,6 @@ tss_err tss_ote_deriver_row(tss_ote_deriver *d, uint32_t r, const uint8_t row_in
 
 void tss_ote_deriver_done(tss_ote_deriver *d)
 {
-    EVP_CIPHER_CTX_free(d->evp);
     tss_memzero(d, sizeof *d);
 }
 

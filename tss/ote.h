@@ -16,7 +16,25 @@
  * as TSS_ERR_SESSION (a plain abort) before any OT work, distinct from TSS_ERR_OT_CHECK
  * (a ban). Constant time in Δ, β and the check values; the check compares with tss_ct_eq.
  * Working state lives in tss_secmem_alloc memory allocated once per call (no allocation
- * inside loops) and is wiped before it is freed. */
+ * inside loops) and is wiped before it is freed.
+ *
+ * Output hash (step 7), and why it is not a fixed-key AES hash. Issue 14 proposed the
+ * tweakable correlation-robust hashes of Guo, Katz, Wang and Yu, "Efficient and Secure
+ * Multiparty Computation from Fixed-Key Block Ciphers" (IEEE S&P 2020, ePrint 2019/074):
+ * TCCR(i, x) = π(π(x) ⊕ i) ⊕ π(x) and MMO-style variants, π = AES under a fixed key. They
+ * hash 128-bit inputs, and their bounds (ideal-permutation model) are of the order of
+ * q·p / 2^128 for q hash calls and p offline evaluations of π: with our κ = 256 rows a
+ * 128-bit-block construction caps the correlation robustness that protects Δ (and the
+ * unchosen OT outputs) near 2^128 work minus log q, which is lowering κ in effect, and
+ * the issue forbids that without a written argument in crypto/. A 256-bit variant from
+ * a 128-bit permutation (halves combined) has no analysis we could cite, and keying
+ * AES-256 with the secret row itself meets AES-256's related-key weaknesses (the rows
+ * differ from each other by known XORs of Δ). So v_r stays H = SHA-256 (a random oracle
+ * over the whole 256-bit row, index and sid) expanded by AES-256-CTR; what was slow was
+ * OpenSSL's per-row re-key, now AES-NI (aes.h): about 0.28 µs a row. Measured options
+ * (2-of-3 signing): a block-aligned hash prefix (one SHA-256 compression a row instead
+ * of two, a v2 derivation) gained only 2-3% and was not worth a wire-incompatible
+ * change. */
 #ifndef TSS_OTE_H
 #define TSS_OTE_H
 
@@ -107,8 +125,7 @@ tss_err tss_ote_derive(tss_ote_string out[TSS_OTE_XI], const uint8_t sid[32],
 /* The same derivation one row at a time (so a caller can stream rows without holding all
  * outputs): init once per sid, then any rows, then done (which wipes). */
 typedef struct {
-    void *evp; /* EVP_CIPHER_CTX with AES-256-CTR bound */
-    tss_transcript prefix;
+    tss_transcript prefix; /* H("ot/ext/out", sid, ...) with the sid absorbed */
 } tss_ote_deriver;
 
 tss_err tss_ote_deriver_init(tss_ote_deriver *d, const uint8_t sid[32]);

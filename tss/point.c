@@ -218,3 +218,33 @@ tss_err tss_point_mul_eq_check(int *equal, const tss_point *X, const tss_scalar 
     tss_scalar_clear(&b);
     return TSS_OK;
 }
+
+tss_err tss_point_mul_eq_check2(int *equal, const tss_point X[2], const tss_scalar *chi,
+                                const tss_point Gamma[2], const tss_scalar d[2], const tss_rng *rng)
+{
+    uint8_t eb[32] = {0};
+    tss_scalar e, dd;
+    tss_point eX, eG, Xf, Gf;
+    *equal = 0;
+    /* e: 128 random bits (the top half of a 32-byte big-endian scalar); public */
+    tss_err err = tss_rand_bytes(rng, eb + 16, 16);
+    if (err != TSS_OK)
+        return err;
+    declassify(eb, sizeof eb);
+    (void)tss_scalar_parse(&e, eb); /* < 2^128 < n: always in range */
+    if (tss_scalar_is_zero(&e) || tss_point_mul(&eX, &X[1], &e) != TSS_OK ||
+        tss_point_mul(&eG, &Gamma[1], &e) != TSS_OK || tss_point_add(&Xf, &X[0], &eX) != TSS_OK ||
+        tss_point_add(&Gf, &Gamma[0], &eG) != TSS_OK) {
+        /* e = 0 or a folded point at infinity (2^-128 each): check one by one */
+        int eq0 = 0, eq1 = 0;
+        if ((err = tss_point_mul_eq_check(&eq0, &X[0], chi, &Gamma[0], &d[0], rng)) == TSS_OK)
+            err = tss_point_mul_eq_check(&eq1, &X[1], chi, &Gamma[1], &d[1], rng);
+        *equal = err == TSS_OK && eq0 && eq1;
+        return err;
+    }
+    tss_scalar_mul(&dd, &e, &d[1]);
+    tss_scalar_add(&dd, &dd, &d[0]);
+    err = tss_point_mul_eq_check(equal, &Xf, chi, &Gf, &dd, rng);
+    tss_scalar_clear(&dd);
+    return err;
+}

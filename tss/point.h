@@ -71,6 +71,25 @@ int tss_point_eq(const tss_point *a, const tss_point *b);
 tss_err tss_point_mul_eq_check(int *equal, const tss_point *X, const tss_scalar *chi,
                                const tss_point *Gamma, const tss_scalar *d, const tss_rng *rng);
 
+/* Both signing Gamma checks of one peer in one: *equal = 1 when chi*X[k] == Gamma[k] +
+ * d[k]*G for k = 0 and 1 (same secret chi; secret d[k]; public X[k], Gamma[k]), else 0.
+ * A fresh 128-bit e from rng folds them into the one check
+ *     chi*(X[0] + e*X[1]) == (Gamma[0] + e*Gamma[1]) + (d[0] + e*d[1])*G
+ * run through tss_point_mul_eq_check (so the comparison still sees only blinded
+ * points). If either equation is false, the folded one holds for at most one e mod n:
+ * with E_k = chi*X[k] - Gamma[k] - d[k]*G it reads E_0 + e*E_1 = 0, so it passes with
+ * probability at most 2^-128 over e, which is drawn after the peer's message is fixed
+ * and never output. e is public (it multiplies public points with libsecp256k1's
+ * variable-time tweak_mul and is declassified through the test hook): knowing it after
+ * the check gives nothing, since every check draws a new one. Should a folded point be
+ * infinity (probability 2^-128 for honest values) the two checks run separately, so no
+ * honest peer is ever failed by the folding. Saves one blinded check (two ECDH and one
+ * base multiplication) for two variable-time multiplications. Errors as
+ * tss_point_mul_eq_check. */
+tss_err tss_point_mul_eq_check2(int *equal, const tss_point X[2], const tss_scalar *chi,
+                                const tss_point Gamma[2], const tss_scalar d[2],
+                                const tss_rng *rng);
+
 /* Test hook for the valgrind constant-time checks (tests/tss/ct_*.c): fn is called on
  * each value tss_point_mul_eq_check deliberately makes public (the blinded points and the
  * verdict), so that ctgrind-style tests can mark them defined. NULL (the default) in

@@ -17,6 +17,16 @@ static const uint64_t TSS_N[4] = {0xBFD25E8CD0364141ULL, 0xBAAEDCE6AF48A03BULL,
 /* 2^256 - n (three limbs; the top one is 1) */
 static const uint64_t TSS_NC[3] = {0x402DA1732FC9BEBFULL, 0x4551231950B75FC4ULL, 1ULL};
 
+/* Wipes n limbs of a stack temporary. The empty asm that takes the array's address and
+ * clobbers memory keeps the compiler from dropping the stores as dead (the job
+ * explicit_bzero does), without a library call in the innermost arithmetic. */
+static inline void tss_wipe_limbs(uint64_t *x, int n)
+{
+    for (int i = 0; i < n; i++)
+        x[i] = 0;
+    __asm__ __volatile__("" : : "r"(x) : "memory");
+}
+
 /* r[0..4) = x[0..4) mod n given x = x[0..4) + carry*2^256 < 2n.
  * x >= n  <=>  carry or (x + N_C overflows 2^256); then x - n = x + N_C mod 2^256. */
 static void tss_scalar_final_sub(uint64_t r[4], const uint64_t x[4], uint64_t carry)
@@ -131,7 +141,7 @@ static void tss_scalar_reduce512(tss_scalar *r, const uint64_t x[8])
     c = (c >> 64) + p3;
     t[3] = (uint64_t)c;
     tss_scalar_final_sub(r->d, t, (uint64_t)(c >> 64));
-    tss_memzero(t, sizeof t);
+    tss_wipe_limbs(t, 4);
 }
 
 void tss_scalar_set_u64(tss_scalar *r, uint64_t v)
@@ -140,30 +150,65 @@ void tss_scalar_set_u64(tss_scalar *r, uint64_t v)
     r->d[1] = r->d[2] = r->d[3] = 0;
 }
 
+/* Big-endian 8-byte loads and stores: memcpy + byte swap (one load and one bswap per
+ * limb; the byte-at-a-time loops they replace were a tenth of a signature's time). */
+static inline uint64_t tss_be64_load(const uint8_t *p)
+{
+    uint64_t v;
+    memcpy(&v, p, 8);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    v = __builtin_bswap64(v);
+#endif
+    return v;
+}
+
+static inline void tss_be64_store(uint8_t *p, uint64_t v)
+{
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    v = __builtin_bswap64(v);
+#endif
+    memcpy(p, &v, 8);
+}
+
 static void tss_load_be32(uint64_t d[4], const uint8_t in[32])
 {
-    for (int i = 0; i < 4; i++) {
-        uint64_t v = 0;
-        for (int k = 0; k < 8; k++)
-            v = (v << 8) | in[(3 - i) * 8 + k];
-        d[i] = v;
-    }
+    for (int i = 0; i < 4; i++)
+        d[i] = tss_be64_load(in + (3 - i) * 8);
 }
 
 tss_err tss_scalar_parse(tss_scalar *r, const uint8_t in[32])
 {
+    /* x >= n iff x + N_C carries out of 2^256; tss_scalar_final_sub computes the same sum
+     * and selects x - n = x + N_C mod 2^256 in that case, so one pass gives both. */
     uint64_t x[4];
     tss_load_be32(x, in);
-    /* x >= n iff x - n does not borrow */
-    u128 borrow = 0;
-    for (int i = 0; i < 4; i++) {
-        u128 diff = (u128)x[i] - TSS_N[i] - borrow;
-        borrow = (diff >> 64) & 1;
-    }
-    uint64_t overflow = (uint64_t)borrow ^ 1;
+    u128 acc = (u128)x[0] + TSS_NC[0];
+    acc = (acc >> 64) + x[1] + TSS_NC[1];
+    acc = (acc >> 64) + x[2] + TSS_NC[2];
+    acc = (acc >> 64) + x[3];
+    uint64_t overflow = (uint64_t)(acc >> 64);
     tss_scalar_final_sub(r->d, x, 0);
-    tss_memzero(x, sizeof x);
+    tss_wipe_limbs(x, (int)(sizeof x / sizeof x[0]));
     return overflow ? TSS_ERR_RANGE : TSS_OK; /* the range result is public */
+}
+
+void tss_scalar_from_candidates(tss_scalar *r, const uint8_t c[64])
+{
+    uint64_t x[4], y[4], z[4];
+    tss_load_be32(x, c);
+    tss_load_be32(y, c + 32);
+    /* x >= n iff x + N_C carries out of 2^256 */
+    u128 acc = (u128)x[0] + TSS_NC[0];
+    acc = (acc >> 64) + x[1] + TSS_NC[1];
+    acc = (acc >> 64) + x[2] + TSS_NC[2];
+    acc = (acc >> 64) + x[3];
+    uint64_t mask = 0 - (uint64_t)(acc >> 64); /* all ones: take the second */
+    for (int i = 0; i < 4; i++)
+        z[i] = (y[i] & mask) | (x[i] & ~mask);
+    tss_scalar_final_sub(r->d, z, 0); /* reduces the second if it is >= n too */
+    tss_wipe_limbs(x, 4);
+    tss_wipe_limbs(y, 4);
+    tss_wipe_limbs(z, 4);
 }
 
 void tss_scalar_reduce32(tss_scalar *r, const uint8_t in[32])
@@ -171,7 +216,7 @@ void tss_scalar_reduce32(tss_scalar *r, const uint8_t in[32])
     uint64_t x[4];
     tss_load_be32(x, in);
     tss_scalar_final_sub(r->d, x, 0);
-    tss_memzero(x, sizeof x);
+    tss_wipe_limbs(x, 4);
 }
 
 void tss_scalar_reduce64(tss_scalar *r, const uint8_t in[64])
@@ -180,14 +225,13 @@ void tss_scalar_reduce64(tss_scalar *r, const uint8_t in[64])
     tss_load_be32(x + 4, in);
     tss_load_be32(x, in + 32);
     tss_scalar_reduce512(r, x);
-    tss_memzero(x, sizeof x);
+    tss_wipe_limbs(x, (int)(sizeof x / sizeof x[0]));
 }
 
 void tss_scalar_serialize(uint8_t out[32], const tss_scalar *a)
 {
     for (int i = 0; i < 4; i++)
-        for (int k = 0; k < 8; k++)
-            out[(3 - i) * 8 + k] = (uint8_t)(a->d[i] >> (56 - 8 * k));
+        tss_be64_store(out + (3 - i) * 8, a->d[i]);
 }
 
 void tss_scalar_add(tss_scalar *r, const tss_scalar *a, const tss_scalar *b)
@@ -200,7 +244,7 @@ void tss_scalar_add(tss_scalar *r, const tss_scalar *a, const tss_scalar *b)
         acc >>= 64;
     }
     tss_scalar_final_sub(r->d, x, (uint64_t)acc);
-    tss_memzero(x, sizeof x);
+    tss_wipe_limbs(x, (int)(sizeof x / sizeof x[0]));
 }
 
 void tss_scalar_negate(tss_scalar *r, const tss_scalar *a)
@@ -255,7 +299,7 @@ void tss_scalar_mul(tss_scalar *r, const tss_scalar *a, const tss_scalar *b)
     l[6] = acc_extract(&c);
     l[7] = c.c0;
     tss_scalar_reduce512(r, l);
-    tss_memzero(l, sizeof l);
+    tss_wipe_limbs(l, 8);
 }
 
 void tss_scalar_inverse(tss_scalar *r, const tss_scalar *a)

@@ -25,6 +25,13 @@ void tss_scalar_set_u64(tss_scalar *r, uint64_t v);
  * never computes with an unreduced value). */
 tss_err tss_scalar_parse(tss_scalar *r, const uint8_t in[32]);
 
+/* r = the first 32-byte big-endian candidate c[0..32) if it is below n, else the second
+ * c[32..64) reduced mod n: a uniform scalar from 64 uniform bytes up to 2^-256 (both
+ * candidates are >= n with probability 2^-256), without the bias of a 256-bit reduction
+ * and at half the cost of a 512-bit one. The same value as parsing both candidates and
+ * selecting, with one carry chain per candidate. */
+void tss_scalar_from_candidates(tss_scalar *r, const uint8_t c[64]);
+
 /* r = in[0..32) mod n (big-endian). For hash outputs only: a 256-bit value reduced mod n
  * has a bias of about 2^-128; use tss_scalar_reduce64 for uniform scalars. */
 void tss_scalar_reduce32(tss_scalar *r, const uint8_t in[32]);

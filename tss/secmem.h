@@ -7,9 +7,20 @@
 #define TSS_SECMEM_H
 
 #include <stddef.h>
+#include <string.h>
 
 /* Zeroes p[0..len) in a way the optimiser cannot remove. A NULL p is a no-op. */
 void tss_memzero(void *p, size_t len);
+
+/* The same for small stack buffers in hot loops (the OT rows: four wipes per row):
+ * memset, then an empty asm that takes the buffer's address and clobbers memory, so the
+ * optimiser must assume the zeros are read and cannot drop them (BoringSSL's
+ * OPENSSL_cleanse does the same); inlined, no library call. */
+static inline void tss_memzero_inline(void *p, size_t len)
+{
+    memset(p, 0, len);
+    __asm__ __volatile__("" : : "r"(p) : "memory");
+}
 
 /* Allocates len zeroed bytes (len > 0), 64-byte aligned, in their own locked, non-dumpable
  * mapping that ends in a guard page: the first byte past round_up(len, 64) faults. Returns NULL on

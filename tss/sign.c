@@ -458,11 +458,10 @@ static tss_err process_r2_peer(tss_sign *st, uint16_t j, tss_scalar *psi_sum, ts
     st->bob[j] = NULL;
     /* chi*R_j == Gamma^u + d^u*G and chi*pk_j == Gamma^v + d^v*G (chi, d secret; the
      * comparison sees only blinded points: tss_point_mul_eq_check) */
-    int ok_u = 0, ok_v = 0;
-    if ((err = tss_point_mul_eq_check(&ok_u, &st->R[j], &st->chi[j], &gu, &d[0], st->rng)) ==
-        TSS_OK)
-        err = tss_point_mul_eq_check(&ok_v, &st->pkj[j], &st->chi[j], &gv, &d[1], st->rng);
-    if (err != TSS_OK || !(ok_u & ok_v)) {
+    const tss_point X[2] = {st->R[j], st->pkj[j]}, Gam[2] = {gu, gv};
+    int ok = 0;
+    err = tss_point_mul_eq_check2(&ok, X, &st->chi[j], Gam, d, st->rng); /* both at once */
+    if (err != TSS_OK || !ok) {
         tss_scalar_clear(&d[0]);
         tss_scalar_clear(&d[1]);
         return err != TSS_OK ? sign_fail(st, err, 0, 0) : sign_fail(st, TSS_ERR_SIGN_CHECK, j, 1);

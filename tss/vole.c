@@ -3,9 +3,9 @@
  * holds all his scratch space, so his finish allocates nothing. */
 #include "vole.h"
 
-#include <openssl/evp.h>
 #include <string.h>
 
+#include "aes.h"
 #include "secmem.h"
 #include "transcript.h"
 
@@ -31,22 +31,16 @@ void tss_vole_bob_free(tss_vole_bob *st)
  * a tenth of the cost (one key schedule, 32 KB of keystream, 512 wide reductions). */
 static tss_err gadget_vector(tss_scalar g[XI], const uint8_t sid[32])
 {
-    static const uint8_t zeros[64 * 16], iv[16];
-    uint8_t key[32], stream[sizeof zeros];
+    static _Thread_local uint8_t stream[XI * 64]; /* public; 32 KB off the stack */
+    uint8_t key[32];
     tss_transcript t;
-    int n = 0, ok;
     tss_transcript_init(&t, "vole/gadget");
     tss_transcript_append(&t, sid, 32);
     tss_transcript_final(&t, key);
-    EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
-    ok = ctx != NULL && EVP_EncryptInit_ex(ctx, EVP_aes_256_ctr(), NULL, key, iv);
-    for (uint32_t r = 0; ok && r < XI; r += 16) {
-        ok = EVP_EncryptUpdate(ctx, stream, &n, zeros, sizeof zeros) && n == (int)sizeof zeros;
-        for (uint32_t k = 0; ok && k < 16; k++)
-            tss_scalar_reduce64(&g[r + k], stream + 64 * k);
-    }
-    EVP_CIPHER_CTX_free(ctx);
-    return ok ? TSS_OK : TSS_ERR_NOMEM;
+    tss_err err = tss_aes256_ctr0(stream, sizeof stream, key);
+    for (uint32_t r = 0; err == TSS_OK && r < XI; r++)
+        tss_scalar_reduce64(&g[r], stream + 64 * r);
+    return err;
 }
 
 /* θ_k = H_q("vole/theta", sid, ã, k) for k = 0, 1 (the paper's k = 1, 2). */

@@ -17,9 +17,11 @@
  *
  * Sizes per ordered pair and VOLE: msg1 24,608 B, msg2 49,264 B, 73,872 B in all (the
  * audited implementations: 58.8 KB [SL, SoftSpokenOT] and 80.3 KB [CB]).
- * Cost (bench/bench_ot.c, 2-core x86-64): Bob start 0.52 ms, Alice 0.97 ms, Bob finish
- * 0.23 ms, about 1.7 ms per ordered pair. The largest part: 4,608 scalars derived from
- * the OT rows (one SHA-256 and one AES re-key per row, 0.25 ms per 512 rows).
+ * Cost (bench/bench_ot.c, 2-core x86-64, shared and loaded): Bob start 0.38 ms, Alice
+ * 0.69 ms, Bob finish 0.19 ms, about 1.26 ms per ordered pair (1.7-1.9 ms before issue
+ * 14). The largest part is still the 4,608 scalars derived from the OT rows: per row one
+ * SHA-256 (two compressions), an AES-256 key schedule and 12 blocks with AES-NI (aes.h),
+ * and one carry chain per candidate, about 0.16 ms per 512 rows (0.26 ms with EVP).
  *
  * Errors: TSS_ERR_LENGTH and TSS_ERR_SESSION are plain aborts and are checked before any
  * OT work; TSS_ERR_FORMAT for a non-canonical scalar encoding; TSS_ERR_OT_CHECK (Alice)

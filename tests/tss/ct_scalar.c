@@ -124,6 +124,7 @@ int main(void)
         PUBLIC(in, sizeof in);                                                                     \
     } while (0)
     CHECK("scalar_reduce32", tss_scalar_reduce32(&r, in));
+    CHECK("scalar_from_candidates", tss_scalar_from_candidates(&r, in));
     CHECK("scalar_reduce64", tss_scalar_reduce64(&r, in));
     CHECK("scalar_parse (result is data)", {
         tss_err pe = tss_scalar_parse(&r, in);
@@ -171,6 +172,31 @@ int main(void)
     CHECK("point_mul_eq_check (Gamma check, unequal)", {
         int eq = -1;
         tss_err pe = tss_point_mul_eq_check(&eq, &X, &a, &Gbad, &b, &srng);
+        PUBLIC(&pe, sizeof pe);
+        if (pe != TSS_OK || eq != 0)
+            failures++;
+    });
+    /* both Gamma checks folded (tss_point_mul_eq_check2): the folding coefficient e is
+     * declassified by design; chi, d[0], d[1] stay secret */
+    tss_point X2[2] = {X, G1}, G2[2] = {Gam, G1}, G2bad[2] = {Gam, Gbad};
+    tss_scalar d2[2], one;
+    tss_scalar_set_u64(&one, 1);
+    d2[0] = b;
+    tss_scalar_sub(&d2[1], &a, &one); /* a*G1 == G1 + (a - 1)*G1 with G1 = G */
+    CHECK("point_mul_eq_check2 (both Gamma checks, equal)", {
+        int eq = -1;
+        SECRET(d2, sizeof d2);
+        tss_err pe = tss_point_mul_eq_check2(&eq, X2, &a, G2, d2, &srng);
+        PUBLIC(d2, sizeof d2);
+        PUBLIC(&pe, sizeof pe);
+        if (pe != TSS_OK || eq != 1)
+            failures++;
+    });
+    CHECK("point_mul_eq_check2 (both Gamma checks, unequal)", {
+        int eq = -1;
+        SECRET(d2, sizeof d2);
+        tss_err pe = tss_point_mul_eq_check2(&eq, X2, &a, G2bad, d2, &srng);
+        PUBLIC(d2, sizeof d2);
         PUBLIC(&pe, sizeof pe);
         if (pe != TSS_OK || eq != 0)
             failures++;

@@ -195,12 +195,61 @@ static void test_mul_eq_check(void **state)
     }
 }
 
+/* The folded pair of checks: passes exactly when both equations hold. Tampering with
+ * either Gamma, or swapping the two d values, fails it; a failing rng is TSS_ERR_RAND. */
+static void test_mul_eq_check2(void **state)
+{
+    (void)state;
+    test_rng r;
+    test_rng_init(&r, 37);
+    for (int i = 0; i < 64; i++) {
+        uint8_t w[64];
+        tss_scalar x[2], chi, d[2], dswap[2];
+        tss_point X[2], G[2], bad[2];
+        test_rng_bytes(&r, w, 64);
+        tss_scalar_reduce64(&chi, w);
+        for (int k = 0; k < 2; k++) {
+            tss_point cX, dG;
+            test_rng_bytes(&r, w, 64);
+            tss_scalar_reduce64(&x[k], w);
+            test_rng_bytes(&r, w, 64);
+            tss_scalar_reduce64(&d[k], w);
+            assert_int_equal(tss_point_base_mul(&X[k], &x[k]), TSS_OK);
+            assert_int_equal(tss_point_mul(&cX, &X[k], &chi), TSS_OK);
+            assert_int_equal(tss_point_base_mul(&dG, &d[k]), TSS_OK);
+            tss_point_negate(&dG, &dG);
+            assert_int_equal(tss_point_add(&G[k], &cX, &dG), TSS_OK);
+        }
+        int eq = -1;
+        assert_int_equal(tss_point_mul_eq_check2(&eq, X, &chi, G, d, &r.rng), TSS_OK);
+        assert_int_equal(eq, 1);
+        for (int k = 0; k < 2; k++) {
+            bad[0] = G[0], bad[1] = G[1];
+            assert_int_equal(tss_point_add(&bad[k], &G[k], &X[0]), TSS_OK);
+            assert_int_equal(tss_point_mul_eq_check2(&eq, X, &chi, bad, d, &r.rng), TSS_OK);
+            assert_int_equal(eq, 0);
+        }
+        dswap[0] = d[1], dswap[1] = d[0];
+        assert_int_equal(tss_point_mul_eq_check2(&eq, X, &chi, G, dswap, &r.rng), TSS_OK);
+        assert_int_equal(eq, 0);
+        /* the same point twice (X[0] + e*X[1] never infinity here) */
+        tss_point XX[2] = {X[0], X[0]}, GG[2] = {G[0], G[0]};
+        tss_scalar dd[2] = {d[0], d[0]};
+        assert_int_equal(tss_point_mul_eq_check2(&eq, XX, &chi, GG, dd, &r.rng), TSS_OK);
+        assert_int_equal(eq, 1);
+        tss_rng broken = {failing_fill, NULL};
+        eq = -1;
+        assert_int_equal(tss_point_mul_eq_check2(&eq, X, &chi, G, d, &broken), TSS_ERR_RAND);
+        assert_int_equal(eq, 0);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_known_points),         cmocka_unit_test(test_algebra),
         cmocka_unit_test(test_infinity_is_an_error), cmocka_unit_test(test_strict_parse),
-        cmocka_unit_test(test_mul_eq_check),
+        cmocka_unit_test(test_mul_eq_check),         cmocka_unit_test(test_mul_eq_check2),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

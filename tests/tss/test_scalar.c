@@ -197,6 +197,33 @@ static void test_inv(void **state)
     run_op(OP_INV, 6);
 }
 
+/* tss_scalar_from_candidates == parse both, take the second when the first is >= n;
+ * random and edge-shaped candidates (n, n - 1, all ones, zero appear among them). */
+static void test_from_candidates(void **state)
+{
+    (void)state;
+    test_rng r;
+    test_rng_init(&r, 9);
+    long rounds = vectors() / 10 + 100;
+    for (long i = 0; i < rounds; i++) {
+        uint8_t c[64];
+        tss_scalar got, want, second;
+        edge_random(&r, c);
+        edge_random(&r, c + 32);
+        if (i % 4 == 1)
+            memcpy(c, N_BYTES, 32);
+        if (i % 8 == 3)
+            memset(c, 0xFF, 32);
+        if (i % 16 == 5)
+            memcpy(c + 32, N_BYTES, 32);
+        int bad = tss_scalar_parse(&want, c) != TSS_OK;
+        (void)tss_scalar_parse(&second, c + 32);
+        tss_scalar_cmov(&want, &second, bad);
+        tss_scalar_from_candidates(&got, c);
+        assert_true(tss_scalar_eq(&got, &want));
+    }
+}
+
 /* Every pair of edge values, every operation. */
 static void test_edges(void **state)
 {
@@ -307,6 +334,7 @@ int main(void)
         cmocka_unit_test(test_mul),
         cmocka_unit_test(test_neg),
         cmocka_unit_test(test_inv),
+        cmocka_unit_test(test_from_candidates),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
