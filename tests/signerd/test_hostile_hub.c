@@ -857,8 +857,10 @@ static void t_activation_proof(void **state)
     pump(300);
     for (int i = 0; i < NN; i++)
         assert_string_equal(share_state(i, k.kid), "active");
-    for (int p = 0; p < 3; p++)
+    for (int p = 0; p < 3; p++) {
         free(pem[p]);
+        free(starts[p]);
+    }
 }
 
 /* ---- probe 1: the recipient's place in the session ---- */

@@ -304,8 +304,11 @@ static void test_load_signs(void **state)
     for (int i = 0; i <= DEPLOY_NODES; i++) {
         assert_true(after.fds[i] > 0 && after.fds[i] <= before.fds[i]);
         /* A coarse bound (allocator arenas and caches move); the exact leak check is the
-         * sanitizer build's, when the daemons exit on SIGTERM. */
+         * sanitizer build's, when the daemons exit on SIGTERM. In that build ASan's
+         * quarantine holds freed memory by design, so RSS says nothing there. */
+#ifndef __SANITIZE_ADDRESS__
         assert_true(after.rss[i] - before.rss[i] < 16 * 1024);
+#endif
     }
 }
 
