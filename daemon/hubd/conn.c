@@ -124,8 +124,16 @@ void hub_conn_add(hub *h, struct lws *wsi)
     h->conns[h->nconns].wsi = wsi;
     h->conns[h->nconns].fd = fd;
     h->conns[h->nconns].accepted_ms = hub_now_ms();
+    h->conns[h->nconns].request_seen = 0;
     memcpy(h->conns[h->nconns].addr, key, 16);
     h->nconns++;
+}
+
+void hub_conn_request_seen(hub *h, struct lws *wsi)
+{
+    for (unsigned i = 0; i < h->nconns; i++)
+        if (h->conns[i].wsi == wsi)
+            h->conns[i].request_seen = 1;
 }
 
 static void sweep(uv_timer_t *t)
@@ -135,7 +143,10 @@ static void sweep(uv_timer_t *t)
     for (unsigned i = 0; i < h->nconns; i++) {
         hub_conn *c = &h->conns[i];
         SSL *ssl = lws_get_ssl(c->wsi);
-        if (c->fd >= 0 && now - c->accepted_ms > limit && (!ssl || !SSL_is_init_finished(ssl)) &&
+        /* The handshake and the first request head must both be done by header_timeout:
+         * lws's own header timeout does not always fire for a head that stops half-way. */
+        int done = ssl && SSL_is_init_finished(ssl) && c->request_seen;
+        if (c->fd >= 0 && now - c->accepted_ms > limit && !done &&
             (int)lws_get_socket_fd(c->wsi) == c->fd) {
             shutdown(c->fd, SHUT_RDWR);
             c->fd = -1; /* once */

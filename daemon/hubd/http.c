@@ -666,6 +666,7 @@ static int hub_api_callback(struct lws *wsi, enum lws_callback_reasons reason, v
     case LWS_CALLBACK_RAW_RX:
         return on_raw_rx(wsi, in, len);
     case LWS_CALLBACK_HTTP:
+        hub_conn_request_seen(h, wsi);
         return on_http(r, h, wsi, in);
     case LWS_CALLBACK_HTTP_BODY:
         return on_body(r, in, len);

@@ -83,6 +83,7 @@ typedef struct {
     int fd;
     uint64_t accepted_ms;
     uint8_t addr[16];
+    int request_seen; /* a complete request head (HTTP request or WebSocket upgrade) */
 } hub_conn;
 
 typedef struct {
@@ -205,6 +206,8 @@ void hub_conn_free(hub *h);
 int hub_conn_filter(hub *h, int fd);
 void hub_conn_add(hub *h, struct lws *wsi);
 void hub_conn_del(hub *h, struct lws *wsi);
+/* The connection's first request head is complete: the header deadline no longer applies. */
+void hub_conn_request_seen(hub *h, struct lws *wsi);
 
 /* crypto.c */
 int hub_crypto_derive(uint8_t out[33], const uint8_t pk[33], const uint8_t cc[32],

@@ -394,6 +394,7 @@ static int hub_party_callback(struct lws *wsi, enum lws_callback_reasons reason,
         if (lws_hdr_copy(wsi, uri, sizeof uri, WSI_TOKEN_GET_URI) <= 0 ||
             strcmp(uri, "/v1/party") != 0)
             return -1;
+        hub_conn_request_seen(h, wsi);
         return 0;
     case LWS_CALLBACK_ESTABLISHED:
         return on_established(h, l, wsi);
