@@ -131,8 +131,6 @@ typedef struct {
  * CTL_EXIT_OK with *k filled, or CTL_EXIT_VERIFY with why[] naming the first problem. */
 int ctl_key_verify(const json_t *key, const char *ca_file, ctl_key *k, char *why, size_t cap);
 
-/* EIP-55 checksummed address "0x..." of a compressed secp256k1 key. 0, or -1 if invalid. */
-int ctl_eth_address(char out[43], const uint8_t pk[33]);
 /* Uncompressed SEC1 hex (130 chars). 0 or -1. */
 int ctl_uncompressed_hex(char out[131], const uint8_t pk[33]);
 /* PEM SubjectPublicKeyInfo of a compressed key; malloc'd, free with free. NULL on error. */

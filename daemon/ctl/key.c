@@ -2,7 +2,6 @@
  * The keygen attestations are checked against the signers' certificates and the
  * deployment CA, the address and uncompressed key are recomputed here (Keccak-256,
  * EIP-55), child keys are derived here (BIP32), and the PEM for openssl is built here. */
-#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,6 +13,7 @@
 
 #include "api/hex.h"
 #include "ctl.h"
+#include "daemon/common/eth.h"
 #include "daemon/common/tls.h"
 #include "tss/bip32.h"
 #include "tss/keccak.h"
@@ -29,31 +29,6 @@ int ctl_uncompressed_hex(char out[131], const uint8_t pk[33])
         !secp256k1_ec_pubkey_serialize(ctx, u, &len, &p, SECP256K1_EC_UNCOMPRESSED))
         return -1;
     api_hex_encode(out, u, 65);
-    return 0;
-}
-
-int ctl_eth_address(char out[43], const uint8_t pk[33])
-{
-    secp256k1_pubkey p;
-    uint8_t u[65], h[32], ch[32];
-    size_t len = sizeof u;
-    char lower[41];
-    const secp256k1_context *ctx = tss_secp_ctx();
-    if (!secp256k1_ec_pubkey_parse(ctx, &p, pk, 33) ||
-        !secp256k1_ec_pubkey_serialize(ctx, u, &len, &p, SECP256K1_EC_UNCOMPRESSED))
-        return -1;
-    tss_keccak256(h, u + 1, 64);
-    api_hex_encode(lower, h + 12, 20);
-    /* EIP-55: a letter is upper case where the Keccak of the lower-case hex has a nibble
-     * >= 8 at the same position. */
-    tss_keccak256(ch, (const uint8_t *)lower, 40);
-    out[0] = '0';
-    out[1] = 'x';
-    for (int i = 0; i < 40; i++) {
-        int nib = (ch[i / 2] >> (i % 2 ? 0 : 4)) & 0xf;
-        out[2 + i] = nib >= 8 ? (char)toupper((unsigned char)lower[i]) : lower[i];
-    }
-    out[42] = 0;
     return 0;
 }
 
@@ -269,7 +244,7 @@ int ctl_key_verify(const json_t *key, const char *ca_file, ctl_key *k, char *why
     if (rc != CTL_EXIT_OK)
         return rc;
     if (ctl_uncompressed_hex(k->uncompressed, k->public_key) != 0 ||
-        ctl_eth_address(k->address, k->public_key) != 0) {
+        mpcd_eth_address(k->address, k->public_key) != 0) {
         snprintf(why, cap, "key %s: invalid public key", k->id);
         return CTL_EXIT_VERIFY;
     }
@@ -346,7 +321,7 @@ void ctl_print_key(ctl_ctx *c, const json_t *view, const ctl_key *k, const char 
     if (path) {
         uint8_t child[33];
         char chex[67], addr[43];
-        if (ctl_derive(child, k, path) == 0 && ctl_eth_address(addr, child) == 0) {
+        if (ctl_derive(child, k, path) == 0 && mpcd_eth_address(addr, child) == 0) {
             api_hex_encode(chex, child, 33);
             fprintf(c->out, "path         %s\n  public key %s\n  address    %s\n", path, chex,
                     addr);

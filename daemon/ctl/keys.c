@@ -6,6 +6,7 @@
 
 #include "api/hex.h"
 #include "ctl.h"
+#include "daemon/common/eth.h"
 
 static const char usage_keys[] =
     "usage: mpcctl keys create --threshold T (--parties a,b,c | --n N) [--label L] [--wait S]\n"
@@ -57,7 +58,7 @@ static int show_view(ctl_ctx *c, json_t *view, const char *path, int pem)
         if (path) {
             char hex[67], addr[43];
             api_hex_encode(hex, child, 33);
-            ctl_eth_address(addr, child);
+            mpcd_eth_address(addr, child);
             json_object_set_new(o, "derived",
                                 json_pack("{s:s,s:s,s:s}", "path", path, "public_key", hex,
                                           "ethereum_address", addr));

@@ -9,6 +9,7 @@
 #include <secp256k1_recovery.h>
 
 #include "api/hex.h"
+#include "daemon/common/eth.h"
 #include "hub.h"
 #include "tss/bip32.h"
 #include "tss/keccak.h"
@@ -86,28 +87,11 @@ void hub_crypto_uncompressed(char out[131], const uint8_t pk[33])
     api_hex_encode(out, u, 65);
 }
 
-/* Address = last 20 bytes of Keccak-256(X || Y), written with the EIP-55 mixed-case
- * checksum (a hex letter is upper case when the matching nibble of
- * Keccak-256(lowercase hex address) is >= 8). */
+/* The EIP-55 address (daemon/common/eth.h); "" for an invalid key. */
 void hub_crypto_eth_address(char out[43], const uint8_t pk[33])
 {
-    uint8_t u[65], h[32], ch[32];
-    char lower[41];
-    if (uncompressed_bytes(u, pk) != 0) {
+    if (mpcd_eth_address(out, pk) != 0)
         out[0] = 0;
-        return;
-    }
-    tss_keccak256(h, u + 1, 64);
-    api_hex_encode(lower, h + 12, 20);
-    tss_keccak256(ch, (const uint8_t *)lower, 40);
-    out[0] = '0';
-    out[1] = 'x';
-    for (int i = 0; i < 40; i++) {
-        int nib = (ch[i / 2] >> (i % 2 ? 0 : 4)) & 15;
-        char c = lower[i];
-        out[2 + i] = (c >= 'a' && nib >= 8) ? (char)(c - 32) : c;
-    }
-    out[42] = 0;
 }
 
 /* x-coordinate prefix (8 bytes, big endian) of k*G for k = 1 .. 2^HUB_SMALL_K_BITS - 1,

@@ -15,6 +15,7 @@
 #include <openssl/x509.h>
 
 #include "api/hex.h"
+#include "daemon/common/eth.h"
 #include "run.h"
 #include "tss/point.h"
 
@@ -140,7 +141,7 @@ static json_t *make_view(void)
     api_hex_encode(cch, cc, 32);
     api_hex_encode(thh, th, 32);
     assert_int_equal(ctl_uncompressed_hex(unc, pk), 0);
-    assert_int_equal(ctl_eth_address(addr, pk), 0);
+    assert_int_equal(mpcd_eth_address(addr, pk), 0);
     json_t *atts = json_array();
     for (int i = 0; i < 3; i++) {
         char *sig = attest(party_key[i], id, pk, cc, th);
@@ -180,16 +181,16 @@ static void test_address_vectors(void **state)
     uint8_t pk[33];
     char addr[43], unc[131];
     pk_from_hex(pk, G_HEX); /* private key 1 */
-    assert_int_equal(ctl_eth_address(addr, pk), 0);
+    assert_int_equal(mpcd_eth_address(addr, pk), 0);
     assert_string_equal(addr, "0x7E5F4552091A69125d5DfCb7b8C2659029395Bdf");
     assert_int_equal(ctl_uncompressed_hex(unc, pk), 0);
     assert_string_equal(unc, "0479be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798"
                              "483ada7726a3c4655da4fbfc0e1108a8fd17b448a68554199c47d08ffb10d4b8");
     pk_from_hex(pk, G2_HEX); /* private key 2 */
-    assert_int_equal(ctl_eth_address(addr, pk), 0);
+    assert_int_equal(mpcd_eth_address(addr, pk), 0);
     assert_string_equal(addr, "0x2B5AD5c4795c026514f8317c7a215E218DcCD6cF");
     pk[0] = 0x05;
-    assert_int_equal(ctl_eth_address(addr, pk), -1);
+    assert_int_equal(mpcd_eth_address(addr, pk), -1);
 }
 
 static void test_pem_and_derive(void **state)
