@@ -236,7 +236,7 @@ void signer_session_cache_clear(signer *sd)
 static int share_aad(const signer_session *s, const char *key_id, uint8_t *aad, size_t *len)
 {
     return hsm_aad_build(aad, HSM_AAD_SHARE_MAX, len, key_id, s->sd->cfg.party_id,
-                         TSS_KEYSHARE_VERSION) == HSM_OK
+                         TSS_KEYSHARE_SEAL_VERSION) == HSM_OK
                ? 0
                : -1;
 }
