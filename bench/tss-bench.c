@@ -1,7 +1,8 @@
 /* bench/tss-bench.c — cost of the threshold library's operations.
  * `tss-bench` runs everything; `tss-bench primitives` only the arithmetic layer.
  * `tss-bench --compare OLD.json [what]` also prints new/old medians against a previous
- * run's output (its JSON document, or the whole saved stdout).
+ * run's output (its JSON document, or the whole saved stdout). `--cpu` (first) times
+ * with the process's CPU clock instead of the wall clock (for a loaded machine).
  * Prints a table and a JSON document (see bench.h). Each later tss issue adds its section
  * (key generation, VOLE, signing) here. */
 #include <stdio.h>
@@ -311,6 +312,11 @@ int main(int argc, char **argv)
 {
     static bench_report rep;
     const char *compare = NULL;
+    if (argc > 1 && strcmp(argv[1], "--cpu") == 0) {
+        bench_use_cpu_clock(1);
+        printf("times are CPU time of this process (--cpu), not wall-clock\n");
+        argv += 1, argc -= 1;
+    }
     if (argc > 2 && strcmp(argv[1], "--compare") == 0) {
         compare = argv[2];
         argv += 2, argc -= 2;
@@ -319,7 +325,7 @@ int main(int argc, char **argv)
     int all = strcmp(what, "all") == 0;
     if (argc > 2 || (!all && strcmp(what, "primitives") != 0 && strcmp(what, "keygen") != 0 &&
                      strcmp(what, "sign") != 0 && strcmp(what, "ot") != 0)) {
-        fprintf(stderr, "usage: %s [--compare OLD.json] [all|primitives|keygen|sign|ot]\n",
+        fprintf(stderr, "usage: %s [--cpu] [--compare OLD.json] [all|primitives|keygen|sign|ot]\n",
                 argv[0]);
         return 2;
     }
