@@ -47,7 +47,12 @@
  * failed tries), which libsecp256k1 0.2 does not export, or a base OT with one sender
  * multiplication per instance (Chou-Orlandi style, with the batching rules of McQuoid,
  * Rosulek and Roy, "Batching Base Oblivious Transfers", Asiacrypt 2021), a protocol
- * change that DKLS23.md would have to adopt first. */
+ * change that DKLS23.md would have to adopt first.
+ * What was done instead: κ = 128 for new keys (PARAMETERS.md has the argument), which
+ * halves every figure above. Measured side by side in one process (tss-bench --cpu,
+ * CPU time, machine shared): base OTs per ordered pair 24.3 ms (κ = 128) against
+ * 49.1 ms (κ = 256); key generation 2-of-3, all parties, 72 ms against 142 ms
+ * (medians of 51). */
 #ifndef TSS_BASEOT_H
 #define TSS_BASEOT_H
 
