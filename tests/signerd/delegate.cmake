@@ -1,0 +1,9 @@
+# Delegate signers, default signers and external ids end to end (issue 16): a real hub and
+# three real signers, n3 with role = delegate (tests/signerd/test_delegate.c).
+mpc_add_test(test_signerd_delegate
+             SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/test_delegate.c
+             LIBS mpc_deploy mpc_api mpc_tss mpc_hsm mpc_daemon_common
+             TIMEOUT 300 LABELS integration;signerd)
+target_compile_definitions(test_signerd_delegate PRIVATE HUB_BIN="$<TARGET_FILE:mpc-hubd>"
+                           SIGNERD_BIN="$<TARGET_FILE:mpc-signerd>")
+add_dependencies(test_signerd_delegate mpc-hubd mpc-signerd)
