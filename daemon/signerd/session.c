@@ -288,9 +288,8 @@ static int load_delegate_share(signer_session *s, const uint8_t *payload, size_t
         log_notice("session %s: the delegate share for key %s does not open: %s %s", s->hex, kid,
                    hsm_strerror(he), hsm_last_detail());
         fail(s, 0,
-             "delegate_share refused: it does not open on this node (%s): it was sealed for "
-             "another key or party, by another node, or altered",
-             hsm_strerror(he));
+             "delegate_share refused: it does not open on this node (another key's or "
+             "party's share, or altered)");
         return -1;
     }
     tss_err te = tss_keyshare_decode(&s->share, pt, pt_len);

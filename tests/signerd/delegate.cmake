@@ -5,5 +5,6 @@ mpc_add_test(test_signerd_delegate
              LIBS mpc_deploy mpc_api mpc_tss mpc_hsm mpc_daemon_common
              TIMEOUT 300 LABELS integration;signerd)
 target_compile_definitions(test_signerd_delegate PRIVATE HUB_BIN="$<TARGET_FILE:mpc-hubd>"
-                           SIGNERD_BIN="$<TARGET_FILE:mpc-signerd>")
-add_dependencies(test_signerd_delegate mpc-hubd mpc-signerd)
+                           SIGNERD_BIN="$<TARGET_FILE:mpc-signerd>"
+                           MPCCTL_BIN="$<TARGET_FILE:mpcctl>")
+add_dependencies(test_signerd_delegate mpc-hubd mpc-signerd mpcctl)
