@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -645,6 +646,82 @@ static void test_mpcctl(void **state)
     no_bans();
 }
 
+/* A new key waiting for its delegate share lives in the hub's memory only: a hub restart
+ * loses the share, and the key is failed with an event saying so. */
+static void test_hub_restart_loses_waiting_share(void **state)
+{
+    (void)state;
+    json_t *o = NULL;
+    char id[33], url[128];
+    assert_int_equal(deploy_api(&D, "POST", "/v1/keys",
+                                "{\"threshold\":2,\"parties\":[\"n1\",\"n2\",\"n3\"],"
+                                "\"delegate\":\"n3\"}",
+                                &o),
+                     202);
+    snprintf(id, sizeof id, "%s", deploy_jstr(o, "key_id"));
+    json_decref(o);
+    wait_status(id, "delivering");
+    assert_int_equal(deploy_stop_pid(&D.hub_pid, SIGTERM), 0);
+    deploy_start_hub(&D);
+    snprintf(url, sizeof url, "/v1/keys/%s", id);
+    assert_int_equal(deploy_api(&D, "GET", url, NULL, &o), 200);
+    assert_string_equal(deploy_jstr(o, "status"), "failed");
+    char *ev = json_dumps(json_object_get(o, "events"), 0);
+    assert_non_null(strstr(ev, "delegate_share_lost"));
+    free(ev);
+    json_decref(o);
+    snprintf(url, sizeof url, "/v1/keys/%s/delegate_share", id);
+    expect_error("POST", url, "{}", 410, "delegate_share_gone");
+    for (int i = 0; i < DEPLOY_NODES; i++)
+        assert_int_equal(deploy_wait_online(&D, i, 1), 0);
+}
+
+/* A delegate on the TPM: n1 (swtpm) restarts as a delegate (its stored shares still sign
+ * without a blob), a 2-of-2 key with n2 seals n1's share in the TPM; it signs with that
+ * blob; the soft delegate's blob of another key, and the TPM blob altered, are refused. */
+static void test_tpm_delegate(void **state)
+{
+    (void)state;
+    json_t *o = NULL;
+    assert_int_equal(deploy_stop_pid(&D.node_pid[0], SIGTERM), 0);
+    deploy_write_node_conf(&D, 0, "role = delegate\n");
+    deploy_start_node(&D, 0, NULL, 0);
+    assert_int_equal(deploy_wait_online(&D, 0, 1), 0);
+    sign_ok("[\"n1\",\"n2\"]", NULL, "n1", "n2"); /* a stored share: no blob needed */
+    int st = deploy_api(&D, "POST", "/v1/keys?wait=30",
+                        "{\"threshold\":2,\"parties\":[\"n1\",\"n2\"],\"delegate\":\"n1\"}", &o);
+    assert_int_equal(st, 201);
+    char id[33];
+    uint8_t pk[33];
+    snprintf(id, sizeof id, "%s", deploy_jstr(o, "id"));
+    assert_int_equal(api_hex_decode(pk, 33, deploy_jstr(o, "public_key"), 66), API_OK);
+    char *tblob = strdup(deploy_jstr(o, "delegate_share"));
+    json_decref(o);
+    size_t n, len = strlen(tblob);
+    assert_true(api_b64_valid(tblob, len, &n));
+    hsm_kind kind;
+    uint8_t *full = malloc(n);
+    assert_int_equal(api_b64_decode(full, n, &n, tblob, len), API_OK);
+    assert_int_equal(hsm_blob_kind(full, n, &kind), HSM_OK);
+    assert_int_equal(kind, HSM_KIND_TPM2); /* sealed by n1's TPM */
+    wait_status(id, "active");
+    json_t *r = NULL;
+    assert_int_equal(sign_body(id, "[\"n1\",\"n2\"]", tblob, &r), 200);
+    assert_true(deploy_sig_verifies(r, pk, HASH));
+    json_decref(r);
+    assert_int_equal(sign_body(id, "[\"n1\",\"n2\"]", blob, &r), 422); /* n3's, soft */
+    json_decref(r);
+    full[n - 1] ^= 0x80;
+    char *alt = malloc(api_b64_len(n) + 1);
+    api_b64_encode(alt, full, n);
+    assert_int_equal(sign_body(id, "[\"n1\",\"n2\"]", alt, &r), 422);
+    json_decref(r);
+    free(alt);
+    free(full);
+    free(tblob);
+    no_bans();
+}
+
 int main(void)
 {
     if (deploy_check_tools() != 0)
@@ -659,6 +736,8 @@ int main(void)
         cmocka_unit_test(test_external_id_and_validation),
         cmocka_unit_test(test_pickup_and_expiry),
         cmocka_unit_test(test_mpcctl),
+        cmocka_unit_test(test_hub_restart_loses_waiting_share),
+        cmocka_unit_test(test_tpm_delegate),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
