@@ -38,7 +38,8 @@ typedef struct {
 } e712_ctx;
 
 /* Records "path: what" in the caller's detail buffer and returns err. */
-static mpcd_eth_err fail(e712_ctx *c, mpcd_eth_err err, const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static mpcd_eth_err fail(e712_ctx *c, mpcd_eth_err err,
+                                                               const char *fmt, ...)
 {
     if (c->detail && c->detail_len) {
         char what[128];
@@ -53,7 +54,7 @@ static mpcd_eth_err fail(e712_ctx *c, mpcd_eth_err err, const char *fmt, ...)
 
 /* Appends to the path shown in errors; returns the length to restore. Names in the path
  * have been checked to be identifiers, or are shown as "?" when they are not. */
-static size_t path_push(e712_ctx *c, const char *fmt, ...)
+__attribute__((format(printf, 2, 3))) static size_t path_push(e712_ctx *c, const char *fmt, ...)
 {
     size_t old = c->plen;
     va_list ap;
