@@ -99,6 +99,14 @@ void hub_delegate_hold(hub *h, const hub_session *s, char *b64, size_t len)
     h->pickups = p;
 }
 
+unsigned hub_delegate_count(hub *h)
+{
+    unsigned n = 0;
+    for (hub_pickup *p = h->pickups; p; p = p->next)
+        n++;
+    return n;
+}
+
 int hub_delegate_held(hub *h, const uint8_t key_id[HUB_ID_BYTES])
 {
     return find(h, key_id) != NULL;

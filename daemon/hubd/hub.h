@@ -331,6 +331,8 @@ void hub_delegate_handed(hub *h, const uint8_t key_id[HUB_ID_BYTES], char *b64, 
 void hub_delegate_clear_all(hub *h);
 /* 1 if a delegate share of key_id is held (possibly taken by an answer in flight). */
 int hub_delegate_held(hub *h, const uint8_t key_id[HUB_ID_BYTES]);
+/* How many shares are held (the metric mpc_hub_delegate_shares_waiting). */
+unsigned hub_delegate_count(hub *h);
 /* Wipes and frees a base64 share (api_delegate_share_free). */
 void hub_delegate_wipe(char *b64, size_t len);
 

@@ -528,6 +528,7 @@ static void test_pickup_and_expiry(void **state)
             usleep(50000);
         }
         wait_status(id, "delivering");
+        assert_true(deploy_metric(&D, "mpc_hub_delegate_shares_waiting") >= 1);
         if (round == 0) { /* picked up once */
             snprintf(url, sizeof url, "/v1/keys/%s/delegate_share", id);
             assert_int_equal(deploy_api(&D, "POST", url, "{}", &o), 200);
@@ -546,6 +547,7 @@ static void test_pickup_and_expiry(void **state)
     /* round 1: never picked up */
     sleep(11);
     wait_status(id, "failed");
+    assert_true(deploy_metric(&D, "mpc_hub_delegate_shares_waiting") == 0);
     snprintf(url, sizeof url, "/v1/keys/%s/delegate_share", id);
     expect_error("POST", url, "{}", 410, "delegate_share_gone");
     snprintf(url, sizeof url, "/v1/keys/%s", id);
