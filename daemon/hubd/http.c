@@ -378,8 +378,10 @@ static int query_arg(struct hub_req *r, const char *name, char *out, size_t cap)
         if (flen >= (int)sizeof frag ||
             lws_hdr_copy_fragment(r->wsi, frag, sizeof frag, WSI_TOKEN_HTTP_URI_ARGS, i) < 0)
             return -1;
-        if (strncmp(frag, name, nlen) != 0 || frag[nlen] != '=')
+        if (strncmp(frag, name, nlen) != 0 || (frag[nlen] != '=' && frag[nlen] != 0))
             continue;
+        if (frag[nlen] == 0)
+            return -1; /* the name without a value */
         if (seen++ || strlen(frag + nlen + 1) >= cap)
             return -1;
         snprintf(out, cap, "%s", frag + nlen + 1);

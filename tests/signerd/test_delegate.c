@@ -457,6 +457,7 @@ static void test_external_id_and_validation(void **state)
     json_decref(o);
     expect_error("GET", "/v1/keys?external_id=a%20b", NULL, 400, "bad_query");
     expect_error("GET", "/v1/keys?external_id=", NULL, 400, "bad_query");
+    expect_error("GET", "/v1/keys?external_id", NULL, 400, "bad_query");
     expect_error("GET", "/v1/keys?external_id=a&external_id=b", NULL, 400, "bad_query");
     expect_error("POST", "/v1/keys", "{\"threshold\":2,\"n\":2,\"external_id\":\"a b\"}", 400,
                  "bad_field");
