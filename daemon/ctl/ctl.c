@@ -25,6 +25,8 @@ static const char usage_main[] =
     "Node admin (local, on the signer node):\n"
     "  node init --backend tpm2|pkcs11|soft --config FILE [--csr OUT] [--import KEY.pem]\n"
     "  node status --config FILE\n"
+    "Migration (local, on an old tss-lib party's node):\n"
+    "  migrate check --tss-lib FILE [--threshold T]\n"
     "Development helpers (NOT for production: the CA key is a plain file):\n"
     "  dev ca DIR\n"
     "  dev issue --ca DIR --name N (--server IP/DNS,... | --csr FILE) [--out FILE]\n"
@@ -166,7 +168,8 @@ int ctl_main(ctl_ctx *c, int argc, char **argv)
         ctl_cmd_fn fn;
     } cmds[] = {{"keys", ctl_cmd_keys},         {"sign", ctl_cmd_sign},
                 {"sessions", ctl_cmd_sessions}, {"parties", ctl_cmd_parties},
-                {"node", ctl_cmd_node},         {"dev", ctl_cmd_dev}};
+                {"node", ctl_cmd_node},         {"dev", ctl_cmd_dev},
+                {"migrate", ctl_cmd_migrate}};
     int o;
     optind = 0; /* a full reset: ctl_main may run more than once in a process (tests) */
     opterr = 0;

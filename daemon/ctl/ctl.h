@@ -3,7 +3,8 @@
  * library so the unit tests drive the commands with their own output streams.
  * Files: main.c (global options, dispatch), http.c (libcurl), key.c (key view, attestation
  * checks, address, PEM), keys.c (keys create/list/show), sign.c, info.c (sessions,
- * parties), node.c (node init/status), devca.c (dev ca/issue), out.c (output helpers). */
+ * parties), node.c (node init/status), devca.c (dev ca/issue), migrate.c (migrate check:
+ * tss-lib save files), out.c (output helpers). */
 #ifndef CTL_H
 #define CTL_H
 
@@ -164,6 +165,7 @@ int ctl_cmd_sessions(ctl_ctx *c, int argc, char **argv);
 int ctl_cmd_parties(ctl_ctx *c, int argc, char **argv);
 int ctl_cmd_node(ctl_ctx *c, int argc, char **argv);
 int ctl_cmd_dev(ctl_ctx *c, int argc, char **argv);
+int ctl_cmd_migrate(ctl_ctx *c, int argc, char **argv); /* migrate.c: tss-lib save files */
 
 /* ---- development CA (devca.c) ---- */
 
