@@ -458,7 +458,9 @@ static int on_poly(const tss_scalar *ax, const tss_point *ap, size_t total, size
         }
         return 1;
     }
-    /* barycentric weights w_k = 1 / prod_{l != k} (ax[k] - ax[l]) */
+    /* barycentric weights w_k = 1 / prod_{l != k} (ax[k] - ax[l]), with one inversion for
+     * all of them (Montgomery's trick: pre[k] = w'_0 ... w'_{k-1}, then walk back) */
+    tss_scalar_set_u64(&pre[0], 1);
     for (size_t k = 0; k < m; k++) {
         tss_scalar_set_u64(&w[k], 1);
         for (size_t l = 0; l < m; l++)
@@ -466,8 +468,15 @@ static int on_poly(const tss_scalar *ax, const tss_point *ap, size_t total, size
                 tss_scalar_sub(&t, &ax[k], &ax[l]);
                 tss_scalar_mul(&w[k], &w[k], &t);
             }
-        tss_scalar_inverse(&w[k], &w[k]);
+        tss_scalar_mul(&pre[k + 1], &pre[k], &w[k]);
         tss_scalar_set_u64(&c[k], 0);
+    }
+    tss_scalar_inverse(&t, &pre[m]); /* the x's are distinct: no factor is zero */
+    for (size_t k = m; k-- > 0;) {
+        tss_scalar inv_k;
+        tss_scalar_mul(&inv_k, &t, &pre[k]);
+        tss_scalar_mul(&t, &t, &w[k]);
+        w[k] = inv_k;
     }
     /* c_k = sum_j r_j L_k(ax[j]), L_k(x) = w_k prod_{l != k} (x - ax[l]) */
     for (size_t j = m; j < total; j++) {

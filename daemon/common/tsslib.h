@@ -114,7 +114,10 @@ mpcd_tsslib_err mpcd_tsslib_parse(const uint8_t *data, size_t len, mpcd_tsslib_s
  * and d (public and reproducible; no randomness needed). The fold only picks the
  * candidate: a degree it accepts is confirmed by checking every condition on its own, so
  * the verdict never rests on the hash. Cost: O(n^2) point multiplications and O(n^3)
- * scalar operations at worst, whatever the file (n = 64: well under a second).
+ * scalar operations at worst, whatever the file. Measured (RelWithDebInfo, a shared
+ * 2-core machine): 2 ms for a 3-of-5, 21 ms for 11-of-20, 69 ms for 32-of-32, 0.25-0.4 s
+ * for 33-of-64 and 64-of-64, and 0.6-0.7 s for a refused 64-party file (the worst case:
+ * every degree is tried, twice); parsing alone is under 2 ms.
  * MPCD_TSSLIB_OK, else the code and why[] as for parse; s->threshold stays 0. */
 mpcd_tsslib_err mpcd_tsslib_check(mpcd_tsslib_share *s, unsigned expected_t, char *why, size_t cap);
 

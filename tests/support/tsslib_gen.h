@@ -20,7 +20,7 @@
 
 #include "tss/rand.h"
 
-#define TSSLIB_GEN_MAX 32  /* parties */
+#define TSSLIB_GEN_MAX 64  /* parties, as MPCD_TSSLIB_MAX_PARTIES */
 #define TSSLIB_GEN_DEC 700 /* room for a 2048-bit number in decimal (617 digits) */
 
 typedef struct {

@@ -48,7 +48,13 @@ static void structured(const uint8_t *data, size_t size)
         if (!(base = tsslib_gen_make(sk, 3, 5, NULL, &r.rng)))
             abort();
     }
-    memcpy(&k, base, sizeof k);
+    /* restore what the edits change (the Paillier filler is never edited) */
+    if (k.n == 0)
+        memcpy(&k, base, sizeof k);
+    memcpy(k.ks, base->ks, sizeof k.ks);
+    memcpy(k.xi, base->xi, sizeof k.xi);
+    memcpy(k.bigx, base->bigx, sizeof k.bigx);
+    memcpy(k.pub, base->pub, sizeof k.pub);
     unsigned party = size > 0 ? data[0] % k.n : 0;
     for (size_t at = 1; at + 3 <= size && at < 1 + 3 * 16; at += 3) {
         unsigned what = data[at] % 4, j = data[at + 1] % k.n, v = data[at + 2];
