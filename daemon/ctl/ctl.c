@@ -41,8 +41,9 @@ static const char usage_main[] =
     "  --json               machine-readable output\n"
     "\n"
     "Exit codes: 0 ok; 1 the hub refused or the session failed; 2 usage; 3 cannot reach the\n"
-    "hub (connection, TLS, timeout); 4 a check failed (attestation, signature, audit chain);\n"
-    "5 a local file, config or sealing backend failed; 6 still running after --wait.\n";
+    "hub (connection, TLS, timeout); 4 a check failed (attestation, signature, audit chain,\n"
+    "tss-lib save file); 5 a local file, config or sealing backend failed; 6 still running\n"
+    "after --wait.\n";
 
 void ctl_ctx_init(ctl_ctx *c, FILE *out, FILE *err)
 {

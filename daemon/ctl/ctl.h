@@ -23,7 +23,7 @@ typedef enum {
     CTL_EXIT_FAILED = 1,  /* the hub refused the request or the session failed */
     CTL_EXIT_USAGE = 2,   /* bad command line, missing API key / hub URL */
     CTL_EXIT_CONN = 3,    /* cannot reach the hub: connection, TLS, timeout */
-    CTL_EXIT_VERIFY = 4,  /* a check failed: attestation, signature, audit chain */
+    CTL_EXIT_VERIFY = 4,  /* a check failed: attestation, signature, audit chain, save file */
     CTL_EXIT_LOCAL = 5,   /* a local file, config or sealing backend failed */
     CTL_EXIT_PENDING = 6, /* the session still runs after --wait; poll it */
 } ctl_exit;

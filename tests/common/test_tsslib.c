@@ -162,6 +162,12 @@ static void test_other_shapes(void **state)
     k = make(4, 2, 7, 20, NULL);
     expect_key(k, 0, ADDR_SK2);
     tsslib_gen_free(k);
+    /* the party bound: one file of a 40-of-64 */
+    k = make(4, 1, 40, MPCD_TSSLIB_MAX_PARTIES, NULL);
+    char *text = tsslib_gen_json(k, MPCD_TSSLIB_MAX_PARTIES - 1, 0);
+    expect_text(text, 40, MPCD_TSSLIB_OK, NULL);
+    free(text);
+    tsslib_gen_free(k);
 }
 
 /* ShareIDs are reduced mod q: ids above q, and ones of 300+ bits, work. Files from before
