@@ -117,7 +117,9 @@ static mpcd_tsslib_err tokenize(rd *r, char **out, size_t *out_len)
     mpcd_tsslib_err err = MPCD_TSSLIB_OK;
     int in_string = 0;
     if (!buf)
-        return MPCD_TSSLIB_ERR_NOMEM;
+        return fail(r->why, r->cap, MPCD_TSSLIB_ERR_NOMEM, "out of memory");
+    /* Branches here depend on character classes only, which are the same for every digit
+     * of Xi, never on a digit's value. */
     for (size_t k = 0; k < r->len && err == MPCD_TSSLIB_OK;) {
         uint8_t c = r->data[k];
         if (in_string) {
