@@ -18,7 +18,8 @@
 #include "tss/secmem.h"
 
 static const char usage_migrate[] =
-    "usage: mpcctl migrate check --tss-lib FILE [--threshold T] [--json]\n"
+    "usage: mpcctl migrate check --tss-lib FILE [--tss-lib FILE2 ...] [--threshold T]\n"
+    "                            [--json]\n"
     "\n"
     "Run on an old party's node, with that party's tss-lib (bnb-chain, GG18/GG20 ECDSA)\n"
     "save file, the JSON of its LocalPartySaveData. Checks the file — its format, every\n"
@@ -29,6 +30,9 @@ static const char usage_migrate[] =
     "party's public share. Never the share Xi.\n"
     "  --threshold T   signers the key needs, as the operator knows it (t of t-of-n):\n"
     "                  refused if the file's key needs another number\n"
+    "  --tss-lib FILE2 ...  more save files of the same key (other parties'), for a test\n"
+    "                  deployment or an operator holding them: each is checked, then all\n"
+    "                  must agree (ECDSAPub, Ks, BigXj) and be different parties'\n"
     "Exit codes: 0 the file checks out; 2 usage; 4 the file is refused (malformed or\n"
     "inconsistent: the message says why); 5 the file cannot be read.\n";
 
@@ -70,56 +74,94 @@ static int read_secret_file(ctl_ctx *c, const char *path, uint8_t **buf, size_t 
     return CTL_EXIT_OK;
 }
 
-static void print_json(ctl_ctx *c, const char *path, const mpcd_tsslib_share *s, const char *pk_hex,
-                       const char *addr, const char *id_hex)
+/* The hex of party j's share id (x) and public share. */
+static void party_hex(const mpcd_tsslib_share *s, size_t j, char x[65], char p[67])
 {
-    json_t *o = json_object(), *parties = json_array();
-    for (size_t j = 0; j < s->n; j++) {
-        uint8_t b[33];
-        char x[65], p[67];
-        tss_scalar_serialize(b, &s->x[j]);
-        api_hex_encode(x, b, 32);
-        tss_point_serialize(b, &s->pub[j]);
-        api_hex_encode(p, b, 33);
+    uint8_t b[33];
+    tss_scalar_serialize(b, &s->x[j]);
+    api_hex_encode(x, b, 32);
+    tss_point_serialize(b, &s->pub[j]);
+    api_hex_encode(p, b, 33);
+}
+
+/* s[0..count) passed mpcd_tsslib_check_set; s[0] is described, every file listed. */
+static void print_json(ctl_ctx *c, char *const *paths, mpcd_tsslib_share *const *s, size_t count,
+                       const char *pk_hex, const char *addr)
+{
+    json_t *o = json_object(), *parties = json_array(), *files = json_array();
+    char x[65], p[67];
+    for (size_t j = 0; j < s[0]->n; j++) {
+        party_hex(s[0], j, x, p);
         json_array_append_new(parties, json_pack("{s:s, s:s}", "share_id", x, "public_share", p));
     }
-    json_object_set_new(o, "file", json_string(path));
+    for (size_t k = 0; k < count; k++) {
+        party_hex(s[k], s[k]->i, x, p);
+        json_array_append_new(files, json_pack("{s:s, s:I, s:s}", "file", paths[k], "position",
+                                               (json_int_t)s[k]->i, "share_id", x));
+    }
+    party_hex(s[0], s[0]->i, x, p);
+    json_object_set_new(o, "file", json_string(paths[0]));
     json_object_set_new(o, "public_key", json_string(pk_hex));
     json_object_set_new(o, "address", json_string(addr));
-    json_object_set_new(o, "threshold", json_integer(s->threshold));
-    json_object_set_new(o, "n", json_integer((json_int_t)s->n));
-    json_object_set_new(o, "tsslib_threshold", json_integer(s->threshold - 1));
-    json_object_set_new(o, "position", json_integer((json_int_t)s->i));
-    json_object_set_new(o, "share_id", json_string(id_hex));
+    json_object_set_new(o, "threshold", json_integer(s[0]->threshold));
+    json_object_set_new(o, "n", json_integer((json_int_t)s[0]->n));
+    json_object_set_new(o, "tsslib_threshold", json_integer(s[0]->threshold - 1));
+    json_object_set_new(o, "position", json_integer((json_int_t)s[0]->i));
+    json_object_set_new(o, "share_id", json_string(x));
     json_object_set_new(o, "parties", parties);
+    json_object_set_new(o, "files", files);
     ctl_print_json(c, o);
     json_decref(o);
 }
 
-static void print_text(ctl_ctx *c, const char *path, const mpcd_tsslib_share *s, const char *pk_hex,
-                       const char *addr, const char *id_hex)
+static void print_text(ctl_ctx *c, char *const *paths, mpcd_tsslib_share *const *s, size_t count,
+                       const char *pk_hex, const char *addr)
 {
-    fprintf(c->out, "tss-lib save file  %s\n", path);
+    const mpcd_tsslib_share *a = s[0];
+    char x[65], p[67];
+    party_hex(a, a->i, x, p);
+    fprintf(c->out, "tss-lib save file  %s\n", paths[0]);
     fprintf(c->out, "public key         %s\n", pk_hex);
     fprintf(c->out, "address            %s\n", addr);
-    fprintf(c->out, "threshold          %u of %zu (tss-lib threshold %u)\n", s->threshold, s->n,
-            s->threshold - 1);
-    fprintf(c->out, "position           %zu (0-based, in Ks and BigXj)\n", s->i);
-    fprintf(c->out, "share id           %s (ShareID mod q)\n", id_hex);
+    fprintf(c->out, "threshold          %u of %zu (tss-lib threshold %u)\n", a->threshold, a->n,
+            a->threshold - 1);
+    fprintf(c->out, "position           %zu (0-based, in Ks and BigXj)\n", a->i);
+    fprintf(c->out, "share id           %s (ShareID mod q)\n", x);
     fprintf(c->out, "parties            share id (x) / public share\n");
-    for (size_t j = 0; j < s->n; j++) {
-        uint8_t b[33];
-        char x[65], p[67];
-        tss_scalar_serialize(b, &s->x[j]);
-        api_hex_encode(x, b, 32);
-        tss_point_serialize(b, &s->pub[j]);
-        api_hex_encode(p, b, 33);
-        fprintf(c->out, "  %2zu%s %s\n      %s\n", j, j == s->i ? "*" : " ", x, p);
+    for (size_t j = 0; j < a->n; j++) {
+        party_hex(a, j, x, p);
+        fprintf(c->out, "  %2zu%s %s\n      %s\n", j, j == a->i ? "*" : " ", x, p);
     }
     fprintf(c->out,
             "checks             ok: Xi·G = BigXj[%zu]; ECDSAPub and every BigXj on one "
             "polynomial of degree %u\n",
-            s->i, s->threshold - 1);
+            a->i, a->threshold - 1);
+    if (count < 2)
+        return;
+    for (size_t k = 1; k < count; k++)
+        fprintf(c->out, "also               %s (position %zu): checked, Xi·G = BigXj[%zu]\n",
+                paths[k], s[k]->i, s[k]->i);
+    fprintf(c->out,
+            "set                ok: %zu files of one key (same ECDSAPub, Ks and BigXj), "
+            "%zu different parties%s\n",
+            count, count, count >= a->threshold ? ", enough to sign" : "");
+}
+
+/* Reads, parses and checks one file into *s. CTL_EXIT_OK, or 5 / 4 with a message. */
+static int load_one(ctl_ctx *c, const char *path, unsigned t, mpcd_tsslib_share **s)
+{
+    uint8_t *data;
+    size_t len = 0;
+    char why[512];
+    int rc = read_secret_file(c, path, &data, &len);
+    if (rc != CTL_EXIT_OK)
+        return rc;
+    mpcd_tsslib_err err = mpcd_tsslib_load(data, len, t, s, why, sizeof why);
+    tss_secmem_free(data); /* wipes Xi's digits */
+    if (err != MPCD_TSSLIB_OK)
+        return ctl_fail(c, CTL_EXIT_VERIFY, "%s refused (%s): %s", path, mpcd_tsslib_strerror(err),
+                        why);
+    return CTL_EXIT_OK;
 }
 
 static int migrate_check(ctl_ctx *c, int argc, char **argv)
@@ -128,7 +170,8 @@ static int migrate_check(ctl_ctx *c, int argc, char **argv)
                                          {"tss-lib", required_argument, NULL, 'f'},
                                          {"threshold", required_argument, NULL, 't'},
                                          {NULL, 0, NULL, 0}};
-    const char *path = NULL;
+    char *paths[MPCD_TSSLIB_MAX_PARTIES];
+    size_t count = 0;
     unsigned t = 0;
     int o;
     optind = 0;
@@ -138,41 +181,41 @@ static int migrate_check(ctl_ctx *c, int argc, char **argv)
             continue;
         if (rc != CTL_OPT_OTHER)
             return rc == CTL_OPT_HELP_SHOWN ? CTL_EXIT_OK : rc;
-        if (o == 'f')
-            path = optarg;
-        else if (ctl_parse_uint(optarg, 2, MPCD_TSSLIB_MAX_PARTIES, &t) != 0)
+        if (o == 'f') {
+            if (count == MPCD_TSSLIB_MAX_PARTIES)
+                return ctl_fail(c, CTL_EXIT_USAGE, "at most %u --tss-lib files",
+                                MPCD_TSSLIB_MAX_PARTIES);
+            paths[count++] = optarg;
+        } else if (ctl_parse_uint(optarg, 2, MPCD_TSSLIB_MAX_PARTIES, &t) != 0)
             return ctl_fail(c, CTL_EXIT_USAGE, "--threshold '%s': expected 2..%u signers", optarg,
                             MPCD_TSSLIB_MAX_PARTIES);
     }
-    if (!path || optind != argc)
+    if (count == 0 || optind != argc)
         return ctl_fail(c, CTL_EXIT_USAGE, "migrate check takes --tss-lib FILE (see --help)");
 
-    uint8_t *data, pk[33], id[32];
-    size_t len = 0;
-    int rc = read_secret_file(c, path, &data, &len);
-    if (rc != CTL_EXIT_OK)
-        return rc;
-    mpcd_tsslib_share *s = NULL;
-    char why[512], pk_hex[67], addr[43], id_hex[65];
-    mpcd_tsslib_err err = mpcd_tsslib_load(data, len, t, &s, why, sizeof why);
-    tss_secmem_free(data); /* wipes Xi's digits */
-    if (err != MPCD_TSSLIB_OK)
-        return ctl_fail(c, CTL_EXIT_VERIFY, "%s refused (%s): %s", path, mpcd_tsslib_strerror(err),
-                        why);
-    tss_point_serialize(pk, &s->pk);
-    api_hex_encode(pk_hex, pk, 33);
-    tss_scalar_serialize(id, &s->x[s->i]);
-    api_hex_encode(id_hex, id, 32);
-    if (mpcd_eth_address(addr, pk) != 0) { /* cannot happen: pk was parsed */
-        mpcd_tsslib_free(s);
-        return ctl_fail(c, CTL_EXIT_VERIFY, "%s: no address for the public key", path);
+    mpcd_tsslib_share *s[MPCD_TSSLIB_MAX_PARTIES] = {0};
+    char why[512], pk_hex[67], addr[43];
+    uint8_t pk[33];
+    int rc = CTL_EXIT_OK;
+    for (size_t k = 0; k < count && rc == CTL_EXIT_OK; k++)
+        rc = load_one(c, paths[k], t, &s[k]);
+    if (rc == CTL_EXIT_OK && count > 1 &&
+        mpcd_tsslib_check_set((const mpcd_tsslib_share *const *)s, count, why, sizeof why) !=
+            MPCD_TSSLIB_OK)
+        rc = ctl_fail(c, CTL_EXIT_VERIFY, "the files are not of one key: %s", why);
+    if (rc == CTL_EXIT_OK) {
+        tss_point_serialize(pk, &s[0]->pk);
+        api_hex_encode(pk_hex, pk, 33);
+        if (mpcd_eth_address(addr, pk) != 0) /* cannot happen: pk was parsed */
+            rc = ctl_fail(c, CTL_EXIT_VERIFY, "%s: no address for the public key", paths[0]);
     }
-    if (c->json)
-        print_json(c, path, s, pk_hex, addr, id_hex);
-    else
-        print_text(c, path, s, pk_hex, addr, id_hex);
-    mpcd_tsslib_free(s);
-    return CTL_EXIT_OK;
+    if (rc == CTL_EXIT_OK && c->json)
+        print_json(c, paths, s, count, pk_hex, addr);
+    else if (rc == CTL_EXIT_OK)
+        print_text(c, paths, s, count, pk_hex, addr);
+    for (size_t k = 0; k < count; k++)
+        mpcd_tsslib_free(s[k]);
+    return rc;
 }
 
 int ctl_cmd_migrate(ctl_ctx *c, int argc, char **argv)

@@ -1,7 +1,7 @@
 /* tests/ctl/test_ctl_migrate.c — mpcctl migrate check on generated tss-lib save files
  * (tests/support/tsslib_gen.h): the public key, address, threshold, position and share id
- * it prints (text and --json), never Xi; the exit codes of usage errors, an unreadable
- * file (5) and a refused one (4). */
+ * it prints (text and --json), never Xi; several files of one key checked together; the
+ * exit codes of usage errors, an unreadable file (5) and a refused one (4). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -209,13 +209,44 @@ static void test_refused(void **state)
     tsslib_gen_free(k);
 }
 
+/* Several files: all of one key and different parties, or refused. */
+static void test_set(void **state)
+{
+    (void)state;
+    tsslib_gen_key *k = make(26, 2, 2, 3), *other = make(27, 2, 2, 3);
+    char p0[128], p1[128], p2[128], q2[128], xi[100];
+    ctl_run r;
+    write_party(k, 0, 0, "a0.json", p0);
+    write_party(k, 1, 1, "a1.json", p1);
+    write_party(k, 2, 0, "a2.json", p2);
+    write_party(other, 2, 0, "b2.json", q2); /* same private key, other polynomial and ids */
+    xi_dec(xi, k, 1);
+    ctl_run_args(&r, "migrate", "check", "--tss-lib", p0, "--tss-lib", p1, "--tss-lib", p2, NULL);
+    assert_non_null(strstr(r.out, "address            " ADDR_SK2 "\n"));
+    expect(&r, 0, "set                ok: 3 files of one key", xi);
+    ctl_run_args(&r, "--json", "migrate", "check", "--tss-lib", p2, "--tss-lib", p0, NULL);
+    assert_int_equal(r.rc, 0);
+    json_t *o = json_loads(r.out, 0, NULL);
+    assert_non_null(o);
+    json_t *files = json_object_get(o, "files");
+    assert_int_equal(json_array_size(files), 2);
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(files, 0), "position")), 2);
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(files, 1), "position")), 0);
+    json_decref(o);
+    ctl_run_free(&r);
+    ctl_run_args(&r, "migrate", "check", "--tss-lib", p0, "--tss-lib", q2, NULL);
+    expect(&r, 4, "not of one key", NULL);
+    ctl_run_args(&r, "migrate", "check", "--tss-lib", p1, "--tss-lib", p1, NULL);
+    expect(&r, 4, "same party", xi);
+    tsslib_gen_free(k);
+    tsslib_gen_free(other);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_usage),
-        cmocka_unit_test(test_2of3),
-        cmocka_unit_test(test_json),
-        cmocka_unit_test(test_refused),
+        cmocka_unit_test(test_usage),   cmocka_unit_test(test_2of3), cmocka_unit_test(test_json),
+        cmocka_unit_test(test_refused), cmocka_unit_test(test_set),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
