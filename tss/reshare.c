@@ -18,12 +18,11 @@
 #include "secmem.h"
 #include "transcript.h"
 
-#define NMAX      TSS_MAX_PARTIES
-#define R2_OT     TSS_BASEOT_MSG1_BYTES
-#define R3_OT     (TSS_BASEOT_MSG2_BYTES + TSS_OTE_MSG_BYTES)
-#define R3_PAIR   64                                      /* zero part, zero nonce */
-#define R4_FIXED  (33 + 33 + TSS_POK_BYTES)               /* pk, P'(i), PoK */
-#define MAX_BCAST (32 + (33 + TSS_POK_BYTES) * NMAX + 32) /* sid, F, PoKs, opening */
+#define NMAX     TSS_MAX_PARTIES
+#define R2_OT    TSS_BASEOT_MSG1_BYTES
+#define R3_OT    (TSS_BASEOT_MSG2_BYTES + TSS_OTE_MSG_BYTES)
+#define R3_PAIR  64                        /* zero part, zero nonce */
+#define R4_FIXED (33 + 33 + TSS_POK_BYTES) /* pk, P'(i), PoK */
 
 struct tss_reshare {
     tss_reshare_params p;        /* copy; p.share is NULL (the share lives in coef[0]) */
@@ -903,8 +902,9 @@ static tss_err process_r3(tss_reshare *st)
     return TSS_OK;
 }
 
-/* After R3: the summed commitments give every P'(j); pk = their value at 0 (checked in R2,
- * and != infinity since tss_point cannot hold it); my share must match P'(me). */
+/* After R3: the summed commitments give every P'(j) (none infinity); their value at 0 is
+ * pk (check_sum, R2), which is never infinity (a tss_point cannot hold it); my share must
+ * match P'(me). */
 static tss_err derive_public(tss_reshare *st)
 {
     tss_point Fsum[NMAX], col[NMAX], terms[NMAX], mine;
@@ -929,8 +929,6 @@ static tss_err derive_public(tss_reshare *st)
         if (tss_point_sum(&st->pub_share[j], terms, st->p.t) != TSS_OK)
             return rs_fail(st, TSS_ERR_INFINITY, 0, 0);
     }
-    if (!tss_point_eq(&Fsum[0], &st->p.pk))
-        return rs_fail(st, TSS_ERR_MISMATCH, 0, 0); /* implied by check_sum; kept */
     if (tss_point_base_mul(&mine, &st->share_sum) != TSS_OK ||
         !tss_point_eq(&mine, &st->pub_share[st->me]))
         return rs_fail(st, TSS_ERR_SHARE, 0, 0);
