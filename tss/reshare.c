@@ -1133,3 +1133,72 @@ tss_err tss_reshare_receive(tss_reshare *st, const uint8_t *msg, size_t len, tss
     }
     return err;
 }
+
+/* ---- deep copy, for tests and fuzzing only ---- */
+
+#include "testing.h" /* here, not above: this section is the only user */
+
+/* The key share under construction, with the OT setups the base OTs are filling. */
+static tss_keyshare *keyshare_copy(const tss_keyshare *src)
+{
+    tss_keyshare *ks = tss_keyshare_new();
+    if (ks == NULL)
+        return NULL;
+    *ks = *src;
+    for (int j = 0; j < TSS_MAX_PARTIES; j++)
+        ks->peer[j].ot_send = NULL, ks->peer[j].ot_recv = NULL;
+    for (int j = 0; j < TSS_MAX_PARTIES; j++) {
+        const tss_keyshare_peer *p = &src->peer[j];
+        if (p->ot_send != NULL && (ks->peer[j].ot_send = tss_ote_sender_setup_new()) != NULL)
+            *ks->peer[j].ot_send = *p->ot_send;
+        if (p->ot_recv != NULL && (ks->peer[j].ot_recv = tss_ote_receiver_setup_new()) != NULL)
+            *ks->peer[j].ot_recv = *p->ot_recv;
+        if ((p->ot_send != NULL && ks->peer[j].ot_send == NULL) ||
+            (p->ot_recv != NULL && ks->peer[j].ot_recv == NULL)) {
+            tss_keyshare_free(ks);
+            return NULL;
+        }
+    }
+    return ks;
+}
+
+tss_err tss_reshare_clone(tss_reshare **out, const tss_reshare *st, const tss_rng *rng)
+{
+    if (out == NULL || st == NULL)
+        return TSS_ERR_ARG;
+    *out = NULL;
+    tss_reshare *c = tss_secmem_alloc(sizeof *c);
+    if (c == NULL)
+        return TSS_ERR_NOMEM;
+    *c = *st;
+    /* own nothing of st's before the deep copies, so a failure frees only copies */
+    memset(c->bot, 0, sizeof c->bot);
+    memset(c->r3_ot, 0, sizeof c->r3_ot);
+    memset(c->inbox.payload, 0, sizeof c->inbox.payload);
+    c->result = NULL;
+    if (rng != NULL)
+        c->rng = rng;
+    tss_err err = tss_inbox_copy(&c->inbox, &st->inbox);
+    if (err == TSS_OK && st->result != NULL && (c->result = keyshare_copy(st->result)) == NULL)
+        err = TSS_ERR_NOMEM;
+    for (int j = 0; j <= NMAX && err == TSS_OK; j++) {
+        if (st->bot[j] != NULL) {
+            if ((c->bot[j] = tss_baseot_receiver_new()) == NULL)
+                err = TSS_ERR_NOMEM;
+            else
+                *c->bot[j] = *st->bot[j];
+        }
+        if (err == TSS_OK && st->r3_ot[j] != NULL) {
+            if ((c->r3_ot[j] = malloc(R3_OT)) == NULL)
+                err = TSS_ERR_NOMEM;
+            else
+                memcpy(c->r3_ot[j], st->r3_ot[j], R3_OT);
+        }
+    }
+    if (err != TSS_OK) {
+        tss_reshare_free(c);
+        return err;
+    }
+    *out = c;
+    return TSS_OK;
+}

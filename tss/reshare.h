@@ -71,8 +71,46 @@
  *
  * Not here (the daemons' part of issue 17): persisting the new share two-phase, activating
  * the new epoch only after every new share is durable and deleting the old one after that;
- * the "imported" mark (key metadata, not the share encoding). See the integration plan at
- * the end of this comment when it exists.
+ * the "imported" mark (key metadata, not the share encoding). The plan:
+ *
+ * Integration plan (signer and hub; not built yet).
+ *  1. Input. A dealer builds the WHOLE public input (dealers' x and P(x), pk, chain code,
+ *     key_sid, t_old, n_old, epoch + 1) from its own ACTIVE share of the key, never from the
+ *     hub; the hub supplies only the session, the new committee (t', n', identities, which
+ *     the signer checks against its accepted-fingerprints list like a keygen's) and which
+ *     old parties deal. A new party that holds no share (a replacement) takes the public
+ *     input from the hub's key record: it cannot check it, but the sid covers all of it,
+ *     so a hub that tells it something else than the dealers ends in TSS_ERR_SESSION, and
+ *     a wrong pk fails sum A_i0 = pk. tss_reshare_check_input before the session.
+ *  2. Round 0 as for keygen (kind "reshare"): session_id from round 0; the signer claims
+ *     it durably (signer_store_sid_claim, kind "reshare") before R1 leaves. The dealer
+ *     unseals its share only for tss_reshare_new (which copies it) and wipes its copy.
+ *  3. At TSS_DONE a new party encodes and seals the new share and stores it PENDING under
+ *     (key id, epoch e+1) with its fingerprint and an audit row, fsync'ed, and only then
+ *     sends its persisted-attestation (which must then cover the epoch) to the hub. The
+ *     store keys shares by key id today: it needs (key id, epoch), at most one active and
+ *     one pending epoch per key. The epoch-e share is NOT touched: a reshare that fails or
+ *     is killed at any point leaves epoch e fully usable.
+ *  4. The hub activates epoch e+1 only with all n' attestations naming one fingerprint:
+ *     ACTIVATE(key, e+1, attestations) to every new party, which checks them and in ONE
+ *     transaction marks e+1 active and its own epoch-e share retired (no longer used to
+ *     sign), fsync, then acknowledges. Signing from then on uses e+1 (a request that
+ *     still mixes epochs fails with TSS_ERR_SESSION, never a ban).
+ *  5. Only after every new party has acknowledged does the hub send RETIRE(key, e) to
+ *     the old parties, which delete the sealed epoch-e blob (audit row) — never before,
+ *     and a node not in the new committee deletes its share only then. A crash before
+ *     ACTIVATE leaves a pending e+1 that the hub either activates on reconnect or tells the
+ *     node to drop (operator-visible, as pending keygen shares are today).
+ *  6. Import: the private key (hex or BIP32 xprv, then its chain code) is parsed into
+ *     secure memory on the importing node, which deals as a dealer that is not a new party
+ *     (t_old = n_old = 1, key_sid zero, x any non-zero scalar) and wipes the key after
+ *     tss_reshare_new; the "imported" flag goes in the hub's and signers' key metadata.
+ *     Migration: each tss-lib node deals with x = ShareID mod q, its Xi and every
+ *     party's (x, BigXj) and ECDSAPub from daemon/common/tsslib (a qualified set of t_old
+ *     of them); tss-lib keys have no chain code, so the operator fixes one (or a derivation
+ *     from pk) and every participant must be given the same (it is in the sid).
+ *  7. Bans: the same persist callback as signing (a failed bootstrap OT check); a
+ *     participant's culprit number maps to an identity by tss_reshare_participant_identity.
  */
 #ifndef TSS_RESHARE_H
 #define TSS_RESHARE_H
