@@ -8,3 +8,9 @@ target_compile_definitions(test_signerd_delegate PRIVATE HUB_BIN="$<TARGET_FILE:
                            SIGNERD_BIN="$<TARGET_FILE:mpc-signerd>"
                            MPCCTL_BIN="$<TARGET_FILE:mpcctl>")
 add_dependencies(test_signerd_delegate mpc-hubd mpc-signerd mpcctl)
+# A signer lying about its role in a keygen (the test build's delegate-lie / delegate-keep).
+if(TARGET mpc-signerd-testhooks)
+  target_compile_definitions(test_signerd_delegate PRIVATE
+                             SIGNERD_TEST_BIN="$<TARGET_FILE:mpc-signerd-testhooks>")
+  add_dependencies(test_signerd_delegate mpc-signerd-testhooks)
+endif()

@@ -679,6 +679,50 @@ static void test_hub_restart_loses_waiting_share(void **state)
         assert_int_equal(deploy_wait_online(&D, i, 1), 0);
 }
 
+#ifdef SIGNERD_TEST_BIN
+/* Restarts node i, the test build with tamper mode (NULL: the normal build). */
+static void restart(int i, const char *tamper)
+{
+    assert_int_equal(deploy_stop_pid(&D.node_pid[i], SIGTERM), 0);
+    D.node_bin[i] = tamper ? SIGNERD_TEST_BIN : NULL;
+    deploy_start_node(&D, i, tamper, 0);
+    assert_int_equal(deploy_wait_online(&D, i, 1), 0);
+}
+
+static void keygen_fails(const char *needle)
+{
+    json_t *o = NULL;
+    int st = deploy_api(&D, "POST", "/v1/keys?wait=30",
+                        "{\"threshold\":2,\"parties\":[\"n1\",\"n2\",\"n3\"],"
+                        "\"delegate\":\"n3\"}",
+                        &o);
+    const char *msg = json_string_value(json_object_get(json_object_get(o, "error"), "message"));
+    if (st != 502 || !msg || !strstr(msg, needle)) {
+        char *d = o ? json_dumps(o, 0) : NULL;
+        print_error("want 502 with '%s', got %d %s\n", needle, st, d ? d : "");
+        free(d);
+        fail();
+    }
+    assert_non_null(strstr(msg, "bad_result"));
+    json_decref(o);
+}
+
+/* The hub takes a delegate share only from the party the keygen named as delegate, and
+ * requires it from that party: a persistent signer that returns a blob, or a delegate
+ * that keeps its share and returns none, fails the keygen (bad_result); no key. */
+static void test_signer_lying_about_its_role(void **state)
+{
+    (void)state;
+    restart(1, "delegate-lie"); /* n2, persistent, returns a blob */
+    keygen_fails("'n2' is not the key's delegate but returned a delegate_share");
+    restart(1, NULL);
+    restart(2, "delegate-keep"); /* n3, the delegate, stores its share instead */
+    keygen_fails("'n3' is the key's delegate but returned no delegate_share");
+    restart(2, NULL);
+    sign_ok(NULL, blob, "n3", "n1"); /* everything as before */
+}
+#endif
+
 /* A delegate on the TPM: n1 (swtpm) restarts as a delegate (its stored shares still sign
  * without a blob), a 2-of-2 key with n2 seals n1's share in the TPM; it signs with that
  * blob; the soft delegate's blob of another key, and the TPM blob altered, are refused. */
@@ -740,6 +784,9 @@ int main(void)
         cmocka_unit_test(test_pickup_and_expiry),
         cmocka_unit_test(test_mpcctl),
         cmocka_unit_test(test_hub_restart_loses_waiting_share),
+#ifdef SIGNERD_TEST_BIN
+        cmocka_unit_test(test_signer_lying_about_its_role),
+#endif
         cmocka_unit_test(test_tpm_delegate),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
