@@ -110,9 +110,14 @@ static size_t encoded_len(unsigned version, uint8_t n, unsigned kappa)
     return fixed + 33u * n + 32 + KS_PEER(kappa) * (n > 0 ? n - 1u : 0u) + 32;
 }
 
-size_t tss_keyshare_encoded_len(uint8_t n, unsigned kappa)
+size_t tss_keyshare_encoded_len_kappa(uint8_t n, unsigned kappa)
 {
     return encoded_len(TSS_KEYSHARE_VERSION, n, kappa);
+}
+
+size_t tss_keyshare_encoded_len(uint8_t n)
+{
+    return tss_keyshare_encoded_len_kappa(n, TSS_OTE_KAPPA_DEFAULT);
 }
 
 static void ks_check(uint8_t out[32], const uint8_t *buf, size_t len)
@@ -136,7 +141,7 @@ tss_err tss_keyshare_encode(const tss_keyshare *ks, uint8_t **out, size_t *out_l
     int has_ids = tss_keyshare_has_identities(ks);
     if (!has_ids && !is_zero((const uint8_t *)ks->ids, sizeof ks->ids))
         return TSS_ERR_ARG; /* identities are all set or all empty */
-    size_t len = tss_keyshare_encoded_len(ks->n, ks->kappa);
+    size_t len = tss_keyshare_encoded_len_kappa(ks->n, ks->kappa);
     const size_t send_len = TSS_OTE_SENDER_SETUP_BYTES(ks->kappa);
     uint8_t *b = tss_secmem_alloc(len), *p = b;
     if (b == NULL)

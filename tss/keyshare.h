@@ -94,8 +94,11 @@ tss_err tss_keyshare_alloc_peers(tss_keyshare *ks);
 /* Zeroizes and frees the share and its peers' OT setups. NULL is a no-op. */
 void tss_keyshare_free(tss_keyshare *ks);
 
-/* Exact encoded size (current version) for a share of an n-party key with that κ. */
-size_t tss_keyshare_encoded_len(uint8_t n, unsigned kappa);
+/* Exact encoded size (current version) of a share of an n-party key made now (κ =
+ * TSS_OTE_KAPPA_DEFAULT); _kappa: of a share with that κ (a v1/v2 share re-encoded has
+ * κ = 256, about twice the size). */
+size_t tss_keyshare_encoded_len(uint8_t n);
+size_t tss_keyshare_encoded_len_kappa(uint8_t n, unsigned kappa);
 
 /* Encodes ks (always the current version) into a newly allocated secure buffer (*out,
  * free with tss_secmem_free). Identities are written as they are: all set or all empty. */

@@ -24,9 +24,10 @@
  * Cost (bench/bench_ot.c, 2-core x86-64, shared and loaded): Bob start 0.38 ms, Alice
  * 0.69 ms, Bob finish 0.19 ms, about 1.26 ms per ordered pair (1.7-1.9 ms before issue
  * 14). With κ = 128 (tss-bench --cpu ot, side by side): 0.99 ms per ordered pair
- * against 1.12 ms with κ = 256; Bob's start (the extension) is what shrinks. The largest part is still the 4,608 scalars derived from the OT rows: per row one
- * SHA-256 (two compressions), an AES-256 key schedule and 12 blocks with AES-NI (aes.h),
- * and one carry chain per candidate, about 0.16 ms per 512 rows (0.26 ms with EVP).
+ * against 1.12 ms with κ = 256; Bob's start (the extension) is what shrinks. The largest part is
+ * still the 4,608 scalars derived from the OT rows: per row one SHA-256 (two compressions), an
+ * AES-256 key schedule and 12 blocks with AES-NI (aes.h), and one carry chain per candidate, about
+ * 0.16 ms per 512 rows (0.26 ms with EVP).
  *
  * Errors: TSS_ERR_LENGTH and TSS_ERR_SESSION are plain aborts and are checked before any
  * OT work; TSS_ERR_FORMAT for a non-canonical scalar encoding; TSS_ERR_OT_CHECK (Alice)

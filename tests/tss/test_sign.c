@@ -905,6 +905,62 @@ static void test_v2_shares_still_sign(void **state)
     keyset_free(&k);
 }
 
+/* A refresh (tss/reshare.h, same committee, every old party deals) of the real version-2
+ * key makes κ = 128 shares of the same public key that sign: the way an old key moves to
+ * the new parameter. */
+static void test_v2_key_refreshed_to_kappa_128(void **state)
+{
+    (void)state;
+    keyset k = {.t = 2, .n = 3};
+    for (int i = 1; i <= 3; i++) {
+        char name[64];
+        size_t len = 0;
+        snprintf(name, sizeof name, "keyshare_v2_2of3_%d.bin", i);
+        uint8_t *enc = read_data(name, &len);
+        assert_int_equal(tss_keyshare_decode(&k.shares[i], enc, len), TSS_OK);
+        free(enc);
+    }
+    sim_reshare r;
+    memset(&r, 0, sizeof r);
+    tss_reshare_params *p = &r.params;
+    const tss_keyshare *any = k.shares[1];
+    memset(p->key_id, 0x4b, 16);
+    memcpy(p->key_sid, any->dkg_sid, 32);
+    p->t_old = any->t;
+    p->n_old = any->n;
+    p->dealer_count = 3;
+    for (int d = 0; d < 3; d++) {
+        tss_scalar_set_u64(&p->dealers[d].x, (uint64_t)d + 1);
+        p->dealers[d].pub = any->pub_shares[d];
+        p->dealers[d].id = any->ids[d];
+        p->dealers[d].new_index = (uint8_t)(d + 1);
+        r.secrets[d] = &k.shares[d + 1]->secret_share;
+    }
+    p->pk = any->pk;
+    memcpy(p->chain_code, any->chain_code, 32);
+    p->t = 2;
+    p->n = 3;
+    memcpy(p->ids, any->ids, 3 * sizeof any->ids[0]);
+    p->epoch = any->epoch + 1;
+    memset(r.net.session_id, 0x77, 32);
+    assert_int_equal(sim_reshare_run(&r), TSS_OK);
+    keyset fresh = {.t = 2, .n = 3};
+    for (int i = 1; i <= 3; i++) {
+        assert_int_equal(r.shares[i]->kappa, TSS_OTE_KAPPA_DEFAULT);
+        assert_true(tss_point_eq(&r.shares[i]->pk, &any->pk));
+        fresh.shares[i] = r.shares[i];
+    }
+    const uint16_t set[] = {1, 3};
+    sim_sign s;
+    setup_sign(&s, &fresh, set, 2, 320);
+    sign_ok(&s);
+    assert_true(tss_point_eq(&s.pk, &any->pk));
+    assert_int_equal(s.net.msg_bytes[1] - tss_sign_payload_len(1, TSS_OTE_KAPPA_DEFAULT),
+                     s.net.msg_bytes[3] - tss_sign_payload_len(3, TSS_OTE_KAPPA_DEFAULT));
+    sim_reshare_free(&r);
+    keyset_free(&k);
+}
+
 int main(void)
 {
     static const unsigned kappa_v2 = TSS_OTE_KAPPA_V2;
@@ -917,6 +973,7 @@ int main(void)
         cmocka_unit_test(test_after_real_dkg),
         cmocka_unit_test_prestate(test_after_real_dkg, (void *)&kappa_v2),
         cmocka_unit_test(test_v2_shares_still_sign),
+        cmocka_unit_test(test_v2_key_refreshed_to_kappa_128),
         cmocka_unit_test(test_edge_hashes),
         cmocka_unit_test(test_bip32_children),
         cmocka_unit_test(test_presign),

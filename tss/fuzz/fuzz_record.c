@@ -477,7 +477,7 @@ static void reshare_fields(fz_case *c)
         }
         if (off < plen) {
             add_field(c, "base-OT 1 tag", &off, TSS_SID_TAG_BYTES, 1, FZ_BYTES);
-            add_field(c, "base-OT 1 Q", &off, (size_t)TSS_BASEOT_COUNT * 66, 33, FZ_OTQ);
+            add_field(c, "base-OT 1 Q", &off, (size_t)TSS_OTE_KAPPA_DEFAULT * 66, 33, FZ_OTQ);
         }
         break;
     case 3:
