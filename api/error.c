@@ -34,6 +34,12 @@ static const struct {
     [API_ERR_INTERNAL] = {"internal", 500, "internal error"},
     [API_ERR_BUSY] = {"busy", 503, "hub is at capacity or shutting down"},
     [API_ERR_SESSION_FAILED] = {"session_failed", 502, "the signing session failed"},
+    [API_ERR_POLICY_REFUSED] = {"policy_refused", 403,
+                                "a signer's policy refused the request; the message names the "
+                                "signer and the rule"},
+    [API_ERR_APPROVAL_REFUSED] = {"approval_refused", 403,
+                                  "a signer refused the request's approvals or request id; the "
+                                  "message names the signer and why"},
     [API_ERR_FRAME] = {"bad_frame", 500, "party-link frame is malformed"},
     [API_ERR_FRAME_VERSION] = {"bad_frame_version", 500, "unsupported party-link version"},
     [API_ERR_FRAME_TYPE] = {"bad_frame_type", 500, "unknown party-link frame type"},

@@ -31,6 +31,8 @@ typedef enum {
     API_ERR_INTERNAL,         /* 500 the hub failed (storage, memory) */
     API_ERR_BUSY,             /* 503 too many sessions in flight / shutting down */
     API_ERR_SESSION_FAILED,   /* 502 the signers aborted or timed out */
+    API_ERR_POLICY_REFUSED,   /* 403 a signer's policy refused the request (issue 15) */
+    API_ERR_APPROVAL_REFUSED, /* 403 a signer found the approvals or request id wanting */
     API_ERR_FRAME,            /* party link: frame malformed */
     API_ERR_FRAME_VERSION,    /* party link: unsupported version */
     API_ERR_FRAME_TYPE,       /* party link: unknown frame type */

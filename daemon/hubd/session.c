@@ -32,6 +32,7 @@ static void free_on_close(uv_handle_t *t)
     hub_session *s = t->data;
     for (size_t i = 0; i < API_MAX_PARTIES; i++)
         free(s->cert_pem[i]);
+    free(s->auth);
     free(s);
 }
 
@@ -169,6 +170,18 @@ static int send_start(hub_session *s, const char *key_pk_hex)
                           "nonce", nonce, "approval");
     if (!o)
         return -1;
+    if (s->auth) {
+        /* The request's authorization, forwarded as the backend sent it (re-encoded from the
+         * parsed form): every signer checks it, and decodes a typed payload itself. */
+        char *a = api_sign_auth_encode(s->auth);
+        json_t *aj = a ? json_loads(a, 0, NULL) : NULL;
+        free(a);
+        if (!aj) {
+            json_decref(o);
+            return -1;
+        }
+        json_object_set_new(o, "approval", aj);
+    }
     if (s->kind == HUB_SIGN) {
         api_hex_encode(hash, s->hash, 32);
         json_object_set_new(o, "hash", json_string(hash));
@@ -356,6 +369,24 @@ api_err hub_session_sign(hub *h, const uint8_t key_id[HUB_ID_BYTES], const api_s
         uv_close((uv_handle_t *)&s->timer, free_on_close);
         return e;
     }
+    if (e == API_OK && req->auth.kind != API_PAYLOAD_HASH) {
+        snprintf(msg, cap, "%s payloads are not supported by this hub yet; send a hash",
+                 api_payload_kind_name(req->auth.kind));
+        e = API_ERR_BAD_FIELD;
+    }
+    if (e == API_OK && api_sign_auth_present(&req->auth)) {
+        if (!(s->auth = malloc(sizeof *s->auth)))
+            e = API_ERR_INTERNAL;
+        else
+            memcpy(s->auth, &req->auth, sizeof *s->auth);
+    }
+    if (e != API_OK) {
+        free(s->auth);
+        s->auth = NULL;
+        s->timer.data = s;
+        uv_close((uv_handle_t *)&s->timer, free_on_close);
+        return e;
+    }
     memcpy(s->key_id, key_id, HUB_ID_BYTES);
     memcpy(s->hash, req->hash, 32);
     snprintf(s->path, sizeof s->path, "%s", req->path);
@@ -531,8 +562,18 @@ void hub_session_on_frame(hub *h, struct hub_link *from, const char *party, cons
         snprintf(msg, sizeof msg, "party '%s' aborted: %s (culprit %u)", party, a.reason,
                  a.culprit);
         /* A signer that refuses for load ("busy: ...", PARTY_LINK.md) makes the session
-         * fail as signer_busy, which clients get as 503: retry later, nothing is wrong. */
-        return finish(s, NULL, strncmp(a.reason, "busy:", 5) == 0 ? "signer_busy" : "aborted", msg);
+         * fail as signer_busy, which clients get as 503: retry later, nothing is wrong. A
+         * signer that refuses the request itself ("policy: ...", "approval: ...") makes it
+         * fail as policy_refused / approval_refused (403): the message names the signer and
+         * the rule; nothing is banned, nothing was signed. */
+        const char *code = "aborted";
+        if (strncmp(a.reason, "busy:", 5) == 0)
+            code = "signer_busy";
+        else if (strncmp(a.reason, "policy:", 7) == 0)
+            code = "policy_refused";
+        else if (strncmp(a.reason, "approval:", 9) == 0)
+            code = "approval_refused";
+        return finish(s, NULL, code, msg);
     }
     if (s->kind == HUB_KEYGEN) {
         if (s->reported[i]) {

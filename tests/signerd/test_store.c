@@ -117,8 +117,8 @@ static void test_open_and_schema(void **state)
     (void)state;
     signer_store *st = open_store();
     signer_store_close(st);
-    assert_int_equal(raw_int("PRAGMA user_version"), 1);
-    assert_int_equal(raw_int("SELECT count(*) FROM sqlite_master WHERE type='table'"), 4);
+    assert_int_equal(raw_int("PRAGMA user_version"), 2);
+    assert_int_equal(raw_int("SELECT count(*) FROM sqlite_master WHERE type='table'"), 6);
     st = open_store(); /* reopening an existing database */
     assert_int_equal(signer_store_check(st), SIGNER_STORE_OK);
     signer_store_close(st);
