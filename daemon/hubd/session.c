@@ -10,6 +10,8 @@
 
 #include "api/hex.h"
 #include "daemon/common/db.h"
+#include "daemon/common/eip191.h"
+#include "daemon/common/ethtx.h"
 #include "daemon/common/log.h"
 #include "daemon/common/tls.h"
 #include "hub.h"
@@ -306,6 +308,57 @@ api_err hub_session_keygen(hub *h, const api_keygen_req *req, const char *body, 
     return e;
 }
 
+/* The hash of a typed payload, computed by the hub too: to verify the signature before it
+ * returns it (the signers compute it themselves and never take this one on trust). A payload
+ * that does not decode is refused here (400) rather than by every signer. */
+static int typed_hash(const api_sign_auth *a, uint8_t hash[32], char *msg, size_t cap)
+{
+    mpcd_eth_err e = MPCD_ETH_OK;
+    mpcd_ethtx tx;
+    switch (a->kind) {
+    case API_PAYLOAD_HASH:
+        return 0;
+    case API_PAYLOAD_ETH_TX:
+        if ((e = mpcd_ethtx_parse(&tx, a->typed, a->typed_len)) == MPCD_ETH_OK)
+            memcpy(hash, tx.sighash, 32);
+        break;
+    case API_PAYLOAD_EIP191:
+        e = mpcd_eip191_hash(hash, a->typed, a->typed_len);
+        break;
+    case API_PAYLOAD_EIP712:
+        snprintf(msg, cap, "eip712 payloads are not supported by this hub yet");
+        return -1;
+    }
+    if (e == MPCD_ETH_OK)
+        return 0;
+    snprintf(msg, cap, "field '%s' does not decode: %s", api_payload_kind_name(a->kind),
+             mpcd_eth_strerror(e));
+    return -1;
+}
+
+/* The signed transaction (hex, malloc'd) for an eth_transaction request, NULL otherwise or
+ * on failure. */
+static char *signed_tx_hex(const hub_session *s, const api_sign_result *r)
+{
+    mpcd_ethtx tx;
+    size_t n = 0;
+    if (!s->auth || s->auth->kind != API_PAYLOAD_ETH_TX ||
+        mpcd_ethtx_parse(&tx, s->auth->typed, s->auth->typed_len) != MPCD_ETH_OK)
+        return NULL;
+    size_t cap = MPCD_ETHTX_SIGNED_MAX(tx.raw_len);
+    uint8_t *out = malloc(cap);
+    char *hex = malloc(2 * cap + 1);
+    if (!out || !hex ||
+        mpcd_ethtx_serialize_signed(out, cap, &n, &tx, r->r, r->s, r->recovery_id) != MPCD_ETH_OK) {
+        free(out);
+        free(hex);
+        return NULL;
+    }
+    api_hex_encode(hex, out, n);
+    free(out);
+    return hex;
+}
+
 api_err hub_session_sign(hub *h, const uint8_t key_id[HUB_ID_BYTES], const api_sign_req *req,
                          const char *body, hub_session **out, char *msg, size_t cap)
 {
@@ -369,11 +422,10 @@ api_err hub_session_sign(hub *h, const uint8_t key_id[HUB_ID_BYTES], const api_s
         uv_close((uv_handle_t *)&s->timer, free_on_close);
         return e;
     }
-    if (e == API_OK && req->auth.kind != API_PAYLOAD_HASH) {
-        snprintf(msg, cap, "%s payloads are not supported by this hub yet; send a hash",
-                 api_payload_kind_name(req->auth.kind));
+    uint8_t hash[32];
+    memcpy(hash, req->hash, 32);
+    if (e == API_OK && typed_hash(&req->auth, hash, msg, cap) != 0)
         e = API_ERR_BAD_FIELD;
-    }
     if (e == API_OK && api_sign_auth_present(&req->auth)) {
         if (!(s->auth = malloc(sizeof *s->auth)))
             e = API_ERR_INTERNAL;
@@ -388,7 +440,7 @@ api_err hub_session_sign(hub *h, const uint8_t key_id[HUB_ID_BYTES], const api_s
         return e;
     }
     memcpy(s->key_id, key_id, HUB_ID_BYTES);
-    memcpy(s->hash, req->hash, 32);
+    memcpy(s->hash, hash, 32);
     snprintf(s->path, sizeof s->path, "%s", req->path);
     s->threshold = k.threshold;
     s->n = k.n;
@@ -492,14 +544,25 @@ static void on_sign_result(hub_session *s, size_t i, const api_frame *f)
                  s->parties[i]);
         return finish(s, NULL, "bad_signature", msg);
     }
-    char rh[65], sh[65], dh[145], pk[67];
+    char rh[65], sh[65], dh[145], pk[67], hh[65];
     api_hex_encode(rh, r.r, 32);
     api_hex_encode(sh, r.s, 32);
     api_hex_encode(dh, der, der_len);
     api_hex_encode(pk, s->verify_pk, 33);
-    json_t *o =
-        json_pack("{s:s,s:s,s:i,s:s,s:s,s:s}", "r", rh, "s", sh, "recovery_id", r.recovery_id,
-                  "der", dh, "public_key", pk, "derivation_path", s->path[0] ? s->path : "m");
+    api_hex_encode(hh, s->hash, 32);
+    json_t *o = json_pack("{s:s,s:s,s:i,s:s,s:s,s:s,s:s}", "r", rh, "s", sh, "recovery_id",
+                          r.recovery_id, "der", dh, "public_key", pk, "derivation_path",
+                          s->path[0] ? s->path : "m", "hash", hh);
+    if (s->auth && s->auth->kind == API_PAYLOAD_ETH_TX) {
+        /* The transaction the backend broadcasts, serialized here from the verified signature. */
+        char *tx = signed_tx_hex(s, &r);
+        if (!tx) {
+            json_decref(o);
+            return finish(s, NULL, "internal", "cannot serialize the signed transaction");
+        }
+        json_object_set_new(o, "signed_transaction", json_string(tx));
+        free(tx);
+    }
     char *res = json_dumps(o, JSON_COMPACT);
     json_decref(o);
     finish(s, res, NULL, NULL);

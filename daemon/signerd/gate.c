@@ -11,6 +11,8 @@
 #include <openssl/crypto.h>
 
 #include "api/hex.h"
+#include "daemon/common/eip191.h"
+#include "daemon/common/ethtx.h"
 #include "daemon/common/log.h"
 #include "policy.h"
 #include "signer.h"
@@ -121,16 +123,38 @@ void signer_gate_free(signer *sd)
     ref_put(sd, r);
 }
 
-/* The digest of the typed payload and what policy needs from it. */
+/* The digest of the typed payload, decoded here (never the hub's word), and what policy
+ * needs from it. */
 static int typed_digest(const api_sign_auth *a, uint8_t digest[32], signer_policy_facts *f,
                         char *why, size_t cap)
 {
+    mpcd_eth_err e = MPCD_ETH_OK;
     f->kind = a->kind;
-    if (a->kind == API_PAYLOAD_HASH)
+    switch (a->kind) {
+    case API_PAYLOAD_HASH:
         return 0;
-    (void)digest;
-    snprintf(why, cap, "policy: this signer cannot decode %s payloads yet",
-             api_payload_kind_name(a->kind));
+    case API_PAYLOAD_ETH_TX: {
+        mpcd_ethtx tx;
+        if ((e = mpcd_ethtx_parse(&tx, a->typed, a->typed_len)) != MPCD_ETH_OK)
+            break;
+        memcpy(digest, tx.sighash, 32);
+        f->chain_id = tx.chain_id;
+        f->has_chain_id = 1;
+        f->has_to = !tx.is_create;
+        memcpy(f->to, tx.to, 20);
+        memcpy(f->value, tx.value, 32);
+        return 0;
+    }
+    case API_PAYLOAD_EIP191:
+        if ((e = mpcd_eip191_hash(digest, a->typed, a->typed_len)) != MPCD_ETH_OK)
+            break;
+        return 0;
+    case API_PAYLOAD_EIP712:
+        snprintf(why, cap, "policy: this signer cannot decode eip712 payloads yet");
+        return -1;
+    }
+    snprintf(why, cap, "policy: the %s payload does not decode: %s", api_payload_kind_name(a->kind),
+             mpcd_eth_strerror(e));
     return -1;
 }
 

@@ -36,6 +36,8 @@
 #include "fake_hub.h"
 #include "hsm/hsm.h"
 #include "policy.h"
+#include "daemon/common/rlp.h"
+#include "tss/keccak.h"
 #include "tss/point.h"
 
 #define NN 3
@@ -625,18 +627,19 @@ typedef struct {
     long expires_in; /* seconds from now */
 } signer_spec;
 
-/* The approval object for a raw hash: request_id and one approval per spec, each over the
- * canonical message of (key, "hash", hash, path, rid). malloc'd JSON. */
-static char *approvals(const key *k, const char *hash_hex, const char *path, const char *rid,
-                       const signer_spec *specs, int count)
+/* The approval object: request_id, the typed payload (typed_key/typed_value, may be NULL)
+ * and one approval per spec, each over the canonical message of (key, kind, digest, path,
+ * rid). malloc'd JSON. */
+static char *approvals_for(const key *k, const char *kind, const uint8_t digest[32],
+                           const char *typed_key, const char *typed_value, const char *path,
+                           const char *rid, const signer_spec *specs, int count)
 {
-    uint8_t kid[16], digest[32], msg[MPCD_APPROVAL_MSG_MAX], sig[64];
+    uint8_t kid[16], msg[MPCD_APPROVAL_MSG_MAX], sig[64];
     assert_int_equal(api_hex_decode(kid, 16, k->kid, 32), API_OK);
-    assert_int_equal(api_hex_decode(digest, 32, hash_hex, 64), API_OK);
     json_t *arr = json_array();
     for (int i = 0; i < count; i++) {
         uint64_t exp = (uint64_t)((long)time(NULL) + specs[i].expires_in);
-        size_t n = mpcd_approval_message(msg, kid, "hash", digest, path, rid, exp);
+        size_t n = mpcd_approval_message(msg, kid, kind, digest, path, rid, exp);
         assert_int_not_equal(n, 0);
         assert_int_equal(mpcd_approval_sign(specs[i].key, msg, n, sig), MPCD_APPROVAL_OK);
         char sh[129];
@@ -647,9 +650,19 @@ static char *approvals(const key *k, const char *hash_hex, const char *path, con
                                         "expires", (json_int_t)exp, "signature", sh));
     }
     json_t *o = json_pack("{s:s,s:o}", "request_id", rid, "approvals", arr);
+    if (typed_key)
+        json_object_set_new(o, typed_key, json_string(typed_value));
     char *txt = json_dumps(o, JSON_COMPACT);
     json_decref(o);
     return txt;
+}
+
+static char *approvals(const key *k, const char *hash_hex, const char *path, const char *rid,
+                       const signer_spec *specs, int count)
+{
+    uint8_t digest[32];
+    assert_int_equal(api_hex_decode(digest, 32, hash_hex, 64), API_OK);
+    return approvals_for(k, "hash", digest, NULL, NULL, path, rid, specs, count);
 }
 
 static void expect_signature(hsess *s, const key *k, const char *hash)
@@ -1010,13 +1023,127 @@ static void t_bad_policy_start(void **state)
     expect_alive();
 }
 
+/* ---- typed payloads ---- */
+
+/* An unsigned EIP-1559 transaction (hex into out) and its signing hash, Keccak-256 of its
+ * bytes, computed here. */
+static void build_tx(char *out, size_t cap, uint8_t sighash[32], uint64_t chain, uint8_t to_byte,
+                     uint64_t value)
+{
+    uint8_t buf[256], to[20];
+    mpcd_rlp_enc e;
+    size_t len;
+    memset(to, to_byte, 20);
+    buf[0] = 0x02;
+    mpcd_rlp_enc_init(&e, buf + 1, sizeof buf - 1);
+    size_t m = mpcd_rlp_enc_list_begin(&e);
+    mpcd_rlp_enc_u64(&e, chain);
+    mpcd_rlp_enc_u64(&e, 7);          /* nonce */
+    mpcd_rlp_enc_u64(&e, 1000000000); /* max priority fee */
+    mpcd_rlp_enc_u64(&e, 30000000000ull);
+    mpcd_rlp_enc_u64(&e, 21000);
+    mpcd_rlp_enc_bytes(&e, to, 20);
+    mpcd_rlp_enc_u64(&e, value);
+    mpcd_rlp_enc_bytes(&e, NULL, 0);
+    size_t al = mpcd_rlp_enc_list_begin(&e);
+    mpcd_rlp_enc_list_end(&e, al);
+    mpcd_rlp_enc_list_end(&e, m);
+    assert_int_equal(mpcd_rlp_enc_finish(&e, &len), 0);
+    assert_true(2 * (len + 1) < cap);
+    api_hex_encode(out, buf, len + 1);
+    tss_keccak256(sighash, buf, len + 1);
+}
+
+/* A signing session for a transaction: the hub sends hash_hex (normally the tx's own). */
+static hsess *sign_tx(const char *tx_hex, const uint8_t approved[32], const char *hash_hex,
+                      const char *rid, const char *tx_sent)
+{
+    signer_spec ab[2] = {{"alice", alice, 300}, {"bob", bob, 300}};
+    char *a = approvals_for(&K, "eth_transaction", approved, "eth_transaction",
+                            tx_sent ? tx_sent : tx_hex, "m", rid, ab, 2);
+    hsess *s = sign_all(&K, P13, 2, hash_hex, "m", a);
+    free(a);
+    return s;
+}
+
+static void t_tx(void **state)
+{
+    (void)state;
+    char tx[600], other[600], hh[65], oh[65];
+    uint8_t h[32], ho[32];
+    build_tx(tx, sizeof tx, h, 1, 0x11, 1000);
+    api_hex_encode(hh, h, 32);
+    expect_signature(sign_tx(tx, h, hh, "tx-1", NULL), &K, hh);
+    /* what the policy says no to */
+    build_tx(other, sizeof other, ho, 56, 0x11, 1000);
+    api_hex_encode(oh, ho, 32);
+    expect_aborted(sign_tx(other, ho, oh, "tx-2", NULL), "policy: chain_ids: chain id 56");
+    build_tx(other, sizeof other, ho, 11155111, 0x22, 1000);
+    api_hex_encode(oh, ho, 32);
+    expect_aborted(sign_tx(other, ho, oh, "tx-3", NULL),
+                   "policy: destinations: 0x2222222222222222222222222222222222222222");
+    build_tx(other, sizeof other, ho, 1, 0x11, 1000001);
+    api_hex_encode(oh, ho, 32);
+    expect_aborted(sign_tx(other, ho, oh, "tx-4", NULL), "policy: max_value: 1000001 wei");
+    /* a hub that forges the hash, or swaps the transaction (with its matching hash) */
+    build_tx(other, sizeof other, ho, 1, 0x11, 999);
+    api_hex_encode(oh, ho, 32);
+    expect_aborted(sign_tx(tx, h, oh, "tx-5", NULL), "approval: the hub's hash is not the hash");
+    expect_aborted(sign_tx(tx, h, oh, "tx-6", other), "approval: 0 of 2 required");
+    /* garbage in place of a transaction */
+    expect_aborted(sign_tx("02c0", h, hh, "tx-7", NULL), "policy: the eth_transaction payload "
+                                                         "does not decode");
+    expect_alive();
+}
+
+/* The velocity window (window_max_value 1500000 wei per hour) holds across restarts. */
+static void t_velocity(void **state)
+{
+    (void)state;
+    char tx[600], hh[65];
+    uint8_t h[32];
+    build_tx(tx, sizeof tx, h, 1, 0x11, 900000); /* plus t_tx's 1000: 901000 */
+    api_hex_encode(hh, h, 32);
+    expect_signature(sign_tx(tx, h, hh, "vel-1", NULL), &K, hh);
+    build_tx(tx, sizeof tx, h, 1, 0x11, 700000);
+    api_hex_encode(hh, h, 32);
+    expect_aborted(sign_tx(tx, h, hh, "vel-2", NULL),
+                   "policy: window_max_value: 901000 wei signed in the last 3600 s plus 700000");
+    restart(0);
+    expect_aborted(sign_tx(tx, h, hh, "vel-3", NULL), "policy: window_max_value: 901000 wei");
+    build_tx(tx, sizeof tx, h, 1, 0x11, 599000); /* exactly 1500000 */
+    api_hex_encode(hh, h, 32);
+    expect_signature(sign_tx(tx, h, hh, "vel-4", NULL), &K, hh);
+}
+
+/* EIP-191: the signer hashes the message itself. */
+static void t_eip191(void **state)
+{
+    (void)state;
+    const char *text = "I approve this custody test";
+    char hex[128], hh[65];
+    uint8_t pre[128], h[32];
+    int n = snprintf((char *)pre, sizeof pre,
+                     "\x19"
+                     "Ethereum Signed Message:\n%zu%s",
+                     strlen(text), text);
+    tss_keccak256(h, pre, (size_t)n);
+    api_hex_encode(hh, h, 32);
+    api_hex_encode(hex, (const uint8_t *)text, strlen(text));
+    signer_spec ab[2] = {{"alice", alice, 300}, {"carol", carol, 300}};
+    char *a = approvals_for(&K, "eip191_message", h, "eip191_message", hex, "m", "msg-1", ab, 2);
+    expect_signature(sign_all(&K, P13, 2, hh, "m", a), &K, hh);
+    free(a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(t_no_approvals),     cmocka_unit_test(t_too_few),
         cmocka_unit_test(t_quorum_signs),     cmocka_unit_test(t_hub_alters),
         cmocka_unit_test(t_replay),           cmocka_unit_test(t_reload),
-        cmocka_unit_test(t_bad_policy_start),
+        cmocka_unit_test(t_bad_policy_start), cmocka_unit_test(t_tx),
+        cmocka_unit_test(t_velocity),         cmocka_unit_test(t_eip191),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
