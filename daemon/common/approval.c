@@ -269,8 +269,13 @@ static int der_to_raw(const uint8_t *der, size_t len, mpcd_approval_alg alg, uin
 mpcd_approval_err mpcd_approval_sign(EVP_PKEY *pkey, const uint8_t *msg, size_t len,
                                      uint8_t sig[64])
 {
-    mpcd_approval_alg alg = mpcd_approval_alg_of(pkey);
-    if (!msg || !sig)
+    return mpcd_approval_sign_alg(pkey, mpcd_approval_alg_of(pkey), msg, len, sig);
+}
+
+mpcd_approval_err mpcd_approval_sign_alg(EVP_PKEY *pkey, mpcd_approval_alg alg, const uint8_t *msg,
+                                         size_t len, uint8_t sig[64])
+{
+    if (!pkey || !msg || !sig)
         return MPCD_APPROVAL_ERR_ARG;
     if (alg == MPCD_ALG_NONE)
         return MPCD_APPROVAL_ERR_ALG;

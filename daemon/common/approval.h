@@ -90,6 +90,12 @@ mpcd_approval_alg mpcd_approval_alg_of(EVP_PKEY *pkey);
 mpcd_approval_err mpcd_approval_sign(EVP_PKEY *pkey, const uint8_t *msg, size_t len,
                                      uint8_t sig[64]);
 
+/* The same with the algorithm given: for keys whose parameters OpenSSL cannot read through
+ * the provider interface (a libp11 token key is a legacy EC_KEY with a method), the caller
+ * determines alg itself. ALG if alg is MPCD_ALG_NONE. */
+mpcd_approval_err mpcd_approval_sign_alg(EVP_PKEY *pkey, mpcd_approval_alg alg, const uint8_t *msg,
+                                         size_t len, uint8_t sig[64]);
+
 /* The public key of pkey in the form mpcd_approver_key_from_hex reads (compressed for
  * ECDSA), as hex in out (at least 131 bytes). OK, ALG or CRYPTO. */
 mpcd_approval_err mpcd_approval_public_hex(EVP_PKEY *pkey, char out[131]);

@@ -18,10 +18,17 @@ static const char usage_main[] =
     "  keys create --threshold T (--parties a,b,c | --n N) [--label L] [--wait S]\n"
     "  keys list\n"
     "  keys show ID [--pem] [--path m/0/1]   verifies the keygen attestations first\n"
-    "  sign KEY (--hash HEX | --file F [--sha256|--keccak]) [--path m/0/1]\n"
-    "           [--signers a,b] [--verify] [--wait S]\n"
+    "  sign KEY (--hash HEX | --file F [--sha256|--keccak] | --eth-tx HEX | --eip191 HEX)\n"
+    "           [--path m/0/1] [--signers a,b] [--request-id ID] [--approval FILE]...\n"
+    "           [--verify] [--wait S]\n"
     "  sessions show ID\n"
     "  parties\n"
+    "Request approvals and signer policy (local, offline):\n"
+    "  approve KEY --name A --request-id ID (--hash HEX | --eth-tx HEX | --eip191 HEX)\n"
+    "          [--path P] [--expires-in S] (--key FILE.pem | --pkcs11-module M --token T\n"
+    "          --key-label L [--pin-file F])        prints the approval JSON\n"
+    "  approve --show-key (--key FILE.pem | --pkcs11-module ...)\n"
+    "  policy sign --key K.pem FILE | verify --pubkey K.pub FILE | show FILE\n"
     "Node admin (local, on the signer node):\n"
     "  node init --backend tpm2|pkcs11|soft --config FILE [--csr OUT] [--import KEY.pem]\n"
     "  node status --config FILE\n"
@@ -166,7 +173,8 @@ int ctl_main(ctl_ctx *c, int argc, char **argv)
         ctl_cmd_fn fn;
     } cmds[] = {{"keys", ctl_cmd_keys},         {"sign", ctl_cmd_sign},
                 {"sessions", ctl_cmd_sessions}, {"parties", ctl_cmd_parties},
-                {"node", ctl_cmd_node},         {"dev", ctl_cmd_dev}};
+                {"node", ctl_cmd_node},         {"dev", ctl_cmd_dev},
+                {"approve", ctl_cmd_approve},   {"policy", ctl_cmd_policy}};
     int o;
     optind = 0; /* a full reset: ctl_main may run more than once in a process (tests) */
     opterr = 0;
