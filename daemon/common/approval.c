@@ -18,8 +18,8 @@
 static const char *const messages[MPCD_APPROVAL_ERR__COUNT] = {
     [MPCD_APPROVAL_OK] = "success",
     [MPCD_APPROVAL_ERR_ARG] = "invalid argument",
-    [MPCD_APPROVAL_ERR_ALG] = "unknown or mismatched algorithm (use ecdsa-p256, ecdsa-secp256k1 "
-                              "or ed25519)",
+    [MPCD_APPROVAL_ERR_ALG] =
+        "unknown or mismatched algorithm (use ecdsa-p256, ecdsa-secp256k1, ed25519)",
     [MPCD_APPROVAL_ERR_KEY] = "the public key does not decode or is not on the curve",
     [MPCD_APPROVAL_ERR_SIGNATURE] = "bad signature",
     [MPCD_APPROVAL_ERR_HIGH_S] = "secp256k1 signature with high s (malleable form) refused",
