@@ -42,7 +42,8 @@ if build build/fuzz -DCMAKE_C_COMPILER=clang -DMPC_FUZZ=ON -DMPC_TESTS=OFF -DMPC
   for target in api/fuzz/fuzz_frame api/fuzz/fuzz_rest_sign daemon/signerd/fuzz/fuzz_policy \
       tss/fuzz/fuzz_keyshare tss/fuzz/fuzz_receive \
       tss/fuzz/fuzz_dkg_r1 tss/fuzz/fuzz_dkg_r2 tss/fuzz/fuzz_dkg_r3 tss/fuzz/fuzz_dkg_r4 \
-      tss/fuzz/fuzz_sign_r1 tss/fuzz/fuzz_sign_r2 tss/fuzz/fuzz_sign_r3; do
+      tss/fuzz/fuzz_sign_r1 tss/fuzz/fuzz_sign_r2 tss/fuzz/fuzz_sign_r3 \
+      daemon/common/fuzz/fuzz_ethtx daemon/common/fuzz/fuzz_eip712; do
     name=${target##*/}
     corpus=build/fuzz/corpus/$name
     mkdir -p "$corpus"

@@ -14,8 +14,9 @@
  *    directly or through other structs or arrays (a cycle), are errors. encodeType lists the
  *    type then the structs it references, sorted by name.
  *  - values: every field of a struct present, no other member (also in domain); uintN and
- *    intN as JSON integers or strings in decimal ("-12") or hex ("0x1f", "-0x1f"), range
- *    checked for N; bytesN as "0x" + exactly 2N hex digits; bytes as "0x" + an even number
+ *    intN as JSON integers (jansson reads integers of up to 64 bits: larger ones must be
+ *    strings, as wallets send them) or strings in decimal ("-12") or hex ("0x1f", "-0x1f"),
+ *    range checked for N; bytesN as "0x" + exactly 2N hex digits; bytes as "0x" + an even number
  *    of hex digits; bool as JSON true/false; address as "0x" + 40 hex digits (mixed case must
  *    be a valid EIP-55 checksum); string as a JSON string (its UTF-8 bytes); arrays as JSON
  *    arrays, of exactly n elements for "[n]". Floats, null and anything else are errors.
@@ -56,7 +57,8 @@ typedef struct {
     char primary_type[64]; /* NUL-terminated name of the primary type */
 } mpcd_eip712;
 
-/* Hashes the typed data in the jansson object td (borrowed, not modified). On success
+/* Hashes the typed data in the jansson object td (borrowed, not modified; the caller bounds
+ * its size, e.g. by parsing at most MPCD_EIP712_MAX_TEXT bytes). On success
  * fills *out and returns MPCD_ETH_OK. On failure *out is untouched, the error is one of
  * JSON, 712_TYPE, 712_FIELD, 712_VALUE, 712_RANGE, 712_DOMAIN, TOO_LARGE, NOMEM, and when
  * detail is not NULL it receives a NUL-terminated description naming the place
