@@ -18,6 +18,7 @@
 #include "ctl.h"
 #include "daemon/common/approval.h"
 #include "daemon/common/eip191.h"
+#include "daemon/common/eip712.h"
 #include "daemon/common/ethtx.h"
 #include "policy.h"
 
@@ -73,6 +74,16 @@ int ctl_payload_option(ctl_ctx *c, ctl_payload *p, int opt, const char *arg)
             return ctl_fail(c, CTL_EXIT_USAGE, "--eip712 %s: not a JSON object (line %d: %s)", arg,
                             je.line, je.text);
         p->kind = API_PAYLOAD_EIP712;
+        mpcd_eip712 td;
+        char detail[MPCD_EIP712_DETAIL_MAX] = "";
+        mpcd_eth_err e = mpcd_eip712_hash(&td, p->eip712, detail, sizeof detail);
+        if (e != MPCD_ETH_OK)
+            return ctl_fail(c, CTL_EXIT_USAGE, "--eip712 %s does not hash: %s (%s)", arg,
+                            mpcd_eth_strerror(e), detail);
+        memcpy(p->digest, td.digest, 32);
+        p->chain_id = td.has_chain_id ? td.chain_id : 0;
+        p->is_create = !td.has_verifying_contract;
+        memcpy(p->to, td.verifying_contract, 20);
         return CTL_EXIT_OK;
     }
     p->kind = opt == CTL_OPT_ETH_TX ? API_PAYLOAD_ETH_TX : API_PAYLOAD_EIP191;
@@ -112,10 +123,6 @@ int ctl_payload_check(ctl_ctx *c, const ctl_payload *p)
 {
     if (!p->given)
         return ctl_fail(c, CTL_EXIT_USAGE, "give one of --hash, --eth-tx, --eip191, --eip712");
-    if (p->kind == API_PAYLOAD_EIP712)
-        return ctl_fail(c, CTL_EXIT_USAGE,
-                        "--eip712: this mpcctl cannot hash EIP-712 data yet (its decoder is "
-                        "not merged)");
     return CTL_EXIT_OK;
 }
 
@@ -418,6 +425,16 @@ int ctl_cmd_approve(ctl_ctx *c, int argc, char **argv)
             fprintf(c->err, "approving %s %s of key %s along %s, request %s, digest %s\n",
                     api_payload_kind_name(pl.kind), pl.kind == API_PAYLOAD_HASH ? "(raw hash)" : "",
                     argv[optind], path, rid, dh);
+            if (pl.kind == API_PAYLOAD_EIP712) {
+                char vc[41];
+                api_hex_encode(vc, pl.to, 20);
+                fprintf(c->err,
+                        "  typed data: primary type %s, domain chain id %llu, verifying "
+                        "contract %s%s\n",
+                        json_string_value(json_object_get(pl.eip712, "primaryType")),
+                        (unsigned long long)pl.chain_id, pl.is_create ? "(none)" : "0x",
+                        pl.is_create ? "" : vc);
+            }
             if (pl.kind == API_PAYLOAD_ETH_TX) {
                 char to[41], v[80];
                 api_hex_encode(to, pl.to, 20);

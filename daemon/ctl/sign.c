@@ -17,13 +17,15 @@
 
 static const char usage_sign[] =
     "usage: mpcctl sign KEY (--hash HEX | --file F [--sha256 | --keccak] | --eth-tx HEX |\n"
-    "                   --eip191 HEX) [--path m/0/1] [--signers a,b] [--request-id ID]\n"
+    "                   --eip191 HEX | --eip712 FILE) [--path m/0/1] [--signers a,b]\n"
+    "                   [--request-id ID]\n"
     "                   [--approval FILE]... [--verify] [--wait S]\n"
     "\n"
     "Signs a 32-byte hash with KEY. --hash gives it as 64 hex digits; --file hashes a file\n"
     "with SHA-256 (default) or Keccak-256 (Ethereum). --eth-tx signs an unsigned Ethereum\n"
     "transaction (legacy EIP-155, EIP-2930, EIP-1559; hex) and prints the signed transaction;\n"
-    "--eip191 signs a personal message (its bytes in hex). Every signer decodes these and\n"
+    "--eip191 signs a personal message (its bytes in hex); --eip712 typed data (a JSON file,\n"
+    "as eth_signTypedData_v4 takes it). Every signer decodes these and\n"
     "hashes them itself. --request-id and --approval (a file holding one approval object\n"
     "from `mpcctl approve`, repeatable) authorize the request for signers whose policy needs\n"
     "approvals. --path signs with the BIP32 child key\n"
@@ -191,8 +193,8 @@ static int parse_sign(ctl_ctx *c, int argc, char **argv, sign_args *a)
         return ctl_fail(c, CTL_EXIT_USAGE, "'%s' is not a key id (32 hex characters)", a->key);
     if (a->have_hash == !!a->file)
         return ctl_fail(c, CTL_EXIT_USAGE,
-                        "sign needs exactly one of --hash HEX, --file F, --eth-tx HEX and "
-                        "--eip191 HEX");
+                        "sign needs exactly one of --hash HEX, --file F, --eth-tx HEX, "
+                        "--eip191 HEX and --eip712 FILE");
     if (a->have_hash && (rc = ctl_payload_check(c, &a->payload)) != CTL_EXIT_OK)
         return rc;
     if (a->napprovals && !a->request_id)
@@ -440,6 +442,7 @@ static int sign_run(ctl_ctx *c, sign_args *ap)
                     a.file ? (a.keccak ? " (Keccak-256 of the file)" : " (SHA-256 of the file)")
                     : a.payload.kind == API_PAYLOAD_ETH_TX ? " (the transaction's signing hash)"
                     : a.payload.kind == API_PAYLOAD_EIP191 ? " (EIP-191 personal message)"
+                    : a.payload.kind == API_PAYLOAD_EIP712 ? " (EIP-712 typed data)"
                                                            : "");
             ctl_print_signature(c, sig, a.verify ? desc : NULL);
             if (ctl_jstr(sig, "signed_transaction")[0])

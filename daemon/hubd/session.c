@@ -11,6 +11,7 @@
 #include "api/hex.h"
 #include "daemon/common/db.h"
 #include "daemon/common/eip191.h"
+#include "daemon/common/eip712.h"
 #include "daemon/common/ethtx.h"
 #include "daemon/common/log.h"
 #include "daemon/common/tls.h"
@@ -325,9 +326,17 @@ static int typed_hash(const api_sign_auth *a, uint8_t hash[32], char *msg, size_
     case API_PAYLOAD_EIP191:
         e = mpcd_eip191_hash(hash, a->typed, a->typed_len);
         break;
-    case API_PAYLOAD_EIP712:
-        snprintf(msg, cap, "eip712 payloads are not supported by this hub yet");
+    case API_PAYLOAD_EIP712: {
+        mpcd_eip712 td;
+        char detail[MPCD_EIP712_DETAIL_MAX] = "";
+        e = mpcd_eip712_hash_text(&td, (const char *)a->typed, a->typed_len, detail, sizeof detail);
+        if (e == MPCD_ETH_OK) {
+            memcpy(hash, td.digest, 32);
+            return 0;
+        }
+        snprintf(msg, cap, "field 'eip712' does not decode: %s (%s)", mpcd_eth_strerror(e), detail);
         return -1;
+    }
     }
     if (e == MPCD_ETH_OK)
         return 0;

@@ -12,6 +12,7 @@
 
 #include "api/hex.h"
 #include "daemon/common/eip191.h"
+#include "daemon/common/eip712.h"
 #include "daemon/common/ethtx.h"
 #include "daemon/common/log.h"
 #include "policy.h"
@@ -149,9 +150,22 @@ static int typed_digest(const api_sign_auth *a, uint8_t digest[32], signer_polic
         if ((e = mpcd_eip191_hash(digest, a->typed, a->typed_len)) != MPCD_ETH_OK)
             break;
         return 0;
-    case API_PAYLOAD_EIP712:
-        snprintf(why, cap, "policy: this signer cannot decode eip712 payloads yet");
-        return -1;
+    case API_PAYLOAD_EIP712: {
+        mpcd_eip712 td;
+        char detail[MPCD_EIP712_DETAIL_MAX] = "";
+        e = mpcd_eip712_hash_text(&td, (const char *)a->typed, a->typed_len, detail, sizeof detail);
+        if (e != MPCD_ETH_OK) {
+            snprintf(why, cap, "policy: the eip712 payload does not decode: %s (%s)",
+                     mpcd_eth_strerror(e), detail);
+            return -1;
+        }
+        memcpy(digest, td.digest, 32);
+        f->has_chain_id = td.has_chain_id;
+        f->chain_id = td.chain_id;
+        f->has_to = td.has_verifying_contract;
+        memcpy(f->to, td.verifying_contract, 20);
+        return 0;
+    }
     }
     snprintf(why, cap, "policy: the %s payload does not decode: %s", api_payload_kind_name(a->kind),
              mpcd_eth_strerror(e));

@@ -591,6 +591,16 @@ static int check_payload(const signer_policy *p, const signer_policy_key *kr,
             return refuse(why, cap,
                           "policy: chain_ids: EIP-712 domain chain id %" PRIu64 " is not allowed",
                           f->chain_id);
+        /* An EIP-712 signature (a permit, an order) acts on its verifying contract: it must
+         * be a destination this signer may send to. */
+        if (f->kind == API_PAYLOAD_EIP712 && f->has_to && !dest_allowed(p, f->to)) {
+            char hex[41];
+            api_hex_encode(hex, f->to, 20);
+            return refuse(why, cap,
+                          "policy: destinations: EIP-712 verifying contract 0x%s is not on the "
+                          "list",
+                          hex);
+        }
         return 0;
     case API_PAYLOAD_ETH_TX:
         if (!chain_allowed(p, f->chain_id))

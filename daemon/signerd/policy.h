@@ -9,7 +9,8 @@
  *
  * The file (mpc-signerd-policy.ini.example beside this file shows every key):
  *   [policy]   raw_hashes = allow|deny (deny), messages = allow|deny (deny: EIP-191 and
- *              EIP-712), quorum = k (0), chain_ids = 1, 5 (none), destinations = any | 0x..,
+ *              EIP-712, whose domain chainId must be in chain_ids and verifyingContract in
+ *              destinations), quorum = k (0), chain_ids = 1, 5 (none), destinations = any | 0x..,
  *              0x.. (none), max_value = wei (no limit), window_seconds = s (86400),
  *              window_max_value = wei (no limit), large_value = wei, large_quorum = k
  *   [approver NAME]  alg = ecdsa-p256|ecdsa-secp256k1|ed25519, public_key = hex
@@ -92,7 +93,8 @@ typedef struct {
     api_payload_kind kind;
     uint64_t chain_id; /* transaction: its chain id; EIP-712: the domain's, if has_chain_id */
     int has_chain_id;
-    uint8_t to[20]; /* transaction: destination (a contract creation has none) */
+    uint8_t to[20]; /* transaction: destination (a contract creation has none); EIP-712: the
+                     * domain's verifyingContract, if any */
     int has_to;
     uint8_t value[32]; /* transaction: value in wei, big-endian */
 } signer_policy_facts;

@@ -153,8 +153,9 @@ static void write_policy(void)
     if (!f)
         deploy_die(&D, "policy");
     fprintf(f,
-            "[policy]\nraw_hashes = allow\nquorum = 2\nchain_ids = 1\n"
+            "[policy]\nraw_hashes = allow\nmessages = allow\nquorum = 2\nchain_ids = 1\n"
             "destinations = 0x1111111111111111111111111111111111111111\n"
+            "destinations = 0xCcCCccccCCCCcCCCCCCcCcCccCcCCCcCcccccccC\n"
             "max_value = 1000000000000000000\n\n"
             "[approver alice]\nalg = ecdsa-p256\npublic_key = %s\n"
             "[approver bob]\nalg = ed25519\npublic_key = %s\n"
@@ -462,6 +463,45 @@ static void test_policy_commands(void **state)
                      2);
 }
 
+/* EIP-712: the EIP's Mail example through hub and signers; the signature verifies (openssl)
+ * over the digest the EIP publishes. */
+static void test_eip712(void **state)
+{
+    (void)state;
+    static const char mail[] =
+        "{\"types\":{\"EIP712Domain\":[{\"name\":\"name\",\"type\":\"string\"},{\"name\":"
+        "\"version\",\"type\":\"string\"},{\"name\":\"chainId\",\"type\":\"uint256\"},{\"name\":"
+        "\"verifyingContract\",\"type\":\"address\"}],\"Person\":[{\"name\":\"name\",\"type\":"
+        "\"string\"},{\"name\":\"wallet\",\"type\":\"address\"}],\"Mail\":[{\"name\":\"from\","
+        "\"type\":\"Person\"},{\"name\":\"to\",\"type\":\"Person\"},{\"name\":\"contents\","
+        "\"type\":\"string\"}]},\"primaryType\":\"Mail\",\"domain\":{\"name\":\"Ether Mail\","
+        "\"version\":\"1\",\"chainId\":1,\"verifyingContract\":"
+        "\"0xCcCCccccCCCCcCCCCCCcCcCccCcCCCcCcccccccC\"},\"message\":{\"from\":{\"name\":"
+        "\"Cow\",\"wallet\":\"0xCD2a3d9F938E13CD947Ec05AbC7FE734Df8DD826\"},\"to\":{\"name\":"
+        "\"Bob\",\"wallet\":\"0xbBbBBBBbbBBBbbbBbbBbbbbBBbBbbbbBbBbbBBbB\"},\"contents\":"
+        "\"Hello, Bob!\"}}\n";
+    const char *digest = "be609aee343fb3c4b28e1df9e632fca64fcfaede20f02e86244efddf30957bd2";
+    char path[200], payload[300], src[300], args[900];
+    snprintf(path, sizeof path, "%s/mail.json", D.dir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(mail, f);
+    fclose(f);
+    snprintf(payload, sizeof payload, "--eip712 %s", path);
+    snprintf(src, sizeof src, "--key %s/alice.pem", D.dir);
+    approve("alice712.json", "alice", src, "mail-1", payload);
+    snprintf(src, sizeof src, "--key %s/carol.pem", D.dir);
+    approve("carol712.json", "carol", src, "mail-1", payload);
+    snprintf(args, sizeof args,
+             "--eip712 %s --request-id mail-1 --approval %s/alice712.json --approval "
+             "%s/carol712.json --verify",
+             path, D.dir, D.dir);
+    json_t *s = sign_json(0, args);
+    assert_string_equal(json_string_value(json_object_get(s, "hash")), digest);
+    openssl_verifies(s, digest);
+    json_decref(s);
+}
+
 int main(void)
 {
     if (deploy_check_tools() != 0)
@@ -470,6 +510,7 @@ int main(void)
         cmocka_unit_test(test_refused_without_quorum),
         cmocka_unit_test(test_hash_with_approvals),
         cmocka_unit_test(test_transaction),
+        cmocka_unit_test(test_eip712),
         cmocka_unit_test(test_policy_commands),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);

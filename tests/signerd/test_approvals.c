@@ -33,6 +33,7 @@
 #include "api/hex.h"
 #include "api/json.h"
 #include "daemon/common/approval.h"
+#include "daemon/common/eip712.h"
 #include "fake_hub.h"
 #include "hsm/hsm.h"
 #include "policy.h"
@@ -703,6 +704,7 @@ static void write_policy(int i, const char *extra, int sign)
              "[policy]\nraw_hashes = allow\nmessages = allow\nquorum = 2\n"
              "chain_ids = 1, 11155111\n"
              "destinations = 0x1111111111111111111111111111111111111111\n"
+             "destinations = 0xCcCCccccCCCCcCCCCCCcCcCccCcCCCcCcccccccC\n"
              "max_value = 1000000\nwindow_seconds = 3600\nwindow_max_value = 1500000\n%s\n"
              "[approver alice]\nalg = ecdsa-p256\npublic_key = %s\n"
              "[approver bob]\nalg = ed25519\npublic_key = %s\n"
@@ -1136,6 +1138,65 @@ static void t_eip191(void **state)
     free(a);
 }
 
+/* EIP-712: the EIP's own Mail example, whose digest is published; the signature verifies over
+ * that digest. A domain on another chain, or a verifying contract off the list, is refused. */
+static const char MAIL[] =
+    "{\"types\":{\"EIP712Domain\":[{\"name\":\"name\",\"type\":\"string\"},{\"name\":\"version\","
+    "\"type\":\"string\"},{\"name\":\"chainId\",\"type\":\"uint256\"},{\"name\":"
+    "\"verifyingContract\",\"type\":\"address\"}],\"Person\":[{\"name\":\"name\",\"type\":"
+    "\"string\"},{\"name\":\"wallet\",\"type\":\"address\"}],\"Mail\":[{\"name\":\"from\","
+    "\"type\":\"Person\"},{\"name\":\"to\",\"type\":\"Person\"},{\"name\":\"contents\",\"type\":"
+    "\"string\"}]},\"primaryType\":\"Mail\",\"domain\":{\"name\":\"Ether Mail\",\"version\":"
+    "\"1\",\"chainId\":%s,\"verifyingContract\":\"%s\"},\"message\":{\"from\":{\"name\":"
+    "\"Cow\",\"wallet\":\"0xCD2a3d9F938E13CD947Ec05AbC7FE734Df8DD826\"},\"to\":{\"name\":"
+    "\"Bob\",\"wallet\":\"0xbBbBBBBbbBBBbbbBbbBbbbbBBbBbbbbBbBbbBBbB\"},\"contents\":"
+    "\"Hello, Bob!\"}}";
+static const char MAIL_DIGEST[] =
+    "be609aee343fb3c4b28e1df9e632fca64fcfaede20f02e86244efddf30957bd2";
+
+/* digest: the hex the hub sends and the approvers approve; NULL: the domain's own digest
+ * (daemon/common/eip712, as an honest hub computes it). */
+static hsess *sign_712(const char *chain, const char *contract, const char *rid, const char *digest)
+{
+    char text[2048], dh[65];
+    uint8_t d[32];
+    snprintf(text, sizeof text, MAIL, chain, contract);
+    json_t *td = json_loads(text, 0, NULL);
+    assert_non_null(td);
+    if (!digest) {
+        mpcd_eip712 out;
+        assert_int_equal(mpcd_eip712_hash(&out, td, NULL, 0), MPCD_ETH_OK);
+        api_hex_encode(dh, out.digest, 32);
+        digest = dh;
+    }
+    assert_int_equal(api_hex_decode(d, 32, digest, 64), API_OK);
+    signer_spec ab[2] = {{"alice", alice, 300}, {"bob", bob, 300}};
+    char *a = approvals_for(&K, "eip712", d, NULL, NULL, "m", rid, ab, 2);
+    json_t *o = json_loads(a, 0, NULL);
+    json_object_set_new(o, "eip712", td);
+    char *txt = json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+    hsess *s = sign_all(&K, P13, 2, digest, "m", txt);
+    free(a);
+    free(txt);
+    return s;
+}
+
+static void t_eip712(void **state)
+{
+    (void)state;
+    const char *cc = "0xCcCCccccCCCCcCCCCCCcCcCccCcCCCcCcccccccC";
+    expect_signature(sign_712("1", cc, "712-1", MAIL_DIGEST), &K, MAIL_DIGEST);
+    /* the digest changes with the domain: the hub's hash (the published one) no longer fits */
+    expect_aborted(sign_712("56", cc, "712-2", MAIL_DIGEST),
+                   "approval: the hub's hash is not the hash of the eip712 payload");
+    /* with the domain's own digest, the policy decides */
+    expect_aborted(sign_712("56", cc, "712-3", NULL),
+                   "policy: chain_ids: EIP-712 domain chain id 56 is not allowed");
+    expect_aborted(sign_712("1", "0x2222222222222222222222222222222222222222", "712-4", NULL),
+                   "policy: destinations: EIP-712 verifying contract 0x2222");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1144,6 +1205,7 @@ int main(void)
         cmocka_unit_test(t_replay),           cmocka_unit_test(t_reload),
         cmocka_unit_test(t_bad_policy_start), cmocka_unit_test(t_tx),
         cmocka_unit_test(t_velocity),         cmocka_unit_test(t_eip191),
+        cmocka_unit_test(t_eip712),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
