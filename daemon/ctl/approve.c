@@ -3,10 +3,12 @@
  * daemon/signerd/policy.h), and the typed payloads (--hash, --eth-tx, --eip191, --eip712)
  * that approve and sign share: the digest is computed here, so an approver sees and signs
  * what the signers will compute, never a hash handed to it. */
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <libp11.h>
 #include <openssl/crypto.h>
@@ -20,7 +22,10 @@
 #include "daemon/common/eip191.h"
 #include "daemon/common/eip712.h"
 #include "daemon/common/ethtx.h"
+#include "config.h"
+#include "hsm/hsm.h"
 #include "policy.h"
+#include "tss/secmem.h"
 
 /* ---- typed payloads ---- */
 
@@ -149,6 +154,9 @@ void ctl_payload_to_body(const ctl_payload *p, json_t *body)
 /* ---- approver keys ---- */
 
 typedef struct {
+    const char *sealed;   /* --sealed FILE (with --config: the node's backend) */
+    const char *config;   /* --config SIGNER.conf */
+    const char *name;     /* the approver's name: bound into a sealed key's aad */
     const char *pem;      /* --key FILE.pem */
     const char *module;   /* --pkcs11-module */
     const char *token;    /* --token LABEL */
@@ -237,14 +245,140 @@ static void key_source_free(key_source *s)
     s->slots = NULL;
 }
 
-static EVP_PKEY *load_key(ctl_ctx *c, key_source *s)
+/* ---- approver keys sealed by the node's backend (hsm/: TPM, HSM, soft) ---- */
+
+#define APPROVER_AAD_VERSION 1
+
+/* The node's backend from a signer config (the same code the daemon runs). */
+static hsm_backend *open_node_backend(ctl_ctx *c, const char *config, signer_config *cfg)
 {
-    if (!!s->pem == !!s->module) {
-        ctl_fail(c, CTL_EXIT_USAGE,
-                 "give the approver key as --key FILE.pem or --pkcs11-module M --token T "
-                 "--key-label L [--pin-file F]");
+    char err[512];
+    hsm_config hc;
+    hsm_backend *hsm = NULL;
+    if (!config) {
+        ctl_fail(c, CTL_EXIT_USAGE, "a sealed approver key needs --config SIGNER.conf");
         return NULL;
     }
+    if (signer_config_load(config, cfg, err, sizeof err) != 0) {
+        ctl_fail(c, CTL_EXIT_LOCAL, "%s", err);
+        return NULL;
+    }
+    signer_config_to_hsm(cfg, &hc);
+    hsm_err e = hsm_open(&hc, &hsm);
+    if (e != HSM_OK) {
+        ctl_fail(c, CTL_EXIT_LOCAL, "[backend] %s: %s %s", hsm_kind_name(cfg->backend),
+                 hsm_strerror(e), hsm_last_detail());
+        return NULL;
+    }
+    return hsm;
+}
+
+/* aad = hsm_aad_build("approver:" NAME, party id, 1): a sealed approver key opens only as
+ * that approver, on that node. */
+static int approver_aad(const char *name, const char *party_id, uint8_t *aad, size_t *len)
+{
+    char id[80];
+    snprintf(id, sizeof id, "approver:%s", name);
+    return hsm_aad_build(aad, HSM_AAD_SHARE_MAX, len, id, party_id, APPROVER_AAD_VERSION) == HSM_OK
+               ? 0
+               : -1;
+}
+
+static EVP_PKEY *load_sealed(ctl_ctx *c, key_source *s)
+{
+    signer_config *cfg = calloc(1, sizeof *cfg);
+    uint8_t aad[HSM_AAD_SHARE_MAX], *pt = NULL;
+    size_t aad_len, blob_len = 0, pt_len = 0;
+    EVP_PKEY *k = NULL;
+    char *blob = read_text(s->sealed, 1u << 20, &blob_len);
+    hsm_backend *hsm = blob && cfg ? open_node_backend(c, s->config, cfg) : NULL;
+    if (!blob)
+        ctl_fail(c, CTL_EXIT_LOCAL, "--sealed %s: cannot read it", s->sealed);
+    if (hsm && approver_aad(s->name, cfg->party_id, aad, &aad_len) == 0) {
+        hsm_err e = hsm_unseal(hsm, (const uint8_t *)blob, blob_len, aad, aad_len, &pt, &pt_len);
+        if (e != HSM_OK) {
+            ctl_fail(c, CTL_EXIT_LOCAL,
+                     "--sealed %s: the node's backend does not open it as approver '%s': %s",
+                     s->sealed, s->name, hsm_strerror(e));
+        } else {
+            const uint8_t *p = pt;
+            k = d2i_AutoPrivateKey(NULL, &p, (long)pt_len);
+            tss_secmem_free(pt);
+            if (!k)
+                ctl_fail(c, CTL_EXIT_LOCAL, "--sealed %s: the sealed key does not decode",
+                         s->sealed);
+        }
+    }
+    hsm_close(hsm);
+    free(blob);
+    free(cfg);
+    return k;
+}
+
+/* --seal-new FILE --alg ALG: a fresh approver key, sealed by the node's backend to FILE (new,
+ * 0600); prints its public key for the policy file. The private key never touches disk in
+ * the clear. */
+static int seal_new(ctl_ctx *c, const key_source *s, const char *alg_name)
+{
+    mpcd_approval_alg alg = mpcd_approval_alg_parse(alg_name);
+    if (alg == MPCD_ALG_NONE)
+        return ctl_fail(c, CTL_EXIT_USAGE, "--alg: ecdsa-p256, ecdsa-secp256k1 or ed25519");
+    signer_config *cfg = calloc(1, sizeof *cfg);
+    hsm_backend *hsm = cfg ? open_node_backend(c, s->config, cfg) : NULL;
+    if (!hsm) {
+        free(cfg);
+        return CTL_EXIT_LOCAL;
+    }
+    EVP_PKEY *k = alg == MPCD_ALG_ED25519
+                      ? EVP_PKEY_Q_keygen(NULL, NULL, "ED25519")
+                      : EVP_PKEY_Q_keygen(NULL, NULL, "EC",
+                                          alg == MPCD_ALG_ECDSA_P256 ? "P-256" : "secp256k1");
+    uint8_t aad[HSM_AAD_SHARE_MAX], *der = NULL, *blob = NULL;
+    size_t aad_len, blob_len = 0;
+    int der_len = k ? i2d_PrivateKey(k, &der) : -1;
+    char pub[131];
+    int rc = CTL_EXIT_OK;
+    if (der_len <= 0 || mpcd_approval_public_hex(k, pub) != MPCD_APPROVAL_OK ||
+        approver_aad(s->name, cfg->party_id, aad, &aad_len) != 0 ||
+        hsm_seal(hsm, der, (size_t)der_len, aad, aad_len, &blob, &blob_len) != HSM_OK) {
+        rc = ctl_fail(c, CTL_EXIT_LOCAL, "cannot create or seal the approver key %s",
+                      hsm_last_detail());
+    } else {
+        int fd = open(s->sealed, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        if (fd < 0 || write(fd, blob, blob_len) != (ssize_t)blob_len || fsync(fd) != 0)
+            rc = ctl_fail(c, CTL_EXIT_LOCAL,
+                          "--seal-new %s: cannot create it (it must not exist yet)", s->sealed);
+        if (fd >= 0)
+            close(fd);
+        if (rc == CTL_EXIT_OK)
+            fprintf(c->out, "alg = %s\npublic_key = %s\n", mpcd_approval_alg_name(alg), pub);
+    }
+    if (der) {
+        OPENSSL_cleanse(der, (size_t)der_len);
+        OPENSSL_free(der);
+    }
+    free(blob);
+    EVP_PKEY_free(k);
+    hsm_close(hsm);
+    free(cfg);
+    return rc;
+}
+
+static EVP_PKEY *load_key(ctl_ctx *c, key_source *s)
+{
+    if (!!s->pem + !!s->module + !!s->sealed != 1) {
+        ctl_fail(c, CTL_EXIT_USAGE,
+                 "give the approver key as --key FILE.pem, --sealed FILE --config SIGNER.conf, "
+                 "or --pkcs11-module M --token T --key-label L [--pin-file F]");
+        return NULL;
+    }
+    if (s->sealed && !s->name) {
+        ctl_fail(c, CTL_EXIT_USAGE, "--sealed needs --name (the key is sealed to its approver)");
+        return NULL;
+    }
+    if (s->sealed)
+        return load_sealed(c, s);
+
     if (s->module && (!s->token || !s->label)) {
         ctl_fail(c, CTL_EXIT_USAGE, "--pkcs11-module needs --token and --key-label");
         return NULL;
@@ -283,7 +417,9 @@ static const char usage_approve[] =
     "                      [--path m/0/1] [--expires-in SECONDS]\n"
     "                      (--key FILE.pem | --pkcs11-module M --token T --key-label L\n"
     "                       [--pin-file F])\n"
-    "       mpcctl approve --show-key (--key FILE.pem | --pkcs11-module ...)\n"
+    "       mpcctl approve --show-key (--key FILE.pem | --pkcs11-module ... |\n"
+    "                      --sealed FILE --name APPROVER --config SIGNER.conf)\n"
+    "       mpcctl approve --seal-new FILE --alg ALG --name APPROVER --config SIGNER.conf\n"
     "\n"
     "Signs the canonical approval message of a sign request (key id, what is signed, path,\n"
     "request id, expiry) with an approver key (P-256 or secp256k1 ECDSA, or Ed25519; a PEM\n"
@@ -291,7 +427,10 @@ static const char usage_approve[] =
     "`mpcctl sign --approval FILE` (or in the sign request's `approvals`). The hash signed is\n"
     "computed here from the typed payload; a transaction's chain id, destination and value are\n"
     "shown on stderr so the approver sees what they approve. --expires-in: default 300.\n"
-    "--show-key prints the key's algorithm and public key for the signers' policy file.\n";
+    "--show-key prints the key's algorithm and public key for the signers' policy file.\n"
+    "--seal-new creates an approver key sealed by the node's backend (TPM, HSM or soft, from\n"
+    "the signer config; bound to the approver's name and the node) and prints its public key;\n"
+    "--sealed FILE --config SIGNER.conf then signs with it.\n";
 
 #define CTL_OPT_SHOW_KEY 0x201
 
@@ -312,10 +451,14 @@ int ctl_cmd_approve(ctl_ctx *c, int argc, char **argv)
                                          {"key-label", required_argument, NULL, 'l'},
                                          {"pin-file", required_argument, NULL, 'p'},
                                          {"show-key", no_argument, NULL, CTL_OPT_SHOW_KEY},
+                                         {"sealed", required_argument, NULL, 's'},
+                                         {"config", required_argument, NULL, 'c'},
+                                         {"seal-new", required_argument, NULL, 'N'},
+                                         {"alg", required_argument, NULL, 'a'},
                                          {NULL, 0, NULL, 0}};
     ctl_payload pl;
     key_source ks;
-    const char *name = NULL, *rid = NULL, *path = "m";
+    const char *name = NULL, *rid = NULL, *path = "m", *alg_new = NULL;
     unsigned expires_in = 300;
     int show = 0, o, rc = CTL_EXIT_OK;
     memset(&pl, 0, sizeof pl);
@@ -367,13 +510,34 @@ int ctl_cmd_approve(ctl_ctx *c, int argc, char **argv)
         case CTL_OPT_SHOW_KEY:
             show = 1;
             break;
+        case 's':
+            ks.sealed = optarg;
+            break;
+        case 'c':
+            ks.config = optarg;
+            break;
+        case 'N':
+            ks.sealed = optarg;
+            show = 2; /* create, not use */
+            break;
+        case 'a':
+            alg_new = optarg;
+            break;
         }
     }
     uint8_t kid[16];
     uint32_t idx[API_PATH_MAX_DEPTH];
     size_t depth;
+    ks.name = name;
     if (rc != CTL_EXIT_OK)
         goto out;
+    if (show == 2) {
+        if (!name || !api_party_id_valid(name) || !alg_new)
+            rc = ctl_fail(c, CTL_EXIT_USAGE, "--seal-new FILE needs --name, --alg and --config");
+        else
+            rc = seal_new(c, &ks, alg_new);
+        goto out;
+    }
     if (!show) {
         if (optind + 1 != argc || strlen(argv[optind]) != 32 ||
             api_hex_decode(kid, 16, argv[optind], 32) != API_OK) {

@@ -148,6 +148,31 @@ static void write_policy(void)
     snprintf(src, sizeof src, "--key %s/carol.pem", D.dir);
     show_key(src, c, sizeof c);
     show_key(dave_src, d, sizeof d);
+    /* erin: a key sealed by a node's backend (soft here; tpm2 or pkcs11 the same way) */
+    char e[140], *txt = NULL;
+    snprintf(path, sizeof path, "%s/approver.conf", D.dir);
+    f = fopen(path, "w");
+    if (!f)
+        deploy_die(&D, "approver config");
+    fprintf(f,
+            "[signer]\nparty_id = approver-node\ndatabase = %s/approver.db\n"
+            "[hub]\nurl = wss://127.0.0.1:1/v1/party\nca = %s/ca/ca.pem\ncert = %s/approver.pem\n"
+            "identity_key = %s/approver.identity\n"
+            "[backend]\nkind = soft\nkey_file = %s/approver.soft-key\n"
+            "allow_insecure_soft_backend = yes\n",
+            D.dir, D.dir, D.dir, D.dir, D.dir);
+    fclose(f);
+    if (ctl(NULL, "node init --backend soft --config %s/approver.conf --csr %s/approver.csr", D.dir,
+            D.dir) != 0 ||
+        ctl(&txt,
+            "approve --seal-new %s/erin.sealed --alg ecdsa-secp256k1 --name erin --config "
+            "%s/approver.conf",
+            D.dir, D.dir) != 0 ||
+        !strstr(txt, "public_key = "))
+        deploy_die(&D, "sealed approver key");
+    snprintf(e, sizeof e, "%s", strstr(txt, "public_key = ") + 13);
+    e[strcspn(e, "\n")] = 0;
+    free(txt);
     snprintf(path, sizeof path, "%s/policy.ini", D.dir);
     f = fopen(path, "w");
     if (!f)
@@ -160,8 +185,9 @@ static void write_policy(void)
             "[approver alice]\nalg = ecdsa-p256\npublic_key = %s\n"
             "[approver bob]\nalg = ed25519\npublic_key = %s\n"
             "[approver carol]\nalg = ecdsa-secp256k1\npublic_key = %s\n"
-            "[approver dave]\nalg = ecdsa-p256\npublic_key = %s\n",
-            a, b, c, d);
+            "[approver dave]\nalg = ecdsa-p256\npublic_key = %s\n"
+            "[approver erin]\nalg = ecdsa-secp256k1\npublic_key = %s\n",
+            a, b, c, d, e);
     fclose(f);
     if (ctl(NULL, "policy sign --key %s/policy-key.pem %s/policy.ini", D.dir, D.dir) != 0)
         deploy_die(&D, "policy sign");
@@ -502,6 +528,29 @@ static void test_eip712(void **state)
     json_decref(s);
 }
 
+/* erin's key is sealed by a node's backend: it approves only as erin, with that backend. */
+static void test_sealed_approver(void **state)
+{
+    (void)state;
+    const char *h = "6161616161616161616161616161616161616161616161616161616161616161";
+    char src[400], payload[100], args[700];
+    snprintf(src, sizeof src, "--sealed %s/erin.sealed --config %s/approver.conf", D.dir, D.dir);
+    snprintf(payload, sizeof payload, "--hash %s", h);
+    approve("erin.json", "erin", src, "sealed-1", payload);
+    snprintf(args, sizeof args, "--key %s/bob.pem", D.dir);
+    approve("bob-s.json", "bob", args, "sealed-1", payload);
+    snprintf(args, sizeof args,
+             "--hash %s --request-id sealed-1 --approval %s/erin.json --approval %s/bob-s.json "
+             "--verify",
+             h, D.dir, D.dir);
+    json_decref(sign_json(0, args));
+    /* the sealed key does not open under another approver's name, nor leaves the file */
+    assert_int_equal(
+        ctl(NULL, "approve %s --name carol --request-id x --hash %s %s", key_id, h, src), 5);
+    assert_true(last_error_has("does not open it as approver 'carol'"));
+    assert_int_not_equal(deploy_sh("grep -q 'PRIVATE KEY' %s/erin.sealed", D.dir), 0);
+}
+
 int main(void)
 {
     if (deploy_check_tools() != 0)
@@ -511,6 +560,7 @@ int main(void)
         cmocka_unit_test(test_hash_with_approvals),
         cmocka_unit_test(test_transaction),
         cmocka_unit_test(test_eip712),
+        cmocka_unit_test(test_sealed_approver),
         cmocka_unit_test(test_policy_commands),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
