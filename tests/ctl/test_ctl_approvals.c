@@ -246,8 +246,12 @@ static int group_setup(void **state)
 static int group_teardown(void **state)
 {
     (void)state;
+    /* every daemon exits 0 on SIGTERM (the sanitizer build: no leak, no error) */
+    int bad = deploy_stop_all_clean(&D);
+    if (bad)
+        deploy_dump_logs(&D);
     deploy_cleanup(&D);
-    return 0;
+    return bad ? -1 : 0;
 }
 
 /* ---- helpers ---- */
