@@ -502,9 +502,14 @@ static void job_start(signer_session *s, const uint8_t *payload, size_t len)
      * request sends nothing but the abort, and the request id and velocity are durable
      * before the first protocol message. */
     char why[API_MSG_MAX], granted[512];
+    uint64_t t_gate = signer_timing_now();
     if (s->st->sign &&
         signer_gate_authorize(sd, s->st, why, sizeof why, granted, sizeof granted) != 0)
         return fail(s, 0, "%s", why);
+    if (s->st->sign && api_sign_auth_present(&s->st->auth))
+        log_debug("session %s: request authorized in %.3f ms (decode, policy, approvals, "
+                  "request id and velocity claim)",
+                  s->hex, (double)(signer_timing_now() - t_gate) / 1e6);
     if (s->st->sign && !s->share_cached)
         signer_test_share(s->share);
     start_digest(s);
