@@ -5,10 +5,12 @@
 #include <getopt.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <secp256k1.h>
 #include <secp256k1_recovery.h>
 
+#include "api/b64.h"
 #include "api/hex.h"
 #include "ctl.h"
 #include "daemon/common/ethtx.h"
@@ -18,8 +20,8 @@
 static const char usage_sign[] =
     "usage: mpcctl sign KEY (--hash HEX | --file F [--sha256 | --keccak] | --eth-tx HEX |\n"
     "                   --eip191 HEX | --eip712 FILE) [--path m/0/1] [--signers a,b]\n"
-    "                   [--request-id ID]\n"
-    "                   [--approval FILE]... [--verify] [--wait S]\n"
+    "                   [--delegate-share FILE] [--request-id ID] [--approval FILE]...\n"
+    "                   [--verify] [--wait S]\n"
     "\n"
     "Signs a 32-byte hash with KEY. --hash gives it as 64 hex digits; --file hashes a file\n"
     "with SHA-256 (default) or Keccak-256 (Ethereum). --eth-tx signs an unsigned Ethereum\n"
@@ -33,7 +35,10 @@ static const char usage_sign[] =
     "picks online ones). Prints r, s, v (27 + recovery id) and the DER signature.\n"
     "--verify fetches the key, verifies its keygen attestations, derives the child key and\n"
     "checks the signature, its low s, recovery id and DER locally (exit 4 if any fails).\n"
-    "--wait S: seconds to wait for the session (default 30).\n";
+    "--wait S: seconds to wait for the session (default 30).\n"
+    "--delegate-share FILE: the key's delegate share as `keys create --share-out` wrote it;\n"
+    "the delegate signs with it (unsealed for this signature only) plus the other signers\n"
+    "(--signers, the default signers, or the hub's pick).\n";
 
 #define MAX_FILE_BYTES (1u << 30)
 
@@ -83,6 +88,8 @@ typedef struct {
     ctl_payload payload; /* --hash / --eth-tx / --eip191 */
     size_t napprovals;
     json_t *approvals; /* array of the --approval files' objects (owned) */
+    const char *share_file;
+    char *share; /* base64, read from share_file */
 } sign_args;
 
 static void sign_args_free(sign_args *a)
@@ -90,6 +97,11 @@ static void sign_args_free(sign_args *a)
     ctl_payload_free(&a->payload);
     json_decref(a->approvals);
     a->approvals = NULL;
+    if (a->share) {
+        OPENSSL_cleanse(a->share, strlen(a->share));
+        free(a->share);
+        a->share = NULL;
+    }
 }
 
 /* --approval FILE: one approval object (or an array of them) appended to a->approvals. */
@@ -120,6 +132,7 @@ static int parse_sign(ctl_ctx *c, int argc, char **argv, sign_args *a)
                                          {"eip712", required_argument, NULL, CTL_OPT_EIP712},
                                          {"request-id", required_argument, NULL, 'R'},
                                          {"approval", required_argument, NULL, 'A'},
+                                         {"delegate-share", required_argument, NULL, 'D'},
                                          {"file", required_argument, NULL, 'f'},
                                          {"keccak", no_argument, NULL, 'k'},
                                          {"sha256", no_argument, NULL, 's'},
@@ -135,6 +148,10 @@ static int parse_sign(ctl_ctx *c, int argc, char **argv, sign_args *a)
     optind = 0;
     while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         rc = ctl_common_option(c, o, optarg, usage_sign);
+        if (rc == CTL_OPT_OTHER && o == 'D') {
+            a->share_file = optarg;
+            continue;
+        }
         if (rc == CTL_OPT_TAKEN)
             continue;
         if (rc != CTL_OPT_OTHER)
@@ -225,6 +242,8 @@ static char *sign_body(const sign_args *a)
         json_object_set_new(o, "request_id", json_string(a->request_id));
     if (a->approvals)
         json_object_set(o, "approvals", a->approvals);
+    if (a->share)
+        json_object_set_new(o, "delegate_share", json_string(a->share));
     if (a->path)
         json_object_set_new(o, "derivation_path", json_string(a->path));
     if (a->nsigners) {
@@ -284,6 +303,29 @@ static int check_sig(const json_t *sig, const uint8_t hash[32], const uint8_t pk
         return -1;
     }
     return 0;
+}
+
+/* Reads a delegate share file (base64, one trailing newline allowed). */
+static int read_share(ctl_ctx *c, sign_args *a)
+{
+    FILE *f = fopen(a->share_file, "rb");
+    if (!f)
+        return ctl_fail(c, CTL_EXIT_LOCAL, "--delegate-share %s: cannot open it", a->share_file);
+    size_t cap = API_DELEGATE_SHARE_MAX + 3, n;
+    a->share = malloc(cap);
+    n = a->share ? fread(a->share, 1, cap - 1, f) : 0;
+    fclose(f);
+    if (!a->share)
+        return ctl_fail(c, CTL_EXIT_LOCAL, "out of memory");
+    a->share[n] = 0;
+    while (n && (a->share[n - 1] == '\n' || a->share[n - 1] == '\r'))
+        a->share[--n] = 0;
+    if (!api_b64_valid(a->share, n, NULL) || n > API_DELEGATE_SHARE_MAX)
+        return ctl_fail(c, CTL_EXIT_USAGE,
+                        "--delegate-share %s: not a delegate share (base64 as keys create "
+                        "--share-out wrote it)",
+                        a->share_file);
+    return CTL_EXIT_OK;
 }
 
 /* The hub's signed_transaction is the unsigned transaction sent, serialized here with the
@@ -404,6 +446,8 @@ int ctl_cmd_sign(ctl_ctx *c, int argc, char **argv)
 {
     sign_args a;
     int rc = parse_sign(c, argc, argv, &a);
+    if (rc == CTL_EXIT_OK && a.share_file)
+        rc = read_share(c, &a);
     if (rc == CTL_EXIT_OK)
         rc = sign_run(c, &a);
     else if (rc == CTL_OPT_HELP_SHOWN)
