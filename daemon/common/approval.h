@@ -69,7 +69,8 @@ typedef struct {
 } mpcd_approver_key;
 
 /* Decodes a public key given as hex for alg and checks it (point on the curve, right
- * length). OK, ALG or KEY. */
+ * length; an Ed25519 key of small order, for which forged signatures verify, is refused).
+ * OK, ALG or KEY. */
 mpcd_approval_err mpcd_approver_key_from_hex(mpcd_approver_key *k, mpcd_approval_alg alg,
                                              const char *hex);
 

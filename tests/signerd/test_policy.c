@@ -149,6 +149,19 @@ static void test_sign_verify(void **state)
                          "05000000000000000000000000000000000000000000000000000000000000000005"),
                      MPCD_APPROVAL_ERR_KEY);
     assert_int_equal(mpcd_approver_key_from_hex(&k, MPCD_ALG_ED25519, "00"), MPCD_APPROVAL_ERR_KEY);
+    /* Ed25519 keys of small order: an all-zero signature would verify on some messages, so
+     * such a key is refused outright (found by fuzz_policy) */
+    static const char *const weak[] = {
+        "0000000000000000000000000000000000000000000000000000000000000000",
+        "0000000000000000000000000000000000000000000000000000000000000080",
+        "0100000000000000000000000000000000000000000000000000000000000000",
+        "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05",
+        "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac03fa",
+        "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+    };
+    for (size_t i = 0; i < sizeof weak / sizeof weak[0]; i++)
+        assert_int_equal(mpcd_approver_key_from_hex(&k, MPCD_ALG_ED25519, weak[i]),
+                         MPCD_APPROVAL_ERR_KEY);
     assert_int_equal(mpcd_approver_key_from_hex(&k, MPCD_ALG_NONE, "00"), MPCD_APPROVAL_ERR_ALG);
     assert_int_equal(mpcd_approval_alg_parse("ecdsa-p384"), MPCD_ALG_NONE);
 }
