@@ -957,6 +957,32 @@ static void test_banned_during_run(void **state)
     tamper_free(&c);
 }
 
+/* A reshare that stops half-way (here: a leaving dealer's share for party 2 never arrives,
+ * as when the session is killed) produces no new share anywhere it matters, and the old
+ * epoch still signs. */
+static int drop_hook(void *ctx, uint8_t **data, size_t *len, uint16_t from, uint16_t to,
+                     uint8_t round)
+{
+    (void)ctx, (void)data, (void)len;
+    return from == 4 && to == 2 && round == 3;
+}
+
+static void test_killed_midway(void **state)
+{
+    (void)state;
+    tamper_ctx c;
+    tamper_setup(&c, 308);
+    c.s.net.tamper = drop_hook;
+    assert_int_equal(sim_reshare_run(&c.s), TSS_ERR_STATE);
+    for (int i = 1; i <= 3; i++) /* the new parties wait (2 for R3, 1 and 3 for R4) */
+        assert_int_equal(c.s.status[i], TSS_RUNNING);
+    assert_int_equal(c.s.status[4], TSS_DONE); /* the leaving dealer sent all it had */
+    for (int i = 1; i <= 3; i++)
+        assert_null(c.s.shares[i]);
+    assert_int_equal(sign_all_sets(c.d.shares, 2, 3, &c.d.shares[1]->pk, 9), 3);
+    tamper_free(&c);
+}
+
 /* Any single bit flipped in any message of any round: rejected or aborted, never a share
  * that differs from the others'. */
 static int random_flip_hook(void *ctx, uint8_t **data, size_t *len, uint16_t from, uint16_t to,
@@ -1019,6 +1045,7 @@ int main(void)
         cmocka_unit_test(test_tamper_sid),
         cmocka_unit_test(test_tamper_base_ot),
         cmocka_unit_test(test_banned_during_run),
+        cmocka_unit_test(test_killed_midway),
         cmocka_unit_test(test_bit_flips),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
