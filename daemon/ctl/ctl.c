@@ -16,15 +16,19 @@ static const char usage_main[] =
     "\n"
     "Hub API (HTTPS):\n"
     "  keys create --threshold T (--parties a,b,c | --n N) [--label L] [--wait S]\n"
-    "  keys list\n"
+    "              [--external-id ID] [--delegate NODE --share-out FILE]\n"
+    "  keys list [--external-id ID]\n"
     "  keys show ID [--pem] [--path m/0/1]   verifies the keygen attestations first\n"
+    "  keys signers (set ID a,b | get ID | clear ID)   default signers\n"
     "  sign KEY (--hash HEX | --file F [--sha256|--keccak]) [--path m/0/1]\n"
-    "           [--signers a,b] [--verify] [--wait S]\n"
+    "           [--signers a,b] [--delegate-share FILE] [--verify] [--wait S]\n"
     "  sessions show ID\n"
     "  parties\n"
     "Node admin (local, on the signer node):\n"
     "  node init --backend tpm2|pkcs11|soft --config FILE [--csr OUT] [--import KEY.pem]\n"
     "  node status --config FILE\n"
+    "Migration (local, on an old tss-lib party's node):\n"
+    "  migrate check --tss-lib FILE [--threshold T]\n"
     "Development helpers (NOT for production: the CA key is a plain file):\n"
     "  dev ca DIR\n"
     "  dev issue --ca DIR --name N (--server IP/DNS,... | --csr FILE) [--out FILE]\n"
@@ -39,8 +43,9 @@ static const char usage_main[] =
     "  --json               machine-readable output\n"
     "\n"
     "Exit codes: 0 ok; 1 the hub refused or the session failed; 2 usage; 3 cannot reach the\n"
-    "hub (connection, TLS, timeout); 4 a check failed (attestation, signature, audit chain);\n"
-    "5 a local file, config or sealing backend failed; 6 still running after --wait.\n";
+    "hub (connection, TLS, timeout); 4 a check failed (attestation, signature, audit chain,\n"
+    "tss-lib save file); 5 a local file, config or sealing backend failed; 6 still running\n"
+    "after --wait.\n";
 
 void ctl_ctx_init(ctl_ctx *c, FILE *out, FILE *err)
 {
@@ -166,7 +171,8 @@ int ctl_main(ctl_ctx *c, int argc, char **argv)
         ctl_cmd_fn fn;
     } cmds[] = {{"keys", ctl_cmd_keys},         {"sign", ctl_cmd_sign},
                 {"sessions", ctl_cmd_sessions}, {"parties", ctl_cmd_parties},
-                {"node", ctl_cmd_node},         {"dev", ctl_cmd_dev}};
+                {"node", ctl_cmd_node},         {"dev", ctl_cmd_dev},
+                {"migrate", ctl_cmd_migrate}};
     int o;
     optind = 0; /* a full reset: ctl_main may run more than once in a process (tests) */
     opterr = 0;
