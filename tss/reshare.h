@@ -62,7 +62,8 @@
  * never with a ban. Completion is not unanimous (see tss/dkg.h): the new epoch may be used
  * only when every new party has confirmed the same tss_keyshare_fingerprint.
  *
- * Cost: the new pairs' base OTs dominate, as in the DKG. Measured with all participants in
+ * Cost: the new pairs' base OTs dominate, as in the DKG. Measured at κ = 256 (the figures
+ * follow the DKG's when κ changes) with all participants in
  * one process (tests/support sim, a shared 2-core machine under load 7-8, so only the
  * ratios mean much): a 2-of-3 refresh 222-237 ms median against 248 ms for a 2-of-3 DKG
  * in the same run; 2-of-3 -> 3-of-5 1.0-1.4 s (ten new pairs). Bytes of all messages
