@@ -895,32 +895,6 @@ tss_err tss_dkg_receive(tss_dkg *st, const uint8_t *msg, size_t len, tss_msgs *o
 
 #include "testing.h" /* here, not above: this section is the only user */
 
-/* The key share under construction: its OT setups are being filled by the base OTs. */
-static tss_keyshare *keyshare_copy(const tss_keyshare *src)
-{
-    tss_keyshare *ks = tss_keyshare_new();
-    if (ks == NULL)
-        return NULL;
-    *ks = *src;
-    for (int j = 0; j < TSS_MAX_PARTIES; j++)
-        ks->peer[j].ot_send = NULL, ks->peer[j].ot_recv = NULL;
-    for (int j = 0; j < TSS_MAX_PARTIES; j++) {
-        const tss_keyshare_peer *p = &src->peer[j];
-        if (p->ot_send != NULL &&
-            (ks->peer[j].ot_send = tss_ote_sender_setup_new(p->ot_send->kappa)) != NULL)
-            *ks->peer[j].ot_send = *p->ot_send;
-        if (p->ot_recv != NULL &&
-            (ks->peer[j].ot_recv = tss_ote_receiver_setup_new(p->ot_recv->kappa)) != NULL)
-            *ks->peer[j].ot_recv = *p->ot_recv;
-        if ((p->ot_send != NULL && ks->peer[j].ot_send == NULL) ||
-            (p->ot_recv != NULL && ks->peer[j].ot_recv == NULL)) {
-            tss_keyshare_free(ks);
-            return NULL;
-        }
-    }
-    return ks;
-}
-
 tss_err tss_dkg_clone(tss_dkg **out, const tss_dkg *st, const tss_rng *rng)
 {
     if (out == NULL || st == NULL)
@@ -938,7 +912,7 @@ tss_err tss_dkg_clone(tss_dkg **out, const tss_dkg *st, const tss_rng *rng)
     if (rng != NULL)
         c->rng = rng;
     tss_err err = tss_inbox_copy(&c->inbox, &st->inbox);
-    if (err == TSS_OK && st->result != NULL && (c->result = keyshare_copy(st->result)) == NULL)
+    if (err == TSS_OK && st->result != NULL && (c->result = tss_keyshare_clone(st->result)) == NULL)
         err = TSS_ERR_NOMEM;
     for (int j = 0; j <= NMAX && err == TSS_OK; j++) {
         if (st->bot[j] != NULL) {

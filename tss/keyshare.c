@@ -345,3 +345,32 @@ void tss_keyshare_fingerprint(uint8_t out[32], const tss_keyshare *ks)
         tss_transcript_append_u32(&t, ks->kappa);
     tss_transcript_final(&t, out);
 }
+
+/* ---- deep copy, for tests and fuzzing only ---- */
+
+#include "testing.h" /* here, not above: this section is the only user */
+
+tss_keyshare *tss_keyshare_clone(const tss_keyshare *src)
+{
+    tss_keyshare *ks = tss_keyshare_new();
+    if (ks == NULL)
+        return NULL;
+    *ks = *src;
+    for (int j = 0; j < TSS_MAX_PARTIES; j++)
+        ks->peer[j].ot_send = NULL, ks->peer[j].ot_recv = NULL;
+    for (int j = 0; j < TSS_MAX_PARTIES; j++) {
+        const tss_keyshare_peer *p = &src->peer[j];
+        if (p->ot_send != NULL &&
+            (ks->peer[j].ot_send = tss_ote_sender_setup_new(p->ot_send->kappa)) != NULL)
+            *ks->peer[j].ot_send = *p->ot_send;
+        if (p->ot_recv != NULL &&
+            (ks->peer[j].ot_recv = tss_ote_receiver_setup_new(p->ot_recv->kappa)) != NULL)
+            *ks->peer[j].ot_recv = *p->ot_recv;
+        if ((p->ot_send != NULL && ks->peer[j].ot_send == NULL) ||
+            (p->ot_recv != NULL && ks->peer[j].ot_recv == NULL)) {
+            tss_keyshare_free(ks);
+            return NULL;
+        }
+    }
+    return ks;
+}

@@ -1142,32 +1142,6 @@ tss_err tss_reshare_receive(tss_reshare *st, const uint8_t *msg, size_t len, tss
 
 #include "testing.h" /* here, not above: this section is the only user */
 
-/* The key share under construction, with the OT setups the base OTs are filling. */
-static tss_keyshare *keyshare_copy(const tss_keyshare *src)
-{
-    tss_keyshare *ks = tss_keyshare_new();
-    if (ks == NULL)
-        return NULL;
-    *ks = *src;
-    for (int j = 0; j < TSS_MAX_PARTIES; j++)
-        ks->peer[j].ot_send = NULL, ks->peer[j].ot_recv = NULL;
-    for (int j = 0; j < TSS_MAX_PARTIES; j++) {
-        const tss_keyshare_peer *p = &src->peer[j];
-        if (p->ot_send != NULL &&
-            (ks->peer[j].ot_send = tss_ote_sender_setup_new(p->ot_send->kappa)) != NULL)
-            *ks->peer[j].ot_send = *p->ot_send;
-        if (p->ot_recv != NULL &&
-            (ks->peer[j].ot_recv = tss_ote_receiver_setup_new(p->ot_recv->kappa)) != NULL)
-            *ks->peer[j].ot_recv = *p->ot_recv;
-        if ((p->ot_send != NULL && ks->peer[j].ot_send == NULL) ||
-            (p->ot_recv != NULL && ks->peer[j].ot_recv == NULL)) {
-            tss_keyshare_free(ks);
-            return NULL;
-        }
-    }
-    return ks;
-}
-
 tss_err tss_reshare_clone(tss_reshare **out, const tss_reshare *st, const tss_rng *rng)
 {
     if (out == NULL || st == NULL)
@@ -1185,7 +1159,7 @@ tss_err tss_reshare_clone(tss_reshare **out, const tss_reshare *st, const tss_rn
     if (rng != NULL)
         c->rng = rng;
     tss_err err = tss_inbox_copy(&c->inbox, &st->inbox);
-    if (err == TSS_OK && st->result != NULL && (c->result = keyshare_copy(st->result)) == NULL)
+    if (err == TSS_OK && st->result != NULL && (c->result = tss_keyshare_clone(st->result)) == NULL)
         err = TSS_ERR_NOMEM;
     for (int j = 0; j <= NMAX && err == TSS_OK; j++) {
         if (st->bot[j] != NULL) {

@@ -29,4 +29,10 @@ tss_err tss_dkg_clone(tss_dkg **out, const tss_dkg *st, const tss_rng *rng);
 tss_err tss_sign_clone(tss_sign **out, const tss_sign *st, const tss_rng *rng);
 tss_err tss_reshare_clone(tss_reshare **out, const tss_reshare *st, const tss_rng *rng);
 
+/* A deep copy of src (in secure memory), with copies of the OT setups it holds (also a key
+ * share under construction, whose setups the base OTs are still filling); the states above
+ * use it for their key share. NULL (nothing allocated) when memory runs out. Free it with
+ * tss_keyshare_free. Defined in keyshare.c. */
+tss_keyshare *tss_keyshare_clone(const tss_keyshare *src);
+
 #endif
