@@ -16,6 +16,7 @@
 #include "pok.h"
 #include "secmem.h"
 #include "transcript.h"
+#include "vss.h"
 
 #define NMAX     TSS_MAX_PARTIES
 #define R1_LEN   64
@@ -564,18 +565,6 @@ static tss_err process_r2(tss_dkg *st)
 
 /* ---- round 3: shares and openings, pairwise and confidential ---- */
 
-static void eval_poly(tss_scalar *out, const tss_scalar *coef, uint8_t t, uint16_t x)
-{
-    tss_scalar xs, acc = coef[t - 1];
-    tss_scalar_set_u64(&xs, x);
-    for (int k = t - 2; k >= 0; k--) {
-        tss_scalar_mul(&acc, &acc, &xs);
-        tss_scalar_add(&acc, &acc, &coef[k]);
-    }
-    *out = acc;
-    tss_scalar_clear(&acc);
-}
-
 static tss_err send_r3(tss_dkg *st, tss_msgs *out)
 {
     uint8_t payload[R3_FIXED + R3_OT_MAX];
@@ -584,7 +573,7 @@ static tss_err send_r3(tss_dkg *st, tss_msgs *out)
     for (uint16_t j = 1; j <= st->n && err == TSS_OK; j++) {
         if (j == st->me)
             continue;
-        eval_poly(&share, st->coef, st->t, j);
+        tss_vss_eval(&share, st->coef, st->t, j);
         tss_scalar_serialize(payload, &share);
         memcpy(payload + 32, st->cc_share, 32);
         memcpy(payload + 64, st->cc_nonce, 32);
@@ -597,32 +586,12 @@ static tss_err send_r3(tss_dkg *st, tss_msgs *out)
                               st->session_id, payload, plen);
     }
     /* my own share of my polynomial */
-    eval_poly(&share, st->coef, st->t, st->me);
+    tss_vss_eval(&share, st->coef, st->t, st->me);
     st->share_sum = share;
     memcpy(st->cc_part[st->me], st->cc_share, 32);
     tss_scalar_clear(&share);
     tss_memzero(payload, sizeof payload);
     return err;
-}
-
-/* check 4: f_j(x_me)*G == sum_k x_me^k * A_jk */
-static int feldman_ok(const tss_dkg *st, uint16_t j, const tss_scalar *share)
-{
-    tss_point lhs, terms[NMAX], rhs;
-    tss_scalar x, xk;
-    if (tss_point_base_mul(&lhs, share) != TSS_OK)
-        return 0;
-    tss_scalar_set_u64(&x, st->me);
-    xk = x;
-    terms[0] = st->F[j][0];
-    for (int k = 1; k < st->t; k++) {
-        if (tss_point_mul(&terms[k], &st->F[j][k], &xk) != TSS_OK)
-            return 0;
-        tss_scalar_mul(&xk, &xk, &x);
-    }
-    if (tss_point_sum(&rhs, terms, st->t) != TSS_OK)
-        return 0; /* an identity result is an error, not a crash (TOB-SILA-3) */
-    return tss_point_eq(&lhs, &rhs);
 }
 
 static tss_err process_r3(tss_dkg *st)
@@ -633,7 +602,9 @@ static tss_err process_r3(tss_dkg *st)
             continue;
         const uint8_t *p = st->inbox.payload[3][j];
         tss_scalar share;
-        if (tss_scalar_parse(&share, p) != TSS_OK || !feldman_ok(st, j, &share)) {
+        /* check 4: f_j(x_me)*G == sum_k x_me^k * A_jk */
+        if (tss_scalar_parse(&share, p) != TSS_OK ||
+            !tss_vss_share_ok(st->F[j], st->t, st->me, &share)) {
             tss_scalar_clear(&share);
             return dkg_fail(st, TSS_ERR_SHARE, j);
         }
@@ -671,7 +642,7 @@ static tss_err process_r3(tss_dkg *st)
 /* After round 3: the aggregate polynomial commitment, pk, every P(j), the chain code. */
 static tss_err derive_public(tss_dkg *st)
 {
-    tss_point Fsum[NMAX], col[NMAX + 1], terms[NMAX];
+    tss_point Fsum[NMAX], col[NMAX + 1];
     for (int k = 0; k < st->t; k++) {
         for (int j = 1; j <= st->n; j++)
             col[j - 1] = st->F[j][k];
@@ -679,19 +650,9 @@ static tss_err derive_public(tss_dkg *st)
             return dkg_fail(st, TSS_ERR_INFINITY, 0);
     }
     st->pk = Fsum[0]; /* check 7: pk != infinity (the sum above) */
-    for (uint16_t j = 1; j <= st->n; j++) {
-        tss_scalar x, xk;
-        tss_scalar_set_u64(&x, j);
-        xk = x;
-        terms[0] = Fsum[0];
-        for (int k = 1; k < st->t; k++) {
-            if (tss_point_mul(&terms[k], &Fsum[k], &xk) != TSS_OK)
-                return dkg_fail(st, TSS_ERR_INFINITY, 0);
-            tss_scalar_mul(&xk, &xk, &x);
-        }
-        if (tss_point_sum(&st->pub_share[j], terms, st->t) != TSS_OK)
+    for (uint16_t j = 1; j <= st->n; j++)
+        if (tss_vss_commit_eval(&st->pub_share[j], Fsum, st->t, j) != TSS_OK)
             return dkg_fail(st, TSS_ERR_INFINITY, 0);
-    }
     /* our own share must match P(me) (implied by the Feldman checks; checked anyway) */
     tss_point mine;
     if (tss_point_base_mul(&mine, &st->share_sum) != TSS_OK ||

@@ -17,6 +17,7 @@
 #include "pok.h"
 #include "secmem.h"
 #include "transcript.h"
+#include "vss.h"
 
 #define NMAX TSS_MAX_PARTIES
 /* κ of the OT setups a reshare makes: that of new key shares (ote.h, PARAMETERS.md), so a
@@ -790,19 +791,6 @@ static tss_err process_r2(tss_reshare *st)
 
 /* ---- round 3: shares (dealers) and the new pairs' openings and OT replies ---- */
 
-/* f_i(x) for the public x = a new index. */
-static void eval_poly(tss_scalar *out, const tss_scalar *coef, uint8_t t, uint16_t x)
-{
-    tss_scalar xs, acc = coef[t - 1];
-    tss_scalar_set_u64(&xs, x);
-    for (int k = t - 2; k >= 0; k--) {
-        tss_scalar_mul(&acc, &acc, &xs);
-        tss_scalar_add(&acc, &acc, &coef[k]);
-    }
-    *out = acc;
-    tss_scalar_clear(&acc);
-}
-
 static tss_err send_r3(tss_reshare *st, tss_msgs *out)
 {
     uint8_t *payload = tss_secmem_alloc(32 + R3_PAIR + R3_OT);
@@ -815,7 +803,7 @@ static tss_err send_r3(tss_reshare *st, tss_msgs *out)
             continue;
         size_t off = 0;
         if (st->my_dealer) {
-            eval_poly(&share, st->coef, st->p.t, j);
+            tss_vss_eval(&share, st->coef, st->p.t, j);
             tss_scalar_serialize(payload, &share);
             off = 32;
         }
@@ -828,32 +816,12 @@ static tss_err send_r3(tss_reshare *st, tss_msgs *out)
         err = send_to(st, 3, j, payload, payload_len(st, 3, st->me, j), out);
     }
     if (st->my_dealer && st->is_new) { /* my own dealing's share for me */
-        eval_poly(&share, st->coef, st->p.t, st->me);
+        tss_vss_eval(&share, st->coef, st->p.t, st->me);
         st->share_sum = share;
     }
     tss_scalar_clear(&share);
     tss_secmem_free(payload);
     return err;
-}
-
-/* Feldman: f_j(me)*G == sum_k me^k * A_jk (an identity sum is an error, not a crash). */
-static int feldman_ok(const tss_reshare *st, uint16_t j, const tss_scalar *share)
-{
-    tss_point lhs, terms[NMAX], rhs;
-    tss_scalar x, xk;
-    if (tss_point_base_mul(&lhs, share) != TSS_OK)
-        return 0;
-    tss_scalar_set_u64(&x, st->me);
-    xk = x;
-    terms[0] = st->F[j][0];
-    for (int k = 1; k < st->p.t; k++) {
-        if (tss_point_mul(&terms[k], &st->F[j][k], &xk) != TSS_OK)
-            return 0;
-        tss_scalar_mul(&xk, &xk, &x);
-    }
-    if (tss_point_sum(&rhs, terms, st->p.t) != TSS_OK)
-        return 0;
-    return tss_point_eq(&lhs, &rhs);
 }
 
 /* New peer j's pairwise R3 part: the zero-seed opening; when I am the pair's Alice, the
@@ -891,7 +859,9 @@ static tss_err process_r3(tss_reshare *st)
         const uint8_t *p = st->inbox.payload[3][j];
         if (st->dealer_of[j]) {
             tss_scalar share;
-            if (tss_scalar_parse(&share, p) != TSS_OK || !feldman_ok(st, j, &share)) {
+            /* Feldman: f_j(me)*G == sum_k me^k * A_jk */
+            if (tss_scalar_parse(&share, p) != TSS_OK ||
+                !tss_vss_share_ok(st->F[j], st->p.t, st->me, &share)) {
                 tss_scalar_clear(&share);
                 return rs_fail(st, TSS_ERR_SHARE, j, 0);
             }
@@ -911,7 +881,7 @@ static tss_err process_r3(tss_reshare *st)
  * match P'(me). */
 static tss_err derive_public(tss_reshare *st)
 {
-    tss_point Fsum[NMAX], col[NMAX], terms[NMAX], mine;
+    tss_point Fsum[NMAX], col[NMAX], mine;
     for (int k = 0; k < st->p.t; k++) {
         size_t c = 0;
         for (uint16_t j = 1; j <= st->m; j++)
@@ -920,19 +890,9 @@ static tss_err derive_public(tss_reshare *st)
         if (tss_point_sum(&Fsum[k], col, c) != TSS_OK)
             return rs_fail(st, TSS_ERR_INFINITY, 0, 0);
     }
-    for (uint16_t j = 1; j <= st->p.n; j++) {
-        tss_scalar x, xk;
-        tss_scalar_set_u64(&x, j);
-        xk = x;
-        terms[0] = Fsum[0];
-        for (int k = 1; k < st->p.t; k++) {
-            if (tss_point_mul(&terms[k], &Fsum[k], &xk) != TSS_OK)
-                return rs_fail(st, TSS_ERR_INFINITY, 0, 0);
-            tss_scalar_mul(&xk, &xk, &x);
-        }
-        if (tss_point_sum(&st->pub_share[j], terms, st->p.t) != TSS_OK)
+    for (uint16_t j = 1; j <= st->p.n; j++)
+        if (tss_vss_commit_eval(&st->pub_share[j], Fsum, st->p.t, j) != TSS_OK)
             return rs_fail(st, TSS_ERR_INFINITY, 0, 0);
-    }
     if (tss_point_base_mul(&mine, &st->share_sum) != TSS_OK ||
         !tss_point_eq(&mine, &st->pub_share[st->me]))
         return rs_fail(st, TSS_ERR_SHARE, 0, 0);

@@ -20,6 +20,7 @@
 #include "tss/point.h"
 #include "tss/scalar.h"
 #include "tss/secmem.h"
+#include "tss/vss.h"
 
 #define SECRET(p, n) VALGRIND_MAKE_MEM_UNDEFINED(p, n)
 #define PUBLIC(p, n) VALGRIND_MAKE_MEM_DEFINED(p, n)
@@ -137,6 +138,13 @@ int main(void)
     CHECK("scalar_mul", tss_scalar_mul(&r, &a, &b));
     CHECK("scalar_inverse", tss_scalar_inverse(&r, &a));
     CHECK("scalar_cmov", tss_scalar_cmov(&r, &a, (int)(in[0] & 1)));
+    CHECK("vss_eval (secret polynomial, public x)", {
+        tss_scalar coef[3]; /* copies of secrets stay secret */
+        coef[0] = a;
+        coef[1] = b;
+        coef[2] = a;
+        tss_vss_eval(&r, coef, 3, 7);
+    });
     CHECK("scalar_is_zero / eq (as data)", {
         int z = tss_scalar_is_zero(&a) + tss_scalar_eq(&a, &b);
         PUBLIC(&z, sizeof z);
