@@ -13,6 +13,7 @@
 
 #include "baseot.h"
 #include "inbox.h"
+#include "pairsetup.h"
 #include "pok.h"
 #include "secmem.h"
 #include "transcript.h"
@@ -23,7 +24,7 @@
 #define R3_FIXED 160 /* share, cc part, cc nonce, zero part, zero nonce */
 /* the pairwise OT parts: R2 from the pair's Alice, R3 from its Bob */
 #define R2_OT(kappa) TSS_BASEOT_MSG1_BYTES(kappa)
-#define R3_OT(kappa) (TSS_BASEOT_MSG2_BYTES + TSS_OTE_MSG_BYTES(kappa))
+#define R3_OT(kappa) TSS_PAIRSETUP_BOB_BYTES(kappa)
 #define R3_OT_MAX    R3_OT(TSS_OTE_KAPPA_MAX)
 #define R4_FIXED     (33 + 32 + 33 + TSS_POK_BYTES) /* pk, chain code, P(i), PoK */
 
@@ -75,20 +76,10 @@ static size_t r2_bcast_len(uint8_t t)
     return 32 + 33u * t + 32 + (size_t)TSS_POK_BYTES * t + 32;
 }
 
-/* Each unordered pair runs one batch of base OTs. Its "Alice" (base-OT receiver, OT-
- * extension sender in the direction Alice -> Bob) alternates with the parity of i + j so
- * every party does a similar share of the work; the other direction comes from one OT
- * extension over the first (tss_dkg.h). */
-static uint16_t pair_alice(uint16_t a, uint16_t b)
-{
-    uint16_t lo = a < b ? a : b, hi = a < b ? b : a;
-    return ((lo + hi) & 1) ? lo : hi;
-}
-
 size_t tss_dkg_payload_len(uint8_t round, uint8_t t, uint8_t n, unsigned kappa, uint16_t from,
                            uint16_t to)
 {
-    int from_alice = pair_alice(from, to) == from;
+    int from_alice = tss_pairsetup_alice(from, to) == from;
     if (!tss_ote_kappa_valid(kappa))
         return 0;
     switch (round) {
@@ -220,6 +211,15 @@ static tss_err send_all(tss_dkg *st, int round, uint8_t flags, const uint8_t *pa
     return TSS_OK;
 }
 
+/* This party's view of the run's pairwise OT setups (pairsetup.h; one base-OT batch per
+ * unordered pair, the reverse direction bootstrapped by one extension), under the DKG sid:
+ * valid once R1 is processed. */
+static tss_pairsetup pairs(const tss_dkg *st)
+{
+    tss_pairsetup ps = {"dkg", st->dkg_sid, st->me, st->kappa, st->rng};
+    return ps;
+}
+
 /* Context bytes for proofs: label || dkg sid || extra. */
 static size_t pok_context(uint8_t *ctx, const char *label, const tss_dkg *st, const uint8_t *extra,
                           size_t extra_len)
@@ -230,101 +230,6 @@ static size_t pok_context(uint8_t *ctx, const char *label, const tss_dkg *st, co
     if (extra_len > 0)
         memcpy(ctx + l + 32, extra, extra_len);
     return l + 32 + extra_len;
-}
-
-/* The sid of the OT correlation for the ordered pair (alice -> bob), where alice is the
- * OT-extension sender (base-OT receiver): H(DKG sid, alice, bob). */
-static void ot_pair_sid(uint8_t out[32], const uint8_t dkg_sid[32], uint16_t alice, uint16_t bob)
-{
-    tss_transcript t;
-    tss_transcript_init(&t, "dkg/ot-sid");
-    tss_transcript_append(&t, dkg_sid, 32);
-    tss_transcript_append_u32(&t, alice);
-    tss_transcript_append_u32(&t, bob);
-    tss_transcript_final(&t, out);
-}
-
-/* The sid of the extension that derives the pair's second direction from its first. */
-static void boot_sid(uint8_t out[32], const uint8_t dkg_sid[32], uint16_t alice, uint16_t bob)
-{
-    tss_transcript t;
-    tss_transcript_init(&t, "dkg/ot-bootstrap");
-    tss_transcript_append(&t, dkg_sid, 32);
-    tss_transcript_append_u32(&t, alice);
-    tss_transcript_append_u32(&t, bob);
-    tss_transcript_final(&t, out);
-}
-
-/* A reverse-direction base-OT key from an extended-OT row: H(sid, l, row). */
-static void boot_key(uint8_t out[32], const uint8_t sid[32], uint32_t l, const uint8_t row[32])
-{
-    tss_transcript t;
-    tss_transcript_init(&t, "dkg/ot-bootstrap/key");
-    tss_transcript_append(&t, sid, 32);
-    tss_transcript_append_u32(&t, l);
-    tss_transcript_append(&t, row, 32);
-    tss_transcript_final(&t, out);
-}
-
-/* Bob of the pair {me, alice}, after answering base-OT message 1: extends the fresh
- * (alice -> me) correlation once with random choice bits x. Its rows t_l = q_l ^ x_l*Delta
- * give me, as Alice of the reverse direction (me -> alice), Delta' = x[0..256) and
- * k'_l = H(t_l) (l < κ); alice gets both H(q_l) and H(q_l ^ Delta) (boot_alice_finish).
- * Writes base-OT message 2 and the extension message into st->r3_ot[alice]. */
-static tss_err boot_bob(tss_dkg *st, uint16_t alice, const uint8_t msg2[TSS_BASEOT_MSG2_BYTES])
-{
-    uint8_t choice[TSS_OTE_XI / 8], sid[32];
-    uint8_t(*rows)[32] = tss_secmem_alloc(TSS_OTE_XI * 32);
-    tss_keyshare_peer *peer = &st->result->peer[alice - 1];
-    tss_err err;
-    if (rows == NULL || (st->r3_ot[alice] = malloc(R3_OT(st->kappa))) == NULL) {
-        err = TSS_ERR_NOMEM;
-        goto out;
-    }
-    memcpy(st->r3_ot[alice], msg2, TSS_BASEOT_MSG2_BYTES);
-    if ((err = tss_rand_bytes(st->rng, choice, sizeof choice)) != TSS_OK)
-        goto out;
-    boot_sid(sid, st->dkg_sid, alice, st->me);
-    err = tss_ote_receiver_extend_rows(peer->ot_recv, sid, choice, st->rng,
-                                       st->r3_ot[alice] + TSS_BASEOT_MSG2_BYTES, rows);
-    if (err != TSS_OK)
-        goto out;
-    /* Δ' = the first κ choice bits; the bytes past κ stay zero (ote.h's invariant: step 7
-     * XORs the whole 32-byte Δ into zero-padded rows) */
-    memcpy(peer->ot_send->delta, choice, st->kappa / 8u);
-    for (uint32_t l = 0; l < st->kappa; l++)
-        boot_key(peer->ot_send->seed[l], sid, l, rows[l]);
-    SHA256(st->r3_ot[alice], R3_OT(st->kappa), st->ot_sent[alice]);
-out:
-    tss_memzero(choice, sizeof choice);
-    tss_secmem_free(rows);
-    return err;
-}
-
-/* Alice of the pair {me, bob}: checks bob's extension with the setup the base OTs just
- * gave me and takes both keys of every reverse-direction OT (me as its Bob). */
-static tss_err boot_alice_finish(tss_dkg *st, uint16_t bob, const uint8_t *ext_msg)
-{
-    uint8_t sid[32], flipped[32];
-    uint8_t(*rows)[32] = tss_secmem_alloc(TSS_OTE_XI * 32);
-    tss_keyshare_peer *peer = &st->result->peer[bob - 1];
-    tss_err err;
-    if (rows == NULL)
-        return TSS_ERR_NOMEM;
-    boot_sid(sid, st->dkg_sid, st->me, bob);
-    err =
-        tss_ote_sender_extend_rows(peer->ot_send, sid, ext_msg, TSS_OTE_MSG_BYTES(st->kappa), rows);
-    if (err == TSS_OK) {
-        for (uint32_t l = 0; l < st->kappa; l++) {
-            boot_key(peer->ot_recv->seed[l][0], sid, l, rows[l]);
-            for (int b = 0; b < 32; b++)
-                flipped[b] = rows[l][b] ^ peer->ot_send->delta[b];
-            boot_key(peer->ot_recv->seed[l][1], sid, l, flipped);
-        }
-    }
-    tss_memzero(flipped, sizeof flipped);
-    tss_secmem_free(rows);
-    return err;
 }
 
 /* ---- round 1: sid_i and the commitment to F_i ---- */
@@ -457,6 +362,7 @@ static tss_err fill_r2_bcast(tss_dkg *st, uint8_t *p)
 static tss_err fill_r2_pair(tss_dkg *st, uint16_t j, uint8_t *p)
 {
     uint8_t data[68], sid[32];
+    tss_pairsetup ps = pairs(st);
     tss_err err;
     if ((err = tss_rand_bytes(st->rng, st->zero_part[j], 32)) != TSS_OK)
         return err;
@@ -467,14 +373,14 @@ static tss_err fill_r2_pair(tss_dkg *st, uint16_t j, uint8_t *p)
     tss_memzero(data, sizeof data);
     if (err != TSS_OK)
         return err;
-    if (pair_alice(st->me, j) != st->me) {
+    if (tss_pairsetup_alice(st->me, j) != st->me) {
         memset(st->ot_sent[j], 0, 32); /* Bob sends his OT part in R3 */
         return TSS_OK;
     }
     /* I am the pair's Alice: base-OT message 1 */
     if ((st->bot[j] = tss_baseot_receiver_new()) == NULL)
         return TSS_ERR_NOMEM;
-    ot_pair_sid(sid, st->dkg_sid, st->me, j);
+    tss_pairsetup_ot_sid(sid, &ps, st->me, j);
     if ((err = tss_baseot_receiver_start(st->bot[j], sid, st->kappa, st->rng, p + 32)) != TSS_OK)
         return err;
     SHA256(p + 32, R2_OT(st->kappa), st->ot_sent[j]);
@@ -547,16 +453,18 @@ static tss_err process_r2(tss_dkg *st)
         }
         memcpy(st->cc_commit[j], p + blen - 64, 32);
         memcpy(st->zero_commit[j], p + blen - 32, 32);
-        if (pair_alice(st->me, j) != j)
+        if (tss_pairsetup_alice(st->me, j) != j)
             continue;
         /* j is the pair's Alice: answer its base OTs, then bootstrap the reverse direction */
         uint8_t sid[32], msg2[TSS_BASEOT_MSG2_BYTES];
-        ot_pair_sid(sid, st->dkg_sid, j, st->me);
+        tss_pairsetup ps = pairs(st);
+        tss_pairsetup_ot_sid(sid, &ps, j, st->me);
         SHA256(p + blen, R2_OT(st->kappa), st->ot_recv[j]);
         tss_err err = tss_baseot_sender_respond(sid, p + blen, R2_OT(st->kappa), st->rng, msg2,
                                                 st->result->peer[j - 1].ot_recv);
         if (err == TSS_OK)
-            err = boot_bob(st, j, msg2);
+            err = tss_pairsetup_bob(&ps, j, &st->result->peer[j - 1], msg2, &st->r3_ot[j],
+                                    st->ot_sent[j]);
         if (err != TSS_OK)
             return dkg_fail(st, err, blame(err, j));
     }
@@ -597,6 +505,7 @@ static tss_err send_r3(tss_dkg *st, tss_msgs *out)
 static tss_err process_r3(tss_dkg *st)
 {
     uint8_t data[68];
+    tss_pairsetup ps = pairs(st);
     for (uint16_t j = 1; j <= st->n; j++) {
         if (j == st->me)
             continue;
@@ -623,7 +532,7 @@ static tss_err process_r3(tss_dkg *st)
             return dkg_fail(st, TSS_ERR_COMMITMENT, j);
         memcpy(st->zero_theirs[j], p + 96, 32);
         tss_memzero(data, sizeof data);
-        if (pair_alice(st->me, j) != st->me)
+        if (tss_pairsetup_alice(st->me, j) != st->me)
             continue;
         /* I am the pair's Alice: finish the base OTs, then check j's bootstrap extension */
         SHA256(p + R3_FIXED, R3_OT(st->kappa), st->ot_recv[j]);
@@ -632,7 +541,8 @@ static tss_err process_r3(tss_dkg *st)
         tss_baseot_receiver_free(st->bot[j]);
         st->bot[j] = NULL;
         if (err == TSS_OK)
-            err = boot_alice_finish(st, j, p + R3_FIXED + TSS_BASEOT_MSG2_BYTES);
+            err = tss_pairsetup_alice_finish(&ps, j, &st->result->peer[j - 1],
+                                             p + R3_FIXED + TSS_BASEOT_MSG2_BYTES);
         if (err != TSS_OK) /* DKG aborts are plain: this Delta is discarded with the key */
             return dkg_fail(st, err, blame(err, j));
     }
@@ -670,27 +580,10 @@ static tss_err derive_public(tss_dkg *st)
 
 /* ---- round 4: agree on pk and on every broadcast; prove knowledge of p(i) ---- */
 
-/* Both ends of the pair {me, j} hash the four base-OT messages they exchanged, in an
- * order both derive alike (Alice's part, then Bob's); a message altered in transit leaves
- * the two OT setups
- * inconsistent, which this catches now instead of as a ban at the first signature. */
-static void ot_view(const tss_dkg *st, uint16_t j, uint8_t out[32])
-{
-    uint16_t alice = pair_alice(st->me, j), bob = alice == st->me ? j : st->me;
-    int me_alice = alice == st->me;
-    tss_transcript t;
-    tss_transcript_init(&t, "dkg/ot-view");
-    tss_transcript_append(&t, st->dkg_sid, 32);
-    tss_transcript_append_u32(&t, alice);
-    tss_transcript_append_u32(&t, bob);
-    tss_transcript_append(&t, me_alice ? st->ot_sent[j] : st->ot_recv[j], 32); /* A -> B */
-    tss_transcript_append(&t, me_alice ? st->ot_recv[j] : st->ot_sent[j], 32); /* B -> A */
-    tss_transcript_final(&t, out);
-}
-
 static tss_err send_r4(tss_dkg *st, tss_msgs *out)
 {
     uint8_t payload[R4_FIXED + 32 * NMAX + 32], ctx[96];
+    tss_pairsetup ps = pairs(st);
     size_t plen = tss_dkg_payload_len(4, st->t, st->n, st->kappa, st->me, 0);
     tss_err err;
     tss_point_serialize(payload, &st->pk);
@@ -709,7 +602,7 @@ static tss_err send_r4(tss_dkg *st, tss_msgs *out)
     for (uint16_t j = 1; j <= st->n && err == TSS_OK; j++) {
         if (j == st->me)
             continue;
-        ot_view(st, j, payload + plen - 32);
+        tss_pairsetup_view(payload + plen - 32, &ps, j, st->ot_sent[j], st->ot_recv[j]);
         err = tss_msgs_append(out, TSS_PROTO_DKG, 4, 0, st->me, j, st->session_id, payload, plen);
     }
     return err;
@@ -732,6 +625,7 @@ static int broadcast_culprit(const tss_dkg *st, uint16_t p, const uint8_t *hashe
 static tss_err process_r4(tss_dkg *st)
 {
     uint8_t ctx[96], mine[33];
+    tss_pairsetup ps = pairs(st);
     tss_point_serialize(mine, &st->pk);
     size_t cl = pok_context(ctx, "share", st, st->chain_code, 32);
     for (uint16_t j = 1; j <= st->n; j++) {
@@ -750,9 +644,11 @@ static tss_err process_r4(tss_dkg *st)
             return dkg_fail(st, TSS_ERR_MISMATCH, j);
         if (tss_pok_verify(p + 98, &Pj, ctx, cl, j) != TSS_OK)
             return dkg_fail(st, TSS_ERR_PROOF, j);
-        /* both ends saw the same base-OT messages */
+        /* both ends saw the same base-OT messages: a message altered in transit leaves the
+         * two OT setups inconsistent, which this catches now instead of as a ban at the
+         * first signature */
         uint8_t view[32];
-        ot_view(st, j, view);
+        tss_pairsetup_view(view, &ps, j, st->ot_sent[j], st->ot_recv[j]);
         if (!tss_ct_eq(view, p + tss_dkg_payload_len(4, st->t, st->n, st->kappa, j, st->me) - 32,
                        32))
             return dkg_fail(st, TSS_ERR_MISMATCH, j);

@@ -14,6 +14,7 @@
 
 #include "baseot.h"
 #include "inbox.h"
+#include "pairsetup.h"
 #include "pok.h"
 #include "secmem.h"
 #include "transcript.h"
@@ -24,7 +25,7 @@
  * reshare of a κ = 256 (v1/v2) key also moves it to κ = 128. */
 #define KAPPA    TSS_OTE_KAPPA_DEFAULT
 #define R2_OT    TSS_BASEOT_MSG1_BYTES(KAPPA)
-#define R3_OT    (TSS_BASEOT_MSG2_BYTES + TSS_OTE_MSG_BYTES(KAPPA))
+#define R3_OT    TSS_PAIRSETUP_BOB_BYTES(KAPPA)
 #define R3_PAIR  64                        /* zero part, zero nonce */
 #define R4_FIXED (33 + 33 + TSS_POK_BYTES) /* pk, P'(i), PoK */
 
@@ -242,13 +243,6 @@ static int is_new(const tss_reshare *st, uint16_t j)
     return j >= 1 && j <= st->p.n;
 }
 
-/* The pair's Alice, as in the DKG (alternating with the parity of i + j). */
-static uint16_t pair_alice(uint16_t a, uint16_t b)
-{
-    uint16_t lo = a < b ? a : b, hi = a < b ? b : a;
-    return ((lo + hi) & 1) ? lo : hi;
-}
-
 /* R2's broadcast part from j: the sid, and a dealer's F_j, opening and t' proofs. */
 static size_t bcast_len(const tss_reshare *st, uint16_t j)
 {
@@ -258,7 +252,7 @@ static size_t bcast_len(const tss_reshare *st, uint16_t j)
 static size_t payload_len(const tss_reshare *st, uint8_t round, uint16_t from, uint16_t to)
 {
     int dealer = st->dealer_of[from] != 0, pair = is_new(st, from) && is_new(st, to);
-    int from_alice = pair && pair_alice(from, to) == from;
+    int from_alice = pair && tss_pairsetup_alice(from, to) == from;
     switch (round) {
     case 1:
         return 32 + (dealer ? 32 : 0);
@@ -423,32 +417,18 @@ static size_t pok_context(uint8_t *ctx, const char *label, const tss_reshare *st
     return l + 32 + extra_len;
 }
 
+/* This party's view of the new pairs' OT setups (pairsetup.h; as in the DKG, under this
+ * run's sid and the "reshare" tags): valid once R1 is processed. */
+static tss_pairsetup pairs(const tss_reshare *st)
+{
+    tss_pairsetup ps = {"reshare", st->sid, st->me, KAPPA, st->rng};
+    return ps;
+}
+
 static size_t coef_context(uint8_t *ctx, const tss_reshare *st, uint32_t k)
 {
     uint8_t kb[4] = {(uint8_t)(k >> 24), (uint8_t)(k >> 16), (uint8_t)(k >> 8), (uint8_t)k};
     return pok_context(ctx, "reshare/coef", st, kb, 4);
-}
-
-/* H(tag, sid, a, b): the pair sids of the OT setup. */
-static void pair_hash(uint8_t out[32], const char *tag, const uint8_t sid[32], uint16_t a,
-                      uint16_t b)
-{
-    tss_transcript t;
-    tss_transcript_init(&t, tag);
-    tss_transcript_append(&t, sid, 32);
-    tss_transcript_append_u32(&t, a);
-    tss_transcript_append_u32(&t, b);
-    tss_transcript_final(&t, out);
-}
-
-static void boot_key(uint8_t out[32], const uint8_t sid[32], uint32_t l, const uint8_t row[32])
-{
-    tss_transcript t;
-    tss_transcript_init(&t, "reshare/ot-bootstrap/key");
-    tss_transcript_append(&t, sid, 32);
-    tss_transcript_append_u32(&t, l);
-    tss_transcript_append(&t, row, 32);
-    tss_transcript_final(&t, out);
 }
 
 /* The data a dealer's commitment C_i covers: session id, i, F_i. */
@@ -469,63 +449,6 @@ static void zero_data(uint8_t data[68], const tss_reshare *st, uint16_t from, ui
     data[32] = (uint8_t)(from >> 8), data[33] = (uint8_t)from;
     data[34] = (uint8_t)(to >> 8), data[35] = (uint8_t)to;
     memcpy(data + 36, part, 32);
-}
-
-/* ---- OT setup of a new pair (as DKG R2/R3) ---- */
-
-/* Bob of {me, alice}: after answering base-OT message 1, one extension over the fresh
- * (alice -> me) correlation with random choice bits gives me the reverse direction as
- * Alice (Delta' = the bits, k'_l = H(row_l)); writes msg2 and the extension message. */
-static tss_err boot_bob(tss_reshare *st, uint16_t alice, const uint8_t msg2[TSS_BASEOT_MSG2_BYTES])
-{
-    uint8_t choice[TSS_OTE_XI / 8], sid[32];
-    uint8_t(*rows)[32] = tss_secmem_alloc(TSS_OTE_XI * 32);
-    tss_keyshare_peer *peer = &st->result->peer[alice - 1];
-    tss_err err;
-    if (rows == NULL || (st->r3_ot[alice] = malloc(R3_OT)) == NULL) {
-        err = TSS_ERR_NOMEM;
-        goto out;
-    }
-    memcpy(st->r3_ot[alice], msg2, TSS_BASEOT_MSG2_BYTES);
-    if ((err = tss_rand_bytes(st->rng, choice, sizeof choice)) != TSS_OK)
-        goto out;
-    pair_hash(sid, "reshare/ot-bootstrap", st->sid, alice, st->me);
-    err = tss_ote_receiver_extend_rows(peer->ot_recv, sid, choice, st->rng,
-                                       st->r3_ot[alice] + TSS_BASEOT_MSG2_BYTES, rows);
-    if (err != TSS_OK)
-        goto out;
-    memcpy(peer->ot_send->delta, choice, KAPPA / 8); /* zero past κ (ote.h) */
-    for (uint32_t l = 0; l < KAPPA; l++)
-        boot_key(peer->ot_send->seed[l], sid, l, rows[l]);
-    SHA256(st->r3_ot[alice], R3_OT, st->ot_sent[alice]);
-out:
-    tss_memzero(choice, sizeof choice);
-    tss_secmem_free(rows);
-    return err;
-}
-
-/* Alice of {me, bob}: checks bob's extension and takes both keys of every reverse OT. */
-static tss_err boot_alice_finish(tss_reshare *st, uint16_t bob, const uint8_t *ext_msg)
-{
-    uint8_t sid[32], flipped[32];
-    uint8_t(*rows)[32] = tss_secmem_alloc(TSS_OTE_XI * 32);
-    tss_keyshare_peer *peer = &st->result->peer[bob - 1];
-    tss_err err;
-    if (rows == NULL)
-        return TSS_ERR_NOMEM;
-    pair_hash(sid, "reshare/ot-bootstrap", st->sid, st->me, bob);
-    err = tss_ote_sender_extend_rows(peer->ot_send, sid, ext_msg, TSS_OTE_MSG_BYTES(KAPPA), rows);
-    if (err == TSS_OK) {
-        for (uint32_t l = 0; l < KAPPA; l++) {
-            boot_key(peer->ot_recv->seed[l][0], sid, l, rows[l]);
-            for (int b = 0; b < 32; b++)
-                flipped[b] = rows[l][b] ^ peer->ot_send->delta[b];
-            boot_key(peer->ot_recv->seed[l][1], sid, l, flipped);
-        }
-    }
-    tss_memzero(flipped, sizeof flipped);
-    tss_secmem_free(rows);
-    return err;
 }
 
 /* ---- sending helpers ---- */
@@ -659,17 +582,18 @@ static tss_err fill_bcast(tss_reshare *st, uint8_t *p)
 static tss_err fill_pair_r2(tss_reshare *st, uint16_t j, uint8_t *p)
 {
     uint8_t data[68], sid[32];
+    tss_pairsetup ps = pairs(st);
     tss_err err;
     if ((err = tss_rand_bytes(st->rng, st->zero_part[j], 32)) != TSS_OK)
         return err;
     zero_data(data, st, st->me, j, st->zero_part[j]);
     err = tss_commit(p, st->zero_nonce[j], "reshare/zero", data, 68, st->rng);
     tss_memzero(data, sizeof data);
-    if (err != TSS_OK || pair_alice(st->me, j) != st->me)
+    if (err != TSS_OK || tss_pairsetup_alice(st->me, j) != st->me)
         return err;
     if ((st->bot[j] = tss_baseot_receiver_new()) == NULL)
         return TSS_ERR_NOMEM;
-    pair_hash(sid, "reshare/ot-sid", st->sid, st->me, j);
+    tss_pairsetup_ot_sid(sid, &ps, st->me, j);
     if ((err = tss_baseot_receiver_start(st->bot[j], sid, KAPPA, st->rng, p + 32)) != TSS_OK)
         return err;
     SHA256(p + 32, R2_OT, st->ot_sent[j]);
@@ -732,17 +656,19 @@ static tss_err check_dealing(tss_reshare *st, uint16_t j, const uint8_t *p)
 static tss_err take_pair_r2(tss_reshare *st, uint16_t j, const uint8_t *p)
 {
     uint8_t sid[32], msg2[TSS_BASEOT_MSG2_BYTES];
+    tss_pairsetup ps = pairs(st);
     memcpy(st->zero_commit[j], p, 32);
-    if (pair_alice(st->me, j) != j) {
+    if (tss_pairsetup_alice(st->me, j) != j) {
         memset(st->ot_recv[j], 0, 32); /* j sends its OT part in R3 */
         return TSS_OK;
     }
-    pair_hash(sid, "reshare/ot-sid", st->sid, j, st->me);
+    tss_pairsetup_ot_sid(sid, &ps, j, st->me);
     SHA256(p + 32, R2_OT, st->ot_recv[j]);
     tss_err err = tss_baseot_sender_respond(sid, p + 32, R2_OT, st->rng, msg2,
                                             st->result->peer[j - 1].ot_recv);
     if (err == TSS_OK)
-        err = boot_bob(st, j, msg2);
+        err = tss_pairsetup_bob(&ps, j, &st->result->peer[j - 1], msg2, &st->r3_ot[j],
+                                st->ot_sent[j]);
     return err == TSS_OK ? TSS_OK : rs_fail(st, err, blame(err, j), 0);
 }
 
@@ -810,7 +736,7 @@ static tss_err send_r3(tss_reshare *st, tss_msgs *out)
         if (st->is_new) {
             memcpy(payload + off, st->zero_part[j], 32);
             memcpy(payload + off + 32, st->zero_nonce[j], 32);
-            if (pair_alice(st->me, j) != st->me)
+            if (tss_pairsetup_alice(st->me, j) != st->me)
                 memcpy(payload + off + R3_PAIR, st->r3_ot[j], R3_OT);
         }
         err = send_to(st, 3, j, payload, payload_len(st, 3, st->me, j), out);
@@ -835,7 +761,7 @@ static tss_err take_pair_r3(tss_reshare *st, uint16_t j, const uint8_t *p)
     if (err != TSS_OK)
         return rs_fail(st, TSS_ERR_COMMITMENT, j, 0);
     memcpy(st->zero_theirs[j], p, 32);
-    if (pair_alice(st->me, j) != st->me)
+    if (tss_pairsetup_alice(st->me, j) != st->me)
         return TSS_OK;
     p += R3_PAIR;
     SHA256(p, R3_OT, st->ot_recv[j]);
@@ -845,7 +771,8 @@ static tss_err take_pair_r3(tss_reshare *st, uint16_t j, const uint8_t *p)
     st->bot[j] = NULL;
     if (err != TSS_OK)
         return rs_fail(st, err, blame(err, j), 0);
-    err = boot_alice_finish(st, j, p + TSS_BASEOT_MSG2_BYTES);
+    tss_pairsetup ps = pairs(st);
+    err = tss_pairsetup_alice_finish(&ps, j, &st->result->peer[j - 1], p + TSS_BASEOT_MSG2_BYTES);
     if (err != TSS_OK)
         return rs_fail(st, err, blame(err, j), err == TSS_ERR_OT_CHECK);
     return TSS_OK;
@@ -901,24 +828,10 @@ static tss_err derive_public(tss_reshare *st)
 
 /* ---- round 4: same pk, P'(j) and broadcasts everywhere; PoK of p'(i) ---- */
 
-/* Both ends of the new pair {me, j} hash the base-OT messages they exchanged. */
-static void ot_view(const tss_reshare *st, uint16_t j, uint8_t out[32])
-{
-    uint16_t alice = pair_alice(st->me, j), bob = alice == st->me ? j : st->me;
-    int me_alice = alice == st->me;
-    tss_transcript t;
-    tss_transcript_init(&t, "reshare/ot-view");
-    tss_transcript_append(&t, st->sid, 32);
-    tss_transcript_append_u32(&t, alice);
-    tss_transcript_append_u32(&t, bob);
-    tss_transcript_append(&t, me_alice ? st->ot_sent[j] : st->ot_recv[j], 32);
-    tss_transcript_append(&t, me_alice ? st->ot_recv[j] : st->ot_sent[j], 32);
-    tss_transcript_final(&t, out);
-}
-
 static tss_err send_r4(tss_reshare *st, tss_msgs *out)
 {
     uint8_t payload[R4_FIXED + 32 * NMAX + 32], ctx[128];
+    tss_pairsetup ps = pairs(st);
     size_t plen = R4_FIXED + 32u * st->m + 32;
     tss_err err;
     tss_point_serialize(payload, &st->p.pk);
@@ -936,7 +849,7 @@ static tss_err send_r4(tss_reshare *st, tss_msgs *out)
     for (uint16_t j = 1; j <= st->p.n && err == TSS_OK; j++) {
         if (j == st->me)
             continue;
-        ot_view(st, j, payload + plen - 32);
+        tss_pairsetup_view(payload + plen - 32, &ps, j, st->ot_sent[j], st->ot_recv[j]);
         err = send_to(st, 4, j, payload, plen, out);
     }
     return err;
@@ -955,6 +868,7 @@ static int broadcast_culprit(const tss_reshare *st, uint16_t p, const uint8_t *h
 static tss_err process_r4(tss_reshare *st)
 {
     uint8_t ctx[128], pk[33], view[32];
+    tss_pairsetup ps = pairs(st);
     size_t plen = R4_FIXED + 32u * st->m + 32;
     tss_point_serialize(pk, &st->p.pk);
     size_t cl = pok_context(ctx, "reshare/share", st, st->p.chain_code, 32);
@@ -972,7 +886,8 @@ static tss_err process_r4(tss_reshare *st)
             return rs_fail(st, TSS_ERR_MISMATCH, j, 0);
         if (tss_pok_verify(p + 66, &Pj, ctx, cl, j) != TSS_OK)
             return rs_fail(st, TSS_ERR_PROOF, j, 0);
-        ot_view(st, j, view);
+        /* both ends of the new pair saw the same base-OT messages */
+        tss_pairsetup_view(view, &ps, j, st->ot_sent[j], st->ot_recv[j]);
         if (!tss_ct_eq(view, p + plen - 32, 32))
             return rs_fail(st, TSS_ERR_MISMATCH, j, 0);
     }
