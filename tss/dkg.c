@@ -220,18 +220,6 @@ static tss_pairsetup pairs(const tss_dkg *st)
     return ps;
 }
 
-/* Context bytes for proofs: label || dkg sid || extra. */
-static size_t pok_context(uint8_t *ctx, const char *label, const tss_dkg *st, const uint8_t *extra,
-                          size_t extra_len)
-{
-    size_t l = strlen(label);
-    memcpy(ctx, label, l);
-    memcpy(ctx + l, st->dkg_sid, 32);
-    if (extra_len > 0)
-        memcpy(ctx + l + 32, extra, extra_len);
-    return l + 32 + extra_len;
-}
-
 /* ---- round 1: sid_i and the commitment to F_i ---- */
 
 static tss_err commit_data_F(uint8_t *buf, const tss_dkg *st, uint16_t who, const uint8_t *F_bytes)
@@ -340,7 +328,7 @@ static tss_err fill_r2_bcast(tss_dkg *st, uint8_t *p)
     for (uint32_t k = 0; k < st->t; k++, p += TSS_POK_BYTES) {
         kb[0] = (uint8_t)(k >> 24), kb[1] = (uint8_t)(k >> 16), kb[2] = (uint8_t)(k >> 8),
         kb[3] = (uint8_t)k;
-        size_t cl = pok_context(ctx, "coef", st, kb, 4);
+        size_t cl = tss_pok_context(ctx, "coef", st->dkg_sid, kb, 4);
         err = tss_pok_prove(p, &st->coef[k], &st->F[st->me][k], ctx, cl, st->me, st->rng);
         if (err != TSS_OK)
             return err;
@@ -447,7 +435,7 @@ static tss_err process_r2(tss_dkg *st)
         for (uint32_t k = 0; k < st->t; k++) {
             kb[0] = (uint8_t)(k >> 24), kb[1] = (uint8_t)(k >> 16), kb[2] = (uint8_t)(k >> 8),
             kb[3] = (uint8_t)k;
-            size_t cl = pok_context(ctx, "coef", st, kb, 4);
+            size_t cl = tss_pok_context(ctx, "coef", st->dkg_sid, kb, 4);
             if (tss_pok_verify(proofs + TSS_POK_BYTES * k, &st->F[j][k], ctx, cl, j) != TSS_OK)
                 return dkg_fail(st, TSS_ERR_PROOF, j);
         }
@@ -589,7 +577,7 @@ static tss_err send_r4(tss_dkg *st, tss_msgs *out)
     tss_point_serialize(payload, &st->pk);
     memcpy(payload + 33, st->chain_code, 32);
     tss_point_serialize(payload + 65, &st->pub_share[st->me]);
-    size_t cl = pok_context(ctx, "share", st, st->chain_code, 32);
+    size_t cl = tss_pok_context(ctx, "share", st->dkg_sid, st->chain_code, 32);
     err = tss_pok_prove(payload + 98, &st->share_sum, &st->pub_share[st->me], ctx, cl, st->me,
                         st->rng);
     if (err != TSS_OK)
@@ -627,7 +615,7 @@ static tss_err process_r4(tss_dkg *st)
     uint8_t ctx[96], mine[33];
     tss_pairsetup ps = pairs(st);
     tss_point_serialize(mine, &st->pk);
-    size_t cl = pok_context(ctx, "share", st, st->chain_code, 32);
+    size_t cl = tss_pok_context(ctx, "share", st->dkg_sid, st->chain_code, 32);
     for (uint16_t j = 1; j <= st->n; j++) {
         if (j == st->me)
             continue;

@@ -1,6 +1,8 @@
 /* tss/pok.c — Schnorr proof of knowledge. */
 #include "pok.h"
 
+#include <string.h>
+
 #include "secmem.h"
 #include "transcript.h"
 
@@ -51,4 +53,15 @@ tss_err tss_pok_verify(const uint8_t proof[TSS_POK_BYTES], const tss_point *X,
         tss_point_add(&eX, &eX, &R) != TSS_OK)
         return TSS_ERR_PROOF;
     return tss_point_eq(&zG, &eX) ? TSS_OK : TSS_ERR_PROOF;
+}
+
+size_t tss_pok_context(uint8_t *ctx, const char *label, const uint8_t sid[32], const uint8_t *extra,
+                       size_t extra_len)
+{
+    size_t l = strlen(label);
+    memcpy(ctx, label, l);
+    memcpy(ctx + l, sid, 32);
+    if (extra_len > 0)
+        memcpy(ctx + l + 32, extra, extra_len);
+    return l + 32 + extra_len;
 }

@@ -14,6 +14,13 @@
 
 #define TSS_POK_BYTES 65
 
+/* Writes a proof context, label || sid || extra (label without its NUL; sid 32 bytes;
+ * extra_len may be 0, extra then unused), to ctx, which must hold
+ * strlen(label) + 32 + extra_len bytes, and returns that length. Public data. The DKG and
+ * the resharing bind their proofs to their run's sid this way. */
+size_t tss_pok_context(uint8_t *ctx, const char *label, const uint8_t sid[32], const uint8_t *extra,
+                       size_t extra_len);
+
 /* Proves knowledge of x with X = x*G. x is secret (constant-time); k from rng. */
 tss_err tss_pok_prove(uint8_t proof[TSS_POK_BYTES], const tss_scalar *x, const tss_point *X,
                       const uint8_t *context, size_t context_len, uint16_t prover,

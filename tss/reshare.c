@@ -406,17 +406,6 @@ tss_keyshare *tss_reshare_take_keyshare(tss_reshare *st)
 
 /* ---- hashes and proofs bound to this run ---- */
 
-static size_t pok_context(uint8_t *ctx, const char *label, const tss_reshare *st,
-                          const uint8_t *extra, size_t extra_len)
-{
-    size_t l = strlen(label);
-    memcpy(ctx, label, l);
-    memcpy(ctx + l, st->sid, 32);
-    if (extra_len > 0)
-        memcpy(ctx + l + 32, extra, extra_len);
-    return l + 32 + extra_len;
-}
-
 /* This party's view of the new pairs' OT setups (pairsetup.h; as in the DKG, under this
  * run's sid and the "reshare" tags): valid once R1 is processed. */
 static tss_pairsetup pairs(const tss_reshare *st)
@@ -428,7 +417,7 @@ static tss_pairsetup pairs(const tss_reshare *st)
 static size_t coef_context(uint8_t *ctx, const tss_reshare *st, uint32_t k)
 {
     uint8_t kb[4] = {(uint8_t)(k >> 24), (uint8_t)(k >> 16), (uint8_t)(k >> 8), (uint8_t)k};
-    return pok_context(ctx, "reshare/coef", st, kb, 4);
+    return tss_pok_context(ctx, "reshare/coef", st->sid, kb, 4);
 }
 
 /* The data a dealer's commitment C_i covers: session id, i, F_i. */
@@ -836,7 +825,7 @@ static tss_err send_r4(tss_reshare *st, tss_msgs *out)
     tss_err err;
     tss_point_serialize(payload, &st->p.pk);
     tss_point_serialize(payload + 33, &st->pub_share[st->me]);
-    size_t cl = pok_context(ctx, "reshare/share", st, st->p.chain_code, 32);
+    size_t cl = tss_pok_context(ctx, "reshare/share", st->sid, st->p.chain_code, 32);
     err = tss_pok_prove(payload + 66, &st->share_sum, &st->pub_share[st->me], ctx, cl, st->me,
                         st->rng);
     if (err != TSS_OK)
@@ -871,7 +860,7 @@ static tss_err process_r4(tss_reshare *st)
     tss_pairsetup ps = pairs(st);
     size_t plen = R4_FIXED + 32u * st->m + 32;
     tss_point_serialize(pk, &st->p.pk);
-    size_t cl = pok_context(ctx, "reshare/share", st, st->p.chain_code, 32);
+    size_t cl = tss_pok_context(ctx, "reshare/share", st->sid, st->p.chain_code, 32);
     for (uint16_t j = 1; j <= st->p.n; j++) {
         if (j == st->me)
             continue;
