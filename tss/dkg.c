@@ -659,21 +659,13 @@ static tss_err build_keyshare(tss_dkg *st)
     for (int j = 1; j <= st->n; j++)
         ks->pub_shares[j - 1] = st->pub_share[j];
     ks->secret_share = st->share_sum;
+    tss_pairsetup ps = pairs(st);
     for (uint16_t j = 1; j <= st->n; j++) {
         if (j == st->me)
             continue;
         /* s_ij = H(dkg sid, lo, hi, part of lo, part of hi): both parties derive it alike */
-        uint16_t lo = st->me < j ? st->me : j, hi = st->me < j ? j : st->me;
-        const uint8_t *plo = st->me == lo ? st->zero_part[j] : st->zero_theirs[j];
-        const uint8_t *phi = st->me == hi ? st->zero_part[j] : st->zero_theirs[j];
-        tss_transcript t;
-        tss_transcript_init(&t, "dkg/zero-seed");
-        tss_transcript_append(&t, st->dkg_sid, 32);
-        tss_transcript_append_u32(&t, lo);
-        tss_transcript_append_u32(&t, hi);
-        tss_transcript_append(&t, plo, 32);
-        tss_transcript_append(&t, phi, 32);
-        tss_transcript_final(&t, ks->peer[j - 1].zero_seed);
+        tss_pairsetup_zero_seed(ks->peer[j - 1].zero_seed, &ps, j, st->zero_part[j],
+                                st->zero_theirs[j]);
     }
     return TSS_OK;
 }
@@ -759,20 +751,9 @@ tss_err tss_dkg_clone(tss_dkg **out, const tss_dkg *st, const tss_rng *rng)
     tss_err err = tss_inbox_copy(&c->inbox, &st->inbox);
     if (err == TSS_OK && st->result != NULL && (c->result = tss_keyshare_clone(st->result)) == NULL)
         err = TSS_ERR_NOMEM;
-    for (int j = 0; j <= NMAX && err == TSS_OK; j++) {
-        if (st->bot[j] != NULL) {
-            if ((c->bot[j] = tss_baseot_receiver_new()) == NULL)
-                err = TSS_ERR_NOMEM;
-            else
-                *c->bot[j] = *st->bot[j];
-        }
-        if (err == TSS_OK && st->r3_ot[j] != NULL) {
-            if ((c->r3_ot[j] = malloc(R3_OT(st->kappa))) == NULL)
-                err = TSS_ERR_NOMEM;
-            else
-                memcpy(c->r3_ot[j], st->r3_ot[j], R3_OT(st->kappa));
-        }
-    }
+    if (err == TSS_OK)
+        err = tss_pairsetup_copy_pending(c->bot, c->r3_ot, st->bot, st->r3_ot, NMAX + 1,
+                                         R3_OT(st->kappa));
     if (err != TSS_OK) {
         tss_dkg_free(c);
         return err;

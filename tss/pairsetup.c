@@ -10,6 +10,7 @@
 #include <openssl/sha.h>
 
 #include "secmem.h"
+#include "testing.h" /* tss_pairsetup_copy_pending */
 #include "transcript.h"
 
 /* Starts a transcript tagged domain || suffix. */
@@ -129,4 +130,39 @@ void tss_pairsetup_view(uint8_t out[32], const tss_pairsetup *ps, uint16_t j,
     tss_transcript_append(&t, me_alice ? sent : recv, 32); /* A -> B */
     tss_transcript_append(&t, me_alice ? recv : sent, 32); /* B -> A */
     tss_transcript_final(&t, out);
+}
+
+void tss_pairsetup_zero_seed(uint8_t out[32], const tss_pairsetup *ps, uint16_t j,
+                             const uint8_t mine[32], const uint8_t theirs[32])
+{
+    uint16_t lo = ps->me < j ? ps->me : j, hi = ps->me < j ? j : ps->me;
+    const uint8_t *plo = ps->me == lo ? mine : theirs;
+    const uint8_t *phi = ps->me == hi ? mine : theirs;
+    tss_transcript t;
+    tag_init(&t, ps->domain, "/zero-seed");
+    tss_transcript_append(&t, ps->sid, 32);
+    tss_transcript_append_u32(&t, lo);
+    tss_transcript_append_u32(&t, hi);
+    tss_transcript_append(&t, plo, 32);
+    tss_transcript_append(&t, phi, 32);
+    tss_transcript_final(&t, out);
+}
+
+tss_err tss_pairsetup_copy_pending(tss_baseot_receiver **dst_bot, uint8_t **dst_msg,
+                                   tss_baseot_receiver *const *bot, uint8_t *const *bob_msg,
+                                   size_t count, size_t bob_len)
+{
+    for (size_t j = 0; j < count; j++) {
+        if (bot[j] != NULL) {
+            if ((dst_bot[j] = tss_baseot_receiver_new()) == NULL)
+                return TSS_ERR_NOMEM;
+            *dst_bot[j] = *bot[j];
+        }
+        if (bob_msg[j] != NULL) {
+            if ((dst_msg[j] = malloc(bob_len)) == NULL)
+                return TSS_ERR_NOMEM;
+            memcpy(dst_msg[j], bob_msg[j], bob_len);
+        }
+    }
+    return TSS_OK;
 }

@@ -12,7 +12,8 @@
  *   both then compare a hash of the messages they exchanged (tss_pairsetup_view).
  * Every hash is bound to a domain (the protocol's tag prefix: "dkg", "reshare"), the
  * run's sid and the ordered pair; the tags are domain || "/ot-sid", "/ot-bootstrap",
- * "/ot-bootstrap/key", "/ot-view", so each protocol keeps its own transcripts.
+ * "/ot-bootstrap/key", "/ot-view", so each protocol keeps its own transcripts. The pair's
+ * zero-sharing seed (signing's zero shares) comes from the same run: domain/zero-seed.
  * Secrets (Δ, choice bits, rows, seeds) stay in secure memory or the key share's OT
  * setups and are wiped; the code is constant time in them (ote.h). */
 #ifndef TSS_PAIRSETUP_H
@@ -73,5 +74,12 @@ tss_err tss_pairsetup_alice_finish(const tss_pairsetup *ps, uint16_t bob, tss_ke
  * what I sent to / received from j. Equal at both ends unless a message was altered. */
 void tss_pairsetup_view(uint8_t out[32], const tss_pairsetup *ps, uint16_t j,
                         const uint8_t sent[32], const uint8_t recv[32]);
+
+/* The pair {me, j}'s shared zero seed from both parts (mine = the part I sent j,
+ * theirs = the part j sent me, both opened against their commitments by the caller):
+ * H(domain/zero-seed, sid, lo, hi, part of lo, part of hi), lo < hi the pair's indices,
+ * so both ends derive the same 32 bytes. Secret in and out; constant time. */
+void tss_pairsetup_zero_seed(uint8_t out[32], const tss_pairsetup *ps, uint16_t j,
+                             const uint8_t mine[32], const uint8_t theirs[32]);
 
 #endif

@@ -19,6 +19,7 @@
 #ifndef TSS_TESTING_H
 #define TSS_TESTING_H
 
+#include "baseot.h"
 #include "dkg.h"
 #include "reshare.h"
 #include "sign.h"
@@ -34,5 +35,14 @@ tss_err tss_reshare_clone(tss_reshare **out, const tss_reshare *st, const tss_rn
  * use it for their key share. NULL (nothing allocated) when memory runs out. Free it with
  * tss_keyshare_free. Defined in keyshare.c. */
 tss_keyshare *tss_keyshare_clone(const tss_keyshare *src);
+
+/* For the clone hooks above: deep copies of the pairwise OT setup's
+ * in-flight states bot[0..count) (Alice's base-OT receivers) and bob_msg[0..count)
+ * (Bob's parts, bob_len bytes each) into dst arrays that hold NULLs; entries that are NULL
+ * in the source stay NULL. TSS_ERR_NOMEM when memory runs out: the copies made so far
+ * stay in dst for the caller's usual free. Defined in pairsetup.c. */
+tss_err tss_pairsetup_copy_pending(tss_baseot_receiver **dst_bot, uint8_t **dst_msg,
+                                   tss_baseot_receiver *const *bot, uint8_t *const *bob_msg,
+                                   size_t count, size_t bob_len);
 
 #endif

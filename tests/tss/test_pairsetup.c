@@ -19,6 +19,7 @@
 
 #include "test_rng.h"
 #include "tss/pairsetup.h"
+#include "tss/testing.h"
 #include "tss/transcript.h"
 
 static void want_pair_hash(uint8_t out[32], const char *tag, const uint8_t sid[32], uint32_t a,
@@ -238,12 +239,74 @@ static void test_other_domain(void **state)
     free_run(&r);
 }
 
+/* Both ends derive one zero seed, under the exact tag and order; any part changes it. */
+static void test_zero_seed(void **state)
+{
+    (void)state;
+    uint8_t sid[32], p3[32], p5[32], at3[32], at5[32], want[32];
+    memset(sid, 0x61, 32);
+    memset(p3, 0x33, 32);
+    memset(p5, 0x55, 32);
+    tss_pairsetup a = {"reshare", sid, 3, 128, NULL}, b = {"reshare", sid, 5, 128, NULL};
+    tss_pairsetup_zero_seed(at3, &a, 5, p3, p5);
+    tss_pairsetup_zero_seed(at5, &b, 3, p5, p3);
+    assert_memory_equal(at3, at5, 32);
+    tss_transcript t;
+    tss_transcript_init(&t, "reshare/zero-seed");
+    tss_transcript_append(&t, sid, 32);
+    tss_transcript_append_u32(&t, 3);
+    tss_transcript_append_u32(&t, 5);
+    tss_transcript_append(&t, p3, 32);
+    tss_transcript_append(&t, p5, 32);
+    tss_transcript_final(&t, want);
+    assert_memory_equal(at3, want, 32);
+    p5[31] ^= 1;
+    tss_pairsetup_zero_seed(at5, &b, 3, p5, p3);
+    assert_memory_not_equal(at3, at5, 32);
+    a.domain = "dkg";
+    tss_pairsetup_zero_seed(at5, &a, 5, p3, p5);
+    assert_memory_not_equal(at3, at5, 32);
+}
+
+/* The clone hooks' copy: equal contents, own buffers, NULLs kept. */
+static void test_copy_pending(void **state)
+{
+    (void)state;
+    tss_baseot_receiver *bot[3] = {NULL, tss_baseot_receiver_new(), NULL};
+    uint8_t *msg[3] = {NULL, NULL, malloc(40)};
+    tss_baseot_receiver *cbot[3] = {NULL, NULL, NULL};
+    uint8_t *cmsg[3] = {NULL, NULL, NULL};
+    assert_non_null(bot[1]);
+    assert_non_null(msg[2]);
+    memset(bot[1]->delta, 0x7E, sizeof bot[1]->delta);
+    bot[1]->kappa = 128;
+    memset(msg[2], 0xC3, 40);
+    assert_int_equal(tss_pairsetup_copy_pending(cbot, cmsg, bot, msg, 3, 40), TSS_OK);
+    assert_null(cbot[0]);
+    assert_null(cbot[2]);
+    assert_null(cmsg[0]);
+    assert_null(cmsg[1]);
+    assert_non_null(cbot[1]);
+    assert_ptr_not_equal(cbot[1], bot[1]);
+    assert_memory_equal(cbot[1], bot[1], sizeof *bot[1]);
+    assert_non_null(cmsg[2]);
+    assert_ptr_not_equal(cmsg[2], msg[2]);
+    assert_memory_equal(cmsg[2], msg[2], 40);
+    for (int j = 0; j < 3; j++) {
+        tss_baseot_receiver_free(bot[j]);
+        tss_baseot_receiver_free(cbot[j]);
+        free(msg[j]);
+        free(cmsg[j]);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_roles_and_sids), cmocka_unit_test(test_view),
         cmocka_unit_test(test_pair_setup),     cmocka_unit_test(test_tampered_extension),
-        cmocka_unit_test(test_other_domain),
+        cmocka_unit_test(test_other_domain),   cmocka_unit_test(test_zero_seed),
+        cmocka_unit_test(test_copy_pending),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
