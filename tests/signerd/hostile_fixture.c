@@ -442,6 +442,16 @@ void hf_cert_name(char *out, size_t cap, int node)
     snprintf(out, cap, "%s.pem", hf_node[node]);
 }
 
+/* Sends participant p its session-start j, then keeps j in starts[p] or frees it. */
+static void send_keep(hf_sess *s, int p, char *j, char **starts)
+{
+    hf_send_start(s, p, j);
+    if (starts)
+        starts[p] = j;
+    else
+        free(j);
+}
+
 hf_sess *hf_keygen_start(const int *nodes, int n, unsigned t, hf_key *k, char **starts)
 {
     hf_party ps[HF_MAXP];
@@ -458,11 +468,7 @@ hf_sess *hf_keygen_start(const int *nodes, int n, unsigned t, hf_key *k, char **
     for (int p = 0; p < n; p++) {
         char *j = hf_start_json("keygen", k->kid, t, (unsigned)n, (unsigned)p + 1, ps, n, k->nonce,
                                 NULL, NULL);
-        hf_send_start(s, p, j);
-        if (starts)
-            starts[p] = j;
-        else
-            free(j);
+        send_keep(s, p, j, starts);
     }
     return s;
 }
@@ -530,11 +536,7 @@ hf_sess *hf_sign_start_ex(const hf_key *k, const int *nodes, int n, const char *
     for (int p = 0; p < n; p++) {
         char *j = hf_start_json_ex("sign", k->kid, k->t, k->n, idx[p], ps, n, nonce, hash, k->pk,
                                    path, approval ? approval[p] : NULL);
-        hf_send_start(s, p, j);
-        if (starts)
-            starts[p] = j;
-        else
-            free(j);
+        send_keep(s, p, j, starts);
     }
     return s;
 }
