@@ -33,82 +33,11 @@
 static deploy D;
 static char key_id[33];
 
-static int ctl(char **out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int ctl(char **out, const char *fmt, ...)
-{
-    char args[2000], cmd[2600];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(args, sizeof args, fmt, ap);
-    va_end(ap);
-    snprintf(cmd, sizeof cmd, "%s %s 2>>%s/mpcctl.log", MPCCTL_BIN, args, D.dir);
-    FILE *p = popen(cmd, "r");
-    if (!p)
-        return -1;
-    size_t cap = 1 << 16, len = 0, n;
-    char *buf = malloc(cap);
-    while (buf && (n = fread(buf + len, 1, cap - len - 1, p)) > 0)
-        len += n;
-    if (buf)
-        buf[len] = 0;
-    int st = pclose(p);
-    if (out)
-        *out = buf;
-    else
-        free(buf);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
-static int last_error_has(const char *needle)
-{
-    return deploy_sh("tail -n 3 %s/mpcctl.log | grep -q -- \"%s\"", D.dir, needle) == 0;
-}
-
-static int online_count(void)
-{
-    char *out = NULL;
-    int n = 0;
-    if (ctl(&out, "--json parties") == 0) {
-        json_t *o = json_loads(out, 0, NULL), *p;
-        size_t i;
-        json_array_foreach(json_object_get(o, "parties"), i, p)
-        {
-            n += json_is_true(json_object_get(p, "online"));
-        }
-        json_decref(o);
-    }
-    free(out);
-    return n;
-}
-
-static void start_hub(void)
-{
-    char env[200];
-    snprintf(D.ca, sizeof D.ca, "%s/ca/ca.pem", D.dir);
-    snprintf(D.server_cert, sizeof D.server_cert, "%s/ca/hub.pem", D.dir);
-    snprintf(D.server_key, sizeof D.server_key, "%s/ca/hub.key", D.dir);
-    D.hub_session_timeout = 10;
-    deploy_write_hub_conf(&D);
-    deploy_create_api_key(&D);
-    snprintf(env, sizeof env, "https://127.0.0.1:%d", D.api_port);
-    setenv("MPCCTL_HUB", env, 1);
-    setenv("MPCCTL_CA", D.ca, 1);
-    snprintf(env, sizeof env, "%s/api-key", D.dir);
-    setenv("MPCCTL_API_KEY_FILE", env, 1);
-    deploy_start_hub(&D);
-    for (int i = 0; i < 200; i++) {
-        if (ctl(NULL, "parties") == 0)
-            return;
-        usleep(50000);
-    }
-    deploy_die(&D, "hub start");
-}
-
 /* The line "public_key = ..." of `mpcctl approve --show-key` for a key source. */
 static void show_key(const char *source, char *out, size_t cap)
 {
     char *txt = NULL;
-    if (ctl(&txt, "approve --show-key %s", source) != 0 || !strstr(txt, "public_key = "))
+    if (deploy_ctl(&D, &txt, "approve --show-key %s", source) != 0 || !strstr(txt, "public_key = "))
         deploy_die(&D, "approve --show-key");
     char *pk = strstr(txt, "public_key = ") + 13;
     pk[strcspn(pk, "\n")] = 0;
@@ -162,12 +91,13 @@ static void write_policy(void)
             "allow_insecure_soft_backend = yes\n",
             D.dir, D.dir, D.dir, D.dir, D.dir);
     fclose(f);
-    if (ctl(NULL, "node init --backend soft --config %s/approver.conf --csr %s/approver.csr", D.dir,
-            D.dir) != 0 ||
-        ctl(&txt,
-            "approve --seal-new %s/erin.sealed --alg ecdsa-secp256k1 --name erin --config "
-            "%s/approver.conf",
-            D.dir, D.dir) != 0 ||
+    if (deploy_ctl(&D, NULL,
+                   "node init --backend soft --config %s/approver.conf --csr %s/approver.csr",
+                   D.dir, D.dir) != 0 ||
+        deploy_ctl(&D, &txt,
+                   "approve --seal-new %s/erin.sealed --alg ecdsa-secp256k1 --name erin --config "
+                   "%s/approver.conf",
+                   D.dir, D.dir) != 0 ||
         !strstr(txt, "public_key = "))
         deploy_die(&D, "sealed approver key");
     snprintf(e, sizeof e, "%s", strstr(txt, "public_key = ") + 13);
@@ -189,52 +119,40 @@ static void write_policy(void)
             "[approver erin]\nalg = ecdsa-secp256k1\npublic_key = %s\n",
             a, b, c, d, e);
     fclose(f);
-    if (ctl(NULL, "policy sign --key %s/policy-key.pem %s/policy.ini", D.dir, D.dir) != 0)
+    if (deploy_ctl(&D, NULL, "policy sign --key %s/policy-key.pem %s/policy.ini", D.dir, D.dir) !=
+        0)
         deploy_die(&D, "policy sign");
 }
 
-static void start_nodes(void)
+/* n1 and n2 load the signed policy; n3 has none. */
+static void policy_conf(deploy *d, int i)
 {
-    for (int i = 0; i < DEPLOY_NODES; i++) {
-        const char *id = deploy_node[i];
-        deploy_write_node_conf(&D, i, NULL);
-        if (ctl(NULL, "node init --backend %s --config %s/%s.conf", deploy_backend[i], D.dir, id) !=
-                0 ||
-            ctl(NULL, "dev issue --ca %s/ca --name %s --csr %s/%s.csr --out %s/%s.pem", D.dir, id,
-                D.dir, id, D.dir, id) != 0)
-            deploy_die(&D, "node init / dev issue");
-        if (i < 2 && deploy_sh("printf '\\n[policy]\\nfile = %s/policy.ini\\npublic_key = "
-                               "%s/policy-key.pub\\n' >> %s/%s.conf",
-                               D.dir, D.dir, D.dir, id) != 0)
-            deploy_die(&D, "policy config");
-        deploy_start_node(&D, i, NULL, 0);
-    }
-    for (int k = 0; k < 200; k++) {
-        if (online_count() == DEPLOY_NODES)
-            return;
-        usleep(50000);
-    }
-    deploy_die(&D, "signers online");
+    if (i < 2 && deploy_sh("printf '\\n[policy]\\nfile = %s/policy.ini\\npublic_key = "
+                           "%s/policy-key.pub\\n' >> %s/%s.conf",
+                           d->dir, d->dir, d->dir, deploy_node[i]) != 0)
+        deploy_die(d, "policy config");
 }
 
 static int group_setup(void **state)
 {
     (void)state;
     deploy_init(&D, "mpcctl-approvals", HUB_BIN, SIGNERD_BIN);
+    D.ctl_bin = MPCCTL_BIN;
     D.log_tail = 20;
     unsetenv("MPCCTL_API_KEY");
     unsetenv("MPCCTL_PARTY_CA");
-    if (ctl(NULL, "dev ca %s/ca", D.dir) != 0 ||
-        ctl(NULL, "dev issue --ca %s/ca --name hub --server 127.0.0.1", D.dir) != 0)
+    if (deploy_ctl(&D, NULL, "dev ca %s/ca", D.dir) != 0 ||
+        deploy_ctl(&D, NULL, "dev issue --ca %s/ca --name hub --server 127.0.0.1", D.dir) != 0)
         deploy_die(&D, "mpcctl dev");
     deploy_start_backends(&D);
     D.api_port = deploy_free_port();
     D.party_port = deploy_free_port();
     write_policy();
-    start_hub();
-    start_nodes();
+    deploy_ctl_start_hub(&D);
+    deploy_ctl_start_nodes(&D, policy_conf);
     char *out = NULL;
-    if (ctl(&out, "--json keys create --threshold 2 --parties n1,n2,n3 --label approvals") != 0)
+    if (deploy_ctl(&D, &out,
+                   "--json keys create --threshold 2 --parties n1,n2,n3 --label approvals") != 0)
         deploy_die(&D, "keys create");
     json_t *k = json_loads(out, 0, NULL);
     snprintf(key_id, sizeof key_id, "%s", json_string_value(json_object_get(k, "id")));
@@ -274,8 +192,8 @@ static void write_hex_file(const char *name, const char *hex)
 static void approve(const char *file, const char *name, const char *source, const char *rid,
                     const char *payload)
 {
-    int rc = ctl(NULL, "approve %s --name %s --request-id %s %s %s > %s/%s", key_id, name, rid,
-                 payload, source, D.dir, file);
+    int rc = deploy_ctl(&D, NULL, "approve %s --name %s --request-id %s %s %s > %s/%s", key_id,
+                        name, rid, payload, source, D.dir, file);
     if (rc != 0) {
         deploy_dump_logs(&D);
         fail_msg("mpcctl approve %s: exit %d", name, rc);
@@ -285,7 +203,7 @@ static void approve(const char *file, const char *name, const char *source, cons
 static json_t *sign_json(int expect, const char *args)
 {
     char *out = NULL;
-    int rc = ctl(&out, "--json sign %s %s", key_id, args);
+    int rc = deploy_ctl(&D, &out, "--json sign %s %s", key_id, args);
     if (rc != expect) {
         deploy_sh("tail -n 5 %s/mpcctl.log >&2", D.dir);
         deploy_dump_logs(&D);
@@ -301,7 +219,7 @@ static void openssl_verifies(const json_t *s, const char *hash)
 {
     write_hex_file("sig.der", json_string_value(json_object_get(s, "der")));
     write_hex_file("hash.bin", hash);
-    assert_int_equal(ctl(NULL, "keys show %s --pem > %s/key.pem", key_id, D.dir), 0);
+    assert_int_equal(deploy_ctl(&D, NULL, "keys show %s --pem > %s/key.pem", key_id, D.dir), 0);
     assert_int_equal(deploy_sh("openssl pkeyutl -verify -pubin -inkey %s/key.pem -in %s/hash.bin "
                                "-sigfile %s/sig.der >/dev/null",
                                D.dir, D.dir, D.dir),
@@ -337,8 +255,8 @@ static void test_refused_without_quorum(void **state)
              "--request-id one-only --approval %s/a1.json --signers n1,n3",
              D.dir);
     json_decref(sign_json(1, args));
-    assert_true(last_error_has("approval_refused"));
-    assert_true(last_error_has("1 of 2 required approvals valid"));
+    assert_true(deploy_ctl_error_has(&D, "approval_refused"));
+    assert_true(deploy_ctl_error_has(&D, "1 of 2 required approvals valid"));
 }
 
 /* alice (PEM) and dave (PKCS#11 token) approve a hash: it signs, openssl verifies it. */
@@ -357,7 +275,8 @@ static void test_hash_with_approvals(void **state)
              h, D.dir, D.dir);
     json_t *s = sign_json(0, args);
     assert_true(json_is_true(json_object_get(s, "verified_locally")));
-    assert_int_equal(ctl(NULL, "keys show %s --pem --path m/3 > %s/key.pem", key_id, D.dir), 0);
+    assert_int_equal(
+        deploy_ctl(&D, NULL, "keys show %s --pem --path m/3 > %s/key.pem", key_id, D.dir), 0);
     write_hex_file("sig.der", json_string_value(json_object_get(s, "der")));
     write_hex_file("hash.bin", h);
     assert_int_equal(deploy_sh("openssl pkeyutl -verify -pubin -inkey %s/key.pem -in %s/hash.bin "
@@ -367,7 +286,7 @@ static void test_hash_with_approvals(void **state)
     json_decref(s);
     /* the same request id again: refused by the signers that saw it */
     json_decref(sign_json(1, args));
-    assert_true(last_error_has("already used on this signer"));
+    assert_true(deploy_ctl_error_has(&D, "already used on this signer"));
 }
 
 /* An unsigned EIP-1559 transaction (hex) and its signing hash. */
@@ -457,18 +376,20 @@ static void test_transaction(void **state)
              "--eth-tx %s --request-id tx-2 --approval %s/bob2.json --approval %s/carol2.json", tx,
              D.dir, D.dir);
     json_decref(sign_json(1, args));
-    assert_true(last_error_has("policy_refused"));
-    assert_true(last_error_has("policy: destinations: 0x2222222222222222222222222222222222222222"));
+    assert_true(deploy_ctl_error_has(&D, "policy_refused"));
+    assert_true(deploy_ctl_error_has(
+        &D, "policy: destinations: 0x2222222222222222222222222222222222222222"));
 }
 
 static void test_policy_commands(void **state)
 {
     (void)state;
     char *out = NULL;
-    assert_int_equal(
-        ctl(&out, "policy verify --pubkey %s/policy-key.pub %s/policy.ini", D.dir, D.dir), 0);
+    assert_int_equal(deploy_ctl(&D, &out, "policy verify --pubkey %s/policy-key.pub %s/policy.ini",
+                                D.dir, D.dir),
+                     0);
     free(out);
-    assert_int_equal(ctl(&out, "policy show %s/policy.ini", D.dir), 0);
+    assert_int_equal(deploy_ctl(&D, &out, "policy show %s/policy.ini", D.dir), 0);
     assert_non_null(strstr(out, "approver dave ecdsa-p256"));
     assert_non_null(strstr(out, "max_value 1000000000000000000 wei"));
     free(out);
@@ -477,19 +398,21 @@ static void test_policy_commands(void **state)
                                "cp policy.ini.sig t.ini.sig",
                                D.dir),
                      0);
-    assert_int_equal(ctl(NULL, "policy verify --pubkey %s/policy-key.pub %s/t.ini", D.dir, D.dir),
-                     4);
-    assert_true(last_error_has("does not verify"));
+    assert_int_equal(
+        deploy_ctl(&D, NULL, "policy verify --pubkey %s/policy-key.pub %s/t.ini", D.dir, D.dir), 4);
+    assert_true(deploy_ctl_error_has(&D, "does not verify"));
     assert_int_equal(deploy_sh("cd %s && openssl genpkey -algorithm ED25519 -out other.pem && "
                                "openssl pkey -in other.pem -pubout -out other.pub",
                                D.dir),
                      0);
-    assert_int_equal(ctl(NULL, "policy verify --pubkey %s/other.pub %s/policy.ini", D.dir, D.dir),
-                     4);
+    assert_int_equal(
+        deploy_ctl(&D, NULL, "policy verify --pubkey %s/other.pub %s/policy.ini", D.dir, D.dir), 4);
     /* approve refuses what it cannot sign properly */
-    assert_int_equal(ctl(NULL, "approve %s --name x --request-id r --hash 00", key_id), 2);
-    assert_int_equal(ctl(NULL, "approve %s --name x --request-id r --eth-tx 02c0 --key %s/bob.pem",
-                         key_id, D.dir),
+    assert_int_equal(deploy_ctl(&D, NULL, "approve %s --name x --request-id r --hash 00", key_id),
+                     2);
+    assert_int_equal(deploy_ctl(&D, NULL,
+                                "approve %s --name x --request-id r --eth-tx 02c0 --key %s/bob.pem",
+                                key_id, D.dir),
                      2);
 }
 
@@ -550,8 +473,9 @@ static void test_sealed_approver(void **state)
     json_decref(sign_json(0, args));
     /* the sealed key does not open under another approver's name, nor leaves the file */
     assert_int_equal(
-        ctl(NULL, "approve %s --name carol --request-id x --hash %s %s", key_id, h, src), 5);
-    assert_true(last_error_has("does not open it as approver 'carol'"));
+        deploy_ctl(&D, NULL, "approve %s --name carol --request-id x --hash %s %s", key_id, h, src),
+        5);
+    assert_true(deploy_ctl_error_has(&D, "does not open it as approver 'carol'"));
     assert_int_not_equal(deploy_sh("grep -q 'PRIVATE KEY' %s/erin.sealed", D.dir), 0);
 }
 
