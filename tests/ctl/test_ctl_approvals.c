@@ -27,6 +27,7 @@
 #include "api/hex.h"
 #include "daemon/common/rlp.h"
 #include "deploy.h"
+#include "openssl_check.h"
 #include "tss/keccak.h"
 #include "tss/point.h"
 
@@ -174,20 +175,6 @@ static int group_teardown(void **state)
 
 /* ---- helpers ---- */
 
-static void write_hex_file(const char *name, const char *hex)
-{
-    char path[200];
-    uint8_t bin[128];
-    size_t n = strlen(hex) / 2;
-    assert_true(n <= sizeof bin);
-    assert_int_equal(api_hex_decode(bin, n, hex, 2 * n), API_OK);
-    snprintf(path, sizeof path, "%s/%s", D.dir, name);
-    FILE *f = fopen(path, "wb");
-    assert_non_null(f);
-    assert_int_equal(fwrite(bin, 1, n, f), n);
-    fclose(f);
-}
-
 /* mpcctl approve with source into dir/NAME.json. */
 static void approve(const char *file, const char *name, const char *source, const char *rid,
                     const char *payload)
@@ -217,13 +204,7 @@ static json_t *sign_json(int expect, const char *args)
 /* The DER in s verifies over hash (hex) with openssl against `keys show --pem`. */
 static void openssl_verifies(const json_t *s, const char *hash)
 {
-    write_hex_file("sig.der", json_string_value(json_object_get(s, "der")));
-    write_hex_file("hash.bin", hash);
-    assert_int_equal(deploy_ctl(&D, NULL, "keys show %s --pem > %s/key.pem", key_id, D.dir), 0);
-    assert_int_equal(deploy_sh("openssl pkeyutl -verify -pubin -inkey %s/key.pem -in %s/hash.bin "
-                               "-sigfile %s/sig.der >/dev/null",
-                               D.dir, D.dir, D.dir),
-                     0);
+    osc_verifies(&D, key_id, NULL, json_string_value(json_object_get(s, "der")), hash);
 }
 
 /* ---- tests ---- */
@@ -275,14 +256,7 @@ static void test_hash_with_approvals(void **state)
              h, D.dir, D.dir);
     json_t *s = sign_json(0, args);
     assert_true(json_is_true(json_object_get(s, "verified_locally")));
-    assert_int_equal(
-        deploy_ctl(&D, NULL, "keys show %s --pem --path m/3 > %s/key.pem", key_id, D.dir), 0);
-    write_hex_file("sig.der", json_string_value(json_object_get(s, "der")));
-    write_hex_file("hash.bin", h);
-    assert_int_equal(deploy_sh("openssl pkeyutl -verify -pubin -inkey %s/key.pem -in %s/hash.bin "
-                               "-sigfile %s/sig.der >/dev/null",
-                               D.dir, D.dir, D.dir),
-                     0);
+    osc_verifies(&D, key_id, "m/3", json_string_value(json_object_get(s, "der")), h);
     json_decref(s);
     /* the same request id again: refused by the signers that saw it */
     json_decref(sign_json(1, args));

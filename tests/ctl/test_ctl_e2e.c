@@ -26,6 +26,7 @@
 #include <sqlite3.h>
 
 #include "deploy.h"
+#include "openssl_check.h"
 #include "api/hex.h"
 #include "tss/keccak.h"
 
@@ -123,20 +124,6 @@ static void test_keys_create_show_list(void **state)
     json_decref(k);
 }
 
-static void write_hex_file(const char *name, const char *hex)
-{
-    char path[200];
-    uint8_t bin[128];
-    size_t n = strlen(hex) / 2;
-    assert_true(n <= sizeof bin);
-    assert_int_equal(api_hex_decode(bin, n, hex, 2 * n), API_OK);
-    snprintf(path, sizeof path, "%s/%s", D.dir, name);
-    FILE *f = fopen(path, "wb");
-    assert_non_null(f);
-    assert_int_equal(fwrite(bin, 1, n, f), n);
-    fclose(f);
-}
-
 /* Signs with --verify and checks the DER with openssl against keys show --pem [--path]. */
 static void sign_and_openssl(const char *signers, const char *path)
 {
@@ -153,16 +140,8 @@ static void sign_and_openssl(const char *signers, const char *path)
     const char *der = json_string_value(json_object_get(s, "der"));
     snprintf(last_session, sizeof last_session, "%s",
              json_string_value(json_object_get(s, "session_id")));
-    write_hex_file("sig.der", der);
-    write_hex_file("hash.bin", hex);
+    osc_verifies(&D, key_id, path, der, hex);
     json_decref(s);
-    assert_int_equal(deploy_ctl(&D, NULL, "keys show %s --pem%s%s > %s/key.pem", key_id,
-                                path ? " --path " : "", path ? path : "", D.dir),
-                     0);
-    assert_int_equal(deploy_sh("openssl pkeyutl -verify -pubin -inkey %s/key.pem -in %s/hash.bin "
-                               "-sigfile %s/sig.der >/dev/null",
-                               D.dir, D.dir, D.dir),
-                     0);
 }
 
 static void test_sign_every_pair(void **state)

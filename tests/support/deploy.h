@@ -14,6 +14,7 @@
 #define TEST_SUPPORT_DEPLOY_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include <jansson.h>
