@@ -207,6 +207,37 @@ static void openssl_verifies(const json_t *s, const char *hash)
     osc_verifies(&D, key_id, NULL, json_string_value(json_object_get(s, "der")), hash);
 }
 
+/* Approvers a and b approve payload (mpcctl's payload arguments, e.g. "--eth-tx HEX") for
+ * request rid with their PEM keys dir/A.pem, dir/B.pem, into dir/A<tag>.json and
+ * dir/B<tag>.json; args (cap bytes) receives mpcctl sign's arguments for payload with both. */
+static void approve_both(const char *payload, const char *rid, const char *a, const char *b,
+                         const char *tag, char *args, size_t cap)
+{
+    char src[300], file_a[64], file_b[64];
+    snprintf(file_a, sizeof file_a, "%s%s.json", a, tag);
+    snprintf(file_b, sizeof file_b, "%s%s.json", b, tag);
+    snprintf(src, sizeof src, "--key %s/%s.pem", D.dir, a);
+    approve(file_a, a, src, rid, payload);
+    snprintf(src, sizeof src, "--key %s/%s.pem", D.dir, b);
+    approve(file_b, b, src, rid, payload);
+    snprintf(args, cap, "%s --request-id %s --approval %s/%s --approval %s/%s", payload, rid, D.dir,
+             file_a, D.dir, file_b);
+}
+
+/* approve_both, then mpcctl signs with --verify: it must exit 0, report hash (hex) and its
+ * DER must verify with openssl. Returns the sign result. */
+static json_t *sign_approved(const char *payload, const char *rid, const char *a, const char *b,
+                             const char *tag, const char *hash)
+{
+    char args[1200];
+    approve_both(payload, rid, a, b, tag, args, sizeof args - 10);
+    strcat(args, " --verify");
+    json_t *s = sign_json(0, args);
+    assert_string_equal(json_string_value(json_object_get(s, "hash")), hash);
+    openssl_verifies(s, hash);
+    return s;
+}
+
 /* ---- tests ---- */
 
 /* Without the quorum: 403 with the refusing signer named, on the REST API and in mpcctl. */
@@ -293,22 +324,12 @@ static void build_tx(char *hex, uint8_t sighash[32], uint8_t to_byte)
 static void test_transaction(void **state)
 {
     (void)state;
-    char tx[400], hh[65], payload[500], args[900], src[300];
+    char tx[400], hh[65], payload[500], args[1200];
     uint8_t sighash[32];
     build_tx(tx, sighash, 0x11);
     api_hex_encode(hh, sighash, 32);
     snprintf(payload, sizeof payload, "--eth-tx %s", tx);
-    snprintf(src, sizeof src, "--key %s/bob.pem", D.dir);
-    approve("bob.json", "bob", src, "tx-1", payload);
-    snprintf(src, sizeof src, "--key %s/carol.pem", D.dir);
-    approve("carol.json", "carol", src, "tx-1", payload);
-    snprintf(args, sizeof args,
-             "--eth-tx %s --request-id tx-1 --approval %s/bob.json --approval %s/carol.json "
-             "--verify",
-             tx, D.dir, D.dir);
-    json_t *s = sign_json(0, args);
-    assert_string_equal(json_string_value(json_object_get(s, "hash")), hh);
-    openssl_verifies(s, hh);
+    json_t *s = sign_approved(payload, "tx-1", "bob", "carol", "", hh);
     /* the signed transaction: 0x02 || rlp[9 fields, yParity, r, s]; recover the key from it */
     const char *stx = json_string_value(json_object_get(s, "signed_transaction"));
     assert_non_null(stx);
@@ -342,13 +363,7 @@ static void test_transaction(void **state)
     /* a destination that is not on the list: 403 policy_refused, no signature */
     build_tx(tx, sighash, 0x22);
     snprintf(payload, sizeof payload, "--eth-tx %s", tx);
-    snprintf(src, sizeof src, "--key %s/bob.pem", D.dir);
-    approve("bob2.json", "bob", src, "tx-2", payload);
-    snprintf(src, sizeof src, "--key %s/carol.pem", D.dir);
-    approve("carol2.json", "carol", src, "tx-2", payload);
-    snprintf(args, sizeof args,
-             "--eth-tx %s --request-id tx-2 --approval %s/bob2.json --approval %s/carol2.json", tx,
-             D.dir, D.dir);
+    approve_both(payload, "tx-2", "bob", "carol", "2", args, sizeof args);
     json_decref(sign_json(1, args));
     assert_true(deploy_ctl_error_has(&D, "policy_refused"));
     assert_true(deploy_ctl_error_has(
@@ -408,25 +423,14 @@ static void test_eip712(void **state)
         "\"Bob\",\"wallet\":\"0xbBbBBBBbbBBBbbbBbbBbbbbBBbBbbbbBbBbbBBbB\"},\"contents\":"
         "\"Hello, Bob!\"}}\n";
     const char *digest = "be609aee343fb3c4b28e1df9e632fca64fcfaede20f02e86244efddf30957bd2";
-    char path[200], payload[300], src[300], args[900];
+    char path[200], payload[300];
     snprintf(path, sizeof path, "%s/mail.json", D.dir);
     FILE *f = fopen(path, "w");
     assert_non_null(f);
     fputs(mail, f);
     fclose(f);
     snprintf(payload, sizeof payload, "--eip712 %s", path);
-    snprintf(src, sizeof src, "--key %s/alice.pem", D.dir);
-    approve("alice712.json", "alice", src, "mail-1", payload);
-    snprintf(src, sizeof src, "--key %s/carol.pem", D.dir);
-    approve("carol712.json", "carol", src, "mail-1", payload);
-    snprintf(args, sizeof args,
-             "--eip712 %s --request-id mail-1 --approval %s/alice712.json --approval "
-             "%s/carol712.json --verify",
-             path, D.dir, D.dir);
-    json_t *s = sign_json(0, args);
-    assert_string_equal(json_string_value(json_object_get(s, "hash")), digest);
-    openssl_verifies(s, digest);
-    json_decref(s);
+    json_decref(sign_approved(payload, "mail-1", "alice", "carol", "712", digest));
 }
 
 /* erin's key is sealed by a node's backend: it approves only as erin, with that backend. */
