@@ -137,17 +137,7 @@ static void policy_conf(deploy *d, int i)
 static int group_setup(void **state)
 {
     (void)state;
-    deploy_init(&D, "mpcctl-approvals", HUB_BIN, SIGNERD_BIN);
-    D.ctl_bin = MPCCTL_BIN;
-    D.log_tail = 20;
-    unsetenv("MPCCTL_API_KEY");
-    unsetenv("MPCCTL_PARTY_CA");
-    if (deploy_ctl(&D, NULL, "dev ca %s/ca", D.dir) != 0 ||
-        deploy_ctl(&D, NULL, "dev issue --ca %s/ca --name hub --server 127.0.0.1", D.dir) != 0)
-        deploy_die(&D, "mpcctl dev");
-    deploy_start_backends(&D);
-    D.api_port = deploy_free_port();
-    D.party_port = deploy_free_port();
+    deploy_ctl_init(&D, "mpcctl-approvals", HUB_BIN, SIGNERD_BIN, MPCCTL_BIN);
     write_policy();
     deploy_ctl_start_hub(&D);
     deploy_ctl_start_nodes(&D, policy_conf);

@@ -39,18 +39,9 @@ static char last_session[33];
 static int group_setup(void **state)
 {
     (void)state;
-    deploy_init(&D, "mpcctl-e2e", HUB_BIN, SIGNERD_BIN);
-    D.ctl_bin = MPCCTL_BIN;
-    D.log_tail = 20;
-    unsetenv("MPCCTL_API_KEY");
-    unsetenv("MPCCTL_PARTY_CA");
-    if (deploy_ctl(&D, NULL, "dev ca %s/ca", D.dir) != 0 ||
-        deploy_ctl(&D, NULL, "dev issue --ca %s/ca --name hub --server 127.0.0.1", D.dir) != 0 ||
-        deploy_ctl(&D, NULL, "dev ca %s/other", D.dir) != 0)
+    deploy_ctl_init(&D, "mpcctl-e2e", HUB_BIN, SIGNERD_BIN, MPCCTL_BIN);
+    if (deploy_ctl(&D, NULL, "dev ca %s/other", D.dir) != 0) /* another CA: the wrong-CA cases */
         deploy_die(&D, "mpcctl dev");
-    deploy_start_backends(&D);
-    D.api_port = deploy_free_port();
-    D.party_port = deploy_free_port();
     deploy_ctl_start_hub(&D);
     deploy_ctl_start_nodes(&D, NULL);
     return 0;

@@ -694,6 +694,22 @@ int deploy_ctl_online(const deploy *d)
     return n;
 }
 
+void deploy_ctl_init(deploy *d, const char *prefix, const char *hub_bin, const char *signerd_bin,
+                     const char *ctl_bin)
+{
+    deploy_init(d, prefix, hub_bin, signerd_bin);
+    d->ctl_bin = ctl_bin;
+    d->log_tail = 20;
+    unsetenv("MPCCTL_API_KEY");
+    unsetenv("MPCCTL_PARTY_CA");
+    if (deploy_ctl(d, NULL, "dev ca %s/ca", d->dir) != 0 ||
+        deploy_ctl(d, NULL, "dev issue --ca %s/ca --name hub --server 127.0.0.1", d->dir) != 0)
+        deploy_die(d, "mpcctl dev");
+    deploy_start_backends(d);
+    d->api_port = deploy_free_port();
+    d->party_port = deploy_free_port();
+}
+
 void deploy_ctl_start_hub(deploy *d)
 {
     snprintf(d->ca, sizeof d->ca, "%s/ca/ca.pem", d->dir);

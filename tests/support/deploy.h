@@ -169,6 +169,12 @@ int deploy_sign(deploy_client *c, const char *key_id, const char *a, const char 
 
 /* ---- mpcctl (ctl_bin) against the deployment ---- */
 
+/* deploy_init with ctl_bin for a deployment set up with mpcctl itself: logs tail 20 lines,
+ * MPCCTL_API_KEY and MPCCTL_PARTY_CA unset, a development CA in dir/ca and the hub's
+ * certificate from it (`mpcctl dev ca`, `dev issue --server`), the backends started, free
+ * ports; next come deploy_ctl_start_hub and deploy_ctl_start_nodes. Exits on failure. */
+void deploy_ctl_init(deploy *d, const char *prefix, const char *hub_bin, const char *signerd_bin,
+                     const char *ctl_bin);
 /* Runs `ctl_bin ARGS` (ARGS: the formatted shell fragment, at most 2000 bytes); its stdout
  * into *out (malloc'd, NUL-terminated, at most 64 KiB; out may be NULL), its stderr appended
  * to dir/mpcctl.log. Returns mpcctl's exit code, -1 if it could not run or did not exit. */
