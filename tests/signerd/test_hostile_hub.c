@@ -435,12 +435,40 @@ static int tmode, tdone;
 static uint8_t *held;
 static size_t held_len;
 static hf_sess *move_to;
+/* T_MOVE: the target session's own frames after round 0 are held until the moved frame has
+ * been delivered, so that the target cannot finish first (a key generation takes ~70 ms:
+ * on a loaded machine it could, and the moved frame would then find no session). */
+#define MOVE_HELD_MAX 16
+static struct {
+    uint8_t *frame;
+    size_t len;
+    const char *node;
+} move_held[MOVE_HELD_MAX];
+static int move_nheld;
+
+static void move_release(void)
+{
+    for (int i = 0; i < move_nheld; i++) {
+        fh_send(hf_hub, move_held[i].node, FH_OP_BINARY, move_held[i].frame, move_held[i].len);
+        free(move_held[i].frame);
+    }
+    move_nheld = 0;
+}
 
 static int tamper_hook(hf_sess *s, int from_p, int to_p, uint8_t *frame, size_t len,
                        const api_frame *f)
 {
     if (tmode == T_REFLECT && from_p == 1 && f->round == 0)
         return 0; /* n1 is to see only its own payload, reflected */
+    if (s == move_to && s != NULL && !tdone && f->round > 0) {
+        assert_true(move_nheld < MOVE_HELD_MAX);
+        assert_non_null(move_held[move_nheld].frame = malloc(len));
+        memcpy(move_held[move_nheld].frame, frame, len);
+        move_held[move_nheld].len = len;
+        move_held[move_nheld].node = hf_node[s->node[to_p]];
+        move_nheld++;
+        return 0;
+    }
     if (from_p != 0 || s == move_to)
         return 1;
     if (tmode == T_DROPALL && f->round > 0) {
@@ -505,6 +533,7 @@ static int tamper_hook(hf_sess *s, int from_p, int to_p, uint8_t *frame, size_t 
         memcpy(frame + 4, move_to->id, 16);
         fh_send(hf_hub, hf_node[move_to->node[q]], FH_OP_BINARY, frame, len);
         tdone = 1;
+        move_release(); /* after the moved frame: the target's own come too late */
         return 0;
     }
     }
@@ -530,6 +559,7 @@ static void tamper_case(int mode, const char *needle)
     hf_sess *both[2] = {s, other};
     hf_run(both, other ? 2 : 1, 8000);
     hf_tamper = NULL;
+    move_release();
     free(held);
     held = NULL;
     if (!tdone)
