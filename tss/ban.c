@@ -91,6 +91,14 @@ int tss_banlist_contains(tss_banlist *bl, const uint8_t fp[32])
     return banned;
 }
 
+uint16_t tss_banlist_first(tss_banlist *bl, const tss_identity *ids, uint16_t count, uint16_t me)
+{
+    for (uint16_t j = 1; j <= count; j++)
+        if (j != me && tss_banlist_contains(bl, ids[j - 1].fp))
+            return j;
+    return 0;
+}
+
 tss_err tss_banlist_lift(tss_banlist *bl, const uint8_t fp[32])
 {
     if (bl == NULL || fp == NULL)

@@ -50,6 +50,7 @@
 #include <stdint.h>
 
 #include "error.h"
+#include "keyshare.h" /* tss_identity */
 
 typedef struct tss_banlist tss_banlist;
 
@@ -75,6 +76,11 @@ int tss_banlist_contains(tss_banlist *bl, const uint8_t fp[32]);
 tss_err tss_banlist_lift(tss_banlist *bl, const uint8_t fp[32]);
 
 /* ---- for the state machines (tss/sign.c); a caller never needs these ---- */
+
+/* The first party j in 1..count, j != me, whose identity ids[j - 1] is on the list (in
+ * index order, one tss_banlist_contains each), 0 when none is: the check the DKG and the
+ * resharing make before every step. count <= TSS_MAX_PARTIES. */
+uint16_t tss_banlist_first(tss_banlist *bl, const tss_identity *ids, uint16_t count, uint16_t me);
 
 /* The stripe of fp's lock as a bit of a 64-bit set. */
 uint64_t tss_banlist_stripe(const tss_banlist *bl, const uint8_t fp[32]);

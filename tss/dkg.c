@@ -120,9 +120,8 @@ tss_err tss_dkg_new(tss_dkg **out, const tss_dkg_params *p, const tss_rng *rng)
     if (p->n < 2 || p->n > NMAX || p->t < 2 || p->t > p->n || p->index < 1 || p->index > p->n ||
         tss_identities_check(p->ids, p->n) != TSS_OK || !tss_ote_kappa_valid(kappa))
         return TSS_ERR_PARAMS;
-    for (int j = 1; j <= p->n; j++)
-        if (j != p->index && tss_banlist_contains(p->bans, p->ids[j - 1].fp))
-            return TSS_ERR_BANNED;
+    if (tss_banlist_first(p->bans, p->ids, p->n, p->index) != 0)
+        return TSS_ERR_BANNED;
     tss_dkg *st = tss_secmem_alloc(sizeof *st);
     if (st == NULL)
         return TSS_ERR_NOMEM;
@@ -240,10 +239,8 @@ static void serialize_F(uint8_t *out, const tss_point *F, uint8_t t)
 /* Every step first: a state with a banned peer aborts (tss/ban.h). */
 static tss_err check_bans(tss_dkg *st)
 {
-    for (uint16_t j = 1; j <= st->n; j++)
-        if (j != st->me && tss_banlist_contains(st->bans, st->ids[j - 1].fp))
-            return dkg_fail(st, TSS_ERR_BANNED, j);
-    return TSS_OK;
+    uint16_t j = tss_banlist_first(st->bans, st->ids, st->n, st->me);
+    return j != 0 ? dkg_fail(st, TSS_ERR_BANNED, j) : TSS_OK;
 }
 
 static tss_err emit_r1(tss_dkg *st, tss_msgs *out);

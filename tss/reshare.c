@@ -292,10 +292,8 @@ static uint16_t blame(tss_err err, uint16_t j)
 
 static tss_err check_bans(tss_reshare *st)
 {
-    for (uint16_t j = 1; j <= st->m; j++)
-        if (j != st->me && tss_banlist_contains(st->p.bans, st->pid[j].fp))
-            return rs_fail(st, TSS_ERR_BANNED, j, 0);
-    return TSS_OK;
+    uint16_t j = tss_banlist_first(st->p.bans, st->pid + 1, st->m, st->me);
+    return j != 0 ? rs_fail(st, TSS_ERR_BANNED, j, 0) : TSS_OK;
 }
 
 static void setup_inbox(tss_reshare *st)

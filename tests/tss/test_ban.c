@@ -521,10 +521,33 @@ static void test_persist_failure_releases_nothing(void **state)
     keyset_free(&k);
 }
 
+/* The protocols' first check: the lowest listed party other than me, or 0. */
+static void test_first_listed(void **state)
+{
+    (void)state;
+    tss_banlist *bl = NULL;
+    sim_ban_store store = {0};
+    tss_identity ids[TSS_MAX_PARTIES];
+    sim_identities(ids, 5);
+    assert_int_equal(tss_banlist_new(&bl, sim_ban_persist, &store), TSS_OK);
+    assert_int_equal(tss_banlist_first(bl, ids, 5, 1), 0);
+    assert_int_equal(tss_banlist_load(bl, ids[3].fp), TSS_OK); /* party 4 */
+    assert_int_equal(tss_banlist_first(bl, ids, 5, 1), 4);
+    assert_int_equal(tss_banlist_first(bl, ids, 5, 4), 0);     /* my own identity is not checked */
+    assert_int_equal(tss_banlist_first(bl, ids, 3, 1), 0);     /* only parties 1..count */
+    assert_int_equal(tss_banlist_load(bl, ids[4].fp), TSS_OK); /* and party 5 */
+    assert_int_equal(tss_banlist_first(bl, ids, 5, 1), 4);
+    assert_int_equal(tss_banlist_first(bl, ids, 5, 4), 5);
+    assert_int_equal(tss_banlist_lift(bl, ids[3].fp), TSS_OK);
+    assert_int_equal(tss_banlist_first(bl, ids, 5, 1), 5);
+    tss_banlist_free(bl);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_list_basics),
+        cmocka_unit_test(test_first_listed),
         cmocka_unit_test(test_sign_new_refuses_banned),
         cmocka_unit_test(test_live_states_abort),
         cmocka_unit_test(test_persist_failure_releases_nothing),
