@@ -1,0 +1,39 @@
+/* daemon/hubd/fuzz/fuzz_head.c — libFuzzer target for the REST port's request-head parser
+ * (head.c), the first code that sees a client's bytes after TLS. Checks, beyond "no crash":
+ * a head that parses has a path starting with '/' and free of control bytes, a head length
+ * within the input and the limit, and every shorter prefix of it is only "incomplete". */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "head.h"
+
+/* not CHECK(): the fuzz build is RelWithDebInfo, where NDEBUG removes it */
+#define CHECK(c)                                                                                   \
+    do {                                                                                           \
+        if (!(c))                                                                                  \
+            abort();                                                                               \
+    } while (0)
+
+static hub_head H, P;
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    hub_head_err e = hub_head_parse(&H, (const char *)data, size);
+    CHECK(hub_head_status(e) >= 200 && hub_head_status(e) <= 505);
+    if (e != HUB_HEAD_OK) {
+        CHECK(e == HUB_HEAD_INCOMPLETE || H.msg[0]);
+        return 0;
+    }
+    CHECK(H.head_len >= 4 && H.head_len <= size && H.head_len <= HUB_HEAD_MAX);
+    CHECK(H.path && H.path[0] == '/');
+    for (const char *p = H.path; *p; p++)
+        CHECK((unsigned char)*p >= 0x20 && *p != 0x7f);
+    CHECK(H.method == HUB_METHOD_GET || H.method == HUB_METHOD_POST);
+    CHECK(H.nfields <= HUB_HEAD_MAX_FIELDS && H.nargs <= HUB_HEAD_MAX_ARGS);
+    CHECK(!H.has_content_length || H.content_length < 10000000000000000000ull);
+    size_t cut = H.head_len / 2;
+    CHECK(hub_head_parse(&P, (const char *)data, cut) == HUB_HEAD_INCOMPLETE);
+    return 0;
+}
