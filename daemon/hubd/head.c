@@ -118,7 +118,10 @@ static int pct_decode(char *s, int plus_space)
 
 /* Step 1 on the bytes so far: every line ends in CRLF, no NUL or control bytes other than
  * HTAB, and the head ends within HUB_HEAD_MAX. Sets *end to the length of the head
- * (through the empty line) once it is complete, *skip to the empty lines before it. */
+ * (through the empty line) once it is complete, *skip to the empty lines before it.
+ * Resumable: every check looks at most 3 bytes back and 1 ahead, so bytes before
+ * h->scanned (checked by an earlier call on the same, shorter input) are not looked at
+ * again; a head trickled in byte by byte costs linear time, not quadratic. */
 static hub_head_err scan(hub_head *h, const char *buf, size_t len, size_t *skip, size_t *end)
 {
     size_t i = 0, n = len < HUB_HEAD_MAX ? len : HUB_HEAD_MAX;
@@ -126,22 +129,24 @@ static hub_head_err scan(hub_head *h, const char *buf, size_t len, size_t *skip,
     while (i + 1 < n && i < 8 && buf[i] == '\r' && buf[i + 1] == '\n')
         i += 2;
     *skip = i;
+    if (h->scanned > i)
+        i = h->scanned;
     for (; i < n; i++) {
         unsigned char c = (unsigned char)buf[i];
-        if (c == '\n')
-            return fail(h, HUB_HEAD_BAD, "every line must end in CRLF (a bare LF was sent)");
-        if (c == '\r') {
-            if (i + 1 == n)
-                break; /* the LF may come with the next read */
-            if (buf[i + 1] != '\n')
-                return fail(h, HUB_HEAD_BAD, "a CR not followed by LF in the request head");
-            if (i + 3 < n && buf[i + 2] == '\r' && buf[i + 3] == '\n') {
-                *end = i + 4;
+        if (c == '\n') {
+            if (i == 0 || buf[i - 1] != '\r')
+                return fail(h, HUB_HEAD_BAD, "every line must end in CRLF (a bare LF was sent)");
+            if (i >= *skip + 3 && buf[i - 3] == '\r' && buf[i - 2] == '\n') {
+                *end = i + 1; /* buf[i-1] is '\r': CRLF CRLF */
                 return HUB_HEAD_OK;
             }
-            if (i + 2 < n && buf[i + 2] == '\n')
-                return fail(h, HUB_HEAD_BAD, "every line must end in CRLF (a bare LF was sent)");
-            i++; /* past the LF */
+            continue;
+        }
+        if (c == '\r') {
+            if (i + 1 == n)
+                break; /* the LF may come with the next read: look at this CR again */
+            if (buf[i + 1] != '\n')
+                return fail(h, HUB_HEAD_BAD, "a CR not followed by LF in the request head");
             continue;
         }
         if (c == 0)
@@ -154,6 +159,7 @@ static hub_head_err scan(hub_head *h, const char *buf, size_t len, size_t *skip,
         snprintf(m, sizeof m, "the request head exceeds %u bytes", HUB_HEAD_MAX);
         return fail(h, HUB_HEAD_TOO_LARGE, m);
     }
+    h->scanned = i;
     return HUB_HEAD_INCOMPLETE;
 }
 
@@ -326,6 +332,11 @@ static hub_head_err semantics(hub_head *h)
     h->expect_continue = expect && strcasecmp(expect, "100-continue") == 0;
     h->upgrade = hub_head_get(h, "upgrade", NULL);
     return HUB_HEAD_OK;
+}
+
+void hub_head_init(hub_head *h)
+{
+    h->scanned = 0;
 }
 
 hub_head_err hub_head_parse(hub_head *out, const char *buf, size_t len)

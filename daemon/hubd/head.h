@@ -54,9 +54,13 @@ typedef struct {
     const char *path;    /* percent-decoded path: no NUL or control bytes in it */
     size_t nargs;
     const char *args[HUB_HEAD_MAX_ARGS]; /* the query split at '&', each percent-decoded */
-    char msg[160]; /* for a person: what is wrong (no request bytes beyond the method) */
+    char msg[160];  /* for a person: what is wrong (no request bytes beyond the method) */
+    size_t scanned; /* bytes an earlier call found fine (see hub_head_init) */
     char store[HUB_HEAD_MAX + 1]; /* a copy of the head that the pointers above point into */
 } hub_head;
+
+/* Starts a new request head: call before the first hub_head_parse of each request. */
+void hub_head_init(hub_head *h);
 
 /* Parses the request head at the start of buf[0..len) (buf is not modified; out keeps a
  * copy of the head, and every pointer in out points into that copy). Returns HUB_HEAD_INCOMPLETE

@@ -127,6 +127,12 @@ static void on_write(uv_write_t *w, int status)
         return;
     }
     c->st = RS_HEAD;
+    c->start_ms = hub_now_ms();
+    if (!c->in_len) { /* idle: give the buffer back (keep-alive connections are many) */
+        free(c->in);
+        c->in = NULL;
+        c->in_cap = 0;
+    }
     timer_start(c, c->in_len ? T_HEADER : T_IDLE,
                 (uint64_t)(c->in_len ? c->h->cfg.header_timeout : c->h->cfg.idle_timeout) * 1000);
     process(c);
@@ -335,6 +341,7 @@ static void on_shutdown(uv_shutdown_t *s, int status)
 static void linger(struct hub_rconn *c)
 {
     c->st = RS_CLOSING;
+    c->in_len = 0;
     timer_start(c, T_LINGER, REST_LINGER_MS);
     c->shut.data = c;
     if (uv_shutdown(&c->shut, (uv_stream_t *)&c->tcp, on_shutdown) != 0)
@@ -381,6 +388,8 @@ static void on_timer(uv_timer_t *t)
 
 static void consume(struct hub_rconn *c, size_t n)
 {
+    if (!n)
+        return; /* c->in may be NULL (an idle connection gives its buffer back) */
     memmove(c->in, c->in + n, c->in_len - n);
     c->in_len -= n;
 }
@@ -389,6 +398,7 @@ static void on_head(struct hub_rconn *c)
 {
     hub_head *hd = c->head;
     consume(c, hd->head_len);
+    hub_head_init(hd); /* for the next request (hd's fields stay valid until then) */
     timer_stop(c);
     c->start_ms = hub_now_ms();
     c->keep_alive = hd->keep_alive;
@@ -549,10 +559,15 @@ static void pump(struct hub_rconn *c)
         }
         if (flush_tls(c) != 0)
             return;
-        if (c->st == RS_CLOSING) {
-            if (c->eof)
+        if (c->st == RS_CLOSING) { /* lingering: late bytes are dropped */
+            c->in_len = 0;
+            if (c->eof) {
                 conn_close(c);
-            return;
+                return;
+            }
+            if (more)
+                continue;
+            break;
         }
         process(c);
         if (c->closing)
@@ -656,6 +671,9 @@ static void accept_one(hub *h, int fd)
         return;
     }
     c->head = malloc(sizeof *c->head);
+    if (c->head)
+        hub_head_init(c->head);
+    c->start_ms = hub_now_ms();
     c->ssl = SSL_new(r->ctx);
     c->rbio = BIO_new(BIO_s_mem());
     c->wbio = BIO_new(BIO_s_mem());

@@ -17,6 +17,7 @@ static hub_head H;
 
 static hub_head_err parse(const char *s)
 {
+    hub_head_init(&H);
     return hub_head_parse(&H, s, strlen(s));
 }
 
@@ -55,6 +56,7 @@ static void test_accepts(void **state)
              "GET /v1/parties HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer "
              "mpck_x\r\n\r\n");
     size_t n = strlen(buf);
+    hub_head_init(&H);
     for (size_t i = 0; i < n; i++)
         assert_int_equal(hub_head_parse(&H, buf, i), HUB_HEAD_INCOMPLETE);
     assert_int_equal(hub_head_parse(&H, buf, n), HUB_HEAD_OK);
@@ -89,6 +91,25 @@ static void test_refuses(void **state)
     expect("GET /healthz HTTP/1.1\rHost: x\r\n\r\n", HUB_HEAD_BAD, 400, "bad_request");
     /* a bare LF is refused before the head is complete */
     expect("GET /healthz HTTP/1.1\nHost: x", HUB_HEAD_BAD, 400, "bad_request");
+    /* resumed scans: a CR at the end of one read and its LF (or not) in the next, and the
+     * empty line split across reads */
+    static const char *const pieces[][3] = {
+        {"GET / HTTP/1.1\r", "\nHost: x\r\n\r", "\n"},
+        {"GET / HTTP/1.1\r\nHost: x\r\n", "\r", "\n"},
+        {"\r\n\r\n", "GET / HTTP/1.1\r\n", "\r\n"},
+    };
+    for (size_t k = 0; k < 3; k++) {
+        char acc[128] = "";
+        hub_head_init(&H);
+        for (size_t j = 0; j < 3; j++) {
+            strcat(acc, pieces[k][j]);
+            assert_int_equal(hub_head_parse(&H, acc, strlen(acc)),
+                             j == 2 ? HUB_HEAD_OK : HUB_HEAD_INCOMPLETE);
+        }
+    }
+    hub_head_init(&H);
+    assert_int_equal(hub_head_parse(&H, "GET / HTTP/1.1\r", 15), HUB_HEAD_INCOMPLETE);
+    assert_int_equal(hub_head_parse(&H, "GET / HTTP/1.1\rX", 16), HUB_HEAD_BAD);
     /* size: a head over HUB_HEAD_MAX, or too many fields */
     static char big[HUB_HEAD_MAX + 64];
     snprintf(big, sizeof big, "GET / HTTP/1.1\r\nX-Big: ");
