@@ -52,7 +52,8 @@ struct hub_rconn {
     rest_timer tk;
     char *in; /* plaintext received and not yet consumed */
     size_t in_len, in_cap;
-    hub_head *head;       /* the current request's head (reused) */
+    hub_head *head;       /* the current request's head, from its first byte until its answer is
+                           * written (NULL while idle) */
     uint64_t body_unread; /* announced body bytes not yet consumed */
     uint64_t body_want;
     char *body; /* kept body bytes (when http.c wants them) */
@@ -128,10 +129,12 @@ static void on_write(uv_write_t *w, int status)
     }
     c->st = RS_HEAD;
     c->start_ms = hub_now_ms();
-    if (!c->in_len) { /* idle: give the buffer back (keep-alive connections are many) */
+    if (!c->in_len) { /* idle: give the buffers back (keep-alive connections are many) */
         free(c->in);
         c->in = NULL;
         c->in_cap = 0;
+        free(c->head); /* http.c is done with it: the answer is written */
+        c->head = NULL;
     }
     timer_start(c, c->in_len ? T_HEADER : T_IDLE,
                 (uint64_t)(c->in_len ? c->h->cfg.header_timeout : c->h->cfg.idle_timeout) * 1000);
@@ -424,6 +427,14 @@ static void process(struct hub_rconn *c)
                 return;
             if (c->tk == T_IDLE) /* the first byte of a new request */
                 timer_start(c, T_HEADER, (uint64_t)c->h->cfg.header_timeout * 1000);
+            if (!c->head) {
+                c->head = malloc(sizeof *c->head);
+                if (!c->head) {
+                    conn_close(c);
+                    return;
+                }
+                hub_head_init(c->head);
+            }
             hub_head_err e = hub_head_parse(c->head, c->in, c->in_len);
             if (e == HUB_HEAD_INCOMPLETE)
                 return;
@@ -670,14 +681,11 @@ static void accept_one(hub *h, int fd)
         conn_close(c);
         return;
     }
-    c->head = malloc(sizeof *c->head);
-    if (c->head)
-        hub_head_init(c->head);
     c->start_ms = hub_now_ms();
     c->ssl = SSL_new(r->ctx);
     c->rbio = BIO_new(BIO_s_mem());
     c->wbio = BIO_new(BIO_s_mem());
-    c->req = c->head ? hub_http_req_new(h, c) : NULL;
+    c->req = hub_http_req_new(h, c);
     if (!c->ssl || !c->rbio || !c->wbio || !c->req) {
         BIO_free(c->rbio);
         BIO_free(c->wbio);
