@@ -1855,6 +1855,21 @@ static void test_http_strict(void **state)
     snprintf(req, sizeof req,
              "GET /healthz HTTP/1.1\r\nHost: x\r\n\nGET /v1/keys HTTP/1.1\r\n%s\r\n", auth_hdr);
     expect_head_error(req, "HTTP/1.1 400 ", "\"bad_request\"");
+    /* heads and bodies that arrive over several reads: split inside the request line, at a
+     * CR/LF boundary and inside the empty line; then a bare LF in a later piece */
+    char p1[400], body[64] = "{\"threshold\":2,\"n\":3}";
+    snprintf(p1, sizeof p1, "POST /v1/k");
+    snprintf(req, sizeof req,
+             "eys HTTP/1.1\r\nHost: x\r\n%sContent-Type: application/json\r\n"
+             "Content-Length: %zu\r\nConnection: close\r",
+             auth_hdr, strlen(body));
+    const char *const pieces[] = {p1, req, "\n\r", "\n{\"threshold\":", body + 13};
+    hc_raw_pieces(ca, api_port, pieces, 5, 30, 3000, out, sizeof out);
+    if (strncmp(out, "HTTP/1.1 422 ", 13) != 0 || !strstr(out, "\"parties_offline\""))
+        fail_msg("a request in pieces: got '%.200s'", out);
+    const char *const lf[] = {"GET /healthz HTTP/1.1\r\nHost: x\r", "\n", "X-A: 1\n\r\n"};
+    hc_raw_pieces(ca, api_port, lf, 3, 30, 3000, out, sizeof out);
+    assert_int_equal(strncmp(out, "HTTP/1.1 400 ", 13), 0);
     /* keep-alive still works: two requests on one connection, both answered */
     snprintf(req, sizeof req,
              "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\nGET /v1/parties HTTP/1.1\r\nHost: x\r\n%s"
