@@ -1,13 +1,22 @@
 /* hsm/tpm2.c — the TPM 2.0 backend (tpm2-tss ESYS): the data key is the sensitive data of
  * a keyedhash object sealed under the owner hierarchy's ECC P-256 storage primary.
  *
- * Every operation connects through the TCTI, recreates the primary from its template (or
- * opens the configured persistent handle), refuses it unless its name is the one pinned at
- * node init, runs its commands in a salted (primary as salt key) AES-128-CFB
- * parameter-encrypted HMAC session, and flushes every transient handle on every path
- * before disconnecting. Connecting per operation costs about a millisecond and means no
- * handle or session can outlive a call, a TPM restart needs no recovery, and other clients
- * (tpm2-tools, a second process on swtpm) can use the TPM between calls.
+ * Every operation connects through the TCTI, loads the primary, refuses it unless its name
+ * is the one pinned at node init, runs its commands in a salted (primary as salt key)
+ * AES-128-CFB parameter-encrypted HMAC session, and flushes every transient handle on
+ * every path before disconnecting. Connecting per operation costs about a millisecond and
+ * means no handle or session can outlive a call, a TPM restart needs no recovery, and other
+ * clients (tpm2-tools, a second process on swtpm) can use the TPM between calls.
+ *
+ * The primary is opened at the configured persistent handle, or made from its template
+ * once and then kept as a SAVED CONTEXT (TPM2_ContextSave): the next operation loads that
+ * context (TPM2_ContextLoad, a symmetric integrity check inside the TPM) instead of
+ * re-deriving the ECC key from the owner seed with TPM2_CreatePrimary, which is the slow
+ * part on real TPMs (tens of milliseconds). The saved context is only loadable by the same
+ * TPM until its next reset (the TPM's context-integrity key changes), and it is encrypted
+ * by the TPM; a load that fails for any reason drops it and falls back to CreatePrimary,
+ * so a TPM restart costs one slow operation, never an error. The pinned-name check runs
+ * either way. Nothing stays loaded in the TPM between operations.
  *
  * Optional PCR policy (off by default; see DESIGN.md): PolicyPCR(sha256 mask) +
  * PolicyAuthValue, unsealed in a salted policy session replaying both.
@@ -41,6 +50,7 @@ typedef struct {
     char auth_src[8];
     bool noda;
     uint32_t pcr_mask;
+    TPMS_CONTEXT *primary_ctx; /* saved context of the template primary, or NULL (see top) */
 } tpm_state;
 
 /* One operation's TPM resources; tpm_end releases whatever is set. */
@@ -174,11 +184,53 @@ static hsm_err load_primary(tpm_op *op, uint32_t persistent, uint8_t *name, size
     return HSM_OK;
 }
 
-/* Loads the primary and refuses it unless it is the pinned one. */
-static hsm_err pinned_primary(const tpm_state *s, tpm_op *op)
+static void drop_primary_ctx(tpm_state *s)
+{
+    if (s->primary_ctx != NULL) {
+        tss_memzero(s->primary_ctx, sizeof *s->primary_ctx);
+        Esys_Free(s->primary_ctx);
+        s->primary_ctx = NULL;
+    }
+}
+
+static int name_is_pinned(const tpm_state *s, tpm_op *op)
+{
+    TPM2B_NAME *n = NULL;
+    if (Esys_TR_GetName(op->esys, op->primary, &n) != TSS2_RC_SUCCESS)
+        return 0;
+    int ok = n->size == s->name_len && memcmp(n->name, s->name, s->name_len) == 0;
+    Esys_Free(n);
+    return ok;
+}
+
+/* Loads the template primary from its saved context; 1 on success (op->primary set and
+ * pinned), else 0 with the context dropped and nothing loaded. */
+static int primary_from_ctx(tpm_state *s, tpm_op *op)
+{
+    if (s->persistent != 0 || s->primary_ctx == NULL)
+        return 0;
+    if (Esys_ContextLoad(op->esys, s->primary_ctx, &op->primary) != TSS2_RC_SUCCESS) {
+        op->primary = ESYS_TR_NONE;
+        drop_primary_ctx(s);
+        return 0;
+    }
+    if (!name_is_pinned(s, op)) {
+        tpm_flush(op, &op->primary);
+        drop_primary_ctx(s);
+        return 0;
+    }
+    return 1;
+}
+
+/* Loads the primary and refuses it unless it is the pinned one; keeps a saved context of
+ * a template primary for the next operation (see the top of this file). Called under the
+ * backend's lock. */
+static hsm_err pinned_primary(tpm_state *s, tpm_op *op)
 {
     uint8_t name[TPM_NAME_MAX];
     size_t len;
+    if (primary_from_ctx(s, op))
+        return HSM_OK;
     hsm_err err = load_primary(op, s->persistent, name, &len);
     if (err != HSM_OK)
         return err;
@@ -188,6 +240,9 @@ static hsm_err pinned_primary(const tpm_state *s, tpm_op *op)
         hsm_detail("TPM primary name is %s, not the pinned one", hex);
         return HSM_ERR_TPM_PRIMARY;
     }
+    if (s->persistent == 0 &&
+        Esys_ContextSave(op->esys, op->primary, &s->primary_ctx) != TSS2_RC_SUCCESS)
+        s->primary_ctx = NULL; /* only slower next time */
     return HSM_OK;
 }
 
@@ -345,7 +400,7 @@ bad:
 
 /* ---- seal / unseal ----------------------------------------------------------------- */
 
-static hsm_err seal_once(const tpm_state *s, const uint8_t dk[HSM_DK_LEN], uint8_t **wrap,
+static hsm_err seal_once(tpm_state *s, const uint8_t dk[HSM_DK_LEN], uint8_t **wrap,
                          size_t *wrap_len)
 {
     tpm_op op;
@@ -395,7 +450,7 @@ out:
     return err;
 }
 
-static hsm_err unseal_once(const tpm_state *s, const tpm_wrap *w, uint8_t dk[HSM_DK_LEN])
+static hsm_err unseal_once(tpm_state *s, const tpm_wrap *w, uint8_t dk[HSM_DK_LEN])
 {
     tpm_op op;
     TPM2B_SENSITIVE_DATA *data = NULL;
@@ -472,7 +527,7 @@ static hsm_err tpm_wrap_dk(hsm_backend *b, const uint8_t dk[HSM_DK_LEN], uint8_t
 static hsm_err tpm_unwrap_dk(hsm_backend *b, const uint8_t *wrap, size_t wrap_len,
                              uint8_t dk[HSM_DK_LEN])
 {
-    const tpm_state *s = b->impl;
+    tpm_state *s = b->impl;
     tpm_wrap w;
     hsm_err err = decode_wrap(wrap, wrap_len, &w);
     if (err != HSM_OK)
@@ -503,6 +558,7 @@ static int tpm_describe(const hsm_backend *b, char *buf, size_t size)
 static void tpm_close(hsm_backend *b)
 {
     tpm_state *s = b->impl;
+    drop_primary_ctx(s);
     tss_memzero(s, sizeof *s);
     free(s);
 }
@@ -592,6 +648,7 @@ hsm_err hsm_tpm2_open(const hsm_config *cfg, hsm_backend *b)
     b->impl = s;
     return HSM_OK;
 fail:
+    drop_primary_ctx(s);
     tss_memzero(s, sizeof *s);
     free(s);
     return err;

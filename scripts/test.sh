@@ -41,7 +41,8 @@ echo "== fuzz targets (libFuzzer + ASan/UBSan, ${MPC_FUZZ_SECONDS:-20} s each)"
 if build build/fuzz -DCMAKE_C_COMPILER=clang -DMPC_FUZZ=ON -DMPC_TESTS=OFF -DMPC_BENCH=OFF; then
   for target in api/fuzz/fuzz_frame tss/fuzz/fuzz_keyshare tss/fuzz/fuzz_receive \
       tss/fuzz/fuzz_dkg_r1 tss/fuzz/fuzz_dkg_r2 tss/fuzz/fuzz_dkg_r3 tss/fuzz/fuzz_dkg_r4 \
-      tss/fuzz/fuzz_sign_r1 tss/fuzz/fuzz_sign_r2 tss/fuzz/fuzz_sign_r3 daemon/hubd/fuzz/fuzz_head; do
+      tss/fuzz/fuzz_sign_r1 tss/fuzz/fuzz_sign_r2 tss/fuzz/fuzz_sign_r3 \
+      daemon/common/fuzz/fuzz_ethtx daemon/common/fuzz/fuzz_eip712 daemon/hubd/fuzz/fuzz_head; do
     name=${target##*/}
     corpus=build/fuzz/corpus/$name
     mkdir -p "$corpus"
