@@ -1,8 +1,10 @@
 /* daemon/hubd/conn.c — connection caps for both ports: at most [api] max_connections in
  * total and [api] max_connections_per_address from one client address (IPv6: one /64),
- * checked when lws has accepted a socket and before TLS starts. The total is clamped
+ * checked when a socket is accepted (by lws for the party link, by rest.c for the REST
+ * port) and before TLS starts. The total is clamped
  * below the process's fd limit, so accept(2) never meets EMFILE because of clients.
- * Also the TLS handshake deadline: lws 4.1 sets none while it waits for a ClientHello
+ * Also the party link's TLS handshake deadline (rest.c keeps the REST port's own): lws 4.1
+ * sets none while it waits for a ClientHello
  * (lws_set_timeout on the new wsi has no effect there), so a peer that connects and says
  * nothing would keep its socket forever. A sweep shuts such sockets down; lws then sees
  * EOF and closes them the normal way.

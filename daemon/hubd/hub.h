@@ -1,6 +1,7 @@
 /* daemon/hubd/hub.h — the session hub's shared state and the interfaces between its
  * files: config.c (INI), store.c (SQLite), auth.c (API keys, allow-list, rate limit),
- * http.c (REST on the API vhost), link.c (party link on the WSS vhost), session.c
+ * rest.c + head.c (the REST port: TLS, strict HTTP/1.1 heads, deadlines), http.c (what
+ * REST requests mean), link.c (party link on the lws WSS vhost), session.c
  * (keygen/sign state machines and routing), crypto.c (signature checks, BIP32 public
  * derivation, Ethereum address), conn.c (connection caps), metrics.c. Everything runs on
  * one libuv loop thread. */
