@@ -1,16 +1,15 @@
 /* daemon/hubd/conn.c — connection caps for both ports: at most [api] max_connections in
  * total and [api] max_connections_per_address from one client address (IPv6: one /64),
  * checked when a socket is accepted (by lws for the party link, by rest.c for the REST
- * port) and before TLS starts. The total is clamped
- * below the process's fd limit, so accept(2) never meets EMFILE because of clients.
- * Also the party link's TLS handshake deadline (rest.c keeps the REST port's own): lws 4.1
- * sets none while it waits for a ClientHello
- * (lws_set_timeout on the new wsi has no effect there), so a peer that connects and says
- * nothing would keep its socket forever. A sweep shuts such sockets down; lws then sees
- * EOF and closes them the normal way.
+ * port) and before TLS starts. The total is clamped below the process's fd limit, so
+ * accept(2) never meets EMFILE because of clients.
+ * Also the party link's TLS handshake deadline (rest.c keeps the REST port's own): lws
+ * 4.1 sets none while it waits for a ClientHello (lws_set_timeout on the new wsi has no
+ * effect there), so a peer that connects and says nothing would keep its socket forever.
+ * A sweep shuts such sockets down; lws then sees EOF and closes them the normal way.
  * And the EMFILE backoff: when accept(2) fails for want of fds anyway (something else
- * used them up), lws logs and returns, the listener stays readable and the loop spins.
- * hub_conn_emfile (called from the lws log hook) schedules a drain: close a spare fd,
+ * used them up), the listener stays readable and the loop would spin. hub_conn_emfile
+ * (called from the lws log hook, and by rest.c) schedules a drain: close a spare fd,
  * accept and close what waits on each listener, reopen the spare (libuv's trick). */
 #include <arpa/inet.h>
 #include <errno.h>
