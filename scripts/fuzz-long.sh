@@ -11,7 +11,8 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 seconds=${MPC_FUZZ_LONG_SECONDS:-240}
 runs=${MPC_FUZZ_LONG_RUNS:--1}
-targets=${MPC_FUZZ_TARGETS:-fuzz_dkg_r1 fuzz_dkg_r2 fuzz_dkg_r3 fuzz_dkg_r4 fuzz_sign_r1 fuzz_sign_r2 fuzz_sign_r3}
+targets=${MPC_FUZZ_TARGETS:-fuzz_dkg_r1 fuzz_dkg_r2 fuzz_dkg_r3 fuzz_dkg_r4 fuzz_sign_r1 fuzz_sign_r2 fuzz_sign_r3
+  fuzz_reshare_r1 fuzz_reshare_r2 fuzz_reshare_r3 fuzz_reshare_r4}
 dir=${MPC_FUZZ_BUILD:-build/fuzz}
 cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=clang -DMPC_FUZZ=ON \
   -DMPC_TESTS=OFF -DMPC_BENCH=OFF >/dev/null && cmake --build "$dir" -j2 >/dev/null || {
@@ -22,7 +23,7 @@ mkdir -p "$dir/crash-long"
 status=0 total=0 total_s=0
 for name in $targets; do
   case $name in fuzz_frame) exe=$dir/api/fuzz/$name ;; *) exe=$dir/tss/fuzz/$name ;; esac
-  case $name in fuzz_dkg_* | fuzz_sign_*) max_len=64 ;; *) max_len=65536 ;; esac
+  case $name in fuzz_dkg_* | fuzz_sign_* | fuzz_reshare_*) max_len=64 ;; *) max_len=65536 ;; esac
   corpus=$dir/corpus-long/$name
   mkdir -p "$corpus"
   if [ -d "tss/fuzz/regress/$name" ]; then cp -n "tss/fuzz/regress/$name"/* "$corpus"/; fi

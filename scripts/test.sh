@@ -35,20 +35,23 @@ fi
 
 # Every decoder and every protocol round has a libFuzzer target; each runs briefly
 # (MPC_FUZZ_SECONDS, default 20), seeded from its regression inputs. The round targets
-# (fuzz_dkg_r*, fuzz_sign_r*) mutate one message of a recorded honest transcript; their
-# inputs are short edit lists (-max_len=64). Long campaigns: scripts/fuzz-long.sh.
+# (fuzz_dkg_r*, fuzz_sign_r*, fuzz_reshare_r*) mutate one message of a recorded honest
+# transcript; their inputs are short edit lists (-max_len=64). Long campaigns:
+# scripts/fuzz-long.sh.
 echo "== fuzz targets (libFuzzer + ASan/UBSan, ${MPC_FUZZ_SECONDS:-20} s each)"
 if build build/fuzz -DCMAKE_C_COMPILER=clang -DMPC_FUZZ=ON -DMPC_TESTS=OFF -DMPC_BENCH=OFF; then
   for target in api/fuzz/fuzz_frame tss/fuzz/fuzz_keyshare tss/fuzz/fuzz_receive \
       tss/fuzz/fuzz_dkg_r1 tss/fuzz/fuzz_dkg_r2 tss/fuzz/fuzz_dkg_r3 tss/fuzz/fuzz_dkg_r4 \
       tss/fuzz/fuzz_sign_r1 tss/fuzz/fuzz_sign_r2 tss/fuzz/fuzz_sign_r3 \
-      daemon/common/fuzz/fuzz_ethtx daemon/common/fuzz/fuzz_eip712 daemon/hubd/fuzz/fuzz_head; do
+      tss/fuzz/fuzz_reshare_r1 tss/fuzz/fuzz_reshare_r2 tss/fuzz/fuzz_reshare_r3 \
+      tss/fuzz/fuzz_reshare_r4 daemon/common/fuzz/fuzz_ethtx daemon/common/fuzz/fuzz_eip712 \
+      daemon/common/fuzz/fuzz_tsslib daemon/hubd/fuzz/fuzz_head; do
     name=${target##*/}
     corpus=build/fuzz/corpus/$name
     mkdir -p "$corpus"
     if [ -d "${target%/*}/corpus" ] && { [ "$name" = fuzz_frame ] || [ "$name" = fuzz_head ]; }; then cp "${target%/*}"/corpus/* "$corpus"/; fi
     if [ -d "${target%/*}/regress/$name" ]; then cp "${target%/*}/regress/$name"/* "$corpus"/; fi
-    case $name in fuzz_dkg_* | fuzz_sign_*) max_len=64 ;; *) max_len=65536 ;; esac
+    case $name in fuzz_dkg_* | fuzz_sign_* | fuzz_reshare_*) max_len=64 ;; *) max_len=65536 ;; esac
     if ! "build/fuzz/$target" -max_total_time="${MPC_FUZZ_SECONDS:-20}" -max_len=$max_len \
         -print_final_stats=1 -artifact_prefix=build/fuzz/ "$corpus" 2>"build/fuzz/$name.log"; then
       tail -n 40 "build/fuzz/$name.log"; echo "$name found a failure"; status=1

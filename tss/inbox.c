@@ -7,6 +7,13 @@
 #include "secmem.h"
 #include "transcript.h"
 
+/* The parties that send in round r: the peers, unless the protocol named a subset (the
+ * reshare's last round comes from the new committee only). */
+static uint64_t round_senders(const tss_inbox *ib, int r)
+{
+    return ib->senders[r] != 0 ? ib->senders[r] & ib->peers : ib->peers;
+}
+
 /* Payloads of confidential rounds (secret shares) live in locked, non-dumpable memory. */
 static int inbox_secret(const tss_inbox *ib, int r)
 {
@@ -35,6 +42,8 @@ tss_err tss_inbox_accept(tss_inbox *ib, int current, const uint8_t *msg, size_t 
     if (h.round < 1 || h.round > ib->rounds || h.round > TSS_INBOX_ROUNDS ||
         (h.round != current && h.round != current + 1))
         return TSS_ERR_ROUND;
+    if (!((round_senders(ib, h.round) >> h.from) & 1))
+        return TSS_ERR_PARTY; /* a peer that has nothing to send in this round */
     if (ib->payload[h.round][h.from] != NULL)
         return TSS_ERR_ROUND; /* duplicate or replay */
     if (((h.flags & TSS_MSG_CONFIDENTIAL) != 0) != ((ib->confidential >> h.round) & 1))
@@ -53,7 +62,7 @@ tss_err tss_inbox_accept(tss_inbox *ib, int current, const uint8_t *msg, size_t 
 int tss_inbox_complete(const tss_inbox *ib, int r)
 {
     return r >= 1 && r <= ib->rounds && r <= TSS_INBOX_ROUNDS &&
-           ib->count[r] == __builtin_popcountll(ib->peers);
+           ib->count[r] == __builtin_popcountll(round_senders(ib, r));
 }
 
 tss_err tss_inbox_keep_own(tss_inbox *ib, int r, const uint8_t *payload, size_t len)

@@ -20,7 +20,8 @@ typedef struct {
     uint8_t rounds; /* the protocol's last round (signing 3, DKG 4); later ones are rejected */
     uint16_t me;
     uint8_t sid[32];
-    uint64_t peers;                                                /* bit j set: j may send to us */
+    uint64_t peers;                         /* bit j set: j may send to us */
+    uint64_t senders[TSS_INBOX_ROUNDS + 1]; /* per round: who sends in it; 0 = every peer */
     size_t payload_len[TSS_INBOX_ROUNDS + 1][TSS_MAX_PARTIES + 1]; /* per round, sender */
     uint8_t confidential; /* bit r set: round r is confidential */
     uint8_t *payload[TSS_INBOX_ROUNDS + 1][TSS_MAX_PARTIES + 1];

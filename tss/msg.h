@@ -17,7 +17,7 @@
 #define TSS_MSG_VERSION      1
 #define TSS_MAX_PARTIES      32
 
-enum { TSS_PROTO_DKG = 1, TSS_PROTO_SIGN = 2 };
+enum { TSS_PROTO_DKG = 1, TSS_PROTO_SIGN = 2, TSS_PROTO_RESHARE = 3 };
 
 /* flags */
 #define TSS_MSG_CONFIDENTIAL 0x01 /* payload holds secrets: the transport must encrypt it */

@@ -1,7 +1,7 @@
 /* tss/testing.h — hooks for tests and fuzzing only. Never call these from a daemon.
  *
- * tss_dkg_clone / tss_sign_clone deep-copy a protocol state, so a test or a fuzz target
- * can record an honest transcript once and replay "the state just before round r" many
+ * tss_dkg_clone / tss_sign_clone / tss_reshare_clone deep-copy a protocol state, so a test or a
+ * fuzz target can record an honest transcript once and replay "the state just before round r" many
  * times. They are deliberately not part of the protocol API (dkg.h, sign.h): a copy of a
  * signing state that has claimed its sid can answer the same round twice, which is the
  * nonce and VOLE reuse that tss_sign_start's sid claim, the single-use presignature and
@@ -20,11 +20,13 @@
 #define TSS_TESTING_H
 
 #include "dkg.h"
+#include "reshare.h"
 #include "sign.h"
 
 /* *out = a deep copy of st. TSS_ERR_ARG for NULL arguments, TSS_ERR_NOMEM (nothing
  * allocated, *out NULL) when memory runs out. */
 tss_err tss_dkg_clone(tss_dkg **out, const tss_dkg *st, const tss_rng *rng);
 tss_err tss_sign_clone(tss_sign **out, const tss_sign *st, const tss_rng *rng);
+tss_err tss_reshare_clone(tss_reshare **out, const tss_reshare *st, const tss_rng *rng);
 
 #endif

@@ -25,6 +25,8 @@ static const char usage_main[] =
     "Node admin (local, on the signer node):\n"
     "  node init --backend tpm2|pkcs11|soft --config FILE [--csr OUT] [--import KEY.pem]\n"
     "  node status --config FILE\n"
+    "Migration (local, on an old tss-lib party's node):\n"
+    "  migrate check --tss-lib FILE [--threshold T]\n"
     "Development helpers (NOT for production: the CA key is a plain file):\n"
     "  dev ca DIR\n"
     "  dev issue --ca DIR --name N (--server IP/DNS,... | --csr FILE) [--out FILE]\n"
@@ -39,8 +41,9 @@ static const char usage_main[] =
     "  --json               machine-readable output\n"
     "\n"
     "Exit codes: 0 ok; 1 the hub refused or the session failed; 2 usage; 3 cannot reach the\n"
-    "hub (connection, TLS, timeout); 4 a check failed (attestation, signature, audit chain);\n"
-    "5 a local file, config or sealing backend failed; 6 still running after --wait.\n";
+    "hub (connection, TLS, timeout); 4 a check failed (attestation, signature, audit chain,\n"
+    "tss-lib save file); 5 a local file, config or sealing backend failed; 6 still running\n"
+    "after --wait.\n";
 
 void ctl_ctx_init(ctl_ctx *c, FILE *out, FILE *err)
 {
@@ -166,7 +169,8 @@ int ctl_main(ctl_ctx *c, int argc, char **argv)
         ctl_cmd_fn fn;
     } cmds[] = {{"keys", ctl_cmd_keys},         {"sign", ctl_cmd_sign},
                 {"sessions", ctl_cmd_sessions}, {"parties", ctl_cmd_parties},
-                {"node", ctl_cmd_node},         {"dev", ctl_cmd_dev}};
+                {"node", ctl_cmd_node},         {"dev", ctl_cmd_dev},
+                {"migrate", ctl_cmd_migrate}};
     int o;
     optind = 0; /* a full reset: ctl_main may run more than once in a process (tests) */
     opterr = 0;

@@ -3,7 +3,8 @@
  * library so the unit tests drive the commands with their own output streams.
  * Files: main.c (global options, dispatch), http.c (libcurl), key.c (key view, attestation
  * checks, address, PEM), keys.c (keys create/list/show), sign.c, info.c (sessions,
- * parties), node.c (node init/status), devca.c (dev ca/issue), out.c (output helpers). */
+ * parties), node.c (node init/status), devca.c (dev ca/issue), migrate.c (migrate check:
+ * tss-lib save files), out.c (output helpers). */
 #ifndef CTL_H
 #define CTL_H
 
@@ -22,7 +23,7 @@ typedef enum {
     CTL_EXIT_FAILED = 1,  /* the hub refused the request or the session failed */
     CTL_EXIT_USAGE = 2,   /* bad command line, missing API key / hub URL */
     CTL_EXIT_CONN = 3,    /* cannot reach the hub: connection, TLS, timeout */
-    CTL_EXIT_VERIFY = 4,  /* a check failed: attestation, signature, audit chain */
+    CTL_EXIT_VERIFY = 4,  /* a check failed: attestation, signature, audit chain, save file */
     CTL_EXIT_LOCAL = 5,   /* a local file, config or sealing backend failed */
     CTL_EXIT_PENDING = 6, /* the session still runs after --wait; poll it */
 } ctl_exit;
@@ -164,6 +165,7 @@ int ctl_cmd_sessions(ctl_ctx *c, int argc, char **argv);
 int ctl_cmd_parties(ctl_ctx *c, int argc, char **argv);
 int ctl_cmd_node(ctl_ctx *c, int argc, char **argv);
 int ctl_cmd_dev(ctl_ctx *c, int argc, char **argv);
+int ctl_cmd_migrate(ctl_ctx *c, int argc, char **argv); /* migrate.c: tss-lib save files */
 
 /* ---- development CA (devca.c) ---- */
 

@@ -431,3 +431,109 @@ void sim_sign_free(sim_sign *s)
     lists_close(s->kept_bans);
     memset(s->kept_bans, 0, sizeof s->kept_bans);
 }
+
+/* ---- reshare ---- */
+
+static tss_err reshare_receive(void *st, const uint8_t *m, size_t l, tss_msgs *o)
+{
+    return tss_reshare_receive(st, m, l, o);
+}
+static tss_status reshare_status(const void *st)
+{
+    return tss_reshare_status(st);
+}
+static const tss_abort_info *reshare_abort(const void *st)
+{
+    return tss_reshare_abort_info(st);
+}
+
+void sim_reshare_role(const sim_reshare *s, uint16_t i, tss_reshare_params *out)
+{
+    const tss_reshare_params *p = &s->params;
+    uint16_t extra = p->n;
+    *out = *p;
+    out->index = i <= p->n ? (uint8_t)i : 0;
+    out->dealer = 0;
+    out->share = NULL;
+    memcpy(out->session_id, s->net.session_id, 32);
+    for (uint8_t d = 1; d <= p->dealer_count; d++) {
+        uint16_t who = p->dealers[d - 1].new_index;
+        if (who == 0)
+            who = ++extra;
+        if (who == i) {
+            out->dealer = d;
+            out->share = s->secrets[d - 1];
+        }
+    }
+}
+
+tss_err sim_reshare_run(sim_reshare *s)
+{
+    sim_party parties[TSS_MAX_PARTIES + 1];
+    tss_banlist *lists[TSS_MAX_PARTIES + 1], *own[TSS_MAX_PARTIES + 1];
+    sim_queue q = {0};
+    tss_err err = TSS_OK;
+    uint64_t shuf = s->net.shuffle_seed | 1;
+    memset(parties, 0, sizeof parties);
+    memset(s->status, 0, sizeof s->status);
+    net_reset(&s->net);
+    s->m = tss_reshare_participant_count(&s->params);
+    if (s->m == 0)
+        return TSS_ERR_PARAMS;
+    if ((err = lists_open(&s->net, lists, own)) != TSS_OK)
+        goto done;
+    for (uint16_t i = 1; i <= s->m; i++) {
+        tss_reshare_params p;
+        if (s->party_params[i] != NULL)
+            p = *s->party_params[i];
+        else
+            sim_reshare_role(s, i, &p);
+        p.bans = lists[i];
+        const tss_rng *rng = s->net.rng[i] ? s->net.rng[i] : tss_rng_system();
+        tss_reshare *st = NULL;
+        tss_msgs out = {0};
+        if ((err = tss_reshare_new(&st, &p, rng)) != TSS_OK) {
+            s->net.failed_party = i;
+            s->net.failed_err = err;
+            goto done;
+        }
+        parties[i] = (sim_party){st, reshare_receive, reshare_status, reshare_abort};
+        if ((err = tss_reshare_start(st, &out)) != TSS_OK || queue_push(&q, &out, i) != 0) {
+            if (err != TSS_OK && out.count > 0)
+                s->net.out_after_abort++;
+            tss_msgs_free(&out);
+            s->net.failed_party = i;
+            s->net.failed_err = err ? err : TSS_ERR_NOMEM;
+            goto done;
+        }
+    }
+    if ((err = route(&s->net, &q, parties, &shuf)) != TSS_OK)
+        goto done;
+    err = s->net.failed_err;
+    for (uint16_t i = 1; i <= s->m; i++)
+        s->status[i] = tss_reshare_status(parties[i].st);
+    for (uint16_t i = 1; i <= s->m && err == TSS_OK; i++) {
+        if (s->status[i] != TSS_DONE) { /* a message never arrived */
+            err = TSS_ERR_STATE;
+            s->net.party_err[i] = err;
+            s->net.failed_party = i;
+            s->net.failed_err = err;
+        }
+    }
+    for (uint16_t i = 1; i <= s->params.n && err == TSS_OK; i++)
+        s->shares[i] = tss_reshare_take_keyshare(parties[i].st);
+done:
+    queue_free(&q);
+    for (uint16_t i = 1; i <= s->m; i++)
+        tss_reshare_free(parties[i].st);
+    lists_close(own);
+    return err;
+}
+
+void sim_reshare_free(sim_reshare *s)
+{
+    for (int i = 0; i <= TSS_MAX_PARTIES; i++) {
+        tss_keyshare_free(s->shares[i]);
+        s->shares[i] = NULL;
+    }
+}

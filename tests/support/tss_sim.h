@@ -10,6 +10,7 @@
 #include "tss/ban.h"
 #include "tss/dkg.h"
 #include "tss/rand.h"
+#include "tss/reshare.h"
 #include "tss/sign.h"
 
 /* The identity the simulator pins for party i: party id "party-<i>", fingerprint
@@ -84,6 +85,29 @@ typedef struct {
  * net). Free with sim_dkg_free. */
 tss_err sim_dkg_run(sim_dkg *s);
 void sim_dkg_free(sim_dkg *s);
+
+/* A reshare among participants 1..m (tss/reshare.h numbering). `params` holds the public
+ * input every participant shares (its role fields and session id are ignored: the run sets
+ * them per participant, the session id from net); secrets[d-1] is dealer d's p(x).
+ * party_params[i], when set, replaces participant i's parameters whole (role included),
+ * to give one party a divergent view. */
+typedef struct {
+    sim_net net;
+    tss_reshare_params params;
+    const tss_scalar *secrets[TSS_MAX_PARTIES];
+    const tss_reshare_params *party_params[TSS_MAX_PARTIES + 1];
+    uint16_t m;                                /* participants (set by the run) */
+    tss_keyshare *shares[TSS_MAX_PARTIES + 1]; /* new parties [1..n] on success */
+    tss_status status[TSS_MAX_PARTIES + 1];    /* per participant at the end */
+} sim_reshare;
+
+/* The parameters of participant i (1..m) of s: params with i's role filled in. */
+void sim_reshare_role(const sim_reshare *s, uint16_t i, tss_reshare_params *out);
+
+/* Runs a reshare. TSS_OK when every participant finished and every new party holds a key
+ * share; otherwise the first error (details in net). Free with sim_reshare_free. */
+tss_err sim_reshare_run(sim_reshare *s);
+void sim_reshare_free(sim_reshare *s);
 
 /* An in-memory used-sid set: what the signer daemon keeps in SQLite. One per party. */
 typedef struct {

@@ -87,6 +87,8 @@ static void keep(rec_box box, tss_msgs *out, uint16_t from)
 
 static tss_err receive(uint8_t proto, void *st, const rec_msg *m, tss_msgs *out)
 {
+    if (proto == TSS_PROTO_RESHARE)
+        return tss_reshare_receive(st, m->data, m->len, out);
     return proto == TSS_PROTO_DKG ? tss_dkg_receive(st, m->data, m->len, out)
                                   : tss_sign_receive(st, m->data, m->len, out);
 }
@@ -94,8 +96,10 @@ static tss_err receive(uint8_t proto, void *st, const rec_msg *m, tss_msgs *out)
 static void *copy_state(uint8_t proto, const void *st, const char *config)
 {
     void *c = NULL;
-    tss_err err = proto == TSS_PROTO_DKG ? tss_dkg_clone((tss_dkg **)&c, st, &fz_rng.rng)
-                                         : tss_sign_clone((tss_sign **)&c, st, &fz_rng.rng);
+    tss_err err = proto == TSS_PROTO_RESHARE
+                      ? tss_reshare_clone((tss_reshare **)&c, st, &fz_rng.rng)
+                  : proto == TSS_PROTO_DKG ? tss_dkg_clone((tss_dkg **)&c, st, &fz_rng.rng)
+                                           : tss_sign_clone((tss_sign **)&c, st, &fz_rng.rng);
     if (err != TSS_OK)
         die("clone", config, err);
     return c;
@@ -247,7 +251,7 @@ static fz_case *snapshot(uint8_t proto, const char *config, void *st, rec_box bo
     c->snap = copy_state(proto, st, config);
     for (size_t k = 0; k < count; k++) {
         uint16_t j = set[k];
-        if (j == to || j == from)
+        if (j == to || j == from || box[r][j][to].data == NULL) /* (reshare: no such edge) */
             continue;
         tss_msgs out = {0};
         tss_err err = receive(proto, c->snap, &box[r][j][to], &out);
@@ -267,7 +271,7 @@ static void deliver_round(uint8_t proto, const char *config, void *st, rec_box b
 {
     for (size_t k = 0; k < count; k++) {
         uint16_t j = set[k];
-        if (j == to)
+        if (j == to || box[r][j][to].data == NULL) /* (reshare: no such edge) */
             continue;
         tss_msgs out = {0};
         tss_err err = receive(proto, st, &box[r][j][to], &out);
@@ -407,6 +411,185 @@ static void record_sign(const char *config, uint8_t t, uint8_t n, const uint16_t
         tss_sign_free(st[set[k]]);
 }
 
+/* ---- reshare ----
+ * The scenario of tests/tss/test_reshare.c's tamper tests: an old 2-of-3 (dealer split);
+ * dealers old 1 (new party 1) and old 2 (leaves: participant 4); new committee {old 1,
+ * old 3, a newcomer}, t' = 2. So every role is present: 1 deals and receives, 2 and 3 only
+ * receive, 4 only deals. */
+
+static tss_reshare_params rs_params; /* the public input; roles filled per participant */
+static tss_scalar *rs_secret[2];
+static tss_identity rs_ids[5];
+
+static void reshare_input(void)
+{
+    static tss_keyshare *old[NMAX + 1];
+    test_rng kr;
+    test_rng_init(&kr, 500);
+    if (dealer_split(old, 2, 3, NULL, NULL, &kr) != TSS_OK)
+        die("dealer", "reshare", TSS_ERR_STATE);
+    tss_reshare_params *p = &rs_params;
+    memset(p, 0, sizeof *p);
+    memset(p->key_id, 0x4b, 16);
+    memcpy(p->key_sid, old[1]->dkg_sid, 32);
+    p->t_old = 2, p->n_old = 3, p->dealer_count = 2;
+    for (int d = 0; d < 2; d++) {
+        tss_scalar_set_u64(&p->dealers[d].x, (uint64_t)d + 1);
+        p->dealers[d].pub = old[1]->pub_shares[d];
+        p->dealers[d].id = old[1]->ids[d];
+        p->dealers[d].new_index = d == 0 ? 1 : 0;
+        rs_secret[d] = &old[d + 1]->secret_share; /* old[] is never freed */
+    }
+    p->pk = old[1]->pk;
+    memcpy(p->chain_code, old[1]->chain_code, 32);
+    p->t = 2, p->n = 3;
+    p->ids[0] = old[1]->ids[0];
+    p->ids[1] = old[1]->ids[2];
+    sim_identity(&p->ids[2], 77);
+    p->epoch = 1;
+    memset(p->session_id, 0xe1, 32);
+    for (uint16_t i = 1; i <= 4; i++)
+        rs_ids[i] = *tss_reshare_participant_identity(p, i);
+}
+
+/* The field map of reshare round r from -> to (layouts: tss/reshare.c). */
+static void reshare_fields(fz_case *c)
+{
+    size_t off = 0, plen = c->len - TSS_MSG_HEADER_BYTES;
+    int dealer = c->from == 1 || c->from == 4, pair = c->from <= 3 && c->to <= 3;
+    switch (c->round) {
+    case 1:
+        add_field(c, "sid_i", &off, 32, 1, FZ_BYTES);
+        if (dealer)
+            add_field(c, "C_i", &off, 32, 1, FZ_BYTES);
+        break;
+    case 2:
+        add_field(c, "reshare sid", &off, 32, 1, FZ_BYTES);
+        if (dealer && c->to <= 3) {
+            add_field(c, "F_i", &off, 66, 33, FZ_POINT);
+            add_field(c, "F opening", &off, 32, 1, FZ_BYTES);
+            pok_fields(c, &off, "coef PoK R", "coef PoK z", 2);
+        }
+        if (pair) {
+            add_field(c, "zero commitment", &off, 32, 1, FZ_BYTES);
+            later(c);
+        }
+        if (off < plen) {
+            add_field(c, "base-OT 1 tag", &off, TSS_SID_TAG_BYTES, 1, FZ_BYTES);
+            add_field(c, "base-OT 1 Q", &off, (size_t)TSS_BASEOT_COUNT * 66, 33, FZ_OTQ);
+        }
+        break;
+    case 3:
+        if (dealer)
+            add_field(c, "f_i(j)", &off, 32, 32, FZ_SCALAR);
+        if (pair) {
+            add_field(c, "zero part", &off, 32, 1, FZ_BYTES);
+            add_field(c, "zero opening", &off, 32, 1, FZ_BYTES);
+        }
+        if (off < plen) {
+            add_field(c, "base-OT 2 tag", &off, TSS_SID_TAG_BYTES, 1, FZ_BYTES);
+            add_field(c, "base-OT 2 B", &off, 33, 33, FZ_POINT);
+            ote_fields(c, &off);
+        }
+        break;
+    case 4:
+        add_field(c, "pk", &off, 33, 33, FZ_POINT);
+        add_field(c, "P'(i)", &off, 33, 33, FZ_POINT);
+        pok_fields(c, &off, "share PoK R", "share PoK z", 1);
+        add_field(c, "broadcast hashes", &off, 32u * 4, 32, FZ_BYTES);
+        add_field(c, "OT view", &off, 32, 1, FZ_BYTES);
+        break;
+    }
+    if (off != plen)
+        die("field map does not cover the payload", c->config, TSS_ERR_LENGTH);
+    fields_now(c);
+}
+
+/* The base-OT sid of the new pair (alice -> bob), as tss/reshare.c derives it. */
+static void reshare_ot_sid(uint8_t out[32], const uint8_t sid[32], uint16_t alice, uint16_t bob)
+{
+    tss_transcript t;
+    tss_transcript_init(&t, "reshare/ot-sid");
+    tss_transcript_append(&t, sid, 32);
+    tss_transcript_append_u32(&t, alice);
+    tss_transcript_append_u32(&t, bob);
+    tss_transcript_final(&t, out);
+}
+
+/* How many messages participant i emits when it completes round r (reshare). */
+static size_t reshare_next(uint16_t i, uint8_t r)
+{
+    if (i == 4) /* R1 -> R2 to the three new parties; R2 -> R3 to them, then done */
+        return r <= 2 ? 3 : 0;
+    return r == 1 ? 3 : r <= 3 ? 2 : 0; /* R2 to all; R3, R4 to the new peers */
+}
+
+static void record_reshare(const char *config, uint8_t round, edge_fn want)
+{
+    static rec_box box;
+    tss_reshare *st[NMAX + 1] = {0};
+    test_rng rng[NMAX + 1];
+    const uint16_t set[4] = {1, 2, 3, 4};
+    size_t first = ncases;
+    memset(box, 0, sizeof box);
+    reshare_input();
+    for (uint16_t i = 1; i <= 4; i++) {
+        tss_reshare_params p = rs_params;
+        p.index = i <= 3 ? (uint8_t)i : 0;
+        p.dealer = i == 1 ? 1 : i == 4 ? 2 : 0;
+        p.share = p.dealer ? rs_secret[p.dealer - 1] : NULL;
+        p.bans = party_bans(i);
+        test_rng_init(&rng[i], 600 + i);
+        tss_msgs out = {0};
+        tss_err err = tss_reshare_new(&st[i], &p, &rng[i].rng);
+        if (err != TSS_OK || (err = tss_reshare_start(st[i], &out)) != TSS_OK)
+            die("start", config, err);
+        keep(box, &out, i);
+    }
+    for (uint8_t r = 1; r <= 4; r++) {
+        for (uint16_t i = 1; i <= 4; i++) {
+            for (uint16_t j = 1; r == round && j <= 4; j++) {
+                if (j == i || box[r][j][i].data == NULL || !want(i, j))
+                    continue;
+                fz_case *c = snapshot(TSS_PROTO_RESHARE, config, st[i], box, r, i, j, set, 4);
+                c->final = i == 4 ? r == 2 : r == 4;
+                c->next_count = reshare_next(i, r);
+                reshare_fields(c);
+                if (c->fields[c->nfields - 1].type == FZ_OTQ) /* from the pair's Alice */
+                    reshare_ot_sid(c->ot_sid, c->msg + TSS_MSG_HEADER_BYTES, j, i);
+            }
+            deliver_round(TSS_PROTO_RESHARE, config, st[i], box, r, i, set, 4);
+        }
+    }
+    uint8_t fp[NMAX + 1][32];
+    memset(fp, 0, sizeof fp);
+    for (uint16_t i = 1; i <= 4; i++) {
+        if (tss_reshare_status(st[i]) != TSS_DONE)
+            die("honest reshare did not finish", config, TSS_ERR_STATE);
+        tss_keyshare *ks = tss_reshare_take_keyshare(st[i]);
+        if ((ks == NULL) != (i == 4))
+            die("honest reshare: key shares", config, TSS_ERR_STATE);
+        if (ks != NULL)
+            tss_keyshare_fingerprint(fp[i], ks);
+        tss_keyshare_free(ks);
+    }
+    for (size_t k = first; k < ncases; k++)
+        memcpy(cases[k].expect, fp[cases[k].to], 32);
+    for (uint16_t i = 1; i <= 4; i++)
+        tss_reshare_free(st[i]);
+}
+
+const tss_identity *fuzz_round_identity(uint8_t proto, uint16_t who)
+{
+    static tss_identity sim[4];
+    if (proto == TSS_PROTO_RESHARE)
+        return who >= 1 && who <= 4 ? &rs_ids[who] : NULL;
+    if (who < 1 || who > 3)
+        return NULL;
+    sim_identity(&sim[who], who);
+    return &sim[who];
+}
+
 static int any_edge(uint16_t to, uint16_t from)
 {
     (void)to, (void)from;
@@ -429,6 +612,8 @@ static void release(void)
     for (size_t k = 0; k < ncases; k++) {
         if (cases[k].proto == TSS_PROTO_DKG)
             tss_dkg_free(cases[k].snap);
+        else if (cases[k].proto == TSS_PROTO_RESHARE)
+            tss_reshare_free(cases[k].snap);
         else
             tss_sign_free(cases[k].snap);
     }
@@ -445,7 +630,10 @@ const fz_case *fuzz_round_cases(uint8_t proto, uint8_t round, size_t *count)
     if (ncases == 0) {
         test_rng_init(&fz_rng, 1);
         atexit(release);
-        if (proto == TSS_PROTO_DKG) {
+        if (proto == TSS_PROTO_RESHARE) {
+            record_reshare("reshare 2-of-3 -> 2-of-3, a dealer leaves, a party joins", round,
+                           any_edge);
+        } else if (proto == TSS_PROTO_DKG) {
             record_dkg("dkg 2-of-2", 2, 2, round, round == 1 ? to_bob : any_edge);
             if (round == 4)
                 record_dkg("dkg 2-of-3", 2, 3, round, any_edge);

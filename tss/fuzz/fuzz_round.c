@@ -1,5 +1,6 @@
-/* tss/fuzz/fuzz_round.c — structure-aware libFuzzer target for one round of the DKG or of
- * signing, chosen at build time (FUZZ_PROTO 1 = DKG, 2 = signing; FUZZ_ROUND).
+/* tss/fuzz/fuzz_round.c — structure-aware libFuzzer target for one round of the DKG, of
+ * signing or of a reshare, chosen at build time (FUZZ_PROTO 1 = DKG, 2 = signing,
+ * 3 = reshare; FUZZ_ROUND).
  *
  * It starts from recorded honest transcripts (fuzz_record.c): for every edge (recipient,
  * sender) of the round, a copy of the recipient just before the sender's message would
@@ -39,7 +40,7 @@
 #include "tss_sim.h"
 
 #if !defined(FUZZ_PROTO) || !defined(FUZZ_ROUND)
-#error "build with -DFUZZ_PROTO=1|2 -DFUZZ_ROUND=r"
+#error "build with -DFUZZ_PROTO=1|2|3 -DFUZZ_ROUND=r"
 #endif
 
 #define OP_BYTES 5
@@ -67,17 +68,23 @@ static void fail(const fz_case *c, const char *what, int line, tss_err err)
 
 static tss_err receive(const fz_case *c, void *st, const uint8_t *m, size_t l, tss_msgs *out)
 {
+    if (c->proto == TSS_PROTO_RESHARE)
+        return tss_reshare_receive(st, m, l, out);
     return c->proto == TSS_PROTO_DKG ? tss_dkg_receive(st, m, l, out)
                                      : tss_sign_receive(st, m, l, out);
 }
 
 static tss_status status(const fz_case *c, const void *st)
 {
+    if (c->proto == TSS_PROTO_RESHARE)
+        return tss_reshare_status(st);
     return c->proto == TSS_PROTO_DKG ? tss_dkg_status(st) : tss_sign_status(st);
 }
 
 static const tss_abort_info *abort_info(const fz_case *c, const void *st)
 {
+    if (c->proto == TSS_PROTO_RESHARE)
+        return tss_reshare_abort_info(st);
     return c->proto == TSS_PROTO_DKG ? tss_dkg_abort_info(st) : tss_sign_abort_info(st);
 }
 
@@ -85,6 +92,8 @@ static void state_free(const fz_case *c, void *st)
 {
     if (c->proto == TSS_PROTO_DKG)
         tss_dkg_free(st);
+    else if (c->proto == TSS_PROTO_RESHARE)
+        tss_reshare_free(st);
     else
         tss_sign_free(st);
 }
@@ -92,8 +101,10 @@ static void state_free(const fz_case *c, void *st)
 static void *state_copy(const fz_case *c)
 {
     void *st = NULL;
-    tss_err err = c->proto == TSS_PROTO_DKG ? tss_dkg_clone((tss_dkg **)&st, c->snap, NULL)
-                                            : tss_sign_clone((tss_sign **)&st, c->snap, NULL);
+    tss_err err = c->proto == TSS_PROTO_RESHARE
+                      ? tss_reshare_clone((tss_reshare **)&st, c->snap, NULL)
+                  : c->proto == TSS_PROTO_DKG ? tss_dkg_clone((tss_dkg **)&st, c->snap, NULL)
+                                              : tss_sign_clone((tss_sign **)&st, c->snap, NULL);
     CHECK(err == TSS_OK);
     return st;
 }
@@ -323,7 +334,16 @@ static void check_out(const fz_case *c, const tss_msgs *out, tss_err err)
 /* A finished run has the recorded outcome. */
 static void check_done(const fz_case *c, void *st, tss_err err)
 {
-    if (c->proto == TSS_PROTO_DKG) {
+    if (c->proto == TSS_PROTO_RESHARE) {
+        tss_keyshare *ks = tss_reshare_take_keyshare(st);
+        uint8_t fp[32];
+        CHECK((ks == NULL) == (c->to == 4)); /* participant 4 only deals */
+        if (ks == NULL)
+            return;
+        tss_keyshare_fingerprint(fp, ks);
+        tss_keyshare_free(ks);
+        CHECK(memcmp(fp, c->expect, 32) == 0);
+    } else if (c->proto == TSS_PROTO_DKG) {
         tss_keyshare *ks = tss_dkg_take_keyshare(st);
         uint8_t fp[32];
         CHECK(ks != NULL);
@@ -337,7 +357,7 @@ static void check_done(const fz_case *c, void *st, tss_err err)
     }
 }
 
-static tss_identity identity[4]; /* of parties 1..3, as the recording pins them */
+static tss_identity identity[5]; /* of participants 1..4, as the recording pins them */
 
 /* A ban-class abort has banned (persisted, then listed) the culprit before returning;
  * nothing else bans. */
@@ -347,8 +367,10 @@ static void check_ban(const fz_case *c, const tss_abort_info *ai, tss_err err)
         CHECK(fz_banned.count == 0);
         return;
     }
-    CHECK(c->proto == TSS_PROTO_SIGN); /* the DKG bans nobody */
-    CHECK(ai->culprit >= 1 && ai->culprit <= 3 && fz_banned.count == 1);
+    CHECK(c->proto != TSS_PROTO_DKG);                             /* the DKG bans nobody */
+    CHECK(c->proto == TSS_PROTO_SIGN || err == TSS_ERR_OT_CHECK); /* reshare: bootstrap OT */
+    CHECK(ai->culprit >= 1 && ai->culprit <= 4 && identity[ai->culprit].party_id[0] != 0 &&
+          fz_banned.count == 1);
     CHECK(memcmp(fz_banned.fp, identity[ai->culprit].fp, 32) == 0 && fz_banned.reason == err);
     CHECK(tss_banlist_contains(fz_bans[c->to], identity[ai->culprit].fp));
 }
@@ -453,8 +475,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (cases == NULL) {
         cases = fuzz_round_cases(FUZZ_PROTO, FUZZ_ROUND, &ncases);
         init_points();
-        for (uint16_t i = 1; i <= 3; i++)
-            sim_identity(&identity[i], i);
+        for (uint16_t i = 1; i <= 4; i++) {
+            const tss_identity *id = fuzz_round_identity(FUZZ_PROTO, i);
+            if (id != NULL)
+                identity[i] = *id;
+        }
     }
     const fz_case *c = &cases[size > 0 ? (data[0] & 0x1f) % ncases : 0];
     fz_input in = {0};
@@ -500,7 +525,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         count(c, st, err, start);
     state_free(c, st);
     free(in.msg);
-    for (uint16_t i = 1; i <= 3; i++) /* the next run starts with no bans */
-        tss_banlist_lift(fz_bans[c->to], identity[i].fp);
+    for (uint16_t i = 1; i <= 4; i++) /* the next run starts with no bans */
+        if (identity[i].party_id[0] != 0)
+            tss_banlist_lift(fz_bans[c->to], identity[i].fp);
     return 0;
 }

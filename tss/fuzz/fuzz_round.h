@@ -1,5 +1,5 @@
 /* tss/fuzz/fuzz_round.h — recorded honest transcripts for the round fuzz targets.
- * fuzz_round_cases() runs the DKG or a signature among in-process parties with
+ * fuzz_round_cases() runs the DKG, a signature or a reshare among in-process parties with
  * deterministic randomness and keeps, for every (recipient, sender) edge of the round
  * under test, a deep copy of the recipient's state just before the sender's message
  * completes that round, the honest message itself and a map of its fields. The harness
@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "tss/dkg.h"
+#include "tss/reshare.h"
 #include "tss/sign.h"
 
 enum { FZ_BYTES, FZ_POINT, FZ_SCALAR, FZ_OTQ }; /* FZ_OTQ: base-OT message 1 (Q_0, Q_1)[256] */
@@ -29,8 +30,8 @@ typedef struct {
     uint8_t proto, round;
     uint16_t to, from;
     const char *config; /* "dkg 2-of-2", "sign 2-of-3 {1,2} presign", ... */
-    void *snap;         /* tss_dkg * or tss_sign *: the recipient, one message short */
-    uint8_t *msg;       /* the honest message from -> to (header + payload) */
+    void *snap;   /* tss_dkg *, tss_sign * or tss_reshare *: the recipient, one message short */
+    uint8_t *msg; /* the honest message from -> to (header + payload) */
     size_t len;
     fz_field fields[FZ_MAX_FIELDS];
     size_t nfields;
@@ -57,6 +58,11 @@ extern tss_banlist *fz_bans[TSS_MAX_PARTIES + 1];
 /* The cases for (proto, round): built once, kept for the process. Aborts the process if
  * the honest transcript fails (a harness or library bug, not a finding of the input). */
 const fz_case *fuzz_round_cases(uint8_t proto, uint8_t round, size_t *count);
+
+/* The pinned identity of participant `who` of the recorded transcripts (1..4: the DKG's
+ * and signing's parties 1..3; the reshare's participants 1..4, tss/reshare.h numbering),
+ * NULL outside. */
+const tss_identity *fuzz_round_identity(uint8_t proto, uint16_t who);
 
 /* Every honest message of the recorded transcripts (donors for splicing). */
 const uint8_t *const *fuzz_round_donors(size_t **lens, size_t *count);
