@@ -59,6 +59,7 @@ struct hub_rconn {
     char *body; /* kept body bytes (when http.c wants them) */
     size_t body_len;
     int body_keep;
+    int refuse_body;  /* http.c will not keep a body the client has not sent yet */
     int keep_alive;   /* another request may follow the current answer */
     int close_after;  /* the current answer ends the connection */
     int resp_pending; /* an answer is queued: counted in h->responses_pending */
@@ -416,6 +417,10 @@ static void on_head(struct hub_rconn *c)
         return;
     }
     hub_http_request(c->req, hd, c->peer);
+    if (c->refuse_body && !c->closing) {
+        c->refuse_body = 0;
+        hub_http_body(c->req, NULL, 0, 0); /* its answer closes: the body stays unread */
+    }
 }
 
 /* Hands the request head, then the body, to http.c as the bytes allow. */
@@ -473,6 +478,12 @@ void hub_rest_read_body(struct hub_rconn *c, int keep)
 {
     if (c->closing || c->st != RS_HANDLER || c->resp_pending)
         return;
+    if (!keep && c->head->expect_continue && c->body_unread > c->in_len) {
+        /* The client waits for 100 Continue before it sends the body: refuse it now
+         * rather than invite bytes only to discard them. */
+        c->refuse_body = 1;
+        return;
+    }
     c->body_keep = keep;
     c->body_len = 0;
     free(c->body);

@@ -1870,6 +1870,24 @@ static void test_http_strict(void **state)
     const char *const lf[] = {"GET /healthz HTTP/1.1\r\nHost: x\r", "\n", "X-A: 1\n\r\n"};
     hc_raw_pieces(ca, api_port, lf, 3, 30, 3000, out, sizeof out);
     assert_int_equal(strncmp(out, "HTTP/1.1 400 ", 13), 0);
+    /* Expect: 100-continue: the body is invited once the head passed every check; a body
+     * over the limit is refused at once (413, close), never invited */
+    snprintf(req, sizeof req,
+             "POST /v1/keys HTTP/1.1\r\nHost: x\r\n%sContent-Type: application/json\r\n"
+             "Content-Length: %zu\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n",
+             auth_hdr, strlen(body));
+    const char *const ask[] = {req, body};
+    hc_raw_pieces(ca, api_port, ask, 2, 300, 3000, out, sizeof out);
+    if (strncmp(out, "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 422 ", 38) != 0)
+        fail_msg("Expect: 100-continue: got '%.200s'", out);
+    snprintf(req, sizeof req,
+             "POST /v1/keys HTTP/1.1\r\nHost: x\r\n%sContent-Type: application/json\r\n"
+             "Content-Length: 300000\r\nExpect: 100-continue\r\n\r\n",
+             auth_hdr);
+    const char *const big_ask[] = {req};
+    hc_raw_pieces(ca, api_port, big_ask, 1, 0, 3000, out, sizeof out);
+    if (strncmp(out, "HTTP/1.1 413 ", 13) != 0 || !strstr(out, "connection: close"))
+        fail_msg("Expect: 100-continue with a body over the limit: got '%.200s'", out);
     /* keep-alive still works: two requests on one connection, both answered */
     snprintf(req, sizeof req,
              "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\nGET /v1/parties HTTP/1.1\r\nHost: x\r\n%s"
