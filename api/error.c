@@ -34,6 +34,14 @@ static const struct {
     [API_ERR_INTERNAL] = {"internal", 500, "internal error"},
     [API_ERR_BUSY] = {"busy", 503, "hub is at capacity or shutting down"},
     [API_ERR_SESSION_FAILED] = {"session_failed", 502, "the signing session failed"},
+    [API_ERR_EXTERNAL_ID_USED] = {"external_id_taken", 409,
+                                  "another key already has this external_id"},
+    [API_ERR_DELEGATE_GONE] = {"delegate_share_gone", 410,
+                               "the delegate share was handed out once already, or expired; "
+                               "the hub keeps no copy"},
+    [API_ERR_DELEGATE_REFUSED] = {"bad_delegate_share", 422,
+                                  "the delegate signer refused the delegate_share: it belongs "
+                                  "to another key or party, or was altered"},
     [API_ERR_FRAME] = {"bad_frame", 500, "party-link frame is malformed"},
     [API_ERR_FRAME_VERSION] = {"bad_frame_version", 500, "unsupported party-link version"},
     [API_ERR_FRAME_TYPE] = {"bad_frame_type", 500, "unknown party-link frame type"},

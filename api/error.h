@@ -31,6 +31,9 @@ typedef enum {
     API_ERR_INTERNAL,         /* 500 the hub failed (storage, memory) */
     API_ERR_BUSY,             /* 503 too many sessions in flight / shutting down */
     API_ERR_SESSION_FAILED,   /* 502 the signers aborted or timed out */
+    API_ERR_EXTERNAL_ID_USED, /* 409 another key has this external_id */
+    API_ERR_DELEGATE_GONE,    /* 410 the delegate share was handed out already, or expired */
+    API_ERR_DELEGATE_REFUSED, /* 422 the delegate refused the delegate_share it was given */
     API_ERR_FRAME,            /* party link: frame malformed */
     API_ERR_FRAME_VERSION,    /* party link: unsupported version */
     API_ERR_FRAME_TYPE,       /* party link: unknown frame type */

@@ -10,6 +10,7 @@
 
 #include <jansson.h>
 
+#include "b64.h"
 #include "hex.h"
 #include "json.h"
 
@@ -120,6 +121,38 @@ static api_err get_hex(json_t *obj, const char *name, uint8_t *out, size_t out_l
     return API_OK;
 }
 
+/* An optional "delegate_share": strict base64 of at most API_DELEGATE_SHARE_MAX characters.
+ * *len = its length, 0 when absent. */
+static api_err get_delegate_share(json_t *obj, size_t *len, char *msg, size_t cap)
+{
+    const char *s;
+    size_t n;
+    api_err e = get_string(obj, "delegate_share", 0, &s, &n, msg, cap);
+    *len = 0;
+    if (e != API_OK || !s)
+        return e;
+    if (n > API_DELEGATE_SHARE_MAX || strlen(s) != n || !api_b64_valid(s, n, NULL))
+        return fail(msg, cap, API_ERR_BAD_FIELD,
+                    "field 'delegate_share' must be the sealed share exactly as the keygen "
+                    "returned it (base64, at most %u characters)",
+                    API_DELEGATE_SHARE_MAX);
+    *len = n;
+    return API_OK;
+}
+
+int api_external_id_valid(const char *s, size_t len)
+{
+    if (!s || len == 0 || len > API_EXTERNAL_ID_MAX || strlen(s) != len)
+        return 0;
+    for (size_t i = 0; i < len; i++) {
+        char c = s[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '.' || c == '_' || c == '@' || c == ':' || c == '-'))
+            return 0;
+    }
+    return 1;
+}
+
 int api_party_id_valid(const char *s)
 {
     size_t n = 0;
@@ -173,9 +206,35 @@ static int label_valid(const char *s, size_t n)
     return 1; /* jansson has already checked that it is valid UTF-8 */
 }
 
+/* The keygen request's optional "external_id" and "delegate". */
+static api_err get_keygen_extras(json_t *root, api_keygen_req *r, char *msg, size_t cap)
+{
+    const char *s;
+    size_t n;
+    api_err e = get_string(root, "external_id", 0, &s, &n, msg, cap);
+    if (e != API_OK)
+        return e;
+    if (s && !api_external_id_valid(s, n))
+        return fail(msg, cap, API_ERR_BAD_FIELD,
+                    "field 'external_id' must be 1 to %d characters of [A-Za-z0-9._@:-]",
+                    API_EXTERNAL_ID_MAX);
+    if (s)
+        memcpy(r->external_id, s, n + 1);
+    if ((e = get_string(root, "delegate", 0, &s, &n, msg, cap)) != API_OK)
+        return e;
+    if (s && (strlen(s) != n || !api_party_id_valid(s)))
+        return fail(msg, cap, API_ERR_BAD_FIELD,
+                    "field 'delegate' must be a party id ([A-Za-z0-9._-], 1 to %d characters)",
+                    API_PARTY_ID_MAX);
+    if (s)
+        memcpy(r->delegate, s, n + 1);
+    return API_OK;
+}
+
 api_err api_keygen_req_parse(api_keygen_req *r, const char *body, size_t len, char *msg, size_t cap)
 {
-    static const char *const allowed[] = {"threshold", "parties", "n", "label", NULL};
+    static const char *const allowed[] = {"threshold",   "parties",  "n", "label",
+                                          "external_id", "delegate", NULL};
     api_err e;
     memset(r, 0, sizeof *r);
     if (msg && cap)
@@ -199,6 +258,8 @@ api_err api_keygen_req_parse(api_keygen_req *r, const char *body, size_t len, ch
     }
     if (label)
         memcpy(r->label, label, label_len + 1);
+    if ((e = get_keygen_extras(root, r, msg, cap)) != API_OK)
+        goto out;
     if (!has_n && r->nparties == 0) {
         e = fail(msg, cap, API_ERR_MISSING_FIELD, "give either 'parties' or 'n'");
         goto out;
@@ -219,6 +280,15 @@ api_err api_keygen_req_parse(api_keygen_req *r, const char *body, size_t len, ch
                  "threshold (signers required) must be between 2 and n = %u, got %u", r->n,
                  r->threshold);
         goto out;
+    }
+    if (r->delegate[0] && r->nparties) {
+        e = fail(msg, cap, API_ERR_BAD_FIELD, "'delegate' ('%s') is not one of the listed parties",
+                 r->delegate);
+        for (size_t i = 0; i < r->nparties; i++)
+            if (strcmp(r->parties[i], r->delegate) == 0)
+                e = API_OK;
+        if (e != API_OK)
+            goto out;
     }
     e = API_OK;
 out:
@@ -252,7 +322,8 @@ api_err api_path_parse(const char *s, uint32_t index[API_PATH_MAX_DEPTH], size_t
 
 api_err api_sign_req_parse(api_sign_req *r, const char *body, size_t len, char *msg, size_t cap)
 {
-    static const char *const allowed[] = {"hash", "derivation_path", "parties", NULL};
+    static const char *const allowed[] = {"hash", "derivation_path", "parties", "delegate_share",
+                                          NULL};
     api_err e;
     memset(r, 0, sizeof *r);
     if (msg && cap)
@@ -264,7 +335,8 @@ api_err api_sign_req_parse(api_sign_req *r, const char *body, size_t len, char *
     size_t path_len;
     if ((e = get_hex(root, "hash", r->hash, sizeof r->hash, msg, cap)) ||
         (e = get_string(root, "derivation_path", 0, &path, &path_len, msg, cap)) ||
-        (e = get_parties(root, r->parties, &r->nparties, msg, cap)))
+        (e = get_parties(root, r->parties, &r->nparties, msg, cap)) ||
+        (e = get_delegate_share(root, &r->delegate_share_len, msg, cap)))
         goto out;
     if (path) {
         if (path_len > API_PATH_STR_MAX || strlen(path) != path_len ||
@@ -281,6 +353,59 @@ api_err api_sign_req_parse(api_sign_req *r, const char *body, size_t len, char *
 out:
     json_decref(root);
     return e;
+}
+
+api_err api_signers_req_parse(api_signers_req *r, const char *body, size_t len, char *msg,
+                              size_t cap)
+{
+    static const char *const allowed[] = {"parties", NULL};
+    api_err e;
+    memset(r, 0, sizeof *r);
+    if (msg && cap)
+        msg[0] = 0;
+    json_t *root = load_object(body, len, allowed, &e, msg, cap);
+    if (!root)
+        return e;
+    if (!json_object_get(root, "parties"))
+        e = fail(msg, cap, API_ERR_MISSING_FIELD, "field 'parties' is required");
+    else
+        e = get_parties(root, r->parties, &r->nparties, msg, cap);
+    json_decref(root);
+    return e;
+}
+
+api_err api_delegate_share_get(const void *json, size_t len, char **out, size_t *out_len)
+{
+    *out = NULL;
+    *out_len = 0;
+    json_t *root = json_loadb(json, len, JSON_REJECT_DUPLICATES, NULL);
+    if (!json_is_object(root)) {
+        json_decref(root);
+        return API_ERR_BAD_JSON;
+    }
+    size_t n;
+    api_err e = get_delegate_share(root, &n, NULL, 0);
+    if (e == API_OK && n) {
+        *out = malloc(n + 1);
+        if (*out) {
+            memcpy(*out, json_string_value(json_object_get(root, "delegate_share")), n + 1);
+            *out_len = n;
+        } else {
+            e = API_ERR_INTERNAL;
+        }
+    }
+    json_decref(root);
+    return e;
+}
+
+void api_delegate_share_free(char *b64, size_t len)
+{
+    if (!b64)
+        return;
+    volatile char *p = b64; /* not secret (sealed), but never left behind in the heap */
+    for (size_t i = 0; i < len; i++)
+        p[i] = 0;
+    free(b64);
 }
 
 char *api_error_body(api_err err, const char *message)
@@ -323,7 +448,7 @@ static api_err copy_short_string(json_t *root, const char *name, int required, c
 
 api_err api_hello_parse(api_hello *h, const uint8_t *p, size_t len, char *msg, size_t cap)
 {
-    static const char *const allowed[] = {"version", "backend", NULL};
+    static const char *const allowed[] = {"version", "backend", "role", NULL};
     api_err e;
     memset(h, 0, sizeof *h);
     json_t *root = load_payload(p, len, allowed, &e, msg, cap);
@@ -331,6 +456,9 @@ api_err api_hello_parse(api_hello *h, const uint8_t *p, size_t len, char *msg, s
         return e;
     if (!(e = copy_short_string(root, "version", 1, h->version, sizeof h->version, msg, cap)))
         e = copy_short_string(root, "backend", 1, h->backend, sizeof h->backend, msg, cap);
+    if (!e && !(e = copy_short_string(root, "role", 0, h->role, sizeof h->role, msg, cap)) &&
+        h->role[0] && strcmp(h->role, "delegate") != 0)
+        e = fail(msg, cap, API_ERR_BAD_FIELD, "field 'role' must be \"delegate\" when present");
     json_decref(root);
     return e;
 }
@@ -356,8 +484,8 @@ api_err api_sign_result_parse(api_sign_result *r, const uint8_t *p, size_t len, 
 api_err api_keygen_result_parse(api_keygen_result *r, const uint8_t *p, size_t len, char *msg,
                                 size_t cap)
 {
-    static const char *const allowed[] = {"public_key", "chain_code", "transcript_hash",
-                                          "attestation", NULL};
+    static const char *const allowed[] = {"public_key",  "chain_code",     "transcript_hash",
+                                          "attestation", "delegate_share", NULL};
     api_err e;
     memset(r, 0, sizeof *r);
     json_t *root = load_payload(p, len, allowed, &e, msg, cap);
@@ -380,6 +508,7 @@ api_err api_keygen_result_parse(api_keygen_result *r, const uint8_t *p, size_t l
         goto out;
     }
     r->attestation_len = att_len / 2;
+    e = get_delegate_share(root, &r->delegate_share_len, msg, cap);
 out:
     json_decref(root);
     return e;
@@ -410,7 +539,10 @@ static char *dump(json_t *o)
 
 char *api_hello_encode(const api_hello *h)
 {
-    return dump(json_pack("{s:s,s:s}", "version", h->version, "backend", h->backend));
+    json_t *o = json_pack("{s:s,s:s}", "version", h->version, "backend", h->backend);
+    if (o && h->role[0])
+        json_object_set_new(o, "role", json_string(h->role));
+    return dump(o);
 }
 
 char *api_sign_result_encode(const api_sign_result *r)
@@ -434,6 +566,23 @@ char *api_keygen_result_encode(const api_keygen_result *r)
     api_hex_encode(att, r->attestation, r->attestation_len);
     return dump(json_pack("{s:s,s:s,s:s,s:s}", "public_key", pk, "chain_code", cc,
                           "transcript_hash", th, "attestation", att));
+}
+
+char *api_keygen_result_encode_delegate(const api_keygen_result *r, const char *b64)
+{
+    char *plain = api_keygen_result_encode(r);
+    size_t n = b64 ? strlen(b64) : 0;
+    if (!plain || n == 0 || n > API_DELEGATE_SHARE_MAX || !api_b64_valid(b64, n, NULL)) {
+        free(plain);
+        return NULL;
+    }
+    json_t *o = json_loads(plain, 0, NULL);
+    free(plain);
+    if (o && json_object_set_new(o, "delegate_share", json_stringn(b64, n)) != 0) {
+        json_decref(o);
+        return NULL;
+    }
+    return dump(o);
 }
 
 char *api_abort_encode(const api_abort *a)
@@ -547,9 +696,10 @@ static api_err get_start_sign(json_t *root, api_session_start *s, char *msg, siz
 api_err api_session_start_parse(api_session_start *s, const uint8_t *p, size_t len, char *msg,
                                 size_t cap)
 {
-    static const char *const allowed[] = {"kind",  "key_id",     "threshold",       "n",
-                                          "index", "parties",    "nonce",           "approval",
-                                          "hash",  "public_key", "derivation_path", NULL};
+    static const char *const allowed[] = {
+        "kind",  "key_id",   "threshold", "n",          "index",           "parties",
+        "nonce", "approval", "hash",      "public_key", "derivation_path", "delegate_share",
+        NULL};
     api_err e;
     const char *kind;
     size_t n;
@@ -570,7 +720,8 @@ api_err api_session_start_parse(api_session_start *s, const uint8_t *p, size_t l
         goto out;
     }
     int has_sign_fields = json_object_get(root, "hash") || json_object_get(root, "public_key") ||
-                          json_object_get(root, "derivation_path");
+                          json_object_get(root, "derivation_path") ||
+                          json_object_get(root, "delegate_share");
     if (!s->sign && has_sign_fields) {
         e = fail(msg, cap, API_ERR_UNKNOWN_FIELD, "keygen session-start with signing fields");
         goto out;
@@ -583,6 +734,8 @@ api_err api_session_start_parse(api_session_start *s, const uint8_t *p, size_t l
         (e = get_start_parties(root, s, msg, cap)) != API_OK)
         goto out;
     if (s->sign && (e = get_start_sign(root, s, msg, cap)) != API_OK)
+        goto out;
+    if (s->sign && (e = get_delegate_share(root, &s->delegate_share_len, msg, cap)) != API_OK)
         goto out;
     e = API_ERR_BAD_FIELD;
     for (size_t i = 0; i < s->nparties; i++)

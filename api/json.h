@@ -20,6 +20,11 @@
 #define API_ATTESTATION_MAX  160 /* DER ECDSA signature by the identity key */
 #define API_MSG_MAX          160 /* size for msg buffers */
 #define API_WAIT_MAX_SECONDS 60
+#define API_EXTERNAL_ID_MAX  128 /* [A-Za-z0-9._@:-]{1,128}: the backend's label for a key */
+/* A delegate signer's sealed share in base64 (api/b64.h): tens of KB for small keys, under
+ * 512 KiB for n = 16; the bound keeps it inside a 1 MiB party-link frame with the rest of
+ * a session-start. Whether it fits the hub's [api] max_body is the hub's check. */
+#define API_DELEGATE_SHARE_MAX (768u * 1024u)
 
 typedef char api_party_name[API_PARTY_ID_MAX + 1];
 
@@ -30,6 +35,8 @@ typedef struct {
     size_t nparties; /* 0: the hub picks n online parties */
     api_party_name parties[API_MAX_PARTIES];
     char label[API_LABEL_MAX + 1];
+    api_party_name delegate;                   /* "" or the delegate signer (one per key) */
+    char external_id[API_EXTERNAL_ID_MAX + 1]; /* "" or the backend's unique id */
 } api_keygen_req;
 
 /* POST /v1/keys/{id}/sign */
@@ -40,7 +47,30 @@ typedef struct {
     size_t path_depth;
     size_t nparties; /* 0: the hub picks threshold online parties of the key */
     api_party_name parties[API_MAX_PARTIES];
+    size_t delegate_share_len; /* 0, or the length of the base64 "delegate_share" (checked
+                                * strict base64; fetch it with api_delegate_share_get) */
 } api_sign_req;
+
+/* PUT /v1/keys/{id}/signers: {"parties": [...]} (2..16 distinct party ids). */
+typedef struct {
+    size_t nparties;
+    api_party_name parties[API_MAX_PARTIES];
+} api_signers_req;
+
+api_err api_signers_req_parse(api_signers_req *r, const char *body, size_t len, char *msg,
+                              size_t msg_cap);
+
+/* 1 if s is a valid external id ([A-Za-z0-9._@:-]{1,128}), else 0. */
+int api_external_id_valid(const char *s, size_t len);
+
+/* The "delegate_share" member of a JSON object already accepted by one of the parsers
+ * here (a sign request, a keygen result, a session-start): a malloc'd NUL-terminated copy
+ * of the base64 in *out (free with api_delegate_share_free) and its length, or *out NULL
+ * when the member is absent. API_ERR_BAD_FIELD if it is present and not strict base64 of
+ * at most API_DELEGATE_SHARE_MAX characters; API_ERR_INTERNAL on OOM. */
+api_err api_delegate_share_get(const void *json, size_t len, char **out, size_t *out_len);
+/* Wipes and frees a copy from api_delegate_share_get (NULL is a no-op). */
+void api_delegate_share_free(char *b64, size_t len);
 
 api_err api_keygen_req_parse(api_keygen_req *r, const char *body, size_t len, char *msg,
                              size_t msg_cap);
@@ -64,6 +94,7 @@ char *api_error_body(api_err err, const char *message);
 typedef struct {
     char version[33];
     char backend[33];
+    char role[16]; /* "" (persistent, the default: not sent) or "delegate" */
 } api_hello;
 
 typedef struct {
@@ -78,6 +109,8 @@ typedef struct {
     uint8_t transcript_hash[32];
     uint8_t attestation[API_ATTESTATION_MAX];
     size_t attestation_len;
+    size_t delegate_share_len; /* a delegate's result: the base64 length of its sealed share
+                                * (api_delegate_share_get); 0 for a persistent signer */
 } api_keygen_result;
 
 typedef struct {
@@ -94,6 +127,8 @@ api_err api_abort_parse(api_abort *a, const uint8_t *p, size_t len, char *msg, s
 
 /* Encoders: malloc'd compact JSON (free with free), NULL on OOM or invalid input. */
 char *api_hello_encode(const api_hello *h);
+/* A keygen result with the delegate's sealed share (b64, strict base64) added. */
+char *api_keygen_result_encode_delegate(const api_keygen_result *r, const char *b64);
 char *api_sign_result_encode(const api_sign_result *r);
 char *api_keygen_result_encode(const api_keygen_result *r);
 char *api_abort_encode(const api_abort *a);
@@ -129,6 +164,7 @@ typedef struct {
     char path[API_PATH_STR_MAX + 1]; /* canonical "m/..." or "m" */
     uint32_t path_index[API_PATH_MAX_DEPTH];
     size_t path_depth;
+    size_t delegate_share_len; /* sign to a delegate: base64 length of its sealed share */
 } api_session_start;
 
 /* Strictly parses a session-start payload (PARTY_LINK.md): every field of its kind present

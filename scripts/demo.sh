@@ -4,7 +4,8 @@
 # certificates (mpcctl dev), a swtpm and a SoftHSM2 token, the hub and three signers
 # (tpm2 on the swtpm, pkcs11 on SoftHSM2, soft), a 2-of-3 key made over HTTPS with mpcctl,
 # a signature from each pair of signers and one along a derivation path, each verified by
-# the openssl command line against the key's PEM, and a latency summary. Everything it
+# the openssl command line against the key's PEM, a delegate (user-held) share made by a
+# fourth, delegate signer (n4, soft) and used to sign, and a latency summary. Everything it
 # started is stopped on exit, Ctrl-C or failure.
 #   bash scripts/demo.sh            the walkthrough (MPC_DEMO_KEEP=1 keeps the temp dir)
 #   bash scripts/demo.sh bench ...  the threshold core's self-check and benchmark (tss-bench)
@@ -44,7 +45,8 @@ run() { show "$@"; "$@" 2>&1 | sed "s|$work/||g; s/^/     /"; return "${PIPESTAT
 ms_now() { echo $(($(date +%s%N) / 1000000)); }
 
 echo "${bold}mpc-signer demo${off}: a hub and three signer nodes on this machine, a 2-of-3 threshold"
-echo "key, and signatures that ordinary ECDSA tools verify. Nothing leaves 127.0.0.1."
+echo "key, and signatures that ordinary ECDSA tools verify; then a delegate signer whose share the"
+echo "backend holds. Nothing leaves 127.0.0.1."
 
 step "Install what is missing and build (release)"
 t0=$(ms_now)
@@ -153,11 +155,12 @@ for _ in $(seq 100); do mpcctl parties >/dev/null 2>&1 && break; sleep 0.05; don
 run mpcctl parties
 
 step "Three signer nodes: identity keys sealed by their backends (mpcctl node init)"
-node_conf() { # name kind backend-lines
+node_conf() { # name kind backend-lines [signer-lines]
   cat >"$1.conf" <<EOF
 [signer]
 party_id = $1
 database = $work/$1.db
+${4:-}
 [hub]
 url = wss://127.0.0.1:$party_port/v1/party
 ca = $work/ca/ca.pem
@@ -176,7 +179,9 @@ key_label = seal-key
 pin_file = $work/n2.pin"
 node_conf n3 soft "key_file = $work/n3.soft-key
 allow_insecure_soft_backend = yes"
-for n in n1:tpm2 n2:pkcs11 n3:soft; do
+node_conf n4 soft "key_file = $work/n4.soft-key
+allow_insecure_soft_backend = yes" "role = delegate"
+for n in n1:tpm2 n2:pkcs11 n3:soft n4:soft; do
   name=${n%%:*} kind=${n#*:}
   run mpcctl node init --backend "$kind" --config "$work/$name.conf"
   run mpcctl dev issue --ca "$work/ca" --name "$name" --csr "$work/$name.csr" --out "$work/$name.pem"
@@ -184,8 +189,9 @@ for n in n1:tpm2 n2:pkcs11 n3:soft; do
   pids+=($!)
 done
 say "Signers started; each dials the hub (mutual TLS), none listens on a port."
+say "n4 is a delegate signer (role = delegate): it stores no share; see the last steps."
 for _ in $(seq 200); do
-  [ "$(mpcctl parties 2>/dev/null | awk '$2 == "yes"' | wc -l)" -eq 3 ] && break
+  [ "$(mpcctl parties 2>/dev/null | awk '$2 == "yes"' | wc -l)" -eq 4 ] && break
   sleep 0.05
 done
 run mpcctl parties
@@ -232,6 +238,31 @@ sign_and_check path key-m01.pem --path m/0/1
 step "What the hub recorded for the last signing session"
 run mpcctl sessions show "$last_session"
 
+step "A delegate (user-held) share: n4 seals its share with its own backend, hands it out once"
+say "The backend keeps user-share.b64 (useless without n4's TPM/HSM; back it up: losing it"
+say "loses that share) and passes it back to sign; the hub never stores it."
+show mpcctl keys create --threshold 2 --parties n1,n2,n4 --delegate n4 \
+  --share-out user-share.b64 --external-id user-42
+dout=$(mpcctl keys create --threshold 2 --parties n1,n2,n4 --delegate n4 \
+  --share-out user-share.b64 --external-id user-42 2>/dev/null)
+sed "s|$work/||g; s/^/     /" <<<"$dout"
+dkey=$(awk '$1 == "key" {print $2}' <<<"$dout")
+say "user-share.b64: $(wc -c <user-share.b64) bytes of base64; n4's database holds no share."
+run mpcctl keys list --external-id user-42
+main_key=$key main_times=("${times[@]}")
+key=$dkey
+mpcctl keys show "$dkey" --pem >dkey.pem
+sign_and_check user dkey.pem --delegate-share user-share.b64 --signers n4,n1
+say "Without the share the hub picks the persistent signers (n1, n2); or set defaults:"
+run mpcctl keys signers set "$dkey" n2,n1
+sign_and_check nouser dkey.pem
+sed -E 's/^(.{100})A/\1B/; t; s/^(.{100})./\1A/' user-share.b64 >bad-share.b64
+show mpcctl sign "$dkey" --file message.txt --delegate-share bad-share.b64 --signers n4,n1
+{ mpcctl sign "$dkey" --file message.txt --delegate-share bad-share.b64 --signers n4,n1 2>&1 ||
+  true; } | sed 's/^/     /'
+say "One altered character: n4 refuses it (bad_delegate_share), no signature, nobody banned."
+key=$main_key times=("${main_times[@]}")
+
 step "Summary: the key, and latency (one client, this machine)"
 for pair in n1,n2 n1,n3 n2,n3; do
   for _ in $(seq 10); do
@@ -252,7 +283,7 @@ step "Stop the daemons, then inspect each node (mpcctl node status)"
 for p in "${pids[@]}"; do kill -TERM "$p"; done
 for p in "${pids[@]}"; do wait "$p" || echo "   a daemon exited with status $?"; done
 pids=()
-for n in n1 n2 n3; do run mpcctl node status --config "$work/$n.conf"; done
+for n in n1 n2 n3 n4; do run mpcctl node status --config "$work/$n.conf"; done
 
 printf '\n%sDone%s in %d s after the build; every signature was verified by openssl.\n' \
   "$bold" "$off" $((($(ms_now) - demo_start) / 1000))

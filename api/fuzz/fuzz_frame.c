@@ -6,10 +6,27 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/b64.h"
 #include "api/frame.h"
 #include "api/json.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* What a delegate signer (session-start) or the hub (keygen result) does with an accepted
+ * payload's delegate_share: extract it and decode it; the length must be what the parser
+ * reported. */
+static void delegate_share(const uint8_t *p, size_t len, size_t want)
+{
+    char *b64 = NULL;
+    size_t n = 0, blen = 0;
+    if (api_delegate_share_get(p, len, &b64, &n) != API_OK || n != want)
+        abort();
+    uint8_t *raw = b64 ? malloc(n / 4 * 3 + 1) : NULL;
+    if (b64 && (!raw || api_b64_decode(raw, n / 4 * 3, &blen, b64, n) != API_OK))
+        abort();
+    free(raw);
+    api_delegate_share_free(b64, n);
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -37,15 +54,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         break;
     case API_FRAME_RESULT:
         (void)api_sign_result_parse(&u.s, f.payload, f.payload_len, msg, sizeof msg);
-        (void)api_keygen_result_parse(&u.k, f.payload, f.payload_len, msg, sizeof msg);
+        if (api_keygen_result_parse(&u.k, f.payload, f.payload_len, msg, sizeof msg) == API_OK)
+            delegate_share(f.payload, f.payload_len, u.k.delegate_share_len);
         break;
     case API_FRAME_ABORT:
         (void)api_abort_parse(&u.a, f.payload, f.payload_len, msg, sizeof msg);
         break;
     case API_FRAME_SESSION_START: {
         api_session_start *st = malloc(sizeof *st);
-        if (st)
-            (void)api_session_start_parse(st, f.payload, f.payload_len, msg, sizeof msg);
+        if (st && api_session_start_parse(st, f.payload, f.payload_len, msg, sizeof msg) == API_OK)
+            delegate_share(f.payload, f.payload_len, st->delegate_share_len);
         free(st);
         break;
     }

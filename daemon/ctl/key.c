@@ -304,6 +304,23 @@ void ctl_print_key(ctl_ctx *c, const json_t *view, const ctl_key *k, const char 
             ctl_jint(view, "n"));
     print_parties(c, view);
     fprintf(c->out, ")\n");
+    if (ctl_jstr(view, "external_id")[0])
+        fprintf(c->out, "external id  %s\n", ctl_jstr(view, "external_id"));
+    if (ctl_jstr(view, "delegate")[0])
+        fprintf(c->out, "delegate     %s (its share is held by the backend, not by the node)\n",
+                ctl_jstr(view, "delegate"));
+    json_t *defaults = json_object_get(view, "default_signers");
+    if (json_array_size(defaults)) {
+        size_t i;
+        json_t *p;
+        fprintf(c->out, "signers      ");
+        json_array_foreach(defaults, i, p)
+        {
+            fprintf(c->out, "%s%s", i ? ", " : "",
+                    json_string_value(p) ? json_string_value(p) : "?");
+        }
+        fprintf(c->out, " (default)\n");
+    }
     if (!k) {
         fprintf(c->out, "status       %s\n", ctl_jstr(view, "status"));
         fprintf(c->out, "created      %s\n", when);

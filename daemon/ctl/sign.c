@@ -5,10 +5,12 @@
 #include <getopt.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <secp256k1.h>
 #include <secp256k1_recovery.h>
 
+#include "api/b64.h"
 #include "api/hex.h"
 #include "ctl.h"
 #include "tss/keccak.h"
@@ -16,7 +18,7 @@
 
 static const char usage_sign[] =
     "usage: mpcctl sign KEY (--hash HEX | --file F [--sha256 | --keccak]) [--path m/0/1]\n"
-    "                   [--signers a,b] [--verify] [--wait S]\n"
+    "                   [--signers a,b] [--delegate-share FILE] [--verify] [--wait S]\n"
     "\n"
     "Signs a 32-byte hash with KEY. --hash gives it as 64 hex digits; --file hashes a file\n"
     "with SHA-256 (default) or Keccak-256 (Ethereum). --path signs with the BIP32 child key\n"
@@ -24,6 +26,9 @@ static const char usage_sign[] =
     "picks online ones). Prints r, s, v (27 + recovery id) and the DER signature.\n"
     "--verify fetches the key, verifies its keygen attestations, derives the child key and\n"
     "checks the signature, its low s, recovery id and DER locally (exit 4 if any fails).\n"
+    "--delegate-share FILE: the key's delegate share as `keys create --share-out` wrote it;\n"
+    "the delegate signs with it (unsealed for this signature only) plus the other signers\n"
+    "(--signers, the default signers, or the hub's pick).\n"
     "--wait S: seconds to wait for the session (default 30).\n";
 
 #define MAX_FILE_BYTES (1u << 30)
@@ -71,6 +76,8 @@ typedef struct {
     unsigned wait;
     size_t nsigners;
     api_party_name signers[API_MAX_PARTIES];
+    const char *share_file;
+    char *share; /* base64, read from share_file */
 } sign_args;
 
 static int parse_sign(ctl_ctx *c, int argc, char **argv, sign_args *a)
@@ -84,6 +91,7 @@ static int parse_sign(ctl_ctx *c, int argc, char **argv, sign_args *a)
                                          {"signers", required_argument, NULL, 'S'},
                                          {"verify", no_argument, NULL, 'v'},
                                          {"wait", required_argument, NULL, 'w'},
+                                         {"delegate-share", required_argument, NULL, 'D'},
                                          {NULL, 0, NULL, 0}};
     char why[160];
     int o;
@@ -92,6 +100,10 @@ static int parse_sign(ctl_ctx *c, int argc, char **argv, sign_args *a)
     optind = 0;
     while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         int rc = ctl_common_option(c, o, optarg, usage_sign);
+        if (rc == CTL_OPT_OTHER && o == 'D') {
+            a->share_file = optarg;
+            continue;
+        }
         if (rc == CTL_OPT_TAKEN)
             continue;
         if (rc != CTL_OPT_OTHER)
@@ -163,9 +175,34 @@ static char *sign_body(const sign_args *a)
             json_array_append_new(p, json_string(a->signers[i]));
         json_object_set_new(o, "parties", p);
     }
+    if (a->share)
+        json_object_set_new(o, "delegate_share", json_string(a->share));
     char *s = json_dumps(o, JSON_COMPACT);
     json_decref(o);
     return s;
+}
+
+/* Reads a delegate share file (base64, one trailing newline allowed). */
+static int read_share(ctl_ctx *c, sign_args *a)
+{
+    FILE *f = fopen(a->share_file, "rb");
+    if (!f)
+        return ctl_fail(c, CTL_EXIT_LOCAL, "--delegate-share %s: cannot open it", a->share_file);
+    size_t cap = API_DELEGATE_SHARE_MAX + 3, n;
+    a->share = malloc(cap);
+    n = a->share ? fread(a->share, 1, cap - 1, f) : 0;
+    fclose(f);
+    if (!a->share)
+        return ctl_fail(c, CTL_EXIT_LOCAL, "out of memory");
+    a->share[n] = 0;
+    while (n && (a->share[n - 1] == '\n' || a->share[n - 1] == '\r'))
+        a->share[--n] = 0;
+    if (!api_b64_valid(a->share, n, NULL) || n > API_DELEGATE_SHARE_MAX)
+        return ctl_fail(c, CTL_EXIT_USAGE,
+                        "--delegate-share %s: not a delegate share (base64 as keys create "
+                        "--share-out wrote it)",
+                        a->share_file);
+    return CTL_EXIT_OK;
 }
 
 /* Checks sig (the hub's Signature object) over hash under pk: ECDSA, low s, the recovery id
@@ -290,14 +327,29 @@ static int request_signature(ctl_ctx *c, const sign_args *a, json_t **sig, doubl
     return CTL_EXIT_OK;
 }
 
+static int sign_run(ctl_ctx *c, sign_args *ap);
+
 int ctl_cmd_sign(ctl_ctx *c, int argc, char **argv)
 {
     sign_args a;
     int rc = parse_sign(c, argc, argv, &a);
     if (rc == CTL_OPT_HELP_SHOWN)
         return CTL_EXIT_OK;
-    if (rc != CTL_EXIT_OK)
-        return rc;
+    if (rc == CTL_EXIT_OK && a.share_file)
+        rc = read_share(c, &a);
+    if (rc == CTL_EXIT_OK)
+        rc = sign_run(c, &a);
+    if (a.share) {
+        OPENSSL_cleanse(a.share, strlen(a.share));
+        free(a.share);
+    }
+    return rc;
+}
+
+static int sign_run(ctl_ctx *c, sign_args *ap)
+{
+    sign_args a = *ap;
+    int rc;
     if (a.file && (rc = hash_file(c, a.file, a.keccak, a.hash)) != CTL_EXIT_OK)
         return rc;
     if ((rc = ctl_hub_setup(c)) != CTL_EXIT_OK)

@@ -78,6 +78,8 @@ static int handler(void *user, const char *section, const char *name, const char
         r = set_uint(&c->max_sessions, value, 1, 100000);
     else if (IS("sessions", "max_wait"))
         r = set_uint(&c->max_wait, value, 0, 3600);
+    else if (IS("sessions", "delegate_pickup"))
+        r = set_uint(&c->delegate_pickup, value, 10, 86400);
     else if (IS("sessions", "max_protocol_bytes"))
         r = set_uint(&c->max_peer_bytes, value, 64 * 1024, 1u << 30);
     else {
@@ -110,6 +112,7 @@ int hub_config_load(hub_config *c, const char *path)
     c->session_timeout = 30;
     c->max_sessions = 1024;
     c->max_wait = API_WAIT_MAX_SECONDS;
+    c->delegate_pickup = 900; /* the replaced system held a user share 15 minutes */
     /* DKLs23 moves ~150 KB per pair for a 2-of-3 signature and a few hundred KB per pair
      * for a keygen: 8 MiB per peer is ~20x the largest, and bounds a flood. */
     c->max_peer_bytes = 8u << 20;

@@ -178,13 +178,16 @@ static hub_head_err request_line(hub_head *h, char *s)
     if (strncmp(ver, "HTTP/1.", 7) != 0 || (ver[7] != '0' && ver[7] != '1') || ver[8])
         return fail(h, HUB_HEAD_VERSION, "only HTTP/1.1 (and HTTP/1.0) is served");
     h->minor = ver[7] - '0';
-    h->method = strcmp(s, "GET") == 0    ? HUB_METHOD_GET
-                : strcmp(s, "POST") == 0 ? HUB_METHOD_POST
-                                         : HUB_METHOD_OTHER;
+    h->method = strcmp(s, "GET") == 0      ? HUB_METHOD_GET
+                : strcmp(s, "POST") == 0   ? HUB_METHOD_POST
+                : strcmp(s, "PUT") == 0    ? HUB_METHOD_PUT
+                : strcmp(s, "DELETE") == 0 ? HUB_METHOD_DELETE
+                                           : HUB_METHOD_OTHER;
     char *target = sp1 + 1;
     if (h->method == HUB_METHOD_OTHER) {
-        char m[96];
-        snprintf(m, sizeof m, "method %s is not served; the REST API accepts GET and POST",
+        char m[112];
+        snprintf(m, sizeof m,
+                 "method %s is not served; the REST API accepts GET, POST, PUT and DELETE",
                  h->method_name);
         return fail(h, HUB_HEAD_METHOD, m);
     }

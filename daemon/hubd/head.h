@@ -8,7 +8,7 @@
  * `OPTIONS *`, absolute-form targets, `%00` and oversized heads before any callback, and
  * accepts bare LF; Debian's http-parser 2.9.4 is built non-strict (it accepts bare LF and
  * obs-fold too), so a pre-scan for exactly those cases would be needed around it anyway.
- * What the hub accepts is small: GET/POST with an origin-form target, CRLF lines, at most
+ * What the hub accepts is small: GET/POST/PUT/DELETE, an origin-form target, CRLF lines, at most
  * HUB_HEAD_MAX bytes and HUB_HEAD_MAX_FIELDS fields, Content-Length only. */
 #ifndef HUB_HEAD_H
 #define HUB_HEAD_H
@@ -32,7 +32,13 @@ typedef enum {
     HUB_HEAD_FRAMING,    /* 400: Transfer-Encoding, bad or repeated Content-Length */
 } hub_head_err;
 
-typedef enum { HUB_METHOD_OTHER = 0, HUB_METHOD_GET, HUB_METHOD_POST } hub_method;
+typedef enum {
+    HUB_METHOD_OTHER = 0,
+    HUB_METHOD_GET,
+    HUB_METHOD_POST,
+    HUB_METHOD_PUT,
+    HUB_METHOD_DELETE
+} hub_method;
 
 typedef struct {
     const char *name;  /* lower-cased, NUL-terminated (inside the parsed buffer) */

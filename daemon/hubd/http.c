@@ -16,7 +16,7 @@
 #include "daemon/common/log.h"
 #include "hub.h"
 
-enum { M_OTHER, M_GET, M_POST };
+enum { M_OTHER, M_GET, M_POST, M_PUT, M_DELETE };
 
 struct hub_req {
     struct hub_req *next_waiter;
@@ -38,6 +38,10 @@ struct hub_req {
     hub_kind kind;
     uint8_t key_id[HUB_ID_BYTES];
     uint64_t start_ms;
+    char *handing; /* the delegate share this answer carries (delegate.c): handed once the
+                    * answer is written (hub_http_written), given back if it is not */
+    size_t handing_len;
+    uint8_t handing_key[HUB_ID_BYTES];
 };
 
 static void req_release(struct hub_req *r)
@@ -53,6 +57,20 @@ static void req_release(struct hub_req *r)
     free(r->body);
     r->body = NULL;
     r->body_len = 0;
+    if (r->handing) {
+        /* Not written (connection gone): the share waits for another pickup. rest.c wiped
+         * the answer's copies. */
+        hub_delegate_give_back(r->h, r->handing_key, r->handing, r->handing_len);
+        r->handing = NULL;
+    }
+}
+
+void hub_http_written(struct hub_req *r)
+{
+    if (r->handing) { /* written: the backend has been handed the share */
+        hub_delegate_handed(r->h, r->handing_key, r->handing, r->handing_len);
+        r->handing = NULL;
+    }
 }
 
 static void respond_raw(struct hub_req *r, int status, char *body)
@@ -77,6 +95,35 @@ static void respond_error(struct hub_req *r, api_err e, const char *msg)
     respond_raw(r, api_err_http_status(e), api_error_body(e, msg));
 }
 
+/* A key's JSON, with its delegate share when the key waits for it (status delivering) and
+ * no other answer carries it: this answer hands it (hub_delegate_handed once written).
+ * Otherwise the key as stored; a delivering key without a share to hand means another
+ * answer has it in flight. */
+static void respond_key_handing(struct hub_req *r, int status, json_t *k)
+{
+    const char *st = json_string_value(json_object_get(k, "status"));
+    size_t len = 0;
+    char *b64 =
+        st && strcmp(st, "delivering") == 0 ? hub_delegate_take(r->h, r->key_id, &len) : NULL;
+    if (b64 && json_object_set_new(k, "delegate_share", json_stringn(b64, len)) != 0) {
+        hub_delegate_give_back(r->h, r->key_id, b64, len);
+        b64 = NULL;
+    }
+    char *body = json_dumps(k, JSON_COMPACT);
+    json_decref(k);
+    if (!body) {
+        if (b64)
+            hub_delegate_give_back(r->h, r->key_id, b64, len);
+        return respond_error(r, API_ERR_INTERNAL, NULL);
+    }
+    if (b64) {
+        r->handing = b64;
+        r->handing_len = len;
+        memcpy(r->handing_key, r->key_id, HUB_ID_BYTES);
+    }
+    respond_raw(r, status, body);
+}
+
 /* The answer for a session-backed request: the result when done, the error when failed,
  * 202 with the session while it runs. Read from the database, so it is what was stored. */
 static void respond_session(struct hub_req *r, const uint8_t sid[HUB_ID_BYTES])
@@ -92,7 +139,7 @@ static void respond_session(struct hub_req *r, const uint8_t sid[HUB_ID_BYTES])
             json_decref(s);
             if (!k)
                 return respond_error(r, API_ERR_INTERNAL, NULL);
-            return respond_json(r, 201, k);
+            return respond_key_handing(r, 201, k);
         }
         json_t *res = json_deep_copy(json_object_get(s, "result"));
         if (json_is_object(res)) {
@@ -110,9 +157,11 @@ static void respond_session(struct hub_req *r, const uint8_t sid[HUB_ID_BYTES])
                  json_string_value(json_object_get(err, "code")),
                  json_string_value(json_object_get(err, "message")));
         const char *code = json_string_value(json_object_get(err, "code"));
-        int busy = code && strcmp(code, "signer_busy") == 0;
+        api_err e = code && strcmp(code, "signer_busy") == 0          ? API_ERR_BUSY
+                    : code && strcmp(code, "bad_delegate_share") == 0 ? API_ERR_DELEGATE_REFUSED
+                                                                      : API_ERR_SESSION_FAILED;
         json_decref(s);
-        return respond_error(r, busy ? API_ERR_BUSY : API_ERR_SESSION_FAILED, msg);
+        return respond_error(r, e, msg);
     }
     respond_json(r, 202, s);
 }
@@ -208,6 +257,122 @@ static void route_sign(struct hub_req *r, const uint8_t key_id[HUB_ID_BYTES])
     respond_session(r, s->id);
 }
 
+/* POST /v1/keys/{id}/delegate_share: the pickup of a new key's delegate share, once (the
+ * keygen's own answer hands it when the request waited for the result). */
+static void route_pickup(struct hub_req *r, const uint8_t key_id[HUB_ID_BYTES])
+{
+    json_t *k = hub_store_key_json(r->h, key_id);
+    if (!k)
+        return respond_error(r, API_ERR_UNKNOWN_KEY, NULL);
+    memcpy(r->key_id, key_id, HUB_ID_BYTES);
+    const char *st = json_string_value(json_object_get(k, "status"));
+    if (!json_is_string(json_object_get(k, "delegate")) || !(st && strcmp(st, "delivering") == 0) ||
+        !hub_delegate_held(r->h, key_id)) {
+        int has = json_is_string(json_object_get(k, "delegate"));
+        json_decref(k);
+        return respond_error(r, has ? API_ERR_DELEGATE_GONE : API_ERR_NOT_FOUND,
+                             has ? "the delegate share of this key was handed out once already "
+                                   "(or expired, or the hub restarted); the hub keeps no copy"
+                                 : "this key has no delegate signer");
+    }
+    size_t len;
+    char *b64 = hub_delegate_take(r->h, key_id, &len);
+    if (!b64) {
+        json_decref(k);
+        return respond_error(r, API_ERR_DELEGATE_GONE,
+                             "another answer is carrying the delegate share right now");
+    }
+    hub_delegate_give_back(r->h, key_id, b64, len); /* respond_key_handing takes it again */
+    respond_key_handing(r, 200, k);
+}
+
+/* PUT/GET/DELETE /v1/keys/{id}/signers: the parties that sign when a request names none. */
+static void route_signers(struct hub_req *r, const uint8_t key_id[HUB_ID_BYTES])
+{
+    hub *h = r->h;
+    hub_key_row k;
+    hub_key_ext x;
+    char msg[API_MSG_MAX], kid[HUB_ID_HEX];
+    int rc = hub_store_key_load(h, key_id, &k);
+    if (rc != 0)
+        return respond_error(r, rc < 0 ? API_ERR_INTERNAL : API_ERR_UNKNOWN_KEY, NULL);
+    hub_id_hex(kid, key_id);
+    if (r->method == M_PUT || r->method == M_DELETE) {
+        api_signers_req req = {0};
+        api_err e = API_OK;
+        if (r->method == M_PUT)
+            e = api_signers_req_parse(&req, r->body, r->body_len, msg, sizeof msg);
+        if (e == API_OK && strcmp(k.status, "failed") == 0)
+            e = API_ERR_KEY_NOT_ACTIVE, snprintf(msg, sizeof msg, "key is failed");
+        if (e == API_OK && req.nparties && req.nparties < k.threshold)
+            e = API_ERR_BAD_FIELD,
+            snprintf(msg, sizeof msg, "this key needs %u signers; list at least %u", k.threshold,
+                     k.threshold);
+        for (size_t i = 0; e == API_OK && i < req.nparties; i++) {
+            size_t j = 0;
+            while (j < k.n && strcmp(k.parties[j], req.parties[i]) != 0)
+                j++;
+            if (j == k.n)
+                e = API_ERR_UNKNOWN_PARTY,
+                snprintf(msg, sizeof msg, "party '%s' holds no share of this key", req.parties[i]);
+        }
+        if (e != API_OK)
+            return respond_error(r, e, msg);
+        if (hub_store_key_signers_set(h, key_id, req.parties, req.nparties) != 0)
+            return respond_error(r, API_ERR_INTERNAL, NULL);
+    } else if (r->method != M_GET) {
+        return respond_error(r, API_ERR_METHOD, "use GET, PUT or DELETE on /v1/keys/{id}/signers");
+    }
+    if (hub_store_key_ext_load(h, key_id, &x) != 0)
+        return respond_error(r, API_ERR_INTERNAL, NULL);
+    json_t *a = json_array();
+    for (size_t i = 0; i < x.nsigners; i++)
+        json_array_append_new(a, json_string(x.signers[i]));
+    respond_json(
+        r, 200,
+        json_pack("{s:s,s:o,s:i}", "key_id", kid, "signers", a, "threshold", (int)k.threshold));
+}
+
+/* ?NAME=VALUE: 1 and the value in out when present once, 0 when absent, -1 when repeated,
+ * too long or unreadable. */
+static int query_arg(struct hub_req *r, const char *name, char *out, size_t cap)
+{
+    size_t nlen = strlen(name);
+    int seen = 0;
+    for (size_t i = 0; i < r->head->nargs; i++) {
+        const char *frag = r->head->args[i];
+        if (strncmp(frag, name, nlen) != 0 || (frag[nlen] != '=' && frag[nlen] != 0))
+            continue;
+        if (frag[nlen] == 0)
+            return -1; /* the name without a value */
+        if (seen++ || strlen(frag + nlen + 1) >= cap)
+            return -1;
+        snprintf(out, cap, "%s", frag + nlen + 1);
+    }
+    return seen;
+}
+
+/* GET /v1/keys, or ?external_id=ID: the key with that (unique) id, as a list of 0 or 1. */
+static void route_list_keys(struct hub_req *r)
+{
+    char eid[API_EXTERNAL_ID_MAX + 2];
+    uint8_t id[HUB_ID_BYTES];
+    int q = query_arg(r, "external_id", eid, sizeof eid);
+    if (q == 0)
+        return respond_json(r, 200, hub_store_keys_json(r->h));
+    if (q < 0 || !api_external_id_valid(eid, strlen(eid)))
+        return respond_error(r, API_ERR_BAD_QUERY,
+                             "external_id must be given once, 1 to 128 characters of "
+                             "[A-Za-z0-9._@:-]");
+    int rc = hub_store_key_by_external_id(r->h, eid, id);
+    if (rc < 0)
+        return respond_error(r, API_ERR_INTERNAL, NULL);
+    json_t *a = json_array(), *k = rc == 0 ? hub_store_key_json(r->h, id) : NULL;
+    if (k)
+        json_array_append_new(a, k);
+    respond_json(r, 200, json_pack("{s:o}", "keys", a));
+}
+
 /* Splits "/v1/keys/<id>[/sign]" style paths. Returns the number of segments. */
 static int split(char *path, char *seg[5])
 {
@@ -231,16 +396,25 @@ static void dispatch(struct hub_req *r)
     if (n >= 2 && strcmp(seg[0], "v1") == 0) {
         if (n == 2 && strcmp(seg[1], "keys") == 0) {
             if (get)
-                return respond_json(r, 200, hub_store_keys_json(h));
+                return route_list_keys(r);
             if (post)
                 return route_keygen(r);
             return respond_error(r, API_ERR_METHOD, "use GET or POST on /v1/keys");
         }
         if ((n == 3 || n == 4) && strcmp(seg[1], "keys") == 0) {
-            if (n == 4 && strcmp(seg[3], "sign") != 0)
+            int sign = n == 4 && strcmp(seg[3], "sign") == 0,
+                signers = n == 4 && strcmp(seg[3], "signers") == 0,
+                pickup = n == 4 && strcmp(seg[3], "delegate_share") == 0;
+            if (n == 4 && !sign && !signers && !pickup)
                 return respond_error(r, API_ERR_NOT_FOUND, NULL);
             if (hub_id_parse(id, seg[2], strlen(seg[2])) != 0)
                 return respond_error(r, API_ERR_UNKNOWN_KEY, "key ids are 32 hex characters");
+            if (signers)
+                return route_signers(r, id);
+            if (pickup)
+                return post ? route_pickup(r, id)
+                            : respond_error(r, API_ERR_METHOD,
+                                            "use POST to pick up a delegate share");
             if (n == 4)
                 return post ? route_sign(r, id)
                             : respond_error(r, API_ERR_METHOD, "use POST to sign");
@@ -344,9 +518,11 @@ void hub_http_request(struct hub_req *r, const hub_head *head, const char *peer)
     r->head = head;
     snprintf(r->peer, sizeof r->peer, "%s", peer);
     r->start_ms = hub_now_ms();
-    r->method = head->method == HUB_METHOD_GET    ? M_GET
-                : head->method == HUB_METHOD_POST ? M_POST
-                                                  : M_OTHER;
+    r->method = head->method == HUB_METHOD_GET      ? M_GET
+                : head->method == HUB_METHOD_POST   ? M_POST
+                : head->method == HUB_METHOD_PUT    ? M_PUT
+                : head->method == HUB_METHOD_DELETE ? M_DELETE
+                                                    : M_OTHER;
     int has_cl = head->has_content_length;
     uint64_t cl = head->content_length;
     if (snprintf(r->path, sizeof r->path, "%s", head->path) >= (int)sizeof r->path) {
@@ -385,7 +561,7 @@ void hub_http_request(struct hub_req *r, const hub_head *head, const char *peer)
         respond_error(r, API_ERR_BAD_QUERY, msg);
         return;
     }
-    if (r->method != M_POST) {
+    if (r->method != M_POST && r->method != M_PUT) {
         dispatch(r);
         return;
     }

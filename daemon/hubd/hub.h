@@ -67,6 +67,7 @@ typedef struct {
     unsigned session_timeout; /* seconds */
     unsigned max_sessions;    /* in flight */
     unsigned max_wait;        /* longest ?wait= in seconds */
+    unsigned delegate_pickup; /* seconds a delegate share is held (memory only) for pickup */
     unsigned max_peer_bytes;  /* protocol bytes a party may send per other participant in one
                                * session; beyond (n - 1) times this the session fails */
 } hub_config;
@@ -111,6 +112,7 @@ struct hub_link;
 struct hub_session;
 struct hub_req;
 struct hub_rest;
+struct hub_pickup;
 
 typedef struct hub {
     hub_config cfg;
@@ -135,6 +137,7 @@ typedef struct hub {
     struct hub_link *links;
     struct hub_session *sessions;
     unsigned nsessions;
+    struct hub_pickup *pickups; /* delegate shares waiting for the backend (delegate.c) */
     int stopping;
     uint64_t stopping_ms;
     unsigned responses_pending; /* HTTP responses queued and not yet written (any request:
@@ -164,7 +167,17 @@ typedef struct {
     uint8_t public_key[33];
     uint8_t chain_code[32];
     int has_public_key;
+    char external_id[API_EXTERNAL_ID_MAX + 1]; /* insert only: "" or the backend's id */
+    api_party_name delegate;                   /* insert only: "" or the delegate party */
 } hub_key_row;
+
+/* Per-key data beyond the keys table (store.c, table key_ext). */
+typedef struct {
+    char external_id[API_EXTERNAL_ID_MAX + 1]; /* "" if none */
+    api_party_name delegate;                   /* "" if none */
+    size_t nsigners;                           /* 0: no default signers */
+    api_party_name signers[API_MAX_PARTIES];
+} hub_key_ext;
 
 int hub_store_open(hub *h);
 void hub_store_close(hub *h);
@@ -173,11 +186,29 @@ int hub_store_api_key_create(sqlite3 *db, const char *name, char *out, size_t ca
 int hub_store_api_key_check(sqlite3 *db, const char *presented, size_t len);
 int hub_store_api_key_revoke(sqlite3 *db, const char *name); /* 1: no such key */
 int hub_store_api_key_list(sqlite3 *db, FILE *out);          /* names, never hashes */
+/* 2: k->external_id is already taken by another key that did not fail. */
 int hub_store_key_insert(hub *h, const hub_key_row *k, const uint8_t session[HUB_ID_BYTES]);
 int hub_store_key_load(hub *h, const uint8_t id[HUB_ID_BYTES], hub_key_row *k);
 int hub_store_key_activate(hub *h, const uint8_t id[HUB_ID_BYTES], const uint8_t pk[33],
                            const uint8_t cc[32], const char *const *party,
                            const char *const *cert_pem, const api_keygen_result *att, size_t n);
+/* Like hub_store_key_activate, but the key becomes 'delivering': it waits until its
+ * delegate share has been handed to the backend (hub_store_key_delivered). */
+int hub_store_key_deliver(hub *h, const uint8_t id[HUB_ID_BYTES], const uint8_t pk[33],
+                          const uint8_t cc[32], const char *const *party,
+                          const char *const *cert_pem, const api_keygen_result *att, size_t n);
+/* delivering -> active (handed = 1) or failed (0), with a key event; 1 if not delivering. */
+int hub_store_key_delivered(hub *h, const uint8_t id[HUB_ID_BYTES], int handed, const char *detail);
+/* 0 and x filled (zeroed when the key has no such data), or -1. */
+int hub_store_key_ext_load(hub *h, const uint8_t id[HUB_ID_BYTES], hub_key_ext *x);
+/* The key whose (not released) external id this is: 0 and id, 1 if none, -1. */
+int hub_store_key_by_external_id(hub *h, const char *external_id, uint8_t id[HUB_ID_BYTES]);
+/* Default signers: set (n > 0) or clear (n = 0), with a key event, one transaction. */
+int hub_store_key_signers_set(hub *h, const uint8_t id[HUB_ID_BYTES], const api_party_name *p,
+                              size_t n);
+/* Appends to the key's append-only event history. */
+int hub_store_key_event(hub *h, const uint8_t id[HUB_ID_BYTES], const char *event,
+                        const char *detail);
 /* The activate frame's payload for an active key (PARTY_LINK.md), or NULL; free() it. */
 char *hub_store_activate_json(hub *h, const uint8_t id[HUB_ID_BYTES]);
 int hub_store_key_fail(hub *h, const uint8_t id[HUB_ID_BYTES]);
@@ -253,6 +284,8 @@ int hub_link_send(struct hub_link *l, const api_frame *f);
  * to half of it (or to's link is gone). */
 void hub_link_backpressure(struct hub_link *from, struct hub_link *to);
 const char *hub_link_party(struct hub_link *l);
+/* 1 if the party said hello with role "delegate" ([signer] role = delegate). */
+int hub_link_is_delegate(struct hub_link *l);
 size_t hub_links_online_ids(hub *h, api_party_name *out, size_t max);
 const char *hub_link_cert_pem(struct hub_link *l);
 X509 *hub_link_cert(struct hub_link *l);
@@ -280,6 +313,10 @@ typedef struct hub_session {
     char path[API_PATH_STR_MAX + 1];
     uint8_t nonce[32];
     uint64_t sent[API_MAX_PARTIES]; /* protocol bytes routed from each participant */
+    size_t delegate;                /* 1 + position of the key's delegate in parties, or 0 */
+    char *delegate_b64;             /* keygen: the delegate's sealed share (from its result);
+                                     * sign: the one the backend passed. Memory only, wiped */
+    size_t delegate_len;
     uv_timer_t timer;
     int finished;
     struct hub_req *waiters;
@@ -293,6 +330,28 @@ hub_session *hub_session_find(hub *h, const uint8_t id[HUB_ID_BYTES]);
 void hub_session_on_frame(hub *h, struct hub_link *from, const char *party, const api_frame *f);
 void hub_session_party_gone(hub *h, const char *party);
 void hub_session_fail_all(hub *h, const char *code, const char *msg);
+
+/* delegate.c: a new key's delegate share, held in memory (never written, never logged)
+ * until one HTTP answer has carried it to the backend, at most [sessions] delegate_pickup
+ * seconds; the key is 'delivering' meanwhile and becomes active only once the answer
+ * carrying the share has been written (then the persistent signers get activate). */
+/* Takes b64 (wiped when done). s is the finished keygen session (parties, indices). */
+void hub_delegate_hold(hub *h, const hub_session *s, char *b64, size_t len);
+/* The held share of key_id for an answer, or NULL (none, or another answer carries it). The
+ * caller owns it until hub_delegate_handed or hub_delegate_give_back. */
+char *hub_delegate_take(hub *h, const uint8_t key_id[HUB_ID_BYTES], size_t *len);
+/* The answer could not be written: the share waits again (until its deadline). Takes b64. */
+void hub_delegate_give_back(hub *h, const uint8_t key_id[HUB_ID_BYTES], char *b64, size_t len);
+/* The answer was written: wipes b64, activates the key, sends activate to its signers. */
+void hub_delegate_handed(hub *h, const uint8_t key_id[HUB_ID_BYTES], char *b64, size_t len);
+/* SIGTERM: wipes every held share (their keys fail at the next start). */
+void hub_delegate_clear_all(hub *h);
+/* 1 if a delegate share of key_id is held (possibly taken by an answer in flight). */
+int hub_delegate_held(hub *h, const uint8_t key_id[HUB_ID_BYTES]);
+/* How many shares are held (the metric mpc_hub_delegate_shares_waiting). */
+unsigned hub_delegate_count(hub *h);
+/* Wipes and frees a base64 share (api_delegate_share_free). */
+void hub_delegate_wipe(char *b64, size_t len);
 
 /* rest.c: the REST port's transport (TLS on libuv, head.c, keep-alive, deadlines).
  * hub_rest_start listens on [api] listen:port (0, or -1 logged); hub_rest_stop closes the
@@ -316,12 +375,14 @@ void hub_rest_set_timer(struct hub_rconn *c, unsigned ms);
  * already checked; the head lives until the answer), hub_http_body with the body (owned by
  * the callee; NULL if discarded or empty), hub_http_timer when a timer set with
  * hub_rest_set_timer fires, hub_http_req_detach when the connection closes (the request
- * leaves any session's waiters; rest.c frees it later with free()). */
+ * leaves any session's waiters; rest.c frees it later with free()), hub_http_written once an
+ * answer is written (handed to the kernel). */
 struct hub_req *hub_http_req_new(hub *h, struct hub_rconn *c);
 void hub_http_req_detach(struct hub_req *r);
 void hub_http_request(struct hub_req *r, const hub_head *head, const char *peer);
 void hub_http_body(struct hub_req *r, char *body, size_t len, int kept);
 void hub_http_timer(struct hub_req *r);
+void hub_http_written(struct hub_req *r);
 /* Called by session.c when a session finishes: answers every parked ?wait request from
  * the database, or, when store_error is set (its outcome could not be written), with 500
  * internal naming the session and saying store_error. */

@@ -204,6 +204,11 @@ static int on_established(hub *h, struct hub_link *l, struct lws *wsi)
     return 0;
 }
 
+int hub_link_is_delegate(struct hub_link *l)
+{
+    return l && strcmp(l->info.role, "delegate") == 0;
+}
+
 static void send_activate(void *arg, const uint8_t key_id[HUB_ID_BYTES],
                           const uint8_t session[HUB_ID_BYTES], unsigned index)
 {
@@ -243,8 +248,8 @@ static void on_hello(hub *h, struct hub_link *l, const api_frame *f)
     lws_set_timer_usecs(l->wsi, LWS_SET_TIMER_USEC_CANCEL);
     hub_store_party_seen(h, l->party, l->fingerprint, l->info.backend, l->info.version);
     hub_store_each_active_key(h, l->party, send_activate, l);
-    log_info("party %s: online (backend %s, version %s)", l->party, l->info.backend,
-             l->info.version);
+    log_info("party %s: online (backend %s, version %s%s)", l->party, l->info.backend,
+             l->info.version, hub_link_is_delegate(l) ? ", role delegate" : "");
 }
 
 static void on_message(hub *h, struct hub_link *l)

@@ -80,6 +80,7 @@ static void shutdown_hub(hub *h, const char *why)
     sd_notify(0, "STOPPING=1");
     unsigned answered = hub_http_shutdown(h);
     hub_session_fail_all(h, "hub_shutdown", "the hub was stopped while the session ran");
+    hub_delegate_clear_all(h); /* memory only: their keys fail at the next start */
     uv_signal_stop(&h->sig_term);
     uv_signal_stop(&h->sig_int);
     uv_close((uv_handle_t *)&h->sig_term, on_close_noop);

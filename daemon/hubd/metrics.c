@@ -60,6 +60,11 @@ char *hub_metrics_render(hub *h)
             "# because a recipient of its protocol frames had too much queued.\n"
             "# TYPE mpc_hub_links_throttled_total counter\nmpc_hub_links_throttled_total %llu\n",
             (unsigned long long)m->links_throttled);
+    fprintf(f,
+            "# HELP mpc_hub_delegate_shares_waiting New keys' delegate shares held in memory\n"
+            "# until the backend takes them.\n"
+            "# TYPE mpc_hub_delegate_shares_waiting gauge\nmpc_hub_delegate_shares_waiting %u\n",
+            hub_delegate_count(h));
     if (fclose(f) != 0) {
         free(buf);
         return NULL;

@@ -24,6 +24,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
@@ -118,10 +119,11 @@ static void on_write(uv_write_t *w, int status)
     }
     if (c->writes || !c->resp_pending)
         return;
-    /* The answer is out. */
+    /* The answer is out (in the kernel's hands). */
     c->resp_pending = 0;
     c->h->responses_pending--;
     timer_stop(c);
+    hub_http_written(c->req); /* e.g. a delegate share counts as handed now */
     if (c->close_after || c->eof || c->h->stopping) {
         SSL_shutdown(c->ssl); /* close_notify; the peer's is not waited for */
         if (flush_tls(c) == 0)
@@ -226,30 +228,39 @@ static const char *reason(int status)
     return "Unknown";
 }
 
+/* Answers may carry secrets (a delegate share): every plaintext copy is wiped. */
+static void wipe_free(char *p, size_t len)
+{
+    if (p)
+        OPENSSL_cleanse(p, len);
+    free(p);
+}
+
 void hub_rest_respond(struct hub_rconn *c, int status, const char *ctype, char *body,
                       int close_after)
 {
     hub *h = c->h;
+    size_t blen = body ? strlen(body) : 0;
     if (c->closing || c->resp_pending || c->st == RS_CLOSING) {
-        free(body); /* one answer per request */
+        wipe_free(body, blen); /* one answer per request */
         return;
     }
-    size_t blen = body ? strlen(body) : 0;
     /* An announced body not read to its end: its bytes must never be taken for the next
      * request, so the connection ends with this answer. */
     if (close_after || c->body_unread || !c->keep_alive || h->stopping)
         c->close_after = 1;
     char head[768];
-    int hl = snprintf(
-        head, sizeof head,
-        "HTTP/1.1 %d %s\r\ncontent-type: %s\r\ncontent-length: %zu\r\n"
-        "cache-control: no-store\r\nx-content-type-options: nosniff\r\n"
-        "x-frame-options: deny\r\nreferrer-policy: no-referrer\r\n"
-        "content-security-policy: default-src 'none'; frame-ancestors 'none'\r\n"
-        "strict-transport-security: max-age=15768000\r\n%s%s%s%s\r\n",
-        status, reason(status), ctype, blen, c->close_after ? "connection: close\r\n" : "",
-        status == 401 ? "www-authenticate: Bearer\r\n" : "",
-        status == 429 ? "retry-after: 1\r\n" : "", status == 405 ? "allow: GET, POST\r\n" : "");
+    int hl =
+        snprintf(head, sizeof head,
+                 "HTTP/1.1 %d %s\r\ncontent-type: %s\r\ncontent-length: %zu\r\n"
+                 "cache-control: no-store\r\nx-content-type-options: nosniff\r\n"
+                 "x-frame-options: deny\r\nreferrer-policy: no-referrer\r\n"
+                 "content-security-policy: default-src 'none'; frame-ancestors 'none'\r\n"
+                 "strict-transport-security: max-age=15768000\r\n%s%s%s%s\r\n",
+                 status, reason(status), ctype, blen, c->close_after ? "connection: close\r\n" : "",
+                 status == 401 ? "www-authenticate: Bearer\r\n" : "",
+                 status == 429 ? "retry-after: 1\r\n" : "",
+                 status == 405 ? "allow: GET, POST, PUT, DELETE\r\n" : "");
     h->m.http_requests[status / 100 >= 1 && status / 100 < 6 ? status / 100 : 5]++;
     h->m.http_latency_us_sum += (hub_now_ms() - c->start_ms) * 1000;
     h->m.http_latency_count++;
@@ -259,16 +270,16 @@ void hub_rest_respond(struct hub_rconn *c, int status, const char *ctype, char *
     timer_start(c, T_WRITE, (uint64_t)h->cfg.body_timeout * 1000);
     char *msg = malloc((size_t)hl + blen);
     if (!msg) {
-        free(body);
+        wipe_free(body, blen);
         conn_close(c);
         return;
     }
     memcpy(msg, head, (size_t)hl);
     if (blen)
         memcpy(msg + hl, body, blen);
-    free(body);
+    wipe_free(body, blen);
     tls_write(c, msg, (size_t)hl + blen); /* one record for small answers */
-    free(msg);
+    wipe_free(msg, (size_t)hl + blen);
 }
 
 /* An answer of the transport itself (head errors, deadlines, upgrades): JSON with a stable

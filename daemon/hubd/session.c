@@ -8,11 +8,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/sha.h>
+
+#include "api/b64.h"
 #include "api/hex.h"
 #include "daemon/common/db.h"
 #include "daemon/common/log.h"
 #include "daemon/common/tls.h"
 #include "hub.h"
+#include "tss/keyshare.h"
 
 static const char *kind_name(hub_kind k)
 {
@@ -32,6 +36,7 @@ static void free_on_close(uv_handle_t *t)
     hub_session *s = t->data;
     for (size_t i = 0; i < API_MAX_PARTIES; i++)
         free(s->cert_pem[i]);
+    hub_delegate_wipe(s->delegate_b64, s->delegate_len);
     free(s);
 }
 
@@ -48,8 +53,9 @@ static void send_control(hub_session *s, size_t i, uint8_t type, const char *jso
 }
 
 /* Writes a session's outcome in one transaction: the session row and its event, and for
- * a keygen the key — active with its attestations and certificates (activate set), or
- * failed. 0 when committed; -1 (logged, rolled back) otherwise. */
+ * a keygen the key — active with its attestations and certificates (activate 1), or
+ * delivering (activate 2: a delegate share waits for the backend), or failed. 0 when
+ * committed; -1 (logged, rolled back) otherwise. */
 static int persist_outcome(hub_session *s, const char *result_json, const char *code,
                            const char *msg, int activate)
 {
@@ -60,9 +66,12 @@ static int persist_outcome(hub_session *s, const char *result_json, const char *
     if (mpcd_db_begin(h->db) != 0)
         return -1;
     const api_keygen_result *r = &s->kres[0];
-    if ((activate &&
+    if ((activate == 1 &&
          hub_store_key_activate(h, s->key_id, r->public_key, r->chain_code, names,
                                 (const char *const *)s->cert_pem, s->kres, s->nparties) != 0) ||
+        (activate == 2 &&
+         hub_store_key_deliver(h, s->key_id, r->public_key, r->chain_code, names,
+                               (const char *const *)s->cert_pem, s->kres, s->nparties) != 0) ||
         hub_store_session_finish(h, s->id, code ? "failed" : "done", result_json, code, msg) != 0 ||
         (code && s->kind == HUB_KEYGEN && hub_store_key_fail(h, s->key_id) != 0)) {
         mpcd_db_rollback(h->db);
@@ -118,7 +127,13 @@ static void finish_ex(hub_session *s, const char *result_json, const char *code,
             send_control(s, i, API_FRAME_ABORT, j);
         free(j);
     }
-    if (activate) {
+    if (activate == 2) {
+        /* The key is delivering: its delegate share waits in memory for the backend; the
+         * persistent signers hear activate once it has been handed (delegate.c). */
+        hub_delegate_hold(h, s, s->delegate_b64, s->delegate_len);
+        s->delegate_b64 = NULL;
+        s->delegate_len = 0;
+    } else if (activate) {
         /* Read back from the store: what signers verify is what is durable. If it cannot
          * be built the key is still active; signers hear at their next hello. */
         char *act = hub_store_activate_json(h, s->key_id);
@@ -177,9 +192,19 @@ static int send_start(hub_session *s, const char *key_pk_hex)
     }
     for (size_t i = 0; i < s->nparties; i++) {
         json_object_set_new(o, "index", json_integer(s->index[i]));
+        /* Only the delegate's copy carries the share the backend passed back. */
+        int with_share = s->kind == HUB_SIGN && s->delegate == i + 1 && s->delegate_b64;
+        if (with_share)
+            json_object_set_new(o, "delegate_share",
+                                json_stringn(s->delegate_b64, s->delegate_len));
         char *j = json_dumps(o, JSON_COMPACT);
+        if (with_share)
+            json_object_del(o, "delegate_share");
         send_control(s, i, API_FRAME_SESSION_START, j);
-        free(j);
+        if (j && with_share)
+            hub_delegate_wipe(j, strlen(j));
+        else
+            free(j);
     }
     json_decref(o);
     return 0;
@@ -210,12 +235,12 @@ static api_err session_start(hub *h, hub_session *s, const hub_key_row *new_key,
         uv_close((uv_handle_t *)&s->timer, free_on_close);
         return API_ERR_INTERNAL;
     }
-    if ((new_key && hub_store_key_insert(h, new_key, s->id) != 0) ||
-        hub_store_session_insert(h, s, body) != 0 || mpcd_db_commit(h->db) != 0) {
+    int ins = new_key ? hub_store_key_insert(h, new_key, s->id) : 0;
+    if (ins != 0 || hub_store_session_insert(h, s, body) != 0 || mpcd_db_commit(h->db) != 0) {
         mpcd_db_rollback(h->db);
         s->timer.data = s;
         uv_close((uv_handle_t *)&s->timer, free_on_close);
-        return API_ERR_INTERNAL;
+        return ins == 2 ? API_ERR_EXTERNAL_ID_USED : API_ERR_INTERNAL;
     }
     s->next = h->sessions;
     h->sessions = s;
@@ -234,19 +259,41 @@ static int cmp_party(const void *a, const void *b)
     return strcmp(a, b);
 }
 
-api_err hub_session_keygen(hub *h, const api_keygen_req *req, const char *body, hub_session **out,
-                           uint8_t key_id[HUB_ID_BYTES], char *msg, size_t cap)
+/* A keygen naming a delegate: it must be online and say it is one (role = delegate), and
+ * its sealed share must later fit a sign request under [api] max_body. */
+static api_err check_delegate(hub *h, const api_keygen_req *req, char *msg, size_t cap)
 {
-    hub_key_row k = {0};
-    *out = NULL;
-    if (h->stopping || h->nsessions >= h->cfg.max_sessions)
-        return snprintf(msg, cap, "%s",
-                        h->stopping ? "hub is shutting down"
-                                    : "too many sessions in flight; retry"),
-               API_ERR_BUSY;
-    k.threshold = req->threshold;
-    k.n = req->n;
-    snprintf(k.label, sizeof k.label, "%s", req->label);
+    int known = hub_store_party_known(h, req->delegate);
+    if (known < 0)
+        return API_ERR_INTERNAL;
+    if (!known)
+        return snprintf(msg, cap, "party '%s' has never connected to this hub", req->delegate),
+               API_ERR_UNKNOWN_PARTY;
+    struct hub_link *l = hub_link_find(h, req->delegate);
+    if (!l)
+        return snprintf(msg, cap, "party '%s' is offline", req->delegate), API_ERR_PARTIES_OFFLINE;
+    if (!hub_link_is_delegate(l))
+        return snprintf(msg, cap,
+                        "party '%s' is not a delegate signer (its [signer] role is persistent)",
+                        req->delegate),
+               API_ERR_BAD_FIELD;
+    /* The share, its sealing envelope (a few hundred bytes on every backend; 4 KiB of
+     * slack) and the rest of a sign request must fit the body limit. */
+    size_t need = api_b64_len(tss_keyshare_encoded_len((uint8_t)req->n) + 4096) + 1024;
+    if (need > h->cfg.max_body)
+        return snprintf(msg, cap,
+                        "a delegate share of a %u-party key needs sign requests of about %zu "
+                        "bytes, over this hub's [api] max_body (%u); raise it or use fewer parties",
+                        req->n, need, h->cfg.max_body),
+               API_ERR_BAD_FIELD;
+    return API_OK;
+}
+
+/* The keygen's parties: those named, or the first n online in id order. A delegate signer
+ * takes part only as the request's delegate (it keeps no share of its own). */
+static api_err keygen_parties(hub *h, const api_keygen_req *req, hub_key_row *k, char *msg,
+                              size_t cap)
+{
     if (req->nparties) {
         for (size_t i = 0; i < req->nparties; i++) {
             int known = hub_store_party_known(h, req->parties[i]);
@@ -256,22 +303,74 @@ api_err hub_session_keygen(hub *h, const api_keygen_req *req, const char *body, 
                 return snprintf(msg, cap, "party '%s' has never connected to this hub",
                                 req->parties[i]),
                        API_ERR_UNKNOWN_PARTY;
-            if (!hub_link_find(h, req->parties[i]))
+            struct hub_link *l = hub_link_find(h, req->parties[i]);
+            if (!l)
                 return snprintf(msg, cap, "party '%s' is offline", req->parties[i]),
                        API_ERR_PARTIES_OFFLINE;
-            memcpy(k.parties[i], req->parties[i], sizeof k.parties[i]);
+            if (hub_link_is_delegate(l) && strcmp(req->parties[i], req->delegate) != 0)
+                return snprintf(msg, cap,
+                                "party '%s' is a delegate signer: name it as 'delegate' (it "
+                                "stores no share)",
+                                req->parties[i]),
+                       API_ERR_BAD_FIELD;
+            memcpy(k->parties[i], req->parties[i], sizeof k->parties[i]);
         }
-    } else {
-        /* The hub picks: the first n online parties in id order (deterministic). */
-        api_party_name online[256];
-        size_t count = hub_links_online_ids(h, online, 256);
-        if (count < req->n)
-            return snprintf(msg, cap, "need %u online parties, %zu online", req->n, count),
-                   API_ERR_PARTIES_OFFLINE;
-        qsort(online, count, sizeof online[0], cmp_party);
-        for (size_t i = 0; i < req->n; i++)
-            memcpy(k.parties[i], online[i], sizeof k.parties[i]);
+        return API_OK;
     }
+    /* The hub picks: the delegate (if named) and the first online persistent parties in
+     * id order (deterministic), kept in id order. */
+    api_party_name online[256];
+    size_t count = hub_links_online_ids(h, online, 256), got = 0;
+    size_t want = req->n - (req->delegate[0] ? 1 : 0), others = 0;
+    qsort(online, count, sizeof online[0], cmp_party);
+    for (size_t i = 0; i < count && got < req->n; i++) {
+        int is_del = strcmp(online[i], req->delegate) == 0;
+        if (!is_del && (others == want || hub_link_is_delegate(hub_link_find(h, online[i]))))
+            continue;
+        others += !is_del;
+        memcpy(k->parties[got++], online[i], sizeof k->parties[0]);
+    }
+    if (got < req->n)
+        return snprintf(msg, cap,
+                        "need %u online parties (persistent signers, plus the "
+                        "delegate if named), %zu found",
+                        req->n, got),
+               API_ERR_PARTIES_OFFLINE;
+    return API_OK;
+}
+
+api_err hub_session_keygen(hub *h, const api_keygen_req *req, const char *body, hub_session **out,
+                           uint8_t key_id[HUB_ID_BYTES], char *msg, size_t cap)
+{
+    hub_key_row k = {0};
+    api_err e;
+    *out = NULL;
+    if (h->stopping || h->nsessions >= h->cfg.max_sessions)
+        return snprintf(msg, cap, "%s",
+                        h->stopping ? "hub is shutting down"
+                                    : "too many sessions in flight; retry"),
+               API_ERR_BUSY;
+    k.threshold = req->threshold;
+    k.n = req->n;
+    snprintf(k.label, sizeof k.label, "%s", req->label);
+    snprintf(k.external_id, sizeof k.external_id, "%s", req->external_id);
+    snprintf(k.delegate, sizeof k.delegate, "%s", req->delegate);
+    if (req->external_id[0]) {
+        uint8_t other[HUB_ID_BYTES];
+        char ohex[HUB_ID_HEX];
+        int r = hub_store_key_by_external_id(h, req->external_id, other);
+        if (r < 0)
+            return API_ERR_INTERNAL;
+        if (r == 0)
+            return hub_id_hex(ohex, other),
+                   snprintf(msg, cap, "external_id '%s' is already used by key %s",
+                            req->external_id, ohex),
+                   API_ERR_EXTERNAL_ID_USED;
+    }
+    if (req->delegate[0] && (e = check_delegate(h, req, msg, cap)) != API_OK)
+        return e;
+    if ((e = keygen_parties(h, req, &k, msg, cap)) != API_OK)
+        return e;
     if (hub_random(k.id, HUB_ID_BYTES) != 0)
         return API_ERR_INTERNAL;
     hub_session *s = session_new(h, HUB_KEYGEN);
@@ -284,8 +383,12 @@ api_err hub_session_keygen(hub *h, const api_keygen_req *req, const char *body, 
     for (size_t i = 0; i < k.n; i++) {
         memcpy(s->parties[i], k.parties[i], sizeof s->parties[i]);
         s->index[i] = (unsigned)i + 1;
+        if (req->delegate[0] && strcmp(k.parties[i], req->delegate) == 0)
+            s->delegate = i + 1;
     }
-    api_err e = session_start(h, s, &k, body, NULL);
+    e = session_start(h, s, &k, body, NULL);
+    if (e == API_ERR_EXTERNAL_ID_USED)
+        snprintf(msg, cap, "external_id '%s' is already used by another key", req->external_id);
     if (e == API_OK) {
         *out = s;
         memcpy(key_id, k.id, HUB_ID_BYTES);
@@ -293,18 +396,140 @@ api_err hub_session_keygen(hub *h, const api_keygen_req *req, const char *body, 
     return e;
 }
 
+/* Position of party in the key's parties, or k->n. */
+static size_t key_position(const hub_key_row *k, const char *party)
+{
+    size_t j = 0;
+    while (j < k->n && strcmp(k->parties[j], party) != 0)
+        j++;
+    return j;
+}
+
+static void add_signer(hub_session *s, const hub_key_row *k, size_t j)
+{
+    memcpy(s->parties[s->nparties], k->parties[j], sizeof s->parties[0]);
+    s->index[s->nparties++] = (unsigned)j + 1;
+}
+
+/* Signers named in the request: each a party of the key and online; the key's delegate
+ * only with its delegate_share, and a delegate_share only with the delegate named. */
+static api_err named_signers(hub *h, hub_session *s, const hub_key_row *k, const hub_key_ext *x,
+                             const api_sign_req *req, char *msg, size_t cap)
+{
+    int delegate_named = 0;
+    if (req->nparties < k->threshold)
+        return snprintf(msg, cap, "this key needs %u signers, %zu listed", k->threshold,
+                        req->nparties),
+               API_ERR_BAD_FIELD;
+    for (size_t i = 0; i < req->nparties; i++) {
+        size_t j = key_position(k, req->parties[i]);
+        if (j == k->n)
+            return snprintf(msg, cap, "party '%s' holds no share of this key", req->parties[i]),
+                   API_ERR_UNKNOWN_PARTY;
+        if (!hub_link_find(h, req->parties[i]))
+            return snprintf(msg, cap, "party '%s' is offline", req->parties[i]),
+                   API_ERR_PARTIES_OFFLINE;
+        if (x->delegate[0] && strcmp(x->delegate, req->parties[i]) == 0) {
+            delegate_named = 1;
+            s->delegate = s->nparties + 1;
+        }
+        add_signer(s, k, j);
+    }
+    if (delegate_named && !req->delegate_share_len)
+        return snprintf(msg, cap,
+                        "party '%s' is this key's delegate: pass its delegate_share (or name "
+                        "other signers)",
+                        x->delegate),
+               API_ERR_MISSING_FIELD;
+    if (!delegate_named && req->delegate_share_len)
+        return snprintf(msg, cap,
+                        "delegate_share given, but the key's delegate '%s' is not among the "
+                        "named parties",
+                        x->delegate),
+               API_ERR_BAD_FIELD;
+    return API_OK;
+}
+
+/* No signers named: the delegate first when its share was passed, then the key's default
+ * signers (or, with none set, all its parties) in order, the first online ones. The
+ * delegate never signs without its share. */
+static api_err default_signers(hub *h, hub_session *s, const hub_key_row *k, const hub_key_ext *x,
+                               const api_sign_req *req, char *msg, size_t cap)
+{
+    size_t cand[API_MAX_PARTIES], ncand = 0,
+                                  dpos = x->delegate[0] ? key_position(k, x->delegate) : k->n;
+    for (size_t i = 0; i < x->nsigners; i++) {
+        size_t j = key_position(k, x->signers[i]);
+        if (j < k->n)
+            cand[ncand++] = j;
+    }
+    if (!x->nsigners)
+        for (size_t j = 0; j < k->n; j++)
+            cand[ncand++] = j;
+    if (req->delegate_share_len) {
+        if (!hub_link_find(h, x->delegate))
+            return snprintf(msg, cap, "the key's delegate '%s' is offline", x->delegate),
+                   API_ERR_PARTIES_OFFLINE;
+        s->delegate = 1;
+        add_signer(s, k, dpos);
+    }
+    for (size_t c = 0; c < ncand && s->nparties < k->threshold; c++)
+        if (cand[c] != dpos && hub_link_find(h, k->parties[cand[c]]))
+            add_signer(s, k, cand[c]);
+    if (s->nparties < k->threshold)
+        return snprintf(msg, cap, "need %u of this key's %s online (%s), %zu online", k->threshold,
+                        x->nsigners ? "default signers" : "parties",
+                        x->delegate[0] && !req->delegate_share_len
+                            ? "its delegate signs only with the delegate_share"
+                            : "the hub picks in order",
+                        s->nparties),
+               API_ERR_PARTIES_OFFLINE;
+    return API_OK;
+}
+
+/* The request as stored: a delegate_share is replaced by its SHA-256 (of the base64 text)
+ * — the hub never writes the blob. malloc'd; NULL on OOM. */
+static char *stored_request(const char *body, const char *b64, size_t len)
+{
+    if (!b64)
+        return strdup(body);
+    uint8_t d[32];
+    char hex[65];
+    SHA256((const uint8_t *)b64, len, d);
+    api_hex_encode(hex, d, 32);
+    json_t *o = json_loads(body, JSON_REJECT_DUPLICATES, NULL);
+    if (!o)
+        return NULL;
+    json_object_del(o, "delegate_share");
+    json_object_set_new(o, "delegate_share_sha256", json_string(hex));
+    char *out = json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+    return out;
+}
+
 api_err hub_session_sign(hub *h, const uint8_t key_id[HUB_ID_BYTES], const api_sign_req *req,
                          const char *body, hub_session **out, char *msg, size_t cap)
 {
     hub_key_row k;
+    hub_key_ext x;
     *out = NULL;
     int r = hub_store_key_load(h, key_id, &k);
     if (r < 0)
         return API_ERR_INTERNAL;
     if (r > 0)
         return API_ERR_UNKNOWN_KEY;
+    if (strcmp(k.status, "delivering") == 0)
+        return snprintf(msg, cap,
+                        "key is waiting for its delegate share to be picked up (POST "
+                        "/v1/keys/{id}/delegate_share), not active"),
+               API_ERR_KEY_NOT_ACTIVE;
     if (strcmp(k.status, "active") != 0 || !k.has_public_key)
         return snprintf(msg, cap, "key is %s, not active", k.status), API_ERR_KEY_NOT_ACTIVE;
+    if (hub_store_key_ext_load(h, key_id, &x) != 0)
+        return API_ERR_INTERNAL;
+    if (req->delegate_share_len && !x.delegate[0])
+        return snprintf(msg, cap, "this key has no delegate signer: omit delegate_share"),
+               API_ERR_BAD_FIELD;
     if (h->stopping || h->nsessions >= h->cfg.max_sessions)
         return snprintf(msg, cap, "%s",
                         h->stopping ? "hub is shutting down"
@@ -313,44 +538,20 @@ api_err hub_session_sign(hub *h, const uint8_t key_id[HUB_ID_BYTES], const api_s
     hub_session *s = session_new(h, HUB_SIGN);
     if (!s)
         return API_ERR_INTERNAL;
-    api_err e = API_OK;
-    if (req->nparties) {
-        if (req->nparties < k.threshold) {
-            snprintf(msg, cap, "this key needs %u signers, %zu listed", k.threshold, req->nparties);
-            e = API_ERR_BAD_FIELD;
-        }
-        for (size_t i = 0; e == API_OK && i < req->nparties; i++) {
-            size_t j = 0;
-            while (j < k.n && strcmp(k.parties[j], req->parties[i]) != 0)
-                j++;
-            if (j == k.n) {
-                snprintf(msg, cap, "party '%s' holds no share of this key", req->parties[i]);
-                e = API_ERR_UNKNOWN_PARTY;
-            } else if (!hub_link_find(h, req->parties[i])) {
-                snprintf(msg, cap, "party '%s' is offline", req->parties[i]);
-                e = API_ERR_PARTIES_OFFLINE;
-            } else {
-                memcpy(s->parties[s->nparties], k.parties[j], sizeof s->parties[0]);
-                s->index[s->nparties++] = (unsigned)j + 1;
-            }
-        }
-    } else {
-        for (size_t j = 0; j < k.n && s->nparties < k.threshold; j++)
-            if (hub_link_find(h, k.parties[j])) {
-                memcpy(s->parties[s->nparties], k.parties[j], sizeof s->parties[0]);
-                s->index[s->nparties++] = (unsigned)j + 1;
-            }
-        if (s->nparties < k.threshold) {
-            snprintf(msg, cap, "need %u of this key's parties online, %zu online", k.threshold,
-                     s->nparties);
-            e = API_ERR_PARTIES_OFFLINE;
-        }
-    }
+    char *stored = NULL;
+    api_err e = req->nparties ? named_signers(h, s, &k, &x, req, msg, cap)
+                              : default_signers(h, s, &k, &x, req, msg, cap);
     if (e == API_OK && hub_crypto_derive(s->verify_pk, k.public_key, k.chain_code, req->path_index,
                                          req->path_depth) != 0) {
         snprintf(msg, cap, "derivation path gives an invalid key; use another index");
         e = API_ERR_BAD_PATH;
     }
+    if (e == API_OK && req->delegate_share_len &&
+        (api_delegate_share_get(body, strlen(body), &s->delegate_b64, &s->delegate_len) != API_OK ||
+         !s->delegate_b64))
+        e = API_ERR_INTERNAL;
+    if (e == API_OK && !(stored = stored_request(body, s->delegate_b64, s->delegate_len)))
+        e = API_ERR_INTERNAL;
     if (e != API_OK) {
         s->timer.data = s;
         uv_close((uv_handle_t *)&s->timer, free_on_close);
@@ -363,7 +564,8 @@ api_err hub_session_sign(hub *h, const uint8_t key_id[HUB_ID_BYTES], const api_s
     s->n = k.n;
     char pkhex[67];
     api_hex_encode(pkhex, k.public_key, 33);
-    e = session_start(h, s, NULL, body, pkhex);
+    e = session_start(h, s, NULL, stored, pkhex);
+    free(stored);
     if (e == API_OK)
         *out = s;
     return e;
@@ -400,6 +602,15 @@ static void on_keygen_result(hub_session *s, size_t i, struct hub_link *l, const
         snprintf(msg, sizeof msg, "party '%s' sent a malformed result: %s", s->parties[i], sub);
         return finish(s, NULL, "bad_result", msg);
     }
+    int is_delegate = s->delegate == i + 1;
+    if (is_delegate != (r->delegate_share_len > 0)) {
+        snprintf(msg, sizeof msg,
+                 is_delegate ? "party '%s' is the key's delegate but returned no delegate_share"
+                             : "party '%s' is not the key's delegate but returned a "
+                               "delegate_share (is it configured role = delegate?)",
+                 s->parties[i]);
+        return finish(s, NULL, "bad_result", msg);
+    }
     api_attestation_message(m, s->key_id, r);
     if (!mpcd_tls_verify_with_cert(hub_link_cert(l), m, sizeof m, r->attestation,
                                    r->attestation_len)) {
@@ -421,8 +632,14 @@ static void on_keygen_result(hub_session *s, size_t i, struct hub_link *l, const
      * in every activate frame, so that each signer can check the attestation itself. */
     if (!(s->cert_pem[i] = strdup(hub_link_cert_pem(l))))
         return finish(s, NULL, "internal", "out of memory");
+    /* The delegate's sealed share: kept in memory for the backend, never written. */
+    if (is_delegate && (api_delegate_share_get(f->payload, f->payload_len, &s->delegate_b64,
+                                               &s->delegate_len) != API_OK ||
+                        !s->delegate_b64))
+        return finish(s, NULL, "internal", "cannot keep the delegate share");
     s->reported[i] = 1;
-    if (hub_store_event(s->h, s->id, "share_persisted", s->parties[i]) != 0)
+    if (hub_store_event(s->h, s->id, is_delegate ? "delegate_share_sealed" : "share_persisted",
+                        s->parties[i]) != 0)
         return finish(s, NULL, "internal", "could not record the party's persisted share");
     for (size_t j = 0; j < s->nparties; j++)
         if (!s->reported[j])
@@ -438,9 +655,11 @@ static void on_keygen_result(hub_session *s, size_t i, struct hub_link *l, const
     hub_crypto_eth_address(addr, r->public_key);
     json_t *o =
         json_pack("{s:s,s:s,s:s}", "key_id", kid, "public_key", pk, "ethereum_address", addr);
+    if (o && s->delegate)
+        json_object_set_new(o, "delegate", json_string(s->parties[s->delegate - 1]));
     char *res = json_dumps(o, JSON_COMPACT);
     json_decref(o);
-    finish_ex(s, res, NULL, NULL, 1);
+    finish_ex(s, res, NULL, NULL, s->delegate ? 2 : 1);
     free(res);
 }
 
@@ -532,7 +751,13 @@ void hub_session_on_frame(hub *h, struct hub_link *from, const char *party, cons
                  a.culprit);
         /* A signer that refuses for load ("busy: ...", PARTY_LINK.md) makes the session
          * fail as signer_busy, which clients get as 503: retry later, nothing is wrong. */
-        return finish(s, NULL, strncmp(a.reason, "busy:", 5) == 0 ? "signer_busy" : "aborted", msg);
+        /* A delegate that cannot open the share it was passed says so ("delegate_share
+         * refused: ..."): the backend's blob is wrong, not the session. */
+        const char *code = strncmp(a.reason, "busy:", 5) == 0 ? "signer_busy"
+                           : strncmp(a.reason, "delegate_share refused", 22) == 0
+                               ? "bad_delegate_share"
+                               : "aborted";
+        return finish(s, NULL, code, msg);
     }
     if (s->kind == HUB_KEYGEN) {
         if (s->reported[i]) {

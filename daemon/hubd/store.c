@@ -44,7 +44,27 @@ static const char schema[] =
     "  BEGIN SELECT RAISE(ABORT, 'session events are append-only'); END;"
     "CREATE TABLE IF NOT EXISTS parties(id TEXT PRIMARY KEY, fingerprint BLOB NOT NULL,"
     "  backend TEXT, version TEXT, first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL);"
+    /* Per-key data added after the keys table (tables of their own: older databases need
+     * no migration). external_id is unique among keys that did not fail: a failed keygen
+     * releases it (released_external_id keeps the record). signers: the default signers
+     * (JSON array) or NULL. delegate: the party whose share the backend holds, or NULL.
+     * Never a delegate share: the hub holds that in memory only, until it is handed. */
+    "CREATE TABLE IF NOT EXISTS key_ext(key_id TEXT PRIMARY KEY, external_id TEXT UNIQUE,"
+    "  released_external_id TEXT, delegate TEXT, signers TEXT);"
+    "CREATE TABLE IF NOT EXISTS key_events(seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  key_id TEXT NOT NULL, ts INTEGER NOT NULL, event TEXT NOT NULL, detail TEXT);"
+    "CREATE INDEX IF NOT EXISTS key_events_by_key ON key_events(key_id);"
+    "CREATE TRIGGER IF NOT EXISTS key_events_no_update BEFORE UPDATE ON key_events"
+    "  BEGIN SELECT RAISE(ABORT, 'key events are append-only'); END;"
+    "CREATE TRIGGER IF NOT EXISTS key_events_no_delete BEFORE DELETE ON key_events"
+    "  BEGIN SELECT RAISE(ABORT, 'key events are append-only'); END;"
     "PRAGMA user_version = 1;";
+
+/* A failed key gives its external id back (the backend retries a failed keygen under the
+ * same id); the old value stays in released_external_id. Inside the caller's transaction. */
+static const char release_external_ids[] =
+    "UPDATE key_ext SET released_external_id=external_id, external_id=NULL WHERE"
+    " external_id IS NOT NULL AND key_id IN (SELECT id FROM keys WHERE status='failed');";
 
 static int64_t now_s(void)
 {
@@ -90,10 +110,24 @@ int hub_store_recover(hub *h)
         count++;
     }
     sqlite3_finalize(st);
-    if (mpcd_db_exec(h->db, "UPDATE keys SET status='failed' WHERE status='pending';"
+    /* A key waiting for its delegate share to be picked up lost it with the hub's memory
+     * (it is never written): it can never be activated. */
+    sqlite3_stmt *dl = mpcd_db_prepare(h->db, "SELECT id FROM keys WHERE status='delivering'");
+    while (dl && sqlite3_step(dl) == SQLITE_ROW) {
+        uint8_t kid[HUB_ID_BYTES];
+        if (hub_id_parse(kid, (const char *)sqlite3_column_text(dl, 0),
+                         (size_t)sqlite3_column_bytes(dl, 0)) == 0)
+            hub_store_key_event(h, kid, "delegate_share_lost",
+                                "the hub restarted before the delegate share was handed to the "
+                                "backend; the key is failed");
+    }
+    sqlite3_finalize(dl);
+    if (mpcd_db_exec(h->db, "UPDATE keys SET status='failed' WHERE status IN"
+                            " ('pending','delivering');"
                             "UPDATE sessions SET status='failed', error_code='hub_restart',"
                             " error_message='hub restarted while the session was in flight',"
-                            " updated=strftime('%s','now') WHERE status='running';") != 0) {
+                            " updated=strftime('%s','now') WHERE status='running';") != 0 ||
+        mpcd_db_exec(h->db, release_external_ids) != 0) {
         mpcd_db_rollback(h->db);
         return -1;
     }
@@ -213,6 +247,24 @@ int hub_store_key_insert(hub *h, const hub_key_row *k, const uint8_t session[HUB
         log_err("cannot store key %s: %s", id, sqlite3_errmsg(h->db));
         return -1;
     }
+    if (!k->external_id[0] && !k->delegate[0])
+        return 0;
+    st = mpcd_db_prepare(h->db, "INSERT INTO key_ext(key_id, external_id, delegate) VALUES(?,?,?)");
+    if (!st)
+        return -1;
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    if (k->external_id[0])
+        sqlite3_bind_text(st, 2, k->external_id, -1, SQLITE_STATIC);
+    if (k->delegate[0])
+        sqlite3_bind_text(st, 3, k->delegate, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc == SQLITE_CONSTRAINT)
+        return 2; /* the external id is taken (a keygen racing this one) */
+    if (rc != SQLITE_DONE) {
+        log_err("cannot store key %s: %s", id, sqlite3_errmsg(h->db));
+        return -1;
+    }
     return 0;
 }
 
@@ -267,9 +319,29 @@ int hub_store_key_load(hub *h, const uint8_t idb[HUB_ID_BYTES], hub_key_row *k)
  * caller's transaction (session.c also finishes the keygen session in it): a reader never
  * sees an active key without the n attestations that justify it, nor a done keygen
  * without its active key. On failure the caller rolls back. */
+static int key_attest(hub *h, const uint8_t idb[HUB_ID_BYTES], const uint8_t pk[33],
+                      const uint8_t cc[32], const char *const *party, const char *const *cert_pem,
+                      const api_keygen_result *att, size_t n, const char *status);
+
 int hub_store_key_activate(hub *h, const uint8_t idb[HUB_ID_BYTES], const uint8_t pk[33],
                            const uint8_t cc[32], const char *const *party,
                            const char *const *cert_pem, const api_keygen_result *att, size_t n)
+{
+    return key_attest(h, idb, pk, cc, party, cert_pem, att, n, "active");
+}
+
+int hub_store_key_deliver(hub *h, const uint8_t idb[HUB_ID_BYTES], const uint8_t pk[33],
+                          const uint8_t cc[32], const char *const *party,
+                          const char *const *cert_pem, const api_keygen_result *att, size_t n)
+{
+    return key_attest(h, idb, pk, cc, party, cert_pem, att, n, "delivering");
+}
+
+/* Stores the n attestations and their certificates and moves the key from pending to
+ * status (active, or delivering while a delegate share waits for the backend). */
+static int key_attest(hub *h, const uint8_t idb[HUB_ID_BYTES], const uint8_t pk[33],
+                      const uint8_t cc[32], const char *const *party, const char *const *cert_pem,
+                      const api_keygen_result *att, size_t n, const char *status)
 {
     char id[HUB_ID_HEX];
     hub_id_hex(id, idb);
@@ -303,8 +375,8 @@ int hub_store_key_activate(hub *h, const uint8_t idb[HUB_ID_BYTES], const uint8_
         ok = sqlite3_step(st) == SQLITE_DONE;
     }
     sqlite3_finalize(st);
-    st = ok ? mpcd_db_prepare(h->db, "UPDATE keys SET status='active', public_key=?,"
-                                     " chain_code=?, activated=? WHERE id=? AND"
+    st = ok ? mpcd_db_prepare(h->db, "UPDATE keys SET status=?5, public_key=?1,"
+                                     " chain_code=?2, activated=?3 WHERE id=?4 AND"
                                      " status='pending'")
             : NULL;
     if (st) {
@@ -312,6 +384,7 @@ int hub_store_key_activate(hub *h, const uint8_t idb[HUB_ID_BYTES], const uint8_
         sqlite3_bind_blob(st, 2, cc, 32, SQLITE_STATIC);
         sqlite3_bind_int64(st, 3, now_s());
         sqlite3_bind_text(st, 4, id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 5, status, -1, SQLITE_STATIC);
         ok = sqlite3_step(st) == SQLITE_DONE && sqlite3_changes(h->db) == 1;
         sqlite3_finalize(st);
     } else {
@@ -407,7 +480,7 @@ int hub_store_key_fail(hub *h, const uint8_t idb[HUB_ID_BYTES])
     sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
     int rc = sqlite3_step(st);
     sqlite3_finalize(st);
-    if (rc != SQLITE_DONE) {
+    if (rc != SQLITE_DONE || mpcd_db_exec(h->db, release_external_ids) != 0) {
         log_err("cannot mark key %s failed: %s", id, sqlite3_errmsg(h->db));
         return -1;
     }
@@ -421,6 +494,47 @@ static json_t *hex_or_null(const void *blob, int len)
         return json_null();
     api_hex_encode(buf, blob, (size_t)len);
     return json_string(buf);
+}
+
+/* external_id, delegate, default_signers and the key's events, added to a key's JSON. */
+static void key_ext_json(hub *h, json_t *o, const char *id)
+{
+    json_t *eid = json_null(), *del = json_null(), *signers = NULL, *ev = json_array();
+    sqlite3_stmt *st =
+        mpcd_db_prepare(h->db, "SELECT external_id, delegate, signers FROM key_ext WHERE key_id=?");
+    if (st) {
+        sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
+        if (sqlite3_step(st) == SQLITE_ROW) {
+            if (sqlite3_column_type(st, 0) == SQLITE_TEXT)
+                eid = json_string((const char *)sqlite3_column_text(st, 0));
+            if (sqlite3_column_type(st, 1) == SQLITE_TEXT)
+                del = json_string((const char *)sqlite3_column_text(st, 1));
+            if (sqlite3_column_type(st, 2) == SQLITE_TEXT)
+                signers = json_loads((const char *)sqlite3_column_text(st, 2), 0, NULL);
+        }
+        sqlite3_finalize(st);
+    }
+    json_object_set_new(o, "external_id", eid);
+    json_object_set_new(o, "delegate", del);
+    json_object_set_new(o, "default_signers", json_is_array(signers) ? signers : json_array());
+    if (signers && !json_is_array(signers))
+        json_decref(signers);
+    st = mpcd_db_prepare(h->db,
+                         "SELECT ts, event, detail FROM key_events WHERE key_id=? ORDER BY seq");
+    if (st) {
+        sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
+        while (sqlite3_step(st) == SQLITE_ROW) {
+            json_t *e = json_pack("{s:I,s:s}", "ts_ms", (json_int_t)sqlite3_column_int64(st, 0),
+                                  "event", (const char *)sqlite3_column_text(st, 1));
+            if (e && sqlite3_column_type(st, 2) == SQLITE_TEXT)
+                json_object_set_new(e, "detail",
+                                    json_string((const char *)sqlite3_column_text(st, 2)));
+            if (e)
+                json_array_append_new(ev, e);
+        }
+        sqlite3_finalize(st);
+    }
+    json_object_set_new(o, "events", ev);
 }
 
 static json_t *key_row_json(hub *h, sqlite3_stmt *st)
@@ -472,6 +586,7 @@ static json_t *key_row_json(hub *h, sqlite3_stmt *st)
         sqlite3_finalize(a);
     }
     json_object_set_new(o, "attestations", atts);
+    key_ext_json(h, o, id);
     return o;
 }
 
@@ -667,8 +782,11 @@ int hub_store_each_active_key(hub *h, const char *party,
                                          const uint8_t session[HUB_ID_BYTES], unsigned index),
                               void *arg)
 {
-    sqlite3_stmt *st = mpcd_db_prepare(h->db, "SELECT id, keygen_session, n, parties FROM keys"
-                                              " WHERE status='active' ORDER BY rowid");
+    /* A key's delegate holds no share to activate (the backend holds it): skipped. */
+    sqlite3_stmt *st = mpcd_db_prepare(h->db, "SELECT k.id, k.keygen_session, k.n, k.parties,"
+                                              " x.delegate FROM keys k LEFT JOIN key_ext x ON"
+                                              " x.key_id=k.id WHERE k.status='active'"
+                                              " ORDER BY k.rowid");
     if (!st)
         return -1;
     while (sqlite3_step(st) == SQLITE_ROW) {
@@ -681,6 +799,9 @@ int hub_store_each_active_key(hub *h, const char *party,
                          (size_t)sqlite3_column_bytes(st, 0)) != 0 ||
             hub_id_parse(sid, (const char *)sqlite3_column_text(st, 1),
                          (size_t)sqlite3_column_bytes(st, 1)) != 0)
+            continue;
+        const char *delegate = (const char *)sqlite3_column_text(st, 4);
+        if (delegate && strcmp(delegate, party) == 0)
             continue;
         for (unsigned i = 0; i < n; i++)
             if (strcmp(parties[i], party) == 0)
@@ -729,16 +850,159 @@ json_t *hub_store_parties_json(hub *h)
     json_t *a = json_array();
     while (sqlite3_step(st) == SQLITE_ROW) {
         const char *id = (const char *)sqlite3_column_text(st, 0);
-        json_t *o = json_pack("{s:s,s:b,s:o,s:s?,s:s?,s:I,s:I}", "id", id, "online",
-                              hub_link_find(h, id) != NULL, "certificate_sha256",
-                              hex_or_null(sqlite3_column_blob(st, 1), sqlite3_column_bytes(st, 1)),
-                              "backend", (const char *)sqlite3_column_text(st, 2), "version",
-                              (const char *)sqlite3_column_text(st, 3), "first_seen",
-                              (json_int_t)sqlite3_column_int64(st, 4), "last_seen",
-                              (json_int_t)sqlite3_column_int64(st, 5));
+        struct hub_link *l = hub_link_find(h, id);
+        json_t *o = json_pack(
+            "{s:s,s:b,s:s?,s:o,s:s?,s:s?,s:I,s:I}", "id", id, "online", l != NULL, "role",
+            l ? (hub_link_is_delegate(l) ? "delegate" : "persistent") : NULL, "certificate_sha256",
+            hex_or_null(sqlite3_column_blob(st, 1), sqlite3_column_bytes(st, 1)), "backend",
+            (const char *)sqlite3_column_text(st, 2), "version",
+            (const char *)sqlite3_column_text(st, 3), "first_seen",
+            (json_int_t)sqlite3_column_int64(st, 4), "last_seen",
+            (json_int_t)sqlite3_column_int64(st, 5));
         if (o)
             json_array_append_new(a, o);
     }
     sqlite3_finalize(st);
     return json_pack("{s:o}", "parties", a);
+}
+
+/* ---- per-key data: external id, delegate, default signers, key events ---- */
+
+int hub_store_key_ext_load(hub *h, const uint8_t idb[HUB_ID_BYTES], hub_key_ext *x)
+{
+    char id[HUB_ID_HEX];
+    hub_id_hex(id, idb);
+    memset(x, 0, sizeof *x);
+    sqlite3_stmt *st =
+        mpcd_db_prepare(h->db, "SELECT external_id, delegate, signers FROM key_ext WHERE key_id=?");
+    if (!st)
+        return -1;
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st), ret = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+    if (rc == SQLITE_ROW) {
+        if (sqlite3_column_type(st, 0) == SQLITE_TEXT)
+            snprintf(x->external_id, sizeof x->external_id, "%s",
+                     (const char *)sqlite3_column_text(st, 0));
+        if (sqlite3_column_type(st, 1) == SQLITE_TEXT)
+            snprintf(x->delegate, sizeof x->delegate, "%s",
+                     (const char *)sqlite3_column_text(st, 1));
+        json_t *a = sqlite3_column_type(st, 2) == SQLITE_TEXT
+                        ? json_loads((const char *)sqlite3_column_text(st, 2), 0, NULL)
+                        : NULL;
+        size_t n = json_is_array(a) ? json_array_size(a) : 0;
+        for (size_t i = 0; i < n && i < API_MAX_PARTIES; i++) {
+            json_t *p = json_array_get(a, i);
+            if (!json_is_string(p) || !api_party_id_valid(json_string_value(p))) {
+                ret = -1;
+                break;
+            }
+            snprintf(x->signers[x->nsigners++], sizeof x->signers[0], "%s", json_string_value(p));
+        }
+        json_decref(a);
+    }
+    sqlite3_finalize(st);
+    return ret;
+}
+
+int hub_store_key_by_external_id(hub *h, const char *external_id, uint8_t idb[HUB_ID_BYTES])
+{
+    sqlite3_stmt *st =
+        mpcd_db_prepare(h->db, "SELECT key_id FROM key_ext WHERE external_id=? LIMIT 1");
+    if (!st)
+        return -1;
+    sqlite3_bind_text(st, 1, external_id, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st), r = rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? 1 : -1;
+    if (r == 0 && hub_id_parse(idb, (const char *)sqlite3_column_text(st, 0),
+                               (size_t)sqlite3_column_bytes(st, 0)) != 0)
+        r = -1;
+    sqlite3_finalize(st);
+    return r;
+}
+
+int hub_store_key_event(hub *h, const uint8_t idb[HUB_ID_BYTES], const char *event,
+                        const char *detail)
+{
+    char id[HUB_ID_HEX];
+    hub_id_hex(id, idb);
+    sqlite3_stmt *st =
+        mpcd_db_prepare(h->db, "INSERT INTO key_events(key_id, ts, event, detail) VALUES(?,?,?,?)");
+    if (!st)
+        return -1;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+    sqlite3_bind_text(st, 3, event, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, detail, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) {
+        log_err("cannot append event '%s' to key %s: %s", event, id, sqlite3_errmsg(h->db));
+        return -1;
+    }
+    return 0;
+}
+
+/* Sets (n > 0) or clears (n == 0) the default signers and appends the change to the key's
+ * events, in one transaction. */
+int hub_store_key_signers_set(hub *h, const uint8_t idb[HUB_ID_BYTES], const api_party_name *p,
+                              size_t n)
+{
+    char id[HUB_ID_HEX];
+    hub_id_hex(id, idb);
+    char *list = n ? parties_text(p, n) : NULL;
+    if (n && !list)
+        return -1;
+    if (mpcd_db_begin(h->db) != 0) {
+        free(list);
+        return -1;
+    }
+    sqlite3_stmt *st = mpcd_db_prepare(
+        h->db, "INSERT INTO key_ext(key_id, signers) VALUES(?1,?2) ON CONFLICT(key_id) DO"
+               " UPDATE SET signers=?2");
+    int ok = st != NULL;
+    if (ok) {
+        sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+        if (list)
+            sqlite3_bind_text(st, 2, list, -1, SQLITE_STATIC);
+        ok = sqlite3_step(st) == SQLITE_DONE;
+    }
+    sqlite3_finalize(st);
+    ok = ok && hub_store_key_event(h, idb, n ? "signers_set" : "signers_cleared", list) == 0;
+    free(list);
+    if (!ok || mpcd_db_commit(h->db) != 0) {
+        mpcd_db_rollback(h->db);
+        return -1;
+    }
+    return 0;
+}
+
+/* delivering -> active (the delegate share was handed) or -> failed (it expired or could
+ * not be handed), with a key event, in one transaction. 1 if the key was not delivering. */
+int hub_store_key_delivered(hub *h, const uint8_t idb[HUB_ID_BYTES], int handed, const char *detail)
+{
+    char id[HUB_ID_HEX];
+    hub_id_hex(id, idb);
+    if (mpcd_db_begin(h->db) != 0)
+        return -1;
+    sqlite3_stmt *st =
+        mpcd_db_prepare(h->db, "UPDATE keys SET status=? WHERE id=? AND status='delivering'");
+    int ok = st != NULL, changed = 0;
+    if (ok) {
+        sqlite3_bind_text(st, 1, handed ? "active" : "failed", -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+        ok = sqlite3_step(st) == SQLITE_DONE;
+        changed = sqlite3_changes(h->db);
+    }
+    sqlite3_finalize(st);
+    ok = ok && (!changed || hub_store_key_event(
+                                h, idb, handed ? "delegate_share_handed" : "delegate_share_expired",
+                                detail) == 0);
+    ok = ok && (handed || mpcd_db_exec(h->db, release_external_ids) == 0);
+    if (!ok || mpcd_db_commit(h->db) != 0) {
+        mpcd_db_rollback(h->db);
+        log_err("key %s: cannot record the delegate share's fate: %s", id, sqlite3_errmsg(h->db));
+        return -1;
+    }
+    return changed ? 0 : 1;
 }

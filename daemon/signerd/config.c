@@ -34,6 +34,7 @@ typedef enum {
     K_SHARE_CACHE,
     K_PEER_FPS,
     K_MAX_SESSIONS,
+    K_ROLE,
     K_URL,
     K_CA,
     K_CRL,
@@ -71,6 +72,7 @@ static const key_def keys[K__COUNT] = {
     [K_SHARE_CACHE] = {"signer", "share_cache", HSM_KIND_NONE},
     [K_PEER_FPS] = {"signer", "peer_fingerprints", HSM_KIND_NONE},
     [K_MAX_SESSIONS] = {"signer", "max_sessions", HSM_KIND_NONE},
+    [K_ROLE] = {"signer", "role", HSM_KIND_NONE},
     [K_URL] = {"hub", "url", HSM_KIND_NONE},
     [K_CA] = {"hub", "ca", HSM_KIND_NONE},
     [K_CRL] = {"hub", "crl", HSM_KIND_NONE},
@@ -374,6 +376,16 @@ static int set_value(signer_config *c, key_index k, const char *v, char *m, size
         return parse_fps(c, v, m, cap);
     case K_MAX_SESSIONS:
         return set_uint(&c->max_sessions, v, 1, 4096, "sessions", m, cap);
+    case K_ROLE:
+        if (strcmp(v, "persistent") && strcmp(v, "delegate")) {
+            msgf(m, cap,
+                 "'%s' is not a role; use persistent (default: shares stored here) or delegate "
+                 "(shares sealed and handed to the backend)",
+                 v);
+            return -1;
+        }
+        c->role = strcmp(v, "delegate") == 0 ? SIGNER_ROLE_DELEGATE : SIGNER_ROLE_PERSISTENT;
+        return 0;
     case K_URL:
         return parse_url(c, v, m, cap);
     case K_CA:

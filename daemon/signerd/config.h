@@ -23,6 +23,12 @@ typedef enum {
     SIGNER_SHARE_CACHE_MEMORY = 1, /* keep unsealed shares in secure memory */
 } signer_share_cache;
 
+typedef enum {
+    SIGNER_ROLE_PERSISTENT = 0, /* stores its shares (sealed) in its database (default) */
+    SIGNER_ROLE_DELEGATE = 1,   /* seals each new share and hands the blob to the backend
+                                 * through the hub; signs only with the blob passed back */
+} signer_role;
+
 typedef struct {
     /* [signer] */
     api_party_name party_id;  /* required; must equal the certificate's CN */
@@ -33,6 +39,7 @@ typedef struct {
     uint8_t peer_fingerprints[SIGNER_CONFIG_MAX_PEER_FPS][32]; /* accepted for new keys */
     size_t peer_fingerprint_count;                             /* 0: any certificate from the CA */
     unsigned max_sessions;                                     /* 1..4096, default 64 */
+    signer_role role;                                          /* default persistent */
 
     /* [hub] */
     char hub_url[512];           /* as written: wss://host[:port][/path] */

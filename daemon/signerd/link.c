@@ -126,8 +126,11 @@ static void dial(signer *sd)
 static int on_established(signer *sd, struct lws *wsi)
 {
     api_hello h;
+    memset(&h, 0, sizeof h);
     snprintf(h.version, sizeof h.version, "%s", SIGNER_VERSION);
     snprintf(h.backend, sizeof h.backend, "%s", sd->backend_name);
+    if (sd->cfg.role == SIGNER_ROLE_DELEGATE)
+        snprintf(h.role, sizeof h.role, "delegate"); /* the hub hands keygen blobs only to us */
     char *j = api_hello_encode(&h);
     api_frame f = {.type = API_FRAME_HELLO, .payload = (const uint8_t *)j};
     f.payload_len = j ? (uint32_t)strlen(j) : 0;

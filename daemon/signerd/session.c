@@ -15,6 +15,7 @@
 #include <openssl/crypto.h>
 #include <openssl/pem.h>
 
+#include "api/b64.h"
 #include "api/hex.h"
 #include "chan.h"
 #include "daemon/common/log.h"
@@ -34,6 +35,7 @@
 #else
 #define signer_test_outgoing(frame, len) 1
 #define signer_test_share(ks)            ((void)0)
+#define signer_test_keygen_role(role)    (role)
 #endif
 
 #define SESSION_HELD_MAX  256 /* frames held for sessions not started yet, in total */
@@ -239,6 +241,66 @@ static int share_aad(const signer_session *s, const char *key_id, uint8_t *aad, 
                          TSS_KEYSHARE_VERSION) == HSM_OK
                ? 0
                : -1;
+}
+
+/* A delegate's blob is sealed under the standard share aad (key id, this party id, share
+ * format version) followed by a domain tag, so that a delegate blob is never taken for a
+ * stored share (or the other way round) even on a node that has held both. */
+static const char delegate_tag[] = "mpc-signer/delegate-share/v1";
+
+static int delegate_aad(const signer_session *s, const char *key_id, uint8_t *aad, size_t *len)
+{
+    if (share_aad(s, key_id, aad, len) != 0)
+        return -1;
+    memcpy(aad + *len, delegate_tag, sizeof delegate_tag - 1);
+    *len += sizeof delegate_tag - 1;
+    return 0;
+}
+
+#define DELEGATE_AAD_MAX (HSM_AAD_SHARE_MAX + sizeof delegate_tag)
+
+/* A delegate signs with the sealed share the backend passed back in the sign request
+ * (session-start's delegate_share): unsealed by this node's backend for this session only,
+ * never stored and never cached. A blob for another key or party, made by another node,
+ * or altered in any byte does not open: a plain abort naming the cause, never a ban. */
+static int load_delegate_share(signer_session *s, const uint8_t *payload, size_t len)
+{
+    signer *sd = s->sd;
+    char kid[33], *b64 = NULL;
+    size_t b64_len = 0, blob_len = 0, pt_len = 0, aad_len;
+    uint8_t aad[DELEGATE_AAD_MAX], *blob = NULL, *pt = NULL;
+    api_hex_encode(kid, s->st->key_id, 16);
+    if (api_delegate_share_get(payload, len, &b64, &b64_len) != API_OK || !b64) {
+        fail(s, 0, "cannot read the delegate share from session-start");
+        return -1;
+    }
+    blob = malloc(b64_len / 4 * 3);
+    hsm_err he = HSM_ERR_NOMEM;
+    if (blob && api_b64_decode(blob, b64_len / 4 * 3, &blob_len, b64, b64_len) == API_OK) {
+        uint64_t t_unseal = signer_timing_now();
+        he = delegate_aad(s, kid, aad, &aad_len) == 0
+                 ? hsm_unseal(sd->hsm, blob, blob_len, aad, aad_len, &pt, &pt_len)
+                 : HSM_ERR_ARG;
+        signer_timing_unseal(t_unseal);
+    }
+    api_delegate_share_free(b64, b64_len);
+    free(blob);
+    if (he != HSM_OK) {
+        log_notice("session %s: the delegate share for key %s does not open: %s %s", s->hex, kid,
+                   hsm_strerror(he), hsm_last_detail());
+        fail(s, 0,
+             "delegate_share refused: it does not open on this node (another key's or "
+             "party's share, or altered)");
+        return -1;
+    }
+    tss_err te = tss_keyshare_decode(&s->share, pt, pt_len);
+    tss_secmem_free(pt);
+    if (te != TSS_OK) {
+        fail(s, 0, "delegate_share refused: the unsealed share does not decode: %s",
+             tss_strerror(te));
+        return -1;
+    }
+    return 0;
 }
 
 /* Loads this node's share of the session's key: active, unsealed, decoded. */
@@ -474,7 +536,14 @@ static void job_start(signer_session *s, const uint8_t *payload, size_t len)
                     s->st->index);
     if (check_parties(s) != 0)
         return;
-    if (s->st->sign && (load_share(s) != 0 || check_pinned(s) != 0))
+    if (s->st->delegate_share_len && sd->cfg.role != SIGNER_ROLE_DELEGATE)
+        return fail(s, 0,
+                    "session-start carries a delegate share, but this node is a "
+                    "persistent signer ([signer] role)");
+    if (s->st->sign && s->st->delegate_share_len &&
+        (load_delegate_share(s, payload, len) != 0 || check_pinned(s) != 0))
+        return;
+    if (s->st->sign && !s->st->delegate_share_len && (load_share(s) != 0 || check_pinned(s) != 0))
         return;
     if (!s->st->sign && key_known(s) != 0)
         return;
@@ -729,6 +798,8 @@ static void audit(signer_session *s, signer_audit_kind kind, const char *outcome
 /* The share is sealed and stored as pending (fsync) before the attestation leaves: the hub
  * activates the key only when all n attestations arrived, so an active key never lacks a
  * durable share. */
+static void finish_keygen_delegate(signer_session *s, tss_keyshare *ks);
+
 static void finish_keygen(signer_session *s)
 {
     signer *sd = s->sd;
@@ -739,6 +810,8 @@ static void finish_keygen(signer_session *s)
     memset(&r, 0, sizeof r);
     api_hex_encode(kid, s->st->key_id, 16);
     tss_keyshare *ks = tss_dkg_take_keyshare(s->dkg);
+    if (ks && signer_test_keygen_role(sd->cfg.role) == SIGNER_ROLE_DELEGATE)
+        return finish_keygen_delegate(s, ks);
     if (!ks || tss_keyshare_encode(ks, &enc, &enc_len) != TSS_OK) {
         tss_keyshare_free(ks);
         return fail(s, 0, "cannot encode the new share");
@@ -790,6 +863,64 @@ static void finish_keygen(signer_session *s)
     s->result_sent = 1;
     send_json(s, API_FRAME_RESULT, api_keygen_result_encode(&r));
     log_info("session %s: share of key %s stored (pending activation)", s->hex, kid);
+}
+
+/* A delegate keeps nothing of the new share: it is sealed with this node's backend under
+ * the delegate aad and the blob leaves in the result (base64), once; the hub hands it to
+ * the backend and activates the key only after that. The session id stays claimed and the
+ * audit log records the keygen, as on any signer. The attestation says the same as a
+ * persistent signer's ("this share of this key exists, durably"): durable here means
+ * handed to the backend, which the hub ensures before activation. Takes ks. */
+static void finish_keygen_delegate(signer_session *s, tss_keyshare *ks)
+{
+    signer *sd = s->sd;
+    char kid[33], *b64 = NULL;
+    uint8_t aad[DELEGATE_AAD_MAX], *enc = NULL, *blob = NULL;
+    size_t aad_len, enc_len = 0, blob_len = 0;
+    api_keygen_result r;
+    memset(&r, 0, sizeof r);
+    api_hex_encode(kid, s->st->key_id, 16);
+    if (tss_keyshare_encode(ks, &enc, &enc_len) != TSS_OK) {
+        tss_keyshare_free(ks);
+        return fail(s, 0, "cannot encode the new share");
+    }
+    hsm_err he = delegate_aad(s, kid, aad, &aad_len) == 0
+                     ? hsm_seal(sd->hsm, enc, enc_len, aad, aad_len, &blob, &blob_len)
+                     : HSM_ERR_ARG;
+    tss_secmem_free(enc);
+    tss_point_serialize(r.public_key, &ks->pk);
+    memcpy(r.chain_code, ks->chain_code, 32);
+    tss_keyshare_fingerprint(r.transcript_hash, ks);
+    tss_keyshare_free(ks);
+    if (he != HSM_OK) {
+        log_err("session %s: cannot seal the new delegate share: %s %s", s->hex, hsm_strerror(he),
+                hsm_last_detail());
+        return fail(s, 0, "the sealing backend failed (%s)", hsm_strerror(he));
+    }
+    if (api_b64_len(blob_len) > API_DELEGATE_SHARE_MAX ||
+        !(b64 = malloc(api_b64_len(blob_len) + 1))) {
+        free(blob);
+        return fail(s, 0, "the sealed delegate share is too large to send");
+    }
+    api_b64_encode(b64, blob, blob_len);
+    free(blob);
+    uint8_t m[API_ATTEST_MSG_BYTES];
+    api_attestation_message(m, s->st->key_id, &r);
+    r.attestation_len = sizeof r.attestation;
+    if (signer_ident_sign(sd, m, sizeof m, r.attestation, &r.attestation_len) != 0) {
+        api_delegate_share_free(b64, strlen(b64));
+        return fail(s, 0, "cannot sign the attestation");
+    }
+    char *json = api_keygen_result_encode_delegate(&r, b64);
+    api_delegate_share_free(b64, strlen(b64));
+    if (!json)
+        return fail(s, 0, "cannot encode the keygen result");
+    audit(s, SIGNER_AUDIT_KEYGEN, "delegate: share sealed and returned to the hub, not stored");
+    s->ph = PH_DONE;
+    s->result_sent = 1;
+    send_json(s, API_FRAME_RESULT, json);
+    log_info("session %s: delegate share of key %s sealed and returned (%zu bytes sealed)", s->hex,
+             kid, blob_len);
 }
 
 static void finish_sign(signer_session *s)

@@ -222,7 +222,7 @@ static void test_control_payloads(void **state)
     assert_int_equal(a2.culprit, 2);
     free(j);
 
-    api_hello h = {"0.1.0", "tpm2"}, h2;
+    api_hello h = {"0.1.0", "tpm2", ""}, h2;
     j = api_hello_encode(&h);
     assert_int_equal(api_hello_parse(&h2, (uint8_t *)j, strlen(j), msg, sizeof msg), API_OK);
     assert_string_equal(h2.backend, "tpm2");

@@ -127,7 +127,11 @@ static void test_refuses(void **state)
     /* methods, versions, request line shape */
     expect("CONNECT x:1 HTTP/1.1\r\n\r\n", HUB_HEAD_METHOD, 405, "method_not_allowed");
     expect("TRACE / HTTP/1.1\r\n\r\n", HUB_HEAD_METHOD, 405, "method_not_allowed");
-    expect("DELETE /v1/keys HTTP/1.1\r\n\r\n", HUB_HEAD_METHOD, 405, "method_not_allowed");
+    expect("PATCH /v1/keys HTTP/1.1\r\n\r\n", HUB_HEAD_METHOD, 405, "method_not_allowed");
+    assert_int_equal(parse("DELETE /v1/keys/x/signers HTTP/1.1\r\n\r\n"), HUB_HEAD_OK);
+    assert_int_equal(H.method, HUB_METHOD_DELETE);
+    assert_int_equal(parse("PUT /v1/keys/x/signers HTTP/1.1\r\n\r\n"), HUB_HEAD_OK);
+    assert_int_equal(H.method, HUB_METHOD_PUT);
     expect("get / HTTP/1.1\r\n\r\n", HUB_HEAD_METHOD, 405, "method_not_allowed");
     expect("GET / HTTP/2.0\r\n\r\n", HUB_HEAD_VERSION, 505, "http_version_not_supported");
     expect("GET / HTTP/1.1 \r\n\r\n", HUB_HEAD_BAD, 400, "bad_request");

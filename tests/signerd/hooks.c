@@ -36,6 +36,15 @@ void signer_test_share(tss_keyshare *ks)
             ks->peer[j].ot_recv->seed[l][1][0] ^= 0x01;
 }
 
+int signer_test_keygen_role(int configured)
+{
+    if (strcmp(mode(), "delegate-lie") == 0)
+        return 1;
+    if (strcmp(mode(), "delegate-keep") == 0)
+        return 0;
+    return configured;
+}
+
 void signer_test_store_opened(signer_store *st)
 {
     const char *full = getenv("MPC_SIGNERD_TEST_FULL_DISK");

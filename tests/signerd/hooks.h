@@ -5,6 +5,9 @@
  *   drop    never send round-2 protocol frames (a hub dropping)
  *   ot      corrupt k^1 of one base OT column (a different column each session) in its
  *           receiver setup toward every peer: the selective-failure attack on Delta
+ *   delegate-lie   finish every keygen as a delegate (seal, return the blob, store nothing)
+ *                  whatever its configured role: a signer lying about its role
+ *   delegate-keep  finish every keygen as a persistent signer (store, return no blob)
  * and MPC_SIGNERD_TEST_FULL_DISK=1 caps its database at the pages it has when it starts, so
  * any write that needs a new page fails as on a full disk.
  * Unset: behaves exactly like mpc-signerd. */
@@ -23,6 +26,10 @@ int signer_test_outgoing(uint8_t *frame, size_t len);
 
 /* Called with a freshly unsealed share before a signing session uses it. */
 void signer_test_share(tss_keyshare *ks);
+
+/* The role a keygen finishes with: the configured one, or the lie of delegate-lie /
+ * delegate-keep (0 persistent, 1 delegate, as signer_role). */
+int signer_test_keygen_role(int configured);
 
 /* Called once the daemon has opened its store. */
 void signer_test_store_opened(signer_store *st);

@@ -214,6 +214,7 @@ static void test_defaults(void **state)
     assert_int_equal(c.share_cache, SIGNER_SHARE_CACHE_UNSEAL);
     assert_int_equal(c.peer_fingerprint_count, 0);
     assert_int_equal(c.max_sessions, 64);
+    assert_int_equal(c.role, SIGNER_ROLE_PERSISTENT);
     assert_string_equal(c.hub_host, "127.0.0.1");
     assert_int_equal(c.hub_port, 8444);
     assert_string_equal(c.hub_path, "/v1/party");
@@ -242,7 +243,7 @@ static void test_every_key(void **state)
     snprintf(fps, sizeof fps, "%s, %s", fp1, fp2);
     assert_int_equal(LOAD(&c, {"signer", "log_level", "debug"}, {"signer", "session_timeout", "45"},
                           {"signer", "share_cache", "memory"}, {"signer", "peer_fingerprints", fps},
-                          {"signer", "max_sessions", "10"},
+                          {"signer", "max_sessions", "10"}, {"signer", "role", "delegate"},
                           {"hub", "url", "wss://[::1]:9000/party/v2"}, {"hub", "crl", "@/crl.pem"},
                           {"hub", "reconnect_min_ms", "100"}, {"hub", "reconnect_max_ms", "5000"},
                           {"hub", "ping_interval", "0"}),
@@ -256,6 +257,7 @@ static void test_every_key(void **state)
     assert_int_equal(c.peer_fingerprints[1][0], 0xab);
     assert_int_equal(c.peer_fingerprints[1][31], 0x89);
     assert_int_equal(c.max_sessions, 10);
+    assert_int_equal(c.role, SIGNER_ROLE_DELEGATE);
     assert_string_equal(c.hub_url, "wss://[::1]:9000/party/v2");
     assert_string_equal(c.hub_host, "::1");
     assert_int_equal(c.hub_port, 9000);
@@ -334,6 +336,7 @@ static void test_example(void **state)
         "share_cache",
         "peer_fingerprints",
         "max_sessions",
+        "role",
         "url",
         "ca",
         "crl",
@@ -430,6 +433,8 @@ static void test_bad_values(void **state)
          "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"},
         {"signer", "max_sessions", "0"},
         {"signer", "max_sessions", "-3"},
+        {"signer", "role", "user"},
+        {"signer", "role", "Delegate"},
         {"hub", "ca", "ca.pem"},
         {"hub", "crl", "relative/crl.pem"},
         {"hub", "cert", "p1.pem"},

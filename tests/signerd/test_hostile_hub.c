@@ -909,6 +909,33 @@ static void t_recipient(void **state)
     expect_alive();
 }
 
+/* A sign session-start carrying a delegate_share sent to a persistent signer (issue 16):
+ * refused before round 0 — a persistent node never takes a share from the hub. */
+static void t_delegate_share_to_persistent(void **state)
+{
+    (void)state;
+    char kid[33], nonce[65], hash[65], pk[67];
+    hexr(kid, 16);
+    hexr(nonce, 32);
+    hexr(hash, 32);
+    hexr(pk, 33);
+    pdesc both[2] = {{1, "n1", "n1.pem"}, {2, "n2", "n2.pem"}};
+    hsess *s = lone(0, 1);
+    char *j = start_json("sign", kid, 2, 2, 1, both, 2, nonce, hash, pk);
+    json_t *o = json_loads(j, 0, NULL);
+    free(j);
+    json_object_set_new(o, "delegate_share", json_string("Zm9vYmFy"));
+    j = json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+    send_start(s, 0, j);
+    free(j);
+    run1(s, 3000);
+    assert_int_equal(s->state[0], ST_ABORT);
+    assert_non_null(strstr(s->text[0], "this node is a persistent signer"));
+    assert_int_equal(s->proto[0], 0);
+    expect_alive();
+}
+
 /* ---- probe 2: certificates ---- */
 
 static void cert_case(const char *cert, const char *id, const char *needle)
@@ -1581,7 +1608,7 @@ int main(void)
         cmocka_unit_test(t_equivocation),  cmocka_unit_test(t_tamper),
         cmocka_unit_test(t_malformed),     cmocka_unit_test(t_replay),
         cmocka_unit_test(t_flood),         cmocka_unit_test(t_after),
-        cmocka_unit_test(t_short_payload),
+        cmocka_unit_test(t_short_payload), cmocka_unit_test(t_delegate_share_to_persistent),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -345,7 +345,7 @@ void deploy_up(deploy *d)
     deploy_start_hub(d);
     for (int i = 0; i < DEPLOY_NODES; i++) {
         char conf[256];
-        deploy_write_node_conf(d, i, NULL);
+        deploy_write_node_conf(d, i, d->node_signer[i][0] ? d->node_signer[i] : NULL);
         deploy_enrol(d, i, deploy_node[i]);
         deploy_node_conf_path(d, i, conf, sizeof conf);
         if (deploy_sh("%s --config %s check-config 2>>%s/enrol.log", d->signerd_bin, conf,

@@ -44,7 +44,9 @@ typedef struct deploy {
     const char *hub_log_level;  /* default "info" */
     const char *node_log_level; /* default "info" */
     char node_extra[256];       /* extra lines of every node's [signer] */
-    int log_tail;               /* lines per log that deploy_dump_logs prints; default 25 */
+    char node_signer[DEPLOY_NODES][128]; /* extra [signer] lines of node i only (deploy_up),
+                                          * e.g. "role = delegate\n" */
+    int log_tail; /* lines per log that deploy_dump_logs prints; default 25 */
 } deploy;
 
 /* 0 if swtpm, softhsm2-util and openssl are on PATH (else says so: -1); ignores SIGPIPE
