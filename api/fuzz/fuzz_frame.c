@@ -1,7 +1,8 @@
 /* api/fuzz/fuzz_frame.c — libFuzzer target for the party-link frame decoder and the
  * control-payload parsers. Properties checked on every input: the decoder never reads out
  * of bounds (ASan), a frame it accepts re-encodes to exactly the same bytes, and the JSON
- * parsers accept or reject the payload without crashing. */
+ * parsers (session-start: keygen/sign and reshare) accept or reject the payload without
+ * crashing. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,7 @@
 #include "api/b64.h"
 #include "api/frame.h"
 #include "api/json.h"
+#include "api/reshare.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -65,6 +67,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (st && api_session_start_parse(st, f.payload, f.payload_len, msg, sizeof msg) == API_OK)
             delegate_share(f.payload, f.payload_len, st->delegate_share_len);
         free(st);
+        api_reshare_start *rs = malloc(sizeof *rs); /* kind "reshare" (api/reshare.h) */
+        if (rs &&
+            api_reshare_start_parse(rs, f.payload, f.payload_len, msg, sizeof msg) == API_OK &&
+            (rs->index < 1 || rs->index > api_reshare_participants(rs) ||
+             rs->ndealers < rs->old_threshold || rs->ndealers > rs->old_n))
+            abort(); /* an accepted payload keeps the documented bounds */
+        free(rs);
         break;
     }
     case API_FRAME_ACTIVATE: {

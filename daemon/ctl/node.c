@@ -215,12 +215,13 @@ typedef struct {
 static int on_share(void *arg, const signer_share_row *r)
 {
     row_ctx *x = arg;
-    const char *st = r->status == SIGNER_SHARE_ACTIVE ? "active" : "pending";
+    const char *st = signer_share_status_name(r->status);
     x->count++;
     if (x->arr)
         json_array_append_new(x->arr,
-                              json_pack("{s:s,s:s,s:i,s:i,s:i}", "key_id", r->key_id, "status", st,
-                                        "t", (int)r->t, "n", (int)r->n, "index", (int)r->index));
+                              json_pack("{s:s,s:s,s:i,s:i,s:i,s:I}", "key_id", r->key_id, "status",
+                                        st, "t", (int)r->t, "n", (int)r->n, "index", (int)r->index,
+                                        "epoch", (json_int_t)r->epoch));
     else
         fprintf(x->c->out, "  %s  %-7s  %u of %u, index %u\n", r->key_id, st, r->t, r->n, r->index);
     return 0;

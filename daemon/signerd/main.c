@@ -281,8 +281,9 @@ static int init_identity(signer *sd, int argc, char **argv)
 static int print_share(void *ctx, const signer_share_row *r)
 {
     (void)ctx;
-    printf("%s %-7s t=%u n=%u index=%u\n", r->key_id,
-           r->status == SIGNER_SHARE_ACTIVE ? "active" : "pending", r->t, r->n, r->index);
+    printf("%s %-7s t=%u n=%u index=%u epoch=%lu%s\n", r->key_id,
+           signer_share_status_name(r->status), r->t, r->n, r->index, (unsigned long)r->epoch,
+           r->imported ? " imported" : "");
     return 0;
 }
 

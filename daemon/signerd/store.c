@@ -27,7 +27,7 @@ struct signer_store {
     char *path;
 };
 
-#define SCHEMA_VERSION 1
+#define SCHEMA_VERSION 2
 
 /* Version 1. Beyond the columns the design names: shares.session (the keygen session, for
  * the operator), and triggers that make the database itself refuse what the daemon must
@@ -62,8 +62,49 @@ static const char schema_v1[] =
     "CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit"
     "  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;";
 
+/* Version 2 (issue 17: refresh and reshare): shares are keyed by (key id, epoch), with at
+ * most one active and one pending epoch per key and a third status, 'retired' (an old
+ * epoch replaced by an activated newer one: never used to sign, deleted on the hub's
+ * RETIRE). Existing rows become epoch 0 (the DKG's epoch, tss/keyshare.h) in their order.
+ * "imported" marks a key that came from an import or a migration (metadata only).
+ * The triggers keep v1's rules: an active share is never deleted or changed, except the
+ * one move active -> retired; a retired share is never changed (only deleted). */
+static const char schema_v2[] =
+    "DROP TRIGGER shares_keep_active;"
+    "DROP TRIGGER shares_active_frozen;"
+    "CREATE TABLE shares_v2(key_id TEXT NOT NULL CHECK(length(key_id) = 32),"
+    "  epoch INTEGER NOT NULL CHECK(epoch BETWEEN 0 AND 4294967295),"
+    "  status TEXT NOT NULL CHECK(status IN ('pending', 'active', 'retired')),"
+    "  t INTEGER NOT NULL, n INTEGER NOT NULL, idx INTEGER NOT NULL,"
+    "  public_key BLOB NOT NULL CHECK(length(public_key) = 33),"
+    "  chain_code BLOB NOT NULL CHECK(length(chain_code) = 32),"
+    "  fingerprint BLOB NOT NULL CHECK(length(fingerprint) = 32),"
+    "  blob BLOB NOT NULL, identities TEXT NOT NULL, session TEXT,"
+    "  created INTEGER NOT NULL, activated INTEGER,"
+    "  imported INTEGER NOT NULL DEFAULT 0 CHECK(imported IN (0, 1)), retired INTEGER,"
+    "  PRIMARY KEY(key_id, epoch));"
+    "INSERT INTO shares_v2(key_id, epoch, status, t, n, idx, public_key, chain_code,"
+    "  fingerprint, blob, identities, session, created, activated)"
+    "  SELECT key_id, 0, status, t, n, idx, public_key, chain_code, fingerprint, blob,"
+    "  identities, session, created, activated FROM shares ORDER BY rowid;"
+    "DROP TABLE shares;"
+    "ALTER TABLE shares_v2 RENAME TO shares;"
+    "CREATE UNIQUE INDEX shares_one_active ON shares(key_id) WHERE status = 'active';"
+    "CREATE UNIQUE INDEX shares_one_pending ON shares(key_id) WHERE status = 'pending';"
+    "CREATE TRIGGER shares_keep_active BEFORE DELETE ON shares WHEN OLD.status = 'active'"
+    "  BEGIN SELECT RAISE(ABORT, 'active shares are never deleted'); END;"
+    "CREATE TRIGGER shares_active_frozen BEFORE UPDATE OF key_id, epoch, t, n, idx, public_key,"
+    "  chain_code, fingerprint, blob, identities, session, created, activated, imported"
+    "  ON shares WHEN OLD.status = 'active'"
+    "  BEGIN SELECT RAISE(ABORT, 'active shares are never changed'); END;"
+    "CREATE TRIGGER shares_active_retires BEFORE UPDATE OF status ON shares"
+    "  WHEN OLD.status = 'active' AND NEW.status <> 'retired'"
+    "  BEGIN SELECT RAISE(ABORT, 'an active share only ever becomes retired'); END;"
+    "CREATE TRIGGER shares_retired_frozen BEFORE UPDATE ON shares WHEN OLD.status = 'retired'"
+    "  BEGIN SELECT RAISE(ABORT, 'retired shares are never changed'); END;";
+
 /* migrations[v] takes a database from user_version v to v + 1. */
-static const char *const migrations[SCHEMA_VERSION] = {schema_v1};
+static const char *const migrations[SCHEMA_VERSION] = {schema_v1, schema_v2};
 
 /* ---- errors ----------------------------------------------------------------------------- */
 
@@ -88,6 +129,8 @@ static const char *const messages[SIGNER_STORE_ERR__COUNT] = {
                                  "stop the node and investigate before signing again",
     [SIGNER_STORE_ERR_AUDIT_BROKEN] = "the audit log's hash chain is broken: rows were "
                                       "edited, deleted or inserted outside the daemon",
+    [SIGNER_STORE_ERR_RETIRED] = "that epoch of the key is retired (a newer epoch is active); "
+                                 "it is never used or activated again",
 };
 
 const char *signer_store_strerror(signer_store_err err)
@@ -275,6 +318,7 @@ static const char *const kind_names[] = {
     [SIGNER_AUDIT_KEYGEN] = "keygen",     [SIGNER_AUDIT_SIGN] = "sign",
     [SIGNER_AUDIT_ACTIVATE] = "activate", [SIGNER_AUDIT_BAN] = "ban",
     [SIGNER_AUDIT_UNBAN] = "unban",       [SIGNER_AUDIT_REMOVE] = "remove",
+    [SIGNER_AUDIT_RESHARE] = "reshare",   [SIGNER_AUDIT_RETIRE] = "retire",
 };
 
 const char *signer_audit_kind_name(signer_audit_kind kind)
@@ -699,36 +743,80 @@ static void peers_text(char *out, size_t cap, const signer_share_row *r)
 static signer_store_err share_insert(signer_store *st, const signer_share_row *r,
                                      const char *key_id, const char *ids)
 {
-    sqlite3_stmt *s = prepare(st, "INSERT INTO shares(key_id, status, t, n, idx, public_key,"
-                                  " chain_code, fingerprint, blob, identities, session, created)"
-                                  " VALUES(?,'pending',?,?,?,?,?,?,?,?,?,?)");
+    sqlite3_stmt *s = prepare(st, "INSERT INTO shares(key_id, epoch, status, t, n, idx,"
+                                  " public_key, chain_code, fingerprint, blob, identities,"
+                                  " session, created, imported)"
+                                  " VALUES(?,?,'pending',?,?,?,?,?,?,?,?,?,?,?)");
     if (!s)
         return SIGNER_STORE_ERR_IO;
     sqlite3_bind_text(s, 1, key_id, -1, SQLITE_STATIC);
-    sqlite3_bind_int(s, 2, (int)r->t);
-    sqlite3_bind_int(s, 3, (int)r->n);
-    sqlite3_bind_int(s, 4, (int)r->index);
-    sqlite3_bind_blob(s, 5, r->public_key, 33, SQLITE_STATIC);
-    sqlite3_bind_blob(s, 6, r->chain_code, 32, SQLITE_STATIC);
-    sqlite3_bind_blob(s, 7, r->fingerprint, 32, SQLITE_STATIC);
-    sqlite3_bind_blob(s, 8, r->blob, (int)r->blob_len, SQLITE_STATIC);
-    sqlite3_bind_text(s, 9, ids, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 10, r->session[0] ? r->session : NULL, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 11, now_s());
+    sqlite3_bind_int64(s, 2, (sqlite3_int64)r->epoch);
+    sqlite3_bind_int(s, 3, (int)r->t);
+    sqlite3_bind_int(s, 4, (int)r->n);
+    sqlite3_bind_int(s, 5, (int)r->index);
+    sqlite3_bind_blob(s, 6, r->public_key, 33, SQLITE_STATIC);
+    sqlite3_bind_blob(s, 7, r->chain_code, 32, SQLITE_STATIC);
+    sqlite3_bind_blob(s, 8, r->fingerprint, 32, SQLITE_STATIC);
+    sqlite3_bind_blob(s, 9, r->blob, (int)r->blob_len, SQLITE_STATIC);
+    sqlite3_bind_text(s, 10, ids, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 11, r->session[0] ? r->session : NULL, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 12, now_s());
+    sqlite3_bind_int(s, 13, r->imported ? 1 : 0);
     return step_done(st, s, "storing a pending share");
 }
 
-/* 1 if key_id is stored (status into *active), 0 if not, -1 on error. */
-static int share_status(signer_store *st, const char *key_id, int *active)
+/* What a key has stored, read inside the caller's transaction. */
+typedef struct {
+    int any;                /* rows of any status */
+    int pending, active;    /* has a pending / an active share */
+    uint32_t pending_epoch; /* valid when pending */
+    uint32_t active_epoch;  /* valid when active */
+    uint32_t max_epoch;     /* the highest stored epoch, valid when any */
+} key_state;
+
+static signer_store_err key_state_read(signer_store *st, const char *key_id, key_state *k)
 {
-    sqlite3_stmt *s = prepare(st, "SELECT status FROM shares WHERE key_id = ?");
+    memset(k, 0, sizeof *k);
+    sqlite3_stmt *s = prepare(st, "SELECT epoch, status FROM shares WHERE key_id = ?");
+    if (!s)
+        return SIGNER_STORE_ERR_IO;
+    sqlite3_bind_text(s, 1, key_id, -1, SQLITE_STATIC);
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        uint32_t e = (uint32_t)sqlite3_column_int64(s, 0);
+        const char *status = (const char *)sqlite3_column_text(s, 1);
+        if (!k->any || e > k->max_epoch)
+            k->max_epoch = e;
+        k->any = 1;
+        if (status && strcmp(status, "active") == 0) {
+            k->active = 1;
+            k->active_epoch = e;
+        } else if (status && strcmp(status, "pending") == 0) {
+            k->pending = 1;
+            k->pending_epoch = e;
+        }
+    }
+    signer_store_err err =
+        rc == SQLITE_DONE ? SIGNER_STORE_OK : db_fail(st, "reading a key's shares");
+    sqlite3_finalize(s);
+    return err;
+}
+
+/* The status of (key_id, epoch): 0 when absent; -1 on error. */
+static int epoch_status(signer_store *st, const char *key_id, uint32_t epoch)
+{
+    sqlite3_stmt *s = prepare(st, "SELECT status FROM shares WHERE key_id = ? AND epoch = ?");
     if (!s)
         return -1;
     sqlite3_bind_text(s, 1, key_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 2, (sqlite3_int64)epoch);
     int rc = sqlite3_step(s), ret = 0;
     if (rc == SQLITE_ROW) {
-        *active = strcmp((const char *)sqlite3_column_text(s, 0), "active") == 0;
-        ret = 1;
+        const char *status = (const char *)sqlite3_column_text(s, 0);
+        ret = !status                          ? SIGNER_SHARE_PENDING
+              : strcmp(status, "active") == 0  ? SIGNER_SHARE_ACTIVE
+              : strcmp(status, "retired") == 0 ? SIGNER_SHARE_RETIRED
+                                               : SIGNER_SHARE_PENDING;
     } else if (rc != SQLITE_DONE) {
         db_fail(st, "reading a share's status");
         ret = -1;
@@ -737,9 +825,37 @@ static int share_status(signer_store *st, const char *key_id, int *active)
     return ret;
 }
 
+/* Runs "UPDATE/DELETE ... WHERE key_id = ?1 [AND epoch = ?2]" with now_s() as ?3 (binding a
+ * parameter the statement does not use is a harmless SQLITE_RANGE). */
+static signer_store_err share_exec(signer_store *st, const char *sql, const char *key_id,
+                                   uint32_t epoch, const char *what)
+{
+    sqlite3_stmt *s = prepare(st, sql);
+    if (!s)
+        return SIGNER_STORE_ERR_IO;
+    sqlite3_bind_text(s, 1, key_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 2, (sqlite3_int64)epoch);
+    sqlite3_bind_int64(s, 3, now_s());
+    return step_done(st, s, what);
+}
+
+const char *signer_share_status_name(signer_share_status status)
+{
+    switch (status) {
+    case SIGNER_SHARE_PENDING:
+        return "pending";
+    case SIGNER_SHARE_ACTIVE:
+        return "active";
+    case SIGNER_SHARE_RETIRED:
+        return "retired";
+    }
+    return "?";
+}
+
 signer_store_err signer_store_share_put_pending(signer_store *st, const signer_share_row *row)
 {
     char key_id[SIGNER_KEY_ID_HEX + 1], peers[SIGNER_MAX_PARTIES * (API_PARTY_ID_MAX + 1) + 1];
+    char outcome[48];
     if (!st || !row || !row_ok(row, key_id))
         return arg_fail("share_put_pending: malformed row (key id, t, n, index, identities, "
                         "blob or session)");
@@ -747,19 +863,33 @@ signer_store_err signer_store_share_put_pending(signer_store *st, const signer_s
     if (!ids)
         return fail(SIGNER_STORE_ERR_NOMEM, st->path, "share %s: out of memory", key_id);
     peers_text(peers, sizeof peers, row);
+    if (row->epoch == 0)
+        snprintf(outcome, sizeof outcome, "pending");
+    else
+        snprintf(outcome, sizeof outcome, "pending epoch %lu", (unsigned long)row->epoch);
     lock(st);
-    int active = 0, exists = 0;
+    key_state k;
     signer_store_err err = tx_begin(st, "starting to store a share");
-    if (err == SIGNER_STORE_OK && (exists = share_status(st, key_id, &active)) != 0)
-        err = exists < 0 ? SIGNER_STORE_ERR_IO
-                         : fail(SIGNER_STORE_ERR_EXISTS, st->path,
-                                "share %s is already stored (%s); nothing was overwritten", key_id,
-                                active ? "active" : "pending");
+    if (err == SIGNER_STORE_OK)
+        err = key_state_read(st, key_id, &k);
+    if (err == SIGNER_STORE_OK && row->epoch == 0 && k.any)
+        err = fail(SIGNER_STORE_ERR_EXISTS, st->path,
+                   "share %s is already stored (%s); nothing was overwritten", key_id,
+                   k.active    ? "active"
+                   : k.pending ? "pending"
+                               : "retired");
+    if (err == SIGNER_STORE_OK && row->epoch > 0 &&
+        (k.pending || (k.any && k.max_epoch >= row->epoch)))
+        err = fail(SIGNER_STORE_ERR_EXISTS, st->path,
+                   "share %s epoch %lu: the key already has %s; nothing was overwritten", key_id,
+                   (unsigned long)row->epoch,
+                   k.pending ? "a pending share" : "a share of this or a later epoch");
     if (err == SIGNER_STORE_OK)
         err = share_insert(st, row, key_id, ids);
     if (err == SIGNER_STORE_OK)
-        err = audit_append_locked(st, SIGNER_AUDIT_KEYGEN, key_id,
-                                  row->session[0] ? row->session : NULL, NULL, peers, "pending");
+        err =
+            audit_append_locked(st, row->epoch ? SIGNER_AUDIT_RESHARE : SIGNER_AUDIT_KEYGEN, key_id,
+                                row->session[0] ? row->session : NULL, NULL, peers, outcome);
     err = tx_end(st, err, "committing a pending share");
     unlock(st);
     free(ids);
@@ -772,26 +902,112 @@ signer_store_err signer_store_share_activate(signer_store *st, const char *key_i
     if (!st || key_id_norm(key_id, key_id_in) != 0)
         return arg_fail("share_activate: key id must be 32 hex digits");
     lock(st);
-    int active = 0, exists = 0;
+    key_state k;
     signer_store_err err = tx_begin(st, "starting to activate a share");
-    if (err == SIGNER_STORE_OK && (exists = share_status(st, key_id, &active)) <= 0)
-        err = exists < 0 ? SIGNER_STORE_ERR_IO
-                         : fail(SIGNER_STORE_ERR_NOT_FOUND, st->path,
-                                "activate: no share %s on this node", key_id);
-    if (err == SIGNER_STORE_OK && !active) {
-        sqlite3_stmt *s = prepare(st, "UPDATE shares SET status = 'active', activated = ?"
-                                      " WHERE key_id = ? AND status = 'pending'");
-        err = s ? SIGNER_STORE_OK : SIGNER_STORE_ERR_IO;
-        if (s) {
-            sqlite3_bind_int64(s, 1, now_s());
-            sqlite3_bind_text(s, 2, key_id, -1, SQLITE_STATIC);
-            err = step_done(st, s, "activating a share");
-        }
+    if (err == SIGNER_STORE_OK)
+        err = key_state_read(st, key_id, &k);
+    if (err == SIGNER_STORE_OK && !k.active && !k.pending)
+        err = fail(SIGNER_STORE_ERR_NOT_FOUND, st->path, "activate: no share %s on this node",
+                   key_id);
+    if (err == SIGNER_STORE_OK && !k.active) {
+        err = share_exec(st,
+                         "UPDATE shares SET status = 'active', activated = ?3"
+                         " WHERE key_id = ?1 AND epoch = ?2 AND status = 'pending'",
+                         key_id, k.pending_epoch, "activating a share");
         if (err == SIGNER_STORE_OK)
             err =
                 audit_append_locked(st, SIGNER_AUDIT_ACTIVATE, key_id, NULL, NULL, NULL, "active");
     }
     err = tx_end(st, err, "committing a share's activation");
+    unlock(st);
+    return err;
+}
+
+signer_store_err signer_store_share_switch_epoch(signer_store *st, const char *key_id_in,
+                                                 uint32_t epoch)
+{
+    char key_id[SIGNER_KEY_ID_HEX + 1], outcome[96];
+    if (!st || key_id_norm(key_id, key_id_in) != 0)
+        return arg_fail("share_switch_epoch: key id must be 32 hex digits");
+    lock(st);
+    key_state k;
+    int status = 0;
+    signer_store_err err = tx_begin(st, "starting to switch a key's epoch");
+    if (err == SIGNER_STORE_OK)
+        err = key_state_read(st, key_id, &k);
+    if (err == SIGNER_STORE_OK && (status = epoch_status(st, key_id, epoch)) < 0)
+        err = SIGNER_STORE_ERR_IO;
+    if (err == SIGNER_STORE_OK && status == 0)
+        err = fail(SIGNER_STORE_ERR_NOT_FOUND, st->path, "switch: no share %s epoch %lu", key_id,
+                   (unsigned long)epoch);
+    if (err == SIGNER_STORE_OK &&
+        (status == SIGNER_SHARE_RETIRED ||
+         (status == SIGNER_SHARE_PENDING && k.active && k.active_epoch > epoch)))
+        err = fail(SIGNER_STORE_ERR_RETIRED, st->path,
+                   "switch: share %s epoch %lu is older than the key's active epoch", key_id,
+                   (unsigned long)epoch);
+    if (err == SIGNER_STORE_OK && status == SIGNER_SHARE_PENDING) {
+        /* retire first: at most one active row per key (shares_one_active) */
+        if (k.active)
+            err = share_exec(st,
+                             "UPDATE shares SET status = 'retired', retired = ?3"
+                             " WHERE key_id = ?1 AND status = 'active'",
+                             key_id, 0, "retiring the old epoch");
+        if (err == SIGNER_STORE_OK)
+            err = share_exec(st,
+                             "UPDATE shares SET status = 'active', activated = ?3"
+                             " WHERE key_id = ?1 AND epoch = ?2 AND status = 'pending'",
+                             key_id, epoch, "activating the new epoch");
+        if (k.active)
+            snprintf(outcome, sizeof outcome, "active epoch %lu, epoch %lu retired",
+                     (unsigned long)epoch, (unsigned long)k.active_epoch);
+        else
+            snprintf(outcome, sizeof outcome, "active epoch %lu", (unsigned long)epoch);
+        if (err == SIGNER_STORE_OK)
+            err = audit_append_locked(st, SIGNER_AUDIT_ACTIVATE, key_id, NULL, NULL, NULL, outcome);
+    }
+    err = tx_end(st, err, "committing a key's epoch switch");
+    unlock(st);
+    return err;
+}
+
+signer_store_err signer_store_share_retire(signer_store *st, const char *key_id_in, uint32_t epoch,
+                                           int leaving)
+{
+    char key_id[SIGNER_KEY_ID_HEX + 1], outcome[96];
+    if (!st || key_id_norm(key_id, key_id_in) != 0)
+        return arg_fail("share_retire: key id must be 32 hex digits");
+    lock(st);
+    int status = 0;
+    signer_store_err err = tx_begin(st, "starting to retire a share");
+    if (err == SIGNER_STORE_OK && (status = epoch_status(st, key_id, epoch)) < 0)
+        err = SIGNER_STORE_ERR_IO;
+    if (err == SIGNER_STORE_OK && status == 0)
+        err = fail(SIGNER_STORE_ERR_NOT_FOUND, st->path, "retire: no share %s epoch %lu", key_id,
+                   (unsigned long)epoch);
+    if (err == SIGNER_STORE_OK && status == SIGNER_SHARE_PENDING)
+        err = fail(SIGNER_STORE_ERR_ARG, st->path,
+                   "retire: share %s epoch %lu is pending (remove-pending drops it)", key_id,
+                   (unsigned long)epoch);
+    if (err == SIGNER_STORE_OK && status == SIGNER_SHARE_ACTIVE && !leaving)
+        err = fail(SIGNER_STORE_ERR_ACTIVE, st->path,
+                   "retire: share %s epoch %lu is this node's active epoch", key_id,
+                   (unsigned long)epoch);
+    if (err == SIGNER_STORE_OK && status == SIGNER_SHARE_ACTIVE)
+        err = share_exec(st,
+                         "UPDATE shares SET status = 'retired', retired = ?3"
+                         " WHERE key_id = ?1 AND epoch = ?2 AND status = 'active'",
+                         key_id, epoch, "retiring a share");
+    if (err == SIGNER_STORE_OK)
+        err = share_exec(st,
+                         "DELETE FROM shares WHERE key_id = ?1 AND epoch = ?2"
+                         " AND status = 'retired'",
+                         key_id, epoch, "deleting a retired share");
+    snprintf(outcome, sizeof outcome, "epoch %lu deleted%s", (unsigned long)epoch,
+             status == SIGNER_SHARE_ACTIVE ? " (this node left the committee)" : "");
+    if (err == SIGNER_STORE_OK)
+        err = audit_append_locked(st, SIGNER_AUDIT_RETIRE, key_id, NULL, NULL, NULL, outcome);
+    err = tx_end(st, err, "committing a share's retirement");
     unlock(st);
     return err;
 }
@@ -804,8 +1020,10 @@ static signer_store_err share_from_row(signer_store *st, sqlite3_stmt *s, signer
     const char *key_id = (const char *)sqlite3_column_text(s, 0);
     const char *status = (const char *)sqlite3_column_text(s, 1);
     snprintf(out->key_id, sizeof out->key_id, "%s", key_id ? key_id : "");
-    out->status =
-        status && strcmp(status, "active") == 0 ? SIGNER_SHARE_ACTIVE : SIGNER_SHARE_PENDING;
+    out->status = !status                          ? SIGNER_SHARE_PENDING
+                  : strcmp(status, "active") == 0  ? SIGNER_SHARE_ACTIVE
+                  : strcmp(status, "retired") == 0 ? SIGNER_SHARE_RETIRED
+                                                   : SIGNER_SHARE_PENDING;
     out->t = (unsigned)sqlite3_column_int(s, 2);
     out->n = (unsigned)sqlite3_column_int(s, 3);
     out->index = (unsigned)sqlite3_column_int(s, 4);
@@ -821,6 +1039,9 @@ static signer_store_err share_from_row(signer_store *st, sqlite3_stmt *s, signer
     snprintf(out->session, sizeof out->session, "%s", session ? session : "");
     out->created = sqlite3_column_int64(s, 11);
     out->activated = sqlite3_column_int64(s, 12);
+    out->epoch = (uint32_t)sqlite3_column_int64(s, 13);
+    out->imported = sqlite3_column_int(s, 14) ? 1 : 0;
+    out->retired = sqlite3_column_int64(s, 15);
     if (!with_blob)
         return SIGNER_STORE_OK;
     if (!(out->blob = malloc((size_t)blob_len)))
@@ -832,15 +1053,28 @@ static signer_store_err share_from_row(signer_store *st, sqlite3_stmt *s, signer
 
 #define SHARE_COLUMNS                                                                              \
     "SELECT key_id, status, t, n, idx, public_key, chain_code, fingerprint, blob, identities,"     \
-    " session, created, activated FROM shares"
+    " session, created, activated, epoch, imported, retired FROM shares"
 
-static signer_store_err share_get_locked(signer_store *st, const char *key_id,
-                                         signer_share_row *out, int with_blob)
+/* Which row share_get_locked reads. */
+typedef enum { BY_KEY, BY_EPOCH, BY_ROWID } share_sel;
+
+static signer_store_err share_get_locked(signer_store *st, share_sel sel, const char *key_id,
+                                         int64_t epoch_or_rowid, signer_share_row *out,
+                                         int with_blob)
 {
-    sqlite3_stmt *s = prepare(st, SHARE_COLUMNS " WHERE key_id = ?");
+    static const char *const where[] = {
+        [BY_KEY] = SHARE_COLUMNS " WHERE key_id = ?1 AND status IN ('active', 'pending')"
+                                 " ORDER BY status = 'active' DESC LIMIT 1",
+        [BY_EPOCH] = SHARE_COLUMNS " WHERE key_id = ?1 AND epoch = ?2",
+        [BY_ROWID] = SHARE_COLUMNS " WHERE rowid = ?2",
+    };
+    sqlite3_stmt *s = prepare(st, where[sel]);
     if (!s)
         return SIGNER_STORE_ERR_IO;
-    sqlite3_bind_text(s, 1, key_id, -1, SQLITE_STATIC);
+    if (key_id)
+        sqlite3_bind_text(s, 1, key_id, -1, SQLITE_STATIC);
+    if (sel != BY_KEY)
+        sqlite3_bind_int64(s, 2, epoch_or_rowid);
     int rc = sqlite3_step(s);
     signer_store_err err;
     if (rc == SQLITE_ROW)
@@ -864,20 +1098,36 @@ signer_store_err signer_store_share_get(signer_store *st, const char *key_id_in,
     if (!st || !out || key_id_norm(key_id, key_id_in) != 0)
         return arg_fail("share_get: key id must be 32 hex digits");
     lock(st);
-    signer_store_err err = share_get_locked(st, key_id, out, 1);
+    signer_store_err err = share_get_locked(st, BY_KEY, key_id, 0, out, 1);
     unlock(st);
     if (err == SIGNER_STORE_ERR_NOT_FOUND)
         snprintf(last_detail, sizeof last_detail, "%s: no share %s", st->path, key_id);
     return err;
 }
 
-/* The key ids of every share, in insertion order, as one malloc'd array. */
-static signer_store_err share_ids(signer_store *st, char (**ids)[SIGNER_KEY_ID_HEX + 1],
-                                  size_t *count)
+signer_store_err signer_store_share_get_epoch(signer_store *st, const char *key_id_in,
+                                              uint32_t epoch, signer_share_row *out)
+{
+    char key_id[SIGNER_KEY_ID_HEX + 1];
+    if (out)
+        memset(out, 0, sizeof *out);
+    if (!st || !out || key_id_norm(key_id, key_id_in) != 0)
+        return arg_fail("share_get_epoch: key id must be 32 hex digits");
+    lock(st);
+    signer_store_err err = share_get_locked(st, BY_EPOCH, key_id, (int64_t)epoch, out, 1);
+    unlock(st);
+    if (err == SIGNER_STORE_ERR_NOT_FOUND)
+        snprintf(last_detail, sizeof last_detail, "%s: no share %s epoch %lu", st->path, key_id,
+                 (unsigned long)epoch);
+    return err;
+}
+
+/* The rowids of every share, in insertion order, as one malloc'd array. */
+static signer_store_err share_rowids(signer_store *st, int64_t **ids, size_t *count)
 {
     size_t cap = 0, n = 0;
-    char(*a)[SIGNER_KEY_ID_HEX + 1] = NULL;
-    sqlite3_stmt *s = prepare(st, "SELECT key_id FROM shares ORDER BY rowid");
+    int64_t *a = NULL;
+    sqlite3_stmt *s = prepare(st, "SELECT rowid FROM shares ORDER BY rowid");
     if (!s)
         return SIGNER_STORE_ERR_IO;
     signer_store_err err = SIGNER_STORE_OK;
@@ -891,7 +1141,7 @@ static signer_store_err share_ids(signer_store *st, char (**ids)[SIGNER_KEY_ID_H
             }
             a = grown;
         }
-        snprintf(a[n++], sizeof a[0], "%s", (const char *)sqlite3_column_text(s, 0));
+        a[n++] = sqlite3_column_int64(s, 0);
     }
     if (err == SIGNER_STORE_OK && rc != SQLITE_DONE)
         err = db_fail(st, "listing shares");
@@ -905,22 +1155,22 @@ static signer_store_err share_ids(signer_store *st, char (**ids)[SIGNER_KEY_ID_H
     return SIGNER_STORE_OK;
 }
 
-/* Collects the ids first and reads each row under the mutex, calling fn without it: fn
+/* Collects the rowids first and reads each row under the mutex, calling fn without it: fn
  * may use the store (e.g. activate what it lists). A share removed meanwhile is skipped. */
 signer_store_err signer_store_share_list(signer_store *st, signer_share_list_fn fn, void *ctx)
 {
-    char(*ids)[SIGNER_KEY_ID_HEX + 1] = NULL;
+    int64_t *ids = NULL;
     size_t n = 0;
     if (!st || !fn)
         return arg_fail("share_list: NULL argument");
     lock(st);
-    signer_store_err err = share_ids(st, &ids, &n);
+    signer_store_err err = share_rowids(st, &ids, &n);
     unlock(st);
     for (size_t i = 0; err == SIGNER_STORE_OK && i < n; i++) {
         signer_share_row row;
         memset(&row, 0, sizeof row);
         lock(st);
-        err = share_get_locked(st, ids[i], &row, 0);
+        err = share_get_locked(st, BY_ROWID, NULL, ids[i], &row, 0);
         unlock(st);
         if (err == SIGNER_STORE_ERR_NOT_FOUND) {
             err = SIGNER_STORE_OK;
@@ -935,30 +1185,32 @@ signer_store_err signer_store_share_list(signer_store *st, signer_share_list_fn 
 
 signer_store_err signer_store_share_remove_pending(signer_store *st, const char *key_id_in)
 {
-    char key_id[SIGNER_KEY_ID_HEX + 1];
+    char key_id[SIGNER_KEY_ID_HEX + 1], outcome[96];
     if (!st || key_id_norm(key_id, key_id_in) != 0)
         return arg_fail("share_remove_pending: key id must be 32 hex digits");
     lock(st);
-    int active = 0, exists = 0;
+    key_state k;
     signer_store_err err = tx_begin(st, "starting to remove a share");
-    if (err == SIGNER_STORE_OK && (exists = share_status(st, key_id, &active)) <= 0)
-        err = exists < 0 ? SIGNER_STORE_ERR_IO
-                         : fail(SIGNER_STORE_ERR_NOT_FOUND, st->path,
-                                "remove: no share %s on this node", key_id);
-    if (err == SIGNER_STORE_OK && active)
+    if (err == SIGNER_STORE_OK)
+        err = key_state_read(st, key_id, &k);
+    if (err == SIGNER_STORE_OK && !k.any)
+        err =
+            fail(SIGNER_STORE_ERR_NOT_FOUND, st->path, "remove: no share %s on this node", key_id);
+    if (err == SIGNER_STORE_OK && !k.pending)
         err = fail(SIGNER_STORE_ERR_ACTIVE, st->path,
                    "remove: share %s is active; active shares are never removed", key_id);
-    if (err == SIGNER_STORE_OK) {
-        sqlite3_stmt *s = prepare(st, "DELETE FROM shares WHERE key_id = ? AND status = 'pending'");
-        err = s ? SIGNER_STORE_OK : SIGNER_STORE_ERR_IO;
-        if (s) {
-            sqlite3_bind_text(s, 1, key_id, -1, SQLITE_STATIC);
-            err = step_done(st, s, "removing a pending share");
-        }
-    }
     if (err == SIGNER_STORE_OK)
-        err = audit_append_locked(st, SIGNER_AUDIT_REMOVE, key_id, NULL, NULL, NULL,
-                                  "pending share removed by the operator");
+        err = share_exec(st,
+                         "DELETE FROM shares WHERE key_id = ?1 AND epoch = ?2"
+                         " AND status = 'pending'",
+                         key_id, k.pending_epoch, "removing a pending share");
+    if (k.pending_epoch == 0)
+        snprintf(outcome, sizeof outcome, "pending share removed by the operator");
+    else
+        snprintf(outcome, sizeof outcome, "pending share of epoch %lu removed",
+                 (unsigned long)k.pending_epoch);
+    if (err == SIGNER_STORE_OK)
+        err = audit_append_locked(st, SIGNER_AUDIT_REMOVE, key_id, NULL, NULL, NULL, outcome);
     err = tx_end(st, err, "committing a share's removal");
     unlock(st);
     return err;

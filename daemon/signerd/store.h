@@ -30,6 +30,7 @@ typedef enum {
     SIGNER_STORE_ERR_ACTIVE,       /* the share is active: refusing to remove it */
     SIGNER_STORE_ERR_CORRUPT,      /* a stored row is malformed or integrity_check failed */
     SIGNER_STORE_ERR_AUDIT_BROKEN, /* the audit chain does not verify */
+    SIGNER_STORE_ERR_RETIRED,      /* that epoch of the key is retired (replaced by a newer) */
     SIGNER_STORE_ERR__COUNT
 } signer_store_err;
 
@@ -63,7 +64,19 @@ signer_store_err signer_store_check(signer_store *st);
 #define SIGNER_MAX_PARTIES    API_MAX_PARTIES
 #define SIGNER_MAX_BLOB_BYTES (2u << 20) /* an HSM blob of HSM_MAX_PLAINTEXT and headers */
 
-typedef enum { SIGNER_SHARE_PENDING = 1, SIGNER_SHARE_ACTIVE = 2 } signer_share_status;
+/* A key's shares by epoch (tss/keyshare.h: 0 from the DKG, +1 per refresh/reshare): at most
+ * one active and one pending epoch per key. A pending share becomes active (keygen: by
+ * signer_store_share_activate; a reshare: by signer_store_share_switch_epoch, which retires
+ * the previously active epoch in the same transaction). A retired share is never used to
+ * sign and is deleted on the hub's RETIRE (signer_store_share_retire). */
+typedef enum {
+    SIGNER_SHARE_PENDING = 1,
+    SIGNER_SHARE_ACTIVE = 2,
+    SIGNER_SHARE_RETIRED = 3
+} signer_share_status;
+
+/* "pending", "active", "retired"; "?" if out of range. */
+const char *signer_share_status_name(signer_share_status status);
 
 /* One pinned participant of a key (DESIGN.md "Identities are pinned"). */
 typedef struct {
@@ -74,6 +87,9 @@ typedef struct {
 
 typedef struct {
     char key_id[SIGNER_KEY_ID_HEX + 1];             /* 32 hex digits (upper case is lowered) */
+    uint32_t epoch;                                 /* the share's epoch (tss_keyshare.epoch) */
+    int imported;                                   /* 1: the key came from an import or a
+                                                       migration (metadata), else 0 */
     signer_share_status status;                     /* set by the store; ignored by put */
     unsigned t, n, index;                           /* 2 <= t <= n <= SIGNER_MAX_PARTIES, 1..n */
     uint8_t public_key[33];                         /* compressed secp256k1 */
@@ -86,35 +102,67 @@ typedef struct {
     uint8_t *blob;                                  /* the sealed share (hsm_seal output) */
     size_t blob_len;                                /* 1..SIGNER_MAX_BLOB_BYTES */
     int64_t created, activated;                     /* unix seconds; activated 0 while pending */
+    int64_t retired;                                /* unix seconds; 0 unless retired */
 } signer_share_row;
 
 /* Frees the blob of a row filled by signer_store_share_get and zeroes the row. The blob is
  * sealed, not secret, but it is wiped anyway. NULL is a no-op. */
 void signer_share_row_clear(signer_share_row *row);
 
-/* Inserts row as a *pending* share together with an audit 'keygen' row (session, the
- * participants' ids as peers, outcome "pending"), in one transaction, committed and
- * fsync'ed before it returns OK. ERR_EXISTS if key_id is already stored (pending or
- * active: nothing is overwritten), ERR_ARG for a malformed row. */
+/* Inserts row as a *pending* share of (key_id, row->epoch) together with an audit row
+ * (session, the participants' ids as peers, outcome "pending epoch N"), in one transaction,
+ * committed and fsync'ed before it returns OK. The audit kind is 'keygen' for epoch 0 and
+ * 'reshare' for a later epoch. Nothing is ever overwritten:
+ *   epoch 0 (a keygen): ERR_EXISTS if the key has any share stored;
+ *   epoch e > 0 (a refresh/reshare): ERR_EXISTS if the key already has a pending share, a
+ *   share of epoch e, or an active share of an epoch >= e (the active epoch, if any, stays
+ *   active and untouched: a reshare that never completes leaves it usable).
+ * ERR_ARG for a malformed row. row->status and the times are ignored. */
 signer_store_err signer_store_share_put_pending(signer_store *st, const signer_share_row *row);
 
-/* Marks a pending share active (and writes an audit 'activate' row) durably. Idempotent:
- * an active share returns OK and writes nothing. ERR_NOT_FOUND if absent. */
+/* Keygen activation: marks the key's pending share active (and writes an audit 'activate'
+ * row) durably when the key has no active share. Idempotent: a key with an active share
+ * returns OK and writes nothing (this never switches epochs: see switch_epoch).
+ * ERR_NOT_FOUND if the key has no share. */
 signer_store_err signer_store_share_activate(signer_store *st, const char *key_id);
 
-/* Reads one share, pending or active. On OK out->blob is malloc'd: release the row with
- * signer_share_row_clear. ERR_NOT_FOUND if absent (out zeroed). */
+/* Reshare activation (tss/reshare.h, plan step 4), in ONE transaction committed and
+ * fsync'ed before OK: the pending share (key_id, epoch) becomes active and the key's
+ * previously active share (an older epoch), if any, becomes retired, with one audit
+ * 'activate' row. Idempotent: (key_id, epoch) already active returns OK and writes
+ * nothing. ERR_NOT_FOUND: no share (key_id, epoch); ERR_RETIRED: it is retired. A crash
+ * leaves either the old state or the new one, never two active epochs or none. */
+signer_store_err signer_store_share_switch_epoch(signer_store *st, const char *key_id,
+                                                 uint32_t epoch);
+
+/* The hub's RETIRE (plan step 5): deletes the sealed share (key_id, epoch) with an audit
+ * 'retire' row, durably. A retired share is deleted. An active share is deleted only with
+ * leaving = 1 (this node is not in the new committee and the caller has checked that the
+ * new epoch is active everywhere); else ERR_ACTIVE. A pending share: ERR_ARG (use
+ * remove_pending). ERR_NOT_FOUND if absent (a repeated RETIRE after a restart: done). */
+signer_store_err signer_store_share_retire(signer_store *st, const char *key_id, uint32_t epoch,
+                                           int leaving);
+
+/* Reads the share of key_id to sign with: the active one, else the pending one (a key whose
+ * keygen is not activated yet); never a retired one. On OK out->blob is malloc'd: release
+ * the row with signer_share_row_clear. ERR_NOT_FOUND if none (out zeroed). */
 signer_store_err signer_store_share_get(signer_store *st, const char *key_id,
                                         signer_share_row *out);
 
-/* Calls fn for every share in insertion order, pending and active, with the row's blob
+/* Reads the share (key_id, epoch) whatever its status; otherwise as signer_store_share_get. */
+signer_store_err signer_store_share_get_epoch(signer_store *st, const char *key_id, uint32_t epoch,
+                                              signer_share_row *out);
+
+/* Calls fn for every share (every epoch) in insertion order, any status, with the row's blob
  * NULL (fetch it with signer_store_share_get). fn returns 0 to continue, anything else to
  * stop (then the list returns OK). The row is valid during the call only. */
 typedef int (*signer_share_list_fn)(void *ctx, const signer_share_row *row);
 signer_store_err signer_store_share_list(signer_store *st, signer_share_list_fn fn, void *ctx);
 
-/* Deletes a *pending* share (an operator removing an orphan; DESIGN.md: never automatic)
- * with an audit 'remove' row. ERR_ACTIVE for an active share, ERR_NOT_FOUND if absent. */
+/* Deletes the key's *pending* share, whatever its epoch (an operator removing an orphan, or
+ * the hub dropping a reshare that will not be activated; DESIGN.md: never automatic) with
+ * an audit 'remove' row. ERR_ACTIVE if the key has only an active (or retired) share,
+ * ERR_NOT_FOUND if it has none. The key's active epoch is never touched. */
 signer_store_err signer_store_share_remove_pending(signer_store *st, const char *key_id);
 
 /* ---- used session ids ----------------------------------------------------------------- */
@@ -165,9 +213,12 @@ typedef enum {
     SIGNER_AUDIT_BAN,
     SIGNER_AUDIT_UNBAN,
     SIGNER_AUDIT_REMOVE,
+    SIGNER_AUDIT_RESHARE, /* a pending share of a later epoch stored */
+    SIGNER_AUDIT_RETIRE,  /* an old epoch's share deleted on RETIRE */
 } signer_audit_kind;
 
-/* "keygen", "sign", "activate", "ban", "unban", "remove"; NULL if out of range. */
+/* "keygen", "sign", "activate", "ban", "unban", "remove", "reshare", "retire"; NULL if out
+ * of range. */
 const char *signer_audit_kind_name(signer_audit_kind kind);
 
 /* Appends one audit row, durably. Each row is chained to the previous one:

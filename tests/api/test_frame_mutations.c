@@ -27,7 +27,7 @@ static uint64_t next(void)
 static void test_corpus_mutations(void **state)
 {
     (void)state;
-    static uint8_t seeds[16][512];
+    static uint8_t seeds[16][1024];
     size_t seed_len[16], nseeds = 0, accepted = 0;
     DIR *d = opendir(CORPUS_DIR);
     assert_non_null(d);
@@ -48,7 +48,7 @@ static void test_corpus_mutations(void **state)
     }
     closedir(d);
     assert_true(nseeds >= 5);
-    uint8_t buf[512];
+    uint8_t buf[1024];
     for (int i = 0; i < 200000; i++) {
         size_t s = next() % nseeds, n = seed_len[s];
         memcpy(buf, seeds[s], n);

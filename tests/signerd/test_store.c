@@ -1,6 +1,8 @@
 /* tests/signerd/test_store.c — the signer's SQLite store: every function, idempotent
  * activation, used sids, bans across restarts, the audit chain (and tampering found with
- * its seq), a full disk and a failed COMMIT changing nothing, concurrent callers, and kill -9 at
+ * its seq), epochs (a reshare's pending share beside the active one, the one-transaction
+ * switch, retirement), a version-1 database migrated in place, a full disk and a failed
+ * COMMIT changing nothing, concurrent callers, and kill -9 at
  * random moments (MPC_STORE_KILL_ROUNDS, default 10) losing nothing that was reported done. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -117,7 +119,7 @@ static void test_open_and_schema(void **state)
     (void)state;
     signer_store *st = open_store();
     signer_store_close(st);
-    assert_int_equal(raw_int("PRAGMA user_version"), 1);
+    assert_int_equal(raw_int("PRAGMA user_version"), 2);
     assert_int_equal(raw_int("SELECT count(*) FROM sqlite_master WHERE type='table'"), 4);
     st = open_store(); /* reopening an existing database */
     assert_int_equal(signer_store_check(st), SIGNER_STORE_OK);
@@ -510,6 +512,303 @@ static void test_audit_chain(void **state)
     assert_int_equal(signer_store_audit_verify(st, &checked, &bad), SIGNER_STORE_ERR_AUDIT_BROKEN);
     assert_int_equal(bad, 3);
     assert_int_equal(checked, 2);
+    signer_store_close(st);
+}
+
+static long long audit_kind_count(const char *kind)
+{
+    char sql[128];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM audit WHERE kind='%s'", kind);
+    return raw_int(sql);
+}
+
+/* A refresh/reshare's life on one node: the new epoch pending beside the active one (which
+ * stays the one to sign with), the switch in one step, the old epoch retired then deleted;
+ * a reshare that never completes is dropped without touching the active epoch. */
+static void test_share_epochs(void **state)
+{
+    (void)state;
+    signer_store *st = open_store();
+    signer_share_row r, e1, got;
+    make_row(&r, 1, 100);
+    assert_int_equal(signer_store_share_put_pending(st, &r), SIGNER_STORE_OK);
+    assert_int_equal(signer_store_share_activate(st, r.key_id), SIGNER_STORE_OK);
+    /* the reshare's share, epoch 1, another fingerprint and blob */
+    make_row(&e1, 1, 120);
+    e1.epoch = 1;
+    memset(e1.fingerprint, 0xe1, 32);
+    e1.t = 3;
+    e1.n = 3;
+    /* a later epoch cannot skip the rules: none with epoch 0 ... */
+    assert_int_equal(signer_store_share_switch_epoch(st, r.key_id, 1), SIGNER_STORE_ERR_NOT_FOUND);
+    assert_int_equal(signer_store_share_put_pending(st, &e1), SIGNER_STORE_OK);
+    assert_int_equal(audit_kind_count("reshare"), 1); /* committed: another reader sees it */
+    /* epoch 0 is still the share to sign with */
+    assert_int_equal(signer_store_share_get(st, r.key_id, &got), SIGNER_STORE_OK);
+    assert_int_equal(got.epoch, 0);
+    assert_int_equal(got.status, SIGNER_SHARE_ACTIVE);
+    assert_memory_equal(got.fingerprint, r.fingerprint, 32);
+    signer_share_row_clear(&got);
+    assert_int_equal(signer_store_share_get_epoch(st, r.key_id, 1, &got), SIGNER_STORE_OK);
+    assert_int_equal(got.status, SIGNER_SHARE_PENDING);
+    assert_int_equal(got.t, 3);
+    assert_int_equal(got.blob_len, 120);
+    signer_share_row_clear(&got);
+    /* one pending epoch at a time; never an epoch at or below a stored one */
+    e1.epoch = 2;
+    assert_int_equal(signer_store_share_put_pending(st, &e1), SIGNER_STORE_ERR_EXISTS);
+    e1.epoch = 0;
+    assert_int_equal(signer_store_share_put_pending(st, &e1), SIGNER_STORE_ERR_EXISTS);
+    e1.epoch = 1;
+    /* keygen activation never switches epochs */
+    assert_int_equal(signer_store_share_activate(st, r.key_id), SIGNER_STORE_OK);
+    assert_int_equal(signer_store_share_get(st, r.key_id, &got), SIGNER_STORE_OK);
+    assert_int_equal(got.epoch, 0);
+    signer_share_row_clear(&got);
+    /* RETIRE before the switch: refused for the active epoch, wrong call for the pending */
+    assert_int_equal(signer_store_share_retire(st, r.key_id, 0, 0), SIGNER_STORE_ERR_ACTIVE);
+    assert_int_equal(signer_store_share_retire(st, r.key_id, 1, 0), SIGNER_STORE_ERR_ARG);
+    uint64_t seq = audit_seq(st);
+    /* the switch: epoch 1 active, epoch 0 retired, one audit row */
+    assert_int_equal(signer_store_share_switch_epoch(st, r.key_id, 1), SIGNER_STORE_OK);
+    assert_int_equal(audit_seq(st), seq + 1);
+    assert_int_equal(signer_store_share_get(st, r.key_id, &got), SIGNER_STORE_OK);
+    assert_int_equal(got.epoch, 1);
+    assert_int_equal(got.status, SIGNER_SHARE_ACTIVE);
+    assert_memory_equal(got.fingerprint, e1.fingerprint, 32);
+    signer_share_row_clear(&got);
+    assert_int_equal(signer_store_share_get_epoch(st, r.key_id, 0, &got), SIGNER_STORE_OK);
+    assert_int_equal(got.status, SIGNER_SHARE_RETIRED);
+    assert_true(got.retired > 0);
+    signer_share_row_clear(&got);
+    /* idempotent; a retired epoch never comes back */
+    assert_int_equal(signer_store_share_switch_epoch(st, r.key_id, 1), SIGNER_STORE_OK);
+    assert_int_equal(audit_seq(st), seq + 1);
+    assert_int_equal(signer_store_share_switch_epoch(st, r.key_id, 0), SIGNER_STORE_ERR_RETIRED);
+    assert_int_equal(signer_store_share_switch_epoch(st, r.key_id, 7), SIGNER_STORE_ERR_NOT_FOUND);
+    signer_store_close(st);
+
+    /* the database itself: a retired share is frozen, an active one only ever retires, two
+     * active epochs of one key cannot exist */
+    sqlite3 *db = raw_open();
+    assert_int_not_equal(raw_exec(db, "UPDATE shares SET status='active' WHERE epoch=0"),
+                         SQLITE_OK);
+    assert_int_not_equal(raw_exec(db, "UPDATE shares SET status='pending' WHERE epoch=1"),
+                         SQLITE_OK);
+    assert_int_not_equal(raw_exec(db, "UPDATE shares SET blob=x'00' WHERE epoch=1"), SQLITE_OK);
+    assert_int_not_equal(raw_exec(db, "DELETE FROM shares WHERE epoch=1"), SQLITE_OK);
+    assert_int_not_equal(raw_exec(db, "INSERT INTO shares(key_id, epoch, status, t, n, idx,"
+                                      " public_key, chain_code, fingerprint, blob, identities,"
+                                      " created) SELECT key_id, 5, 'active', t, n, idx,"
+                                      " public_key, chain_code, fingerprint, blob, identities,"
+                                      " created FROM shares WHERE epoch=1"),
+                         SQLITE_OK);
+    sqlite3_close(db);
+    assert_int_equal(raw_int("SELECT count(*) FROM shares WHERE status='active'"), 1);
+
+    /* RETIRE deletes the old epoch (audit row); repeated: NOT_FOUND, nothing written */
+    st = open_store();
+    assert_int_equal(signer_store_share_retire(st, r.key_id, 0, 0), SIGNER_STORE_OK);
+    assert_int_equal(signer_store_share_get_epoch(st, r.key_id, 0, &got),
+                     SIGNER_STORE_ERR_NOT_FOUND);
+    seq = audit_seq(st);
+    assert_int_equal(signer_store_share_retire(st, r.key_id, 0, 0), SIGNER_STORE_ERR_NOT_FOUND);
+    assert_int_equal(audit_seq(st), seq);
+    /* a next reshare that is abandoned (the hub drops it): the active epoch is untouched */
+    e1.epoch = 2;
+    assert_int_equal(signer_store_share_put_pending(st, &e1), SIGNER_STORE_OK);
+    assert_int_equal(signer_store_share_remove_pending(st, r.key_id), SIGNER_STORE_OK);
+    assert_int_equal(signer_store_share_get_epoch(st, r.key_id, 2, &got),
+                     SIGNER_STORE_ERR_NOT_FOUND);
+    assert_int_equal(signer_store_share_get(st, r.key_id, &got), SIGNER_STORE_OK);
+    assert_int_equal(got.epoch, 1);
+    assert_int_equal(got.status, SIGNER_SHARE_ACTIVE);
+    signer_share_row_clear(&got);
+    assert_int_equal(signer_store_share_remove_pending(st, r.key_id), SIGNER_STORE_ERR_ACTIVE);
+    /* a replacement node: its first share of the key is a later epoch, activated by switch */
+    signer_share_row nw;
+    make_row(&nw, 9, 60);
+    nw.epoch = 4;
+    nw.imported = 1;
+    assert_int_equal(signer_store_share_put_pending(st, &nw), SIGNER_STORE_OK);
+    assert_int_equal(signer_store_share_switch_epoch(st, nw.key_id, 4), SIGNER_STORE_OK);
+    assert_int_equal(signer_store_share_get(st, nw.key_id, &got), SIGNER_STORE_OK);
+    assert_int_equal(got.epoch, 4);
+    assert_int_equal(got.imported, 1);
+    assert_int_equal(got.status, SIGNER_SHARE_ACTIVE);
+    signer_share_row_clear(&got);
+    assert_int_equal(signer_store_check(st), SIGNER_STORE_OK);
+    signer_store_close(st);
+    assert_int_equal(audit_kind_count("reshare"), 3);
+    assert_int_equal(audit_kind_count("retire"), 1);
+    assert_int_equal(raw_int("SELECT count(*) FROM audit WHERE kind='activate' AND outcome="
+                             "'active epoch 1, epoch 0 retired'"),
+                     1);
+}
+
+/* A node that is not in the new committee deletes its still-active share only when told it
+ * is leaving (after the hub saw every new party acknowledge). */
+static void test_share_leaving_node(void **state)
+{
+    (void)state;
+    signer_store *st = open_store();
+    signer_share_row r, got;
+    make_row(&r, 3, 80);
+    assert_int_equal(signer_store_share_put_pending(st, &r), SIGNER_STORE_OK);
+    assert_int_equal(signer_store_share_retire(st, r.key_id, 0, 1), SIGNER_STORE_ERR_ARG);
+    assert_int_equal(signer_store_share_activate(st, r.key_id), SIGNER_STORE_OK);
+    assert_int_equal(signer_store_share_retire(st, r.key_id, 0, 0), SIGNER_STORE_ERR_ACTIVE);
+    assert_int_equal(signer_store_share_retire(st, r.key_id, 0, 1), SIGNER_STORE_OK);
+    assert_int_equal(signer_store_share_get(st, r.key_id, &got), SIGNER_STORE_ERR_NOT_FOUND);
+    assert_int_equal(signer_store_share_retire(st, "zz", 0, 1), SIGNER_STORE_ERR_ARG);
+    assert_int_equal(signer_store_share_switch_epoch(st, NULL, 0), SIGNER_STORE_ERR_ARG);
+    assert_int_equal(signer_store_share_get_epoch(st, r.key_id, 0, NULL), SIGNER_STORE_ERR_ARG);
+    assert_int_equal(signer_store_audit_verify(st, NULL, NULL), SIGNER_STORE_OK);
+    signer_store_close(st);
+    assert_int_equal(raw_int("SELECT count(*) FROM audit WHERE kind='retire' AND outcome LIKE "
+                             "'%left the committee%'"),
+                     1);
+    assert_int_equal(raw_int("SELECT count(*) FROM shares"), 0);
+}
+
+/* The version-1 schema exactly as released (frozen: a database written by the daemon
+ * before epochs existed). */
+static const char schema_v1_frozen[] =
+    "CREATE TABLE shares(key_id TEXT PRIMARY KEY CHECK(length(key_id) = 32),"
+    "  status TEXT NOT NULL CHECK(status IN ('pending', 'active')),"
+    "  t INTEGER NOT NULL, n INTEGER NOT NULL, idx INTEGER NOT NULL,"
+    "  public_key BLOB NOT NULL CHECK(length(public_key) = 33),"
+    "  chain_code BLOB NOT NULL CHECK(length(chain_code) = 32),"
+    "  fingerprint BLOB NOT NULL CHECK(length(fingerprint) = 32),"
+    "  blob BLOB NOT NULL, identities TEXT NOT NULL, session TEXT,"
+    "  created INTEGER NOT NULL, activated INTEGER);"
+    "CREATE TRIGGER shares_keep_active BEFORE DELETE ON shares WHEN OLD.status = 'active'"
+    "  BEGIN SELECT RAISE(ABORT, 'active shares are never deleted'); END;"
+    "CREATE TRIGGER shares_active_frozen BEFORE UPDATE ON shares WHEN OLD.status = 'active'"
+    "  BEGIN SELECT RAISE(ABORT, 'active shares are never changed'); END;"
+    "CREATE TABLE used_sids(sid BLOB PRIMARY KEY CHECK(length(sid) = 32),"
+    "  kind TEXT NOT NULL, created INTEGER NOT NULL) WITHOUT ROWID;"
+    "CREATE TRIGGER used_sids_no_update BEFORE UPDATE ON used_sids"
+    "  BEGIN SELECT RAISE(ABORT, 'used session ids are never changed'); END;"
+    "CREATE TRIGGER used_sids_no_delete BEFORE DELETE ON used_sids"
+    "  BEGIN SELECT RAISE(ABORT, 'used session ids are never forgotten'); END;"
+    "CREATE TABLE bans(fp BLOB PRIMARY KEY CHECK(length(fp) = 32), party_id TEXT NOT NULL,"
+    "  reason TEXT NOT NULL, session TEXT, created INTEGER NOT NULL);"
+    "CREATE TABLE audit(seq INTEGER PRIMARY KEY, ts INTEGER NOT NULL, kind TEXT NOT NULL,"
+    "  key_id TEXT, session TEXT, request_digest TEXT, peers TEXT, outcome TEXT,"
+    "  prev BLOB NOT NULL, hash BLOB NOT NULL);"
+    "CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit"
+    "  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;"
+    "CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit"
+    "  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;"
+    "PRAGMA user_version = 1;";
+
+/* Inserts make_row(i) into a version-1 database as status. */
+static void v1_insert(sqlite3 *db, unsigned i, const char *status)
+{
+    signer_share_row r;
+    make_row(&r, i, 90);
+    sqlite3_stmt *s = NULL;
+    assert_int_equal(sqlite3_prepare_v2(db,
+                                        "INSERT INTO shares VALUES(?,?,2,3,?,?,?,?,?,"
+                                        "'[{\"index\":1,\"id\":\"node-1\",\"fp\":\"" //
+                                        "1010101010101010101010101010101010101010101010101010"
+                                        "101010101010\"},{\"index\":2,\"id\":\"node-2\",\"fp\":"
+                                        "\"11111111111111111111111111111111111111111111111111"
+                                        "11111111111111\"},{\"index\":3,\"id\":\"node-3\","
+                                        "\"fp\":\"1212121212121212121212121212121212121212121"
+                                        "212121212121212121212\"}]',?,1700000000,?)",
+                                        -1, &s, NULL),
+                     SQLITE_OK);
+    sqlite3_bind_text(s, 1, r.key_id, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(s, 2, status, -1, SQLITE_STATIC);
+    sqlite3_bind_int(s, 3, (int)r.index);
+    sqlite3_bind_blob(s, 4, r.public_key, 33, SQLITE_TRANSIENT);
+    sqlite3_bind_blob(s, 5, r.chain_code, 32, SQLITE_TRANSIENT);
+    sqlite3_bind_blob(s, 6, r.fingerprint, 32, SQLITE_TRANSIENT);
+    sqlite3_bind_blob(s, 7, r.blob, (int)r.blob_len, SQLITE_TRANSIENT);
+    sqlite3_bind_text(s, 8, r.session, -1, SQLITE_TRANSIENT);
+    if (strcmp(status, "active") == 0)
+        sqlite3_bind_int64(s, 9, 1700000001);
+    assert_int_equal(sqlite3_step(s), SQLITE_DONE);
+    sqlite3_finalize(s);
+}
+
+/* A database of the version-1 schema (before epochs) opens, is migrated in place and keeps
+ * working: its shares become epoch 0 with their status, bytes and order; used sids, bans and
+ * the audit chain survive; the old rules still hold; a reshare then works on it. */
+static void test_v1_database_migrates(void **state)
+{
+    (void)state;
+    char src[320];
+    static const uint8_t used_sid[32] = {0x5a, 1, 2, 3};
+    /* audit rows made by the store's own code, copied into the version-1 file */
+    snprintf(src, sizeof src, "%s/src.db", dir);
+    signer_store *st = NULL;
+    assert_int_equal(signer_store_open(src, &st), SIGNER_STORE_OK);
+    append_n(st, 3);
+    signer_store_close(st);
+    sqlite3 *db = raw_open();
+    assert_int_equal(raw_exec(db, "PRAGMA journal_mode=WAL"), SQLITE_OK);
+    assert_int_equal(raw_exec(db, schema_v1_frozen), SQLITE_OK);
+    v1_insert(db, 4, "active");
+    v1_insert(db, 2, "pending");
+    char sql[1024];
+    snprintf(sql, sizeof sql,
+             "ATTACH '%s' AS src; INSERT INTO audit SELECT * FROM src.audit; DETACH src;"
+             "INSERT INTO used_sids VALUES(x'5a010203%056d', 'sign', 1700000002);"
+             "INSERT INTO bans VALUES(x'%064d', 'node-3', 'ot_check', NULL, 1700000003);",
+             src, 0, 7);
+    assert_int_equal(raw_exec(db, sql), SQLITE_OK);
+    sqlite3_close(db);
+    assert_int_equal(raw_int("PRAGMA user_version"), 1);
+
+    st = open_store();
+    assert_int_equal(raw_int("PRAGMA user_version"), 2);
+    assert_int_equal(signer_store_check(st), SIGNER_STORE_OK);
+    assert_int_equal(audit_seq(st), 3);
+    signer_share_row a, p, got;
+    make_row(&p, 2, 90);
+    make_row(&a, 4, 90); /* last: make_row's blob bytes are shared */
+    assert_int_equal(signer_store_share_get(st, a.key_id, &got), SIGNER_STORE_OK);
+    assert_int_equal(got.status, SIGNER_SHARE_ACTIVE);
+    assert_int_equal(got.epoch, 0);
+    assert_int_equal(got.imported, 0);
+    assert_int_equal(got.activated, 1700000001);
+    assert_int_equal(got.identity_count, 3);
+    assert_string_equal(got.identities[2].id, "node-3");
+    assert_int_equal(got.blob_len, 90);
+    assert_memory_equal(got.blob, a.blob, 90);
+    assert_memory_equal(got.fingerprint, a.fingerprint, 32);
+    signer_share_row_clear(&got);
+    assert_int_equal(signer_store_share_get(st, p.key_id, &got), SIGNER_STORE_OK);
+    assert_int_equal(got.status, SIGNER_SHARE_PENDING);
+    assert_int_equal(got.epoch, 0);
+    signer_share_row_clear(&got);
+    list_ctx c = {st, 0, 0, {{0}}};
+    assert_int_equal(signer_store_share_list(st, list_cb, &c), SIGNER_STORE_OK);
+    assert_int_equal(c.calls, 2);
+    assert_string_equal(c.seen[0], a.key_id); /* order kept */
+    assert_string_equal(c.seen[1], p.key_id);
+    assert_int_equal(signer_store_sid_claim(st, used_sid, "sign"), 1);
+    assert_int_equal(signer_store_share_put_pending(st, &a), SIGNER_STORE_ERR_EXISTS);
+    /* a refresh of the migrated key */
+    signer_share_row e1;
+    make_row(&e1, 4, 40);
+    e1.epoch = 1;
+    assert_int_equal(signer_store_share_put_pending(st, &e1), SIGNER_STORE_OK);
+    assert_int_equal(signer_store_share_switch_epoch(st, a.key_id, 1), SIGNER_STORE_OK);
+    assert_int_equal(signer_store_share_retire(st, a.key_id, 0, 0), SIGNER_STORE_OK);
+    assert_int_equal(signer_store_check(st), SIGNER_STORE_OK);
+    signer_store_close(st);
+    assert_int_equal(raw_int("SELECT count(*) FROM bans"), 1);
+    /* the old rules hold on the migrated table */
+    db = raw_open();
+    assert_int_not_equal(raw_exec(db, "DELETE FROM shares WHERE status='active'"), SQLITE_OK);
+    sqlite3_close(db);
+    /* reopening a migrated database changes nothing */
+    st = open_store();
+    assert_int_equal(raw_int("PRAGMA user_version"), 2);
     signer_store_close(st);
 }
 
@@ -993,6 +1292,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_share_activate, setup, teardown),
         cmocka_unit_test_setup_teardown(test_share_list, setup, teardown),
         cmocka_unit_test_setup_teardown(test_share_remove_pending, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_share_epochs, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_share_leaving_node, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_v1_database_migrates, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sid_claim, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bans, setup, teardown),
         cmocka_unit_test_setup_teardown(test_audit_chain, setup, teardown),

@@ -1,0 +1,271 @@
+/* api/reshare.c — strict parser of the reshare session-start payload (see reshare.h).
+ * Field-by-field validation with precise messages; nothing here needs state. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "hex.h"
+#include "reshare.h"
+
+static api_err fail(char *msg, size_t cap, api_err err, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static api_err fail(char *msg, size_t cap, api_err err, const char *fmt, ...)
+{
+    if (msg && cap) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(msg, cap, fmt, ap);
+        va_end(ap);
+    }
+    return err;
+}
+
+/* An object (what names it, for messages) whose keys are all in allowed (NULL-terminated). */
+static api_err check_keys(json_t *o, const char *what, const char *const *allowed, char *msg,
+                          size_t cap)
+{
+    const char *k;
+    json_t *v;
+    if (!json_is_object(o))
+        return fail(msg, cap, API_ERR_BAD_FIELD, "%s must be an object", what);
+    json_object_foreach(o, k, v)
+    {
+        size_t a = 0;
+        while (allowed[a] && strcmp(allowed[a], k) != 0)
+            a++;
+        if (!allowed[a])
+            return fail(msg, cap, API_ERR_UNKNOWN_FIELD, "%s: unknown field '%.40s'", what, k);
+    }
+    return API_OK;
+}
+
+static api_err get_uint(json_t *o, const char *what, const char *name, json_int_t lo, json_int_t hi,
+                        json_int_t *out, char *msg, size_t cap)
+{
+    json_t *v = json_object_get(o, name);
+    if (!v)
+        return fail(msg, cap, API_ERR_MISSING_FIELD, "%s: field '%s' is required", what, name);
+    if (!json_is_integer(v) || json_integer_value(v) < lo || json_integer_value(v) > hi)
+        return fail(msg, cap, API_ERR_BAD_FIELD, "%s: field '%s' must be an integer in %lld..%lld",
+                    what, name, (long long)lo, (long long)hi);
+    *out = json_integer_value(v);
+    return API_OK;
+}
+
+/* A string without NUL bytes of 1..max bytes, copied into out (max + 1 bytes). */
+static api_err get_text(json_t *o, const char *what, const char *name, size_t max, char *out,
+                        char *msg, size_t cap)
+{
+    json_t *v = json_object_get(o, name);
+    if (!v)
+        return fail(msg, cap, API_ERR_MISSING_FIELD, "%s: field '%s' is required", what, name);
+    size_t n = json_is_string(v) ? json_string_length(v) : 0;
+    if (!json_is_string(v) || n == 0 || n > max || strlen(json_string_value(v)) != n)
+        return fail(msg, cap, API_ERR_BAD_FIELD, "%s: field '%s' must be a string of 1..%zu bytes",
+                    what, name, max);
+    memcpy(out, json_string_value(v), n + 1);
+    return API_OK;
+}
+
+static api_err get_hex(json_t *o, const char *what, const char *name, uint8_t *out, size_t len,
+                       char *msg, size_t cap)
+{
+    json_t *v = json_object_get(o, name);
+    if (!v)
+        return fail(msg, cap, API_ERR_MISSING_FIELD, "%s: field '%s' is required", what, name);
+    if (!json_is_string(v) ||
+        api_hex_decode(out, len, json_string_value(v), json_string_length(v)) != API_OK)
+        return fail(msg, cap, API_ERR_BAD_FIELD, "%s: field '%s' must be %zu hex characters", what,
+                    name, 2 * len);
+    return API_OK;
+}
+
+static int all_zero(const uint8_t *b, size_t n)
+{
+    uint8_t acc = 0;
+    for (size_t i = 0; i < n; i++)
+        acc |= b[i];
+    return acc == 0;
+}
+
+static api_err get_parties(json_t *root, api_reshare_start *s, char *msg, size_t cap)
+{
+    static const char *const allowed[] = {"index", "id", "cert", NULL};
+    json_t *a = json_object_get(root, "parties");
+    char what[32];
+    if (!json_is_array(a) || json_array_size(a) != s->n)
+        return fail(msg, cap, API_ERR_BAD_FIELD, "field 'parties' must list the n = %u new parties",
+                    s->n);
+    for (size_t i = 0; i < s->n; i++) {
+        json_t *p = json_array_get(a, i);
+        api_start_party *d = &s->parties[i];
+        json_int_t idx;
+        snprintf(what, sizeof what, "parties[%zu]", i);
+        api_err e = check_keys(p, what, allowed, msg, cap);
+        if (e == API_OK)
+            e = get_uint(p, what, "index", 1, s->n, &idx, msg, cap);
+        if (e == API_OK && idx != (json_int_t)(i + 1))
+            e = fail(msg, cap, API_ERR_BAD_FIELD, "%s: indices must be 1..n in order", what);
+        if (e == API_OK)
+            e = get_text(p, what, "id", API_PARTY_ID_MAX, d->id, msg, cap);
+        if (e == API_OK && !api_party_id_valid(d->id))
+            e = fail(msg, cap, API_ERR_BAD_FIELD, "%s: invalid party id", what);
+        for (size_t j = 0; e == API_OK && j < i; j++)
+            if (strcmp(s->parties[j].id, d->id) == 0)
+                e = fail(msg, cap, API_ERR_BAD_FIELD, "%s repeats a party id", what);
+        if (e == API_OK)
+            e = get_text(p, what, "cert", API_CERT_PEM_MAX, d->cert, msg, cap);
+        if (e != API_OK)
+            return e;
+        d->index = (unsigned)idx;
+    }
+    s->nparties = s->n;
+    return API_OK;
+}
+
+static api_err get_old(json_t *root, api_reshare_start *s, char *msg, size_t cap)
+{
+    static const char *const allowed[] = {"threshold",  "n",       "public_key",
+                                          "chain_code", "key_sid", NULL};
+    json_t *o = json_object_get(root, "old");
+    json_int_t t, n;
+    if (!o)
+        return fail(msg, cap, API_ERR_MISSING_FIELD, "field 'old' is required");
+    api_err e = check_keys(o, "old", allowed, msg, cap);
+    if (e == API_OK)
+        e = get_uint(o, "old", "n", 1, API_MAX_PARTIES, &n, msg, cap);
+    if (e == API_OK)
+        e = get_uint(o, "old", "threshold", 1, n, &t, msg, cap);
+    if (e == API_OK)
+        e = get_hex(o, "old", "public_key", s->public_key, 33, msg, cap);
+    if (e == API_OK)
+        e = get_hex(o, "old", "chain_code", s->chain_code, 32, msg, cap);
+    if (e == API_OK)
+        e = get_hex(o, "old", "key_sid", s->key_sid, 32, msg, cap);
+    if (e != API_OK)
+        return e;
+    s->old_threshold = (unsigned)t;
+    s->old_n = (unsigned)n;
+    return API_OK;
+}
+
+static api_err get_dealer(json_t *p, size_t i, api_reshare_start *s, char *msg, size_t cap)
+{
+    static const char *const allowed[] = {"x", "pub", "id", "cert", "new_index", NULL};
+    api_reshare_dealer *d = &s->dealers[i];
+    char what[32];
+    json_int_t ni;
+    snprintf(what, sizeof what, "dealers[%zu]", i);
+    api_err e = check_keys(p, what, allowed, msg, cap);
+    if (e == API_OK)
+        e = get_hex(p, what, "x", d->x, 32, msg, cap);
+    if (e == API_OK && all_zero(d->x, 32))
+        e = fail(msg, cap, API_ERR_BAD_FIELD, "%s: x must not be zero", what);
+    if (e == API_OK)
+        e = get_hex(p, what, "pub", d->pub, 33, msg, cap);
+    if (e == API_OK)
+        e = get_text(p, what, "id", API_PARTY_ID_MAX, d->id, msg, cap);
+    if (e == API_OK && !api_party_id_valid(d->id))
+        e = fail(msg, cap, API_ERR_BAD_FIELD, "%s: invalid party id", what);
+    if (e == API_OK)
+        e = get_text(p, what, "cert", API_CERT_PEM_MAX, d->cert, msg, cap);
+    if (e == API_OK)
+        e = get_uint(p, what, "new_index", 0, s->n, &ni, msg, cap);
+    if (e != API_OK)
+        return e;
+    d->new_index = (unsigned)ni;
+    for (size_t j = 0; j < i; j++) {
+        if (memcmp(s->dealers[j].x, d->x, 32) == 0)
+            return fail(msg, cap, API_ERR_BAD_FIELD, "%s repeats an x", what);
+        if (strcmp(s->dealers[j].id, d->id) == 0)
+            return fail(msg, cap, API_ERR_BAD_FIELD, "%s repeats a party id", what);
+        if (d->new_index && s->dealers[j].new_index == d->new_index)
+            return fail(msg, cap, API_ERR_BAD_FIELD, "%s repeats a new_index", what);
+    }
+    if (d->new_index) {
+        const api_start_party *q = &s->parties[d->new_index - 1];
+        if (strcmp(q->id, d->id) != 0 || strcmp(q->cert, d->cert) != 0)
+            return fail(msg, cap, API_ERR_BAD_FIELD,
+                        "%s: id and cert must be those of new party %u", what, d->new_index);
+    } else {
+        for (size_t j = 0; j < s->n; j++)
+            if (strcmp(s->parties[j].id, d->id) == 0)
+                return fail(msg, cap, API_ERR_BAD_FIELD,
+                            "%s: a new party deals with its new_index, not 0", what);
+    }
+    return API_OK;
+}
+
+unsigned api_reshare_participants(const api_reshare_start *s)
+{
+    unsigned count = s->n;
+    for (size_t i = 0; i < s->ndealers; i++)
+        count += s->dealers[i].new_index == 0;
+    return count;
+}
+
+api_err api_reshare_start_parse(api_reshare_start *s, const uint8_t *p, size_t len, char *msg,
+                                size_t cap)
+{
+    static const char *const allowed[] = {"kind",    "key_id", "epoch",    "threshold",
+                                          "n",       "index",  "parties",  "old",
+                                          "dealers", "nonce",  "approval", NULL};
+    json_error_t je;
+    json_int_t v;
+    api_err e = API_OK;
+    memset(s, 0, sizeof *s);
+    if (!p || len == 0)
+        return fail(msg, cap, API_ERR_BAD_JSON, "session-start payload is empty");
+    json_t *root = json_loadb((const char *)p, len, JSON_REJECT_DUPLICATES, &je);
+    if (!root)
+        return fail(msg, cap, API_ERR_BAD_JSON, "invalid JSON at line %d column %d: %s", je.line,
+                    je.column, je.text);
+    e = check_keys(root, "session-start", allowed, msg, cap);
+    json_t *kind = json_object_get(root, "kind"), *approval = json_object_get(root, "approval");
+    if (e == API_OK && (!json_is_string(kind) || strcmp(json_string_value(kind), "reshare") != 0 ||
+                        json_string_length(kind) != 7))
+        e = fail(msg, cap, API_ERR_BAD_FIELD, "field 'kind' must be \"reshare\"");
+    if (e == API_OK && (!approval || !json_is_null(approval)))
+        e = fail(msg, cap, API_ERR_BAD_FIELD, "field 'approval' must be null in this version");
+    if (e == API_OK)
+        e = get_hex(root, "session-start", "key_id", s->key_id, 16, msg, cap);
+    if (e == API_OK &&
+        (e = get_uint(root, "session-start", "epoch", 1, UINT32_MAX, &v, msg, cap)) == API_OK)
+        s->epoch = (uint32_t)v;
+    if (e == API_OK &&
+        (e = get_uint(root, "session-start", "n", 2, API_MAX_PARTIES, &v, msg, cap)) == API_OK)
+        s->n = (unsigned)v;
+    if (e == API_OK &&
+        (e = get_uint(root, "session-start", "threshold", 2, s->n, &v, msg, cap)) == API_OK)
+        s->threshold = (unsigned)v;
+    if (e == API_OK)
+        e = get_parties(root, s, msg, cap);
+    if (e == API_OK)
+        e = get_old(root, s, msg, cap);
+    json_t *dealers = json_object_get(root, "dealers");
+    if (e == API_OK && (!json_is_array(dealers) || json_array_size(dealers) < s->old_threshold ||
+                        json_array_size(dealers) > s->old_n))
+        e = fail(msg, cap, API_ERR_BAD_FIELD,
+                 "field 'dealers' must list old.threshold..old.n = %u..%u dealers",
+                 s->old_threshold, s->old_n);
+    for (size_t i = 0; e == API_OK && i < json_array_size(dealers); i++) {
+        e = get_dealer(json_array_get(dealers, i), i, s, msg, cap);
+        s->ndealers = i + 1;
+    }
+    if (e == API_OK && api_reshare_participants(s) > API_MAX_PARTIES)
+        e = fail(msg, cap, API_ERR_BAD_FIELD, "more than %d participants (new parties and dealers)",
+                 API_MAX_PARTIES);
+    if (e == API_OK &&
+        (e = get_uint(root, "session-start", "index", 1, (json_int_t)api_reshare_participants(s),
+                      &v, msg, cap)) == API_OK)
+        s->index = (unsigned)v;
+    if (e == API_OK)
+        e = get_hex(root, "session-start", "nonce", s->nonce, 32, msg, cap);
+    json_decref(root);
+    if (e != API_OK)
+        memset(s, 0, sizeof *s);
+    return e;
+}

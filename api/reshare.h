@@ -1,0 +1,59 @@
+/* api/reshare.h — the party link's reshare session-start payload (PARTY_LINK.md, "reshare
+ * session-start"): the hub tells a participant about one refresh or reshare of a key
+ * (issue 17, tss/reshare.h "Integration plan" steps 1-2). Strict like api/json.h: one JSON
+ * object, no duplicate keys, no fields outside the contract, exact types and hex lengths;
+ * failures return the api_err and a message naming the field. Fixed-size output, nothing
+ * to free.
+ * What the parser checks: the shape; 2 <= threshold <= n <= API_MAX_PARTIES (the new
+ * committee, listed with indices 1..n in order, ids distinct); 1 <= old.threshold <=
+ * dealer count <= old.n <= API_MAX_PARTIES; dealers' x distinct and not zero, new_index 0
+ * or a distinct new index whose party has the dealer's id and certificate; at most
+ * API_MAX_PARTIES participants in all; epoch >= 1; index names a participant (a new party
+ * by its new index, a dealer that is not a new party by n + its rank among those).
+ * What it does not check (the signer's job, with state): that the recipient is that
+ * participant, the certificates, the public input against the recipient's own share
+ * (tss_reshare_check_input, tss_reshare_new). */
+#ifndef API_RESHARE_H
+#define API_RESHARE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+#include "json.h"
+
+/* One old dealer (tss_reshare_dealer, plus how to reach and pin it). */
+typedef struct {
+    uint8_t x[32];     /* its x-coordinate on the old polynomial, big-endian, not zero */
+    uint8_t pub[33];   /* P(x), SEC1 compressed */
+    api_party_name id; /* its party id */
+    char cert[API_CERT_PEM_MAX + 1];
+    unsigned new_index; /* its index in the new committee, 0 when it is not a new party */
+} api_reshare_dealer;
+
+/* session-start of kind "reshare". Large (~140 KB): allocate it on the heap. */
+typedef struct {
+    uint8_t key_id[16];
+    uint32_t epoch;        /* the epoch the new shares get: the key's active epoch + 1 */
+    unsigned threshold, n; /* the new committee */
+    unsigned index;        /* the recipient's participant number (see above) */
+    size_t nparties;       /* == n */
+    api_start_party parties[API_MAX_PARTIES]; /* indices 1..n in order */
+    /* the old side: the key's public data */
+    unsigned old_threshold, old_n;
+    uint8_t public_key[33];
+    uint8_t chain_code[32];
+    uint8_t key_sid[32]; /* the key's DKG sid (zero: an import) */
+    size_t ndealers;     /* old_threshold..old_n */
+    api_reshare_dealer dealers[API_MAX_PARTIES];
+    uint8_t nonce[32];
+} api_reshare_start;
+
+/* Parses a session-start payload whose "kind" is "reshare" (see the top of this file). */
+api_err api_reshare_start_parse(api_reshare_start *s, const uint8_t *p, size_t len, char *msg,
+                                size_t cap);
+
+/* Participants of a parsed session: n + the dealers that are not new parties. */
+unsigned api_reshare_participants(const api_reshare_start *s);
+
+#endif

@@ -1,0 +1,163 @@
+/* daemon/signerd/reshare.c — this node's tss_reshare_params from the hub's reshare
+ * session-start and its own share (see reshare.h). Every check compares public data. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "reshare.h"
+
+static const char *const messages[] = {
+    [SIGNER_RESHARE_OK] = "success",
+    [SIGNER_RESHARE_ERR_ARG] = "invalid argument (a caller broke the contract)",
+    [SIGNER_RESHARE_ERR_ROLE] = "the session-start gives this node a role it cannot have",
+    [SIGNER_RESHARE_ERR_EPOCH] = "the session's epoch is not this node's active epoch + 1",
+    [SIGNER_RESHARE_ERR_KEY] = "the session-start's key data differs from this node's share",
+    [SIGNER_RESHARE_ERR_DEALER] = "a dealer in the session-start differs from this node's share",
+    [SIGNER_RESHARE_ERR_ENCODING] = "a point or scalar in the session-start is invalid",
+};
+
+const char *signer_reshare_strerror(signer_reshare_err err)
+{
+    if ((unsigned)err >= sizeof messages / sizeof messages[0])
+        return "unknown reshare input error";
+    return messages[err];
+}
+
+static signer_reshare_err fail(tss_reshare_params *out, signer_reshare_err err, char *why,
+                               size_t cap, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
+static signer_reshare_err fail(tss_reshare_params *out, signer_reshare_err err, char *why,
+                               size_t cap, const char *fmt, ...)
+{
+    if (why && cap) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(why, cap, fmt, ap);
+        va_end(ap);
+    }
+    if (out)
+        memset(out, 0, sizeof *out);
+    return err;
+}
+
+static void set_identity(tss_identity *id, const char *party, const uint8_t fp[32])
+{
+    memset(id, 0, sizeof *id);
+    snprintf(id->party_id, sizeof id->party_id, "%s", party);
+    memcpy(id->fp, fp, 32);
+}
+
+/* The old index an x names: 1..n_old when x is that index as 32 big-endian bytes, else 0. */
+static unsigned old_index_of(const uint8_t x[32], unsigned n_old)
+{
+    for (size_t i = 0; i < 31; i++)
+        if (x[i])
+            return 0;
+    return x[31] >= 1 && x[31] <= n_old ? x[31] : 0;
+}
+
+signer_reshare_err signer_reshare_params(tss_reshare_params *out, const api_reshare_start *s,
+                                         const char *me, const tss_keyshare *own,
+                                         const uint8_t (*party_fps)[32],
+                                         const uint8_t (*dealer_fps)[32],
+                                         const uint8_t session_id[32], tss_banlist *bans, char *why,
+                                         size_t cap)
+{
+    if (why && cap)
+        why[0] = 0;
+    if (!out || !s || !me || !party_fps || (s->ndealers && !dealer_fps) || !session_id || !bans ||
+        s->n > TSS_MAX_PARTIES || s->ndealers > TSS_MAX_PARTIES)
+        return fail(out, SIGNER_RESHARE_ERR_ARG, why, cap, "NULL argument");
+    memset(out, 0, sizeof *out);
+    memcpy(out->key_id, s->key_id, 16);
+    memcpy(out->session_id, session_id, 32);
+    out->t = (uint8_t)s->threshold;
+    out->n = (uint8_t)s->n;
+    out->epoch = s->epoch;
+    out->bans = bans;
+    for (size_t j = 0; j < s->n; j++)
+        set_identity(&out->ids[j], s->parties[j].id, party_fps[j]);
+
+    /* this node's role: participant s->index (a new party by its new index, an outside
+     * dealer by n + its rank), and a dealer when its id is among the dealers */
+    unsigned role = s->index;
+    const char *named = role >= 1 && role <= s->n ? s->parties[role - 1].id : NULL;
+    for (size_t k = 0, rank = s->n; k < s->ndealers; k++) {
+        if (!s->dealers[k].new_index && ++rank == role)
+            named = s->dealers[k].id;
+        if (strcmp(s->dealers[k].id, me) == 0)
+            out->dealer = (uint8_t)(k + 1);
+    }
+    if (!named || strcmp(named, me) != 0)
+        return fail(out, SIGNER_RESHARE_ERR_ROLE, why, cap,
+                    "participant %u of the session is not this node (%.64s)", s->index, me);
+    if (role <= s->n)
+        out->index = (uint8_t)role;
+
+    if (!own) {
+        /* a replacement: the public input from the session-start, and it cannot deal */
+        if (out->dealer)
+            return fail(out, SIGNER_RESHARE_ERR_ROLE, why, cap,
+                        "this node is listed as a dealer but holds no share of the key");
+        if (tss_point_parse(&out->pk, s->public_key) != TSS_OK)
+            return fail(out, SIGNER_RESHARE_ERR_ENCODING, why, cap, "old.public_key");
+        memcpy(out->chain_code, s->chain_code, 32);
+        memcpy(out->key_sid, s->key_sid, 32);
+        out->t_old = (uint8_t)s->old_threshold;
+        out->n_old = (uint8_t)s->old_n;
+        out->dealer_count = (uint8_t)s->ndealers;
+        for (size_t k = 0; k < s->ndealers; k++) {
+            tss_reshare_dealer *d = &out->dealers[k];
+            if (tss_scalar_parse(&d->x, s->dealers[k].x) != TSS_OK ||
+                tss_point_parse(&d->pub, s->dealers[k].pub) != TSS_OK)
+                return fail(out, SIGNER_RESHARE_ERR_ENCODING, why, cap, "dealers[%zu]: x or pub",
+                            k);
+            set_identity(&d->id, s->dealers[k].id, dealer_fps[k]);
+            d->new_index = (uint8_t)s->dealers[k].new_index;
+        }
+        return SIGNER_RESHARE_OK;
+    }
+
+    /* a node with a share: everything public comes from the share */
+    if (own->epoch == UINT32_MAX || s->epoch != own->epoch + 1)
+        return fail(out, SIGNER_RESHARE_ERR_EPOCH, why, cap,
+                    "epoch %lu, this node's share is epoch %lu", (unsigned long)s->epoch,
+                    (unsigned long)own->epoch);
+    uint8_t pk[33];
+    tss_point_serialize(pk, &own->pk);
+    if (memcmp(pk, s->public_key, 33) != 0 || memcmp(own->chain_code, s->chain_code, 32) != 0 ||
+        memcmp(own->dkg_sid, s->key_sid, 32) != 0 || own->t != s->old_threshold ||
+        own->n != s->old_n)
+        return fail(out, SIGNER_RESHARE_ERR_KEY, why, cap,
+                    "old: public key, chain code, DKG sid, threshold or n");
+    out->pk = own->pk;
+    memcpy(out->chain_code, own->chain_code, 32);
+    memcpy(out->key_sid, own->dkg_sid, 32);
+    out->t_old = own->t;
+    out->n_old = own->n;
+    out->dealer_count = (uint8_t)s->ndealers;
+    for (size_t k = 0; k < s->ndealers; k++) {
+        const api_reshare_dealer *in = &s->dealers[k];
+        tss_reshare_dealer *d = &out->dealers[k];
+        unsigned j = old_index_of(in->x, own->n);
+        uint8_t pub[33];
+        if (j)
+            tss_point_serialize(pub, &own->pub_shares[j - 1]);
+        if (!j || memcmp(pub, in->pub, 33) != 0 || strcmp(own->ids[j - 1].party_id, in->id) != 0 ||
+            memcmp(own->ids[j - 1].fp, dealer_fps[k], 32) != 0)
+            return fail(out, SIGNER_RESHARE_ERR_DEALER, why, cap,
+                        "dealers[%zu] (%.64s): not old party %u of this key as pinned", k, in->id,
+                        j);
+        tss_scalar_set_u64(&d->x, j);
+        d->pub = own->pub_shares[j - 1];
+        d->id = own->ids[j - 1];
+        d->new_index = (uint8_t)in->new_index;
+        if (out->dealer == k + 1 && j != own->index)
+            return fail(out, SIGNER_RESHARE_ERR_DEALER, why, cap,
+                        "dealers[%zu] is this node but not its old index %u", k, own->index);
+    }
+    if (out->dealer)
+        out->share = &own->secret_share;
+    return SIGNER_RESHARE_OK;
+}

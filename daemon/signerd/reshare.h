@@ -1,0 +1,54 @@
+/* daemon/signerd/reshare.h — a signer's input to a refresh or reshare (issue 17;
+ * tss/reshare.h "Integration plan", step 1): from the hub's reshare session-start
+ * (api/reshare.h) and this node's own active share of the key, the tss_reshare_params of
+ * this node's role. Pure: no I/O, no store, no clock; the session code (not built yet)
+ * claims the sid, unseals the share, calls this, runs tss_reshare_* and persists.
+ *
+ * Trust: the hub chooses the session, the new committee and which old parties deal, and
+ * nothing else. A node that holds a share takes the WHOLE public input from that share —
+ * t_old, n_old, pk, chain code, DKG sid, each dealer's x (its old index) and P(x), and the
+ * dealers' pinned identities — and refuses a session-start that says otherwise (a lying or
+ * confused hub is named here, before any protocol message, instead of ending in
+ * TSS_ERR_SESSION). A node that holds no share (a replacement) takes the public input from
+ * the session-start: it cannot check it, but the sid covers all of it (a different story
+ * told to it ends the session with TSS_ERR_SESSION, a wrong pk fails sum A_i0 = pk), and it
+ * cannot deal. New parties' identities are (party id, certificate fingerprint) with the
+ * fingerprints the caller computed after validating each certificate against the CA/CRL.
+ * Secrets: out->share points INTO own (own->secret_share): own must outlive
+ * tss_reshare_new, which copies it; nothing secret is copied here or put in why[]. */
+#ifndef SIGNER_RESHARE_H
+#define SIGNER_RESHARE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "api/reshare.h"
+#include "tss/reshare.h"
+
+typedef enum {
+    SIGNER_RESHARE_OK = 0,
+    SIGNER_RESHARE_ERR_ARG,     /* a NULL pointer or a fingerprint list too short */
+    SIGNER_RESHARE_ERR_ROLE,    /* `index` is not this node, or a node without a share deals */
+    SIGNER_RESHARE_ERR_EPOCH,   /* the epoch is not this node's active epoch + 1 */
+    SIGNER_RESHARE_ERR_KEY,     /* the key's public data differs from this node's share */
+    SIGNER_RESHARE_ERR_DEALER,  /* a dealer's x, P(x) or identity differs from the share's */
+    SIGNER_RESHARE_ERR_ENCODING /* a point or scalar in the session-start is invalid */
+} signer_reshare_err;
+
+/* Static description (never NULL). */
+const char *signer_reshare_strerror(signer_reshare_err err);
+
+/* Fills *out for this node (party id `me`) from session-start s.
+ *   own:        this node's ACTIVE share of s->key_id (decoded), or NULL if it holds none;
+ *   party_fps:  s->n fingerprints, party_fps[j] of s->parties[j] (validated certificates);
+ *   dealer_fps: s->ndealers fingerprints, dealer_fps[k] of s->dealers[k];
+ *   session_id: the session id from round 0; bans: the node's ban list (required).
+ * On failure *out is zeroed and why[] (cap bytes, NUL-terminated) names the field. */
+signer_reshare_err signer_reshare_params(tss_reshare_params *out, const api_reshare_start *s,
+                                         const char *me, const tss_keyshare *own,
+                                         const uint8_t (*party_fps)[32],
+                                         const uint8_t (*dealer_fps)[32],
+                                         const uint8_t session_id[32], tss_banlist *bans, char *why,
+                                         size_t cap);
+
+#endif

@@ -1,0 +1,321 @@
+/* tests/api/test_reshare_start.c — the strict decoder of the reshare session-start payload
+ * (api/reshare.h): the shapes the hub sends (a refresh, a 2-of-3 -> 3-of-5 reshare with a
+ * removed dealer) are accepted with every field in place; each deviation (a missing or
+ * unknown field, a wrong kind, a non-null approval, epoch 0, a repeated x or id, x zero, a
+ * dealer that claims a new index of another party, too few dealers, too many participants,
+ * an index that names nobody, wrong hex lengths) is refused with the field named and the
+ * output zeroed. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "api/frame.h"
+#include "api/reshare.h"
+
+static char hex_of(unsigned byte, unsigned len, char *out)
+{
+    for (unsigned i = 0; i < len; i++)
+        snprintf(out + 2 * i, 3, "%02x", byte);
+    return out[0];
+}
+
+/* A payload: new committee of n parties "n1".."nn", dealers the old parties "o1".."od"
+ * (dealer k is new party new_idx[k], 0 for none, named "n<i>" then), index idx. */
+static json_t *payload(unsigned t, unsigned n, unsigned d, const unsigned *new_idx, unsigned idx)
+{
+    char h[80], id[16];
+    json_t *parties = json_array(), *dealers = json_array();
+    for (unsigned i = 1; i <= n; i++) {
+        snprintf(id, sizeof id, "n%u", i);
+        json_array_append_new(parties, json_pack("{s:i,s:s,s:s}", "index", i, "id", id, "cert",
+                                                 i == 1 ? "PEM-1" : "PEM"));
+    }
+    for (unsigned k = 0; k < d; k++) {
+        char x[65], pub[67];
+        hex_of(k + 1, 32, x);
+        pub[0] = '0';
+        pub[1] = '2';
+        hex_of(0x40 + k, 32, pub + 2);
+        if (new_idx[k])
+            snprintf(id, sizeof id, "n%u", new_idx[k]);
+        else
+            snprintf(id, sizeof id, "o%u", k + 1);
+        json_array_append_new(dealers, json_pack("{s:s,s:s,s:s,s:s,s:i}", "x", x, "pub", pub, "id",
+                                                 id, "cert", new_idx[k] == 1 ? "PEM-1" : "PEM",
+                                                 "new_index", new_idx[k]));
+    }
+    char pk[67] = "03", cc[65], sid[65], nonce[65];
+    hex_of(0x77, 32, pk + 2);
+    hex_of(0xcc, 32, cc);
+    hex_of(0x5d, 32, sid);
+    hex_of(0x01, 32, nonce);
+    hex_of(0xab, 16, h);
+    return json_pack("{s:s,s:s,s:i,s:i,s:i,s:i,s:o,s:{s:i,s:i,s:s,s:s,s:s},s:o,s:s,s:n}", "kind",
+                     "reshare", "key_id", h, "epoch", 1, "threshold", t, "n", n, "index", idx,
+                     "parties", parties, "old", "threshold", 2, "n", 3, "public_key", pk,
+                     "chain_code", cc, "key_sid", sid, "dealers", dealers, "nonce", nonce,
+                     "approval");
+}
+
+static api_err parse_json(json_t *j, api_reshare_start *s, char *msg)
+{
+    char *text = json_dumps(j, JSON_COMPACT);
+    assert_non_null(text);
+    api_err e = api_reshare_start_parse(s, (const uint8_t *)text, strlen(text), msg, API_MSG_MAX);
+    free(text);
+    return e;
+}
+
+static const unsigned refresh_dealers[] = {1, 3};
+static const unsigned reshare_dealers[] = {0, 2, 5}; /* o1 leaves, 2 stays, old 3 is new 5 */
+
+static void test_accepts(void **state)
+{
+    (void)state;
+    api_reshare_start *s = malloc(sizeof *s);
+    char msg[API_MSG_MAX];
+    json_t *j = payload(2, 3, 2, refresh_dealers, 3);
+    assert_int_equal(parse_json(j, s, msg), API_OK);
+    json_decref(j);
+    assert_int_equal(s->epoch, 1);
+    assert_int_equal(s->n, 3);
+    assert_int_equal(s->threshold, 2);
+    assert_int_equal(s->index, 3);
+    assert_int_equal(s->ndealers, 2);
+    assert_int_equal(s->old_threshold, 2);
+    assert_int_equal(s->old_n, 3);
+    assert_int_equal(s->dealers[1].new_index, 3);
+    assert_string_equal(s->dealers[1].id, "n3");
+    assert_int_equal(s->dealers[1].x[31], 2);
+    assert_int_equal(s->public_key[0], 3);
+    assert_int_equal(s->key_sid[0], 0x5d);
+    assert_int_equal(api_reshare_participants(s), 3);
+
+    /* 2-of-3 -> 3-of-5, one old party leaves and deals as participant n + 1 = 6 */
+    j = payload(3, 5, 3, reshare_dealers, 6);
+    assert_int_equal(parse_json(j, s, msg), API_OK);
+    assert_int_equal(api_reshare_participants(s), 6);
+    assert_int_equal(s->index, 6);
+    assert_string_equal(s->dealers[0].id, "o1");
+    assert_string_equal(s->parties[4].id, "n5");
+    /* participant 7 does not exist */
+    json_object_set_new(j, "index", json_integer(7));
+    assert_int_equal(parse_json(j, s, msg), API_ERR_BAD_FIELD);
+    assert_non_null(strstr(msg, "index"));
+    json_decref(j);
+    free(s);
+}
+
+typedef void (*mutate_fn)(json_t *j);
+
+static json_t *dealer(json_t *j, size_t i)
+{
+    return json_array_get(json_object_get(j, "dealers"), i);
+}
+
+static void m_no_nonce(json_t *j)
+{
+    json_object_del(j, "nonce");
+}
+static void m_unknown(json_t *j)
+{
+    json_object_set_new(j, "hash", json_string("00"));
+}
+static void m_kind(json_t *j)
+{
+    json_object_set_new(j, "kind", json_string("keygen"));
+}
+static void m_approval(json_t *j)
+{
+    json_object_set_new(j, "approval", json_object());
+}
+static void m_epoch0(json_t *j)
+{
+    json_object_set_new(j, "epoch", json_integer(0));
+}
+static void m_epoch_str(json_t *j)
+{
+    json_object_set_new(j, "epoch", json_string("1"));
+}
+static void m_t_gt_n(json_t *j)
+{
+    json_object_set_new(j, "threshold", json_integer(4));
+}
+static void m_old_missing(json_t *j)
+{
+    json_object_del(json_object_get(j, "old"), "key_sid");
+}
+static void m_old_extra(json_t *j)
+{
+    json_object_set_new(json_object_get(j, "old"), "epoch", json_integer(0));
+}
+static void m_old_t(json_t *j)
+{
+    json_object_set_new(json_object_get(j, "old"), "threshold", json_integer(4));
+}
+static void m_pk_len(json_t *j)
+{
+    json_object_set_new(json_object_get(j, "old"), "public_key", json_string("02ab"));
+}
+static void m_x_dup(json_t *j)
+{
+    json_object_set(dealer(j, 1), "x", json_object_get(dealer(j, 0), "x"));
+}
+static void m_x_zero(json_t *j)
+{
+    json_object_set_new(
+        dealer(j, 0), "x",
+        json_string("0000000000000000000000000000000000000000000000000000000000000000"));
+}
+static void m_new_index_other(json_t *j)
+{
+    json_object_set_new(dealer(j, 1), "new_index", json_integer(2));
+}
+static void m_new_index_range(json_t *j)
+{
+    json_object_set_new(dealer(j, 1), "new_index", json_integer(4));
+}
+static void m_new_party_as_outsider(json_t *j)
+{
+    json_object_set_new(dealer(j, 1), "new_index", json_integer(0));
+}
+static void m_cert_differs(json_t *j)
+{
+    json_object_set_new(dealer(j, 0), "cert", json_string("OTHER"));
+}
+static void m_few_dealers(json_t *j)
+{
+    json_array_remove(json_object_get(j, "dealers"), 1);
+}
+static void m_dealer_extra(json_t *j)
+{
+    json_object_set_new(dealer(j, 0), "share", json_string("00"));
+}
+static void m_party_order(json_t *j)
+{
+    json_object_set_new(json_array_get(json_object_get(j, "parties"), 0), "index", json_integer(2));
+}
+static void m_party_dup(json_t *j)
+{
+    json_object_set_new(json_array_get(json_object_get(j, "parties"), 2), "id", json_string("n2"));
+}
+static void m_index0(json_t *j)
+{
+    json_object_set_new(j, "index", json_integer(0));
+}
+static void m_index4(json_t *j)
+{
+    json_object_set_new(j, "index", json_integer(4));
+}
+static void m_key_id(json_t *j)
+{
+    json_object_set_new(j, "key_id", json_string("abcd"));
+}
+
+static void test_refuses(void **state)
+{
+    (void)state;
+    static const struct {
+        mutate_fn fn;
+        api_err err;
+        const char *names;
+    } cases[] = {
+        {m_no_nonce, API_ERR_MISSING_FIELD, "nonce"},
+        {m_unknown, API_ERR_UNKNOWN_FIELD, "hash"},
+        {m_kind, API_ERR_BAD_FIELD, "kind"},
+        {m_approval, API_ERR_BAD_FIELD, "approval"},
+        {m_epoch0, API_ERR_BAD_FIELD, "epoch"},
+        {m_epoch_str, API_ERR_BAD_FIELD, "epoch"},
+        {m_t_gt_n, API_ERR_BAD_FIELD, "threshold"},
+        {m_old_missing, API_ERR_MISSING_FIELD, "key_sid"},
+        {m_old_extra, API_ERR_UNKNOWN_FIELD, "epoch"},
+        {m_old_t, API_ERR_BAD_FIELD, "threshold"},
+        {m_pk_len, API_ERR_BAD_FIELD, "public_key"},
+        {m_x_dup, API_ERR_BAD_FIELD, "repeats an x"},
+        {m_x_zero, API_ERR_BAD_FIELD, "zero"},
+        {m_new_index_other, API_ERR_BAD_FIELD, "new party 2"},
+        {m_new_index_range, API_ERR_BAD_FIELD, "new_index"},
+        {m_new_party_as_outsider, API_ERR_BAD_FIELD, "new_index"},
+        {m_cert_differs, API_ERR_BAD_FIELD, "cert"},
+        {m_few_dealers, API_ERR_BAD_FIELD, "dealers"},
+        {m_dealer_extra, API_ERR_UNKNOWN_FIELD, "share"},
+        {m_party_order, API_ERR_BAD_FIELD, "in order"},
+        {m_party_dup, API_ERR_BAD_FIELD, "repeats a party id"},
+        {m_index0, API_ERR_BAD_FIELD, "index"},
+        {m_index4, API_ERR_BAD_FIELD, "index"},
+        {m_key_id, API_ERR_BAD_FIELD, "key_id"},
+    };
+    api_reshare_start *s = malloc(sizeof *s);
+    char msg[API_MSG_MAX];
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        json_t *j = payload(2, 3, 2, refresh_dealers, 1);
+        cases[i].fn(j);
+        memset(s, 0x5a, sizeof *s);
+        api_err e = parse_json(j, s, msg);
+        json_decref(j);
+        if (e != cases[i].err || !strstr(msg, cases[i].names))
+            fail_msg("case %zu: got %d '%s', want %d naming '%s'", i, e, msg, cases[i].err,
+                     cases[i].names);
+        assert_int_equal(s->n, 0); /* nothing half-filled */
+        assert_int_equal(s->ndealers, 0);
+    }
+    /* 15 new parties and one outside dealer: 16 participants, the limit; a second outside
+     * dealer is one too many */
+    unsigned many[3] = {0, 1, 2};
+    json_t *j = payload(2, 15, 3, many, 1);
+    assert_int_equal(parse_json(j, s, msg), API_OK);
+    json_object_set_new(json_object_get(j, "old"), "n", json_integer(4));
+    json_array_append_new(json_object_get(j, "dealers"), json_deep_copy(dealer(j, 0)));
+    json_object_set_new(
+        dealer(j, 3), "x",
+        json_string("0909090909090909090909090909090909090909090909090909090909090909"));
+    json_object_set_new(dealer(j, 3), "id", json_string("o9"));
+    assert_int_equal(parse_json(j, s, msg), API_ERR_BAD_FIELD);
+    assert_non_null(strstr(msg, "participants"));
+    json_decref(j);
+    /* not JSON, not an object, empty */
+    assert_int_equal(api_reshare_start_parse(s, (const uint8_t *)"{", 1, msg, sizeof msg),
+                     API_ERR_BAD_JSON);
+    assert_int_equal(api_reshare_start_parse(s, (const uint8_t *)"[]", 2, msg, sizeof msg),
+                     API_ERR_BAD_FIELD);
+    assert_int_equal(api_reshare_start_parse(s, NULL, 0, msg, sizeof msg), API_ERR_BAD_JSON);
+    free(s);
+}
+
+/* The fuzz corpus's reshare seed (api/fuzz/corpus/reshare_start) is a frame whose payload
+ * this parser accepts, so fuzz_frame starts from the accepting path. */
+static void test_fuzz_seed_accepted(void **state)
+{
+    (void)state;
+    static uint8_t buf[4096];
+    FILE *f = fopen(CORPUS_DIR "/reshare_start", "rb");
+    assert_non_null(f);
+    size_t n = fread(buf, 1, sizeof buf, f);
+    fclose(f);
+    api_frame fr;
+    assert_int_equal(api_frame_decode(&fr, buf, n), API_OK);
+    assert_int_equal(fr.type, API_FRAME_SESSION_START);
+    api_reshare_start *s = malloc(sizeof *s);
+    char msg[API_MSG_MAX];
+    assert_int_equal(api_reshare_start_parse(s, fr.payload, fr.payload_len, msg, sizeof msg),
+                     API_OK);
+    assert_int_equal(api_reshare_participants(s), 3);
+    assert_int_equal(s->index, 3);
+    free(s);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_accepts),
+        cmocka_unit_test(test_fuzz_seed_accepted),
+        cmocka_unit_test(test_refuses),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
