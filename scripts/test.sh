@@ -46,11 +46,11 @@ if build build/fuzz -DCMAKE_C_COMPILER=clang -DMPC_FUZZ=ON -DMPC_TESTS=OFF -DMPC
       tss/fuzz/fuzz_sign_r1 tss/fuzz/fuzz_sign_r2 tss/fuzz/fuzz_sign_r3 \
       tss/fuzz/fuzz_reshare_r1 tss/fuzz/fuzz_reshare_r2 tss/fuzz/fuzz_reshare_r3 \
       tss/fuzz/fuzz_reshare_r4 daemon/common/fuzz/fuzz_ethtx daemon/common/fuzz/fuzz_eip712 \
-      daemon/common/fuzz/fuzz_tsslib; do
+      daemon/common/fuzz/fuzz_tsslib daemon/hubd/fuzz/fuzz_head; do
     name=${target##*/}
     corpus=build/fuzz/corpus/$name
     mkdir -p "$corpus"
-    if [ -d "${target%/*}/corpus" ] && [ "$name" = fuzz_frame ]; then cp "${target%/*}"/corpus/* "$corpus"/; fi
+    if [ -d "${target%/*}/corpus" ] && { [ "$name" = fuzz_frame ] || [ "$name" = fuzz_head ]; }; then cp "${target%/*}"/corpus/* "$corpus"/; fi
     if [ "$name" = fuzz_rest ]; then cp api/fuzz/rest_corpus/* "$corpus"/; fi
     if [ -d "${target%/*}/regress/$name" ]; then cp "${target%/*}/regress/$name"/* "$corpus"/; fi
     if [ -d "${target%/*}/seeds/$name" ]; then cp "${target%/*}/seeds/$name"/* "$corpus"/; fi

@@ -1,14 +1,15 @@
 /* daemon/hubd/conn.c — connection caps for both ports: at most [api] max_connections in
  * total and [api] max_connections_per_address from one client address (IPv6: one /64),
- * checked when lws has accepted a socket and before TLS starts. The total is clamped
- * below the process's fd limit, so accept(2) never meets EMFILE because of clients.
- * Also the TLS handshake deadline: lws 4.1 sets none while it waits for a ClientHello
- * (lws_set_timeout on the new wsi has no effect there), so a peer that connects and says
- * nothing would keep its socket forever. A sweep shuts such sockets down; lws then sees
- * EOF and closes them the normal way.
+ * checked when a socket is accepted (by lws for the party link, by rest.c for the REST
+ * port) and before TLS starts. The total is clamped below the process's fd limit, so
+ * accept(2) never meets EMFILE because of clients.
+ * Also the party link's TLS handshake deadline (rest.c keeps the REST port's own): lws
+ * 4.1 sets none while it waits for a ClientHello (lws_set_timeout on the new wsi has no
+ * effect there), so a peer that connects and says nothing would keep its socket forever.
+ * A sweep shuts such sockets down; lws then sees EOF and closes them the normal way.
  * And the EMFILE backoff: when accept(2) fails for want of fds anyway (something else
- * used them up), lws logs and returns, the listener stays readable and the loop spins.
- * hub_conn_emfile (called from the lws log hook) schedules a drain: close a spare fd,
+ * used them up), the listener stays readable and the loop would spin. hub_conn_emfile
+ * (called from the lws log hook, and by rest.c) schedules a drain: close a spare fd,
  * accept and close what waits on each listener, reopen the spare (libuv's trick). */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -119,8 +120,9 @@ void hub_conn_add(hub *h, struct lws *wsi)
     if (fd < 0 || h->nconns >= h->conns_cap || peer_key(fd, key) != 0)
         return;
     for (unsigned i = 0; i < h->nconns; i++)
-        if (h->conns[i].wsi == wsi)
+        if (wsi && h->conns[i].wsi == wsi)
             return;
+    memset(&h->conns[h->nconns], 0, sizeof h->conns[h->nconns]);
     h->conns[h->nconns].wsi = wsi;
     h->conns[h->nconns].fd = fd;
     h->conns[h->nconns].accepted_ms = hub_now_ms();
@@ -129,10 +131,32 @@ void hub_conn_add(hub *h, struct lws *wsi)
     h->nconns++;
 }
 
+void hub_conn_add_rest(hub *h, struct hub_rconn *rc, int fd)
+{
+    uint8_t key[16];
+    if (fd < 0 || h->nconns >= h->conns_cap || peer_key(fd, key) != 0)
+        return;
+    hub_conn *c = &h->conns[h->nconns++];
+    memset(c, 0, sizeof *c);
+    c->rc = rc;
+    c->fd = fd;
+    c->accepted_ms = hub_now_ms();
+    memcpy(c->addr, key, 16);
+}
+
+void hub_conn_del_rest(hub *h, struct hub_rconn *rc)
+{
+    for (unsigned i = 0; i < h->nconns; i++)
+        if (h->conns[i].rc == rc) {
+            h->conns[i] = h->conns[--h->nconns];
+            return;
+        }
+}
+
 void hub_conn_request_seen(hub *h, struct lws *wsi)
 {
     for (unsigned i = 0; i < h->nconns; i++)
-        if (h->conns[i].wsi == wsi)
+        if (wsi && h->conns[i].wsi == wsi)
             h->conns[i].request_seen = 1;
 }
 
@@ -142,6 +166,8 @@ static void sweep(uv_timer_t *t)
     uint64_t now = hub_now_ms(), limit = (uint64_t)h->cfg.header_timeout * 1000;
     for (unsigned i = 0; i < h->nconns; i++) {
         hub_conn *c = &h->conns[i];
+        if (!c->wsi)
+            continue; /* the REST port keeps its own deadlines (rest.c) */
         SSL *ssl = lws_get_ssl(c->wsi);
         /* The handshake and the first request head must both be done by header_timeout:
          * lws's own header timeout does not always fire for a head that stops half-way. */
@@ -230,7 +256,7 @@ void hub_conn_stop(hub *h)
 void hub_conn_del(hub *h, struct lws *wsi)
 {
     for (unsigned i = 0; i < h->nconns; i++)
-        if (h->conns[i].wsi == wsi) {
+        if (wsi && h->conns[i].wsi == wsi) {
             h->conns[i] = h->conns[--h->nconns];
             return;
         }

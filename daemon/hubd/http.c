@@ -1,13 +1,12 @@
-/* daemon/hubd/http.c — the REST API on the API vhost (HTTPS, HTTP/1.1). Framing is checked
- * first (strict Content-Length, no Transfer-Encoding with it: 400 and close), then for
- * every request except /healthz: client address allow-list (403), API key (401, and 429
- * once an address has used up its failed-auth budget), rate limit of authenticated
- * requests (429), then routing (404/405), body limits (413), media type (415) and the
+/* daemon/hubd/http.c — what the REST API's requests mean. The transport (rest.c: TLS,
+ * the strict request head of head.c, framing, keep-alive, deadlines) hands over each request
+ * whose head is well formed; then, for every request except /healthz: client address allow-list
+ * (403), API key (401, and 429 once an address has used up its failed-auth budget), rate limit of
+ * authenticated requests (429), then routing (404/405), body limits (413), media type (415) and the
  * strict codecs of api/json.h (400). Long operations are sessions: ?wait=N parks the
  * request until the session ends or N seconds pass. Every error is JSON
- * {"error":{"code","message"}}, including what lws would otherwise answer itself: unknown
- * methods and CONNECT (lws hands them over as raw sockets), refused upgrades, slow bodies.
- * One struct hub_req per HTTP transaction (lws per-session data). */
+ * {"error":{"code","message"}}; rest.c answers head errors, upgrades and deadlines with the
+ * same shape. One struct hub_req per connection, reset for each request. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,39 +22,30 @@ struct hub_req {
     struct hub_req *next_waiter;
     hub_session *waiting; /* session this request is parked on, or NULL */
     hub *h;
-    struct lws *wsi;
+    struct hub_rconn *conn;
+    const hub_head *head; /* the current request's head (rest.c keeps it until the answer) */
+    char peer[64];
     int method;
     char path[160];
     char *body;
     size_t body_len;
     int body_too_large;
-    int answered;     /* a response was queued: nothing more happens in this transaction, even
-                       * if body bytes still arrive (an early 401/413 must never be followed by
-                       * a dispatch of the body) */
-    int close_after;  /* framing is not trustworthy (or a deadline passed): close after the
-                       * answer instead of reading another request from this connection */
-    int queued;       /* a response is queued: counted in h->responses_pending until written or
-                       * the connection closes */
-    int body_pending; /* a body is announced and not complete: the body deadline runs */
+    int answered;    /* a response was queued: nothing more happens in this transaction, even
+                      * if body bytes still arrive (an early 401/413 must never be followed by
+                      * a dispatch of the body) */
+    int close_after; /* close the connection after the answer (SIGTERM, an absurd body) */
     unsigned wait_s;
     hub_kind kind;
     uint8_t key_id[HUB_ID_BYTES];
     uint64_t start_ms;
-    int status;
-    char *resp;
-    size_t resp_len;
     char *handing; /* the delegate share this answer carries (delegate.c): handed once the
-                    * answer is written, given back if it is not */
+                    * answer is written (hub_http_written), given back if it is not */
     size_t handing_len;
     uint8_t handing_key[HUB_ID_BYTES];
 };
 
 static void req_release(struct hub_req *r)
 {
-    if (r->queued) {
-        r->queued = 0;
-        r->h->responses_pending--;
-    }
     if (r->waiting) {
         for (struct hub_req **p = &r->waiting->waiters; *p; p = &(*p)->next_waiter)
             if (*p == r) {
@@ -65,30 +55,28 @@ static void req_release(struct hub_req *r)
         r->waiting = NULL;
     }
     free(r->body);
+    r->body = NULL;
+    r->body_len = 0;
     if (r->handing) {
-        /* Not written (connection gone): the share waits for another pickup. */
+        /* Not written (connection gone): the share waits for another pickup. rest.c wiped
+         * the answer's copies. */
         hub_delegate_give_back(r->h, r->handing_key, r->handing, r->handing_len);
         r->handing = NULL;
-        hub_delegate_wipe(r->resp, r->resp_len); /* the answer held a copy */
-        r->resp = NULL;
     }
-    free(r->resp);
-    r->body = r->resp = NULL;
-    r->body_len = r->resp_len = 0;
+}
+
+void hub_http_written(struct hub_req *r)
+{
+    if (r->handing) { /* written: the backend has been handed the share */
+        hub_delegate_handed(r->h, r->handing_key, r->handing, r->handing_len);
+        r->handing = NULL;
+    }
 }
 
 static void respond_raw(struct hub_req *r, int status, char *body)
 {
     r->answered = 1;
-    if (!r->queued) {
-        r->queued = 1;
-        r->h->responses_pending++;
-    }
-    free(r->resp);
-    r->status = status;
-    r->resp = body;
-    r->resp_len = body ? strlen(body) : 0;
-    lws_callback_on_writable(r->wsi);
+    hub_rest_respond(r->conn, status, "application/json", body, r->close_after);
 }
 
 static void respond_json(struct hub_req *r, int status, json_t *o)
@@ -105,24 +93,6 @@ static void respond_json(struct hub_req *r, int status, json_t *o)
 static void respond_error(struct hub_req *r, api_err e, const char *msg)
 {
     respond_raw(r, api_err_http_status(e), api_error_body(e, msg));
-}
-
-/* The error body for codes that exist only at the HTTP layer of the hub (bad_request,
- * request_timeout): same shape as api_error_body. Returns a malloc'd string or NULL. */
-static char *error_body(const char *code, const char *msg)
-{
-    json_t *o = json_pack("{s:{s:s,s:s}}", "error", "code", code, "message", msg);
-    char *out = o ? json_dumps(o, JSON_COMPACT) : NULL;
-    json_decref(o);
-    return out;
-}
-
-/* A framing error or a deadline: answer, then close the connection. */
-static void respond_close(struct hub_req *r, int status, const char *code, const char *msg)
-{
-    r->close_after = 1;
-    r->body_pending = 0;
-    respond_raw(r, status, error_body(code, msg));
 }
 
 /* A key's JSON, with its delegate share when the key waits for it (status delivering) and
@@ -207,8 +177,7 @@ static void park(struct hub_req *r, hub_session *s)
     r->waiting = s;
     r->next_waiter = s->waiters;
     s->waiters = r;
-    lws_set_timer_usecs(r->wsi, (lws_usec_t)r->wait_s * LWS_US_PER_SEC);
-    lws_set_timeout(r->wsi, NO_PENDING_TIMEOUT, 0);
+    hub_rest_set_timer(r->conn, r->wait_s * 1000);
 }
 
 void hub_http_session_done(hub *h, hub_session *s, const char *store_error)
@@ -221,7 +190,7 @@ void hub_http_session_done(hub *h, hub_session *s, const char *store_error)
         struct hub_req *r = s->waiters;
         s->waiters = r->next_waiter;
         r->waiting = NULL;
-        lws_set_timer_usecs(r->wsi, LWS_SET_TIMER_USEC_CANCEL);
+        hub_rest_set_timer(r->conn, 0);
         if (!store_error) {
             respond_session(r, s->id);
             continue;
@@ -242,7 +211,7 @@ unsigned hub_http_shutdown(hub *h)
             char sid[HUB_ID_HEX], msg[160];
             s->waiters = r->next_waiter;
             r->waiting = NULL;
-            lws_set_timer_usecs(r->wsi, LWS_SET_TIMER_USEC_CANCEL);
+            hub_rest_set_timer(r->conn, 0);
             hub_id_hex(sid, s->id);
             snprintf(msg, sizeof msg,
                      "the hub is shutting down; session %s is failed (hub_shutdown)", sid);
@@ -374,16 +343,10 @@ static void route_signers(struct hub_req *r, const uint8_t key_id[HUB_ID_BYTES])
  * too long or unreadable. */
 static int query_arg(struct hub_req *r, const char *name, char *out, size_t cap)
 {
-    char frag[4096];
     size_t nlen = strlen(name);
     int seen = 0;
-    for (int i = 0;; i++) {
-        int flen = lws_hdr_fragment_length(r->wsi, WSI_TOKEN_HTTP_URI_ARGS, i);
-        if (flen <= 0)
-            break;
-        if (flen >= (int)sizeof frag ||
-            lws_hdr_copy_fragment(r->wsi, frag, sizeof frag, WSI_TOKEN_HTTP_URI_ARGS, i) < 0)
-            return -1;
+    for (size_t i = 0; i < r->head->nargs; i++) {
+        const char *frag = r->head->args[i];
         if (strncmp(frag, name, nlen) != 0 || (frag[nlen] != '=' && frag[nlen] != 0))
             continue;
         if (frag[nlen] == 0)
@@ -487,14 +450,8 @@ static void dispatch(struct hub_req *r)
         char *m = hub_metrics_render(h);
         if (!m)
             return respond_error(r, API_ERR_INTERNAL, NULL);
-        r->status = 200;
-        free(r->resp);
-        r->resp = m;
-        r->resp_len = strlen(m);
-        r->status = -200; /* marks text/plain for the writer */
         r->answered = 1;
-        lws_callback_on_writable(r->wsi);
-        return;
+        return hub_rest_respond(r->conn, 200, "text/plain; version=0.0.4", m, 0);
     }
     respond_error(r, API_ERR_NOT_FOUND, NULL);
 }
@@ -502,29 +459,21 @@ static void dispatch(struct hub_req *r)
 /* Authorization: Bearer <key>, or X-API-Key: <key>. */
 static int authenticated(struct hub_req *r)
 {
-    char buf[256];
-    int n = lws_hdr_copy(r->wsi, buf, sizeof buf, WSI_TOKEN_HTTP_AUTHORIZATION);
-    if (n > 7 && strncasecmp(buf, "Bearer ", 7) == 0)
-        return hub_store_api_key_check(r->h->db, buf + 7, (size_t)n - 7);
-    n = lws_hdr_custom_copy(r->wsi, buf, sizeof buf, "x-api-key:", 10);
-    if (n > 0)
-        return hub_store_api_key_check(r->h->db, buf, (size_t)n);
+    const char *v = hub_head_get(r->head, "authorization", NULL);
+    if (v && strlen(v) > 7 && strncasecmp(v, "Bearer ", 7) == 0)
+        return hub_store_api_key_check(r->h->db, v + 7, strlen(v + 7));
+    v = hub_head_get(r->head, "x-api-key", NULL);
+    if (v && v[0])
+        return hub_store_api_key_check(r->h->db, v, strlen(v));
     return 0;
 }
 
-/* ?wait=N or ?wait=Ns, N in [0, max_wait]. Every query fragment is looked at: a wait
- * value too long for lws_get_urlarg_by_name's buffer is an error, never "no wait". */
+/* ?wait=N or ?wait=Ns, N in [0, max_wait]; repeated or malformed: -1, never "no wait". */
 static int parse_wait(struct hub_req *r)
 {
-    char frag[4096]; /* lws's whole header buffer */
     int seen = 0;
-    for (int i = 0;; i++) {
-        int flen = lws_hdr_fragment_length(r->wsi, WSI_TOKEN_HTTP_URI_ARGS, i);
-        if (flen <= 0)
-            break;
-        if (flen >= (int)sizeof frag ||
-            lws_hdr_copy_fragment(r->wsi, frag, sizeof frag, WSI_TOKEN_HTTP_URI_ARGS, i) < 0)
-            return -1;
+    for (size_t i = 0; i < r->head->nargs; i++) {
+        const char *frag = r->head->args[i];
         if (strncmp(frag, "wait=", 5) != 0)
             continue;
         if (seen++)
@@ -548,79 +497,41 @@ static int parse_wait(struct hub_req *r)
     return 0;
 }
 
-/* Content-Length: 1 to 19 decimal digits, no sign, no leading zero (except "0" itself),
- * nothing else. Returns 0 and the value, or -1. */
-static int parse_content_length(const char *s, uint64_t *out)
+struct hub_req *hub_http_req_new(hub *h, struct hub_rconn *c)
 {
-    size_t n = strlen(s);
-    uint64_t v = 0;
-    if (n == 0 || n > 19 || (n > 1 && s[0] == '0'))
-        return -1;
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return -1;
-        v = v * 10 + (uint64_t)(s[i] - '0');
+    struct hub_req *r = calloc(1, sizeof *r);
+    if (r) {
+        r->h = h;
+        r->conn = c;
     }
-    *out = v;
-    return 0;
+    return r;
 }
 
-/* Request framing, checked before anything else: a request whose body boundary is in
- * doubt is answered 400 and its connection closed (request smuggling behind a proxy).
- * Returns 0 if the framing is fine. */
-static int check_framing(struct hub_req *r, uint64_t *cl, int *has_cl)
+void hub_http_req_detach(struct hub_req *r)
 {
-    char buf[32];
-    *has_cl = 0;
-    *cl = 0;
-    int te = lws_hdr_total_length(r->wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING);
-    int cll = lws_hdr_total_length(r->wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH);
-    if (te > 0 && cll > 0) {
-        respond_close(r, 400, "bad_request",
-                      "send either Content-Length or Transfer-Encoding, never both");
-        return -1;
-    }
-    if (te > 0) {
-        respond_close(r, 400, "bad_request",
-                      "Transfer-Encoding is not accepted: send the body with Content-Length");
-        return -1;
-    }
-    if (cll > 0) {
-        if (cll >= (int)sizeof buf ||
-            lws_hdr_copy(r->wsi, buf, sizeof buf, WSI_TOKEN_HTTP_CONTENT_LENGTH) != cll ||
-            lws_hdr_fragment_length(r->wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH, 1) > 0 ||
-            parse_content_length(buf, cl) != 0) {
-            respond_close(r, 400, "bad_request",
-                          "Content-Length must be one decimal number without sign or leading "
-                          "zeros");
-            return -1;
-        }
-        *has_cl = 1;
-    }
-    return 0;
+    req_release(r);
 }
 
-static void on_http_checks(struct hub_req *r, hub *h, struct lws *wsi, const char *uri,
-                           uint64_t *cl_out)
+/* The checks every request goes through, in the order README.md gives, up to routing. */
+void hub_http_request(struct hub_req *r, const hub_head *head, const char *peer)
 {
-    char *muri, peer[64] = "";
-    int mlen, has_cl;
-    uint64_t cl;
+    hub *h = r->h;
+    struct hub_rconn *conn = r->conn;
     req_release(r);
     memset(r, 0, sizeof *r);
     r->h = h;
-    r->wsi = wsi;
+    r->conn = conn;
+    r->head = head;
+    snprintf(r->peer, sizeof r->peer, "%s", peer);
     r->start_ms = hub_now_ms();
-    int m = lws_http_get_uri_and_method(wsi, &muri, &mlen);
-    r->method = m == LWSHUMETH_GET      ? M_GET
-                : m == LWSHUMETH_POST   ? M_POST
-                : m == LWSHUMETH_PUT    ? M_PUT
-                : m == LWSHUMETH_DELETE ? M_DELETE
-                                        : M_OTHER;
-    if (check_framing(r, &cl, &has_cl) != 0)
-        return;
-    *cl_out = cl;
-    if (snprintf(r->path, sizeof r->path, "%s", uri ? uri : "") >= (int)sizeof r->path) {
+    r->method = head->method == HUB_METHOD_GET      ? M_GET
+                : head->method == HUB_METHOD_POST   ? M_POST
+                : head->method == HUB_METHOD_PUT    ? M_PUT
+                : head->method == HUB_METHOD_DELETE ? M_DELETE
+                                                    : M_OTHER;
+    int has_cl = head->has_content_length;
+    uint64_t cl = head->content_length;
+    if (snprintf(r->path, sizeof r->path, "%s", head->path) >= (int)sizeof r->path) {
         respond_error(r, API_ERR_NOT_FOUND, "path too long");
         return;
     }
@@ -629,7 +540,6 @@ static void on_http_checks(struct hub_req *r, hub *h, struct lws *wsi, const cha
                     strdup(h->stopping ? "{\"status\":\"stopping\"}" : "{\"status\":\"ok\"}"));
         return;
     }
-    lws_get_peer_simple(wsi, peer, sizeof peer);
     if (!hub_allow_check(h, peer)) {
         respond_error(r, API_ERR_FORBIDDEN, "client address is not in the allow-list");
         return;
@@ -661,8 +571,9 @@ static void on_http_checks(struct hub_req *r, hub *h, struct lws *wsi, const cha
         dispatch(r);
         return;
     }
-    char ct[128] = "";
-    lws_hdr_copy(wsi, ct, sizeof ct, WSI_TOKEN_HTTP_CONTENT_TYPE);
+    const char *ct = hub_head_get(head, "content-type", NULL);
+    if (!ct)
+        ct = "";
     if (has_cl && cl > 16 * (uint64_t)h->cfg.max_body) {
         /* absurd: answer and close rather than read it */
         r->close_after = 1;
@@ -674,13 +585,11 @@ static void on_http_checks(struct hub_req *r, hub *h, struct lws *wsi, const cha
          * writes its whole body before reading would otherwise meet a reset connection
          * and never see the answer. */
         r->body_too_large = 1;
-        r->body_pending = 1;
-        lws_set_timer_usecs(wsi, (lws_usec_t)h->cfg.body_timeout * LWS_US_PER_SEC);
+        hub_rest_read_body(conn, 0);
         return;
     }
     if (strncasecmp(ct, "application/json", 16) != 0 || (ct[16] && ct[16] != ';')) {
-        r->close_after = has_cl && cl > 0;
-        respond_error(r, API_ERR_UNSUPPORTED_TYPE, NULL);
+        respond_error(r, API_ERR_UNSUPPORTED_TYPE, NULL); /* rest.c closes: body unread */
         return;
     }
     if (!has_cl) {
@@ -691,219 +600,34 @@ static void on_http_checks(struct hub_req *r, hub *h, struct lws *wsi, const cha
         dispatch(r); /* empty body: the codec reports it */
         return;
     }
-    /* The body follows in LWS_CALLBACK_HTTP_BODY; all of it must arrive within
-     * [api] body_timeout, however slowly it trickles (lws's own timeout restarts with
-     * every read). */
-    r->body_pending = 1;
-    lws_set_timer_usecs(wsi, (lws_usec_t)h->cfg.body_timeout * LWS_US_PER_SEC);
+    /* All of the body must arrive within [api] body_timeout, however slowly it trickles
+     * (rest.c answers 408 otherwise). */
+    hub_rest_read_body(conn, 1);
 }
 
-static int on_http(struct hub_req *r, hub *h, struct lws *wsi, const char *uri)
+void hub_http_body(struct hub_req *r, char *body, size_t len, int kept)
 {
-    uint64_t cl = 0;
-    on_http_checks(r, h, wsi, uri, &cl);
-    /* Answered before an announced body was read: close after the answer, so the unread
-     * body can never be taken for the next request. */
-    if (r->answered && cl > 0)
-        r->close_after = 1;
-    return 0;
+    if (r->answered || r->waiting) {
+        free(body);
+        return;
+    }
+    if (!kept || r->body_too_large) {
+        free(body);
+        respond_error(r, API_ERR_TOO_LARGE, NULL);
+        return;
+    }
+    free(r->body);
+    r->body = body;
+    r->body_len = len;
+    dispatch(r);
 }
 
-/* CONNECT, and methods lws does not know (TRACE, BREW...): lws 4.1 turns CONNECT into a
- * raw socket, and with LWS_SERVER_OPTION_FALLBACK_TO_APPLY_LISTEN_ACCEPT_CONFIG hands an
- * unknown method over as raw bytes instead of its own HTML 403. Both end here: one JSON
- * 405, then the connection is closed. */
-static int on_raw_rx(struct lws *wsi, const char *in, size_t len)
+void hub_http_timer(struct hub_req *r)
 {
-    char method[24];
-    size_t n = 0;
-    while (n < len && n < sizeof method - 1 && in[n] >= 'A' && in[n] <= 'Z') {
-        method[n] = in[n];
-        n++;
-    }
-    method[n] = 0;
-    char msg[96];
-    snprintf(msg, sizeof msg,
-             "method %s is not served; the REST API accepts GET, POST, PUT and DELETE",
-             n ? method : "(unreadable)");
-    char *body = error_body("method_not_allowed", msg);
-    if (!body)
-        return -1;
-    size_t blen = strlen(body);
-    uint8_t buf[LWS_PRE + 512];
-    int hl = snprintf(
-        (char *)buf + LWS_PRE, sizeof buf - LWS_PRE,
-        "HTTP/1.1 405 Method Not Allowed\r\ncontent-type: application/json\r\n"
-        "content-length: %zu\r\nallow: GET, POST, PUT, DELETE\r\ncache-control: no-store\r\n"
-        "connection: close\r\n\r\n%s",
-        blen, body);
-    free(body);
-    if (hl > 0 && (size_t)hl < sizeof buf - LWS_PRE)
-        lws_write(wsi, buf + LWS_PRE, (size_t)hl, LWS_WRITE_RAW);
-    return -1;
-}
-
-/* An upgrade (h2c, websocket) on the REST port: refused with a JSON 400 written here,
- * then the connection is hung up (-1). */
-static int refuse_upgrade(struct lws *wsi, const char *to)
-{
-    char msg[96];
-    snprintf(msg, sizeof msg, "protocol upgrades (%.32s) are not offered on the REST API",
-             to ? to : "?");
-    char *body = error_body("bad_request", msg);
-    size_t blen = body ? strlen(body) : 0;
-    uint8_t buf[LWS_PRE + 1024], *start = buf + LWS_PRE, *p = start, *end = buf + sizeof buf - 1;
-    int fail = !body || lws_add_http_common_headers(wsi, 400, "application/json", blen, &p, end) ||
-               lws_add_http_header_by_name(
-                   wsi, (const uint8_t *)"connection:", (const uint8_t *)"close", 5, &p, end) ||
-               lws_finalize_write_http_header(wsi, start, &p, end);
-    if (!fail) {
-        memcpy(start, body, blen);
-        lws_write(wsi, start, blen, LWS_WRITE_HTTP_FINAL);
-    }
-    free(body);
-    return -1;
-}
-
-static int on_body(struct hub_req *r, const void *in, size_t len)
-{
-    if (r->body_too_large || r->answered || r->waiting || !r->body_pending)
-        return 0;
-    if (r->body_len + len > r->h->cfg.max_body) {
-        r->body_too_large = 1;
-        return 0;
-    }
-    char *p = realloc(r->body, r->body_len + len + 1);
-    if (!p)
-        return -1;
-    r->body = p;
-    memcpy(r->body + r->body_len, in, len);
-    r->body_len += len;
-    r->body[r->body_len] = 0;
-    return 0;
-}
-
-static int on_writable(struct hub_req *r, struct lws *wsi)
-{
-    hub *h = r->h;
-    if (!r->resp)
-        return 0;
-    int text = r->status < 0, status = text ? -r->status : r->status;
-    size_t cap = LWS_PRE + 1024 + r->resp_len;
-    uint8_t *buf = malloc(cap), *start = buf + LWS_PRE, *p = start, *end = buf + cap - 1;
-    if (!buf)
-        return -1;
-    int close_after = r->close_after;
-    int fail =
-        lws_add_http_common_headers(wsi, (unsigned)status,
-                                    text ? "text/plain; version=0.0.4" : "application/json",
-                                    r->resp_len, &p, end) ||
-        (close_after && lws_add_http_header_by_name(wsi, (const uint8_t *)"connection:",
-                                                    (const uint8_t *)"close", 5, &p, end)) ||
-        lws_add_http_header_by_name(
-            wsi, (const uint8_t *)"cache-control:", (const uint8_t *)"no-store", 8, &p, end) ||
-        lws_add_http_header_by_name(wsi, (const uint8_t *)"x-content-type-options:",
-                                    (const uint8_t *)"nosniff", 7, &p, end) ||
-        (status == 401 && lws_add_http_header_by_name(wsi, (const uint8_t *)"www-authenticate:",
-                                                      (const uint8_t *)"Bearer", 6, &p, end)) ||
-        (status == 429 && lws_add_http_header_by_name(wsi, (const uint8_t *)"retry-after:",
-                                                      (const uint8_t *)"1", 1, &p, end)) ||
-        lws_finalize_write_http_header(wsi, start, &p, end);
-    if (!fail && r->resp_len) {
-        memcpy(start, r->resp, r->resp_len);
-        fail = lws_write(wsi, start, r->resp_len, LWS_WRITE_HTTP_FINAL) != (int)r->resp_len;
-    }
-    if (r->handing) {
-        hub_delegate_wipe((char *)buf, cap - 1); /* the answer's copy of the share */
-        buf = NULL;
-        if (!fail) { /* written: the backend has been handed the share */
-            hub_delegate_handed(h, r->handing_key, r->handing, r->handing_len);
-            r->handing = NULL;
-            hub_delegate_wipe(r->resp, r->resp_len);
-            r->resp = NULL;
-        }
-    }
-    free(buf);
-    h->m.http_requests[status / 100 < 6 ? status / 100 : 5]++;
-    h->m.http_latency_us_sum += (hub_now_ms() - r->start_ms) * 1000;
-    h->m.http_latency_count++;
+    if (!r->waiting)
+        return;
+    /* ?wait elapsed: answer with the session as it is now */
+    hub_session *s = r->waiting;
     req_release(r);
-    if (fail || close_after)
-        return -1;
-    return lws_http_transaction_completed(wsi) ? -1 : 0;
+    respond_session(r, s->id);
 }
-
-static int hub_api_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
-                            size_t len)
-{
-    hub *h = lws_context_user(lws_get_context(wsi));
-    struct hub_req *r = user;
-    switch (reason) {
-    case LWS_CALLBACK_OPENSSL_PERFORM_CLIENT_CERT_VERIFICATION:
-        return len ? 0 : 1; /* only when [api] client_ca is set: accept what OpenSSL verified */
-    case LWS_CALLBACK_FILTER_NETWORK_CONNECTION:
-        return hub_conn_filter(h, (int)(intptr_t)in) ? 0 : -1;
-    case LWS_CALLBACK_SERVER_NEW_CLIENT_INSTANTIATED:
-        hub_conn_add(h, wsi); /* conn.c also puts a deadline on the TLS handshake */
-        return 0;
-    case LWS_CALLBACK_WSI_DESTROY:
-        hub_conn_del(h, wsi);
-        return 0;
-    case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
-        return refuse_upgrade(wsi, in);
-    case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
-        /* The REST listener speaks HTTP only. A WebSocket upgrade would bypass every check
-         * in on_http (allow-list, rate limit, API key) and stay open: refuse it. */
-        return -1;
-    case LWS_CALLBACK_RAW_ADOPT:
-        lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, (int)h->cfg.header_timeout);
-        return 0;
-    case LWS_CALLBACK_RAW_RX:
-        return on_raw_rx(wsi, in, len);
-    case LWS_CALLBACK_HTTP:
-        hub_conn_request_seen(h, wsi);
-        return on_http(r, h, wsi, in);
-    case LWS_CALLBACK_HTTP_BODY:
-        return on_body(r, in, len);
-    case LWS_CALLBACK_HTTP_BODY_COMPLETION:
-        if (!r->body_pending)
-            return 0;
-        r->body_pending = 0;
-        lws_set_timer_usecs(wsi, LWS_SET_TIMER_USEC_CANCEL);
-        if (r->answered || r->waiting)
-            return 0;
-        if (r->body_too_large)
-            respond_error(r, API_ERR_TOO_LARGE, NULL);
-        else
-            dispatch(r);
-        return 0;
-    case LWS_CALLBACK_HTTP_WRITEABLE:
-        return on_writable(r, wsi);
-    case LWS_CALLBACK_TIMER:
-        if (r->waiting) { /* ?wait elapsed: answer with the session as it is now */
-            hub_session *s = r->waiting;
-            req_release(r);
-            respond_session(r, s->id);
-        } else if (r->body_pending && !r->answered) {
-            char msg[96];
-            snprintf(msg, sizeof msg, "the request body did not arrive within %u s",
-                     h->cfg.body_timeout);
-            respond_close(r, 408, "request_timeout", msg);
-        }
-        return 0;
-    case LWS_CALLBACK_CLOSED_HTTP:
-    case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
-        if (r)
-            req_release(r);
-        return 0;
-    default:
-        return lws_callback_http_dummy(wsi, reason, user, in, len);
-    }
-}
-
-const struct lws_protocols hub_api_protocol = {
-    .name = "http",
-    .callback = hub_api_callback,
-    .per_session_data_size = sizeof(struct hub_req),
-    .rx_buffer_size = 0,
-};

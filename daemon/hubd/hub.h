@@ -1,6 +1,7 @@
 /* daemon/hubd/hub.h — the session hub's shared state and the interfaces between its
  * files: config.c (INI), store.c (SQLite), auth.c (API keys, allow-list, rate limit),
- * http.c (REST on the API vhost), link.c (party link on the WSS vhost), session.c
+ * rest.c + head.c (the REST port: TLS, strict HTTP/1.1 heads, deadlines), http.c (what
+ * REST requests mean), link.c (party link on the lws WSS vhost), session.c
  * (keygen/sign state machines and routing), crypto.c (signature checks, BIP32 public
  * derivation, Ethereum address), conn.c (connection caps), metrics.c. Everything runs on
  * one libuv loop thread. */
@@ -20,6 +21,7 @@
 #include "api/error.h"
 #include "api/frame.h"
 #include "api/json.h"
+#include "head.h"
 
 #define HUB_VERSION      "0.1.0"
 #define HUB_ID_BYTES     16
@@ -27,6 +29,14 @@
 #define HUB_MAX_ALLOW    32
 #define HUB_RATE_BUCKETS 1024
 #define HUB_MAX_LISTEN   8
+
+/* The TLS policy of both ports: TLS 1.2 with ECDHE + AEAD suites only, and TLS 1.3. */
+#define HUB_TLS12_CIPHERS                                                                          \
+    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"                                   \
+    "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"                                   \
+    "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305"
+#define HUB_TLS13_CIPHERS                                                                          \
+    "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256"
 
 typedef struct {
     char database[PATH_MAX];
@@ -78,9 +88,12 @@ typedef struct {
     uint64_t last_use; /* order of use, for eviction (milliseconds tie too often) */
 } hub_rate_bucket;
 
+struct hub_rconn;
+
 /* An open connection on either port, for the per-address and total caps. */
 typedef struct {
-    struct lws *wsi;
+    struct lws *wsi;      /* party link (lws), or NULL */
+    struct hub_rconn *rc; /* REST port (rest.c), or NULL */
     int fd;
     uint64_t accepted_ms;
     uint8_t addr[16];
@@ -98,14 +111,16 @@ typedef struct {
 struct hub_link;
 struct hub_session;
 struct hub_req;
+struct hub_rest;
 struct hub_pickup;
 
 typedef struct hub {
     hub_config cfg;
     uv_loop_t loop;
     uv_signal_t sig_term, sig_int;
-    uv_timer_t tick; /* 1 s: watchdog, rate-bucket ageing */
-    struct lws_context *lws;
+    uv_timer_t tick;           /* 1 s: watchdog, rate-bucket ageing */
+    struct lws_context *lws;   /* the party link */
+    struct hub_rest *rest;     /* the REST port (rest.c) */
     lws_retry_bo_t party_idle; /* lws keeps a pointer: lives as long as the hub */
     sqlite3 *db;
     hub_cidr allow[HUB_MAX_ALLOW];
@@ -237,6 +252,8 @@ void hub_conn_free(hub *h);
 int hub_conn_filter(hub *h, int fd);
 void hub_conn_add(hub *h, struct lws *wsi);
 void hub_conn_del(hub *h, struct lws *wsi);
+void hub_conn_add_rest(hub *h, struct hub_rconn *rc, int fd);
+void hub_conn_del_rest(hub *h, struct hub_rconn *rc);
 /* The connection's first request head is complete: the header deadline no longer applies. */
 void hub_conn_request_seen(hub *h, struct lws *wsi);
 
@@ -337,8 +354,36 @@ unsigned hub_delegate_count(hub *h);
 /* Wipes and frees a base64 share (api_delegate_share_free). */
 void hub_delegate_wipe(char *b64, size_t len);
 
-/* http.c */
-extern const struct lws_protocols hub_api_protocol;
+/* rest.c: the REST port's transport (TLS on libuv, head.c, keep-alive, deadlines).
+ * hub_rest_start listens on [api] listen:port (0, or -1 logged); hub_rest_stop closes the
+ * listener and every connection (SIGTERM, after the grace period). */
+int hub_rest_start(hub *h);
+void hub_rest_stop(hub *h);
+/* For http.c, about the request of connection c (one at a time):
+ * hub_rest_respond queues the answer (takes body, a malloc'd NUL-terminated string, or
+ * NULL); the connection closes after it if close_after, if the request's body was not read
+ * to its end, or if the client asked for it. At most one answer per request: later ones
+ * are dropped. hub_rest_read_body reads the announced body within [api] body_timeout (408
+ * otherwise) and hands it to hub_http_body (keep = 0: read and discard it). hub_rest_set_timer
+ * calls hub_http_timer after ms (0 cancels). */
+void hub_rest_respond(struct hub_rconn *c, int status, const char *content_type, char *body,
+                      int close_after);
+void hub_rest_read_body(struct hub_rconn *c, int keep);
+void hub_rest_set_timer(struct hub_rconn *c, unsigned ms);
+
+/* http.c: what the REST API's requests mean. rest.c calls these: hub_http_req_new once per
+ * connection (NULL: out of memory), hub_http_request for each request head (framing is
+ * already checked; the head lives until the answer), hub_http_body with the body (owned by
+ * the callee; NULL if discarded or empty), hub_http_timer when a timer set with
+ * hub_rest_set_timer fires, hub_http_req_detach when the connection closes (the request
+ * leaves any session's waiters; rest.c frees it later with free()), hub_http_written once an
+ * answer is written (handed to the kernel). */
+struct hub_req *hub_http_req_new(hub *h, struct hub_rconn *c);
+void hub_http_req_detach(struct hub_req *r);
+void hub_http_request(struct hub_req *r, const hub_head *head, const char *peer);
+void hub_http_body(struct hub_req *r, char *body, size_t len, int kept);
+void hub_http_timer(struct hub_req *r);
+void hub_http_written(struct hub_req *r);
 /* Called by session.c when a session finishes: answers every parked ?wait request from
  * the database, or, when store_error is set (its outcome could not be written), with 500
  * internal naming the session and saying store_error. */

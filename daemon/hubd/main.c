@@ -1,6 +1,6 @@
 /* daemon/hubd/main.c — mpc-hubd: parse the command line and config, open the database
- * (recovering from a crash), build the libwebsockets context on our own libuv loop with
- * two vhosts (REST API, party link), run the loop, and shut down cleanly on SIGTERM.
+ * (recovering from a crash), serve the REST API (rest.c) and the party link (a
+ * libwebsockets vhost) on our own libuv loop, and shut down cleanly on SIGTERM.
  *   mpc-hubd [--config FILE]                     run the hub
  *   mpc-hubd [--config FILE] create-api-key NAME  print a new API key once
  *   mpc-hubd [--config FILE] check-config        validate and exit
@@ -24,13 +24,6 @@
 #include "hub.h"
 
 #define DEFAULT_CONFIG "/etc/mpc-hub/mpc-hubd.conf"
-
-#define HUB_TLS12_CIPHERS                                                                          \
-    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"                                   \
-    "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"                                   \
-    "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305"
-#define HUB_TLS13_CIPHERS                                                                          \
-    "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256"
 
 static hub *log_hub; /* for the EMFILE hook below: one hub per process */
 
@@ -63,6 +56,7 @@ static void destroy_lws(hub *h)
 {
     uv_timer_stop(&h->grace);
     uv_close((uv_handle_t *)&h->grace, on_close_noop);
+    hub_rest_stop(h);
     lws_context_destroy(h->lws);
     h->lws = NULL;
 }
@@ -117,7 +111,7 @@ static void on_tick(uv_timer_t *t)
 static struct lws_vhost *make_vhost(hub *h, const char *name, const char *listen, unsigned port,
                                     const char *cert, const char *key, const char *ca,
                                     const struct lws_protocols *protocols,
-                                    const lws_retry_bo_t *idle, int rest)
+                                    const lws_retry_bo_t *idle)
 {
     struct lws_context_creation_info v;
     memset(&v, 0, sizeof v);
@@ -148,13 +142,6 @@ static struct lws_vhost *make_vhost(hub *h, const char *name, const char *listen
                         SSL_OP_CIPHER_SERVER_PREFERENCE;
     v.keepalive_timeout = (int)h->cfg.idle_timeout;
     v.retry_and_idle_policy = idle;
-    if (rest) {
-        /* REST port: a request line lws cannot parse as a method it knows becomes a raw
-         * socket of our protocol (http.c answers a JSON 405) instead of lws's HTML 403. */
-        v.options |= LWS_SERVER_OPTION_FALLBACK_TO_APPLY_LISTEN_ACCEPT_CONFIG;
-        v.listen_accept_role = "raw-skt";
-        v.listen_accept_protocol = "http";
-    }
     struct lws_vhost *vh = lws_create_vhost(h->lws, &v);
     if (!vh)
         log_err("cannot listen for %s on %s:%u (port in use, or bad certificate/key?)", name,
@@ -189,13 +176,12 @@ static int run(hub *h)
 {
     /* lws keeps pointers to these for the context's lifetime; the zeroed second entry
      * terminates each list. */
-    static struct lws_protocols api_protocols[2], party_protocols[2];
+    static struct lws_protocols party_protocols[2];
     hub_config *c = &h->cfg;
     /* A signer whose connection died silently is pinged after [party] ping_interval
      * seconds of silence and dropped (its sessions fail) after idle_timeout. */
     h->party_idle.secs_since_valid_ping = (uint16_t)(c->party_ping ? c->party_ping : 0xffff);
     h->party_idle.secs_since_valid_hangup = (uint16_t)c->party_timeout;
-    api_protocols[0] = hub_api_protocol;
     party_protocols[0] = hub_party_protocol;
     if (check_config(h) != 0)
         return 1;
@@ -229,10 +215,10 @@ static int run(hub *h)
         log_err("cannot create the libwebsockets context");
         return 1;
     }
-    if (!make_vhost(h, "api", c->api_listen, c->api_port, c->api_cert, c->api_key, c->api_client_ca,
-                    api_protocols, NULL, 1) ||
+    if (hub_rest_start(h) != 0 ||
         !make_vhost(h, "party", c->party_listen, c->party_port, c->party_cert, c->party_key,
-                    c->party_ca, party_protocols, c->party_ping ? &h->party_idle : NULL, 0)) {
+                    c->party_ca, party_protocols, c->party_ping ? &h->party_idle : NULL)) {
+        hub_rest_stop(h);
         lws_context_destroy(h->lws);
         uv_run(&h->loop, UV_RUN_DEFAULT);
         uv_loop_close(&h->loop);

@@ -291,6 +291,40 @@ int hc_raw(const char *ca, int port, const void *data, size_t len, int timeout_m
     return hc_raw_capture(ca, port, data, len, timeout_ms, NULL, 0);
 }
 
+int hc_raw_pieces(const char *ca, int port, const char *const *pieces, size_t n, int gap_ms,
+                  int timeout_ms, char *out, size_t cap)
+{
+    int fd, total = 0;
+    SSL_CTX *ctx;
+    SSL *ssl;
+    uint8_t buf[4096];
+    if (out && cap)
+        out[0] = 0;
+    if (tls_connect(ca, port, req_cert, req_key, &fd, &ctx, &ssl) != 0)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            usleep((useconds_t)gap_ms * 1000);
+        if (write_all(ssl, pieces[i], strlen(pieces[i])) != 0)
+            break;
+    }
+    for (;;) {
+        int r = read_some(fd, ssl, buf, sizeof buf, timeout_ms);
+        if (r <= 0)
+            break;
+        if (out && cap && (size_t)total < cap - 1) {
+            size_t k = (size_t)r < cap - 1 - (size_t)total ? (size_t)r : cap - 1 - (size_t)total;
+            memcpy(out + total, buf, k);
+            out[(size_t)total + k] = 0;
+        }
+        total += r;
+    }
+    SSL_free(ssl);
+    SSL_CTX_free(ctx);
+    close(fd);
+    return total;
+}
+
 int hc_raw_capture(const char *ca, int port, const void *data, size_t len, int timeout_ms,
                    char *out, size_t cap)
 {

@@ -27,6 +27,11 @@ int hc_raw(const char *ca, int port, const void *data, size_t len, int timeout_m
 int hc_raw_capture(const char *ca, int port, const void *data, size_t len, int timeout_ms,
                    char *out, size_t cap);
 
+/* Like hc_raw_capture, with the request written as separate TLS writes (NUL-terminated
+ * pieces) gap_ms apart: a head or body that arrives over several reads. */
+int hc_raw_pieces(const char *ca, int port, const char *const *pieces, size_t n, int gap_ms,
+                  int timeout_ms, char *out, size_t cap);
+
 /* Source address (e.g. "127.0.0.2") for every later connection; NULL: the default. */
 void hc_set_source(const char *ip);
 

@@ -1808,6 +1808,96 @@ static void test_http_framing(void **state)
     assert_true(healthy());
 }
 
+/* Requests that libwebsockets 4.1.6 answered itself before any callback (an HTML 403, or a
+ * bare close) or accepted (bare LF): the hub's own request-head parser answers each with
+ * JSON and a stable code, then closes the connection. */
+static void expect_head_error(const char *req, const char *status, const char *code)
+{
+    char out[4096];
+    double ms = raw_exchange(req, 3000, out, sizeof out);
+    if (strncmp(out, status, strlen(status)) != 0 || !strstr(out, code) ||
+        !strstr(out, "application/json"))
+        fail_msg("%.40s: got '%.300s'", req, out);
+    assert_int_equal(count_of(out, "HTTP/1.1 "), 1); /* nothing after it was served */
+    assert_true(ms < 2000);                          /* answered and closed */
+}
+
+static void test_http_strict(void **state)
+{
+    (void)state;
+    char req[1024];
+    /* OPTIONS * and absolute-form: lws's HTML 403 */
+    expect_head_error("OPTIONS * HTTP/1.1\r\nHost: x\r\n\r\n", "HTTP/1.1 405 ",
+                      "\"method_not_allowed\"");
+    snprintf(req, sizeof req, "GET https://x/v1/keys HTTP/1.1\r\nHost: x\r\n%s\r\n", auth_hdr);
+    expect_head_error(req, "HTTP/1.1 400 ", "\"bad_request\"");
+    /* %00 in the path or query: a bare close */
+    snprintf(req, sizeof req, "GET /v1/keys%%00 HTTP/1.1\r\nHost: x\r\n%s\r\n", auth_hdr);
+    expect_head_error(req, "HTTP/1.1 400 ", "\"bad_request\"");
+    snprintf(req, sizeof req, "GET /v1/keys?wait=%%00 HTTP/1.1\r\nHost: x\r\n%s\r\n", auth_hdr);
+    expect_head_error(req, "HTTP/1.1 400 ", "\"bad_request\"");
+    /* a head over the documented limit (8 KiB): 431, not a bare close; one under it is
+     * served */
+    static char big[16384];
+    snprintf(big, sizeof big, "GET /v1/parties HTTP/1.1\r\nHost: x\r\n%sX-Pad: ", auth_hdr);
+    size_t n = strlen(big);
+    memset(big + n, 'a', 10000);
+    snprintf(big + n + 10000, sizeof big - n - 10000, "\r\n\r\n");
+    expect_head_error(big, "HTTP/1.1 431 ", "\"request_header_fields_too_large\"");
+    snprintf(big + n + 6000, sizeof big - n - 6000, "\r\nConnection: close\r\n\r\n");
+    char out[4096];
+    raw_exchange(big, 3000, out, sizeof out);
+    if (strncmp(out, "HTTP/1.1 200 ", 13) != 0)
+        fail_msg("a 6 KB header: got '%.200s'", out);
+    /* bare LF line endings, anywhere: 400 (request smuggling behind a proxy) */
+    expect_head_error("GET /healthz HTTP/1.1\nHost: x\n\n", "HTTP/1.1 400 ", "\"bad_request\"");
+    expect_head_error("GET /healthz HTTP/1.1\r\nHost: x\n\r\n", "HTTP/1.1 400 ", "\"bad_request\"");
+    snprintf(req, sizeof req,
+             "GET /healthz HTTP/1.1\r\nHost: x\r\n\nGET /v1/keys HTTP/1.1\r\n%s\r\n", auth_hdr);
+    expect_head_error(req, "HTTP/1.1 400 ", "\"bad_request\"");
+    /* heads and bodies that arrive over several reads: split inside the request line, at a
+     * CR/LF boundary and inside the empty line; then a bare LF in a later piece */
+    char p1[400], body[64] = "{\"threshold\":2,\"n\":3}";
+    snprintf(p1, sizeof p1, "POST /v1/k");
+    snprintf(req, sizeof req,
+             "eys HTTP/1.1\r\nHost: x\r\n%sContent-Type: application/json\r\n"
+             "Content-Length: %zu\r\nConnection: close\r",
+             auth_hdr, strlen(body));
+    const char *const pieces[] = {p1, req, "\n\r", "\n{\"threshold\":", body + 13};
+    hc_raw_pieces(ca, api_port, pieces, 5, 30, 3000, out, sizeof out);
+    if (strncmp(out, "HTTP/1.1 422 ", 13) != 0 || !strstr(out, "\"parties_offline\""))
+        fail_msg("a request in pieces: got '%.200s'", out);
+    const char *const lf[] = {"GET /healthz HTTP/1.1\r\nHost: x\r", "\n", "X-A: 1\n\r\n"};
+    hc_raw_pieces(ca, api_port, lf, 3, 30, 3000, out, sizeof out);
+    assert_int_equal(strncmp(out, "HTTP/1.1 400 ", 13), 0);
+    /* Expect: 100-continue: the body is invited once the head passed every check; a body
+     * over the limit is refused at once (413, close), never invited */
+    snprintf(req, sizeof req,
+             "POST /v1/keys HTTP/1.1\r\nHost: x\r\n%sContent-Type: application/json\r\n"
+             "Content-Length: %zu\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n",
+             auth_hdr, strlen(body));
+    const char *const ask[] = {req, body};
+    hc_raw_pieces(ca, api_port, ask, 2, 300, 3000, out, sizeof out);
+    if (strncmp(out, "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 422 ", 38) != 0)
+        fail_msg("Expect: 100-continue: got '%.200s'", out);
+    snprintf(req, sizeof req,
+             "POST /v1/keys HTTP/1.1\r\nHost: x\r\n%sContent-Type: application/json\r\n"
+             "Content-Length: 300000\r\nExpect: 100-continue\r\n\r\n",
+             auth_hdr);
+    const char *const big_ask[] = {req};
+    hc_raw_pieces(ca, api_port, big_ask, 1, 0, 3000, out, sizeof out);
+    if (strncmp(out, "HTTP/1.1 413 ", 13) != 0 || !strstr(out, "connection: close"))
+        fail_msg("Expect: 100-continue with a body over the limit: got '%.200s'", out);
+    /* keep-alive still works: two requests on one connection, both answered */
+    snprintf(req, sizeof req,
+             "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\nGET /v1/parties HTTP/1.1\r\nHost: x\r\n%s"
+             "Connection: close\r\n\r\n",
+             auth_hdr);
+    raw_exchange(req, 3000, out, sizeof out);
+    assert_int_equal(count_of(out, "HTTP/1.1 200 "), 2);
+    assert_true(healthy());
+}
+
 /* Bodies whose last TLS record carries more than 8 KiB used to stall until lws's 5 s
  * timeout; the default limit is now 256 KiB. */
 static void test_large_bodies(void **state)
@@ -2126,25 +2216,16 @@ int main(void)
     if (getenv("MPC_TEST_FILTER")) /* e.g. "test_rate*" */
         cmocka_set_test_filter(getenv("MPC_TEST_FILTER"));
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_auth),
-        cmocka_unit_test(test_validation),
-        cmocka_unit_test(test_http_methods),
-        cmocka_unit_test(test_http_framing),
-        cmocka_unit_test(test_large_bodies),
-        cmocka_unit_test(test_tls_policy),
-        cmocka_unit_test(test_party_admission),
-        cmocka_unit_test(test_keygen_routing),
-        cmocka_unit_test(test_keygen_checks),
-        cmocka_unit_test(test_store_failure),
-        cmocka_unit_test(test_flood),
-        cmocka_unit_test(test_sign),
-        cmocka_unit_test(test_abort_and_timeout),
-        cmocka_unit_test(test_garbage),
-        cmocka_unit_test(test_many_sessions),
-        cmocka_unit_test(test_restart),
-        cmocka_unit_test(test_allow_list_and_rate),
-        cmocka_unit_test(test_deadlines),
-        cmocka_unit_test(test_connection_caps),
+        cmocka_unit_test(test_auth),           cmocka_unit_test(test_validation),
+        cmocka_unit_test(test_http_methods),   cmocka_unit_test(test_http_framing),
+        cmocka_unit_test(test_http_strict),    cmocka_unit_test(test_large_bodies),
+        cmocka_unit_test(test_tls_policy),     cmocka_unit_test(test_party_admission),
+        cmocka_unit_test(test_keygen_routing), cmocka_unit_test(test_keygen_checks),
+        cmocka_unit_test(test_store_failure),  cmocka_unit_test(test_flood),
+        cmocka_unit_test(test_sign),           cmocka_unit_test(test_abort_and_timeout),
+        cmocka_unit_test(test_garbage),        cmocka_unit_test(test_many_sessions),
+        cmocka_unit_test(test_restart),        cmocka_unit_test(test_allow_list_and_rate),
+        cmocka_unit_test(test_deadlines),      cmocka_unit_test(test_connection_caps),
         cmocka_unit_test(test_rate_buckets),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
