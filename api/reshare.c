@@ -1,6 +1,7 @@
 /* api/reshare.c — strict parser of the reshare session-start payload (see reshare.h).
  * Field-by-field validation with precise messages; nothing here needs state. */
 #include <stdarg.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -268,4 +269,159 @@ api_err api_reshare_start_parse(api_reshare_start *s, const uint8_t *p, size_t l
     if (e != API_OK)
         memset(s, 0, sizeof *s);
     return e;
+}
+
+int api_reshare_is_start(const uint8_t *p, size_t len)
+{
+    if (!p || len == 0)
+        return 0;
+    json_t *root = json_loadb((const char *)p, len, JSON_REJECT_DUPLICATES, NULL);
+    json_t *kind = root ? json_object_get(root, "kind") : NULL;
+    int yes = json_is_string(kind) && json_string_length(kind) == 7 &&
+              strcmp(json_string_value(kind), "reshare") == 0;
+    json_decref(root);
+    return yes;
+}
+
+void api_reshare_attestation_message(uint8_t out[API_RESHARE_ATTEST_MSG_BYTES],
+                                     const uint8_t key_id[16], uint32_t epoch,
+                                     const api_keygen_result *r)
+{
+    static const char tag[] = "mpc-signer/persisted/v2"; /* 23 bytes, no NUL */
+    memcpy(out, tag, 23);
+    memcpy(out + 23, key_id, 16);
+    for (int i = 0; i < 4; i++)
+        out[39 + i] = (uint8_t)(epoch >> (24 - 8 * i));
+    memcpy(out + 43, r->public_key, 33);
+    memcpy(out + 76, r->chain_code, 32);
+    memcpy(out + 108, r->transcript_hash, 32);
+}
+
+api_err api_reshare_activate_parse(api_activate *a, uint32_t *epoch, const uint8_t *p, size_t len,
+                                   char *msg, size_t cap)
+{
+    json_error_t je;
+    json_int_t v = 0;
+    memset(a, 0, sizeof *a);
+    *epoch = 0;
+    if (!p || len == 0)
+        return fail(msg, cap, API_ERR_BAD_JSON, "activate payload is empty");
+    json_t *root = json_loadb((const char *)p, len, JSON_REJECT_DUPLICATES, &je);
+    if (!root)
+        return fail(msg, cap, API_ERR_BAD_JSON, "invalid JSON at line %d column %d: %s", je.line,
+                    je.column, je.text);
+    api_err e = json_is_object(root)
+                    ? get_uint(root, "activate", "epoch", 1, UINT32_MAX, &v, msg, cap)
+                    : fail(msg, cap, API_ERR_BAD_FIELD, "activate must be an object");
+    char *rest = NULL;
+    /* The rest is exactly a keygen activate: parsed by the one strict parser. */
+    if (e == API_OK && json_object_del(root, "epoch") == 0)
+        rest = json_dumps(root, JSON_COMPACT);
+    if (e == API_OK && !rest)
+        e = fail(msg, cap, API_ERR_INTERNAL, "out of memory");
+    if (e == API_OK)
+        e = api_activate_parse(a, (const uint8_t *)rest, strlen(rest), msg, cap);
+    free(rest);
+    json_decref(root);
+    if (e == API_OK)
+        *epoch = (uint32_t)v;
+    else
+        memset(a, 0, sizeof *a);
+    return e;
+}
+
+/* {"key_id", "epoch"} plus the fields in extra (NULL-terminated), strictly. */
+static json_t *load_key_epoch(const uint8_t *p, size_t len, const char *what,
+                              const char *const *allowed, uint8_t key_id[16], uint32_t *epoch,
+                              api_err *e, char *msg, size_t cap)
+{
+    json_error_t je;
+    json_int_t v = 0;
+    *e = API_OK;
+    if (!p || len == 0) {
+        *e = fail(msg, cap, API_ERR_BAD_JSON, "%s payload is empty", what);
+        return NULL;
+    }
+    json_t *root = json_loadb((const char *)p, len, JSON_REJECT_DUPLICATES, &je);
+    if (!root) {
+        *e = fail(msg, cap, API_ERR_BAD_JSON, "invalid JSON at line %d column %d: %s", je.line,
+                  je.column, je.text);
+        return NULL;
+    }
+    *e = check_keys(root, what, allowed, msg, cap);
+    if (*e == API_OK)
+        *e = get_hex(root, what, "key_id", key_id, 16, msg, cap);
+    if (*e == API_OK)
+        *e = get_uint(root, what, "epoch", 0, UINT32_MAX, &v, msg, cap);
+    *epoch = (uint32_t)v;
+    return root;
+}
+
+api_err api_retire_parse(uint8_t key_id[16], uint32_t *epoch, const uint8_t *p, size_t len,
+                         char *msg, size_t cap)
+{
+    static const char *const allowed[] = {"key_id", "epoch", NULL};
+    api_err e;
+    json_decref(load_key_epoch(p, len, "retire", allowed, key_id, epoch, &e, msg, cap));
+    if (e != API_OK) {
+        memset(key_id, 0, 16);
+        *epoch = 0;
+    }
+    return e;
+}
+
+api_err api_reshare_ack_parse(uint8_t key_id[16], uint32_t *epoch, int *active, const uint8_t *p,
+                              size_t len, char *msg, size_t cap)
+{
+    static const char *const allowed[] = {"key_id", "epoch", "status", NULL};
+    api_err e;
+    json_t *root = load_key_epoch(p, len, "reshare ack", allowed, key_id, epoch, &e, msg, cap);
+    json_t *st = root ? json_object_get(root, "status") : NULL;
+    if (e == API_OK && !json_is_string(st))
+        e = fail(msg, cap, st ? API_ERR_BAD_FIELD : API_ERR_MISSING_FIELD,
+                 "reshare ack: field 'status' must be \"active\", \"retired\" or \"dealt\"");
+    if (e == API_OK) {
+        const char *v = json_string_value(st);
+        size_t n = json_string_length(st);
+        if (n == 6 && strcmp(v, "active") == 0)
+            *active = 1;
+        else if (n == 7 && strcmp(v, "retired") == 0)
+            *active = 0;
+        else if (n == 5 && strcmp(v, "dealt") == 0)
+            *active = 2;
+        else
+            e = fail(msg, cap, API_ERR_BAD_FIELD,
+                     "reshare ack: field 'status' must be \"active\", \"retired\" or \"dealt\"");
+    }
+    json_decref(root);
+    if (e != API_OK) {
+        memset(key_id, 0, 16);
+        *epoch = 0;
+        *active = 0;
+    }
+    return e;
+}
+
+static char *key_epoch_encode(const uint8_t key_id[16], uint32_t epoch, const char *status)
+{
+    char kid[33];
+    api_hex_encode(kid, key_id, 16);
+    json_t *o = json_pack("{s:s, s:I}", "key_id", kid, "epoch", (json_int_t)epoch);
+    if (o && status && json_object_set_new(o, "status", json_string(status)) != 0) {
+        json_decref(o);
+        return NULL;
+    }
+    char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    json_decref(o);
+    return s;
+}
+
+char *api_retire_encode(const uint8_t key_id[16], uint32_t epoch)
+{
+    return key_epoch_encode(key_id, epoch, NULL);
+}
+
+char *api_reshare_ack_encode(const uint8_t key_id[16], uint32_t epoch, const char *status)
+{
+    return status ? key_epoch_encode(key_id, epoch, status) : NULL;
 }

@@ -39,6 +39,9 @@
 #include "api/json.h"
 #include "fake_hub.h"
 #include "hsm/hsm.h"
+#include "store.h"
+#include "tss/keyshare.h"
+#include "tss/secmem.h"
 #include "tss/point.h"
 
 #define NN 3
@@ -1599,6 +1602,341 @@ static void t_short_payload(void **state)
     expect_alive();
 }
 
+/* ---- refresh and reshare (issue 17): the signer's "reshare" session, activate with the
+ * epoch and retire, relayed by this hub ---- */
+
+/* Node i's share of kid (whatever its status: the active one, else the pending one),
+ * unsealed with its soft backend in this process: the public data a real hub keeps in its
+ * key record (public shares, DKG sid). NULL if absent. */
+static tss_keyshare *node_share(int i, const char *kid)
+{
+    char db[256], soft[256];
+    signer_store *st = NULL;
+    signer_share_row row;
+    hsm_backend *b = NULL;
+    hsm_config c;
+    tss_keyshare *ks = NULL;
+    uint8_t aad[HSM_AAD_SHARE_MAX], *pt = NULL;
+    size_t aad_len = 0, pt_len = 0;
+    memset(&row, 0, sizeof row);
+    snprintf(db, sizeof db, "%s/%s.db", dir, NODE[i]);
+    snprintf(soft, sizeof soft, "%s/%s.soft-key", dir, NODE[i]);
+    hsm_config_init(&c, HSM_KIND_SOFT);
+    c.soft.key_file = soft;
+    c.soft.allow_insecure = true;
+    if (signer_store_open(db, &st) == SIGNER_STORE_OK &&
+        signer_store_share_get(st, kid, &row) == SIGNER_STORE_OK && hsm_open(&c, &b) == HSM_OK &&
+        hsm_aad_build(aad, sizeof aad, &aad_len, kid, NODE[i], TSS_KEYSHARE_VERSION) == HSM_OK &&
+        hsm_unseal(b, row.blob, row.blob_len, aad, aad_len, &pt, &pt_len) == HSM_OK &&
+        tss_keyshare_decode(&ks, pt, pt_len) != TSS_OK)
+        ks = NULL;
+    tss_secmem_free(pt);
+    hsm_close(b);
+    signer_share_row_clear(&row);
+    signer_store_close(st);
+    return ks;
+}
+
+/* The `shares list` line of node i for kid at epoch e ("" if none). */
+static const char *epoch_line(int i, const char *kid, unsigned e, char *out, size_t cap)
+{
+    char all[4096], want[32];
+    admin_lines(i, "shares list", all, sizeof all);
+    snprintf(want, sizeof want, "epoch=%u", e);
+    out[0] = 0;
+    for (char *line = strtok(all, "\n"); line; line = strtok(NULL, "\n"))
+        if (strstr(line, kid) && strstr(line, want)) {
+            char *p = strstr(line, want) + strlen(want);
+            if (*p >= '0' && *p <= '9')
+                continue; /* epoch=1 is not epoch=10 */
+            snprintf(out, cap, "%s", line);
+        }
+    return out;
+}
+
+typedef struct {
+    int node;           /* fixture node */
+    unsigned new_index; /* 0: not a new party */
+    unsigned x;         /* its old index */
+} rdealer;
+
+/* A reshare session-start for participant `index` (JSON text, malloc'd). The new committee
+ * is nodes[0..n) with indices 1..n; old public data from `old` (a real hub's key record). */
+static char *reshare_json(const key *k, const tss_keyshare *old, uint32_t epoch, unsigned t,
+                          const int *nodes, unsigned n, const rdealer *d, unsigned nd,
+                          unsigned index, const char *nonce)
+{
+    json_t *o = json_object(), *parties = json_array(), *dealers = json_array();
+    char hex[67], cert[32];
+    json_object_set_new(o, "kind", json_string("reshare"));
+    json_object_set_new(o, "key_id", json_string(k->kid));
+    json_object_set_new(o, "epoch", json_integer(epoch));
+    json_object_set_new(o, "threshold", json_integer(t));
+    json_object_set_new(o, "n", json_integer(n));
+    json_object_set_new(o, "index", json_integer(index));
+    for (unsigned j = 0; j < n; j++) {
+        cert_name(cert, sizeof cert, nodes[j]);
+        char *pem = slurp(cert);
+        json_array_append_new(parties, json_pack("{s:i, s:s, s:s}", "index", (int)j + 1, "id",
+                                                 NODE[nodes[j]], "cert", pem ? pem : ""));
+        free(pem);
+    }
+    json_object_set_new(o, "parties", parties);
+    json_t *oo = json_object();
+    json_object_set_new(oo, "threshold", json_integer(old->t));
+    json_object_set_new(oo, "n", json_integer(old->n));
+    uint8_t b[33];
+    tss_point_serialize(b, &old->pk);
+    api_hex_encode(hex, b, 33);
+    json_object_set_new(oo, "public_key", json_string(hex));
+    api_hex_encode(hex, old->chain_code, 32);
+    json_object_set_new(oo, "chain_code", json_string(hex));
+    api_hex_encode(hex, old->dkg_sid, 32);
+    json_object_set_new(oo, "key_sid", json_string(hex));
+    json_object_set_new(o, "old", oo);
+    for (unsigned i = 0; i < nd; i++) {
+        uint8_t x[32] = {0};
+        x[31] = (uint8_t)d[i].x;
+        char xh[65];
+        api_hex_encode(xh, x, 32);
+        tss_point_serialize(b, &old->pub_shares[d[i].x - 1]);
+        api_hex_encode(hex, b, 33);
+        cert_name(cert, sizeof cert, d[i].node);
+        char *pem = slurp(cert);
+        json_array_append_new(dealers, json_pack("{s:s, s:s, s:s, s:s, s:i}", "x", xh, "pub", hex,
+                                                 "id", NODE[d[i].node], "cert", pem ? pem : "",
+                                                 "new_index", (int)d[i].new_index));
+        free(pem);
+    }
+    json_object_set_new(o, "dealers", dealers);
+    json_object_set_new(o, "nonce", json_string(nonce));
+    json_object_set_new(o, "approval", json_null());
+    char *txt = json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+    return txt;
+}
+
+/* Starts a reshare among the new committee nodes[0..n) and the dealers d (all of them on
+ * the fixture's nodes; every participant a distinct node). */
+static hsess *reshare_start(const key *k, const tss_keyshare *old, uint32_t epoch, unsigned t,
+                            const int *nodes, unsigned n, const rdealer *d, unsigned nd)
+{
+    int pn[MAXP];
+    unsigned count = n;
+    char nonce[65];
+    for (unsigned j = 0; j < n; j++)
+        pn[j] = nodes[j];
+    for (unsigned i = 0; i < nd; i++)
+        if (!d[i].new_index)
+            pn[count++] = d[i].node;
+    hsess *s = new_sess((int)count, pn, NULL);
+    hexr(nonce, 32);
+    for (unsigned p = 0; p < count; p++) {
+        char *j = reshare_json(k, old, epoch, t, nodes, n, d, nd, p + 1, nonce);
+        send_start(s, (int)p, j);
+        free(j);
+    }
+    return s;
+}
+
+/* The activate of a reshare: the n new parties' attestations, each under its certificate.
+ * to_nodes: which of them get it (a bitmask over the session's participants); bad: the
+ * participant whose attestation is altered (-1: none). */
+static void activate_epoch(hsess *s, const key *k, uint32_t epoch, unsigned n, unsigned to_mask,
+                           int bad, char (*atts)[2 * API_ATTESTATION_MAX + 1])
+{
+    json_t *arr = json_array();
+    for (unsigned p = 0; p < n; p++) {
+        char cert[32], att[2 * API_ATTESTATION_MAX + 1];
+        cert_name(cert, sizeof cert, s->node[p]);
+        char *pem = slurp(cert);
+        snprintf(att, sizeof att, "%s", atts[p]);
+        if ((int)p == bad)
+            att[20] = att[20] == '0' ? '1' : '0';
+        json_array_append_new(arr, json_pack("{s:i,s:s,s:s}", "index", (int)p + 1, "certificate",
+                                             pem ? pem : "", "attestation", att));
+        free(pem);
+    }
+    json_t *o = json_pack("{s:s,s:I,s:o}", "key_id", k->kid, "epoch", (json_int_t)epoch,
+                          "attestations", arr);
+    char *j = json_dumps(o, JSON_COMPACT);
+    for (unsigned p = 0; p < n; p++)
+        if (to_mask & (1u << p))
+            send_frame(s->node[p], API_FRAME_ACTIVATE, s->id, 0, s->idx[p], 0, j, strlen(j));
+    free(j);
+    json_decref(o);
+}
+
+static void retire_epoch(hsess *s, const key *k, uint32_t epoch)
+{
+    char j[128];
+    snprintf(j, sizeof j, "{\"key_id\":\"%s\",\"epoch\":%u}", k->kid, (unsigned)epoch);
+    for (int p = 0; p < s->n; p++)
+        send_frame(s->node[p], API_FRAME_RETIRE, s->id, 0, s->idx[p], 0, j, strlen(j));
+}
+
+static void sign_ok(const key *k, const int *pair)
+{
+    char h[65];
+    hexr(h, 32);
+    hsess *s = sign_start(k, pair, 2, h, NULL);
+    run1(s, 20000);
+    expect_signature(s, k, h);
+}
+
+/* Waits (relaying) until node i's line for (kid, epoch) contains `what` ("" = absent). */
+static void wait_epoch(int i, const char *kid, unsigned e, const char *what)
+{
+    char line[512];
+    for (int tries = 0; tries < 100; tries++) {
+        epoch_line(i, kid, e, line, sizeof line);
+        if (what[0] ? strstr(line, what) != NULL : line[0] == 0)
+            return;
+        pump(100);
+    }
+    fail_msg("%s: key %s epoch %u: expected '%s', have '%s'", NODE[i], kid, e, what, line);
+}
+
+/* Refresh (same parties, same t) with dealers n1 and n2: every new share pending until the
+ * activate with the epoch; the old epoch keeps signing meanwhile; an activate with one
+ * altered attestation changes nothing; a node still on the old epoch cannot sign with the
+ * new ones (a session abort, no ban); once all are active every pair signs; retire deletes
+ * epoch 0. */
+static void t_refresh(void **state)
+{
+    (void)state;
+    const int all[3] = {0, 1, 2}, p12[2] = {0, 1}, p13[2] = {0, 2}, p23[2] = {1, 2};
+    key k;
+    keygen(all, 3, 2, &k, NULL);
+    tss_keyshare *old = node_share(0, k.kid);
+    assert_non_null(old);
+    assert_int_equal(old->epoch, 0);
+    const rdealer d[2] = {{0, 1, 1}, {1, 2, 2}};
+    hsess *s = reshare_start(&k, old, 1, 2, all, 3, d, 2);
+    run1(s, 30000);
+    expect_results(s);
+    char atts[MAXP][2 * API_ATTESTATION_MAX + 1], fp0[80], fp[80];
+    jget(s->text[0], "transcript_hash", fp0, sizeof fp0);
+    for (int p = 0; p < 3; p++) {
+        jget(s->text[p], "attestation", atts[p], sizeof atts[p]);
+        assert_true(strlen(atts[p]) > 0);
+        assert_string_equal(jget(s->text[p], "transcript_hash", fp, sizeof fp), fp0);
+        assert_string_equal(jget(s->text[p], "public_key", fp, sizeof fp), k.pk);
+        char line[512];
+        assert_non_null(strstr(epoch_line(all[p], k.kid, 1, line, sizeof line), "pending"));
+        assert_non_null(strstr(epoch_line(all[p], k.kid, 0, line, sizeof line), "active"));
+    }
+    /* pending: epoch 0 still signs */
+    sign_ok(&k, p12);
+    /* an altered attestation: n3 refuses to switch */
+    activate_epoch(s, &k, 1, 3, 1u << 2, 1, atts);
+    pump(1000);
+    char line[512];
+    assert_non_null(strstr(epoch_line(2, k.kid, 1, line, sizeof line), "pending"));
+    /* n1 and n2 switch; n3 (still epoch 0) cannot sign with them: an abort, no ban */
+    activate_epoch(s, &k, 1, 3, 3u, -1, atts);
+    wait_epoch(0, k.kid, 1, "active");
+    wait_epoch(1, k.kid, 1, "active");
+    assert_non_null(strstr(epoch_line(0, k.kid, 0, line, sizeof line), "retired"));
+    char h[65];
+    hexr(h, 32);
+    hsess *mixed = sign_start(&k, p13, 2, h, NULL);
+    run1(mixed, 20000);
+    /* the sign sid binds the share's epoch: the channels of the two ends never match */
+    expect_aborted(mixed, "channel authentication");
+    expect_no_bans();
+    /* n3 switches: every pair signs under the unchanged public key */
+    activate_epoch(s, &k, 1, 3, 1u << 2, -1, atts);
+    wait_epoch(2, k.kid, 1, "active");
+    sign_ok(&k, p12);
+    sign_ok(&k, p13);
+    sign_ok(&k, p23);
+    /* retire: epoch 0 deleted everywhere, epoch 1 signs on */
+    retire_epoch(s, &k, 0);
+    for (int i = 0; i < 3; i++)
+        wait_epoch(i, k.kid, 0, "");
+    sign_ok(&k, p13);
+    tss_keyshare *now = node_share(1, k.kid);
+    assert_non_null(now);
+    assert_int_equal(now->epoch, 1);
+    assert_int_equal(tss_point_eq(&now->pk, &old->pk), 1);
+    tss_keyshare_free(now);
+    tss_keyshare_free(old);
+    expect_no_bans();
+    expect_alive();
+}
+
+/* Reshare 2-of-3 -> 3-of-3 (dealers n2, n3) and back 3-of-3 -> 2-of-3 (dealers all). */
+static void t_reshare_threshold(void **state)
+{
+    (void)state;
+    const int all[3] = {0, 1, 2}, p12[2] = {0, 1}, p23[2] = {1, 2};
+    key k;
+    keygen(all, 3, 2, &k, NULL);
+    for (unsigned round = 0; round < 2; round++) {
+        tss_keyshare *old = node_share(0, k.kid);
+        assert_non_null(old);
+        unsigned t = round == 0 ? 3 : 2;
+        rdealer d[3] = {{1, 2, 2}, {2, 3, 3}, {0, 1, 1}};
+        hsess *s = reshare_start(&k, old, round + 1, t, all, 3, d, round == 0 ? 2 : 3);
+        tss_keyshare_free(old);
+        run1(s, 30000);
+        expect_results(s);
+        char atts[MAXP][2 * API_ATTESTATION_MAX + 1];
+        for (int p = 0; p < 3; p++)
+            jget(s->text[p], "attestation", atts[p], sizeof atts[p]);
+        activate_epoch(s, &k, round + 1, 3, 7u, -1, atts);
+        for (int i = 0; i < 3; i++)
+            wait_epoch(i, k.kid, round + 1, "active");
+        retire_epoch(s, &k, round);
+        for (int i = 0; i < 3; i++)
+            wait_epoch(i, k.kid, round, "");
+        k.t = t;
+        if (t == 3) {
+            char h[65];
+            hexr(h, 32);
+            hsess *x = sign_start(&k, all, 3, h, NULL);
+            run1(x, 20000);
+            expect_signature(x, &k, h);
+        } else {
+            sign_ok(&k, p12);
+            sign_ok(&k, p23);
+        }
+    }
+    expect_no_bans();
+}
+
+/* A hub that lies about the key to a dealer (another P(x), another public key) is refused
+ * before round 0 is done; nothing is stored; the key signs on at epoch 0. */
+static void t_reshare_lies(void **state)
+{
+    (void)state;
+    const int all[3] = {0, 1, 2}, p12[2] = {0, 1};
+    key k;
+    keygen(all, 3, 2, &k, NULL);
+    tss_keyshare *old = node_share(0, k.kid);
+    assert_non_null(old);
+    tss_point keep = old->pub_shares[1];
+    old->pub_shares[1] = old->pub_shares[2]; /* n2's P(2) replaced by P(3) */
+    const rdealer d[2] = {{0, 1, 1}, {1, 2, 2}};
+    hsess *s = reshare_start(&k, old, 1, 2, all, 3, d, 2);
+    run1(s, 20000);
+    expect_aborted(s, "reshare refused");
+    old->pub_shares[1] = keep;
+    /* an epoch that is not active + 1 */
+    s = reshare_start(&k, old, 2, 2, all, 3, d, 2);
+    run1(s, 20000);
+    expect_aborted(s, "epoch");
+    tss_keyshare_free(old);
+    char line[512];
+    for (int i = 0; i < 3; i++) {
+        assert_string_equal(epoch_line(i, k.kid, 1, line, sizeof line), "");
+        assert_string_equal(epoch_line(i, k.kid, 2, line, sizeof line), "");
+    }
+    sign_ok(&k, p12);
+    expect_no_bans();
+}
+
 int main(void)
 {
     /* t_flood comes late: with BUG 2 its storm keeps n3 busy for the 10 s linger */
@@ -1609,6 +1947,8 @@ int main(void)
         cmocka_unit_test(t_malformed),     cmocka_unit_test(t_replay),
         cmocka_unit_test(t_flood),         cmocka_unit_test(t_after),
         cmocka_unit_test(t_short_payload), cmocka_unit_test(t_delegate_share_to_persistent),
+        cmocka_unit_test(t_refresh),       cmocka_unit_test(t_reshare_threshold),
+        cmocka_unit_test(t_reshare_lies),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
