@@ -34,6 +34,12 @@ static const struct {
     [API_ERR_INTERNAL] = {"internal", 500, "internal error"},
     [API_ERR_BUSY] = {"busy", 503, "hub is at capacity or shutting down"},
     [API_ERR_SESSION_FAILED] = {"session_failed", 502, "the signing session failed"},
+    [API_ERR_POLICY_REFUSED] = {"policy_refused", 403,
+                                "a signer's policy refused the request; the message names the "
+                                "signer and the rule"},
+    [API_ERR_APPROVAL_REFUSED] = {"approval_refused", 403,
+                                  "a signer refused the request's approvals or request id; the "
+                                  "message names the signer and why"},
     [API_ERR_EXTERNAL_ID_USED] = {"external_id_taken", 409,
                                   "another key already has this external_id"},
     [API_ERR_DELEGATE_GONE] = {"delegate_share_gone", 410,

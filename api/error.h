@@ -31,6 +31,8 @@ typedef enum {
     API_ERR_INTERNAL,         /* 500 the hub failed (storage, memory) */
     API_ERR_BUSY,             /* 503 too many sessions in flight / shutting down */
     API_ERR_SESSION_FAILED,   /* 502 the signers aborted or timed out */
+    API_ERR_POLICY_REFUSED,   /* 403 a signer's policy refused the request (issue 15) */
+    API_ERR_APPROVAL_REFUSED, /* 403 a signer found the approvals or request id wanting */
     API_ERR_EXTERNAL_ID_USED, /* 409 another key has this external_id */
     API_ERR_DELEGATE_GONE,    /* 410 the delegate share was handed out already, or expired */
     API_ERR_DELEGATE_REFUSED, /* 422 the delegate refused the delegate_share it was given */

@@ -320,11 +320,189 @@ api_err api_path_parse(const char *s, uint32_t index[API_PATH_MAX_DEPTH], size_t
     return API_OK;
 }
 
+static api_err check_element(json_t *p, const char *array, size_t i, const char *const *allowed,
+                             char *msg, size_t cap);
+static char *dump(json_t *o);
+
+/* --- request authorization --- */
+
+static const char *const payload_names[] = {"hash", "eth_transaction", "eip191_message", "eip712"};
+
+const char *api_payload_kind_name(api_payload_kind kind)
+{
+    return (unsigned)kind <= API_PAYLOAD_EIP712 ? payload_names[kind] : NULL;
+}
+
+int api_sign_auth_present(const api_sign_auth *a)
+{
+    return a->request_id[0] || a->napprovals || a->kind != API_PAYLOAD_HASH;
+}
+
+/* A hex string field of 0..API_TYPED_MAX bytes, with or without "0x". */
+static api_err get_typed_hex(json_t *v, const char *name, api_sign_auth *a, char *msg, size_t cap)
+{
+    if (!json_is_string(v))
+        return fail(msg, cap, API_ERR_BAD_FIELD, "field '%s' must be a hex string", name);
+    const char *s = json_string_value(v);
+    size_t n = json_string_length(v);
+    if (n >= 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
+        s += 2, n -= 2;
+    if (n % 2 || n / 2 > API_TYPED_MAX || strlen(s) != n)
+        return fail(msg, cap, API_ERR_BAD_LENGTH,
+                    "field '%s' must be an even number of hex digits, at most %d bytes", name,
+                    API_TYPED_MAX);
+    if (api_hex_decode(a->typed, n / 2, s, n) != API_OK)
+        return fail(msg, cap, API_ERR_BAD_HEX, "field '%s' must contain only hex digits", name);
+    a->typed_len = n / 2;
+    return API_OK;
+}
+
+static api_err get_approval(json_t *p, size_t i, api_approval *d, char *msg, size_t cap)
+{
+    static const char *const allowed[] = {"approver", "alg", "expires", "signature", NULL};
+    const char *str;
+    size_t n;
+    api_err e = check_element(p, "approvals", i, allowed, msg, cap);
+    if (e == API_OK)
+        e = get_string(p, "approver", 1, &str, &n, msg, cap);
+    if (e != API_OK)
+        return e;
+    if (strlen(str) != n || !api_party_id_valid(str))
+        return fail(msg, cap, API_ERR_BAD_FIELD,
+                    "approvals[%zu].approver must be a name ([A-Za-z0-9._-], 1 to 64)", i);
+    memcpy(d->approver, str, n + 1);
+    if ((e = get_string(p, "alg", 1, &str, &n, msg, cap)) != API_OK)
+        return e;
+    if (strcmp(str, "ecdsa-p256") != 0 && strcmp(str, "ecdsa-secp256k1") != 0 &&
+        strcmp(str, "ed25519") != 0)
+        return fail(msg, cap, API_ERR_BAD_FIELD,
+                    "approvals[%zu].alg must be ecdsa-p256, ecdsa-secp256k1 or ed25519", i);
+    memcpy(d->alg, str, n + 1);
+    json_t *x = json_object_get(p, "expires");
+    if (!x || !json_is_integer(x) || json_integer_value(x) < 1 ||
+        json_integer_value(x) > (json_int_t)((1LL << 53) - 1))
+        return fail(msg, cap, API_ERR_BAD_FIELD,
+                    "approvals[%zu].expires must be an integer (unix seconds)", i);
+    d->expires = (uint64_t)json_integer_value(x);
+    if ((e = get_string(p, "signature", 1, &str, &n, msg, cap)) != API_OK)
+        return e;
+    if (n != 128 || api_hex_decode(d->signature, 64, str, n) != API_OK)
+        return fail(msg, cap, API_ERR_BAD_FIELD, "approvals[%zu].signature must be 128 hex digits",
+                    i);
+    return API_OK;
+}
+
+/* request_id, approvals and the typed payloads of obj into a. typed_count receives how many of
+ * eth_transaction, eip191_message, eip712 are present (more than one is refused here). */
+static api_err get_auth(json_t *obj, api_sign_auth *a, int *typed_count, char *msg, size_t cap)
+{
+    const char *str;
+    size_t n;
+    api_err e = get_string(obj, "request_id", 0, &str, &n, msg, cap);
+    if (e != API_OK)
+        return e;
+    if (str) {
+        if (n > API_REQUEST_ID_MAX || strlen(str) != n || !api_party_id_valid(str))
+            return fail(msg, cap, API_ERR_BAD_FIELD,
+                        "field 'request_id' must be 1 to %d characters of [A-Za-z0-9._-]",
+                        API_REQUEST_ID_MAX);
+        memcpy(a->request_id, str, n + 1);
+    }
+    json_t *v = json_object_get(obj, "approvals");
+    if (v) {
+        if (!json_is_array(v) || json_array_size(v) < 1 || json_array_size(v) > API_APPROVALS_MAX)
+            return fail(msg, cap, API_ERR_BAD_FIELD,
+                        "field 'approvals' must be an array of 1 to %d approvals",
+                        API_APPROVALS_MAX);
+        a->napprovals = json_array_size(v);
+        for (size_t i = 0; i < a->napprovals; i++)
+            if ((e = get_approval(json_array_get(v, i), i, &a->approvals[i], msg, cap)) != API_OK)
+                return e;
+        if (!a->request_id[0])
+            return fail(msg, cap, API_ERR_MISSING_FIELD,
+                        "field 'request_id' is required with 'approvals'");
+    }
+    *typed_count = 0;
+    for (int k = API_PAYLOAD_ETH_TX; k <= API_PAYLOAD_EIP712; k++) {
+        json_t *t = json_object_get(obj, payload_names[k]);
+        if (!t)
+            continue;
+        if (++*typed_count > 1)
+            return fail(msg, cap, API_ERR_BAD_FIELD,
+                        "give only one of eth_transaction, eip191_message, eip712");
+        a->kind = (api_payload_kind)k;
+        if (k != API_PAYLOAD_EIP712) {
+            if ((e = get_typed_hex(t, payload_names[k], a, msg, cap)) != API_OK)
+                return e;
+            if (k == API_PAYLOAD_ETH_TX && a->typed_len == 0)
+                return fail(msg, cap, API_ERR_BAD_FIELD, "field 'eth_transaction' is empty");
+            continue;
+        }
+        if (!json_is_object(t))
+            return fail(msg, cap, API_ERR_BAD_FIELD, "field 'eip712' must be a JSON object");
+        char *txt = json_dumps(t, JSON_COMPACT | JSON_SORT_KEYS);
+        size_t tl = txt ? strlen(txt) : 0;
+        if (txt && tl <= API_TYPED_MAX)
+            memcpy(a->typed, txt, tl + 1);
+        free(txt);
+        if (!txt)
+            return fail(msg, cap, API_ERR_INTERNAL, "out of memory");
+        if (tl > API_TYPED_MAX)
+            return fail(msg, cap, API_ERR_BAD_LENGTH, "field 'eip712' is over %d bytes",
+                        API_TYPED_MAX);
+        a->typed_len = tl;
+    }
+    return API_OK;
+}
+
+char *api_sign_auth_encode(const api_sign_auth *a)
+{
+    if (!api_sign_auth_present(a))
+        return strdup("null");
+    json_t *o = json_object();
+    if (!o)
+        return NULL;
+    if (a->request_id[0])
+        json_object_set_new(o, "request_id", json_string(a->request_id));
+    if (a->napprovals) {
+        json_t *arr = json_array();
+        for (size_t i = 0; i < a->napprovals && i < API_APPROVALS_MAX; i++) {
+            char sig[129];
+            api_hex_encode(sig, a->approvals[i].signature, 64);
+            json_array_append_new(
+                arr, json_pack("{s:s,s:s,s:I,s:s}", "approver", a->approvals[i].approver, "alg",
+                               a->approvals[i].alg, "expires", (json_int_t)a->approvals[i].expires,
+                               "signature", sig));
+        }
+        json_object_set_new(o, "approvals", arr);
+    }
+    if (a->kind == API_PAYLOAD_EIP712) {
+        json_t *t = json_loadb((const char *)a->typed, a->typed_len, 0, NULL);
+        if (!t) {
+            json_decref(o);
+            return NULL;
+        }
+        json_object_set_new(o, "eip712", t);
+    } else if (a->kind != API_PAYLOAD_HASH) {
+        char *hex = malloc(2 * a->typed_len + 1);
+        if (!hex) {
+            json_decref(o);
+            return NULL;
+        }
+        api_hex_encode(hex, a->typed, a->typed_len);
+        json_object_set_new(o, payload_names[a->kind], json_string(hex));
+        free(hex);
+    }
+    return dump(o);
+}
+
 api_err api_sign_req_parse(api_sign_req *r, const char *body, size_t len, char *msg, size_t cap)
 {
-    static const char *const allowed[] = {"hash", "derivation_path", "parties", "delegate_share",
-                                          NULL};
+    static const char *const allowed[] = {
+        "hash",      "derivation_path", "parties",        "delegate_share", "request_id",
+        "approvals", "eth_transaction", "eip191_message", "eip712",         NULL};
     api_err e;
+    int typed = 0;
     memset(r, 0, sizeof *r);
     if (msg && cap)
         msg[0] = 0;
@@ -333,7 +511,15 @@ api_err api_sign_req_parse(api_sign_req *r, const char *body, size_t len, char *
         return e;
     const char *path;
     size_t path_len;
-    if ((e = get_hex(root, "hash", r->hash, sizeof r->hash, msg, cap)) ||
+    if ((e = get_auth(root, &r->auth, &typed, msg, cap)))
+        goto out;
+    if (typed && json_object_get(root, "hash")) {
+        e = fail(msg, cap, API_ERR_BAD_FIELD,
+                 "give either 'hash' or a typed payload (eth_transaction, eip191_message, "
+                 "eip712), not both");
+        goto out;
+    }
+    if ((!typed && (e = get_hex(root, "hash", r->hash, sizeof r->hash, msg, cap))) ||
         (e = get_string(root, "derivation_path", 0, &path, &path_len, msg, cap)) ||
         (e = get_parties(root, r->parties, &r->nparties, msg, cap)) ||
         (e = get_delegate_share(root, &r->delegate_share_len, msg, cap)))
@@ -715,9 +901,29 @@ api_err api_session_start_parse(api_session_start *s, const uint8_t *p, size_t l
     }
     s->sign = kind[0] == 's';
     json_t *approval = json_object_get(root, "approval");
-    if (!approval || !json_is_null(approval)) {
-        e = fail(msg, cap, API_ERR_BAD_FIELD, "field 'approval' must be null in this version");
+    if (!approval || (!json_is_null(approval) && (!s->sign || !json_is_object(approval)))) {
+        e = fail(msg, cap, API_ERR_BAD_FIELD,
+                 "field 'approval' must be null (keygen) or null or an object (sign)");
         goto out;
+    }
+    if (json_is_object(approval)) {
+        static const char *const auth_fields[] = {"request_id",     "approvals", "eth_transaction",
+                                                  "eip191_message", "eip712",    NULL};
+        int typed = 0;
+        const char *k;
+        json_t *x;
+        json_object_foreach(approval, k, x)
+        {
+            size_t a = 0;
+            while (auth_fields[a] && strcmp(auth_fields[a], k) != 0)
+                a++;
+            if (!auth_fields[a]) {
+                e = fail(msg, cap, API_ERR_UNKNOWN_FIELD, "approval: unknown field '%.40s'", k);
+                goto out;
+            }
+        }
+        if ((e = get_auth(approval, &s->auth, &typed, msg, cap)) != API_OK)
+            goto out;
     }
     int has_sign_fields = json_object_get(root, "hash") || json_object_get(root, "public_key") ||
                           json_object_get(root, "derivation_path") ||

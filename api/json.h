@@ -28,6 +28,54 @@
 
 typedef char api_party_name[API_PARTY_ID_MAX + 1];
 
+/* --- request authorization (issue 15): approvals, request id, typed payload --- */
+
+#define API_REQUEST_ID_MAX 64    /* [A-Za-z0-9._-]{1,64} */
+#define API_APPROVALS_MAX  16    /* approvals per request */
+#define API_TYPED_MAX      32768 /* bytes of a typed payload (decoded hex, or EIP-712 JSON) */
+
+/* What a sign request signs: a raw 32-byte hash, or a typed payload every signer decodes
+ * and hashes itself. */
+typedef enum {
+    API_PAYLOAD_HASH = 0, /* "hash": 64 hex */
+    API_PAYLOAD_ETH_TX,   /* "eth_transaction": unsigned tx (legacy EIP-155, 2930, 1559), hex */
+    API_PAYLOAD_EIP191,   /* "eip191_message": the message bytes, hex (personal_sign) */
+    API_PAYLOAD_EIP712, /* "eip712": the typed-data object (types, primaryType, domain, message) */
+} api_payload_kind;
+
+/* "hash", "eth_transaction", "eip191_message", "eip712" (the kind field of the approval
+ * message, daemon/common/approval.h); NULL if out of range. */
+const char *api_payload_kind_name(api_payload_kind kind);
+
+/* One approval: {"approver": name, "alg": ..., "expires": unix seconds, "signature": 128 hex}.
+ * approver is the approver's name in the signers' policy ([A-Za-z0-9._-]{1,64}). */
+typedef struct {
+    api_party_name approver;
+    char alg[16];     /* "ecdsa-p256" | "ecdsa-secp256k1" | "ed25519" */
+    uint64_t expires; /* unix seconds, 1 .. 2^53 - 1 */
+    uint8_t signature[64];
+} api_approval;
+
+/* The authorization part of a sign request, as the REST body carries it and the hub forwards
+ * it in session-start's `approval`. Large (~35 KB): allocate it on the heap or embed it. */
+typedef struct {
+    char request_id[API_REQUEST_ID_MAX + 1]; /* "" when absent */
+    size_t napprovals;
+    api_approval approvals[API_APPROVALS_MAX];
+    api_payload_kind kind;
+    size_t typed_len;                 /* 0 for API_PAYLOAD_HASH */
+    uint8_t typed[API_TYPED_MAX + 1]; /* tx / message bytes; EIP-712: compact JSON text with
+                                       * sorted keys, NUL-terminated */
+} api_sign_auth;
+
+/* 1 if a carries anything (a request id, approvals or a typed payload), else 0: a request
+ * without any is forwarded with `approval: null`, exactly as before issue 15. */
+int api_sign_auth_present(const api_sign_auth *a);
+
+/* The `approval` object of session-start for a (compact JSON, malloc'd, free with free), or
+ * the text "null" when api_sign_auth_present(a) is 0. NULL on OOM or invalid input. */
+char *api_sign_auth_encode(const api_sign_auth *a);
+
 /* POST /v1/keys */
 typedef struct {
     unsigned threshold; /* signers required, 2 <= threshold <= n */
@@ -39,9 +87,10 @@ typedef struct {
     char external_id[API_EXTERNAL_ID_MAX + 1]; /* "" or the backend's unique id */
 } api_keygen_req;
 
-/* POST /v1/keys/{id}/sign */
+/* POST /v1/keys/{id}/sign: exactly one of hash, eth_transaction, eip191_message, eip712;
+ * request_id and approvals optional (the signers' policy decides what it needs). */
 typedef struct {
-    uint8_t hash[32];
+    uint8_t hash[32];                /* zero unless auth.kind == API_PAYLOAD_HASH */
     char path[API_PATH_STR_MAX + 1]; /* "" when absent, else canonical "m/..." */
     uint32_t path_index[API_PATH_MAX_DEPTH];
     size_t path_depth;
@@ -49,6 +98,7 @@ typedef struct {
     api_party_name parties[API_MAX_PARTIES];
     size_t delegate_share_len; /* 0, or the length of the base64 "delegate_share" (checked
                                 * strict base64; fetch it with api_delegate_share_get) */
+    api_sign_auth auth;
 } api_sign_req;
 
 /* PUT /v1/keys/{id}/signers: {"parties": [...]} (2..16 distinct party ids). */
@@ -165,13 +215,17 @@ typedef struct {
     uint32_t path_index[API_PATH_MAX_DEPTH];
     size_t path_depth;
     size_t delegate_share_len; /* sign to a delegate: base64 length of its sealed share */
+    api_sign_auth auth;        /* `approval`: all zero (kind hash, nothing else) when null */
 } api_session_start;
 
 /* Strictly parses a session-start payload (PARTY_LINK.md): every field of its kind present
- * with the exact type and length, nothing else, approval null; 2 <= threshold <= n <= 16;
+ * with the exact type and length, nothing else; 2 <= threshold <= n <= 16;
  * keygen lists n parties with indices 1..n in order, sign lists exactly threshold parties
  * with distinct indices in 1..n (in any order; returned sorted by index); party ids valid
- * and distinct; index is one of them.
+ * and distinct; index is one of them. `approval` is null, or (sign only) an object with
+ * optional request_id, approvals and at most one of eth_transaction, eip191_message, eip712
+ * (PARTY_LINK.md); `hash` is always the hub's hash, which a signer must recompute from a
+ * typed payload rather than trust.
  * Whether the recipient is the party at that index is the caller's check. */
 api_err api_session_start_parse(api_session_start *s, const uint8_t *p, size_t len, char *msg,
                                 size_t cap);

@@ -22,8 +22,11 @@ typedef struct {
     int count;
 } bench_report;
 
-/* Monotonic time in microseconds. */
+/* Monotonic time in microseconds: wall-clock by default; after bench_use_cpu_clock(1), the
+ * CPU time of the calling process (CLOCK_PROCESS_CPUTIME_ID), which a machine shared with
+ * other work inflates much less (time spent descheduled is not counted). */
 double bench_now_us(void);
+void bench_use_cpu_clock(int on);
 
 /* Sorts samples[0..n) and fills median/p90/min of row. */
 void bench_summarize(bench_row *row, double *samples, int n);

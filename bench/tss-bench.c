@@ -1,7 +1,8 @@
 /* bench/tss-bench.c — cost of the threshold library's operations.
  * `tss-bench` runs everything; `tss-bench primitives` only the arithmetic layer.
  * `tss-bench --compare OLD.json [what]` also prints new/old medians against a previous
- * run's output (its JSON document, or the whole saved stdout).
+ * run's output (its JSON document, or the whole saved stdout). `--cpu` (first) times
+ * with the process's CPU clock instead of the wall clock (for a loaded machine).
  * Prints a table and a JSON document (see bench.h). Each later tss issue adds its section
  * (key generation, VOLE, signing) here. */
 #include <stdio.h>
@@ -161,94 +162,148 @@ static int bench_primitives(bench_report *rep)
     return 0;
 }
 
+/* The κ measured side by side: the default (new key shares; rows keep their old names so
+ * --compare against an older run compares like with like) and 256 (key shares v1/v2,
+ * rows suffixed " k=256"). Runs alternate between the two so that drift in the machine's
+ * speed hits both alike. */
+static const uint16_t bench_kappas[2] = {TSS_OTE_KAPPA_DEFAULT, TSS_OTE_KAPPA_V2};
+
+static const char *kappa_suffix(int k)
+{
+    return bench_kappas[k] == TSS_OTE_KAPPA_DEFAULT ? "" : " k=256";
+}
+
+static bench_row *add_row(bench_report *rep)
+{
+    bench_row *row = &rep->rows[rep->count++];
+    memset(row, 0, sizeof *row);
+    return row;
+}
+
 /* Key generation, all n parties in this process (system randomness), per (t, n). */
 static int bench_keygen(bench_report *rep)
 {
     static const uint8_t cases[][2] = {{2, 3}, {3, 5}, {5, 9}};
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
         enum { RUNS = 51 };
-        double samples[RUNS];
+        static double samples[2][RUNS];
+        size_t bytes[2] = {0}, max_msg[2][5] = {{0}};
         sim_dkg s;
         for (int r = 0; r < RUNS + 1; r++) {
-            memset(&s, 0, sizeof s);
-            s.t = cases[c][0];
-            s.n = cases[c][1];
-            if (tss_rand_bytes(tss_rng_system(), s.net.session_id, 32) != TSS_OK)
-                return -1;
-            double t0 = bench_now_us();
-            tss_err err = sim_dkg_run(&s);
-            double dt = bench_now_us() - t0;
-            sim_dkg_free(&s);
-            if (err != TSS_OK) {
-                fprintf(stderr, "keygen failed: %s\n", tss_strerror(err));
-                return -1;
+            for (int k = 0; k < 2; k++) {
+                memset(&s, 0, sizeof s);
+                s.t = cases[c][0];
+                s.n = cases[c][1];
+                s.kappa = bench_kappas[k];
+                if (tss_rand_bytes(tss_rng_system(), s.net.session_id, 32) != TSS_OK)
+                    return -1;
+                double t0 = bench_now_us();
+                tss_err err = sim_dkg_run(&s);
+                double dt = bench_now_us() - t0;
+                sim_dkg_free(&s);
+                if (err != TSS_OK) {
+                    fprintf(stderr, "keygen failed: %s\n", tss_strerror(err));
+                    return -1;
+                }
+                if (r > 0) /* first run warms up */
+                    samples[k][r - 1] = dt;
+                bytes[k] = s.net.bytes[1] + s.net.bytes[2] + s.net.bytes[3] + s.net.bytes[4];
+                memcpy(max_msg[k], s.net.max_msg, sizeof max_msg[k]);
             }
-            if (r > 0) /* first run warms up */
-                samples[r - 1] = dt;
         }
-        bench_row *row = &rep->rows[rep->count++];
-        memset(row, 0, sizeof *row);
-        snprintf(row->name, sizeof row->name, "keygen(%d,%d) all parties", s.t, s.n);
-        bench_summarize(row, samples, RUNS);
-        /* bytes: everything all parties sent, then the largest message of each round */
-        row->bytes = (double)(s.net.bytes[1] + s.net.bytes[2] + s.net.bytes[3] + s.net.bytes[4]);
-        for (int r = 1; r <= 4 && rep->count < 127; r++) {
-            bench_row *m = &rep->rows[rep->count++];
-            memset(m, 0, sizeof *m);
-            snprintf(m->name, sizeof m->name, "  keygen(%d,%d) largest R%d message", s.t, s.n, r);
-            m->bytes = (double)s.net.max_msg[r];
+        for (int k = 0; k < 2 && rep->count < 120; k++) {
+            bench_row *row = add_row(rep);
+            snprintf(row->name, sizeof row->name, "keygen(%d,%d) all parties%s", s.t, s.n,
+                     kappa_suffix(k));
+            bench_summarize(row, samples[k], RUNS);
+            /* bytes: everything all parties sent, then the largest message of each round */
+            row->bytes = (double)bytes[k];
+            bench_row *per = add_row(rep);
+            *per = *row;
+            snprintf(per->name, sizeof per->name, "keygen(%d,%d) per party%s", s.t, s.n,
+                     kappa_suffix(k));
+            per->median_us /= s.n, per->p90_us /= s.n, per->min_us /= s.n;
+            per->bytes /= s.n;
+            for (int r = 1; r <= 4; r++) {
+                bench_row *m = add_row(rep);
+                snprintf(m->name, sizeof m->name, "  keygen(%d,%d) largest R%d message%s", s.t, s.n,
+                         r, kappa_suffix(k));
+                m->bytes = (double)max_msg[k][r];
+            }
         }
     }
     return 0;
 }
 
-/* Signing, all t signers in this process (keys from one DKG per case; randomness from the
- * system). Total compute, per-party average, and bytes one signer sends one peer. */
+/* One signature among the last t parties of d; *dt gets its time. */
+static int sign_once(sim_dkg *d, sim_sign *s, double *dt)
+{
+    memset(s, 0, sizeof *s);
+    s->shares = d->shares;
+    s->count = d->t;
+    for (int k = 0; k < d->t; k++)
+        s->signers[k] = (uint16_t)(d->n - k); /* the last t parties */
+    if (tss_rand_bytes(tss_rng_system(), s->net.session_id, 32) != TSS_OK ||
+        tss_rand_bytes(tss_rng_system(), s->hash, 32) != TSS_OK)
+        return -1;
+    double t0 = bench_now_us();
+    tss_err err = sim_sign_run(s);
+    *dt = bench_now_us() - t0;
+    if (err != TSS_OK) {
+        fprintf(stderr, "sign bench: %s\n", tss_strerror(err));
+        return -1;
+    }
+    return 0;
+}
+
+/* Signing, all t signers in this process (keys from one DKG per case and κ; randomness
+ * from the system). Total compute, per-party average, and bytes one signer sends one
+ * peer. */
 static int bench_sign(bench_report *rep)
 {
     static const uint8_t cases[][2] = {{2, 3}, {3, 5}, {5, 9}};
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
         enum { RUNS = 51 };
-        double samples[RUNS];
-        sim_dkg d;
-        memset(&d, 0, sizeof d);
-        d.t = cases[c][0];
-        d.n = cases[c][1];
-        if (tss_rand_bytes(tss_rng_system(), d.net.session_id, 32) != TSS_OK ||
-            sim_dkg_run(&d) != TSS_OK) {
-            fprintf(stderr, "sign bench: keygen failed\n");
-            return -1;
-        }
-        sim_sign s;
-        for (int r = 0; r < RUNS + 1; r++) {
-            memset(&s, 0, sizeof s);
-            s.shares = d.shares;
-            s.count = d.t;
-            for (int k = 0; k < d.t; k++)
-                s.signers[k] = (uint16_t)(d.n - k); /* the last t parties */
-            if (tss_rand_bytes(tss_rng_system(), s.net.session_id, 32) != TSS_OK ||
-                tss_rand_bytes(tss_rng_system(), s.hash, 32) != TSS_OK)
-                return -1;
-            double t0 = bench_now_us();
-            tss_err err = sim_sign_run(&s);
-            double dt = bench_now_us() - t0;
-            if (err != TSS_OK) {
-                fprintf(stderr, "sign bench: %s\n", tss_strerror(err));
-                return -1;
+        static double samples[2][RUNS];
+        sim_dkg d[2];
+        sim_sign s[2];
+        int rc = 0;
+        memset(d, 0, sizeof d);
+        for (int k = 0; k < 2 && rc == 0; k++) {
+            d[k].t = cases[c][0];
+            d[k].n = cases[c][1];
+            d[k].kappa = bench_kappas[k];
+            if (tss_rand_bytes(tss_rng_system(), d[k].net.session_id, 32) != TSS_OK ||
+                sim_dkg_run(&d[k]) != TSS_OK) {
+                fprintf(stderr, "sign bench: keygen failed\n");
+                rc = -1;
             }
-            if (r > 0)
-                samples[r - 1] = dt;
         }
-        bench_row *row = &rep->rows[rep->count++];
-        memset(row, 0, sizeof *row);
-        snprintf(row->name, sizeof row->name, "sign(%d,%d) all signers", d.t, d.n);
-        bench_summarize(row, samples, RUNS);
-        row->bytes = (double)(s.net.msg_bytes[1] + s.net.msg_bytes[2] + s.net.msg_bytes[3]);
-        bench_row *per = &rep->rows[rep->count++];
-        *per = *row;
-        snprintf(per->name, sizeof per->name, "sign(%d,%d) per signer", d.t, d.n);
-        per->median_us /= d.t, per->p90_us /= d.t, per->min_us /= d.t;
-        sim_dkg_free(&d);
+        for (int r = 0; r < RUNS + 1 && rc == 0; r++)
+            for (int k = 0; k < 2 && rc == 0; k++) {
+                double dt = 0;
+                rc = sign_once(&d[k], &s[k], &dt);
+                if (r > 0)
+                    samples[k][r - 1] = dt;
+            }
+        for (int k = 0; k < 2 && rc == 0 && rep->count < 120; k++) {
+            uint8_t t = d[k].t, n = d[k].n;
+            bench_row *row = add_row(rep);
+            snprintf(row->name, sizeof row->name, "sign(%d,%d) all signers%s", t, n,
+                     kappa_suffix(k));
+            bench_summarize(row, samples[k], RUNS);
+            row->bytes =
+                (double)(s[k].net.msg_bytes[1] + s[k].net.msg_bytes[2] + s[k].net.msg_bytes[3]);
+            bench_row *per = add_row(rep);
+            *per = *row;
+            snprintf(per->name, sizeof per->name, "sign(%d,%d) per signer%s", t, n,
+                     kappa_suffix(k));
+            per->median_us /= t, per->p90_us /= t, per->min_us /= t;
+        }
+        sim_dkg_free(&d[0]);
+        sim_dkg_free(&d[1]);
+        if (rc != 0)
+            return -1;
     }
     return 0;
 }
@@ -257,6 +312,11 @@ int main(int argc, char **argv)
 {
     static bench_report rep;
     const char *compare = NULL;
+    if (argc > 1 && strcmp(argv[1], "--cpu") == 0) {
+        bench_use_cpu_clock(1);
+        printf("times are CPU time of this process (--cpu), not wall-clock\n");
+        argv += 1, argc -= 1;
+    }
     if (argc > 2 && strcmp(argv[1], "--compare") == 0) {
         compare = argv[2];
         argv += 2, argc -= 2;
@@ -265,7 +325,7 @@ int main(int argc, char **argv)
     int all = strcmp(what, "all") == 0;
     if (argc > 2 || (!all && strcmp(what, "primitives") != 0 && strcmp(what, "keygen") != 0 &&
                      strcmp(what, "sign") != 0 && strcmp(what, "ot") != 0)) {
-        fprintf(stderr, "usage: %s [--compare OLD.json] [all|primitives|keygen|sign|ot]\n",
+        fprintf(stderr, "usage: %s [--cpu] [--compare OLD.json] [all|primitives|keygen|sign|ot]\n",
                 argv[0]);
         return 2;
     }

@@ -40,7 +40,8 @@ fi
 # scripts/fuzz-long.sh.
 echo "== fuzz targets (libFuzzer + ASan/UBSan, ${MPC_FUZZ_SECONDS:-20} s each)"
 if build build/fuzz -DCMAKE_C_COMPILER=clang -DMPC_FUZZ=ON -DMPC_TESTS=OFF -DMPC_BENCH=OFF; then
-  for target in api/fuzz/fuzz_frame api/fuzz/fuzz_rest tss/fuzz/fuzz_keyshare tss/fuzz/fuzz_receive \
+  for target in api/fuzz/fuzz_frame api/fuzz/fuzz_rest api/fuzz/fuzz_rest_sign \
+      daemon/signerd/fuzz/fuzz_policy tss/fuzz/fuzz_keyshare tss/fuzz/fuzz_receive \
       tss/fuzz/fuzz_dkg_r1 tss/fuzz/fuzz_dkg_r2 tss/fuzz/fuzz_dkg_r3 tss/fuzz/fuzz_dkg_r4 \
       tss/fuzz/fuzz_sign_r1 tss/fuzz/fuzz_sign_r2 tss/fuzz/fuzz_sign_r3 \
       tss/fuzz/fuzz_reshare_r1 tss/fuzz/fuzz_reshare_r2 tss/fuzz/fuzz_reshare_r3 \
@@ -52,6 +53,7 @@ if build build/fuzz -DCMAKE_C_COMPILER=clang -DMPC_FUZZ=ON -DMPC_TESTS=OFF -DMPC
     if [ -d "${target%/*}/corpus" ] && [ "$name" = fuzz_frame ]; then cp "${target%/*}"/corpus/* "$corpus"/; fi
     if [ "$name" = fuzz_rest ]; then cp api/fuzz/rest_corpus/* "$corpus"/; fi
     if [ -d "${target%/*}/regress/$name" ]; then cp "${target%/*}/regress/$name"/* "$corpus"/; fi
+    if [ -d "${target%/*}/seeds/$name" ]; then cp "${target%/*}/seeds/$name"/* "$corpus"/; fi
     case $name in fuzz_dkg_* | fuzz_sign_* | fuzz_reshare_*) max_len=64 ;; *) max_len=65536 ;; esac
     if ! "build/fuzz/$target" -max_total_time="${MPC_FUZZ_SECONDS:-20}" -max_len=$max_len \
         -print_final_stats=1 -artifact_prefix=build/fuzz/ "$corpus" 2>"build/fuzz/$name.log"; then

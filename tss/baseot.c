@@ -9,7 +9,7 @@
 #include "secmem.h"
 #include "transcript.h"
 
-#define N TSS_BASEOT_COUNT
+#define NMAX TSS_BASEOT_COUNT_MAX
 
 tss_baseot_receiver *tss_baseot_receiver_new(void)
 {
@@ -116,22 +116,25 @@ static tss_err receiver_instance(tss_baseot_receiver *st, uint32_t l, int c, con
     return TSS_OK;
 }
 
-tss_err tss_baseot_receiver_start(tss_baseot_receiver *st, const uint8_t sid[32],
-                                  const tss_rng *rng, uint8_t msg1_out[TSS_BASEOT_MSG1_BYTES])
+tss_err tss_baseot_receiver_start(tss_baseot_receiver *st, const uint8_t sid[32], unsigned kappa,
+                                  const tss_rng *rng, uint8_t *msg1_out)
 {
     tss_err err;
     memset(st, 0, sizeof *st);
+    if (!tss_ote_kappa_valid(kappa))
+        return TSS_ERR_ARG;
     memcpy(st->sid, sid, 32);
-    err = tss_rand_bytes(rng, st->delta, sizeof st->delta);
-    for (uint32_t l = 0; l < N && err == TSS_OK; l++)
+    st->kappa = (uint16_t)kappa;
+    err = tss_rand_bytes(rng, st->delta, kappa / 8);
+    for (uint32_t l = 0; l < kappa && err == TSS_OK; l++)
         err = receiver_instance(st, l, (st->delta[l / 8] >> (l % 8)) & 1, rng);
     if (err != TSS_OK) {
         tss_memzero(st, sizeof *st);
-        memset(msg1_out, 0, TSS_BASEOT_MSG1_BYTES);
+        memset(msg1_out, 0, TSS_BASEOT_MSG1_BYTES(kappa));
         return err;
     }
     tss_sid_tag(msg1_out, "ot/base/1", sid);
-    memcpy(msg1_out + TSS_SID_TAG_BYTES, st->q, sizeof st->q);
+    memcpy(msg1_out + TSS_SID_TAG_BYTES, st->q, (size_t)kappa * 2 * 33);
     st->started = 1;
     return TSS_OK;
 }
@@ -163,15 +166,19 @@ tss_err tss_baseot_sender_respond(const uint8_t sid[32], const uint8_t *msg1, si
 {
     uint8_t tag[TSS_SID_TAG_BYTES], benc[33];
     const uint8_t(*q)[2][33] = (const uint8_t(*)[2][33])(msg1 + TSS_SID_TAG_BYTES);
+    const unsigned N = setup_out->kappa;
     tss_scalar beta;
     tss_point B;
     tss_err err;
 
-    tss_point Q[N][2]; /* public; 32 KB of stack */
+    tss_point Q[NMAX][2]; /* public; 32 KB of stack */
 
     memset(setup_out, 0, sizeof *setup_out);
     tss_scalar_set_u64(&beta, 0);
-    if (len != TSS_BASEOT_MSG1_BYTES)
+    if (!tss_ote_kappa_valid(N))
+        return TSS_ERR_ARG;
+    setup_out->kappa = (uint16_t)N;
+    if (len != TSS_BASEOT_MSG1_BYTES(N))
         return TSS_ERR_LENGTH;
     tss_sid_tag(tag, "ot/base/1", sid);
     if (!tss_ct_eq(tag, msg1, TSS_SID_TAG_BYTES))
@@ -195,8 +202,10 @@ tss_err tss_baseot_sender_respond(const uint8_t sid[32], const uint8_t *msg1, si
     }
 out:
     tss_scalar_clear(&beta);
-    if (err != TSS_OK)
+    if (err != TSS_OK) {
         tss_memzero(setup_out, sizeof *setup_out);
+        setup_out->kappa = (uint16_t)N;
+    }
     return err;
 }
 
@@ -208,10 +217,14 @@ tss_err tss_baseot_receiver_finish(tss_baseot_receiver *st, const uint8_t *msg2,
     tss_point B;
     tss_err err = TSS_OK;
 
+    const unsigned N = st->kappa, want = setup_out->kappa;
     memset(setup_out, 0, sizeof *setup_out);
+    setup_out->kappa = (uint16_t)want;
     if (!st->started)
         return TSS_ERR_STATE;
-    if (len != TSS_BASEOT_MSG2_BYTES)
+    if (want != N)
+        err = TSS_ERR_ARG;
+    else if (len != TSS_BASEOT_MSG2_BYTES)
         err = TSS_ERR_LENGTH;
     if (err == TSS_OK) {
         tss_sid_tag(tag, "ot/base/2", st->sid);
@@ -228,8 +241,10 @@ tss_err tss_baseot_receiver_finish(tss_baseot_receiver *st, const uint8_t *msg2,
     }
     if (err == TSS_OK)
         memcpy(setup_out->delta, st->delta, sizeof st->delta);
-    else
+    else {
         tss_memzero(setup_out, sizeof *setup_out);
+        setup_out->kappa = (uint16_t)want;
+    }
     tss_memzero(k, sizeof k);
     tss_memzero(st, sizeof *st); /* single use: started = 0 */
     return err;

@@ -21,12 +21,14 @@
 #define R1_LEN   64
 #define R3_FIXED 160 /* share, cc part, cc nonce, zero part, zero nonce */
 /* the pairwise OT parts: R2 from the pair's Alice, R3 from its Bob */
-#define R2_OT    TSS_BASEOT_MSG1_BYTES
-#define R3_OT    (TSS_BASEOT_MSG2_BYTES + TSS_OTE_MSG_BYTES)
-#define R4_FIXED (33 + 32 + 33 + TSS_POK_BYTES) /* pk, chain code, P(i), PoK */
+#define R2_OT(kappa) TSS_BASEOT_MSG1_BYTES(kappa)
+#define R3_OT(kappa) (TSS_BASEOT_MSG2_BYTES + TSS_OTE_MSG_BYTES(kappa))
+#define R3_OT_MAX    R3_OT(TSS_OTE_KAPPA_MAX)
+#define R4_FIXED     (33 + 32 + 33 + TSS_POK_BYTES) /* pk, chain code, P(i), PoK */
 
 struct tss_dkg {
     uint8_t t, n, me;
+    uint16_t kappa; /* κ of the OT setups this run makes (ote.h) */
     uint8_t session_id[32];
     tss_identity ids[NMAX]; /* party j at [j-1] */
     tss_banlist *bans;
@@ -82,16 +84,19 @@ static uint16_t pair_alice(uint16_t a, uint16_t b)
     return ((lo + hi) & 1) ? lo : hi;
 }
 
-size_t tss_dkg_payload_len(uint8_t round, uint8_t t, uint8_t n, uint16_t from, uint16_t to)
+size_t tss_dkg_payload_len(uint8_t round, uint8_t t, uint8_t n, unsigned kappa, uint16_t from,
+                           uint16_t to)
 {
     int from_alice = pair_alice(from, to) == from;
+    if (!tss_ote_kappa_valid(kappa))
+        return 0;
     switch (round) {
     case 1:
         return R1_LEN;
     case 2:
-        return r2_bcast_len(t) + 32 + (from_alice ? R2_OT : 0);
+        return r2_bcast_len(t) + 32 + (from_alice ? R2_OT(kappa) : 0);
     case 3:
-        return R3_FIXED + (from_alice ? 0 : R3_OT);
+        return R3_FIXED + (from_alice ? 0 : R3_OT(kappa));
     case 4:
         return R4_FIXED + 32u * n + 32;
     default:
@@ -119,8 +124,9 @@ tss_err tss_dkg_new(tss_dkg **out, const tss_dkg_params *p, const tss_rng *rng)
 {
     if (out == NULL || p == NULL || rng == NULL || p->bans == NULL)
         return TSS_ERR_ARG;
+    unsigned kappa = p->kappa != 0 ? p->kappa : TSS_OTE_KAPPA_DEFAULT;
     if (p->n < 2 || p->n > NMAX || p->t < 2 || p->t > p->n || p->index < 1 || p->index > p->n ||
-        tss_identities_check(p->ids, p->n) != TSS_OK)
+        tss_identities_check(p->ids, p->n) != TSS_OK || !tss_ote_kappa_valid(kappa))
         return TSS_ERR_PARAMS;
     for (int j = 1; j <= p->n; j++)
         if (j != p->index && tss_banlist_contains(p->bans, p->ids[j - 1].fp))
@@ -131,6 +137,7 @@ tss_err tss_dkg_new(tss_dkg **out, const tss_dkg_params *p, const tss_rng *rng)
     st->t = p->t;
     st->n = p->n;
     st->me = p->index;
+    st->kappa = (uint16_t)kappa;
     memcpy(st->ids, p->ids, p->n * sizeof p->ids[0]);
     st->bans = p->bans;
     memcpy(st->session_id, p->session_id, 32);
@@ -147,7 +154,8 @@ tss_err tss_dkg_new(tss_dkg **out, const tss_dkg_params *p, const tss_rng *rng)
     for (uint8_t r = 1; r <= 4; r++)
         for (uint16_t j = 1; j <= st->n; j++)
             if (j != st->me)
-                st->inbox.payload_len[r][j] = tss_dkg_payload_len(r, st->t, st->n, j, st->me);
+                st->inbox.payload_len[r][j] =
+                    tss_dkg_payload_len(r, st->t, st->n, st->kappa, j, st->me);
     st->inbox.confidential = 1u << 3;
     /* the key share under construction: the base OTs write its OT setups */
     if ((st->result = tss_keyshare_new()) == NULL) {
@@ -156,6 +164,7 @@ tss_err tss_dkg_new(tss_dkg **out, const tss_dkg_params *p, const tss_rng *rng)
     }
     st->result->n = st->n;
     st->result->index = st->me;
+    st->result->kappa = st->kappa;
     if (tss_keyshare_alloc_peers(st->result) != TSS_OK) {
         tss_dkg_free(st);
         return TSS_ERR_NOMEM;
@@ -259,7 +268,7 @@ static void boot_key(uint8_t out[32], const uint8_t sid[32], uint32_t l, const u
 /* Bob of the pair {me, alice}, after answering base-OT message 1: extends the fresh
  * (alice -> me) correlation once with random choice bits x. Its rows t_l = q_l ^ x_l*Delta
  * give me, as Alice of the reverse direction (me -> alice), Delta' = x[0..256) and
- * k'_l = H(t_l); alice gets both H(q_l) and H(q_l ^ Delta) (boot_alice_finish).
+ * k'_l = H(t_l) (l < κ); alice gets both H(q_l) and H(q_l ^ Delta) (boot_alice_finish).
  * Writes base-OT message 2 and the extension message into st->r3_ot[alice]. */
 static tss_err boot_bob(tss_dkg *st, uint16_t alice, const uint8_t msg2[TSS_BASEOT_MSG2_BYTES])
 {
@@ -267,7 +276,7 @@ static tss_err boot_bob(tss_dkg *st, uint16_t alice, const uint8_t msg2[TSS_BASE
     uint8_t(*rows)[32] = tss_secmem_alloc(TSS_OTE_XI * 32);
     tss_keyshare_peer *peer = &st->result->peer[alice - 1];
     tss_err err;
-    if (rows == NULL || (st->r3_ot[alice] = malloc(R3_OT)) == NULL) {
+    if (rows == NULL || (st->r3_ot[alice] = malloc(R3_OT(st->kappa))) == NULL) {
         err = TSS_ERR_NOMEM;
         goto out;
     }
@@ -279,10 +288,12 @@ static tss_err boot_bob(tss_dkg *st, uint16_t alice, const uint8_t msg2[TSS_BASE
                                        st->r3_ot[alice] + TSS_BASEOT_MSG2_BYTES, rows);
     if (err != TSS_OK)
         goto out;
-    memcpy(peer->ot_send->delta, choice, sizeof peer->ot_send->delta);
-    for (uint32_t l = 0; l < TSS_OTE_KAPPA; l++)
+    /* Δ' = the first κ choice bits; the bytes past κ stay zero (ote.h's invariant: step 7
+     * XORs the whole 32-byte Δ into zero-padded rows) */
+    memcpy(peer->ot_send->delta, choice, st->kappa / 8u);
+    for (uint32_t l = 0; l < st->kappa; l++)
         boot_key(peer->ot_send->seed[l], sid, l, rows[l]);
-    SHA256(st->r3_ot[alice], R3_OT, st->ot_sent[alice]);
+    SHA256(st->r3_ot[alice], R3_OT(st->kappa), st->ot_sent[alice]);
 out:
     tss_memzero(choice, sizeof choice);
     tss_secmem_free(rows);
@@ -300,9 +311,10 @@ static tss_err boot_alice_finish(tss_dkg *st, uint16_t bob, const uint8_t *ext_m
     if (rows == NULL)
         return TSS_ERR_NOMEM;
     boot_sid(sid, st->dkg_sid, st->me, bob);
-    err = tss_ote_sender_extend_rows(peer->ot_send, sid, ext_msg, TSS_OTE_MSG_BYTES, rows);
+    err =
+        tss_ote_sender_extend_rows(peer->ot_send, sid, ext_msg, TSS_OTE_MSG_BYTES(st->kappa), rows);
     if (err == TSS_OK) {
-        for (uint32_t l = 0; l < TSS_OTE_KAPPA; l++) {
+        for (uint32_t l = 0; l < st->kappa; l++) {
             boot_key(peer->ot_recv->seed[l][0], sid, l, rows[l]);
             for (int b = 0; b < 32; b++)
                 flipped[b] = rows[l][b] ^ peer->ot_send->delta[b];
@@ -393,6 +405,7 @@ static tss_err process_r1(tss_dkg *st)
     tss_transcript_append(&t, st->session_id, 32);
     tss_transcript_append_u32(&t, st->t);
     tss_transcript_append_u32(&t, st->n);
+    tss_transcript_append_u32(&t, st->kappa);
     for (int j = 1; j <= st->n; j++) { /* the pinned identities, in index order */
         tss_transcript_append_u32(&t, (uint32_t)j);
         tss_transcript_append(&t, st->ids[j - 1].party_id, strlen(st->ids[j - 1].party_id));
@@ -461,15 +474,15 @@ static tss_err fill_r2_pair(tss_dkg *st, uint16_t j, uint8_t *p)
     if ((st->bot[j] = tss_baseot_receiver_new()) == NULL)
         return TSS_ERR_NOMEM;
     ot_pair_sid(sid, st->dkg_sid, st->me, j);
-    if ((err = tss_baseot_receiver_start(st->bot[j], sid, st->rng, p + 32)) != TSS_OK)
+    if ((err = tss_baseot_receiver_start(st->bot[j], sid, st->kappa, st->rng, p + 32)) != TSS_OK)
         return err;
-    SHA256(p + 32, R2_OT, st->ot_sent[j]);
+    SHA256(p + 32, R2_OT(st->kappa), st->ot_sent[j]);
     return TSS_OK;
 }
 
 static tss_err send_r2(tss_dkg *st, tss_msgs *out)
 {
-    size_t blen = r2_bcast_len(st->t), cap = blen + 32 + R2_OT;
+    size_t blen = r2_bcast_len(st->t), cap = blen + 32 + R2_OT(st->kappa);
     uint8_t *payload = malloc(cap);
     tss_err err;
     if (payload == NULL)
@@ -480,7 +493,7 @@ static tss_err send_r2(tss_dkg *st, tss_msgs *out)
     for (uint16_t j = 1; j <= st->n && err == TSS_OK; j++) {
         if (j == st->me)
             continue;
-        size_t plen = tss_dkg_payload_len(2, st->t, st->n, st->me, j);
+        size_t plen = tss_dkg_payload_len(2, st->t, st->n, st->kappa, st->me, j);
         if ((err = fill_r2_pair(st, j, payload + blen)) == TSS_OK)
             err =
                 tss_msgs_append(out, TSS_PROTO_DKG, 2, 0, st->me, j, st->session_id, payload, plen);
@@ -538,8 +551,8 @@ static tss_err process_r2(tss_dkg *st)
         /* j is the pair's Alice: answer its base OTs, then bootstrap the reverse direction */
         uint8_t sid[32], msg2[TSS_BASEOT_MSG2_BYTES];
         ot_pair_sid(sid, st->dkg_sid, j, st->me);
-        SHA256(p + blen, R2_OT, st->ot_recv[j]);
-        tss_err err = tss_baseot_sender_respond(sid, p + blen, R2_OT, st->rng, msg2,
+        SHA256(p + blen, R2_OT(st->kappa), st->ot_recv[j]);
+        tss_err err = tss_baseot_sender_respond(sid, p + blen, R2_OT(st->kappa), st->rng, msg2,
                                                 st->result->peer[j - 1].ot_recv);
         if (err == TSS_OK)
             err = boot_bob(st, j, msg2);
@@ -565,7 +578,7 @@ static void eval_poly(tss_scalar *out, const tss_scalar *coef, uint8_t t, uint16
 
 static tss_err send_r3(tss_dkg *st, tss_msgs *out)
 {
-    uint8_t payload[R3_FIXED + R3_OT];
+    uint8_t payload[R3_FIXED + R3_OT_MAX];
     tss_scalar share;
     tss_err err = TSS_OK;
     for (uint16_t j = 1; j <= st->n && err == TSS_OK; j++) {
@@ -577,9 +590,9 @@ static tss_err send_r3(tss_dkg *st, tss_msgs *out)
         memcpy(payload + 64, st->cc_nonce, 32);
         memcpy(payload + 96, st->zero_part[j], 32);
         memcpy(payload + 128, st->zero_nonce[j], 32);
-        size_t plen = tss_dkg_payload_len(3, st->t, st->n, st->me, j);
+        size_t plen = tss_dkg_payload_len(3, st->t, st->n, st->kappa, st->me, j);
         if (plen > R3_FIXED)
-            memcpy(payload + R3_FIXED, st->r3_ot[j], R3_OT);
+            memcpy(payload + R3_FIXED, st->r3_ot[j], R3_OT(st->kappa));
         err = tss_msgs_append(out, TSS_PROTO_DKG, 3, TSS_MSG_CONFIDENTIAL, st->me, j,
                               st->session_id, payload, plen);
     }
@@ -642,7 +655,7 @@ static tss_err process_r3(tss_dkg *st)
         if (pair_alice(st->me, j) != st->me)
             continue;
         /* I am the pair's Alice: finish the base OTs, then check j's bootstrap extension */
-        SHA256(p + R3_FIXED, R3_OT, st->ot_recv[j]);
+        SHA256(p + R3_FIXED, R3_OT(st->kappa), st->ot_recv[j]);
         tss_err err = tss_baseot_receiver_finish(st->bot[j], p + R3_FIXED, TSS_BASEOT_MSG2_BYTES,
                                                  st->result->peer[j - 1].ot_send);
         tss_baseot_receiver_free(st->bot[j]);
@@ -717,7 +730,7 @@ static void ot_view(const tss_dkg *st, uint16_t j, uint8_t out[32])
 static tss_err send_r4(tss_dkg *st, tss_msgs *out)
 {
     uint8_t payload[R4_FIXED + 32 * NMAX + 32], ctx[96];
-    size_t plen = tss_dkg_payload_len(4, st->t, st->n, st->me, 0);
+    size_t plen = tss_dkg_payload_len(4, st->t, st->n, st->kappa, st->me, 0);
     tss_err err;
     tss_point_serialize(payload, &st->pk);
     memcpy(payload + 33, st->chain_code, 32);
@@ -779,7 +792,8 @@ static tss_err process_r4(tss_dkg *st)
         /* both ends saw the same base-OT messages */
         uint8_t view[32];
         ot_view(st, j, view);
-        if (!tss_ct_eq(view, p + tss_dkg_payload_len(4, st->t, st->n, j, st->me) - 32, 32))
+        if (!tss_ct_eq(view, p + tss_dkg_payload_len(4, st->t, st->n, st->kappa, j, st->me) - 32,
+                       32))
             return dkg_fail(st, TSS_ERR_MISMATCH, j);
     }
     return TSS_OK;
@@ -892,9 +906,11 @@ static tss_keyshare *keyshare_copy(const tss_keyshare *src)
         ks->peer[j].ot_send = NULL, ks->peer[j].ot_recv = NULL;
     for (int j = 0; j < TSS_MAX_PARTIES; j++) {
         const tss_keyshare_peer *p = &src->peer[j];
-        if (p->ot_send != NULL && (ks->peer[j].ot_send = tss_ote_sender_setup_new()) != NULL)
+        if (p->ot_send != NULL &&
+            (ks->peer[j].ot_send = tss_ote_sender_setup_new(p->ot_send->kappa)) != NULL)
             *ks->peer[j].ot_send = *p->ot_send;
-        if (p->ot_recv != NULL && (ks->peer[j].ot_recv = tss_ote_receiver_setup_new()) != NULL)
+        if (p->ot_recv != NULL &&
+            (ks->peer[j].ot_recv = tss_ote_receiver_setup_new(p->ot_recv->kappa)) != NULL)
             *ks->peer[j].ot_recv = *p->ot_recv;
         if ((p->ot_send != NULL && ks->peer[j].ot_send == NULL) ||
             (p->ot_recv != NULL && ks->peer[j].ot_recv == NULL)) {
@@ -932,10 +948,10 @@ tss_err tss_dkg_clone(tss_dkg **out, const tss_dkg *st, const tss_rng *rng)
                 *c->bot[j] = *st->bot[j];
         }
         if (err == TSS_OK && st->r3_ot[j] != NULL) {
-            if ((c->r3_ot[j] = malloc(R3_OT)) == NULL)
+            if ((c->r3_ot[j] = malloc(R3_OT(st->kappa))) == NULL)
                 err = TSS_ERR_NOMEM;
             else
-                memcpy(c->r3_ot[j], st->r3_ot[j], R3_OT);
+                memcpy(c->r3_ot[j], st->r3_ot[j], R3_OT(st->kappa));
         }
     }
     if (err != TSS_OK) {

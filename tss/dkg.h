@@ -29,13 +29,14 @@
  * (authenticated, encrypted point-to-point channels) is the transport's: messages that
  * carry secrets are flagged TSS_MSG_CONFIDENTIAL.
  *
- * OT setup: every unordered pair {i, j} runs ONE batch of 256 Masny-Rindal base OTs, with
+ * OT setup: every unordered pair {i, j} runs ONE batch of κ Masny-Rindal base OTs (κ =
+ * params.kappa, 128 by default, bound into the DKG sid), with
  * Alice = the lower index when i + j is odd, else the higher (so the work alternates).
  * The reverse direction's setup is bootstrapped from an OT extension over the first
  * (random OTs from a maliciously secure extension are valid base OTs): Bob's random
  * choice bits become his Delta, Alice receives both keys. This halves the
  * constant-time scalar multiplications of key generation at the cost of 24.6 KB more in
- * R3 per pair.
+ * R3 per pair (12.3 KB with κ = 128).
  *
  * Completion is not unanimous: one party can abort while the others reach TSS_DONE (a
  * dishonest peer can make its last message fail for one recipient). The caller must not
@@ -63,6 +64,8 @@ typedef struct {
     uint8_t session_id[32];            /* unique per session (round 0 of DESIGN.md); never reused */
     tss_identity ids[TSS_MAX_PARTIES]; /* party i at [i-1], for i = 1..n (tss_identities_check) */
     tss_banlist *bans;                 /* required: the node's ban list, shared by every state */
+    uint16_t kappa; /* κ of the OT setups (ote.h): 0 = TSS_OTE_KAPPA_DEFAULT (128); 256 makes
+                     * shares like those of versions 1/2 (tests and benchmarks of that path) */
 } tss_dkg_params;
 
 typedef enum { TSS_RUNNING = 0, TSS_DONE, TSS_ABORTED } tss_status;
@@ -107,8 +110,10 @@ const tss_abort_info *tss_dkg_abort_info(const tss_dkg *st);
  * NULL before completion or if already taken. */
 tss_keyshare *tss_dkg_take_keyshare(tss_dkg *st);
 
-/* Expected payload size of the DKG round-r (1..4) message from `from` to `to` for (t, n);
- * 0 for other rounds. (R2 and R3 carry the pair's OT parts in one direction only.) */
-size_t tss_dkg_payload_len(uint8_t round, uint8_t t, uint8_t n, uint16_t from, uint16_t to);
+/* Expected payload size of the DKG round-r (1..4) message from `from` to `to` for (t, n)
+ * and κ; 0 for other rounds or an invalid κ. (R2 and R3 carry the pair's OT parts in one
+ * direction only.) */
+size_t tss_dkg_payload_len(uint8_t round, uint8_t t, uint8_t n, unsigned kappa, uint16_t from,
+                           uint16_t to);
 
 #endif

@@ -1,12 +1,13 @@
 /* tss/keyshare.c — key share allocation, identities, encoding, strict decoding (current
  * and previous versions), fingerprint.
- * Layout (version 2), integers big-endian:
- *   "MPKS" | version u16 | t u8 | n u8 | index u8 | epoch u32 | dkg sid [32] |
+ * Layout (version 3), integers big-endian:
+ *   "MPKS" | version u16 | t u8 | n u8 | index u8 | epoch u32 | kappa u16 | dkg sid [32] |
  *   setup sid [32] | chain code [32] | pk [33] | P(1..n) [33 each] |
  *   identities 1..n: party id [64, NUL-padded] | fingerprint [32] | p(index) [32] |
  *   for each peer j != index: zero seed [32] | OT sender setup | OT receiver setup |
  *   check [32] = H("keyshare/check", everything before)
- * Version 1 is the same without epoch, setup sid and identities.
+ * with each OT setup in its κ's encoding (ote.h). Version 2 is the same without kappa
+ * (κ = 256); version 1 also without epoch, setup sid and identities.
  * The check catches corruption of fields nothing else can verify (the zero seeds); the
  * sealing layer's AEAD is what protects against deliberate tampering. */
 #include "keyshare.h"
@@ -19,9 +20,11 @@
 
 #define KS_FIXED_V1 (4 + 2 + 3 + 32 + 32 + 33)
 #define KS_FIXED_V2 (4 + 2 + 3 + 4 + 32 + 32 + 32 + 33)
+#define KS_FIXED_V3 (KS_FIXED_V2 + 2)
 #define KS_ID       (TSS_PARTY_ID_MAX + 32)
 
-#define KS_PEER (32 + TSS_OTE_SENDER_SETUP_BYTES + TSS_OTE_RECEIVER_SETUP_BYTES)
+#define KS_PEER(kappa)                                                                             \
+    (32 + TSS_OTE_SENDER_SETUP_BYTES(kappa) + TSS_OTE_RECEIVER_SETUP_BYTES(kappa))
 
 static int is_zero(const uint8_t *b, size_t len)
 {
@@ -72,14 +75,16 @@ tss_keyshare *tss_keyshare_new(void)
 
 tss_err tss_keyshare_alloc_peers(tss_keyshare *ks)
 {
+    if (!tss_ote_kappa_valid(ks->kappa))
+        return TSS_ERR_ARG;
     for (int j = 1; j <= ks->n && j <= TSS_MAX_PARTIES; j++) {
         if (j == ks->index)
             continue;
         tss_keyshare_peer *p = &ks->peer[j - 1];
         if (p->ot_send == NULL)
-            p->ot_send = tss_ote_sender_setup_new();
+            p->ot_send = tss_ote_sender_setup_new(ks->kappa);
         if (p->ot_recv == NULL)
-            p->ot_recv = tss_ote_receiver_setup_new();
+            p->ot_recv = tss_ote_receiver_setup_new(ks->kappa);
         if (p->ot_send == NULL || p->ot_recv == NULL)
             return TSS_ERR_NOMEM;
     }
@@ -97,15 +102,22 @@ void tss_keyshare_free(tss_keyshare *ks)
     tss_secmem_free(ks);
 }
 
-static size_t encoded_len(unsigned version, uint8_t n)
+static size_t encoded_len(unsigned version, uint8_t n, unsigned kappa)
 {
-    size_t fixed = version == 1 ? KS_FIXED_V1 : KS_FIXED_V2 + (size_t)KS_ID * n;
-    return fixed + 33u * n + 32 + (size_t)KS_PEER * (n > 0 ? n - 1u : 0u) + 32;
+    size_t fixed = version == 1   ? KS_FIXED_V1
+                   : version == 2 ? KS_FIXED_V2 + (size_t)KS_ID * n
+                                  : KS_FIXED_V3 + (size_t)KS_ID * n;
+    return fixed + 33u * n + 32 + KS_PEER(kappa) * (n > 0 ? n - 1u : 0u) + 32;
+}
+
+size_t tss_keyshare_encoded_len_kappa(uint8_t n, unsigned kappa)
+{
+    return encoded_len(TSS_KEYSHARE_VERSION, n, kappa);
 }
 
 size_t tss_keyshare_encoded_len(uint8_t n)
 {
-    return encoded_len(TSS_KEYSHARE_VERSION, n);
+    return tss_keyshare_encoded_len_kappa(n, TSS_OTE_KAPPA_DEFAULT);
 }
 
 static void ks_check(uint8_t out[32], const uint8_t *buf, size_t len)
@@ -123,12 +135,14 @@ static int ks_params_ok(uint8_t t, uint8_t n, uint8_t index)
 
 tss_err tss_keyshare_encode(const tss_keyshare *ks, uint8_t **out, size_t *out_len)
 {
-    if (ks == NULL || out == NULL || out_len == NULL || !ks_params_ok(ks->t, ks->n, ks->index))
+    if (ks == NULL || out == NULL || out_len == NULL || !ks_params_ok(ks->t, ks->n, ks->index) ||
+        !tss_ote_kappa_valid(ks->kappa))
         return TSS_ERR_ARG;
     int has_ids = tss_keyshare_has_identities(ks);
     if (!has_ids && !is_zero((const uint8_t *)ks->ids, sizeof ks->ids))
         return TSS_ERR_ARG; /* identities are all set or all empty */
-    size_t len = tss_keyshare_encoded_len(ks->n);
+    size_t len = tss_keyshare_encoded_len_kappa(ks->n, ks->kappa);
+    const size_t send_len = TSS_OTE_SENDER_SETUP_BYTES(ks->kappa);
     uint8_t *b = tss_secmem_alloc(len), *p = b;
     if (b == NULL)
         return TSS_ERR_NOMEM;
@@ -141,6 +155,8 @@ tss_err tss_keyshare_encode(const tss_keyshare *ks, uint8_t **out, size_t *out_l
     *p++ = ks->index;
     for (int s = 24; s >= 0; s -= 8)
         *p++ = (uint8_t)(ks->epoch >> s);
+    *p++ = (uint8_t)(ks->kappa >> 8);
+    *p++ = (uint8_t)ks->kappa;
     memcpy(p, ks->dkg_sid, 32);
     p += 32;
     memcpy(p, ks->setup_sid, 32);
@@ -162,14 +178,15 @@ tss_err tss_keyshare_encode(const tss_keyshare *ks, uint8_t **out, size_t *out_l
         if (j == ks->index)
             continue;
         const tss_keyshare_peer *peer = &ks->peer[j - 1];
-        if (peer->ot_send == NULL || peer->ot_recv == NULL) {
+        if (peer->ot_send == NULL || peer->ot_recv == NULL || peer->ot_send->kappa != ks->kappa ||
+            peer->ot_recv->kappa != ks->kappa) {
             tss_secmem_free(b);
             return TSS_ERR_ARG;
         }
         memcpy(p, peer->zero_seed, 32);
         tss_ote_sender_setup_encode(p + 32, peer->ot_send);
-        tss_ote_receiver_setup_encode(p + 32 + TSS_OTE_SENDER_SETUP_BYTES, peer->ot_recv);
-        p += KS_PEER;
+        tss_ote_receiver_setup_encode(p + 32 + send_len, peer->ot_recv);
+        p += KS_PEER(ks->kappa);
     }
     ks_check(p, b, (size_t)(p - b));
     *out = b;
@@ -224,11 +241,18 @@ tss_err tss_keyshare_decode(tss_keyshare **out, const uint8_t *buf, size_t len)
         return TSS_ERR_ARG;
     if (len < KS_FIXED_V1)
         return TSS_ERR_LENGTH;
-    unsigned version = buf[5];
-    if (memcmp(buf, TSS_KEYSHARE_MAGIC, 4) != 0 || buf[4] != 0 || (version != 1 && version != 2) ||
+    unsigned version = buf[5], kappa = TSS_OTE_KAPPA_V2;
+    if (memcmp(buf, TSS_KEYSHARE_MAGIC, 4) != 0 || buf[4] != 0 || version < 1 || version > 3 ||
         !ks_params_ok(buf[6], buf[7], buf[8]))
         return TSS_ERR_FORMAT;
-    if (len != encoded_len(version, buf[7]))
+    if (version >= 3) {
+        if (len < KS_FIXED_V3)
+            return TSS_ERR_LENGTH;
+        kappa = (unsigned)buf[13] << 8 | buf[14]; /* after t, n, index and the epoch */
+        if (!tss_ote_kappa_valid(kappa))
+            return TSS_ERR_FORMAT;
+    }
+    if (len != encoded_len(version, buf[7], kappa))
         return TSS_ERR_LENGTH;
     uint8_t check[32];
     ks_check(check, buf, len - 32);
@@ -242,10 +266,12 @@ tss_err tss_keyshare_decode(tss_keyshare **out, const uint8_t *buf, size_t len)
     ks->t = *p++;
     ks->n = *p++;
     ks->index = *p++;
+    ks->kappa = (uint16_t)kappa;
     if (version >= 2) {
         ks->epoch = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
         p += 4;
     }
+    p += version >= 3 ? 2 : 0; /* kappa, read above */
     memcpy(ks->dkg_sid, p, 32);
     p += 32;
     memcpy(ks->setup_sid, version >= 2 ? p : ks->dkg_sid, 32);
@@ -272,13 +298,13 @@ tss_err tss_keyshare_decode(tss_keyshare **out, const uint8_t *buf, size_t len)
         if (j == ks->index)
             continue;
         tss_keyshare_peer *peer = &ks->peer[j - 1];
+        const size_t send_len = TSS_OTE_SENDER_SETUP_BYTES(kappa);
         memcpy(peer->zero_seed, p, 32);
-        if ((err = tss_ote_sender_setup_decode(peer->ot_send, p + 32,
-                                               TSS_OTE_SENDER_SETUP_BYTES)) != TSS_OK ||
-            (err = tss_ote_receiver_setup_decode(peer->ot_recv, p + 32 + TSS_OTE_SENDER_SETUP_BYTES,
-                                                 TSS_OTE_RECEIVER_SETUP_BYTES)) != TSS_OK)
+        if ((err = tss_ote_sender_setup_decode(peer->ot_send, kappa, p + 32, send_len)) != TSS_OK ||
+            (err = tss_ote_receiver_setup_decode(peer->ot_recv, kappa, p + 32 + send_len,
+                                                 TSS_OTE_RECEIVER_SETUP_BYTES(kappa))) != TSS_OK)
             goto fail;
-        p += KS_PEER;
+        p += KS_PEER(kappa);
     }
     /* the secret must match its public share, and the public shares the key */
     tss_point mine;
@@ -315,5 +341,7 @@ void tss_keyshare_fingerprint(uint8_t out[32], const tss_keyshare *ks)
                               strnlen(ks->ids[j].party_id, TSS_PARTY_ID_MAX));
         tss_transcript_append(&t, ks->ids[j].fp, 32);
     }
+    if (ks->kappa != TSS_OTE_KAPPA_V2) /* absent for κ = 256: v1/v2 fingerprints stay */
+        tss_transcript_append_u32(&t, ks->kappa);
     tss_transcript_final(&t, out);
 }

@@ -36,7 +36,13 @@
 #include "scalar.h"
 
 #define TSS_KEYSHARE_MAGIC   "MPKS"
-#define TSS_KEYSHARE_VERSION 2 /* decoders also read version 1 */
+#define TSS_KEYSHARE_VERSION 3 /* the encoding written; decoders also read versions 1 and 2 */
+/* The share-format version the signer binds into its sealing AAD (hsm_aad_build). It
+ * stays 2 for every encoding version: the AAD is fixed when a share is sealed and must
+ * be rebuilt identically to unseal it, before anyone can read the version inside, so
+ * changing it would make every stored share unopenable. The encoding names its own
+ * version, and the AEAD authenticates all of it. */
+#define TSS_KEYSHARE_SEAL_VERSION 2
 
 #define TSS_PARTY_ID_MAX 64 /* bytes of a party id (the certificate CN in the daemon) */
 
@@ -54,6 +60,7 @@ typedef struct {
 
 typedef struct {
     uint8_t t, n, index; /* index in 1..n; x_i = index */
+    uint16_t kappa;      /* κ of every OT setup (ote.h): 128, or 256 in a v1/v2 share */
     uint32_t epoch;      /* 0 from the DKG */
     uint8_t dkg_sid[32];
     uint8_t setup_sid[32];                   /* run that produced the OT setups (see above) */
@@ -80,21 +87,26 @@ tss_err tss_keyshare_set_identities(tss_keyshare *ks, const tss_identity ids[TSS
 /* Allocates a zeroed key share in secure memory; NULL on failure. */
 tss_keyshare *tss_keyshare_new(void);
 
-/* With n and index set: allocates (secure memory) the OT setups for every peer. */
+/* With n, index and kappa set: allocates (secure memory) the OT setups (of that κ) for
+ * every peer. TSS_ERR_ARG if kappa is not valid (tss_ote_kappa_valid). */
 tss_err tss_keyshare_alloc_peers(tss_keyshare *ks);
 
 /* Zeroizes and frees the share and its peers' OT setups. NULL is a no-op. */
 void tss_keyshare_free(tss_keyshare *ks);
 
-/* Exact encoded size (current version) for a share of an n-party key. */
+/* Exact encoded size (current version) of a share of an n-party key made now (κ =
+ * TSS_OTE_KAPPA_DEFAULT); _kappa: of a share with that κ (a v1/v2 share re-encoded has
+ * κ = 256, about twice the size). */
 size_t tss_keyshare_encoded_len(uint8_t n);
+size_t tss_keyshare_encoded_len_kappa(uint8_t n, unsigned kappa);
 
 /* Encodes ks (always the current version) into a newly allocated secure buffer (*out,
  * free with tss_secmem_free). Identities are written as they are: all set or all empty. */
 tss_err tss_keyshare_encode(const tss_keyshare *ks, uint8_t **out, size_t *out_len);
 
-/* Strictly decodes buf (version 2, or version 1: epoch 0, setup_sid = dkg_sid, no
- * identities) into a new key share (*out, free with tss_keyshare_free).
+/* Strictly decodes buf (version 3; version 2: κ = 256; version 1: κ = 256, epoch 0,
+ * setup_sid = dkg_sid, no identities) into a new key share (*out, free with
+ * tss_keyshare_free). A version-3 κ other than 128 or 256 is TSS_ERR_FORMAT.
  * TSS_ERR_FORMAT (magic, version, parameters, identities neither all valid nor all
  * empty), TSS_ERR_LENGTH, TSS_ERR_POINT,
  * TSS_ERR_RANGE, or TSS_ERR_MISMATCH when p(i)*G != P(i) or the public shares do not
@@ -102,8 +114,9 @@ tss_err tss_keyshare_encode(const tss_keyshare *ks, uint8_t **out, size_t *out_l
 tss_err tss_keyshare_decode(tss_keyshare **out, const uint8_t *buf, size_t len);
 
 /* Fingerprint of the public parts every party shares (t, n, epoch, DKG sid, setup sid,
- * pk, chain code, all P(j), every identity in index order): equal across the parties of
- * one key and epoch. Signing binds it into its sid. */
+ * pk, chain code, all P(j), every identity in index order, and κ when it is not 256, so
+ * that a v1/v2 share keeps its fingerprint): equal across the parties of one key and
+ * epoch. Signing binds it into its sid. */
 void tss_keyshare_fingerprint(uint8_t out[32], const tss_keyshare *ks);
 
 /* Verifies that the public shares lie on one degree t-1 polynomial whose value at 0 is pk

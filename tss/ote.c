@@ -10,13 +10,23 @@
 #include "secmem.h"
 #include "transcript.h"
 
-#define KAPPA  TSS_OTE_KAPPA
 #define XI     TSS_OTE_XI
 #define ROW    TSS_OTE_ROW_BYTES
 #define CHUNKS (TSS_OTE_XI / TSS_OTE_S) /* m = 4 challenge chunks, then the ρ chunk */
 
+/* The magic names the κ: '1' for 256 (the only κ of key shares v1/v2), '2' for 128. */
 static const uint8_t MAGIC_SENDER[4] = {'O', 'T', 'A', '1'};
 static const uint8_t MAGIC_RECEIVER[4] = {'O', 'T', 'B', '1'};
+
+static uint8_t magic_version(unsigned kappa)
+{
+    return kappa == 256 ? '1' : '2';
+}
+
+int tss_ote_kappa_valid(unsigned kappa)
+{
+    return kappa == 128 || kappa == 256;
+}
 
 /* ---- setups ---------------------------------------------------------------------------- */
 
@@ -32,30 +42,40 @@ static int all_zero(const void *p, size_t n)
     return ((unsigned)acc - 1u) >> 31 & 1;
 }
 
-void tss_ote_sender_setup_encode(uint8_t out[TSS_OTE_SENDER_SETUP_BYTES],
-                                 const tss_ote_sender_setup *s)
+void tss_ote_sender_setup_encode(uint8_t *out, const tss_ote_sender_setup *s)
 {
-    memcpy(out, MAGIC_SENDER, 4);
-    memcpy(out + 4, s->delta, sizeof s->delta);
-    memcpy(out + 4 + sizeof s->delta, s->seed, sizeof s->seed);
+    size_t k = s->kappa;
+    memcpy(out, MAGIC_SENDER, 3);
+    out[3] = magic_version(s->kappa);
+    memcpy(out + 4, s->delta, k / 8);
+    memcpy(out + 4 + k / 8, s->seed, k * 32);
 }
 
-void tss_ote_receiver_setup_encode(uint8_t out[TSS_OTE_RECEIVER_SETUP_BYTES],
-                                   const tss_ote_receiver_setup *s)
+void tss_ote_receiver_setup_encode(uint8_t *out, const tss_ote_receiver_setup *s)
 {
-    memcpy(out, MAGIC_RECEIVER, 4);
-    memcpy(out + 4, s->seed, sizeof s->seed);
+    memcpy(out, MAGIC_RECEIVER, 3);
+    out[3] = magic_version(s->kappa);
+    memcpy(out + 4, s->seed, (size_t)s->kappa * 64);
 }
 
-tss_err tss_ote_sender_setup_decode(tss_ote_sender_setup *s, const uint8_t *in, size_t len)
+static int magic_ok(const uint8_t *in, const uint8_t magic[4], unsigned kappa)
+{
+    return memcmp(in, magic, 3) == 0 && in[3] == magic_version(kappa);
+}
+
+tss_err tss_ote_sender_setup_decode(tss_ote_sender_setup *s, unsigned kappa, const uint8_t *in,
+                                    size_t len)
 {
     memset(s, 0, sizeof *s);
-    if (len != TSS_OTE_SENDER_SETUP_BYTES)
+    if (!tss_ote_kappa_valid(kappa))
+        return TSS_ERR_ARG;
+    if (len != TSS_OTE_SENDER_SETUP_BYTES(kappa))
         return TSS_ERR_LENGTH;
-    if (memcmp(in, MAGIC_SENDER, 4) != 0)
+    if (!magic_ok(in, MAGIC_SENDER, kappa))
         return TSS_ERR_FORMAT;
-    memcpy(s->delta, in + 4, sizeof s->delta);
-    memcpy(s->seed, in + 4 + sizeof s->delta, sizeof s->seed);
+    s->kappa = (uint16_t)kappa;
+    memcpy(s->delta, in + 4, kappa / 8);
+    memcpy(s->seed, in + 4 + kappa / 8, (size_t)kappa * 32);
     if (all_zero(s->delta, sizeof s->delta) | all_zero(s->seed, sizeof s->seed)) {
         tss_memzero(s, sizeof *s);
         return TSS_ERR_FORMAT;
@@ -63,14 +83,18 @@ tss_err tss_ote_sender_setup_decode(tss_ote_sender_setup *s, const uint8_t *in, 
     return TSS_OK;
 }
 
-tss_err tss_ote_receiver_setup_decode(tss_ote_receiver_setup *s, const uint8_t *in, size_t len)
+tss_err tss_ote_receiver_setup_decode(tss_ote_receiver_setup *s, unsigned kappa, const uint8_t *in,
+                                      size_t len)
 {
     memset(s, 0, sizeof *s);
-    if (len != TSS_OTE_RECEIVER_SETUP_BYTES)
+    if (!tss_ote_kappa_valid(kappa))
+        return TSS_ERR_ARG;
+    if (len != TSS_OTE_RECEIVER_SETUP_BYTES(kappa))
         return TSS_ERR_LENGTH;
-    if (memcmp(in, MAGIC_RECEIVER, 4) != 0)
+    if (!magic_ok(in, MAGIC_RECEIVER, kappa))
         return TSS_ERR_FORMAT;
-    memcpy(s->seed, in + 4, sizeof s->seed);
+    s->kappa = (uint16_t)kappa;
+    memcpy(s->seed, in + 4, (size_t)kappa * 64);
     if (all_zero(s->seed, sizeof s->seed)) {
         tss_memzero(s, sizeof *s);
         return TSS_ERR_FORMAT;
@@ -78,9 +102,14 @@ tss_err tss_ote_receiver_setup_decode(tss_ote_receiver_setup *s, const uint8_t *
     return TSS_OK;
 }
 
-tss_ote_sender_setup *tss_ote_sender_setup_new(void)
+tss_ote_sender_setup *tss_ote_sender_setup_new(unsigned kappa)
 {
-    return tss_secmem_alloc(sizeof(tss_ote_sender_setup));
+    if (!tss_ote_kappa_valid(kappa))
+        return NULL;
+    tss_ote_sender_setup *s = tss_secmem_alloc(sizeof *s);
+    if (s != NULL)
+        s->kappa = (uint16_t)kappa;
+    return s;
 }
 
 void tss_ote_sender_setup_free(tss_ote_sender_setup *s)
@@ -88,9 +117,14 @@ void tss_ote_sender_setup_free(tss_ote_sender_setup *s)
     tss_secmem_free(s);
 }
 
-tss_ote_receiver_setup *tss_ote_receiver_setup_new(void)
+tss_ote_receiver_setup *tss_ote_receiver_setup_new(unsigned kappa)
 {
-    return tss_secmem_alloc(sizeof(tss_ote_receiver_setup));
+    if (!tss_ote_kappa_valid(kappa))
+        return NULL;
+    tss_ote_receiver_setup *s = tss_secmem_alloc(sizeof *s);
+    if (s != NULL)
+        s->kappa = (uint16_t)kappa;
+    return s;
 }
 
 void tss_ote_receiver_setup_free(tss_ote_receiver_setup *s)
@@ -145,13 +179,13 @@ static tss_err prg_row(prg *p, uint32_t l, const uint8_t seed[32], uint8_t out[R
 
 /* ---- the check -------------------------------------------------------------------------- */
 
-static void derive_chi(tss_gf128 chi[CHUNKS], const uint8_t sid[32], const uint8_t *u)
+static void derive_chi(tss_gf128 chi[CHUNKS], const uint8_t sid[32], const uint8_t *u, size_t kappa)
 {
     uint8_t h[64];
     tss_transcript t;
     tss_transcript_init(&t, "ot/ext/chi");
     tss_transcript_append(&t, sid, 32);
-    tss_transcript_append(&t, u, (size_t)KAPPA * ROW);
+    tss_transcript_append(&t, u, kappa * ROW);
     tss_transcript_final64(&t, h);
     for (int j = 0; j < CHUNKS; j++)
         tss_gf128_load(&chi[j], h + 16 * j);
@@ -173,24 +207,40 @@ static void compress_row(uint8_t out[16], const tss_gf128 chi[CHUNKS], const uin
 /* ---- Bob -------------------------------------------------------------------------------- */
 
 typedef struct {
-    uint8_t t[KAPPA][ROW]; /* T_ℓ */
-    uint8_t p1[ROW];       /* PRG(k_ℓ^1) */
-    uint8_t x[ROW];        /* β ‖ ρ */
+    uint8_t t[TSS_OTE_KAPPA_MAX][ROW]; /* T_ℓ */
+    uint8_t p1[ROW];                   /* PRG(k_ℓ^1) */
+    uint8_t x[ROW];                    /* β ‖ ρ */
 } recv_work;
+
+/* Step 6 for both sides: rows_out[r] = column r of the κ × ξ matrix m (κ bits), zero
+ * bytes up to 32. The transpose writes rows of κ/8 bytes packed at the start of rows_out;
+ * for κ < 256 they are spread to their 32-byte slots from the last one down (slot r
+ * starts at or after packed row r, so nothing is overwritten before it is moved). */
+static void columns(uint8_t rows_out[XI][32], const uint8_t *m, size_t kappa)
+{
+    tss_bit_transpose(&rows_out[0][0], m, kappa, ROW, XI);
+    size_t w = kappa / 8;
+    if (w == 32)
+        return;
+    for (size_t r = XI; r-- > 0;) {
+        memmove(rows_out[r], &rows_out[0][0] + r * w, w);
+        memset(rows_out[r] + w, 0, 32 - w);
+    }
+}
 
 tss_err tss_ote_receiver_extend_rows(const tss_ote_receiver_setup *setup, const uint8_t sid[32],
                                      const uint8_t choice[TSS_OTE_XI / 8], const tss_rng *rng,
-                                     uint8_t msg_out[TSS_OTE_MSG_BYTES],
-                                     uint8_t rows_out[TSS_OTE_XI][32])
+                                     uint8_t *msg_out, uint8_t rows_out[TSS_OTE_XI][32])
 {
+    if (!tss_ote_kappa_valid(setup->kappa) || all_zero(setup->seed, sizeof setup->seed))
+        return TSS_ERR_ARG; /* an unfilled setup */
+    const size_t kappa = setup->kappa;
     uint8_t *u = msg_out + TSS_SID_TAG_BYTES;
-    uint8_t *xt = u + (size_t)KAPPA * ROW;
+    uint8_t *xt = u + kappa * ROW;
     uint8_t *tt = xt + 16;
     tss_gf128 chi[CHUNKS];
     prg p;
     tss_err err;
-    if (all_zero(setup->seed, sizeof setup->seed))
-        return TSS_ERR_ARG; /* an unfilled setup */
     recv_work *w = tss_secmem_alloc(sizeof *w);
     if (w == NULL)
         return TSS_ERR_NOMEM;
@@ -202,7 +252,7 @@ tss_err tss_ote_receiver_extend_rows(const tss_ote_receiver_setup *setup, const 
     if (err != TSS_OK)
         goto out_work;
     /* Step 2: T_ℓ = PRG(k_ℓ^0), U_ℓ = T_ℓ ⊕ PRG(k_ℓ^1) ⊕ x. */
-    for (uint32_t l = 0; l < KAPPA && err == TSS_OK; l++) {
+    for (uint32_t l = 0; l < kappa && err == TSS_OK; l++) {
         err = prg_row(&p, l, setup->seed[l][0], w->t[l]);
         if (err == TSS_OK)
             err = prg_row(&p, l, setup->seed[l][1], w->p1);
@@ -214,46 +264,47 @@ tss_err tss_ote_receiver_extend_rows(const tss_ote_receiver_setup *setup, const 
         goto out_work;
     /* Step 3: χ = H(sid, U); x̃ and every t̃_ℓ. */
     tss_sid_tag(msg_out, "ot/ext", sid);
-    derive_chi(chi, sid, u);
+    derive_chi(chi, sid, u, kappa);
     compress_row(xt, chi, w->x);
-    for (size_t l = 0; l < KAPPA; l++)
+    for (size_t l = 0; l < kappa; l++)
         compress_row(tt + 16 * l, chi, w->t[l]);
     /* Step 6: t_r = column r of T. */
-    tss_bit_transpose(&rows_out[0][0], &w->t[0][0], KAPPA, ROW, XI);
+    columns(rows_out, &w->t[0][0], kappa);
 out_work:
     tss_secmem_free(w);
     if (err != TSS_OK)
-        memset(msg_out, 0, TSS_OTE_MSG_BYTES);
+        memset(msg_out, 0, TSS_OTE_MSG_BYTES(kappa));
     return err;
 }
 
 /* ---- Alice ------------------------------------------------------------------------------ */
 
 typedef struct {
-    uint8_t q[KAPPA][ROW];  /* Q_ℓ */
-    uint8_t lhs[KAPPA][16]; /* Σ χ_j Q_ℓ^(j) + Q_ℓ^(m+1) */
-    uint8_t rhs[KAPPA][16]; /* t̃_ℓ + Δ_ℓ·x̃ */
+    uint8_t q[TSS_OTE_KAPPA_MAX][ROW];  /* Q_ℓ */
+    uint8_t lhs[TSS_OTE_KAPPA_MAX][16]; /* Σ χ_j Q_ℓ^(j) + Q_ℓ^(m+1) */
+    uint8_t rhs[TSS_OTE_KAPPA_MAX][16]; /* t̃_ℓ + Δ_ℓ·x̃ */
 } send_work;
 
 tss_err tss_ote_sender_extend_rows(const tss_ote_sender_setup *setup, const uint8_t sid[32],
                                    const uint8_t *msg, size_t len, uint8_t rows_out[TSS_OTE_XI][32])
 {
     uint8_t tag[TSS_SID_TAG_BYTES];
-    const uint8_t *u = msg + TSS_SID_TAG_BYTES;
-    const uint8_t *xt = u + (size_t)KAPPA * ROW;
-    const uint8_t *tt = xt + 16;
     tss_gf128 chi[CHUNKS];
     prg p;
     tss_err err;
 
-    if (all_zero(setup->delta, sizeof setup->delta))
+    if (!tss_ote_kappa_valid(setup->kappa) || all_zero(setup->delta, sizeof setup->delta))
         return TSS_ERR_ARG; /* an unfilled setup: Δ = 0 would expose Alice's inputs */
+    const size_t kappa = setup->kappa;
     /* Length and session first: neither is a ban, and no OT work happens before them. */
-    if (len != TSS_OTE_MSG_BYTES)
+    if (len != TSS_OTE_MSG_BYTES(kappa))
         return TSS_ERR_LENGTH;
     tss_sid_tag(tag, "ot/ext", sid);
     if (!tss_ct_eq(tag, msg, TSS_SID_TAG_BYTES))
         return TSS_ERR_SESSION;
+    const uint8_t *u = msg + TSS_SID_TAG_BYTES;
+    const uint8_t *xt = u + kappa * ROW;
+    const uint8_t *tt = xt + 16;
 
     send_work *w = tss_secmem_alloc(sizeof *w);
     if (w == NULL)
@@ -261,9 +312,9 @@ tss_err tss_ote_sender_extend_rows(const tss_ote_sender_setup *setup, const uint
     err = prg_init(&p, sid);
     if (err != TSS_OK)
         goto out_work;
-    derive_chi(chi, sid, u);
+    derive_chi(chi, sid, u, kappa);
     /* Step 4: Q_ℓ = PRG(k_ℓ^{Δ_ℓ}) ⊕ Δ_ℓ·U_ℓ, with Δ_ℓ applied as a mask, never a branch. */
-    for (uint32_t l = 0; l < KAPPA && err == TSS_OK; l++) {
+    for (uint32_t l = 0; l < kappa && err == TSS_OK; l++) {
         uint8_t mask = (uint8_t)(0 - ((setup->delta[l / 8] >> (l % 8)) & 1));
         err = prg_row(&p, l, setup->seed[l], w->q[l]);
         for (size_t i = 0; i < ROW; i++)
@@ -277,12 +328,12 @@ tss_err tss_ote_sender_extend_rows(const tss_ote_sender_setup *setup, const uint
     if (err != TSS_OK)
         goto out_work;
     /* One constant-time comparison over all κ equations; only its result is public. */
-    if (!tss_ct_eq(w->lhs, w->rhs, sizeof w->lhs)) {
+    if (!tss_ct_eq(w->lhs, w->rhs, kappa * 16)) {
         err = TSS_ERR_OT_CHECK;
         goto out_work;
     }
     /* Step 6: q_r = column r of Q. */
-    tss_bit_transpose(&rows_out[0][0], &w->q[0][0], KAPPA, ROW, XI);
+    columns(rows_out, &w->q[0][0], kappa);
 out_work:
     tss_secmem_free(w);
     return err;
@@ -348,7 +399,7 @@ tss_err tss_ote_derive(tss_ote_string out[TSS_OTE_XI], const uint8_t sid[32],
 
 tss_err tss_ote_receiver_extend(const tss_ote_receiver_setup *setup, const uint8_t sid[32],
                                 const uint8_t choice[TSS_OTE_XI / 8], const tss_rng *rng,
-                                uint8_t msg_out[TSS_OTE_MSG_BYTES], tss_ote_string out[TSS_OTE_XI])
+                                uint8_t *msg_out, tss_ote_string out[TSS_OTE_XI])
 {
     uint8_t(*rows)[32] = tss_secmem_alloc((size_t)XI * 32);
     if (rows == NULL)

@@ -18,9 +18,12 @@
 #include "secmem.h"
 #include "transcript.h"
 
-#define NMAX     TSS_MAX_PARTIES
-#define R2_OT    TSS_BASEOT_MSG1_BYTES
-#define R3_OT    (TSS_BASEOT_MSG2_BYTES + TSS_OTE_MSG_BYTES)
+#define NMAX TSS_MAX_PARTIES
+/* κ of the OT setups a reshare makes: that of new key shares (ote.h, PARAMETERS.md), so a
+ * reshare of a κ = 256 (v1/v2) key also moves it to κ = 128. */
+#define KAPPA    TSS_OTE_KAPPA_DEFAULT
+#define R2_OT    TSS_BASEOT_MSG1_BYTES(KAPPA)
+#define R3_OT    (TSS_BASEOT_MSG2_BYTES + TSS_OTE_MSG_BYTES(KAPPA))
 #define R3_PAIR  64                        /* zero part, zero nonce */
 #define R4_FIXED (33 + 33 + TSS_POK_BYTES) /* pk, P'(i), PoK */
 
@@ -365,6 +368,7 @@ tss_err tss_reshare_new(tss_reshare **out, const tss_reshare_params *p, const ts
         }
         st->result->n = p->n;
         st->result->index = p->index;
+        st->result->kappa = KAPPA;
         if (tss_keyshare_alloc_peers(st->result) != TSS_OK) {
             tss_reshare_free(st);
             return TSS_ERR_NOMEM;
@@ -489,8 +493,8 @@ static tss_err boot_bob(tss_reshare *st, uint16_t alice, const uint8_t msg2[TSS_
                                        st->r3_ot[alice] + TSS_BASEOT_MSG2_BYTES, rows);
     if (err != TSS_OK)
         goto out;
-    memcpy(peer->ot_send->delta, choice, sizeof peer->ot_send->delta);
-    for (uint32_t l = 0; l < TSS_OTE_KAPPA; l++)
+    memcpy(peer->ot_send->delta, choice, KAPPA / 8); /* zero past κ (ote.h) */
+    for (uint32_t l = 0; l < KAPPA; l++)
         boot_key(peer->ot_send->seed[l], sid, l, rows[l]);
     SHA256(st->r3_ot[alice], R3_OT, st->ot_sent[alice]);
 out:
@@ -509,9 +513,9 @@ static tss_err boot_alice_finish(tss_reshare *st, uint16_t bob, const uint8_t *e
     if (rows == NULL)
         return TSS_ERR_NOMEM;
     pair_hash(sid, "reshare/ot-bootstrap", st->sid, st->me, bob);
-    err = tss_ote_sender_extend_rows(peer->ot_send, sid, ext_msg, TSS_OTE_MSG_BYTES, rows);
+    err = tss_ote_sender_extend_rows(peer->ot_send, sid, ext_msg, TSS_OTE_MSG_BYTES(KAPPA), rows);
     if (err == TSS_OK) {
-        for (uint32_t l = 0; l < TSS_OTE_KAPPA; l++) {
+        for (uint32_t l = 0; l < KAPPA; l++) {
             boot_key(peer->ot_recv->seed[l][0], sid, l, rows[l]);
             for (int b = 0; b < 32; b++)
                 flipped[b] = rows[l][b] ^ peer->ot_send->delta[b];
@@ -665,7 +669,7 @@ static tss_err fill_pair_r2(tss_reshare *st, uint16_t j, uint8_t *p)
     if ((st->bot[j] = tss_baseot_receiver_new()) == NULL)
         return TSS_ERR_NOMEM;
     pair_hash(sid, "reshare/ot-sid", st->sid, st->me, j);
-    if ((err = tss_baseot_receiver_start(st->bot[j], sid, st->rng, p + 32)) != TSS_OK)
+    if ((err = tss_baseot_receiver_start(st->bot[j], sid, KAPPA, st->rng, p + 32)) != TSS_OK)
         return err;
     SHA256(p + 32, R2_OT, st->ot_sent[j]);
     return TSS_OK;
@@ -1149,9 +1153,11 @@ static tss_keyshare *keyshare_copy(const tss_keyshare *src)
         ks->peer[j].ot_send = NULL, ks->peer[j].ot_recv = NULL;
     for (int j = 0; j < TSS_MAX_PARTIES; j++) {
         const tss_keyshare_peer *p = &src->peer[j];
-        if (p->ot_send != NULL && (ks->peer[j].ot_send = tss_ote_sender_setup_new()) != NULL)
+        if (p->ot_send != NULL &&
+            (ks->peer[j].ot_send = tss_ote_sender_setup_new(p->ot_send->kappa)) != NULL)
             *ks->peer[j].ot_send = *p->ot_send;
-        if (p->ot_recv != NULL && (ks->peer[j].ot_recv = tss_ote_receiver_setup_new()) != NULL)
+        if (p->ot_recv != NULL &&
+            (ks->peer[j].ot_recv = tss_ote_receiver_setup_new(p->ot_recv->kappa)) != NULL)
             *ks->peer[j].ot_recv = *p->ot_recv;
         if ((p->ot_send != NULL && ks->peer[j].ot_send == NULL) ||
             (p->ot_recv != NULL && ks->peer[j].ot_recv == NULL)) {

@@ -13,11 +13,11 @@
 #include "transcript.h"
 #include "vole.h"
 
-#define NMAX    TSS_MAX_PARTIES
-#define R1_LEN  (32 + TSS_VOLE_MSG1_BYTES)
-#define R2_TAIL (33 + 33 + 32 + 33 + 33 + 32) /* Gamma^u, Gamma^v, psi, pk_i, R_i, nonce */
-#define R2_LEN  (TSS_VOLE_MSG2_BYTES + R2_TAIL)
-#define R3_LEN  (32 + 32 + 32)
+#define NMAX          TSS_MAX_PARTIES
+#define R1_LEN(kappa) (32 + TSS_VOLE_MSG1_BYTES(kappa))
+#define R2_TAIL       (33 + 33 + 32 + 33 + 33 + 32) /* Gamma^u, Gamma^v, psi, pk_i, R_i, nonce */
+#define R2_LEN        (TSS_VOLE_MSG2_BYTES + R2_TAIL)
+#define R3_LEN        (32 + 32 + 32)
 
 struct tss_sign {
     const tss_keyshare *ks;
@@ -60,11 +60,13 @@ struct tss_sign {
     tss_signature sig;
 };
 
-size_t tss_sign_payload_len(uint8_t round)
+size_t tss_sign_payload_len(uint8_t round, unsigned kappa)
 {
+    if (!tss_ote_kappa_valid(kappa))
+        return 0;
     switch (round) {
     case 1:
-        return R1_LEN;
+        return R1_LEN(kappa);
     case 2:
         return R2_LEN;
     case 3:
@@ -191,10 +193,16 @@ tss_err tss_sign_new(tss_sign **out, const tss_sign_params *p, const tss_rng *rn
         mine |= p->signers[k] == ks->index;
     if (!mine || p->path_len > TSS_BIP32_MAX_DEPTH)
         return TSS_ERR_PARAMS;
-    for (size_t k = 0; k < p->signer_count; k++)
-        if (p->signers[k] != ks->index && (ks->peer[p->signers[k] - 1].ot_send == NULL ||
-                                           ks->peer[p->signers[k] - 1].ot_recv == NULL))
+    /* every setup used must be there and of the share's κ (the message sizes follow it) */
+    if (!tss_ote_kappa_valid(ks->kappa))
+        return TSS_ERR_ARG;
+    for (size_t k = 0; k < p->signer_count; k++) {
+        const tss_keyshare_peer *peer = &ks->peer[p->signers[k] - 1];
+        if (p->signers[k] != ks->index &&
+            (peer->ot_send == NULL || peer->ot_recv == NULL || peer->ot_send->kappa != ks->kappa ||
+             peer->ot_recv->kappa != ks->kappa))
             return TSS_ERR_ARG;
+    }
     /* pinned identities are required (a v1 share has none: see keyshare.h), and no peer
      * may be banned */
     if (!tss_keyshare_has_identities(ks))
@@ -258,7 +266,7 @@ tss_err tss_sign_new(tss_sign **out, const tss_sign_params *p, const tss_rng *rn
             st->inbox.peers |= 1ULL << st->set[k];
     for (uint8_t r = 1; r <= 3; r++)
         for (int j = 0; j <= NMAX; j++)
-            st->inbox.payload_len[r][j] = tss_sign_payload_len(r);
+            st->inbox.payload_len[r][j] = tss_sign_payload_len(r, ks->kappa);
     st->inbox.confidential = 0; /* nothing secret in the clear; the channel encrypts all */
     st->status = TSS_RUNNING;
     *out = st;
@@ -318,7 +326,7 @@ static tss_err emit_r1(tss_sign *st, tss_msgs *out)
         (err = additive_share(st)) != TSS_OK)
         return sign_fail(st, err, 0, 0);
     tss_point_serialize(Rb, &st->R_me);
-    if ((payload = malloc(R1_LEN)) == NULL)
+    if ((payload = malloc(R1_LEN(st->ks->kappa))) == NULL)
         return sign_fail(st, TSS_ERR_NOMEM, 0, 0);
     for (size_t k = 0; k < st->count && err == TSS_OK; k++) {
         uint16_t j = st->set[k];
@@ -337,7 +345,7 @@ static tss_err emit_r1(tss_sign *st, tss_msgs *out)
                                  payload + 32);
         if (err == TSS_OK)
             err = tss_msgs_append(out, TSS_PROTO_SIGN, 1, 0, st->me, j, st->session_id, payload,
-                                  R1_LEN);
+                                  R1_LEN(st->ks->kappa));
     }
     free(payload);
     if (err != TSS_OK)
@@ -412,7 +420,7 @@ static tss_err process_r1(tss_sign *st, tss_msgs *out)
             break;
         }
         err = tss_vole_alice_respond(st->ks->peer[j - 1].ot_send, sid, a, p + 32,
-                                     TSS_VOLE_MSG1_BYTES, st->rng, c, payload);
+                                     TSS_VOLE_MSG1_BYTES(st->ks->kappa), st->rng, c, payload);
         if (err != TSS_OK)
             sign_fail_peer(st, err, j); /* TSS_ERR_OT_CHECK bans j, under j's lock */
         else if ((err = r2_tail(st, j, c, tail)) == TSS_OK)

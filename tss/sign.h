@@ -117,7 +117,9 @@ const tss_abort_info *tss_sign_abort_info(const tss_sign *st);
 /* After TSS_DONE: the verified signature and the (derived) public key it verifies under. */
 tss_err tss_sign_result(const tss_sign *st, tss_signature *sig, tss_point *pk);
 
-/* Payload size of signing round r (1..3). */
-size_t tss_sign_payload_len(uint8_t round);
+/* Payload size of signing round r (1..3) with a key share of that κ (tss_keyshare.kappa);
+ * 0 for other rounds or an invalid κ. Round 1 carries the OT-extension message, whose
+ * size depends on κ. */
+size_t tss_sign_payload_len(uint8_t round, unsigned kappa);
 
 #endif

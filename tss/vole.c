@@ -81,11 +81,13 @@ static void mu_hash(uint8_t out[64], const uint8_t sid[32], const uint8_t enc[XI
 
 tss_err tss_vole_bob_start(tss_vole_bob *st, const tss_ote_receiver_setup *setup,
                            const uint8_t sid[32], const tss_rng *rng, tss_scalar *b_out,
-                           uint8_t msg1_out[TSS_VOLE_MSG1_BYTES])
+                           uint8_t *msg1_out)
 {
     tss_scalar sum, t;
     memset(st, 0, sizeof *st);
     tss_scalar_set_u64(b_out, 0);
+    if (!tss_ote_kappa_valid(setup->kappa))
+        return TSS_ERR_ARG;
     memcpy(st->sid, sid, 32);
     tss_err err = tss_rand_bytes(rng, st->beta, sizeof st->beta);
     if (err == TSS_OK)
@@ -94,14 +96,14 @@ tss_err tss_vole_bob_start(tss_vole_bob *st, const tss_ote_receiver_setup *setup
         err = tss_ote_derive(st->gamma, sid, (const uint8_t(*)[32])st->work, NULL);
     if (err != TSS_OK) {
         tss_memzero(st, sizeof *st);
-        memset(msg1_out, 0, TSS_VOLE_MSG1_BYTES);
+        memset(msg1_out, 0, TSS_VOLE_MSG1_BYTES(setup->kappa));
         return err;
     }
     tss_memzero(st->work, sizeof st->work);
     /* b = Σ β_r·g_r, adding g_r under a mask so no branch depends on β_r. */
     if ((err = gadget_vector(st->g, sid)) != TSS_OK) {
         tss_memzero(st, sizeof *st);
-        memset(msg1_out, 0, TSS_VOLE_MSG1_BYTES);
+        memset(msg1_out, 0, TSS_VOLE_MSG1_BYTES(setup->kappa));
         return err;
     }
     tss_scalar_set_u64(&sum, 0);
@@ -170,7 +172,7 @@ tss_err tss_vole_alice_respond(const tss_ote_sender_setup *setup, const uint8_t 
     tss_scalar_set_u64(&eta, 0);
     /* Length before allocating; the session tag is checked first thing inside the
      * extension, before any OT work (both plain aborts). */
-    if (len != TSS_VOLE_MSG1_BYTES)
+    if (len != TSS_VOLE_MSG1_BYTES(setup->kappa))
         return TSS_ERR_LENGTH;
     alice_work *w = tss_secmem_alloc(sizeof *w);
     if (w == NULL)

@@ -20,10 +20,20 @@ static const char usage_main[] =
     "  keys list [--external-id ID]\n"
     "  keys show ID [--pem] [--path m/0/1]   verifies the keygen attestations first\n"
     "  keys signers (set ID a,b | get ID | clear ID)   default signers\n"
-    "  sign KEY (--hash HEX | --file F [--sha256|--keccak]) [--path m/0/1]\n"
-    "           [--signers a,b] [--delegate-share FILE] [--verify] [--wait S]\n"
+    "  sign KEY (--hash HEX | --file F [--sha256|--keccak] | --eth-tx HEX | --eip191 HEX |\n"
+    "           --eip712 FILE) [--path m/0/1] [--signers a,b] [--delegate-share FILE]\n"
+    "           [--request-id ID] [--approval FILE]... [--verify] [--wait S]\n"
     "  sessions show ID\n"
     "  parties\n"
+    "Request approvals and signer policy (local, offline):\n"
+    "  approve KEY --name A --request-id ID (--hash HEX | --eth-tx HEX | --eip191 HEX |\n"
+    "          --eip712 FILE)\n"
+    "          [--path P] [--expires-in S] (--key FILE.pem | --pkcs11-module M --token T\n"
+    "          --key-label L [--pin-file F] | --sealed FILE --config SIGNER.conf)\n"
+    "                                           prints the approval JSON\n"
+    "  approve --show-key (--key FILE.pem | --pkcs11-module ... | --sealed ...)\n"
+    "  approve --seal-new FILE --alg ALG --name A --config SIGNER.conf\n"
+    "  policy sign --key K.pem FILE | verify --pubkey K.pub FILE | show FILE\n"
     "Node admin (local, on the signer node):\n"
     "  node init --backend tpm2|pkcs11|soft --config FILE [--csr OUT] [--import KEY.pem]\n"
     "  node status --config FILE\n"
@@ -169,10 +179,10 @@ int ctl_main(ctl_ctx *c, int argc, char **argv)
     static const struct {
         const char *name;
         ctl_cmd_fn fn;
-    } cmds[] = {{"keys", ctl_cmd_keys},         {"sign", ctl_cmd_sign},
-                {"sessions", ctl_cmd_sessions}, {"parties", ctl_cmd_parties},
-                {"node", ctl_cmd_node},         {"dev", ctl_cmd_dev},
-                {"migrate", ctl_cmd_migrate}};
+    } cmds[] = {
+        {"keys", ctl_cmd_keys},       {"sign", ctl_cmd_sign},     {"sessions", ctl_cmd_sessions},
+        {"parties", ctl_cmd_parties}, {"node", ctl_cmd_node},     {"dev", ctl_cmd_dev},
+        {"approve", ctl_cmd_approve}, {"policy", ctl_cmd_policy}, {"migrate", ctl_cmd_migrate}};
     int o;
     optind = 0; /* a full reset: ctl_main may run more than once in a process (tests) */
     opterr = 0;

@@ -158,7 +158,37 @@ void ctl_print_session(ctl_ctx *c, const json_t *s);
 void ctl_print_parties(ctl_ctx *c, const json_t *o);
 void ctl_print_keys(ctl_ctx *c, const json_t *o);
 
+/* ---- typed payloads (approve.c), shared by sign and approve ---- */
+
+#define CTL_OPT_HASH   0x180
+#define CTL_OPT_ETH_TX 0x181
+#define CTL_OPT_EIP191 0x182
+#define CTL_OPT_EIP712 0x183
+
+/* What a sign request signs, with the digest computed here (never taken from the hub). */
+typedef struct {
+    int given;
+    api_payload_kind kind;
+    uint8_t digest[32]; /* the hash the key signs */
+    char *hex;          /* eth_transaction / eip191_message hex without 0x (owned) */
+    json_t *eip712;     /* the typed data object (owned) */
+    uint64_t chain_id;  /* transaction: for the approver's summary */
+    int is_create;
+    uint8_t to[20], value[32];
+} ctl_payload;
+
+/* Takes --hash HEX, --eth-tx HEX, --eip191 HEX or --eip712 FILE (opt CTL_OPT_*) into p,
+ * decoding and hashing it. CTL_EXIT_OK or a usage / local error (printed). */
+int ctl_payload_option(ctl_ctx *c, ctl_payload *p, int opt, const char *arg);
+/* CTL_EXIT_OK if exactly one payload was given and can be signed. */
+int ctl_payload_check(ctl_ctx *c, const ctl_payload *p);
+/* Adds the payload's field (hash, eth_transaction, eip191_message or eip712) to a sign body. */
+void ctl_payload_to_body(const ctl_payload *p, json_t *body);
+void ctl_payload_free(ctl_payload *p);
+
 /* ---- commands ---- */
+int ctl_cmd_approve(ctl_ctx *c, int argc, char **argv);
+int ctl_cmd_policy(ctl_ctx *c, int argc, char **argv);
 int ctl_cmd_keys(ctl_ctx *c, int argc, char **argv);
 int ctl_cmd_sign(ctl_ctx *c, int argc, char **argv);
 int ctl_cmd_sessions(ctl_ctx *c, int argc, char **argv);

@@ -13,23 +13,32 @@
 #include "api/b64.h"
 #include "api/hex.h"
 #include "ctl.h"
+#include "daemon/common/ethtx.h"
 #include "tss/keccak.h"
 #include "tss/point.h"
 
 static const char usage_sign[] =
-    "usage: mpcctl sign KEY (--hash HEX | --file F [--sha256 | --keccak]) [--path m/0/1]\n"
-    "                   [--signers a,b] [--delegate-share FILE] [--verify] [--wait S]\n"
+    "usage: mpcctl sign KEY (--hash HEX | --file F [--sha256 | --keccak] | --eth-tx HEX |\n"
+    "                   --eip191 HEX | --eip712 FILE) [--path m/0/1] [--signers a,b]\n"
+    "                   [--delegate-share FILE] [--request-id ID] [--approval FILE]...\n"
+    "                   [--verify] [--wait S]\n"
     "\n"
     "Signs a 32-byte hash with KEY. --hash gives it as 64 hex digits; --file hashes a file\n"
-    "with SHA-256 (default) or Keccak-256 (Ethereum). --path signs with the BIP32 child key\n"
+    "with SHA-256 (default) or Keccak-256 (Ethereum). --eth-tx signs an unsigned Ethereum\n"
+    "transaction (legacy EIP-155, EIP-2930, EIP-1559; hex) and prints the signed transaction;\n"
+    "--eip191 signs a personal message (its bytes in hex); --eip712 typed data (a JSON file,\n"
+    "as eth_signTypedData_v4 takes it). Every signer decodes these and\n"
+    "hashes them itself. --request-id and --approval (a file holding one approval object\n"
+    "from `mpcctl approve`, repeatable) authorize the request for signers whose policy needs\n"
+    "approvals. --path signs with the BIP32 child key\n"
     "(non-hardened). --signers picks the signers (at least the threshold; default: the hub\n"
     "picks online ones). Prints r, s, v (27 + recovery id) and the DER signature.\n"
     "--verify fetches the key, verifies its keygen attestations, derives the child key and\n"
     "checks the signature, its low s, recovery id and DER locally (exit 4 if any fails).\n"
+    "--wait S: seconds to wait for the session (default 30).\n"
     "--delegate-share FILE: the key's delegate share as `keys create --share-out` wrote it;\n"
     "the delegate signs with it (unsealed for this signature only) plus the other signers\n"
-    "(--signers, the default signers, or the hub's pick).\n"
-    "--wait S: seconds to wait for the session (default 30).\n";
+    "(--signers, the default signers, or the hub's pick).\n";
 
 #define MAX_FILE_BYTES (1u << 30)
 
@@ -70,20 +79,60 @@ static int hash_file(ctl_ctx *c, const char *path, int keccak, uint8_t out[32])
 }
 
 typedef struct {
-    const char *key, *path, *file;
-    uint8_t hash[32];
+    const char *key, *path, *file, *request_id;
+    uint8_t hash[32]; /* the hash signed: given, of the file, or of the typed payload */
     int have_hash, keccak, sha256, verify;
     unsigned wait;
     size_t nsigners;
     api_party_name signers[API_MAX_PARTIES];
+    ctl_payload payload; /* --hash / --eth-tx / --eip191 */
+    size_t napprovals;
+    json_t *approvals; /* array of the --approval files' objects (owned) */
     const char *share_file;
     char *share; /* base64, read from share_file */
 } sign_args;
 
+static void sign_args_free(sign_args *a)
+{
+    ctl_payload_free(&a->payload);
+    json_decref(a->approvals);
+    a->approvals = NULL;
+    if (a->share) {
+        OPENSSL_cleanse(a->share, strlen(a->share));
+        free(a->share);
+        a->share = NULL;
+    }
+}
+
+/* --approval FILE: one approval object (or an array of them) appended to a->approvals. */
+static int add_approval(ctl_ctx *c, sign_args *a, const char *file)
+{
+    json_error_t je;
+    json_t *j = json_load_file(file, JSON_REJECT_DUPLICATES, &je);
+    if (!j)
+        return ctl_fail(c, CTL_EXIT_LOCAL, "--approval %s: not JSON (line %d: %s)", file, je.line,
+                        je.text);
+    if (!a->approvals)
+        a->approvals = json_array();
+    if (json_is_array(j))
+        json_array_extend(a->approvals, j);
+    else
+        json_array_append(a->approvals, j);
+    json_decref(j);
+    a->napprovals = json_array_size(a->approvals);
+    return CTL_EXIT_OK;
+}
+
 static int parse_sign(ctl_ctx *c, int argc, char **argv, sign_args *a)
 {
     static const struct option opts[] = {CTL_COMMON_OPTIONS,
-                                         {"hash", required_argument, NULL, 'H'},
+                                         {"hash", required_argument, NULL, CTL_OPT_HASH},
+                                         {"eth-tx", required_argument, NULL, CTL_OPT_ETH_TX},
+                                         {"eip191", required_argument, NULL, CTL_OPT_EIP191},
+                                         {"eip712", required_argument, NULL, CTL_OPT_EIP712},
+                                         {"request-id", required_argument, NULL, 'R'},
+                                         {"approval", required_argument, NULL, 'A'},
+                                         {"delegate-share", required_argument, NULL, 'D'},
                                          {"file", required_argument, NULL, 'f'},
                                          {"keccak", no_argument, NULL, 'k'},
                                          {"sha256", no_argument, NULL, 's'},
@@ -91,15 +140,14 @@ static int parse_sign(ctl_ctx *c, int argc, char **argv, sign_args *a)
                                          {"signers", required_argument, NULL, 'S'},
                                          {"verify", no_argument, NULL, 'v'},
                                          {"wait", required_argument, NULL, 'w'},
-                                         {"delegate-share", required_argument, NULL, 'D'},
                                          {NULL, 0, NULL, 0}};
     char why[160];
-    int o;
+    int o, rc;
     memset(a, 0, sizeof *a);
     a->wait = 30;
     optind = 0;
     while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        int rc = ctl_common_option(c, o, optarg, usage_sign);
+        rc = ctl_common_option(c, o, optarg, usage_sign);
         if (rc == CTL_OPT_OTHER && o == 'D') {
             a->share_file = optarg;
             continue;
@@ -109,10 +157,23 @@ static int parse_sign(ctl_ctx *c, int argc, char **argv, sign_args *a)
         if (rc != CTL_OPT_OTHER)
             return rc;
         switch (o) {
-        case 'H':
-            if (strlen(optarg) != 64 || api_hex_decode(a->hash, 32, optarg, 64) != API_OK)
-                return ctl_fail(c, CTL_EXIT_USAGE, "--hash: expected 64 hex digits (32 bytes)");
+        case CTL_OPT_HASH:
+        case CTL_OPT_ETH_TX:
+        case CTL_OPT_EIP191:
+        case CTL_OPT_EIP712:
+            if ((rc = ctl_payload_option(c, &a->payload, o, optarg)) != CTL_EXIT_OK)
+                return rc;
+            memcpy(a->hash, a->payload.digest, 32);
             a->have_hash = 1;
+            break;
+        case 'R':
+            if (!api_party_id_valid(optarg) || strlen(optarg) > API_REQUEST_ID_MAX)
+                return ctl_fail(c, CTL_EXIT_USAGE, "--request-id: 1..64 of A-Z a-z 0-9 . _ -");
+            a->request_id = optarg;
+            break;
+        case 'A':
+            if ((rc = add_approval(c, a, optarg)) != CTL_EXIT_OK)
+                return rc;
             break;
         case 'f':
             a->file = optarg;
@@ -148,7 +209,13 @@ static int parse_sign(ctl_ctx *c, int argc, char **argv, sign_args *a)
     if (strlen(a->key) != 32 || strspn(a->key, "0123456789abcdefABCDEF") != 32)
         return ctl_fail(c, CTL_EXIT_USAGE, "'%s' is not a key id (32 hex characters)", a->key);
     if (a->have_hash == !!a->file)
-        return ctl_fail(c, CTL_EXIT_USAGE, "sign needs exactly one of --hash HEX and --file F");
+        return ctl_fail(c, CTL_EXIT_USAGE,
+                        "sign needs exactly one of --hash HEX, --file F, --eth-tx HEX, "
+                        "--eip191 HEX and --eip712 FILE");
+    if (a->have_hash && (rc = ctl_payload_check(c, &a->payload)) != CTL_EXIT_OK)
+        return rc;
+    if (a->napprovals && !a->request_id)
+        return ctl_fail(c, CTL_EXIT_USAGE, "--approval needs --request-id (the one approved)");
     if ((a->keccak || a->sha256) && !a->file)
         return ctl_fail(c, CTL_EXIT_USAGE, "--keccak and --sha256 go with --file");
     if (a->keccak && a->sha256)
@@ -166,7 +233,17 @@ static char *sign_body(const sign_args *a)
 {
     char h[65];
     api_hex_encode(h, a->hash, 32);
-    json_t *o = json_pack("{s:s}", "hash", h);
+    json_t *o = json_object();
+    if (a->file)
+        json_object_set_new(o, "hash", json_string(h));
+    else
+        ctl_payload_to_body(&a->payload, o);
+    if (a->request_id)
+        json_object_set_new(o, "request_id", json_string(a->request_id));
+    if (a->approvals)
+        json_object_set(o, "approvals", a->approvals);
+    if (a->share)
+        json_object_set_new(o, "delegate_share", json_string(a->share));
     if (a->path)
         json_object_set_new(o, "derivation_path", json_string(a->path));
     if (a->nsigners) {
@@ -175,34 +252,9 @@ static char *sign_body(const sign_args *a)
             json_array_append_new(p, json_string(a->signers[i]));
         json_object_set_new(o, "parties", p);
     }
-    if (a->share)
-        json_object_set_new(o, "delegate_share", json_string(a->share));
     char *s = json_dumps(o, JSON_COMPACT);
     json_decref(o);
     return s;
-}
-
-/* Reads a delegate share file (base64, one trailing newline allowed). */
-static int read_share(ctl_ctx *c, sign_args *a)
-{
-    FILE *f = fopen(a->share_file, "rb");
-    if (!f)
-        return ctl_fail(c, CTL_EXIT_LOCAL, "--delegate-share %s: cannot open it", a->share_file);
-    size_t cap = API_DELEGATE_SHARE_MAX + 3, n;
-    a->share = malloc(cap);
-    n = a->share ? fread(a->share, 1, cap - 1, f) : 0;
-    fclose(f);
-    if (!a->share)
-        return ctl_fail(c, CTL_EXIT_LOCAL, "out of memory");
-    a->share[n] = 0;
-    while (n && (a->share[n - 1] == '\n' || a->share[n - 1] == '\r'))
-        a->share[--n] = 0;
-    if (!api_b64_valid(a->share, n, NULL) || n > API_DELEGATE_SHARE_MAX)
-        return ctl_fail(c, CTL_EXIT_USAGE,
-                        "--delegate-share %s: not a delegate share (base64 as keys create "
-                        "--share-out wrote it)",
-                        a->share_file);
-    return CTL_EXIT_OK;
 }
 
 /* Checks sig (the hub's Signature object) over hash under pk: ECDSA, low s, the recovery id
@@ -253,6 +305,58 @@ static int check_sig(const json_t *sig, const uint8_t hash[32], const uint8_t pk
     return 0;
 }
 
+/* Reads a delegate share file (base64, one trailing newline allowed). */
+static int read_share(ctl_ctx *c, sign_args *a)
+{
+    FILE *f = fopen(a->share_file, "rb");
+    if (!f)
+        return ctl_fail(c, CTL_EXIT_LOCAL, "--delegate-share %s: cannot open it", a->share_file);
+    size_t cap = API_DELEGATE_SHARE_MAX + 3, n;
+    a->share = malloc(cap);
+    n = a->share ? fread(a->share, 1, cap - 1, f) : 0;
+    fclose(f);
+    if (!a->share)
+        return ctl_fail(c, CTL_EXIT_LOCAL, "out of memory");
+    a->share[n] = 0;
+    while (n && (a->share[n - 1] == '\n' || a->share[n - 1] == '\r'))
+        a->share[--n] = 0;
+    if (!api_b64_valid(a->share, n, NULL) || n > API_DELEGATE_SHARE_MAX)
+        return ctl_fail(c, CTL_EXIT_USAGE,
+                        "--delegate-share %s: not a delegate share (base64 as keys create "
+                        "--share-out wrote it)",
+                        a->share_file);
+    return CTL_EXIT_OK;
+}
+
+/* The hub's signed_transaction is the unsigned transaction sent, serialized here with the
+ * verified (r, s, recovery id). 0, or -1 with why[]. */
+static int check_signed_tx(const sign_args *a, const json_t *sig, char *why, size_t cap)
+{
+    size_t n = strlen(a->payload.hex) / 2, len = 0;
+    uint8_t *raw = malloc(n + 1), *out = malloc(MPCD_ETHTX_SIGNED_MAX(n));
+    uint8_t r[32], s[32];
+    char *hex = malloc(2 * MPCD_ETHTX_SIGNED_MAX(n) + 1);
+    mpcd_ethtx tx;
+    int ok = raw && out && hex && api_hex_decode(raw, n, a->payload.hex, 2 * n) == API_OK &&
+             mpcd_ethtx_parse(&tx, raw, n) == MPCD_ETH_OK &&
+             api_hex_decode(r, 32, ctl_jstr(sig, "r"), 64) == API_OK &&
+             api_hex_decode(s, 32, ctl_jstr(sig, "s"), 64) == API_OK &&
+             mpcd_ethtx_serialize_signed(out, MPCD_ETHTX_SIGNED_MAX(n), &len, &tx, r, s,
+                                         (int)ctl_jint(sig, "recovery_id")) == MPCD_ETH_OK;
+    if (ok) {
+        api_hex_encode(hex, out, len);
+        ok = strcasecmp(hex, ctl_jstr(sig, "signed_transaction")) == 0;
+        if (!ok)
+            snprintf(why, cap, "the hub's signed_transaction differs from the one built here");
+    } else {
+        snprintf(why, cap, "cannot rebuild the signed transaction here");
+    }
+    free(raw);
+    free(out);
+    free(hex);
+    return ok ? 0 : -1;
+}
+
 /* --verify: the key (attestations), the child key, the signature. */
 static int verify_locally(ctl_ctx *c, const sign_args *a, const json_t *sig, char *desc, size_t cap)
 {
@@ -274,8 +378,17 @@ static int verify_locally(ctl_ctx *c, const sign_args *a, const json_t *sig, cha
         return ctl_fail(c, CTL_EXIT_VERIFY,
                         "SIGNATURE NOT VERIFIED: the hub names public key %s, derived here: %s",
                         ctl_jstr(sig, "public_key"), pkhex);
+    char hh[65];
+    api_hex_encode(hh, a->hash, 32);
+    if (ctl_jstr(sig, "hash")[0] && strcasecmp(ctl_jstr(sig, "hash"), hh) != 0)
+        return ctl_fail(c, CTL_EXIT_VERIFY,
+                        "SIGNATURE NOT VERIFIED: the hub signed hash %s, computed here: %s",
+                        ctl_jstr(sig, "hash"), hh);
     if (check_sig(sig, a->hash, pk, why, sizeof why) != 0)
         return ctl_fail(c, CTL_EXIT_VERIFY, "SIGNATURE NOT VERIFIED: %s", why);
+    if (!a->file && a->payload.kind == API_PAYLOAD_ETH_TX &&
+        check_signed_tx(a, sig, why, sizeof why) != 0)
+        return ctl_fail(c, CTL_EXIT_VERIFY, "SIGNED TRANSACTION NOT VERIFIED: %s", why);
     snprintf(desc, cap,
              "yes, here with libsecp256k1 (low s, recovery id, DER) under %s%s%s; key "
              "attestations %u/%u",
@@ -327,22 +440,19 @@ static int request_signature(ctl_ctx *c, const sign_args *a, json_t **sig, doubl
     return CTL_EXIT_OK;
 }
 
-static int sign_run(ctl_ctx *c, sign_args *ap);
+static int sign_run(ctl_ctx *c, sign_args *a);
 
 int ctl_cmd_sign(ctl_ctx *c, int argc, char **argv)
 {
     sign_args a;
     int rc = parse_sign(c, argc, argv, &a);
-    if (rc == CTL_OPT_HELP_SHOWN)
-        return CTL_EXIT_OK;
     if (rc == CTL_EXIT_OK && a.share_file)
         rc = read_share(c, &a);
     if (rc == CTL_EXIT_OK)
         rc = sign_run(c, &a);
-    if (a.share) {
-        OPENSSL_cleanse(a.share, strlen(a.share));
-        free(a.share);
-    }
+    else if (rc == CTL_OPT_HELP_SHOWN)
+        rc = CTL_EXIT_OK;
+    sign_args_free(&a);
     return rc;
 }
 
@@ -374,8 +484,13 @@ static int sign_run(ctl_ctx *c, sign_args *ap)
         } else {
             fprintf(c->out, "hash         %s%s\n", h,
                     a.file ? (a.keccak ? " (Keccak-256 of the file)" : " (SHA-256 of the file)")
-                           : "");
+                    : a.payload.kind == API_PAYLOAD_ETH_TX ? " (the transaction's signing hash)"
+                    : a.payload.kind == API_PAYLOAD_EIP191 ? " (EIP-191 personal message)"
+                    : a.payload.kind == API_PAYLOAD_EIP712 ? " (EIP-712 typed data)"
+                                                           : "");
             ctl_print_signature(c, sig, a.verify ? desc : NULL);
+            if (ctl_jstr(sig, "signed_transaction")[0])
+                fprintf(c->out, "signed tx    0x%s\n", ctl_jstr(sig, "signed_transaction"));
             fprintf(c->out, "time         %.1f ms (request to signature, verified by the hub)\n",
                     ms);
         }

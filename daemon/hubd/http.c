@@ -187,9 +187,15 @@ static void respond_session(struct hub_req *r, const uint8_t sid[HUB_ID_BYTES])
                  json_string_value(json_object_get(err, "code")),
                  json_string_value(json_object_get(err, "message")));
         const char *code = json_string_value(json_object_get(err, "code"));
-        api_err e = code && strcmp(code, "signer_busy") == 0          ? API_ERR_BUSY
-                    : code && strcmp(code, "bad_delegate_share") == 0 ? API_ERR_DELEGATE_REFUSED
-                                                                      : API_ERR_SESSION_FAILED;
+        api_err e = API_ERR_SESSION_FAILED;
+        if (code && strcmp(code, "signer_busy") == 0)
+            e = API_ERR_BUSY;
+        else if (code && strcmp(code, "bad_delegate_share") == 0)
+            e = API_ERR_DELEGATE_REFUSED;
+        else if (code && strcmp(code, "policy_refused") == 0)
+            e = API_ERR_POLICY_REFUSED; /* 403: a signer's own policy said no */
+        else if (code && strcmp(code, "approval_refused") == 0)
+            e = API_ERR_APPROVAL_REFUSED;
         json_decref(s);
         return respond_error(r, e, msg);
     }

@@ -292,6 +292,7 @@ typedef struct hub_session {
     api_keygen_result kres[API_MAX_PARTIES];
     char *cert_pem[API_MAX_PARTIES]; /* keygen: the certificate each attestation verified under */
     uint8_t hash[32];
+    api_sign_auth *auth;   /* sign: request id, approvals, typed payload (NULL: none) */
     uint8_t verify_pk[33]; /* sign: derived public key the signature must verify under */
     char path[API_PATH_STR_MAX + 1];
     uint8_t nonce[32];

@@ -13,6 +13,9 @@
 #include "api/b64.h"
 #include "api/hex.h"
 #include "daemon/common/db.h"
+#include "daemon/common/eip191.h"
+#include "daemon/common/eip712.h"
+#include "daemon/common/ethtx.h"
 #include "daemon/common/log.h"
 #include "daemon/common/tls.h"
 #include "hub.h"
@@ -36,6 +39,7 @@ static void free_on_close(uv_handle_t *t)
     hub_session *s = t->data;
     for (size_t i = 0; i < API_MAX_PARTIES; i++)
         free(s->cert_pem[i]);
+    free(s->auth);
     hub_delegate_wipe(s->delegate_b64, s->delegate_len);
     free(s);
 }
@@ -184,6 +188,18 @@ static int send_start(hub_session *s, const char *key_pk_hex)
                           "nonce", nonce, "approval");
     if (!o)
         return -1;
+    if (s->auth) {
+        /* The request's authorization, forwarded as the backend sent it (re-encoded from the
+         * parsed form): every signer checks it, and decodes a typed payload itself. */
+        char *a = api_sign_auth_encode(s->auth);
+        json_t *aj = a ? json_loads(a, 0, NULL) : NULL;
+        free(a);
+        if (!aj) {
+            json_decref(o);
+            return -1;
+        }
+        json_object_set_new(o, "approval", aj);
+    }
     if (s->kind == HUB_SIGN) {
         api_hex_encode(hash, s->hash, 32);
         json_object_set_new(o, "hash", json_string(hash));
@@ -396,6 +412,65 @@ api_err hub_session_keygen(hub *h, const api_keygen_req *req, const char *body, 
     return e;
 }
 
+/* The hash of a typed payload, computed by the hub too: to verify the signature before it
+ * returns it (the signers compute it themselves and never take this one on trust). A payload
+ * that does not decode is refused here (400) rather than by every signer. */
+static int typed_hash(const api_sign_auth *a, uint8_t hash[32], char *msg, size_t cap)
+{
+    mpcd_eth_err e = MPCD_ETH_OK;
+    mpcd_ethtx tx;
+    switch (a->kind) {
+    case API_PAYLOAD_HASH:
+        return 0;
+    case API_PAYLOAD_ETH_TX:
+        if ((e = mpcd_ethtx_parse(&tx, a->typed, a->typed_len)) == MPCD_ETH_OK)
+            memcpy(hash, tx.sighash, 32);
+        break;
+    case API_PAYLOAD_EIP191:
+        e = mpcd_eip191_hash(hash, a->typed, a->typed_len);
+        break;
+    case API_PAYLOAD_EIP712: {
+        mpcd_eip712 td;
+        char detail[MPCD_EIP712_DETAIL_MAX] = "";
+        e = mpcd_eip712_hash_text(&td, (const char *)a->typed, a->typed_len, detail, sizeof detail);
+        if (e == MPCD_ETH_OK) {
+            memcpy(hash, td.digest, 32);
+            return 0;
+        }
+        snprintf(msg, cap, "field 'eip712' does not decode: %s (%s)", mpcd_eth_strerror(e), detail);
+        return -1;
+    }
+    }
+    if (e == MPCD_ETH_OK)
+        return 0;
+    snprintf(msg, cap, "field '%s' does not decode: %s", api_payload_kind_name(a->kind),
+             mpcd_eth_strerror(e));
+    return -1;
+}
+
+/* The signed transaction (hex, malloc'd) for an eth_transaction request, NULL otherwise or
+ * on failure. */
+static char *signed_tx_hex(const hub_session *s, const api_sign_result *r)
+{
+    mpcd_ethtx tx;
+    size_t n = 0;
+    if (!s->auth || s->auth->kind != API_PAYLOAD_ETH_TX ||
+        mpcd_ethtx_parse(&tx, s->auth->typed, s->auth->typed_len) != MPCD_ETH_OK)
+        return NULL;
+    size_t cap = MPCD_ETHTX_SIGNED_MAX(tx.raw_len);
+    uint8_t *out = malloc(cap);
+    char *hex = malloc(2 * cap + 1);
+    if (!out || !hex ||
+        mpcd_ethtx_serialize_signed(out, cap, &n, &tx, r->r, r->s, r->recovery_id) != MPCD_ETH_OK) {
+        free(out);
+        free(hex);
+        return NULL;
+    }
+    api_hex_encode(hex, out, n);
+    free(out);
+    return hex;
+}
+
 /* Position of party in the key's parties, or k->n. */
 static size_t key_position(const hub_key_row *k, const char *party)
 {
@@ -557,8 +632,26 @@ api_err hub_session_sign(hub *h, const uint8_t key_id[HUB_ID_BYTES], const api_s
         uv_close((uv_handle_t *)&s->timer, free_on_close);
         return e;
     }
+    uint8_t hash[32];
+    memcpy(hash, req->hash, 32);
+    if (e == API_OK && typed_hash(&req->auth, hash, msg, cap) != 0)
+        e = API_ERR_BAD_FIELD;
+    if (e == API_OK && api_sign_auth_present(&req->auth)) {
+        if (!(s->auth = malloc(sizeof *s->auth)))
+            e = API_ERR_INTERNAL;
+        else
+            memcpy(s->auth, &req->auth, sizeof *s->auth);
+    }
+    if (e != API_OK) {
+        free(s->auth);
+        s->auth = NULL;
+        free(stored);
+        s->timer.data = s;
+        uv_close((uv_handle_t *)&s->timer, free_on_close);
+        return e;
+    }
     memcpy(s->key_id, key_id, HUB_ID_BYTES);
-    memcpy(s->hash, req->hash, 32);
+    memcpy(s->hash, hash, 32);
     snprintf(s->path, sizeof s->path, "%s", req->path);
     s->threshold = k.threshold;
     s->n = k.n;
@@ -680,14 +773,25 @@ static void on_sign_result(hub_session *s, size_t i, const api_frame *f)
                  s->parties[i]);
         return finish(s, NULL, "bad_signature", msg);
     }
-    char rh[65], sh[65], dh[145], pk[67];
+    char rh[65], sh[65], dh[145], pk[67], hh[65];
     api_hex_encode(rh, r.r, 32);
     api_hex_encode(sh, r.s, 32);
     api_hex_encode(dh, der, der_len);
     api_hex_encode(pk, s->verify_pk, 33);
-    json_t *o =
-        json_pack("{s:s,s:s,s:i,s:s,s:s,s:s}", "r", rh, "s", sh, "recovery_id", r.recovery_id,
-                  "der", dh, "public_key", pk, "derivation_path", s->path[0] ? s->path : "m");
+    api_hex_encode(hh, s->hash, 32);
+    json_t *o = json_pack("{s:s,s:s,s:i,s:s,s:s,s:s,s:s}", "r", rh, "s", sh, "recovery_id",
+                          r.recovery_id, "der", dh, "public_key", pk, "derivation_path",
+                          s->path[0] ? s->path : "m", "hash", hh);
+    if (s->auth && s->auth->kind == API_PAYLOAD_ETH_TX) {
+        /* The transaction the backend broadcasts, serialized here from the verified signature. */
+        char *tx = signed_tx_hex(s, &r);
+        if (!tx) {
+            json_decref(o);
+            return finish(s, NULL, "internal", "cannot serialize the signed transaction");
+        }
+        json_object_set_new(o, "signed_transaction", json_string(tx));
+        free(tx);
+    }
     char *res = json_dumps(o, JSON_COMPACT);
     json_decref(o);
     finish(s, res, NULL, NULL);
@@ -750,13 +854,21 @@ void hub_session_on_frame(hub *h, struct hub_link *from, const char *party, cons
         snprintf(msg, sizeof msg, "party '%s' aborted: %s (culprit %u)", party, a.reason,
                  a.culprit);
         /* A signer that refuses for load ("busy: ...", PARTY_LINK.md) makes the session
-         * fail as signer_busy, which clients get as 503: retry later, nothing is wrong. */
-        /* A delegate that cannot open the share it was passed says so ("delegate_share
-         * refused: ..."): the backend's blob is wrong, not the session. */
-        const char *code = strncmp(a.reason, "busy:", 5) == 0 ? "signer_busy"
-                           : strncmp(a.reason, "delegate_share refused", 22) == 0
-                               ? "bad_delegate_share"
-                               : "aborted";
+         * fail as signer_busy, which clients get as 503: retry later, nothing is wrong. A
+         * delegate that cannot open the share it was passed says so ("delegate_share refused:
+         * ..."): the backend's blob is wrong, not the session. A signer that refuses the
+         * request itself ("policy: ...", "approval: ...") makes it fail as policy_refused /
+         * approval_refused (403): the message names the signer and the rule; nothing is
+         * banned, nothing was signed. */
+        const char *code = "aborted";
+        if (strncmp(a.reason, "busy:", 5) == 0)
+            code = "signer_busy";
+        else if (strncmp(a.reason, "delegate_share refused", 22) == 0)
+            code = "bad_delegate_share";
+        else if (strncmp(a.reason, "policy:", 7) == 0)
+            code = "policy_refused";
+        else if (strncmp(a.reason, "approval:", 9) == 0)
+            code = "approval_refused";
         return finish(s, NULL, code, msg);
     }
     if (s->kind == HUB_KEYGEN) {

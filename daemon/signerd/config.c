@@ -56,6 +56,8 @@ typedef enum {
     K_URI,
     K_PIN_FILE,
     K_KEY_FILE,
+    K_POLICY_FILE,
+    K_POLICY_PUBKEY,
     K__COUNT
 } key_index;
 
@@ -94,6 +96,8 @@ static const key_def keys[K__COUNT] = {
     [K_URI] = {"backend", "uri", HSM_KIND_PKCS11},
     [K_PIN_FILE] = {"backend", "pin_file", HSM_KIND_PKCS11},
     [K_KEY_FILE] = {"backend", "key_file", HSM_KIND_SOFT},
+    [K_POLICY_FILE] = {"policy", "file", HSM_KIND_NONE},
+    [K_POLICY_PUBKEY] = {"policy", "public_key", HSM_KIND_NONE},
 };
 
 typedef struct {
@@ -337,7 +341,8 @@ static int key_find(const char *section, const char *name)
 
 static int section_known(const char *section)
 {
-    return !strcmp(section, "signer") || !strcmp(section, "hub") || !strcmp(section, "backend");
+    return !strcmp(section, "signer") || !strcmp(section, "hub") || !strcmp(section, "backend") ||
+           !strcmp(section, "policy");
 }
 
 static int set_value(signer_config *c, key_index k, const char *v, char *m, size_t cap)
@@ -449,6 +454,10 @@ static int set_value(signer_config *c, key_index k, const char *v, char *m, size
         return copy_cred(c->pkcs11.pin_file, sizeof c->pkcs11.pin_file, v, m, cap);
     case K_KEY_FILE:
         return copy_path(c->soft.key_file, sizeof c->soft.key_file, v, m, cap);
+    case K_POLICY_FILE:
+        return copy_path(c->policy_file, sizeof c->policy_file, v, m, cap);
+    case K_POLICY_PUBKEY:
+        return copy_path(c->policy_pubkey, sizeof c->policy_pubkey, v, m, cap);
     case K__COUNT:
         break;
     }
@@ -464,7 +473,7 @@ static int handler(void *user, const char *section, const char *name, const char
         if (!section_known(section))
             msgf(m, sizeof m,
                  "unknown section [%s] (key '%s'); the sections are [signer], "
-                 "[hub] and [backend]",
+                 "[hub], [backend] and [policy]",
                  section, name);
         else
             msgf(m, sizeof m,

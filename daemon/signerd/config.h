@@ -76,6 +76,12 @@ typedef struct {
     struct {
         char key_file[PATH_MAX]; /* required */
     } soft;
+
+    /* [policy] (issue 15; policy.h) */
+    char policy_file[PATH_MAX];   /* "": no policy, every request signs as before */
+    char policy_pubkey[PATH_MAX]; /* "": the policy file need not be signed; else a PEM
+                                     public key (P-256 or Ed25519) that must have signed it
+                                     (FILE.sig beside it, `mpcctl policy sign`) */
 } signer_config;
 
 /* Reads path into *out (defaults first). Returns 0, or -1 with a message in err naming

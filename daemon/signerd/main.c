@@ -80,8 +80,10 @@ static void shutdown_signer(signer *sd, const char *why)
     signer_session_abort_all(sd, "the signer is shutting down");
     uv_signal_stop(&sd->sig_term);
     uv_signal_stop(&sd->sig_int);
+    uv_signal_stop(&sd->sig_hup);
     uv_close((uv_handle_t *)&sd->sig_term, on_close_noop);
     uv_close((uv_handle_t *)&sd->sig_int, on_close_noop);
+    uv_close((uv_handle_t *)&sd->sig_hup, on_close_noop);
     uv_timer_stop(&sd->watchdog);
     uv_close((uv_handle_t *)&sd->watchdog, on_close_noop);
     signer_link_stop(sd);
@@ -89,6 +91,8 @@ static void shutdown_signer(signer *sd, const char *why)
 
 static void on_signal(uv_signal_t *s, int signum)
 {
+    if (signum == SIGHUP)
+        return signer_gate_reload(s->data);
     shutdown_signer(s->data, signum == SIGTERM ? "SIGTERM" : "SIGINT");
 }
 
@@ -176,6 +180,7 @@ static void close_state(signer *sd)
     signer_store_close(sd->store);
     hsm_close(sd->hsm);
     signer_ident_free(sd);
+    signer_gate_free(sd);
     sd->bans = NULL;
     sd->store = NULL;
     sd->hsm = NULL;
@@ -204,7 +209,7 @@ static int run(signer *sd)
         log_err("cannot load the ban list");
         goto out;
     }
-    if (signer_ident_load(sd) != 0)
+    if (signer_ident_load(sd) != 0 || signer_gate_load(sd) != 0)
         goto out;
     sd->backend_name = hsm_kind_name(hsm_backend_kind(sd->hsm));
     if (tss_secmem_lock_failures())
@@ -212,9 +217,11 @@ static int run(signer *sd)
     uv_loop_init(&sd->loop);
     uv_signal_init(&sd->loop, &sd->sig_term);
     uv_signal_init(&sd->loop, &sd->sig_int);
-    sd->sig_term.data = sd->sig_int.data = sd;
+    uv_signal_init(&sd->loop, &sd->sig_hup);
+    sd->sig_term.data = sd->sig_int.data = sd->sig_hup.data = sd;
     uv_signal_start(&sd->sig_term, on_signal, SIGTERM);
     uv_signal_start(&sd->sig_int, on_signal, SIGINT);
+    uv_signal_start(&sd->sig_hup, on_signal, SIGHUP);
     uv_timer_init(&sd->loop, &sd->watchdog);
     uint64_t wd_usec = 0;
     if (sd_watchdog_enabled(0, &wd_usec) > 0 && wd_usec >= 2000)
@@ -247,10 +254,10 @@ static int check_config(signer *sd)
         log_err("%s", err);
         return 1;
     }
-    int rc = open_state(sd) == 0 && signer_ident_load(sd) == 0 ? 0 : 1;
+    int rc = open_state(sd) == 0 && signer_ident_load(sd) == 0 && signer_gate_load(sd) == 0 ? 0 : 1;
     close_state(sd);
     if (rc == 0)
-        fprintf(stderr, "config, certificates, backend and identity key: ok\n");
+        fprintf(stderr, "config, certificates, backend, identity key and policy: ok\n");
     return rc;
 }
 
@@ -361,6 +368,7 @@ int main(int argc, char **argv)
     CRYPTO_secure_malloc_init(1 << 20, 32);
     pthread_mutex_init(&sd.cache_lock, NULL);
     pthread_mutex_init(&sd.names_lock, NULL);
+    pthread_mutex_init(&sd.policy_lock, NULL);
     if (signer_config_load(config, &sd.cfg, err, sizeof err) != 0) {
         log_err("%s", err);
         return 1;

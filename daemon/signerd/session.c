@@ -263,7 +263,7 @@ void signer_session_cache_clear(signer *sd)
 static int share_aad(const signer_session *s, const char *key_id, uint8_t *aad, size_t *len)
 {
     return hsm_aad_build(aad, HSM_AAD_SHARE_MAX, len, key_id, s->sd->cfg.party_id,
-                         TSS_KEYSHARE_VERSION) == HSM_OK
+                         TSS_KEYSHARE_SEAL_VERSION) == HSM_OK
                ? 0
                : -1;
 }
@@ -411,6 +411,26 @@ static void start_digest(signer_session *s)
         tss_transcript_append(&t, st->hash, 32);
         tss_transcript_append(&t, st->public_key, 33);
         tss_transcript_append(&t, st->path, strlen(st->path));
+    }
+    /* The request's authorization (issue 15): request id, the typed payload itself and every
+     * approval, so that signers told different things abort at round 0 and the sid binds
+     * what was approved. A request without any adds nothing (the digest is as before). */
+    const api_sign_auth *a = &st->auth;
+    if (st->sign && api_sign_auth_present(a)) {
+        tss_transcript_append(&t, "approval/v1", 11);
+        tss_transcript_append(&t, a->request_id, strlen(a->request_id));
+        tss_transcript_append_u32(&t, (uint32_t)a->kind);
+        tss_transcript_append(&t, a->typed, a->typed_len);
+        tss_transcript_append_u32(&t, (uint32_t)a->napprovals);
+        for (size_t i = 0; i < a->napprovals; i++) {
+            uint8_t exp[8];
+            for (int b = 0; b < 8; b++)
+                exp[b] = (uint8_t)(a->approvals[i].expires >> (56 - 8 * b));
+            tss_transcript_append(&t, a->approvals[i].approver, strlen(a->approvals[i].approver));
+            tss_transcript_append(&t, a->approvals[i].alg, strlen(a->approvals[i].alg));
+            tss_transcript_append(&t, exp, 8);
+            tss_transcript_append(&t, a->approvals[i].signature, 64);
+        }
     }
     tss_transcript_final(&t, s->start_digest);
 }
@@ -584,9 +604,23 @@ static void job_start(signer_session *s, const uint8_t *payload, size_t len)
         return;
     if (!s->st->sign && key_known(s) != 0)
         return;
+    /* This node's own decision on what is signed (gate.c): before round 0, so a refused
+     * request sends nothing but the abort, and the request id and velocity are durable
+     * before the first protocol message. */
+    char why[API_MSG_MAX], granted[512];
+    uint64_t t_gate = signer_timing_now();
+    if (s->st->sign &&
+        signer_gate_authorize(sd, s->st, why, sizeof why, granted, sizeof granted) != 0)
+        return fail(s, 0, "%s", why);
+    if (s->st->sign && api_sign_auth_present(&s->st->auth))
+        log_debug("session %s: request authorized in %.3f ms (decode, policy, approvals, "
+                  "request id and velocity claim)",
+                  s->hex, (double)(signer_timing_now() - t_gate) / 1e6);
     if (s->st->sign && !s->share_cached)
         signer_test_share(s->share);
     start_digest(s);
+    if (s->st->sign && api_sign_auth_present(&s->st->auth))
+        audit(s, SIGNER_AUDIT_SIGN, granted);
     start_round0(s);
 }
 

@@ -30,6 +30,7 @@
 
 struct signer_session;
 struct signer_cached_share;
+struct signer_policy_ref;
 
 /* One encoded frame waiting for the link (LWS_PRE bytes of headroom before data). */
 typedef struct signer_out {
@@ -49,7 +50,7 @@ typedef struct signer_held {
 typedef struct signer {
     signer_config cfg;
     uv_loop_t loop;
-    uv_signal_t sig_term, sig_int;
+    uv_signal_t sig_term, sig_int, sig_hup;
     uv_timer_t watchdog, reconnect;
     int stopping;
     unsigned pool_threads; /* libuv thread pool size (UV_THREADPOOL_SIZE) */
@@ -73,6 +74,12 @@ typedef struct signer {
         api_party_name id;
     } names[64];
     unsigned names_next;
+
+    /* the request policy (gate.c): loaded at start, replaced on SIGHUP; sessions hold a
+     * reference while they decide. NULL when the config names no [policy] file. Guarded by
+     * policy_lock. */
+    pthread_mutex_t policy_lock;
+    struct signer_policy_ref *policy;
 
     /* share cache ([signer] share_cache = memory); guarded by cache_lock */
     pthread_mutex_t cache_lock;
@@ -114,6 +121,21 @@ int signer_link_start(signer *sd); /* creates the lws context and dials */
 void signer_link_stop(signer *sd); /* closes the link, destroys the context */
 /* Queues a frame for the hub (encodes it). 0, or -1 if the link is down or encoding fails. */
 int signer_link_send(signer *sd, const api_frame *f);
+
+/* gate.c: what this signer agrees to sign (issue 15; policy.h) */
+/* Loads [policy] file (checking its signature when [policy] public_key is set). 0, or -1
+ * with the reason logged: the daemon must not start. No file configured: 0, no policy. */
+int signer_gate_load(signer *sd);
+/* SIGHUP: loads the file again; on any error keeps the policy in force and logs why. */
+void signer_gate_reload(signer *sd);
+void signer_gate_free(signer *sd);
+/* Decides a sign session-start before round 0: computes the digest from the typed payload
+ * (refusing a `hash` that differs), applies the policy and checks the approvals, then claims
+ * the request id and the velocity window durably (store.h). 0: the session may run, audit
+ * receives a line for the audit log (request id, approvers, policy digest). -1: why holds
+ * the reason for the abort ("policy: ...", "approval: ..."). Runs on a pool thread. */
+int signer_gate_authorize(signer *sd, const api_session_start *st, char *why, size_t cap,
+                          char *audit, size_t audit_cap);
 
 /* session.c */
 void signer_session_on_frame(signer *sd, const uint8_t *data, size_t len, const api_frame *f);

@@ -17,6 +17,7 @@
 #include "api/hex.h"
 #include "daemon/common/db.h"
 #include "daemon/common/log.h"
+#include "policy.h"
 #include "store.h"
 #include "timing.h"
 #include "tss/secmem.h"
@@ -27,7 +28,7 @@ struct signer_store {
     char *path;
 };
 
-#define SCHEMA_VERSION 2
+#define SCHEMA_VERSION 3
 
 /* Version 1. Beyond the columns the design names: shares.session (the keygen session, for
  * the operator), and triggers that make the database itself refuse what the daemon must
@@ -103,8 +104,21 @@ static const char schema_v2[] =
     "CREATE TRIGGER shares_retired_frozen BEFORE UPDATE ON shares WHEN OLD.status = 'retired'"
     "  BEGIN SELECT RAISE(ABORT, 'retired shares are never changed'); END;";
 
+/* Version 3 (issue 15): request ids a signer has agreed to (never forgotten, like used sids)
+ * and the value of every transaction it agreed to sign, for the velocity window. */
+static const char schema_v3[] =
+    "CREATE TABLE requests(request_id TEXT PRIMARY KEY CHECK(length(request_id) BETWEEN 1 AND 64),"
+    "  key_id TEXT NOT NULL, created INTEGER NOT NULL) WITHOUT ROWID;"
+    "CREATE TRIGGER requests_no_update BEFORE UPDATE ON requests"
+    "  BEGIN SELECT RAISE(ABORT, 'request ids are never changed'); END;"
+    "CREATE TRIGGER requests_no_delete BEFORE DELETE ON requests"
+    "  BEGIN SELECT RAISE(ABORT, 'request ids are never forgotten'); END;"
+    "CREATE TABLE spend(seq INTEGER PRIMARY KEY, key_id TEXT NOT NULL, ts INTEGER NOT NULL,"
+    "  value BLOB NOT NULL CHECK(length(value) = 32), request_id TEXT);"
+    "CREATE INDEX spend_by_key ON spend(key_id, ts);";
+
 /* migrations[v] takes a database from user_version v to v + 1. */
-static const char *const migrations[SCHEMA_VERSION] = {schema_v1, schema_v2};
+static const char *const migrations[SCHEMA_VERSION] = {schema_v1, schema_v2, schema_v3};
 
 /* ---- errors ----------------------------------------------------------------------------- */
 
@@ -1245,6 +1259,104 @@ int signer_store_sid_claim(signer_store *st, const uint8_t sid[32], const char *
 int signer_store_sid_claim_cb(void *st, const uint8_t sid[32])
 {
     return signer_store_sid_claim(st, sid, "sign");
+}
+
+/* ---- request ids and velocity --------------------------------------------------------------- */
+
+/* The sum of key_id's spend since `since` (unix seconds) into sum; -1 on a database error,
+ * 1 if the sum does not fit 256 bits (treated as over any limit). */
+static int spend_sum(signer_store *st, const char *key_id, int64_t since, uint8_t sum[32])
+{
+    sqlite3_stmt *s = prepare(st, "SELECT value FROM spend WHERE key_id = ? AND ts > ?");
+    int rc = 0, step;
+    memset(sum, 0, 32);
+    if (!s)
+        return -1;
+    sqlite3_bind_text(s, 1, key_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 2, since);
+    while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+        const uint8_t *v = sqlite3_column_blob(s, 0);
+        if (!v || sqlite3_column_bytes(s, 0) != 32) {
+            rc = -1;
+            break;
+        }
+        if (rc == 0 && signer_u256_add(sum, sum, v) != 0)
+            rc = 1;
+    }
+    if (step != SQLITE_DONE && step != SQLITE_ROW)
+        rc = -1;
+    if (rc < 0)
+        db_fail(st, "summing the velocity window");
+    sqlite3_finalize(s);
+    return rc;
+}
+
+signer_store_claim signer_store_request_claim(signer_store *st, const char *request_id,
+                                              const char *key_id_in, const uint8_t *value,
+                                              unsigned window_seconds, const uint8_t *max,
+                                              uint8_t spent[32])
+{
+    char key_id[SIGNER_KEY_ID_HEX + 1];
+    if (spent)
+        memset(spent, 0, 32);
+    if (!st || !key_id_in || key_id_norm(key_id, key_id_in) != 0 ||
+        (request_id && (!*request_id || strlen(request_id) > 64)) || (!value != !max) ||
+        (value && window_seconds == 0) || (!request_id && !value)) {
+        arg_fail("request_claim: bad request id, key id or velocity arguments");
+        return SIGNER_CLAIM_ERROR;
+    }
+    lock(st);
+    signer_store_claim out = SIGNER_CLAIM_OK;
+    signer_store_err err = tx_begin(st, "starting a request claim");
+    if (err == SIGNER_STORE_OK && request_id) {
+        sqlite3_stmt *s = prepare(st, "INSERT INTO requests(request_id, key_id, created)"
+                                      " VALUES(?,?,?) ON CONFLICT(request_id) DO NOTHING");
+        if (!s)
+            err = SIGNER_STORE_ERR_IO;
+        else {
+            sqlite3_bind_text(s, 1, request_id, -1, SQLITE_STATIC);
+            sqlite3_bind_text(s, 2, key_id, -1, SQLITE_STATIC);
+            sqlite3_bind_int64(s, 3, now_s());
+            err = step_done(st, s, "recording a request id");
+            if (err == SIGNER_STORE_OK && sqlite3_changes(st->db) != 1)
+                out = SIGNER_CLAIM_SEEN;
+        }
+    }
+    if (err == SIGNER_STORE_OK && out == SIGNER_CLAIM_OK && value) {
+        uint8_t sum[32], total[32];
+        int64_t now = now_s();
+        int r = spend_sum(st, key_id, now - (int64_t)window_seconds, sum);
+        if (r < 0)
+            err = SIGNER_STORE_ERR_IO;
+        else if (r > 0 || signer_u256_add(total, sum, value) != 0 ||
+                 signer_u256_cmp(total, max) > 0)
+            out = SIGNER_CLAIM_OVER;
+        if (spent)
+            memcpy(spent, sum, 32);
+        if (err == SIGNER_STORE_OK && out == SIGNER_CLAIM_OK) {
+            sqlite3_stmt *s = prepare(st, "INSERT INTO spend(key_id, ts, value, request_id)"
+                                          " VALUES(?,?,?,?)");
+            if (!s)
+                err = SIGNER_STORE_ERR_IO;
+            else {
+                sqlite3_bind_text(s, 1, key_id, -1, SQLITE_STATIC);
+                sqlite3_bind_int64(s, 2, now);
+                sqlite3_bind_blob(s, 3, value, 32, SQLITE_STATIC);
+                sqlite3_bind_text(s, 4, request_id, -1, SQLITE_STATIC);
+                err = step_done(st, s, "recording a transaction's value");
+            }
+        }
+    }
+    /* A refusal changes nothing: the request id stays free (the client may retry it once
+     * the window has room) and nothing is spent. */
+    if (err == SIGNER_STORE_OK && out != SIGNER_CLAIM_OK)
+        err = tx_end(st, SIGNER_STORE_ERR_ARG, "refusing a request");
+    else
+        err = tx_end(st, err, "committing a request claim");
+    unlock(st);
+    if (out != SIGNER_CLAIM_OK)
+        return out;
+    return err == SIGNER_STORE_OK ? SIGNER_CLAIM_OK : SIGNER_CLAIM_ERROR;
 }
 
 /* ---- bans ------------------------------------------------------------------------------------ */

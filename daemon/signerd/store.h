@@ -175,6 +175,28 @@ int signer_store_sid_claim(signer_store *st, const uint8_t sid[32], const char *
 /* tss_sid_claim_fn adapter for signing: ctx is the signer_store, kind "sign". */
 int signer_store_sid_claim_cb(void *st, const uint8_t sid[32]);
 
+/* ---- request ids and velocity (issue 15) ---------------------------------------------- */
+
+typedef enum {
+    SIGNER_CLAIM_OK = 0, /* recorded and durable */
+    SIGNER_CLAIM_SEEN,   /* this request id was claimed before (nothing changed) */
+    SIGNER_CLAIM_OVER,   /* the velocity window has no room for value (nothing changed) */
+    SIGNER_CLAIM_ERROR,  /* the database failed (signer_store_last_detail); nothing changed */
+} signer_store_claim;
+
+/* In one transaction, committed and fsync'ed before it returns OK: records request_id (unless
+ * NULL) as used for key_id (32 hex) and, when value is given, checks that the values recorded
+ * for key_id in the last window_seconds plus value do not exceed max, then records value.
+ * Either both are recorded or neither. spent (may be NULL) receives the window's sum before
+ * this request. value and max are big-endian 256-bit wei, both given or both NULL; at least
+ * one of request_id and value is given. Request ids are never forgotten (a trigger refuses
+ * deletion), so a request id cannot be replayed across restarts or database rollbacks that
+ * keep this table. */
+signer_store_claim signer_store_request_claim(signer_store *st, const char *request_id,
+                                              const char *key_id, const uint8_t *value,
+                                              unsigned window_seconds, const uint8_t *max,
+                                              uint8_t spent[32]);
+
 /* ---- bans ----------------------------------------------------------------------------- */
 
 typedef struct {

@@ -123,6 +123,105 @@ static void test_sign(void **state)
     assert_int_equal(sg("{\"hash\":\"" H64 "\",\"amount\":7}", &r), API_ERR_UNKNOWN_FIELD);
 }
 
+#define SIG128 H64 H64
+#define APPROVAL(who, alg, exp, sig)                                                               \
+    "{\"approver\":\"" who "\",\"alg\":\"" alg "\",\"expires\":" exp ",\"signature\":\"" sig "\"}"
+
+/* Request authorization (issue 15): request id, approvals, typed payloads. */
+static void test_sign_auth(void **state)
+{
+    (void)state;
+    api_sign_req *r = malloc(sizeof *r), *r2 = malloc(sizeof *r2);
+    assert_int_equal(
+        sg("{\"eth_transaction\":\"0x02c0\",\"request_id\":\"req-1.a_B\","
+           "\"approvals\":[" APPROVAL("alice", "ecdsa-p256", "1900000000", SIG128) "," APPROVAL(
+               "bob", "ed25519", "9007199254740991", SIG128) "]}",
+           r),
+        API_OK);
+    assert_int_equal(r->auth.kind, API_PAYLOAD_ETH_TX);
+    assert_int_equal(r->auth.typed_len, 2);
+    assert_int_equal(r->auth.typed[0], 0x02);
+    assert_string_equal(r->auth.request_id, "req-1.a_B");
+    assert_int_equal(r->auth.napprovals, 2);
+    assert_string_equal(r->auth.approvals[1].approver, "bob");
+    assert_int_equal(r->auth.approvals[1].expires, 9007199254740991ull);
+    assert_int_equal(r->auth.approvals[0].signature[31], 0xff);
+    assert_true(api_sign_auth_present(&r->auth));
+    /* the encoding the hub forwards parses back to the same authorization */
+    char *enc = api_sign_auth_encode(&r->auth);
+    assert_non_null(enc);
+    assert_int_equal(sg(enc, r2), API_OK);
+    assert_memory_equal(&r->auth, &r2->auth, sizeof r->auth);
+    free(enc);
+    /* EIP-191 may be empty; EIP-712 is kept as compact JSON with sorted keys */
+    assert_int_equal(sg("{\"eip191_message\":\"\"}", r), API_OK);
+    assert_int_equal(r->auth.kind, API_PAYLOAD_EIP191);
+    assert_int_equal(r->auth.typed_len, 0);
+    assert_int_equal(sg("{\"eip712\":{\"types\":{},\"domain\":{\"b\":1,\"a\":2}}}", r), API_OK);
+    assert_string_equal((const char *)r->auth.typed, "{\"domain\":{\"a\":2,\"b\":1},\"types\":{}}");
+    enc = api_sign_auth_encode(&r->auth);
+    assert_int_equal(sg(enc, r2), API_OK);
+    assert_string_equal((const char *)r2->auth.typed, (const char *)r->auth.typed);
+    free(enc);
+    /* a raw hash with nothing else: no authorization, forwarded as null */
+    assert_int_equal(sg("{\"hash\":\"" H64 "\"}", r), API_OK);
+    assert_false(api_sign_auth_present(&r->auth));
+    enc = api_sign_auth_encode(&r->auth);
+    assert_string_equal(enc, "null");
+    free(enc);
+    /* refusals, each naming its cause */
+    assert_int_equal(sg("{\"hash\":\"" H64 "\",\"eth_transaction\":\"02c0\"}", r),
+                     API_ERR_BAD_FIELD);
+    assert_int_equal(sg("{\"eip191_message\":\"00\",\"eth_transaction\":\"02c0\"}", r),
+                     API_ERR_BAD_FIELD);
+    assert_int_equal(sg("{\"eth_transaction\":\"\"}", r), API_ERR_BAD_FIELD);
+    assert_int_equal(sg("{\"eth_transaction\":\"0\"}", r), API_ERR_BAD_LENGTH);
+    assert_int_equal(sg("{\"eth_transaction\":\"zz\"}", r), API_ERR_BAD_HEX);
+    assert_int_equal(sg("{\"eth_transaction\":7}", r), API_ERR_BAD_FIELD);
+    assert_int_equal(sg("{\"eip712\":\"text\"}", r), API_ERR_BAD_FIELD);
+    assert_int_equal(sg("{\"hash\":\"" H64 "\",\"request_id\":\"a b\"}", r), API_ERR_BAD_FIELD);
+    assert_int_equal(sg("{\"hash\":\"" H64 "\",\"request_id\":\"\"}", r), API_ERR_BAD_FIELD);
+    assert_int_equal(
+        sg("{\"hash\":\"" H64 "\",\"approvals\":[" APPROVAL("a", "ed25519", "5", SIG128) "]}", r),
+        API_ERR_MISSING_FIELD); /* approvals need a request id */
+    assert_int_equal(sg("{\"hash\":\"" H64 "\",\"request_id\":\"r\",\"approvals\":[]}", r),
+                     API_ERR_BAD_FIELD);
+    assert_int_equal(sg("{\"hash\":\"" H64 "\",\"request_id\":\"r\",\"approvals\":[" APPROVAL(
+                            "a b", "ed25519", "5", SIG128) "]}",
+                        r),
+                     API_ERR_BAD_FIELD);
+    assert_int_equal(sg("{\"hash\":\"" H64 "\",\"request_id\":\"r\",\"approvals\":[" APPROVAL(
+                            "a", "rsa", "5", SIG128) "]}",
+                        r),
+                     API_ERR_BAD_FIELD);
+    assert_int_equal(sg("{\"hash\":\"" H64 "\",\"request_id\":\"r\",\"approvals\":[" APPROVAL(
+                            "a", "ed25519", "0", SIG128) "]}",
+                        r),
+                     API_ERR_BAD_FIELD);
+    assert_int_equal(sg("{\"hash\":\"" H64 "\",\"request_id\":\"r\",\"approvals\":[" APPROVAL(
+                            "a", "ed25519", "\"5\"", SIG128) "]}",
+                        r),
+                     API_ERR_BAD_FIELD);
+    assert_int_equal(sg("{\"hash\":\"" H64 "\",\"request_id\":\"r\",\"approvals\":[" APPROVAL(
+                            "a", "ed25519", "5", H64) "]}",
+                        r),
+                     API_ERR_BAD_FIELD);
+    assert_int_equal(
+        sg("{\"hash\":\"" H64 "\",\"request_id\":\"r\",\"approvals\":[{\"approver\":\"a\"}]}", r),
+        API_ERR_MISSING_FIELD);
+    assert_int_equal(sg("{\"hash\":\"" H64 "\",\"request_id\":\"r\",\"approvals\":[{\"x\":1}]}", r),
+                     API_ERR_UNKNOWN_FIELD);
+    char big[8192];
+    int n = snprintf(big, sizeof big, "{\"hash\":\"" H64 "\",\"request_id\":\"r\",\"approvals\":[");
+    for (int i = 0; i < API_APPROVALS_MAX + 1; i++)
+        n += snprintf(big + n, sizeof big - (size_t)n, "%s" APPROVAL("a", "ed25519", "5", SIG128),
+                      i ? "," : "");
+    snprintf(big + n, sizeof big - (size_t)n, "]}");
+    assert_int_equal(sg(big, r), API_ERR_BAD_FIELD);
+    free(r);
+    free(r2);
+}
+
 static void test_path(void **state)
 {
     (void)state;
@@ -241,13 +340,10 @@ static void test_control_payloads(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_keygen_valid),
-        cmocka_unit_test(test_keygen_invalid),
-        cmocka_unit_test(test_sign),
-        cmocka_unit_test(test_path),
-        cmocka_unit_test(test_error_body),
-        cmocka_unit_test(test_hex),
-        cmocka_unit_test(test_control_payloads),
+        cmocka_unit_test(test_keygen_valid), cmocka_unit_test(test_keygen_invalid),
+        cmocka_unit_test(test_sign),         cmocka_unit_test(test_sign_auth),
+        cmocka_unit_test(test_path),         cmocka_unit_test(test_error_body),
+        cmocka_unit_test(test_hex),          cmocka_unit_test(test_control_payloads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -74,6 +74,32 @@ static void test_sign_ok(void **state)
     free(s);
 }
 
+/* A sign session-start with the request's authorization (issue 15). */
+static void test_sign_approval(void **state)
+{
+    (void)state;
+    api_session_start *s = malloc(sizeof *s);
+    char msg[API_MSG_MAX];
+    assert_int_equal(
+        parse("{\"kind\":\"sign\"," KID ",\"threshold\":2,\"n\":3,\"index\":3,"
+              "\"parties\":[" P(1, "a") "," P(
+                  3, "c") "]," NONCE
+                          ",\"approval\":{\"request_id\":\"r-1\",\"eth_transaction\":\"02c0\","
+                          "\"approvals\":[{\"approver\":\"alice\",\"alg\":\"ed25519\","
+                          "\"expires\":5,\"signature\":\""
+                          "1111111111111111111111111111111111111111111111111111111111111111"
+                          "1111111111111111111111111111111111111111111111111111111111111111"
+                          "\"}]}" SIGN_TAIL,
+              s, msg),
+        API_OK);
+    assert_string_equal(s->auth.request_id, "r-1");
+    assert_int_equal(s->auth.kind, API_PAYLOAD_ETH_TX);
+    assert_int_equal(s->auth.typed_len, 2);
+    assert_int_equal(s->auth.napprovals, 1);
+    assert_string_equal(s->auth.approvals[0].approver, "alice");
+    free(s);
+}
+
 static void test_refused(void **state)
 {
     (void)state;
@@ -87,9 +113,19 @@ static void test_refused(void **state)
         /* keygen with signing fields */
         "{\"kind\":\"keygen\"," KID ",\"threshold\":2,\"n\":2,\"index\":1,\"parties\":[" P(
             1, "a") "," P(2, "b") "]," NONCE ",\"approval\":null,\"hash\":\"00\"}",
-        /* approval not null */
+        /* approval not null in a keygen */
         "{\"kind\":\"keygen\"," KID ",\"threshold\":2,\"n\":2,\"index\":1,\"parties\":[" P(
             1, "a") "," P(2, "b") "]," NONCE ",\"approval\":{}}",
+        /* sign: approval neither null nor an object, an unknown field in it, two payloads */
+        "{\"kind\":\"sign\"," KID ",\"threshold\":2,\"n\":3,\"index\":1,\"parties\":[" P(
+            1, "a") "," P(3, "c") "]," NONCE ",\"approval\":[]" SIGN_TAIL,
+        "{\"kind\":\"sign\"," KID ",\"threshold\":2,\"n\":3,\"index\":1,\"parties\":[" P(
+            1, "a") "," P(3, "c") "]," NONCE ",\"approval\":{\"hash\":\"00\"}" SIGN_TAIL,
+        "{\"kind\":\"sign\"," KID
+        ",\"threshold\":2,\"n\":3,\"index\":1,\"parties\":[" P(1, "a") "," P(
+            3,
+            "c") "]," NONCE
+                 ",\"approval\":{\"eth_transaction\":\"02c0\",\"eip191_message\":\"00\"}" SIGN_TAIL,
         /* sign with three parties for threshold 2 */
         "{\"kind\":\"sign\"," KID ",\"threshold\":2,\"n\":3,\"index\":1,\"parties\":[" P(
             1, "a") "," P(2, "b") "," P(3, "c") "]," NONCE ",\"approval\":null" SIGN_TAIL,
@@ -172,9 +208,8 @@ static void test_activate(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_keygen_ok),
-        cmocka_unit_test(test_sign_ok),
-        cmocka_unit_test(test_refused),
+        cmocka_unit_test(test_keygen_ok),     cmocka_unit_test(test_sign_ok),
+        cmocka_unit_test(test_sign_approval), cmocka_unit_test(test_refused),
         cmocka_unit_test(test_activate),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -22,7 +22,8 @@ signerd_files="usr/bin/mpc-signerd usr/lib/systemd/system/mpc-signerd.service
   usr/lib/sysusers.d/mpc-signer.conf usr/lib/tmpfiles.d/mpc-signer.conf
   usr/lib/udev/rules.d/70-mpc-signer-hsm.rules etc/mpc-signer/mpc-signerd.conf.example
   usr/share/man/man8/mpc-signerd.8.gz usr/share/doc/mpc-signerd/copyright
-  usr/share/doc/mpc-signerd/examples/usb-hsm.conf usr/share/doc/mpc-signerd/changelog.Debian.gz"
+  usr/share/doc/mpc-signerd/examples/usb-hsm.conf usr/share/doc/mpc-signerd/examples/policy.ini
+  usr/share/doc/mpc-signerd/changelog.Debian.gz"
 hubd_files="usr/bin/mpc-hubd usr/lib/systemd/system/mpc-hubd.service
   usr/lib/sysusers.d/mpc-hub.conf usr/lib/tmpfiles.d/mpc-hub.conf
   etc/mpc-hub/mpc-hubd.conf.example usr/share/man/man8/mpc-hubd.8.gz

@@ -30,7 +30,7 @@ void signer_test_share(tss_keyshare *ks)
     static atomic_uint column;
     if (strcmp(mode(), "ot") != 0)
         return;
-    unsigned l = atomic_fetch_add(&column, 1) % TSS_OTE_KAPPA;
+    unsigned l = atomic_fetch_add(&column, 1) % ks->kappa;
     for (unsigned j = 0; j < ks->n; j++)
         if (j + 1 != ks->index && ks->peer[j].ot_recv)
             ks->peer[j].ot_recv->seed[l][1][0] ^= 0x01;

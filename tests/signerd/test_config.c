@@ -358,6 +358,8 @@ static void test_example(void **state)
         "uri",
         "pin_file",
         "key_file",
+        "file",
+        "public_key",
     };
     signer_config c;
     if (signer_config_load(EXAMPLE_CONF, &c, err, sizeof err) != 0)

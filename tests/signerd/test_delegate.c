@@ -333,12 +333,12 @@ static void test_bad_blobs(void **state)
     c.soft.allow_insecure = true;
     assert_int_equal(hsm_open(&c, &b), HSM_OK);
     static const char tag[] = "mpc-signer/delegate-share/v1";
-    assert_int_equal(hsm_aad_build(aad, sizeof aad, &aad_len, key_id, "n3", TSS_KEYSHARE_VERSION),
-                     HSM_OK);
+    assert_int_equal(
+        hsm_aad_build(aad, sizeof aad, &aad_len, key_id, "n3", TSS_KEYSHARE_SEAL_VERSION), HSM_OK);
     memcpy(aad + aad_len, tag, sizeof tag - 1);
     assert_int_equal(hsm_unseal(b, raw, n, aad, aad_len + sizeof tag - 1, &plain, &plen), HSM_OK);
-    assert_int_equal(hsm_aad_build(aad, sizeof aad, &aad_len, key_id, "n1", TSS_KEYSHARE_VERSION),
-                     HSM_OK);
+    assert_int_equal(
+        hsm_aad_build(aad, sizeof aad, &aad_len, key_id, "n1", TSS_KEYSHARE_SEAL_VERSION), HSM_OK);
     memcpy(aad + aad_len, tag, sizeof tag - 1);
     assert_int_equal(hsm_seal(b, plain, plen, aad, aad_len + sizeof tag - 1, &other, &olen),
                      HSM_OK);
@@ -476,8 +476,9 @@ static void test_external_id_and_validation(void **state)
                  "unknown_party");
     expect_error("POST", "/v1/keys", "{\"threshold\":2,\"n\":2,\"delegate\":\"../x\"}", 400,
                  "bad_field");
-    expect_error("POST", "/v1/keys", "{\"threshold\":2,\"n\":16,\"delegate\":\"n3\"}", 400,
-                 "bad_field"); /* its share would not fit a sign request under max_body */
+    expect_error(
+        "POST", "/v1/keys", "{\"threshold\":2,\"n\":24,\"delegate\":\"n3\"}", 400,
+        "bad_field"); /* its share (κ = 128: 12.3 KB a peer) would not fit under max_body */
     /* pickup */
     expect_error("POST", "/v1/keys/00000000000000000000000000000000/delegate_share", "{}", 404,
                  "unknown_key");

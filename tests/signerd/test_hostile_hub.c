@@ -1624,12 +1624,18 @@ static tss_keyshare *node_share(int i, const char *kid)
     hsm_config_init(&c, HSM_KIND_SOFT);
     c.soft.key_file = soft;
     c.soft.allow_insecure = true;
-    if (signer_store_open(db, &st) == SIGNER_STORE_OK &&
-        signer_store_share_get(st, kid, &row) == SIGNER_STORE_OK && hsm_open(&c, &b) == HSM_OK &&
-        hsm_aad_build(aad, sizeof aad, &aad_len, kid, NODE[i], TSS_KEYSHARE_VERSION) == HSM_OK &&
-        hsm_unseal(b, row.blob, row.blob_len, aad, aad_len, &pt, &pt_len) == HSM_OK &&
-        tss_keyshare_decode(&ks, pt, pt_len) != TSS_OK)
+    int step = 0;
+    if (++step && signer_store_open(db, &st) == SIGNER_STORE_OK && ++step &&
+        signer_store_share_get(st, kid, &row) == SIGNER_STORE_OK && ++step &&
+        hsm_open(&c, &b) == HSM_OK && ++step &&
+        hsm_aad_build(aad, sizeof aad, &aad_len, kid, NODE[i], TSS_KEYSHARE_SEAL_VERSION) ==
+            HSM_OK &&
+        ++step && hsm_unseal(b, row.blob, row.blob_len, aad, aad_len, &pt, &pt_len) == HSM_OK &&
+        ++step && tss_keyshare_decode(&ks, pt, pt_len) != TSS_OK)
         ks = NULL;
+    if (!ks)
+        fprintf(stderr, "%s: reading the share of %s failed at step %d (%s)\n", NODE[i], kid, step,
+                signer_store_last_detail());
     tss_secmem_free(pt);
     hsm_close(b);
     signer_share_row_clear(&row);

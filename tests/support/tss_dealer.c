@@ -17,11 +17,18 @@ static void rand_scalar(tss_scalar *s, test_rng *rng)
 tss_err dealer_split(tss_keyshare *shares[TSS_MAX_PARTIES + 1], uint8_t t, uint8_t n,
                      const tss_scalar *sk, const uint8_t chain[32], test_rng *rng)
 {
+    return dealer_split_kappa(shares, t, n, sk, chain, TSS_OTE_KAPPA_DEFAULT, rng);
+}
+
+tss_err dealer_split_kappa(tss_keyshare *shares[TSS_MAX_PARTIES + 1], uint8_t t, uint8_t n,
+                           const tss_scalar *sk, const uint8_t chain[32], unsigned kappa,
+                           test_rng *rng)
+{
     tss_scalar coef[TSS_MAX_PARTIES];
     uint8_t dkg_sid[32], cc[32];
     tss_point pk, pub[TSS_MAX_PARTIES + 1];
     tss_err err;
-    if (t < 2 || t > n || n > TSS_MAX_PARTIES)
+    if (t < 2 || t > n || n > TSS_MAX_PARTIES || !tss_ote_kappa_valid(kappa))
         return TSS_ERR_PARAMS;
     for (int k = 0; k < t; k++)
         rand_scalar(&coef[k], rng);
@@ -40,6 +47,7 @@ tss_err dealer_split(tss_keyshare *shares[TSS_MAX_PARTIES + 1], uint8_t t, uint8
             return TSS_ERR_NOMEM;
         shares[i] = ks;
         ks->t = t, ks->n = n, ks->index = (uint8_t)i;
+        ks->kappa = (uint16_t)kappa;
         memcpy(ks->dkg_sid, dkg_sid, 32);
         memcpy(ks->setup_sid, dkg_sid, 32); /* epoch 0 */
         sim_identities(ks->ids, n);
@@ -67,9 +75,9 @@ tss_err dealer_split(tss_keyshare *shares[TSS_MAX_PARTIES + 1], uint8_t t, uint8
             /* ordered pair (a -> b): a is extension sender with delta, b holds both seeds */
             tss_ote_sender_setup *as = shares[a]->peer[b - 1].ot_send;
             tss_ote_receiver_setup *br = shares[b]->peer[a - 1].ot_recv;
-            test_rng_bytes(rng, as->delta, sizeof as->delta);
-            test_rng_bytes(rng, (uint8_t *)br->seed, sizeof br->seed);
-            for (int l = 0; l < TSS_OTE_KAPPA; l++) {
+            test_rng_bytes(rng, as->delta, as->kappa / 8u); /* zero past κ (ote.h) */
+            test_rng_bytes(rng, (uint8_t *)br->seed, (size_t)br->kappa * 64);
+            for (int l = 0; l < as->kappa; l++) {
                 int bit = (as->delta[l / 8] >> (l % 8)) & 1;
                 memcpy(as->seed[l], br->seed[l][bit], 32);
             }

@@ -244,7 +244,8 @@ tss_err sim_dkg_run(sim_dkg *s)
     if ((err = lists_open(&s->net, lists, own)) != TSS_OK)
         goto done;
     for (uint16_t i = 1; i <= s->n; i++) {
-        tss_dkg_params p = {.t = s->t, .n = s->n, .index = (uint8_t)i, .bans = lists[i]};
+        tss_dkg_params p = {
+            .t = s->t, .n = s->n, .index = (uint8_t)i, .bans = lists[i], .kappa = s->kappa};
         memcpy(p.session_id, s->net.session_id, 32);
         memcpy(p.ids, s->party_ids[i] ? s->party_ids[i] : s->ids, sizeof p.ids);
         const tss_rng *rng = s->net.rng[i] ? s->net.rng[i] : tss_rng_system();

@@ -75,6 +75,7 @@ typedef struct {
 typedef struct {
     sim_net net;
     uint8_t t, n;
+    uint16_t kappa;                                     /* tss_dkg_params.kappa (0: default) */
     tss_identity ids[TSS_MAX_PARTIES];                  /* all empty: sim_identities */
     const tss_identity *party_ids[TSS_MAX_PARTIES + 1]; /* per party: another list, or NULL */
     tss_keyshare *shares[TSS_MAX_PARTIES + 1];          /* [1..n] on success */

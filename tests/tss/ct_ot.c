@@ -10,6 +10,8 @@
  *     (check results are public by design: they abort the protocol);
  *   - the base OT with secret choice bits Δ (all else public): 0 errors in the
  *     receiver's start and finish.
+ * The base OT and the VOLE are checked for both κ (128: new keys; 256: v1/v2 keys); a
+ * setup's κ is public (it sets message sizes) and stays defined.
  * Outside Valgrind it exits 0 with a notice (ctest runs it under valgrind when present). */
 #include <stdio.h>
 #include <stdlib.h>
@@ -79,7 +81,8 @@ static void check_gf128(void)
 
 static void check_vole(tss_ote_sender_setup *A, tss_ote_receiver_setup *B)
 {
-    static uint8_t v1[TSS_VOLE_MSG1_BYTES], v2[TSS_VOLE_MSG2_BYTES];
+    static uint8_t v1[TSS_VOLE_MSG1_BYTES_MAX], v2[TSS_VOLE_MSG2_BYTES];
+    const size_t v1_len = TSS_VOLE_MSG1_BYTES(A->kappa);
     uint8_t sid[32] = {7};
     ct_gen g = {1, 0, -1};
     tss_rng rng = {ct_fill, &g};
@@ -90,16 +93,18 @@ static void check_vole(tss_ote_sender_setup *A, tss_ote_receiver_setup *B)
     tss_scalar_set_u64(&a[1], 4);
     SECRET(A, sizeof *A);
     SECRET(B, sizeof *B);
+    PUBLIC(&A->kappa, sizeof A->kappa);
+    PUBLIC(&B->kappa, sizeof B->kappa);
     SECRET(a, sizeof a);
 
     unsigned long e = errors_now();
     err = tss_vole_bob_start(vb, B, sid, &rng, &b, v1);
     PUBLIC(&err, sizeof err);
-    PUBLIC(v1, sizeof v1); /* the message is public */
+    PUBLIC(v1, v1_len); /* the message is public */
     expect("vole bob start (setup guard = 1)", e, 1);
 
     e = errors_now();
-    err = tss_vole_alice_respond(A, sid, a, v1, sizeof v1, &rng, c, v2);
+    err = tss_vole_alice_respond(A, sid, a, v1, v1_len, &rng, c, v2);
     PUBLIC(&err, sizeof err);
     PUBLIC(v2, sizeof v2);
     expect("vole alice respond (guard + OT check = 2)", e, 2);
@@ -113,31 +118,29 @@ static void check_vole(tss_ote_sender_setup *A, tss_ote_receiver_setup *B)
     tss_vole_bob_free(vb);
 }
 
-int main(void)
+/* The base OT and the VOLE with setups of one κ. */
+static void check_kappa(unsigned kappa)
 {
-    if (!RUNNING_ON_VALGRIND) {
-        printf("ct_ot: not running under valgrind; nothing checked\n");
-        return 0;
-    }
-    static uint8_t m1[TSS_BASEOT_MSG1_BYTES], m2[TSS_BASEOT_MSG2_BYTES];
+    static uint8_t m1[TSS_BASEOT_MSG1_BYTES_MAX], m2[TSS_BASEOT_MSG2_BYTES];
+    const size_t m1_len = TSS_BASEOT_MSG1_BYTES(kappa);
     uint8_t sid[32] = {1};
     tss_baseot_receiver *st = tss_baseot_receiver_new();
-    tss_ote_sender_setup *A = tss_ote_sender_setup_new();
-    tss_ote_receiver_setup *B = tss_ote_receiver_setup_new();
-    if (st == NULL || A == NULL || B == NULL)
-        return 2;
-
-    check_gf128();
-
+    tss_ote_sender_setup *A = tss_ote_sender_setup_new(kappa);
+    tss_ote_receiver_setup *B = tss_ote_receiver_setup_new(kappa);
+    if (st == NULL || A == NULL || B == NULL) {
+        failures++;
+        return;
+    }
+    printf("k = %u:\n", kappa);
     /* Base OT: only the choice bits (the receiver's first draw) are secret. */
     ct_gen g = {1, 0, 0};
     tss_rng rng = {ct_fill, &g};
     unsigned long e = errors_now();
-    tss_err err = tss_baseot_receiver_start(st, sid, &rng, m1);
+    tss_err err = tss_baseot_receiver_start(st, sid, kappa, &rng, m1);
     PUBLIC(&err, sizeof err);
-    PUBLIC(m1, sizeof m1);
+    PUBLIC(m1, m1_len);
     expect("baseot receiver start (secret choice bits)", e, 0);
-    err |= tss_baseot_sender_respond(sid, m1, sizeof m1, tss_rng_system(), m2, B);
+    err |= tss_baseot_sender_respond(sid, m1, m1_len, tss_rng_system(), m2, B);
     e = errors_now();
     err |= tss_baseot_receiver_finish(st, m2, sizeof m2, A);
     PUBLIC(&err, sizeof err);
@@ -150,6 +153,17 @@ int main(void)
     tss_baseot_receiver_free(st);
     tss_ote_sender_setup_free(A);
     tss_ote_receiver_setup_free(B);
+}
+
+int main(void)
+{
+    if (!RUNNING_ON_VALGRIND) {
+        printf("ct_ot: not running under valgrind; nothing checked\n");
+        return 0;
+    }
+    check_gf128();
+    check_kappa(TSS_OTE_KAPPA_DEFAULT);
+    check_kappa(TSS_OTE_KAPPA_V2);
     printf("ct_ot: %s\n", failures ? "FAILED" : "ok");
     return failures ? 1 : 0;
 }

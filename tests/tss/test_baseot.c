@@ -1,7 +1,7 @@
 /* tests/tss/test_baseot.c — Masny–Rindal base OT: the receiver gets exactly its chosen key,
  * every received point is validated (off-curve, infinity, non-canonical, forced M_b = ∞),
  * sessions and instances are separated, Q_{1−c} is a real group element, and the setup
- * encodings are strict. */
+ * encodings are strict. Every test runs for both κ (128: new keys; 256: v1/v2 keys). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,11 +16,14 @@
 #include "tss/h2c.h"
 #include "tss/secmem.h"
 
+static unsigned K; /* κ of the group being run */
+#define M1 TSS_BASEOT_MSG1_BYTES(K)
+
 typedef struct {
     tss_baseot_receiver *st;
     tss_ote_sender_setup *alice;
     tss_ote_receiver_setup *bob;
-    uint8_t msg1[TSS_BASEOT_MSG1_BYTES];
+    uint8_t msg1[TSS_BASEOT_MSG1_BYTES_MAX];
     uint8_t msg2[TSS_BASEOT_MSG2_BYTES];
 } fixture;
 
@@ -28,8 +31,8 @@ static int setup(void **state)
 {
     fixture *f = calloc(1, sizeof *f);
     f->st = tss_baseot_receiver_new();
-    f->alice = tss_ote_sender_setup_new();
-    f->bob = tss_ote_receiver_setup_new();
+    f->alice = tss_ote_sender_setup_new(K);
+    f->bob = tss_ote_receiver_setup_new(K);
     *state = f;
     return f->st && f->alice && f->bob ? 0 : -1;
 }
@@ -62,9 +65,8 @@ static void run(fixture *f, const uint8_t sid[32], uint64_t seed)
     test_rng ra, rb;
     test_rng_init(&ra, seed);
     test_rng_init(&rb, seed + 1000);
-    assert_int_equal(tss_baseot_receiver_start(f->st, sid, &ra.rng, f->msg1), TSS_OK);
-    assert_int_equal(
-        tss_baseot_sender_respond(sid, f->msg1, sizeof f->msg1, &rb.rng, f->msg2, f->bob), TSS_OK);
+    assert_int_equal(tss_baseot_receiver_start(f->st, sid, K, &ra.rng, f->msg1), TSS_OK);
+    assert_int_equal(tss_baseot_sender_respond(sid, f->msg1, M1, &rb.rng, f->msg2, f->bob), TSS_OK);
     assert_int_equal(tss_baseot_receiver_finish(f->st, f->msg2, sizeof f->msg2, f->alice), TSS_OK);
 }
 
@@ -75,32 +77,32 @@ static void test_receiver_gets_chosen_key_only(void **state)
     sid_of(sid, 1);
     run(f, sid, 1);
     int ones = 0;
-    for (size_t l = 0; l < TSS_BASEOT_COUNT; l++) {
+    for (size_t l = 0; l < K; l++) {
         int c = bit(f->alice->delta, l);
         ones += c;
         assert_memory_equal(f->alice->seed[l], f->bob->seed[l][c], 32);
         assert_memory_not_equal(f->alice->seed[l], f->bob->seed[l][1 - c], 32);
     }
     /* Δ is random: both values occur (fails with probability 2^-255). */
-    assert_true(ones > 0 && ones < TSS_BASEOT_COUNT);
+    assert_true(ones > 0 && ones < (int)K);
 }
 
 static void test_instances_and_sessions_separated(void **state)
 {
     fixture *f = *state;
     uint8_t sid[32];
-    static uint8_t keys1[TSS_BASEOT_COUNT][2][32];
+    static uint8_t keys1[TSS_BASEOT_COUNT_MAX][2][32];
     sid_of(sid, 2);
     run(f, sid, 7);
-    memcpy(keys1, f->bob->seed, sizeof keys1);
+    memcpy(keys1, f->bob->seed, (size_t)K * 64);
     /* all 512 sender keys of one batch are distinct */
-    for (size_t i = 0; i < 2 * TSS_BASEOT_COUNT; i++)
-        for (size_t j = i + 1; j < 2 * TSS_BASEOT_COUNT; j++)
+    for (size_t i = 0; i < 2 * K; i++)
+        for (size_t j = i + 1; j < 2 * K; j++)
             assert_memory_not_equal(&keys1[0][0][0] + 32 * i, &keys1[0][0][0] + 32 * j, 32);
     /* same randomness, another sid: every key differs */
     sid_of(sid, 3);
     run(f, sid, 7);
-    for (size_t l = 0; l < TSS_BASEOT_COUNT; l++)
+    for (size_t l = 0; l < K; l++)
         for (int b = 0; b < 2; b++)
             assert_memory_not_equal(keys1[l][b], f->bob->seed[l][b], 32);
 }
@@ -114,12 +116,10 @@ static void test_wrong_sid_is_session_error(void **state)
     test_rng_init(&rb, 12);
     sid_of(sid, 4);
     sid_of(other, 5);
-    assert_int_equal(tss_baseot_receiver_start(f->st, sid, &ra.rng, f->msg1), TSS_OK);
-    assert_int_equal(
-        tss_baseot_sender_respond(other, f->msg1, sizeof f->msg1, &rb.rng, f->msg2, f->bob),
-        TSS_ERR_SESSION);
-    assert_int_equal(
-        tss_baseot_sender_respond(sid, f->msg1, sizeof f->msg1, &rb.rng, f->msg2, f->bob), TSS_OK);
+    assert_int_equal(tss_baseot_receiver_start(f->st, sid, K, &ra.rng, f->msg1), TSS_OK);
+    assert_int_equal(tss_baseot_sender_respond(other, f->msg1, M1, &rb.rng, f->msg2, f->bob),
+                     TSS_ERR_SESSION);
+    assert_int_equal(tss_baseot_sender_respond(sid, f->msg1, M1, &rb.rng, f->msg2, f->bob), TSS_OK);
     /* a message 2 from the right peer under another sid */
     uint8_t msg2_other[TSS_BASEOT_MSG2_BYTES];
     tss_sid_tag(msg2_other, "ot/base/2", other);
@@ -139,16 +139,14 @@ static void test_lengths(void **state)
     test_rng_init(&ra, 21);
     test_rng_init(&rb, 22);
     sid_of(sid, 6);
-    assert_int_equal(tss_baseot_receiver_start(f->st, sid, &ra.rng, f->msg1), TSS_OK);
-    static uint8_t big[TSS_BASEOT_MSG1_BYTES + 1];
-    memcpy(big, f->msg1, sizeof f->msg1);
-    assert_int_equal(
-        tss_baseot_sender_respond(sid, f->msg1, sizeof f->msg1 - 1, &rb.rng, f->msg2, f->bob),
-        TSS_ERR_LENGTH);
-    assert_int_equal(tss_baseot_sender_respond(sid, big, sizeof big, &rb.rng, f->msg2, f->bob),
+    assert_int_equal(tss_baseot_receiver_start(f->st, sid, K, &ra.rng, f->msg1), TSS_OK);
+    static uint8_t big[TSS_BASEOT_MSG1_BYTES_MAX + 1];
+    memcpy(big, f->msg1, M1);
+    assert_int_equal(tss_baseot_sender_respond(sid, f->msg1, M1 - 1, &rb.rng, f->msg2, f->bob),
                      TSS_ERR_LENGTH);
-    assert_int_equal(
-        tss_baseot_sender_respond(sid, f->msg1, sizeof f->msg1, &rb.rng, f->msg2, f->bob), TSS_OK);
+    assert_int_equal(tss_baseot_sender_respond(sid, big, M1 + 1, &rb.rng, f->msg2, f->bob),
+                     TSS_ERR_LENGTH);
+    assert_int_equal(tss_baseot_sender_respond(sid, f->msg1, M1, &rb.rng, f->msg2, f->bob), TSS_OK);
     assert_int_equal(tss_baseot_receiver_finish(f->st, f->msg2, sizeof f->msg2 - 1, f->alice),
                      TSS_ERR_LENGTH);
 }
@@ -194,19 +192,18 @@ static void test_sender_rejects_bad_points(void **state)
     test_rng ra, rb;
     test_rng_init(&ra, 31);
     sid_of(sid, 7);
-    assert_int_equal(tss_baseot_receiver_start(f->st, sid, &ra.rng, f->msg1), TSS_OK);
-    static uint8_t m[TSS_BASEOT_MSG1_BYTES];
-    const size_t insts[] = {0, 100, TSS_BASEOT_COUNT - 1};
+    assert_int_equal(tss_baseot_receiver_start(f->st, sid, K, &ra.rng, f->msg1), TSS_OK);
+    static uint8_t m[TSS_BASEOT_MSG1_BYTES_MAX];
+    const size_t insts[] = {0, 100, K - 1};
     for (size_t ii = 0; ii < 3; ii++)
         for (int slot = 0; slot < 2; slot++)
             for (int which = 0; which < 6; which++) {
-                memcpy(m, f->msg1, sizeof m);
+                memcpy(m, f->msg1, M1);
                 uint8_t *p = m + TSS_SID_TAG_BYTES + (insts[ii] * 2 + (size_t)slot) * 33;
                 bad_point(p, which, f->msg1 + (p - m));
                 test_rng_init(&rb, 32);
-                assert_int_equal(
-                    tss_baseot_sender_respond(sid, m, sizeof m, &rb.rng, f->msg2, f->bob),
-                    TSS_ERR_POINT);
+                assert_int_equal(tss_baseot_sender_respond(sid, m, M1, &rb.rng, f->msg2, f->bob),
+                                 TSS_ERR_POINT);
             }
 }
 
@@ -219,10 +216,9 @@ static void test_receiver_rejects_bad_point(void **state)
         test_rng_init(&ra, 41);
         test_rng_init(&rb, 42);
         sid_of(sid, 8);
-        assert_int_equal(tss_baseot_receiver_start(f->st, sid, &ra.rng, f->msg1), TSS_OK);
-        assert_int_equal(
-            tss_baseot_sender_respond(sid, f->msg1, sizeof f->msg1, &rb.rng, f->msg2, f->bob),
-            TSS_OK);
+        assert_int_equal(tss_baseot_receiver_start(f->st, sid, K, &ra.rng, f->msg1), TSS_OK);
+        assert_int_equal(tss_baseot_sender_respond(sid, f->msg1, M1, &rb.rng, f->msg2, f->bob),
+                         TSS_OK);
         memcpy(m2, f->msg2, sizeof m2);
         bad_point(m2 + TSS_SID_TAG_BYTES, which, f->msg2 + TSS_SID_TAG_BYTES);
         assert_int_equal(tss_baseot_receiver_finish(f->st, m2, sizeof m2, f->alice), TSS_ERR_POINT);
@@ -237,18 +233,18 @@ static void test_forced_infinity_rejected(void **state)
     test_rng ra, rb;
     test_rng_init(&ra, 51);
     sid_of(sid, 9);
-    assert_int_equal(tss_baseot_receiver_start(f->st, sid, &ra.rng, f->msg1), TSS_OK);
-    static uint8_t m[TSS_BASEOT_MSG1_BYTES];
+    assert_int_equal(tss_baseot_receiver_start(f->st, sid, K, &ra.rng, f->msg1), TSS_OK);
+    static uint8_t m[TSS_BASEOT_MSG1_BYTES_MAX];
     for (uint32_t b = 0; b < 2; b++) {
         const uint32_t l = 77;
-        memcpy(m, f->msg1, sizeof m);
+        memcpy(m, f->msg1, M1);
         uint8_t *q = m + TSS_SID_TAG_BYTES + l * 66;
         tss_point h;
         assert_int_equal(tss_baseot_h2c(&h, sid, l, b, q + 33 * (1 - b)), TSS_OK);
         tss_point_negate(&h, &h);
         tss_point_serialize(q + 33 * b, &h);
         test_rng_init(&rb, 52);
-        assert_int_equal(tss_baseot_sender_respond(sid, m, sizeof m, &rb.rng, f->msg2, f->bob),
+        assert_int_equal(tss_baseot_sender_respond(sid, m, M1, &rb.rng, f->msg2, f->bob),
                          TSS_ERR_INFINITY);
     }
 }
@@ -262,8 +258,8 @@ static void test_other_slot_is_a_group_element(void **state)
     test_rng ra;
     test_rng_init(&ra, 61);
     sid_of(sid, 10);
-    assert_int_equal(tss_baseot_receiver_start(f->st, sid, &ra.rng, f->msg1), TSS_OK);
-    for (uint32_t l = 0; l < TSS_BASEOT_COUNT; l++) {
+    assert_int_equal(tss_baseot_receiver_start(f->st, sid, K, &ra.rng, f->msg1), TSS_OK);
+    for (uint32_t l = 0; l < K; l++) {
         const uint8_t *q = f->msg1 + TSS_SID_TAG_BYTES + l * 66;
         tss_point Q[2], h, m, A;
         uint32_t c = (uint32_t)bit(f->st->delta, l);
@@ -284,30 +280,36 @@ static void test_setup_encodings(void **state)
 {
     fixture *f = *state;
     uint8_t sid[32];
+    const size_t SA = TSS_OTE_SENDER_SETUP_BYTES(K), SB = TSS_OTE_RECEIVER_SETUP_BYTES(K);
+    const unsigned other = K == 128 ? 256 : 128;
     sid_of(sid, 11);
     run(f, sid, 71);
-    static uint8_t ea[TSS_OTE_SENDER_SETUP_BYTES + 1], eb[TSS_OTE_RECEIVER_SETUP_BYTES + 1];
-    tss_ote_sender_setup *a2 = tss_ote_sender_setup_new();
-    tss_ote_receiver_setup *b2 = tss_ote_receiver_setup_new();
+    static uint8_t ea[TSS_OTE_SENDER_SETUP_BYTES(256) + 1],
+        eb[TSS_OTE_RECEIVER_SETUP_BYTES(256) + 1];
+    tss_ote_sender_setup *a2 = tss_ote_sender_setup_new(K);
+    tss_ote_receiver_setup *b2 = tss_ote_receiver_setup_new(K);
     tss_ote_sender_setup_encode(ea, f->alice);
     tss_ote_receiver_setup_encode(eb, f->bob);
-    assert_int_equal(tss_ote_sender_setup_decode(a2, ea, TSS_OTE_SENDER_SETUP_BYTES), TSS_OK);
+    assert_int_equal(ea[3], K == 256 ? '1' : '2'); /* "OTA1" is the v1/v2 encoding */
+    assert_int_equal(tss_ote_sender_setup_decode(a2, K, ea, SA), TSS_OK);
     assert_memory_equal(a2, f->alice, sizeof *a2);
-    assert_int_equal(tss_ote_receiver_setup_decode(b2, eb, TSS_OTE_RECEIVER_SETUP_BYTES), TSS_OK);
+    assert_int_equal(tss_ote_receiver_setup_decode(b2, K, eb, SB), TSS_OK);
     assert_memory_equal(b2, f->bob, sizeof *b2);
-    /* strict: length ±1, the other role's magic, a bad version */
-    assert_int_equal(tss_ote_sender_setup_decode(a2, ea, TSS_OTE_SENDER_SETUP_BYTES - 1),
-                     TSS_ERR_LENGTH);
-    assert_int_equal(tss_ote_sender_setup_decode(a2, ea, TSS_OTE_SENDER_SETUP_BYTES + 1),
-                     TSS_ERR_LENGTH);
-    assert_int_equal(tss_ote_receiver_setup_decode(b2, eb, TSS_OTE_RECEIVER_SETUP_BYTES + 1),
-                     TSS_ERR_LENGTH);
+    /* strict: length ±1, the other role's magic, a bad version, the other κ (its length
+     * and its magic), a κ the library does not implement */
+    assert_int_equal(tss_ote_sender_setup_decode(a2, K, ea, SA - 1), TSS_ERR_LENGTH);
+    assert_int_equal(tss_ote_sender_setup_decode(a2, K, ea, SA + 1), TSS_ERR_LENGTH);
+    assert_int_equal(tss_ote_receiver_setup_decode(b2, K, eb, SB + 1), TSS_ERR_LENGTH);
+    assert_int_equal(tss_ote_sender_setup_decode(a2, other, ea, SA), TSS_ERR_LENGTH);
+    assert_int_equal(tss_ote_receiver_setup_decode(b2, other, eb, SB), TSS_ERR_LENGTH);
+    assert_int_equal(tss_ote_sender_setup_decode(a2, 64, ea, SA), TSS_ERR_ARG);
+    assert_int_equal(tss_ote_receiver_setup_decode(b2, 512, eb, SB), TSS_ERR_ARG);
+    eb[3] = K == 256 ? '2' : '1'; /* the magic of the other κ */
+    assert_int_equal(tss_ote_receiver_setup_decode(b2, K, eb, SB), TSS_ERR_FORMAT);
     memcpy(ea, eb, 4);
-    assert_int_equal(tss_ote_sender_setup_decode(a2, ea, TSS_OTE_SENDER_SETUP_BYTES),
-                     TSS_ERR_FORMAT);
+    assert_int_equal(tss_ote_sender_setup_decode(a2, K, ea, SA), TSS_ERR_FORMAT);
     eb[3] ^= 0x7F;
-    assert_int_equal(tss_ote_receiver_setup_decode(b2, eb, TSS_OTE_RECEIVER_SETUP_BYTES),
-                     TSS_ERR_FORMAT);
+    assert_int_equal(tss_ote_receiver_setup_decode(b2, K, eb, SB), TSS_ERR_FORMAT);
     tss_ote_sender_setup_free(a2);
     tss_ote_receiver_setup_free(b2);
 }
@@ -364,5 +366,10 @@ int main(void)
         cmocka_unit_test(test_setup_encodings),
         cmocka_unit_test(test_h2c_domain_separation),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    int failed = 0;
+    K = TSS_OTE_KAPPA_DEFAULT;
+    failed += cmocka_run_group_tests_name("baseot k=128", tests, setup, teardown);
+    K = TSS_OTE_KAPPA_V2;
+    failed += cmocka_run_group_tests_name("baseot k=256", tests, setup, teardown);
+    return failed;
 }

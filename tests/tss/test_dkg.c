@@ -672,17 +672,23 @@ static void test_lagrange(void **state)
     assert_true(tss_scalar_eq(&sum, &one));
 }
 
+/* state: the κ the DKG runs with (0: the default, 128). */
 static void test_keyshare_encoding(void **state)
 {
-    (void)state;
+    unsigned kappa = state != NULL && *state != NULL ? *(const unsigned *)*state : 0;
     sim_dkg s;
     test_rng rngs[TSS_MAX_PARTIES + 1];
     setup_sim(&s, 2, 3, rngs, 70);
+    s.kappa = (uint16_t)kappa;
     assert_int_equal(sim_dkg_run(&s), TSS_OK);
+    assert_int_equal(s.shares[2]->kappa, kappa != 0 ? kappa : TSS_OTE_KAPPA_DEFAULT);
     uint8_t *enc = NULL, *enc2 = NULL;
     size_t len = 0, len2 = 0;
     assert_int_equal(tss_keyshare_encode(s.shares[2], &enc, &len), TSS_OK);
-    assert_int_equal(len, tss_keyshare_encoded_len(3));
+    assert_int_equal(len, tss_keyshare_encoded_len_kappa(3, s.shares[2]->kappa));
+    if (kappa == 0)
+        assert_int_equal(len, tss_keyshare_encoded_len(3));
+    assert_int_equal(enc[5], TSS_KEYSHARE_VERSION);
     tss_keyshare *back = NULL;
     assert_int_equal(tss_keyshare_decode(&back, enc, len), TSS_OK);
     assert_int_equal(tss_keyshare_encode(back, &enc2, &len2), TSS_OK);
@@ -735,8 +741,8 @@ static void test_keyshare_semantic_checks(void **state)
     assert_int_equal(tss_point_base_mul(&G, &one), TSS_OK);
     tss_point_serialize(g, &G);
     assert_int_equal(tss_keyshare_encode(s.shares[1], &enc, &len), TSS_OK);
-    /* version 2: magic, version, t n index, epoch, DKG sid, setup sid, chain code */
-    const size_t pk_at = 4 + 2 + 3 + 4 + 32 + 32 + 32, pub_at = pk_at + 33,
+    /* version 3: magic, version, t n index, epoch, kappa, DKG sid, setup sid, chain code */
+    const size_t pk_at = 4 + 2 + 3 + 4 + 2 + 32 + 32 + 32, pub_at = pk_at + 33,
                  sec_at = pub_at + 33 * 4 + (TSS_PARTY_ID_MAX + 32) * 4;
     const size_t where[] = {pk_at, pub_at + 33 * 3 /* P(4), above t */, pub_at + 33 * 1};
     for (size_t w = 0; w < 3; w++) {
@@ -761,6 +767,7 @@ static void test_keyshare_semantic_checks(void **state)
 
 int main(void)
 {
+    static const unsigned kappa_v2 = TSS_OTE_KAPPA_V2;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_params),
         cmocka_unit_test(test_all_small),
@@ -783,6 +790,7 @@ int main(void)
         cmocka_unit_test(test_pok_binding),
         cmocka_unit_test(test_lagrange),
         cmocka_unit_test(test_keyshare_encoding),
+        cmocka_unit_test_prestate(test_keyshare_encoding, (void *)&kappa_v2),
         cmocka_unit_test(test_large_sample),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

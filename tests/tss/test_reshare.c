@@ -402,6 +402,38 @@ static void test_mixed_epochs_refused(void **state)
     sim_dkg_free(&d);
 }
 
+/* Any delivery order: the dealer that leaves sends R2 and R3 as soon as it can, so its
+ * messages may overtake everyone else's; the inbox holds one round ahead, which always
+ * suffices (every message of round r + 1 waits for a message of the recipient's round r). */
+static void test_any_delivery_order(void **state)
+{
+    (void)state;
+    sim_dkg d;
+    make_key(&d, 2, 3, 10);
+    tss_identity ids[TSS_MAX_PARTIES];
+    memset(ids, 0, sizeof ids);
+    ids[0] = d.ids[0];
+    ids[1] = d.ids[2];
+    sim_identity(&ids[2], 78);
+    uint8_t fp[32], fp0[32];
+    for (uint64_t seed = 1; seed <= 6; seed++) {
+        sim_reshare s;
+        const uint16_t dealers[] = {1, 2};
+        const uint8_t idx[] = {1, 0};
+        from_shares(&s, d.shares, dealers, 2, idx, 2, 3, ids, 90);
+        s.net.shuffle = 1;
+        s.net.shuffle_seed = seed;
+        run_reshare_ok(&s);
+        check_new_shares(&s, &d.shares[1]->pk, d.shares[1]->dkg_sid);
+        tss_keyshare_fingerprint(fp, s.shares[1]);
+        if (seed == 1) /* same inputs and randomness: the same shares whatever the order */
+            memcpy(fp0, fp, 32);
+        assert_memory_equal(fp, fp0, 32);
+        sim_reshare_free(&s);
+    }
+    sim_dkg_free(&d);
+}
+
 /* ---------- parameters ---------- */
 
 static void test_params(void **state)
@@ -925,6 +957,32 @@ static void test_banned_during_run(void **state)
     tamper_free(&c);
 }
 
+/* A reshare that stops half-way (here: a leaving dealer's share for party 2 never arrives,
+ * as when the session is killed) produces no new share anywhere it matters, and the old
+ * epoch still signs. */
+static int drop_hook(void *ctx, uint8_t **data, size_t *len, uint16_t from, uint16_t to,
+                     uint8_t round)
+{
+    (void)ctx, (void)data, (void)len;
+    return from == 4 && to == 2 && round == 3;
+}
+
+static void test_killed_midway(void **state)
+{
+    (void)state;
+    tamper_ctx c;
+    tamper_setup(&c, 308);
+    c.s.net.tamper = drop_hook;
+    assert_int_equal(sim_reshare_run(&c.s), TSS_ERR_STATE);
+    for (int i = 1; i <= 3; i++) /* the new parties wait (2 for R3, 1 and 3 for R4) */
+        assert_int_equal(c.s.status[i], TSS_RUNNING);
+    assert_int_equal(c.s.status[4], TSS_DONE); /* the leaving dealer sent all it had */
+    for (int i = 1; i <= 3; i++)
+        assert_null(c.s.shares[i]);
+    assert_int_equal(sign_all_sets(c.d.shares, 2, 3, &c.d.shares[1]->pk, 9), 3);
+    tamper_free(&c);
+}
+
 /* Any single bit flipped in any message of any round: rejected or aborted, never a share
  * that differs from the others'. */
 static int random_flip_hook(void *ctx, uint8_t **data, size_t *len, uint16_t from, uint16_t to,
@@ -974,6 +1032,7 @@ int main(void)
         cmocka_unit_test(test_import_known_key),
         cmocka_unit_test(test_arbitrary_x),
         cmocka_unit_test(test_mixed_epochs_refused),
+        cmocka_unit_test(test_any_delivery_order),
         cmocka_unit_test(test_tamper_openings),
         cmocka_unit_test(test_tamper_zero_seed_opening),
         cmocka_unit_test(test_tamper_proofs),
@@ -986,6 +1045,7 @@ int main(void)
         cmocka_unit_test(test_tamper_sid),
         cmocka_unit_test(test_tamper_base_ot),
         cmocka_unit_test(test_banned_during_run),
+        cmocka_unit_test(test_killed_midway),
         cmocka_unit_test(test_bit_flips),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -92,13 +92,18 @@ typedef struct {
     tss_keyshare *shares[TSS_MAX_PARTIES + 1];
 } keyset;
 
-static void keyset_dealer(keyset *k, uint8_t t, uint8_t n, uint64_t seed)
+static void keyset_dealer_kappa(keyset *k, uint8_t t, uint8_t n, unsigned kappa, uint64_t seed)
 {
     test_rng r;
     test_rng_init(&r, seed);
     memset(k, 0, sizeof *k);
     k->t = t, k->n = n;
-    assert_int_equal(dealer_split(k->shares, t, n, NULL, NULL, &r), TSS_OK);
+    assert_int_equal(dealer_split_kappa(k->shares, t, n, NULL, NULL, kappa, &r), TSS_OK);
+}
+
+static void keyset_dealer(keyset *k, uint8_t t, uint8_t n, uint64_t seed)
+{
+    keyset_dealer_kappa(k, t, n, TSS_OTE_KAPPA_DEFAULT, seed);
 }
 
 static void keyset_free(keyset *k)
@@ -133,10 +138,16 @@ static void sign_ok(sim_sign *s)
     verify_signature(&s->pk, s->hash, &s->sig[s->signers[0]]);
 }
 
-static void all_subsets(uint8_t t, uint8_t n, uint64_t seed)
+/* κ from a test's prestate (a const unsigned *), or the default. */
+static unsigned state_kappa(void **state)
+{
+    return state != NULL && *state != NULL ? *(const unsigned *)*state : TSS_OTE_KAPPA_DEFAULT;
+}
+
+static void all_subsets_kappa(uint8_t t, uint8_t n, unsigned kappa, uint64_t seed)
 {
     keyset k;
-    keyset_dealer(&k, t, n, seed);
+    keyset_dealer_kappa(&k, t, n, kappa, seed);
     int done = 0;
     for (uint32_t mask = 0; mask < (1u << n); mask++) {
         if (__builtin_popcount(mask) != t)
@@ -160,14 +171,12 @@ static void all_subsets(uint8_t t, uint8_t n, uint64_t seed)
 
 static void test_subsets_2_3(void **state)
 {
-    (void)state;
-    all_subsets(2, 3, 1);
+    all_subsets_kappa(2, 3, state_kappa(state), 1);
 }
 
 static void test_subsets_3_5(void **state)
 {
-    (void)state;
-    all_subsets(3, 5, 2);
+    all_subsets_kappa(3, 5, state_kappa(state), 2);
 }
 
 static void test_samples_4_7_and_7_15(void **state)
@@ -195,10 +204,10 @@ static void test_samples_4_7_and_7_15(void **state)
 /* A key made by the real DKG (with its base OTs) signs too. */
 static void test_after_real_dkg(void **state)
 {
-    (void)state;
     sim_dkg d;
     memset(&d, 0, sizeof d);
     d.t = 2, d.n = 3;
+    d.kappa = (uint16_t)state_kappa(state);
     memset(d.net.session_id, 9, 32);
     assert_int_equal(sim_dkg_run(&d), TSS_OK);
     keyset k = {.t = 2, .n = 3};
@@ -208,6 +217,10 @@ static void test_after_real_dkg(void **state)
     setup_sign(&s, &k, set, 2, 50);
     sign_ok(&s);
     assert_true(tss_point_eq(&s.pk, &d.shares[1]->pk));
+    assert_int_equal(d.shares[1]->kappa, state_kappa(state));
+    /* the round-1 message (commitment, extension message) has the size of that κ */
+    assert_int_equal(s.net.msg_bytes[1] - tss_sign_payload_len(1, state_kappa(state)),
+                     s.net.msg_bytes[3] - tss_sign_payload_len(3, state_kappa(state)));
     sim_dkg_free(&d);
 }
 
@@ -388,9 +401,9 @@ static void expect_abort(keyset *k, const uint16_t *set, size_t count, sim_flip 
 
 static void test_tamper_bans(void **state)
 {
-    (void)state;
     keyset k;
-    keyset_dealer(&k, 2, 3, 10);
+    const unsigned kappa = state_kappa(state);
+    keyset_dealer_kappa(&k, 2, 3, kappa, 10);
     const uint16_t set[] = {1, 3};
     /* bad R opening (the nonce), authenticated message: abort and ban */
     sim_flip f1 = {.from = 3, .to = 1, .round = 2, .offset = R2_TAIL_AT + 164, .xor_mask = 1};
@@ -403,6 +416,13 @@ static void test_tamper_bans(void **state)
     /* VOLE message 1 (U): Alice's OT-extension check fails: ban Bob */
     sim_flip f4 = {.from = 3, .to = 1, .round = 1, .offset = 32 + 16 + 1000, .xor_mask = 4};
     expect_abort(&k, set, 2, &f4, TSS_ERR_OT_CHECK, 1, 3, 1);
+    /* ... and the last t~ of the extension message (the κ-th column's check value) */
+    sim_flip f4b = {.from = 1,
+                    .to = 3,
+                    .round = 1,
+                    .offset = 32 + TSS_OTE_MSG_BYTES(kappa) - 1,
+                    .xor_mask = 0x80};
+    expect_abort(&k, set, 2, &f4b, TSS_ERR_OT_CHECK, 3, 1, 1);
     /* VOLE message 2 (an a~ row): Bob's mu check fails: ban Alice */
     sim_flip f5 = {.from = 1, .to = 3, .round = 2, .offset = 16 + 32 * 700 + 5, .xor_mask = 1};
     expect_abort(&k, set, 2, &f5, TSS_ERR_VOLE_CHECK, 3, 1, 1);
@@ -626,13 +646,31 @@ static void set_check(uint8_t *enc, size_t len)
     tss_transcript_final(&t, enc + len - 32);
 }
 
-/* The version-1 encoding of ks (what the library wrote before epochs and identities):
- * the version-2 layout without epoch, setup sid and identities. */
+/* The version-2 encoding of a κ = 256 share ks (what the library wrote before κ was a
+ * parameter): the version-3 layout without the kappa field. Caller frees (free()). */
+static uint8_t *encode_v2(const tss_keyshare *ks, size_t *len2)
+{
+    uint8_t *v3 = NULL;
+    size_t len3 = 0;
+    assert_int_equal(ks->kappa, TSS_OTE_KAPPA_V2);
+    assert_int_equal(tss_keyshare_encode(ks, &v3, &len3), TSS_OK);
+    const size_t kappa_at = 9 + 4;
+    *len2 = len3 - 2;
+    uint8_t *v2 = malloc(*len2);
+    memcpy(v2, v3, kappa_at);
+    memcpy(v2 + kappa_at, v3 + kappa_at + 2, len3 - kappa_at - 2);
+    v2[5] = 2;
+    set_check(v2, *len2);
+    tss_secmem_free(v3);
+    return v2;
+}
+
+/* The version-1 encoding of a κ = 256 share ks (what the library wrote before epochs and
+ * identities): the version-2 layout without epoch, setup sid and identities. */
 static uint8_t *encode_v1(const tss_keyshare *ks, size_t *len1)
 {
-    uint8_t *v2 = NULL;
     size_t len2 = 0, n = ks->n, ids = (TSS_PARTY_ID_MAX + 32) * n;
-    assert_int_equal(tss_keyshare_encode(ks, &v2, &len2), TSS_OK);
+    uint8_t *v2 = encode_v2(ks, &len2);
     *len1 = len2 - 4 - 32 - ids;
     uint8_t *v1 = malloc(*len1), *p = v1;
     const size_t head = 9, dkg = head + 4, cc = dkg + 64, pub = cc + 32 + 33 + 33 * n;
@@ -641,7 +679,7 @@ static uint8_t *encode_v1(const tss_keyshare *ks, size_t *len1)
     memcpy(p, v2 + cc, pub - cc), p += pub - cc; /* chain code, pk, P(j) */
     memcpy(p, v2 + pub + ids, len2 - pub - ids); /* p(i), peers, check */
     set_check(v1, *len1);
-    tss_secmem_free(v2);
+    free(v2);
     return v1;
 }
 
@@ -667,7 +705,7 @@ static void test_keyshare_v1_and_identities(void **state)
 {
     (void)state;
     keyset k;
-    keyset_dealer(&k, 2, 3, 17);
+    keyset_dealer_kappa(&k, 2, 3, TSS_OTE_KAPPA_V2, 17); /* v1 shares have κ = 256 */
     uint8_t fp_orig[32], fp[32];
     tss_keyshare_fingerprint(fp_orig, k.shares[1]);
     /* a version-1 share decodes: epoch 0, setup sid = DKG sid, no identities */
@@ -678,6 +716,7 @@ static void test_keyshare_v1_and_identities(void **state)
     assert_int_equal(old->epoch, 0);
     assert_memory_equal(old->setup_sid, k.shares[1]->dkg_sid, 32);
     assert_false(tss_keyshare_has_identities(old));
+    assert_int_equal(old->kappa, TSS_OTE_KAPPA_V2);
     assert_true(tss_point_eq(&old->pk, &k.shares[1]->pk));
     assert_true(tss_scalar_eq(&old->secret_share, &k.shares[1]->secret_share));
     assert_memory_equal(old->peer[2].ot_send->delta, k.shares[1]->peer[2].ot_send->delta, 32);
@@ -690,7 +729,7 @@ static void test_keyshare_v1_and_identities(void **state)
     free(v1);
     /* it refuses to sign until its identities are set (keyshare.h says why) */
     assert_int_equal(sign_pair(old, k.shares[3], 170, NULL), TSS_ERR_IDENTITY);
-    /* it re-encodes as version 2 with empty identities, which decodes */
+    /* it re-encodes as the current version with empty identities, which decodes */
     tss_keyshare *again = reencode(old);
     assert_false(tss_keyshare_has_identities(again));
     tss_keyshare_free(again);
@@ -706,11 +745,11 @@ static void test_keyshare_v1_and_identities(void **state)
     assert_memory_equal(fp, fp_orig, 32);
     assert_int_equal(sign_pair(old, k.shares[3], 171, NULL), TSS_OK);
     tss_keyshare_free(old);
-    /* a version-2 encoding whose identities are neither all set nor all empty */
+    /* a version-3 encoding whose identities are neither all set nor all empty */
     uint8_t *enc = NULL;
     size_t len = 0;
     assert_int_equal(tss_keyshare_encode(k.shares[1], &enc, &len), TSS_OK);
-    const size_t ids_at = 9 + 4 + 32 + 32 + 32 + 33 + 33 * 3;
+    const size_t ids_at = 9 + 4 + 2 + 32 + 32 + 32 + 33 + 33 * 3;
     memset(enc + ids_at, 0, TSS_PARTY_ID_MAX + 32); /* party 1's identity emptied */
     set_check(enc, len);
     assert_int_equal(tss_keyshare_decode(&bad, enc, len), TSS_ERR_FORMAT);
@@ -757,17 +796,189 @@ static void test_epoch_and_identities_bound(void **state)
     keyset_free(&k);
 }
 
+/* ---------- key shares written before κ was a parameter ---------- */
+
+#ifndef MPC_TSS_TEST_DATA
+#error "MPC_TSS_TEST_DATA (tests/tss/data) must be defined by the build"
+#endif
+
+/* Reads tests/tss/data/<name> into a malloc'ed buffer. */
+static uint8_t *read_data(const char *name, size_t *len)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", MPC_TSS_TEST_DATA, name);
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        fail_msg("cannot open %s", path);
+    uint8_t *buf = malloc(1u << 17);
+    *len = fread(buf, 1, 1u << 17, f);
+    fclose(f);
+    return buf;
+}
+
+/* Real version-2 shares (κ = 256) of one 2-of-3 key, written by the library before this
+ * change (a DKG run at commit 3032045): they decode, sign with every pair of signers,
+ * re-encode as version 3 with κ = 256 and keep their fingerprint, and still sign with
+ * their peers' unconverted shares. */
+static void test_v2_shares_still_sign(void **state)
+{
+    (void)state;
+    keyset k = {.t = 2, .n = 3};
+    uint8_t fp[4][32];
+    for (int i = 1; i <= 3; i++) {
+        char name[64];
+        size_t len = 0;
+        snprintf(name, sizeof name, "keyshare_v2_2of3_%d.bin", i);
+        uint8_t *enc = read_data(name, &len);
+        assert_int_equal(enc[5], 2); /* version 2 on disk */
+        assert_int_equal(len, 49889);
+        assert_int_equal(tss_keyshare_decode(&k.shares[i], enc, len), TSS_OK);
+        assert_int_equal(k.shares[i]->kappa, TSS_OTE_KAPPA_V2);
+        assert_true(tss_keyshare_has_identities(k.shares[i]));
+        tss_keyshare_fingerprint(fp[i], k.shares[i]);
+        free(enc);
+    }
+    assert_memory_equal(fp[1], fp[2], 32);
+    assert_memory_equal(fp[1], fp[3], 32);
+    const uint16_t sets[3][2] = {{1, 2}, {1, 3}, {2, 3}};
+    for (int c = 0; c < 3; c++) {
+        sim_sign s;
+        setup_sign(&s, &k, sets[c], 2, 300 + (uint64_t)c);
+        sign_ok(&s);
+        assert_true(tss_point_eq(&s.pk, &k.shares[1]->pk));
+        /* round 1 carries the κ = 256 extension message (24,608 B) */
+        assert_int_equal(s.net.msg_bytes[1],
+                         tss_sign_payload_len(1, TSS_OTE_KAPPA_V2) +
+                             (s.net.msg_bytes[3] - tss_sign_payload_len(3, TSS_OTE_KAPPA_V2)));
+    }
+    /* re-encoded (version 3, κ = 256): same fingerprint, signs with an unconverted peer */
+    tss_keyshare *v3 = reencode(k.shares[2]);
+    uint8_t fp3[32];
+    tss_keyshare_fingerprint(fp3, v3);
+    assert_memory_equal(fp3, fp[2], 32);
+    assert_int_equal(v3->kappa, TSS_OTE_KAPPA_V2);
+    assert_int_equal(sign_pair(k.shares[1], k.shares[3], 310, NULL), TSS_OK);
+    tss_keyshare_free(k.shares[2]);
+    k.shares[2] = v3;
+    const uint16_t set[] = {2, 3};
+    sim_sign s;
+    setup_sign(&s, &k, set, 2, 311);
+    sign_ok(&s);
+    /* a v2 share's encoding with a κ = 128 setup inside is refused (the version fixes κ) */
+    uint8_t *enc = NULL;
+    size_t len = 0;
+    keyset k128;
+    keyset_dealer(&k128, 2, 3, 312);
+    tss_keyshare *bad = NULL;
+    assert_int_equal(tss_keyshare_encode(k128.shares[1], &enc, &len), TSS_OK);
+    enc[5] = 2;
+    memmove(enc + 13, enc + 15, len - 15); /* drop the kappa field: a "v2" with κ = 128 setups */
+    set_check(enc, len - 2);
+    assert_int_equal(tss_keyshare_decode(&bad, enc, len - 2), TSS_ERR_LENGTH);
+    assert_null(bad);
+    /* a v3 share naming a κ the library does not implement is refused */
+    assert_int_equal(tss_keyshare_encode(k128.shares[1], &enc, &len), TSS_OK);
+    enc[14] = 192;
+    set_check(enc, len);
+    assert_int_equal(tss_keyshare_decode(&bad, enc, len), TSS_ERR_FORMAT);
+    /* a v3 κ = 256 share whose field says 128 */
+    tss_secmem_free(enc);
+    assert_int_equal(tss_keyshare_encode(v3, &enc, &len), TSS_OK);
+    enc[13] = 0, enc[14] = 128;
+    set_check(enc, len);
+    assert_int_equal(tss_keyshare_decode(&bad, enc, len), TSS_ERR_LENGTH);
+    tss_secmem_free(enc);
+    /* κ is in the fingerprint (when it is not 256) and so in the signing sid */
+    uint8_t fpa[32], fpb[32];
+    tss_keyshare_fingerprint(fpa, k128.shares[1]);
+    k128.shares[1]->kappa = TSS_OTE_KAPPA_V2;
+    tss_keyshare_fingerprint(fpb, k128.shares[1]);
+    assert_memory_not_equal(fpa, fpb, 32);
+    k128.shares[1]->kappa = TSS_OTE_KAPPA_DEFAULT;
+    /* a share whose setups are of another κ than its own is refused by tss_sign_new */
+    k128.shares[3]->peer[0].ot_recv->kappa = TSS_OTE_KAPPA_V2;
+    const uint16_t set13[] = {1, 3};
+    setup_sign(&s, &k128, set13, 2, 313);
+    assert_int_equal(sim_sign_run(&s), TSS_ERR_ARG);
+    k128.shares[3]->peer[0].ot_recv->kappa = TSS_OTE_KAPPA_DEFAULT;
+    keyset_free(&k128);
+    keyset_free(&k);
+}
+
+/* A refresh (tss/reshare.h, same committee, every old party deals) of the real version-2
+ * key makes κ = 128 shares of the same public key that sign: the way an old key moves to
+ * the new parameter. */
+static void test_v2_key_refreshed_to_kappa_128(void **state)
+{
+    (void)state;
+    keyset k = {.t = 2, .n = 3};
+    for (int i = 1; i <= 3; i++) {
+        char name[64];
+        size_t len = 0;
+        snprintf(name, sizeof name, "keyshare_v2_2of3_%d.bin", i);
+        uint8_t *enc = read_data(name, &len);
+        assert_int_equal(tss_keyshare_decode(&k.shares[i], enc, len), TSS_OK);
+        free(enc);
+    }
+    sim_reshare r;
+    memset(&r, 0, sizeof r);
+    tss_reshare_params *p = &r.params;
+    const tss_keyshare *any = k.shares[1];
+    memset(p->key_id, 0x4b, 16);
+    memcpy(p->key_sid, any->dkg_sid, 32);
+    p->t_old = any->t;
+    p->n_old = any->n;
+    p->dealer_count = 3;
+    for (int d = 0; d < 3; d++) {
+        tss_scalar_set_u64(&p->dealers[d].x, (uint64_t)d + 1);
+        p->dealers[d].pub = any->pub_shares[d];
+        p->dealers[d].id = any->ids[d];
+        p->dealers[d].new_index = (uint8_t)(d + 1);
+        r.secrets[d] = &k.shares[d + 1]->secret_share;
+    }
+    p->pk = any->pk;
+    memcpy(p->chain_code, any->chain_code, 32);
+    p->t = 2;
+    p->n = 3;
+    memcpy(p->ids, any->ids, 3 * sizeof any->ids[0]);
+    p->epoch = any->epoch + 1;
+    memset(r.net.session_id, 0x77, 32);
+    assert_int_equal(sim_reshare_run(&r), TSS_OK);
+    keyset fresh = {.t = 2, .n = 3};
+    for (int i = 1; i <= 3; i++) {
+        assert_int_equal(r.shares[i]->kappa, TSS_OTE_KAPPA_DEFAULT);
+        assert_true(tss_point_eq(&r.shares[i]->pk, &any->pk));
+        fresh.shares[i] = r.shares[i];
+    }
+    const uint16_t set[] = {1, 3};
+    sim_sign s;
+    setup_sign(&s, &fresh, set, 2, 320);
+    sign_ok(&s);
+    assert_true(tss_point_eq(&s.pk, &any->pk));
+    assert_int_equal(s.net.msg_bytes[1] - tss_sign_payload_len(1, TSS_OTE_KAPPA_DEFAULT),
+                     s.net.msg_bytes[3] - tss_sign_payload_len(3, TSS_OTE_KAPPA_DEFAULT));
+    sim_reshare_free(&r);
+    keyset_free(&k);
+}
+
 int main(void)
 {
+    static const unsigned kappa_v2 = TSS_OTE_KAPPA_V2;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_params),
         cmocka_unit_test(test_subsets_2_3),
+        cmocka_unit_test_prestate(test_subsets_2_3, (void *)&kappa_v2),
         cmocka_unit_test(test_subsets_3_5),
+        cmocka_unit_test_prestate(test_subsets_3_5, (void *)&kappa_v2),
         cmocka_unit_test(test_after_real_dkg),
+        cmocka_unit_test_prestate(test_after_real_dkg, (void *)&kappa_v2),
+        cmocka_unit_test(test_v2_shares_still_sign),
+        cmocka_unit_test(test_v2_key_refreshed_to_kappa_128),
         cmocka_unit_test(test_edge_hashes),
         cmocka_unit_test(test_bip32_children),
         cmocka_unit_test(test_presign),
         cmocka_unit_test(test_tamper_bans),
+        cmocka_unit_test_prestate(test_tamper_bans, (void *)&kappa_v2),
         cmocka_unit_test(test_tamper_no_signature),
         cmocka_unit_test(test_wrong_pk_share),
         cmocka_unit_test(test_session_mismatch),

@@ -1,7 +1,8 @@
 /* tests/tss/test_vole.c — random VOLE (DKLs23 Protocol 5.2): c + d = a·b; Bob's μ check
  * fires on a tampered ã row, η̂ or μ, and on a consistently cheating Alice (another a in
  * one row) exactly when that row's β_r = 1; a sid mismatch is TSS_ERR_SESSION, not a ban;
- * lengths and encodings are strict. */
+ * lengths and encodings are strict. Every test runs for both κ (128: new keys; 256: v1/v2
+ * keys). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,6 +17,8 @@
 #include "tss/transcript.h"
 #include "tss/vole.h"
 
+static unsigned K; /* κ of the group being run */
+#define M1       TSS_VOLE_MSG1_BYTES(K)
 #define MSG2_AT  TSS_SID_TAG_BYTES
 #define MSG2_ETA (MSG2_AT + TSS_OTE_XI * TSS_OTE_SCALARS * 32)
 #define MSG2_MU  (MSG2_ETA + 32)
@@ -24,7 +27,7 @@ typedef struct {
     tss_ote_sender_setup *alice;
     tss_ote_receiver_setup *bob;
     tss_vole_bob *st, *saved;
-    uint8_t msg1[TSS_VOLE_MSG1_BYTES + 1];
+    uint8_t msg1[TSS_VOLE_MSG1_BYTES_MAX + 1];
     uint8_t msg2[TSS_VOLE_MSG2_BYTES + 1];
     uint8_t bad[TSS_VOLE_MSG2_BYTES + 1];
     tss_ote_string v0[TSS_OTE_XI], v1[TSS_OTE_XI];
@@ -34,19 +37,20 @@ static int setup(void **state)
 {
     fixture *f = calloc(1, sizeof *f);
     tss_baseot_receiver *bst = tss_baseot_receiver_new();
-    static uint8_t m1[TSS_BASEOT_MSG1_BYTES], m2[TSS_BASEOT_MSG2_BYTES];
+    static uint8_t m1[TSS_BASEOT_MSG1_BYTES_MAX], m2[TSS_BASEOT_MSG2_BYTES];
     uint8_t sid[32] = {9, 9, 9};
     test_rng ra, rb;
     test_rng_init(&ra, 1);
     test_rng_init(&rb, 2);
-    f->alice = tss_ote_sender_setup_new();
-    f->bob = tss_ote_receiver_setup_new();
+    f->alice = tss_ote_sender_setup_new(K);
+    f->bob = tss_ote_receiver_setup_new(K);
     f->st = tss_vole_bob_new();
     f->saved = tss_vole_bob_new();
     *state = f;
     if (bst == NULL || f->alice == NULL || f->bob == NULL || f->st == NULL || f->saved == NULL ||
-        tss_baseot_receiver_start(bst, sid, &ra.rng, m1) != TSS_OK ||
-        tss_baseot_sender_respond(sid, m1, sizeof m1, &rb.rng, m2, f->bob) != TSS_OK ||
+        tss_baseot_receiver_start(bst, sid, K, &ra.rng, m1) != TSS_OK ||
+        tss_baseot_sender_respond(sid, m1, TSS_BASEOT_MSG1_BYTES(K), &rb.rng, m2, f->bob) !=
+            TSS_OK ||
         tss_baseot_receiver_finish(bst, m2, sizeof m2, f->alice) != TSS_OK)
         return -1;
     tss_baseot_receiver_free(bst);
@@ -88,9 +92,8 @@ static void start_and_respond(fixture *f, const uint8_t sid[32], uint64_t seed, 
     random_scalar(&r, &a[0]);
     random_scalar(&r, &a[1]);
     assert_int_equal(tss_vole_bob_start(f->st, f->bob, sid, &r.rng, b, f->msg1), TSS_OK);
-    assert_int_equal(
-        tss_vole_alice_respond(f->alice, sid, a, f->msg1, TSS_VOLE_MSG1_BYTES, &r.rng, c, f->msg2),
-        TSS_OK);
+    assert_int_equal(tss_vole_alice_respond(f->alice, sid, a, f->msg1, M1, &r.rng, c, f->msg2),
+                     TSS_OK);
     memcpy(f->saved, f->st, sizeof *f->st);
 }
 
@@ -174,8 +177,7 @@ static void cheating_alice(fixture *f, const uint8_t sid[32], const tss_scalar a
     test_rng_init(&r, 300 + cheat);
     random_scalar(&r, &eta);
     tss_scalar_set_u64(&one, 1);
-    assert_int_equal(
-        tss_ote_sender_extend(f->alice, sid, f->msg1, TSS_VOLE_MSG1_BYTES, f->v0, f->v1), TSS_OK);
+    assert_int_equal(tss_ote_sender_extend(f->alice, sid, f->msg1, M1, f->v0, f->v1), TSS_OK);
     for (size_t row = 0; row < TSS_OTE_XI; row++)
         for (int k = 0; k < 3; k++) {
             tss_scalar x;
@@ -252,9 +254,8 @@ static void test_sid_mismatch_is_not_a_ban(void **state)
     make_sid(other, 401);
     start_and_respond(f, sid, 400, a, &b, c);
     /* Alice under another sid */
-    assert_int_equal(
-        tss_vole_alice_respond(f->alice, other, a, f->msg1, TSS_VOLE_MSG1_BYTES, &r.rng, c, f->bad),
-        TSS_ERR_SESSION);
+    assert_int_equal(tss_vole_alice_respond(f->alice, other, a, f->msg1, M1, &r.rng, c, f->bad),
+                     TSS_ERR_SESSION);
     /* Bob receives a reply produced under another sid (Alice equivocated or the hub mixed
      * sessions): a session error, checked before anything else */
     memcpy(f->bad, f->msg2, TSS_VOLE_MSG2_BYTES);
@@ -271,11 +272,9 @@ static void test_lengths_and_encodings(void **state)
     test_rng_init(&r, 500);
     make_sid(sid, 500);
     start_and_respond(f, sid, 500, a, &b, c);
-    assert_int_equal(tss_vole_alice_respond(f->alice, sid, a, f->msg1, TSS_VOLE_MSG1_BYTES - 1,
-                                            &r.rng, c, f->bad),
+    assert_int_equal(tss_vole_alice_respond(f->alice, sid, a, f->msg1, M1 - 1, &r.rng, c, f->bad),
                      TSS_ERR_LENGTH);
-    assert_int_equal(tss_vole_alice_respond(f->alice, sid, a, f->msg1, TSS_VOLE_MSG1_BYTES + 1,
-                                            &r.rng, c, f->bad),
+    assert_int_equal(tss_vole_alice_respond(f->alice, sid, a, f->msg1, M1 + 1, &r.rng, c, f->bad),
                      TSS_ERR_LENGTH);
     memcpy(f->bad, f->msg2, TSS_VOLE_MSG2_BYTES + 1);
     assert_int_equal(finish_bad(f, TSS_VOLE_MSG2_BYTES - 1), TSS_ERR_LENGTH);
@@ -288,10 +287,9 @@ static void test_lengths_and_encodings(void **state)
     memset(f->bad + MSG2_ETA, 0xFF, 32);
     assert_int_equal(finish_bad(f, TSS_VOLE_MSG2_BYTES), TSS_ERR_FORMAT);
     /* a tampered extension message makes Alice's OT check fail (ban Bob) */
-    f->msg1[TSS_VOLE_MSG1_BYTES - 1] ^= 1;
-    assert_int_equal(
-        tss_vole_alice_respond(f->alice, sid, a, f->msg1, TSS_VOLE_MSG1_BYTES, &r.rng, c, f->bad),
-        TSS_ERR_OT_CHECK);
+    f->msg1[M1 - 1] ^= 1;
+    assert_int_equal(tss_vole_alice_respond(f->alice, sid, a, f->msg1, M1, &r.rng, c, f->bad),
+                     TSS_ERR_OT_CHECK);
     assert_true(tss_scalar_is_zero(&c[0]) && tss_scalar_is_zero(&c[1]));
 }
 
@@ -304,5 +302,10 @@ int main(void)
         cmocka_unit_test(test_sid_mismatch_is_not_a_ban),
         cmocka_unit_test(test_lengths_and_encodings),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    int failed = 0;
+    K = TSS_OTE_KAPPA_DEFAULT;
+    failed += cmocka_run_group_tests_name("vole k=128", tests, setup, teardown);
+    K = TSS_OTE_KAPPA_V2;
+    failed += cmocka_run_group_tests_name("vole k=256", tests, setup, teardown);
+    return failed;
 }

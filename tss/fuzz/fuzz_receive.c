@@ -106,7 +106,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t len = size - 1;
     uint8_t *wrapped = NULL;
     if (!raw) {
-        size_t plen = sign ? tss_sign_payload_len(round) : tss_dkg_payload_len(round, 2, 3, 2, 1);
+        size_t plen = sign ? tss_sign_payload_len(round, shares[1]->kappa)
+                           : tss_dkg_payload_len(round, 2, 3, TSS_OTE_KAPPA_DEFAULT, 2, 1);
         if (plen == 0)
             return 0;
         wrapped = wrap(sign ? TSS_PROTO_SIGN : TSS_PROTO_DKG, round, msg, len, plen, &len);

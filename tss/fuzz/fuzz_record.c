@@ -113,13 +113,14 @@ static void add_field(fz_case *c, const char *name, size_t *off, size_t len, siz
     *off += len;
 }
 
-/* The extension message of ote.h: sid tag | U (256 rows of 80 B) | x~ | t~ (256 x 16). */
+/* The extension message of ote.h: sid tag | U (κ rows of 80 B) | x~ | t~ (κ x 16), κ of the
+ * recorded (default) key. */
 static void ote_fields(fz_case *c, size_t *off)
 {
     add_field(c, "ote tag", off, TSS_SID_TAG_BYTES, 1, FZ_BYTES);
-    add_field(c, "ote U", off, (size_t)TSS_OTE_KAPPA * TSS_OTE_ROW_BYTES, 1, FZ_BYTES);
+    add_field(c, "ote U", off, (size_t)TSS_OTE_KAPPA_DEFAULT * TSS_OTE_ROW_BYTES, 1, FZ_BYTES);
     add_field(c, "ote x~", off, 16, 1, FZ_BYTES);
-    add_field(c, "ote t~", off, (size_t)TSS_OTE_KAPPA * 16, 1, FZ_BYTES);
+    add_field(c, "ote t~", off, (size_t)TSS_OTE_KAPPA_DEFAULT * 16, 1, FZ_BYTES);
 }
 
 /* Marks the last field as read only by a later round: edits to it pass this round
@@ -167,7 +168,7 @@ static void dkg_fields(fz_case *c, uint8_t t, uint8_t n)
         later(c);
         if (off < plen) {
             add_field(c, "base-OT 1 tag", &off, TSS_SID_TAG_BYTES, 1, FZ_BYTES);
-            add_field(c, "base-OT 1 Q", &off, (size_t)TSS_BASEOT_COUNT * 66, 33, FZ_OTQ);
+            add_field(c, "base-OT 1 Q", &off, (size_t)TSS_OTE_KAPPA_DEFAULT * 66, 33, FZ_OTQ);
         }
         break;
     case 3:
@@ -476,7 +477,7 @@ static void reshare_fields(fz_case *c)
         }
         if (off < plen) {
             add_field(c, "base-OT 1 tag", &off, TSS_SID_TAG_BYTES, 1, FZ_BYTES);
-            add_field(c, "base-OT 1 Q", &off, (size_t)TSS_BASEOT_COUNT * 66, 33, FZ_OTQ);
+            add_field(c, "base-OT 1 Q", &off, (size_t)TSS_OTE_KAPPA_DEFAULT * 66, 33, FZ_OTQ);
         }
         break;
     case 3:
