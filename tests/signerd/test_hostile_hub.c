@@ -1943,6 +1943,75 @@ static void t_reshare_lies(void **state)
     expect_no_bans();
 }
 
+/* kill -9 of a new party in the middle of a refresh (its first round-2 message is never
+ * routed): the others abort, nothing is activated or pending anywhere, epoch 0 signs with
+ * every pair after the node's restart, and a new refresh to the same epoch then succeeds. */
+static int kill_n3_at_r2(hsess *s, int from_p, int to_p, uint8_t *frame, size_t len,
+                         const api_frame *f)
+{
+    (void)to_p;
+    (void)frame;
+    (void)len;
+    if (s->node[from_p] == 2 && f->round == 2) {
+        if (pid[2] > 0)
+            stop(2, SIGKILL);
+        return 0;
+    }
+    return 1;
+}
+
+static void t_reshare_killed(void **state)
+{
+    (void)state;
+    const int all[3] = {0, 1, 2}, p12[2] = {0, 1}, p13[2] = {0, 2}, p23[2] = {1, 2};
+    key k;
+    keygen(all, 3, 2, &k, NULL);
+    tss_keyshare *old = node_share(0, k.kid);
+    assert_non_null(old);
+    const rdealer d[2] = {{0, 1, 1}, {1, 2, 2}};
+    unsigned links0 = fh_links(hub, "n3");
+    tamper = kill_n3_at_r2;
+    hsess *s = reshare_start(&k, old, 1, 2, all, 3, d, 2);
+    run1(s, 4000);
+    tamper = NULL;
+    assert_int_equal(pid[2], -1); /* the kill happened */
+    for (int p = 0; p < 2; p++) {
+        if (s->state[p] == ST_RUN) { /* the real hub fails the session as party_offline */
+            hub_abort(s, p, "party_offline");
+            s->state[p] = ST_TOLD;
+        }
+        assert_int_not_equal(s->state[p], ST_DONE);
+    }
+    start_node(2);
+    uint64_t end = now_ms() + 30000;
+    while ((fh_links(hub, "n3") == links0 || !fh_online(hub, "n3")) && now_ms() < end)
+        pump(50);
+    assert_true(fh_online(hub, "n3"));
+    pump(500);
+    char line[512];
+    for (int i = 0; i < 3; i++) {
+        assert_non_null(strstr(epoch_line(i, k.kid, 0, line, sizeof line), "active"));
+        assert_string_equal(epoch_line(i, k.kid, 1, line, sizeof line), "");
+    }
+    sign_ok(&k, p12);
+    sign_ok(&k, p13);
+    sign_ok(&k, p23);
+    /* the same refresh again, to completion */
+    s = reshare_start(&k, old, 1, 2, all, 3, d, 2);
+    tss_keyshare_free(old);
+    run1(s, 30000);
+    expect_results(s);
+    char atts[MAXP][2 * API_ATTESTATION_MAX + 1];
+    for (int p = 0; p < 3; p++)
+        jget(s->text[p], "attestation", atts[p], sizeof atts[p]);
+    activate_epoch(s, &k, 1, 3, 7u, -1, atts);
+    for (int i = 0; i < 3; i++)
+        wait_epoch(i, k.kid, 1, "active");
+    sign_ok(&k, p13);
+    expect_no_bans();
+    expect_alive();
+}
+
 int main(void)
 {
     /* t_flood comes late: with BUG 2 its storm keeps n3 busy for the 10 s linger */
@@ -1954,7 +2023,7 @@ int main(void)
         cmocka_unit_test(t_flood),         cmocka_unit_test(t_after),
         cmocka_unit_test(t_short_payload), cmocka_unit_test(t_delegate_share_to_persistent),
         cmocka_unit_test(t_refresh),       cmocka_unit_test(t_reshare_threshold),
-        cmocka_unit_test(t_reshare_lies),
+        cmocka_unit_test(t_reshare_lies),  cmocka_unit_test(t_reshare_killed),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
