@@ -425,3 +425,61 @@ char *api_reshare_ack_encode(const uint8_t key_id[16], uint32_t epoch, const cha
 {
     return status ? key_epoch_encode(key_id, epoch, status) : NULL;
 }
+
+static json_t *hex_string(const uint8_t *b, size_t len)
+{
+    char h[2 * 33 + 1];
+    api_hex_encode(h, b, len);
+    return json_string(h);
+}
+
+char *api_reshare_start_encode(const api_reshare_start *s, unsigned index)
+{
+    if (!s || s->nparties != s->n || s->ndealers > API_MAX_PARTIES || s->nparties > API_MAX_PARTIES)
+        return NULL;
+    json_t *o = json_object(), *parties = json_array(), *dealers = json_array(),
+           *old = json_object();
+    int bad = !o || !parties || !dealers || !old;
+    for (size_t j = 0; !bad && j < s->nparties; j++)
+        bad |= json_array_append_new(
+                   parties, json_pack("{s:i, s:s, s:s}", "index", (int)s->parties[j].index, "id",
+                                      s->parties[j].id, "cert", s->parties[j].cert)) != 0;
+    for (size_t k = 0; !bad && k < s->ndealers; k++) {
+        const api_reshare_dealer *d = &s->dealers[k];
+        json_t *e = json_pack("{s:o, s:o, s:s, s:s, s:i}", "x", hex_string(d->x, 32), "pub",
+                              hex_string(d->pub, 33), "id", d->id, "cert", d->cert, "new_index",
+                              (int)d->new_index);
+        bad |= json_array_append_new(dealers, e) != 0;
+    }
+    if (!bad)
+        bad = json_object_set_new(old, "threshold", json_integer(s->old_threshold)) ||
+              json_object_set_new(old, "n", json_integer(s->old_n)) ||
+              json_object_set_new(old, "public_key", hex_string(s->public_key, 33)) ||
+              json_object_set_new(old, "chain_code", hex_string(s->chain_code, 32)) ||
+              json_object_set_new(old, "key_sid", hex_string(s->key_sid, 32)) ||
+              json_object_set_new(o, "kind", json_string("reshare")) ||
+              json_object_set_new(o, "key_id", hex_string(s->key_id, 16)) ||
+              json_object_set_new(o, "epoch", json_integer(s->epoch)) ||
+              json_object_set_new(o, "threshold", json_integer(s->threshold)) ||
+              json_object_set_new(o, "n", json_integer(s->n)) ||
+              json_object_set_new(o, "index", json_integer(index)) ||
+              json_object_set_new(o, "parties", parties) || json_object_set_new(o, "old", old) ||
+              json_object_set_new(o, "dealers", dealers) ||
+              json_object_set_new(o, "nonce", hex_string(s->nonce, 32)) ||
+              json_object_set_new(o, "approval", json_null());
+    else {
+        json_decref(parties);
+        json_decref(dealers);
+        json_decref(old);
+    }
+    char *text = bad ? NULL : json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+    api_reshare_start *check = text ? malloc(sizeof *check) : NULL;
+    if (text && (!check || api_reshare_start_parse(check, (const uint8_t *)text, strlen(text), NULL,
+                                                   0) != API_OK)) {
+        free(text);
+        text = NULL;
+    }
+    free(check);
+    return text;
+}

@@ -94,4 +94,10 @@ char *api_reshare_ack_encode(const uint8_t key_id[16], uint32_t epoch, const cha
 api_err api_reshare_ack_parse(uint8_t key_id[16], uint32_t *epoch, int *active, const uint8_t *p,
                               size_t len, char *msg, size_t cap);
 
+/* Encodes s as the session-start payload for participant `index` (1..participants): the
+ * hub's side of api_reshare_start_parse (every field, approval null, dealers in order;
+ * s->index is ignored). malloc'd compact JSON, or NULL on OOM or when s would not parse
+ * back (the encoder re-parses its output, so it never emits what a signer refuses). */
+char *api_reshare_start_encode(const api_reshare_start *s, unsigned index);
+
 #endif

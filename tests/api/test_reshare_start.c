@@ -453,12 +453,45 @@ static void test_control_seeds(void **state)
     }
 }
 
+/* The encoder gives back what the parser reads, for every participant; a struct the
+ * parser would refuse is not encoded. */
+static void test_encode_roundtrip(void **state)
+{
+    (void)state;
+    api_reshare_start *s = malloc(sizeof *s), *back = malloc(sizeof *back);
+    char msg[API_MSG_MAX];
+    assert_non_null(s);
+    assert_non_null(back);
+    json_t *j = payload(3, 5, 3, reshare_dealers, 1);
+    assert_int_equal(parse_json(j, s, msg), API_OK);
+    json_decref(j);
+    unsigned count = api_reshare_participants(s);
+    for (unsigned idx = 1; idx <= count; idx++) {
+        char *text = api_reshare_start_encode(s, idx);
+        assert_non_null(text);
+        assert_int_equal(
+            api_reshare_start_parse(back, (const uint8_t *)text, strlen(text), msg, sizeof msg),
+            API_OK);
+        free(text);
+        assert_int_equal(back->index, idx);
+        back->index = s->index;
+        assert_memory_equal(back, s, sizeof *s);
+    }
+    assert_null(api_reshare_start_encode(s, count + 1));
+    assert_null(api_reshare_start_encode(s, 0));
+    s->dealers[1].x[31] = s->dealers[0].x[31]; /* a repeated x */
+    memcpy(s->dealers[1].x, s->dealers[0].x, 32);
+    assert_null(api_reshare_start_encode(s, 1));
+    free(s);
+    free(back);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_accepts),       cmocka_unit_test(test_fuzz_seed_accepted),
         cmocka_unit_test(test_refuses),       cmocka_unit_test(test_control_payloads),
-        cmocka_unit_test(test_control_seeds),
+        cmocka_unit_test(test_control_seeds), cmocka_unit_test(test_encode_roundtrip),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
