@@ -483,3 +483,82 @@ char *api_reshare_start_encode(const api_reshare_start *s, unsigned index)
     free(check);
     return text;
 }
+
+static int key_public_valid(const api_key_public *kp)
+{
+    if (kp->count < 2 || kp->count > API_MAX_PARTIES)
+        return 0;
+    for (size_t j = 0; j < kp->count; j++)
+        if (kp->public_shares[j][0] != 0x02 && kp->public_shares[j][0] != 0x03)
+            return 0;
+    return 1;
+}
+
+char *api_key_public_attach(char *json, const api_key_public *kp)
+{
+    json_t *o = json ? json_loads(json, 0, NULL) : NULL, *shares = json_array();
+    free(json);
+    char *out = NULL;
+    if (o && shares && kp && json_is_object(o) && key_public_valid(kp)) {
+        int bad = 0;
+        for (size_t j = 0; j < kp->count; j++)
+            bad |= json_array_append_new(shares, hex_string(kp->public_shares[j], 33)) != 0;
+        json_t *k = bad ? NULL
+                        : json_pack("{s:o, s:I, s:O}", "key_sid", hex_string(kp->key_sid, 32),
+                                    "epoch", (json_int_t)kp->epoch, "public_shares", shares);
+        if (k && json_object_set_new(o, "key", k) == 0)
+            out = json_dumps(o, JSON_COMPACT);
+    }
+    json_decref(shares);
+    json_decref(o);
+    return out;
+}
+
+api_err api_key_public_get(api_key_public *kp, int *present, const uint8_t *p, size_t len,
+                           char *msg, size_t cap)
+{
+    static const char *const allowed[] = {"key_sid", "epoch", "public_shares", NULL};
+    json_error_t je;
+    json_int_t v = 0;
+    memset(kp, 0, sizeof *kp);
+    *present = 0;
+    if (!p || len == 0)
+        return fail(msg, cap, API_ERR_BAD_JSON, "result payload is empty");
+    json_t *root = json_loadb((const char *)p, len, JSON_REJECT_DUPLICATES, &je);
+    if (!root)
+        return fail(msg, cap, API_ERR_BAD_JSON, "invalid JSON at line %d column %d: %s", je.line,
+                    je.column, je.text);
+    json_t *k = json_is_object(root) ? json_object_get(root, "key") : NULL;
+    api_err e = json_is_object(root)
+                    ? API_OK
+                    : fail(msg, cap, API_ERR_BAD_JSON, "result must be a JSON object");
+    if (e == API_OK && k) {
+        *present = 1;
+        e = check_keys(k, "key", allowed, msg, cap);
+        if (e == API_OK)
+            e = get_hex(k, "key", "key_sid", kp->key_sid, 32, msg, cap);
+        if (e == API_OK && (e = get_uint(k, "key", "epoch", 0, UINT32_MAX, &v, msg, cap)) == API_OK)
+            kp->epoch = (uint32_t)v;
+        json_t *a = json_object_get(k, "public_shares");
+        if (e == API_OK &&
+            (!json_is_array(a) || json_array_size(a) < 2 || json_array_size(a) > API_MAX_PARTIES))
+            e = fail(msg, cap, API_ERR_BAD_FIELD,
+                     "key: field 'public_shares' must be an array of 2..%d points",
+                     API_MAX_PARTIES);
+        for (size_t j = 0; e == API_OK && j < json_array_size(a); j++) {
+            json_t *h = json_array_get(a, j);
+            if (!json_is_string(h) || json_string_length(h) != 66 ||
+                api_hex_decode(kp->public_shares[j], 33, json_string_value(h), 66) != API_OK ||
+                (kp->public_shares[j][0] != 0x02 && kp->public_shares[j][0] != 0x03))
+                e = fail(msg, cap, API_ERR_BAD_FIELD,
+                         "key: public_shares[%zu] must be a compressed point (66 hex)", j);
+            kp->count = j + 1;
+        }
+    }
+    json_decref(root);
+    if (e != API_OK) {
+        memset(kp, 0, sizeof *kp);
+        *present = 0;
+    }
+    return e;
+}

@@ -100,4 +100,30 @@ api_err api_reshare_ack_parse(uint8_t key_id[16], uint32_t *epoch, int *active, 
  * back (the encoder re-parses its output, so it never emits what a signer refuses). */
 char *api_reshare_start_encode(const api_reshare_start *s, unsigned index);
 
+/* The key's public data a keygen or reshare result carries for the hub's key record (a
+ * later refresh/reshare's session-start needs every old party's P(x) and the DKG sid, which
+ * the hub cannot compute): an optional "key" object in the result,
+ *   "key": {"key_sid": "64 hex", "epoch": e, "public_shares": ["66 hex", ...]}
+ * with the share's DKG sid, its epoch and P(1)..P(n) (SEC1 compressed) in index order. All
+ * of it is covered by the share's fingerprint (the result's transcript_hash), so the hub
+ * requires all n results to agree, as it does for the fingerprint; a dealer checks each P(x)
+ * against its own share, so a wrong value only makes a reshare fail. */
+typedef struct {
+    uint8_t key_sid[32];
+    uint32_t epoch;
+    size_t count; /* 2..API_MAX_PARTIES */
+    uint8_t public_shares[API_MAX_PARTIES][33];
+} api_key_public;
+
+/* Adds the "key" object to a result's JSON text (takes and frees json). NULL on OOM, on a
+ * NULL json or on an invalid kp. */
+char *api_key_public_attach(char *json, const api_key_public *kp);
+
+/* Reads the "key" object of a result payload, strictly (exactly the three fields, hex
+ * lengths, 2..16 shares each 02/03-prefixed, epoch 0..2^32-1). *present = 0 and API_OK when
+ * the result has none (a signer older than this field); the rest of the payload is the
+ * result parsers' business. */
+api_err api_key_public_get(api_key_public *kp, int *present, const uint8_t *p, size_t len,
+                           char *msg, size_t cap);
+
 #endif

@@ -66,6 +66,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                                       sizeof msg) == API_OK &&
                 (status < 0 || status > 2))
                 abort();
+            api_key_public kp;
+            int present;
+            if (api_key_public_get(&kp, &present, f.payload, f.payload_len, msg, sizeof msg) ==
+                    API_OK &&
+                present && (kp.count < 2 || kp.count > API_MAX_PARTIES))
+                abort(); /* an accepted key block has 2..16 public shares */
         }
         break;
     case API_FRAME_ABORT:

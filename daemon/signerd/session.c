@@ -897,6 +897,17 @@ static void audit(signer_session *s, signer_audit_kind kind, const char *outcome
  * durable share. */
 static void finish_keygen_delegate(signer_session *s, tss_keyshare *ks);
 
+/* The key's public data for the hub's key record (api/reshare.h api_key_public). */
+static void key_public_of(const tss_keyshare *ks, api_key_public *kp)
+{
+    memset(kp, 0, sizeof *kp);
+    memcpy(kp->key_sid, ks->dkg_sid, 32);
+    kp->epoch = ks->epoch;
+    kp->count = ks->n;
+    for (size_t j = 0; j < ks->n; j++)
+        tss_point_serialize(kp->public_shares[j], &ks->pub_shares[j]);
+}
+
 static void finish_keygen(signer_session *s)
 {
     signer *sd = s->sd;
@@ -944,6 +955,8 @@ static void finish_keygen(signer_session *s)
     memcpy(row.fingerprint, r.transcript_hash, 32);
     row.blob = blob;
     row.blob_len = blob_len;
+    api_key_public kp;
+    key_public_of(ks, &kp);
     tss_keyshare_free(ks);
     signer_store_err se = signer_store_share_put_pending(sd->store, &row);
     free(blob);
@@ -958,7 +971,7 @@ static void finish_keygen(signer_session *s)
         return fail(s, 0, "cannot sign the attestation");
     s->ph = PH_DONE;
     s->result_sent = 1;
-    send_json(s, API_FRAME_RESULT, api_keygen_result_encode(&r));
+    send_json(s, API_FRAME_RESULT, api_key_public_attach(api_keygen_result_encode(&r), &kp));
     log_info("session %s: share of key %s stored (pending activation)", s->hex, kid);
 }
 
@@ -1196,6 +1209,8 @@ static void finish_reshare(signer_session *s)
     memcpy(row.fingerprint, r.transcript_hash, 32);
     row.blob = blob;
     row.blob_len = blob_len;
+    api_key_public kp;
+    key_public_of(ks, &kp);
     tss_keyshare_free(ks);
     signer_store_err se = signer_store_share_put_pending(sd->store, &row);
     free(blob);
@@ -1210,7 +1225,7 @@ static void finish_reshare(signer_session *s)
         return fail(s, 0, "cannot sign the attestation");
     s->ph = PH_DONE;
     s->result_sent = 1;
-    send_json(s, API_FRAME_RESULT, api_keygen_result_encode(&r));
+    send_json(s, API_FRAME_RESULT, api_key_public_attach(api_keygen_result_encode(&r), &kp));
     log_info("session %s: share of key %s epoch %u stored (pending activation)", s->hex, kid,
              (unsigned)rs->epoch);
 }

@@ -486,12 +486,71 @@ static void test_encode_roundtrip(void **state)
     free(back);
 }
 
+/* The key's public data in a result: attached, read back; strict; absent is fine. */
+static void test_key_public(void **state)
+{
+    (void)state;
+    api_key_public kp, back;
+    int present = -1;
+    char msg[API_MSG_MAX];
+    memset(&kp, 0, sizeof kp);
+    memset(kp.key_sid, 0x5d, 32);
+    kp.epoch = 4;
+    kp.count = 3;
+    for (int j = 0; j < 3; j++) {
+        memset(kp.public_shares[j], 0x10 + j, 33);
+        kp.public_shares[j][0] = 0x02 + (j & 1);
+    }
+    char *j = api_key_public_attach(strdup("{\"public_key\":\"aa\"}"), &kp);
+    assert_non_null(j);
+    assert_int_equal(
+        api_key_public_get(&back, &present, (const uint8_t *)j, strlen(j), msg, sizeof msg),
+        API_OK);
+    assert_int_equal(present, 1);
+    assert_memory_equal(&back, &kp, sizeof kp);
+    free(j);
+    static const char *const absent = "{\"public_key\":\"aa\"}";
+    assert_int_equal(api_key_public_get(&back, &present, (const uint8_t *)absent, strlen(absent),
+                                        msg, sizeof msg),
+                     API_OK);
+    assert_int_equal(present, 0);
+    static const char *const bad[] = {
+        "{\"key\":{\"key_sid\":\"00\",\"epoch\":0,\"public_shares\":[]}}",
+        "{\"key\":{\"epoch\":0,\"public_shares\":[]}}",
+        "{\"key\":{\"key_sid\":\"" KID KID "\",\"epoch\":1,\"public_shares\":[\"02" KID KID "\"]}}",
+        "{\"key\":{\"key_sid\":\"" KID KID "\",\"epoch\":1,\"public_shares\":[\"04" KID KID
+        "\",\"02" KID KID "\"]}}",
+        "{\"key\":{\"key_sid\":\"" KID KID "\",\"epoch\":1,\"x\":1,\"public_shares\":[\"02" KID KID
+        "\",\"02" KID KID "\"]}}",
+        "{\"key\":[]}",
+        "[]",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        assert_int_not_equal(api_key_public_get(&back, &present, (const uint8_t *)bad[i],
+                                                strlen(bad[i]), msg, sizeof msg),
+                             API_OK);
+    static const char *const good =
+        "{\"key\":{\"key_sid\":\"" KID KID "\",\"epoch\":1,\"public_shares\":[\"02" KID KID
+        "\",\"03" KID KID "\"]}}";
+    assert_int_equal(
+        api_key_public_get(&back, &present, (const uint8_t *)good, strlen(good), msg, sizeof msg),
+        API_OK);
+    assert_int_equal(back.count, 2);
+    kp.public_shares[1][0] = 0x04;
+    assert_null(api_key_public_attach(strdup("{}"), &kp));
+    kp.public_shares[1][0] = 0x02;
+    kp.count = 1;
+    assert_null(api_key_public_attach(strdup("{}"), &kp));
+    assert_null(api_key_public_attach(NULL, &kp));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_accepts),       cmocka_unit_test(test_fuzz_seed_accepted),
         cmocka_unit_test(test_refuses),       cmocka_unit_test(test_control_payloads),
         cmocka_unit_test(test_control_seeds), cmocka_unit_test(test_encode_roundtrip),
+        cmocka_unit_test(test_key_public),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -37,6 +37,7 @@
 #include "api/frame.h"
 #include "api/hex.h"
 #include "api/json.h"
+#include "api/reshare.h"
 #include "fake_hub.h"
 #include "hsm/hsm.h"
 #include "store.h"
@@ -1832,6 +1833,26 @@ static void t_refresh(void **state)
         assert_non_null(strstr(epoch_line(all[p], k.kid, 1, line, sizeof line), "pending"));
         assert_non_null(strstr(epoch_line(all[p], k.kid, 0, line, sizeof line), "active"));
     }
+    char res0[sizeof s->text[0]]; /* the acks of activate and retire come on this session */
+    snprintf(res0, sizeof res0, "%s", s->text[0]);
+    /* each result carries the new epoch's public data (the hub's next session-start) */
+    tss_keyshare *pend = node_share(0, k.kid); /* still epoch 0: the active one */
+    for (int p = 0; p < 3; p++) {
+        api_key_public kp;
+        int present = 0;
+        char m[API_MSG_MAX];
+        assert_int_equal(api_key_public_get(&kp, &present, (const uint8_t *)s->text[p],
+                                            strlen(s->text[p]), m, sizeof m),
+                         API_OK);
+        assert_int_equal(present, 1);
+        assert_int_equal(kp.epoch, 1);
+        assert_int_equal(kp.count, 3);
+        assert_memory_equal(kp.key_sid, pend->dkg_sid, 32);
+        uint8_t b[33];
+        tss_point_serialize(b, &pend->pub_shares[0]);
+        assert_memory_not_equal(kp.public_shares[0], b, 33); /* refreshed: new P'(1) */
+    }
+    tss_keyshare_free(pend);
     /* pending: epoch 0 still signs */
     sign_ok(&k, p12);
     /* an altered attestation: n3 refuses to switch */
@@ -1861,10 +1882,36 @@ static void t_refresh(void **state)
     retire_epoch(s, &k, 0);
     for (int i = 0; i < 3; i++)
         wait_epoch(i, k.kid, 0, "");
+    pump(300);
+    for (int p = 0; p < 3; p++) { /* each acknowledged the retire on the reshare session */
+        uint8_t kid[16];
+        uint32_t ep = 9;
+        int st = -1;
+        char m[API_MSG_MAX];
+        assert_int_equal(api_reshare_ack_parse(kid, &ep, &st, (const uint8_t *)s->text[p],
+                                               strlen(s->text[p]), m, sizeof m),
+                         API_OK);
+        assert_int_equal(ep, 0);
+        assert_int_equal(st, 0);
+    }
     sign_ok(&k, p13);
     tss_keyshare *now = node_share(1, k.kid);
     assert_non_null(now);
     assert_int_equal(now->epoch, 1);
+    {
+        api_key_public kp;
+        int present = 0;
+        char m[API_MSG_MAX];
+        uint8_t b[33];
+        assert_int_equal(
+            api_key_public_get(&kp, &present, (const uint8_t *)res0, strlen(res0), m, sizeof m),
+            API_OK);
+        assert_int_equal(present, 1);
+        for (int j = 0; j < 3; j++) {
+            tss_point_serialize(b, &now->pub_shares[j]);
+            assert_memory_equal(kp.public_shares[j], b, 33);
+        }
+    }
     assert_int_equal(tss_point_eq(&now->pk, &old->pk), 1);
     tss_keyshare_free(now);
     tss_keyshare_free(old);
