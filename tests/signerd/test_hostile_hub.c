@@ -2059,18 +2059,76 @@ static void t_reshare_killed(void **state)
     expect_alive();
 }
 
+/* n3 leaves and comes back as a replacement: 2-of-3 -> 2-of-2 {n1, n2} with dealers n2 and
+ * n3 (n3 deals without being a new party), retire deletes n3's still-active share (it is
+ * leaving); then 2-of-2 -> 2-of-3 {n1, n2, n3} where n3 holds no share and takes the public
+ * input from the session-start. Same public key throughout; every pair signs at the end. */
+static void t_reshare_replace(void **state)
+{
+    (void)state;
+    const int all[3] = {0, 1, 2}, two[2] = {0, 1}, p12[2] = {0, 1}, p13[2] = {0, 2},
+              p23[2] = {1, 2};
+    key k;
+    keygen(all, 3, 2, &k, NULL);
+    tss_keyshare *old = node_share(0, k.kid);
+    assert_non_null(old);
+    const rdealer d1[2] = {{1, 2, 2}, {2, 0, 3}};
+    hsess *s = reshare_start(&k, old, 1, 2, two, 2, d1, 2);
+    tss_keyshare_free(old);
+    run1(s, 30000);
+    expect_results(s);
+    char atts[MAXP][2 * API_ATTESTATION_MAX + 1];
+    for (int p = 0; p < 2; p++)
+        jget(s->text[p], "attestation", atts[p], sizeof atts[p]);
+    assert_non_null(strstr(s->text[2], "dealt"));
+    activate_epoch(s, &k, 1, 2, 3u, -1, atts);
+    for (int i = 0; i < 2; i++)
+        wait_epoch(i, k.kid, 1, "active");
+    retire_epoch(s, &k, 0);
+    for (int i = 0; i < 3; i++)
+        wait_epoch(i, k.kid, 0, "");
+    char line[512];
+    assert_string_equal(epoch_line(2, k.kid, 1, line, sizeof line), "");
+    k.n = 2;
+    sign_ok(&k, p12);
+    /* n3 back, without a share */
+    old = node_share(0, k.kid);
+    assert_non_null(old);
+    assert_int_equal(old->n, 2);
+    const rdealer d2[2] = {{0, 1, 1}, {1, 2, 2}};
+    s = reshare_start(&k, old, 2, 2, all, 3, d2, 2);
+    tss_keyshare_free(old);
+    run1(s, 30000);
+    expect_results(s);
+    for (int p = 0; p < 3; p++)
+        jget(s->text[p], "attestation", atts[p], sizeof atts[p]);
+    activate_epoch(s, &k, 2, 3, 7u, -1, atts);
+    for (int i = 0; i < 3; i++)
+        wait_epoch(i, k.kid, 2, "active");
+    retire_epoch(s, &k, 1);
+    for (int i = 0; i < 2; i++)
+        wait_epoch(i, k.kid, 1, "");
+    k.n = 3;
+    sign_ok(&k, p12);
+    sign_ok(&k, p13);
+    sign_ok(&k, p23);
+    expect_no_bans();
+    expect_alive();
+}
+
 int main(void)
 {
     /* t_flood comes late: with BUG 2 its storm keeps n3 busy for the 10 s linger */
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(t_keygen_sign),   cmocka_unit_test(t_activation_proof),
-        cmocka_unit_test(t_recipient),     cmocka_unit_test(t_certs),
-        cmocka_unit_test(t_equivocation),  cmocka_unit_test(t_tamper),
-        cmocka_unit_test(t_malformed),     cmocka_unit_test(t_replay),
-        cmocka_unit_test(t_flood),         cmocka_unit_test(t_after),
-        cmocka_unit_test(t_short_payload), cmocka_unit_test(t_delegate_share_to_persistent),
-        cmocka_unit_test(t_refresh),       cmocka_unit_test(t_reshare_threshold),
-        cmocka_unit_test(t_reshare_lies),  cmocka_unit_test(t_reshare_killed),
+        cmocka_unit_test(t_keygen_sign),     cmocka_unit_test(t_activation_proof),
+        cmocka_unit_test(t_recipient),       cmocka_unit_test(t_certs),
+        cmocka_unit_test(t_equivocation),    cmocka_unit_test(t_tamper),
+        cmocka_unit_test(t_malformed),       cmocka_unit_test(t_replay),
+        cmocka_unit_test(t_flood),           cmocka_unit_test(t_after),
+        cmocka_unit_test(t_short_payload),   cmocka_unit_test(t_delegate_share_to_persistent),
+        cmocka_unit_test(t_refresh),         cmocka_unit_test(t_reshare_threshold),
+        cmocka_unit_test(t_reshare_lies),    cmocka_unit_test(t_reshare_killed),
+        cmocka_unit_test(t_reshare_replace),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
