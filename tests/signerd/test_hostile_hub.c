@@ -1819,9 +1819,12 @@ static void t_refresh(void **state)
     assert_non_null(old);
     assert_int_equal(old->epoch, 0);
     const rdealer d[2] = {{0, 1, 1}, {1, 2, 2}};
+    uint64_t t0 = now_ms();
     hsess *s = reshare_start(&k, old, 1, 2, all, 3, d, 2);
     run1(s, 30000);
     expect_results(s);
+    fprintf(stderr, "refresh 2-of-3 (2 dealers): %llu ms to all three results\n",
+            (unsigned long long)(now_ms() - t0));
     char atts[MAXP][2 * API_ATTESTATION_MAX + 1], fp0[80], fp[80];
     jget(s->text[0], "transcript_hash", fp0, sizeof fp0);
     for (int p = 0; p < 3; p++) {
