@@ -12,7 +12,6 @@
 #include <string.h>
 
 #include <cmocka.h>
-#include <openssl/bn.h>
 
 #include "daemon/common/eth.h"
 #include "daemon/common/tsslib.h"
@@ -31,23 +30,9 @@ static void sk_small(uint8_t sk[32], uint8_t v)
 static tsslib_gen_key *make(uint64_t seed, uint8_t skv, unsigned t, unsigned n,
                             const char *const *ids)
 {
-    test_rng r;
-    uint8_t sk[32];
-    test_rng_init(&r, seed);
-    sk_small(sk, skv);
-    tsslib_gen_key *k = tsslib_gen_make(sk, t, n, ids, &r.rng);
+    tsslib_gen_key *k = tsslib_gen_small(seed, skv, t, n, ids);
     assert_non_null(k);
     return k;
-}
-
-/* Xi of party j in decimal, to make sure no message ever shows it. */
-static void xi_dec(char out[100], const tsslib_gen_key *k, unsigned j)
-{
-    BIGNUM *b = BN_bin2bn(k->xi[j], 32, NULL);
-    char *s = BN_bn2dec(b);
-    snprintf(out, 100, "%s", s);
-    OPENSSL_free(s);
-    BN_free(b);
 }
 
 /* Loads text and expects err (with expected_t); on failure no output and a message
@@ -86,7 +71,7 @@ static void expect_edit(const tsslib_gen_key *k, unsigned j, const char *from, c
         edited = tsslib_gen_replace(text, from, to);
         assert_non_null(edited);
     }
-    xi_dec(xi, k, j);
+    tsslib_gen_xi_dec(xi, k, j);
     expect_text(edited, 0, want, xi);
     if (edited != text)
         free(edited);
@@ -196,7 +181,7 @@ static void test_truncated(void **state)
     tsslib_gen_key *k = make(6, 1, 2, 3, NULL);
     char *text = tsslib_gen_json(k, 1, 0), xi[100];
     size_t len = strlen(text);
-    xi_dec(xi, k, 1);
+    tsslib_gen_xi_dec(xi, k, 1);
     for (size_t cut = 0; cut < len; cut += (cut < 64 || len - cut < 64) ? 1 : 37) {
         char save = text[cut];
         text[cut] = 0;

@@ -133,11 +133,7 @@ static void check_migrated(const sim_reshare *r, const char *addr, int want_sets
 
 static tsslib_gen_key *make(uint64_t seed, uint8_t skv, unsigned t, unsigned n)
 {
-    test_rng g;
-    uint8_t sk[32] = {0};
-    sk[31] = skv;
-    test_rng_init(&g, seed);
-    tsslib_gen_key *k = tsslib_gen_make(sk, t, n, NULL, &g.rng);
+    tsslib_gen_key *k = tsslib_gen_small(seed, skv, t, n, NULL);
     assert_non_null(k);
     return k;
 }

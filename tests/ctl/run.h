@@ -1,5 +1,5 @@
 /* tests/ctl/run.h — runs mpcctl's ctl_main in-process with its output captured, for the
- * unit tests (argument parsing, exit codes, output). */
+ * unit tests (argument parsing, exit codes, output). Include after <cmocka.h>. */
 #ifndef TEST_CTL_RUN_H
 #define TEST_CTL_RUN_H
 
@@ -42,6 +42,24 @@ static inline void ctl_run_free(ctl_run *r)
     free(r->out);
     free(r->err);
     r->out = r->err = NULL;
+}
+
+/* Asserts the run's exit code rc and, if needle, needle in its stdout (rc 0) or stderr (else);
+ * if never, that neither shows never. Prints the run when rc or needle differ. Frees r. */
+static inline void ctl_run_expect(ctl_run *r, int rc, const char *needle, const char *never)
+{
+    const char *text = rc == 0 ? r->out : r->err;
+    if (r->rc != rc || (needle && !strstr(text, needle)))
+        fprintf(stderr, "expected rc %d and '%s'\nrc %d\nout: %s\nerr: %s\n", rc,
+                needle ? needle : "", r->rc, r->out, r->err);
+    assert_int_equal(r->rc, rc);
+    if (needle)
+        assert_non_null(strstr(text, needle));
+    if (never) {
+        assert_null(strstr(r->out, never));
+        assert_null(strstr(r->err, never));
+    }
+    ctl_run_free(r);
 }
 
 #endif

@@ -27,88 +27,18 @@
 #include "api/hex.h"
 #include "daemon/common/rlp.h"
 #include "deploy.h"
+#include "openssl_check.h"
 #include "tss/keccak.h"
 #include "tss/point.h"
 
 static deploy D;
 static char key_id[33];
 
-static int ctl(char **out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int ctl(char **out, const char *fmt, ...)
-{
-    char args[2000], cmd[2600];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(args, sizeof args, fmt, ap);
-    va_end(ap);
-    snprintf(cmd, sizeof cmd, "%s %s 2>>%s/mpcctl.log", MPCCTL_BIN, args, D.dir);
-    FILE *p = popen(cmd, "r");
-    if (!p)
-        return -1;
-    size_t cap = 1 << 16, len = 0, n;
-    char *buf = malloc(cap);
-    while (buf && (n = fread(buf + len, 1, cap - len - 1, p)) > 0)
-        len += n;
-    if (buf)
-        buf[len] = 0;
-    int st = pclose(p);
-    if (out)
-        *out = buf;
-    else
-        free(buf);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
-static int last_error_has(const char *needle)
-{
-    return deploy_sh("tail -n 3 %s/mpcctl.log | grep -q -- \"%s\"", D.dir, needle) == 0;
-}
-
-static int online_count(void)
-{
-    char *out = NULL;
-    int n = 0;
-    if (ctl(&out, "--json parties") == 0) {
-        json_t *o = json_loads(out, 0, NULL), *p;
-        size_t i;
-        json_array_foreach(json_object_get(o, "parties"), i, p)
-        {
-            n += json_is_true(json_object_get(p, "online"));
-        }
-        json_decref(o);
-    }
-    free(out);
-    return n;
-}
-
-static void start_hub(void)
-{
-    char env[200];
-    snprintf(D.ca, sizeof D.ca, "%s/ca/ca.pem", D.dir);
-    snprintf(D.server_cert, sizeof D.server_cert, "%s/ca/hub.pem", D.dir);
-    snprintf(D.server_key, sizeof D.server_key, "%s/ca/hub.key", D.dir);
-    D.hub_session_timeout = 10;
-    deploy_write_hub_conf(&D);
-    deploy_create_api_key(&D);
-    snprintf(env, sizeof env, "https://127.0.0.1:%d", D.api_port);
-    setenv("MPCCTL_HUB", env, 1);
-    setenv("MPCCTL_CA", D.ca, 1);
-    snprintf(env, sizeof env, "%s/api-key", D.dir);
-    setenv("MPCCTL_API_KEY_FILE", env, 1);
-    deploy_start_hub(&D);
-    for (int i = 0; i < 200; i++) {
-        if (ctl(NULL, "parties") == 0)
-            return;
-        usleep(50000);
-    }
-    deploy_die(&D, "hub start");
-}
-
 /* The line "public_key = ..." of `mpcctl approve --show-key` for a key source. */
 static void show_key(const char *source, char *out, size_t cap)
 {
     char *txt = NULL;
-    if (ctl(&txt, "approve --show-key %s", source) != 0 || !strstr(txt, "public_key = "))
+    if (deploy_ctl(&D, &txt, "approve --show-key %s", source) != 0 || !strstr(txt, "public_key = "))
         deploy_die(&D, "approve --show-key");
     char *pk = strstr(txt, "public_key = ") + 13;
     pk[strcspn(pk, "\n")] = 0;
@@ -162,12 +92,13 @@ static void write_policy(void)
             "allow_insecure_soft_backend = yes\n",
             D.dir, D.dir, D.dir, D.dir, D.dir);
     fclose(f);
-    if (ctl(NULL, "node init --backend soft --config %s/approver.conf --csr %s/approver.csr", D.dir,
-            D.dir) != 0 ||
-        ctl(&txt,
-            "approve --seal-new %s/erin.sealed --alg ecdsa-secp256k1 --name erin --config "
-            "%s/approver.conf",
-            D.dir, D.dir) != 0 ||
+    if (deploy_ctl(&D, NULL,
+                   "node init --backend soft --config %s/approver.conf --csr %s/approver.csr",
+                   D.dir, D.dir) != 0 ||
+        deploy_ctl(&D, &txt,
+                   "approve --seal-new %s/erin.sealed --alg ecdsa-secp256k1 --name erin --config "
+                   "%s/approver.conf",
+                   D.dir, D.dir) != 0 ||
         !strstr(txt, "public_key = "))
         deploy_die(&D, "sealed approver key");
     snprintf(e, sizeof e, "%s", strstr(txt, "public_key = ") + 13);
@@ -189,52 +120,30 @@ static void write_policy(void)
             "[approver erin]\nalg = ecdsa-secp256k1\npublic_key = %s\n",
             a, b, c, d, e);
     fclose(f);
-    if (ctl(NULL, "policy sign --key %s/policy-key.pem %s/policy.ini", D.dir, D.dir) != 0)
+    if (deploy_ctl(&D, NULL, "policy sign --key %s/policy-key.pem %s/policy.ini", D.dir, D.dir) !=
+        0)
         deploy_die(&D, "policy sign");
 }
 
-static void start_nodes(void)
+/* n1 and n2 load the signed policy; n3 has none. */
+static void policy_conf(deploy *d, int i)
 {
-    for (int i = 0; i < DEPLOY_NODES; i++) {
-        const char *id = deploy_node[i];
-        deploy_write_node_conf(&D, i, NULL);
-        if (ctl(NULL, "node init --backend %s --config %s/%s.conf", deploy_backend[i], D.dir, id) !=
-                0 ||
-            ctl(NULL, "dev issue --ca %s/ca --name %s --csr %s/%s.csr --out %s/%s.pem", D.dir, id,
-                D.dir, id, D.dir, id) != 0)
-            deploy_die(&D, "node init / dev issue");
-        if (i < 2 && deploy_sh("printf '\\n[policy]\\nfile = %s/policy.ini\\npublic_key = "
-                               "%s/policy-key.pub\\n' >> %s/%s.conf",
-                               D.dir, D.dir, D.dir, id) != 0)
-            deploy_die(&D, "policy config");
-        deploy_start_node(&D, i, NULL, 0);
-    }
-    for (int k = 0; k < 200; k++) {
-        if (online_count() == DEPLOY_NODES)
-            return;
-        usleep(50000);
-    }
-    deploy_die(&D, "signers online");
+    if (i < 2 && deploy_sh("printf '\\n[policy]\\nfile = %s/policy.ini\\npublic_key = "
+                           "%s/policy-key.pub\\n' >> %s/%s.conf",
+                           d->dir, d->dir, d->dir, deploy_node[i]) != 0)
+        deploy_die(d, "policy config");
 }
 
 static int group_setup(void **state)
 {
     (void)state;
-    deploy_init(&D, "mpcctl-approvals", HUB_BIN, SIGNERD_BIN);
-    D.log_tail = 20;
-    unsetenv("MPCCTL_API_KEY");
-    unsetenv("MPCCTL_PARTY_CA");
-    if (ctl(NULL, "dev ca %s/ca", D.dir) != 0 ||
-        ctl(NULL, "dev issue --ca %s/ca --name hub --server 127.0.0.1", D.dir) != 0)
-        deploy_die(&D, "mpcctl dev");
-    deploy_start_backends(&D);
-    D.api_port = deploy_free_port();
-    D.party_port = deploy_free_port();
+    deploy_ctl_init(&D, "mpcctl-approvals", HUB_BIN, SIGNERD_BIN, MPCCTL_BIN);
     write_policy();
-    start_hub();
-    start_nodes();
+    deploy_ctl_start_hub(&D);
+    deploy_ctl_start_nodes(&D, policy_conf);
     char *out = NULL;
-    if (ctl(&out, "--json keys create --threshold 2 --parties n1,n2,n3 --label approvals") != 0)
+    if (deploy_ctl(&D, &out,
+                   "--json keys create --threshold 2 --parties n1,n2,n3 --label approvals") != 0)
         deploy_die(&D, "keys create");
     json_t *k = json_loads(out, 0, NULL);
     snprintf(key_id, sizeof key_id, "%s", json_string_value(json_object_get(k, "id")));
@@ -256,26 +165,12 @@ static int group_teardown(void **state)
 
 /* ---- helpers ---- */
 
-static void write_hex_file(const char *name, const char *hex)
-{
-    char path[200];
-    uint8_t bin[128];
-    size_t n = strlen(hex) / 2;
-    assert_true(n <= sizeof bin);
-    assert_int_equal(api_hex_decode(bin, n, hex, 2 * n), API_OK);
-    snprintf(path, sizeof path, "%s/%s", D.dir, name);
-    FILE *f = fopen(path, "wb");
-    assert_non_null(f);
-    assert_int_equal(fwrite(bin, 1, n, f), n);
-    fclose(f);
-}
-
 /* mpcctl approve with source into dir/NAME.json. */
 static void approve(const char *file, const char *name, const char *source, const char *rid,
                     const char *payload)
 {
-    int rc = ctl(NULL, "approve %s --name %s --request-id %s %s %s > %s/%s", key_id, name, rid,
-                 payload, source, D.dir, file);
+    int rc = deploy_ctl(&D, NULL, "approve %s --name %s --request-id %s %s %s > %s/%s", key_id,
+                        name, rid, payload, source, D.dir, file);
     if (rc != 0) {
         deploy_dump_logs(&D);
         fail_msg("mpcctl approve %s: exit %d", name, rc);
@@ -285,7 +180,7 @@ static void approve(const char *file, const char *name, const char *source, cons
 static json_t *sign_json(int expect, const char *args)
 {
     char *out = NULL;
-    int rc = ctl(&out, "--json sign %s %s", key_id, args);
+    int rc = deploy_ctl(&D, &out, "--json sign %s %s", key_id, args);
     if (rc != expect) {
         deploy_sh("tail -n 5 %s/mpcctl.log >&2", D.dir);
         deploy_dump_logs(&D);
@@ -299,13 +194,38 @@ static json_t *sign_json(int expect, const char *args)
 /* The DER in s verifies over hash (hex) with openssl against `keys show --pem`. */
 static void openssl_verifies(const json_t *s, const char *hash)
 {
-    write_hex_file("sig.der", json_string_value(json_object_get(s, "der")));
-    write_hex_file("hash.bin", hash);
-    assert_int_equal(ctl(NULL, "keys show %s --pem > %s/key.pem", key_id, D.dir), 0);
-    assert_int_equal(deploy_sh("openssl pkeyutl -verify -pubin -inkey %s/key.pem -in %s/hash.bin "
-                               "-sigfile %s/sig.der >/dev/null",
-                               D.dir, D.dir, D.dir),
-                     0);
+    osc_verifies(&D, key_id, NULL, json_string_value(json_object_get(s, "der")), hash);
+}
+
+/* Approvers a and b approve payload (mpcctl's payload arguments, e.g. "--eth-tx HEX") for
+ * request rid with their PEM keys dir/A.pem, dir/B.pem, into dir/A<tag>.json and
+ * dir/B<tag>.json; args (cap bytes) receives mpcctl sign's arguments for payload with both. */
+static void approve_both(const char *payload, const char *rid, const char *a, const char *b,
+                         const char *tag, char *args, size_t cap)
+{
+    char src[300], file_a[64], file_b[64];
+    snprintf(file_a, sizeof file_a, "%s%s.json", a, tag);
+    snprintf(file_b, sizeof file_b, "%s%s.json", b, tag);
+    snprintf(src, sizeof src, "--key %s/%s.pem", D.dir, a);
+    approve(file_a, a, src, rid, payload);
+    snprintf(src, sizeof src, "--key %s/%s.pem", D.dir, b);
+    approve(file_b, b, src, rid, payload);
+    snprintf(args, cap, "%s --request-id %s --approval %s/%s --approval %s/%s", payload, rid, D.dir,
+             file_a, D.dir, file_b);
+}
+
+/* approve_both, then mpcctl signs with --verify: it must exit 0, report hash (hex) and its
+ * DER must verify with openssl. Returns the sign result. */
+static json_t *sign_approved(const char *payload, const char *rid, const char *a, const char *b,
+                             const char *tag, const char *hash)
+{
+    char args[1200];
+    approve_both(payload, rid, a, b, tag, args, sizeof args - 10);
+    strcat(args, " --verify");
+    json_t *s = sign_json(0, args);
+    assert_string_equal(json_string_value(json_object_get(s, "hash")), hash);
+    openssl_verifies(s, hash);
+    return s;
 }
 
 /* ---- tests ---- */
@@ -337,8 +257,8 @@ static void test_refused_without_quorum(void **state)
              "--request-id one-only --approval %s/a1.json --signers n1,n3",
              D.dir);
     json_decref(sign_json(1, args));
-    assert_true(last_error_has("approval_refused"));
-    assert_true(last_error_has("1 of 2 required approvals valid"));
+    assert_true(deploy_ctl_error_has(&D, "approval_refused"));
+    assert_true(deploy_ctl_error_has(&D, "1 of 2 required approvals valid"));
 }
 
 /* alice (PEM) and dave (PKCS#11 token) approve a hash: it signs, openssl verifies it. */
@@ -357,17 +277,11 @@ static void test_hash_with_approvals(void **state)
              h, D.dir, D.dir);
     json_t *s = sign_json(0, args);
     assert_true(json_is_true(json_object_get(s, "verified_locally")));
-    assert_int_equal(ctl(NULL, "keys show %s --pem --path m/3 > %s/key.pem", key_id, D.dir), 0);
-    write_hex_file("sig.der", json_string_value(json_object_get(s, "der")));
-    write_hex_file("hash.bin", h);
-    assert_int_equal(deploy_sh("openssl pkeyutl -verify -pubin -inkey %s/key.pem -in %s/hash.bin "
-                               "-sigfile %s/sig.der >/dev/null",
-                               D.dir, D.dir, D.dir),
-                     0);
+    osc_verifies(&D, key_id, "m/3", json_string_value(json_object_get(s, "der")), h);
     json_decref(s);
     /* the same request id again: refused by the signers that saw it */
     json_decref(sign_json(1, args));
-    assert_true(last_error_has("already used on this signer"));
+    assert_true(deploy_ctl_error_has(&D, "already used on this signer"));
 }
 
 /* An unsigned EIP-1559 transaction (hex) and its signing hash. */
@@ -400,22 +314,12 @@ static void build_tx(char *hex, uint8_t sighash[32], uint8_t to_byte)
 static void test_transaction(void **state)
 {
     (void)state;
-    char tx[400], hh[65], payload[500], args[900], src[300];
+    char tx[400], hh[65], payload[500], args[1200];
     uint8_t sighash[32];
     build_tx(tx, sighash, 0x11);
     api_hex_encode(hh, sighash, 32);
     snprintf(payload, sizeof payload, "--eth-tx %s", tx);
-    snprintf(src, sizeof src, "--key %s/bob.pem", D.dir);
-    approve("bob.json", "bob", src, "tx-1", payload);
-    snprintf(src, sizeof src, "--key %s/carol.pem", D.dir);
-    approve("carol.json", "carol", src, "tx-1", payload);
-    snprintf(args, sizeof args,
-             "--eth-tx %s --request-id tx-1 --approval %s/bob.json --approval %s/carol.json "
-             "--verify",
-             tx, D.dir, D.dir);
-    json_t *s = sign_json(0, args);
-    assert_string_equal(json_string_value(json_object_get(s, "hash")), hh);
-    openssl_verifies(s, hh);
+    json_t *s = sign_approved(payload, "tx-1", "bob", "carol", "", hh);
     /* the signed transaction: 0x02 || rlp[9 fields, yParity, r, s]; recover the key from it */
     const char *stx = json_string_value(json_object_get(s, "signed_transaction"));
     assert_non_null(stx);
@@ -449,26 +353,22 @@ static void test_transaction(void **state)
     /* a destination that is not on the list: 403 policy_refused, no signature */
     build_tx(tx, sighash, 0x22);
     snprintf(payload, sizeof payload, "--eth-tx %s", tx);
-    snprintf(src, sizeof src, "--key %s/bob.pem", D.dir);
-    approve("bob2.json", "bob", src, "tx-2", payload);
-    snprintf(src, sizeof src, "--key %s/carol.pem", D.dir);
-    approve("carol2.json", "carol", src, "tx-2", payload);
-    snprintf(args, sizeof args,
-             "--eth-tx %s --request-id tx-2 --approval %s/bob2.json --approval %s/carol2.json", tx,
-             D.dir, D.dir);
+    approve_both(payload, "tx-2", "bob", "carol", "2", args, sizeof args);
     json_decref(sign_json(1, args));
-    assert_true(last_error_has("policy_refused"));
-    assert_true(last_error_has("policy: destinations: 0x2222222222222222222222222222222222222222"));
+    assert_true(deploy_ctl_error_has(&D, "policy_refused"));
+    assert_true(deploy_ctl_error_has(
+        &D, "policy: destinations: 0x2222222222222222222222222222222222222222"));
 }
 
 static void test_policy_commands(void **state)
 {
     (void)state;
     char *out = NULL;
-    assert_int_equal(
-        ctl(&out, "policy verify --pubkey %s/policy-key.pub %s/policy.ini", D.dir, D.dir), 0);
+    assert_int_equal(deploy_ctl(&D, &out, "policy verify --pubkey %s/policy-key.pub %s/policy.ini",
+                                D.dir, D.dir),
+                     0);
     free(out);
-    assert_int_equal(ctl(&out, "policy show %s/policy.ini", D.dir), 0);
+    assert_int_equal(deploy_ctl(&D, &out, "policy show %s/policy.ini", D.dir), 0);
     assert_non_null(strstr(out, "approver dave ecdsa-p256"));
     assert_non_null(strstr(out, "max_value 1000000000000000000 wei"));
     free(out);
@@ -477,19 +377,21 @@ static void test_policy_commands(void **state)
                                "cp policy.ini.sig t.ini.sig",
                                D.dir),
                      0);
-    assert_int_equal(ctl(NULL, "policy verify --pubkey %s/policy-key.pub %s/t.ini", D.dir, D.dir),
-                     4);
-    assert_true(last_error_has("does not verify"));
+    assert_int_equal(
+        deploy_ctl(&D, NULL, "policy verify --pubkey %s/policy-key.pub %s/t.ini", D.dir, D.dir), 4);
+    assert_true(deploy_ctl_error_has(&D, "does not verify"));
     assert_int_equal(deploy_sh("cd %s && openssl genpkey -algorithm ED25519 -out other.pem && "
                                "openssl pkey -in other.pem -pubout -out other.pub",
                                D.dir),
                      0);
-    assert_int_equal(ctl(NULL, "policy verify --pubkey %s/other.pub %s/policy.ini", D.dir, D.dir),
-                     4);
+    assert_int_equal(
+        deploy_ctl(&D, NULL, "policy verify --pubkey %s/other.pub %s/policy.ini", D.dir, D.dir), 4);
     /* approve refuses what it cannot sign properly */
-    assert_int_equal(ctl(NULL, "approve %s --name x --request-id r --hash 00", key_id), 2);
-    assert_int_equal(ctl(NULL, "approve %s --name x --request-id r --eth-tx 02c0 --key %s/bob.pem",
-                         key_id, D.dir),
+    assert_int_equal(deploy_ctl(&D, NULL, "approve %s --name x --request-id r --hash 00", key_id),
+                     2);
+    assert_int_equal(deploy_ctl(&D, NULL,
+                                "approve %s --name x --request-id r --eth-tx 02c0 --key %s/bob.pem",
+                                key_id, D.dir),
                      2);
 }
 
@@ -511,25 +413,14 @@ static void test_eip712(void **state)
         "\"Bob\",\"wallet\":\"0xbBbBBBBbbBBBbbbBbbBbbbbBBbBbbbbBbBbbBBbB\"},\"contents\":"
         "\"Hello, Bob!\"}}\n";
     const char *digest = "be609aee343fb3c4b28e1df9e632fca64fcfaede20f02e86244efddf30957bd2";
-    char path[200], payload[300], src[300], args[900];
+    char path[200], payload[300];
     snprintf(path, sizeof path, "%s/mail.json", D.dir);
     FILE *f = fopen(path, "w");
     assert_non_null(f);
     fputs(mail, f);
     fclose(f);
     snprintf(payload, sizeof payload, "--eip712 %s", path);
-    snprintf(src, sizeof src, "--key %s/alice.pem", D.dir);
-    approve("alice712.json", "alice", src, "mail-1", payload);
-    snprintf(src, sizeof src, "--key %s/carol.pem", D.dir);
-    approve("carol712.json", "carol", src, "mail-1", payload);
-    snprintf(args, sizeof args,
-             "--eip712 %s --request-id mail-1 --approval %s/alice712.json --approval "
-             "%s/carol712.json --verify",
-             path, D.dir, D.dir);
-    json_t *s = sign_json(0, args);
-    assert_string_equal(json_string_value(json_object_get(s, "hash")), digest);
-    openssl_verifies(s, digest);
-    json_decref(s);
+    json_decref(sign_approved(payload, "mail-1", "alice", "carol", "712", digest));
 }
 
 /* erin's key is sealed by a node's backend: it approves only as erin, with that backend. */
@@ -550,8 +441,9 @@ static void test_sealed_approver(void **state)
     json_decref(sign_json(0, args));
     /* the sealed key does not open under another approver's name, nor leaves the file */
     assert_int_equal(
-        ctl(NULL, "approve %s --name carol --request-id x --hash %s %s", key_id, h, src), 5);
-    assert_true(last_error_has("does not open it as approver 'carol'"));
+        deploy_ctl(&D, NULL, "approve %s --name carol --request-id x --hash %s %s", key_id, h, src),
+        5);
+    assert_true(deploy_ctl_error_has(&D, "does not open it as approver 'carol'"));
     assert_int_not_equal(deploy_sh("grep -q 'PRIVATE KEY' %s/erin.sealed", D.dir), 0);
 }
 

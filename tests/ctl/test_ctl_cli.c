@@ -32,14 +32,7 @@ static int setup(void **state)
 /* Checks a run: exit code rc and, if needle, the text on out (rc 0) or err. */
 static void check(ctl_run *r, int rc, const char *needle)
 {
-    const char *text = rc == 0 ? r->out : r->err;
-    if (r->rc != rc || (needle && !strstr(text, needle)))
-        fprintf(stderr, "expected rc %d and '%s'\nrc %d\nout: %s\nerr: %s\n", rc,
-                needle ? needle : "", r->rc, r->out, r->err);
-    assert_int_equal(r->rc, rc);
-    if (needle)
-        assert_non_null(strstr(text, needle));
-    ctl_run_free(r);
+    ctl_run_expect(r, rc, needle, NULL);
 }
 
 /* Runs mpcctl with the arguments and expects exit code rc_ (and needle in its output). */

@@ -26,6 +26,7 @@
 #include <sqlite3.h>
 
 #include "deploy.h"
+#include "openssl_check.h"
 #include "api/hex.h"
 #include "tss/keccak.h"
 
@@ -35,119 +36,14 @@ static char last_session[33];
 
 /* ---- the deployment (tests/support/deploy.h), set up with mpcctl ---- */
 
-/* Runs mpcctl with args (a shell fragment); stdout into *out (malloc'd, may be NULL),
- * stderr appended to dir/mpcctl.log. Returns mpcctl's exit code. */
-static int ctl(char **out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int ctl(char **out, const char *fmt, ...)
-{
-    char args[1500], cmd[2000];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(args, sizeof args, fmt, ap);
-    va_end(ap);
-    snprintf(cmd, sizeof cmd, "%s %s 2>>%s/mpcctl.log", MPCCTL_BIN, args, D.dir);
-    FILE *p = popen(cmd, "r");
-    if (!p)
-        return -1;
-    size_t cap = 1 << 16, len = 0, n;
-    char *buf = malloc(cap);
-    while (buf && (n = fread(buf + len, 1, cap - len - 1, p)) > 0)
-        len += n;
-    if (buf)
-        buf[len] = 0;
-    int st = pclose(p);
-    if (out)
-        *out = buf;
-    else
-        free(buf);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
-/* The last line mpcctl printed on stderr (for assertions on messages). */
-static int last_error_has(const char *needle)
-{
-    return deploy_sh("tail -n 3 %s/mpcctl.log | grep -q -- '%s'", D.dir, needle) == 0;
-}
-
-static int online_count(void)
-{
-    char *out = NULL;
-    int n = 0;
-    if (ctl(&out, "--json parties") == 0) {
-        json_t *o = json_loads(out, 0, NULL), *p;
-        size_t i;
-        json_array_foreach(json_object_get(o, "parties"), i, p)
-        {
-            n += json_is_true(json_object_get(p, "online"));
-        }
-        json_decref(o);
-    }
-    free(out);
-    return n;
-}
-
-/* The hub with the certificate mpcctl dev issued; mpcctl finds it through its environment. */
-static void start_hub(void)
-{
-    char env[200];
-    snprintf(D.ca, sizeof D.ca, "%s/ca/ca.pem", D.dir);
-    snprintf(D.server_cert, sizeof D.server_cert, "%s/ca/hub.pem", D.dir);
-    snprintf(D.server_key, sizeof D.server_key, "%s/ca/hub.key", D.dir);
-    D.hub_session_timeout = 10;
-    deploy_write_hub_conf(&D);
-    deploy_create_api_key(&D);
-    snprintf(env, sizeof env, "https://127.0.0.1:%d", D.api_port);
-    setenv("MPCCTL_HUB", env, 1);
-    setenv("MPCCTL_CA", D.ca, 1);
-    snprintf(env, sizeof env, "%s/api-key", D.dir);
-    setenv("MPCCTL_API_KEY_FILE", env, 1);
-    deploy_start_hub(&D);
-    for (int i = 0; i < 200; i++) {
-        if (ctl(NULL, "parties") == 0)
-            return;
-        usleep(50000);
-    }
-    deploy_die(&D, "hub start");
-}
-
-/* Each node with mpcctl: node init (which pins n1's TPM primary in its config), a
- * certificate from the development CA, then start. */
-static void start_nodes(void)
-{
-    for (int i = 0; i < DEPLOY_NODES; i++) {
-        const char *id = deploy_node[i];
-        deploy_write_node_conf(&D, i, NULL);
-        if (ctl(NULL, "node init --backend %s --config %s/%s.conf", deploy_backend[i], D.dir, id) !=
-                0 ||
-            ctl(NULL, "dev issue --ca %s/ca --name %s --csr %s/%s.csr --out %s/%s.pem", D.dir, id,
-                D.dir, id, D.dir, id) != 0)
-            deploy_die(&D, "node init / dev issue");
-        deploy_start_node(&D, i, NULL, 0);
-    }
-    for (int k = 0; k < 200; k++) {
-        if (online_count() == DEPLOY_NODES)
-            return;
-        usleep(50000);
-    }
-    deploy_die(&D, "signers online");
-}
-
 static int group_setup(void **state)
 {
     (void)state;
-    deploy_init(&D, "mpcctl-e2e", HUB_BIN, SIGNERD_BIN);
-    D.log_tail = 20;
-    unsetenv("MPCCTL_API_KEY");
-    unsetenv("MPCCTL_PARTY_CA");
-    if (ctl(NULL, "dev ca %s/ca", D.dir) != 0 ||
-        ctl(NULL, "dev issue --ca %s/ca --name hub --server 127.0.0.1", D.dir) != 0 ||
-        ctl(NULL, "dev ca %s/other", D.dir) != 0)
+    deploy_ctl_init(&D, "mpcctl-e2e", HUB_BIN, SIGNERD_BIN, MPCCTL_BIN);
+    if (deploy_ctl(&D, NULL, "dev ca %s/other", D.dir) != 0) /* another CA: the wrong-CA cases */
         deploy_die(&D, "mpcctl dev");
-    deploy_start_backends(&D);
-    D.api_port = deploy_free_port();
-    D.party_port = deploy_free_port();
-    start_hub();
-    start_nodes();
+    deploy_ctl_start_hub(&D);
+    deploy_ctl_start_nodes(&D, NULL);
     return 0;
 }
 
@@ -163,7 +59,7 @@ static int group_teardown(void **state)
 static json_t *ctl_json(int expect_rc, const char *args)
 {
     char *out = NULL;
-    int rc = ctl(&out, "--json %s", args);
+    int rc = deploy_ctl(&D, &out, "--json %s", args);
     if (rc != expect_rc) {
         fprintf(stderr, "mpcctl --json %s: exit %d, expected %d\n%s\n", args, rc, expect_rc,
                 out ? out : "");
@@ -180,10 +76,12 @@ static void test_node_init_pinned_the_tpm(void **state)
     (void)state;
     assert_int_equal(deploy_sh("grep -Eq '^primary_name = [0-9a-f]{68}$' %s/n1.conf", D.dir), 0);
     /* A second init refuses to replace the node identity. */
-    assert_int_equal(ctl(NULL, "node init --backend soft --config %s/n3.conf", D.dir), 5);
+    assert_int_equal(deploy_ctl(&D, NULL, "node init --backend soft --config %s/n3.conf", D.dir),
+                     5);
     /* --backend must be the config's kind. */
-    assert_int_equal(ctl(NULL, "node init --backend pkcs11 --config %s/n3.conf", D.dir), 2);
-    assert_true(last_error_has("kind = soft"));
+    assert_int_equal(deploy_ctl(&D, NULL, "node init --backend pkcs11 --config %s/n3.conf", D.dir),
+                     2);
+    assert_true(deploy_ctl_error_has(&D, "kind = soft"));
 }
 
 static void test_keys_create_show_list(void **state)
@@ -203,11 +101,11 @@ static void test_keys_create_show_list(void **state)
     }
     json_decref(k);
     char *out = NULL;
-    assert_int_equal(ctl(&out, "keys show %s", key_id), 0);
+    assert_int_equal(deploy_ctl(&D, &out, "keys show %s", key_id), 0);
     assert_non_null(strstr(out, "3 of 3 keygen attestations verified"));
     assert_non_null(strstr(out, "address      0x"));
     free(out);
-    assert_int_equal(ctl(&out, "keys list"), 0);
+    assert_int_equal(deploy_ctl(&D, &out, "keys list"), 0);
     assert_non_null(strstr(out, key_id));
     assert_non_null(strstr(out, "ctl-e2e"));
     free(out);
@@ -215,20 +113,6 @@ static void test_keys_create_show_list(void **state)
     k = ctl_json(0, "keys create --threshold 2 --n 3");
     assert_true(json_is_true(json_object_get(k, "attestations_verified")));
     json_decref(k);
-}
-
-static void write_hex_file(const char *name, const char *hex)
-{
-    char path[200];
-    uint8_t bin[128];
-    size_t n = strlen(hex) / 2;
-    assert_true(n <= sizeof bin);
-    assert_int_equal(api_hex_decode(bin, n, hex, 2 * n), API_OK);
-    snprintf(path, sizeof path, "%s/%s", D.dir, name);
-    FILE *f = fopen(path, "wb");
-    assert_non_null(f);
-    assert_int_equal(fwrite(bin, 1, n, f), n);
-    fclose(f);
 }
 
 /* Signs with --verify and checks the DER with openssl against keys show --pem [--path]. */
@@ -247,16 +131,8 @@ static void sign_and_openssl(const char *signers, const char *path)
     const char *der = json_string_value(json_object_get(s, "der"));
     snprintf(last_session, sizeof last_session, "%s",
              json_string_value(json_object_get(s, "session_id")));
-    write_hex_file("sig.der", der);
-    write_hex_file("hash.bin", hex);
+    osc_verifies(&D, key_id, path, der, hex);
     json_decref(s);
-    assert_int_equal(ctl(NULL, "keys show %s --pem%s%s > %s/key.pem", key_id,
-                         path ? " --path " : "", path ? path : "", D.dir),
-                     0);
-    assert_int_equal(deploy_sh("openssl pkeyutl -verify -pubin -inkey %s/key.pem -in %s/hash.bin "
-                               "-sigfile %s/sig.der >/dev/null",
-                               D.dir, D.dir, D.dir),
-                     0);
 }
 
 static void test_sign_every_pair(void **state)
@@ -293,10 +169,10 @@ static void test_sessions_and_parties(void **state)
     assert_string_equal(json_string_value(json_object_get(s, "status")), "done");
     assert_int_equal(json_integer_value(json_object_get(s, "threshold_t")), 2);
     json_decref(s);
-    assert_int_equal(ctl(&out, "sessions show %s", last_session), 0);
+    assert_int_equal(deploy_ctl(&D, &out, "sessions show %s", last_session), 0);
     assert_non_null(strstr(out, "status       done"));
     free(out);
-    assert_int_equal(ctl(&out, "parties"), 0);
+    assert_int_equal(deploy_ctl(&D, &out, "parties"), 0);
     assert_non_null(strstr(out, "n1               yes     tpm2"));
     assert_non_null(strstr(out, "n2               yes     pkcs11"));
     assert_non_null(strstr(out, "n3               yes     soft"));
@@ -311,22 +187,23 @@ static void test_exit_codes(void **state)
     h[64] = 0;
     /* The hub refuses: 1. */
     setenv("MPCCTL_API_KEY", "not-the-key", 1);
-    assert_int_equal(ctl(NULL, "keys list"), 1);
-    assert_true(last_error_has("unauthenticated"));
+    assert_int_equal(deploy_ctl(&D, NULL, "keys list"), 1);
+    assert_true(deploy_ctl_error_has(&D, "unauthenticated"));
     unsetenv("MPCCTL_API_KEY");
-    assert_int_equal(ctl(NULL, "keys show 00000000000000000000000000000000"), 1);
-    assert_true(last_error_has("unknown_key"));
-    assert_int_equal(ctl(NULL, "sign %s --hash %s --signers n1,n9", key_id, h), 1);
-    assert_int_equal(ctl(NULL, "keys create --threshold 2 --parties n1,n2,n9"), 1);
-    assert_int_equal(ctl(NULL, "sessions show 00000000000000000000000000000000"), 1);
+    assert_int_equal(deploy_ctl(&D, NULL, "keys show 00000000000000000000000000000000"), 1);
+    assert_true(deploy_ctl_error_has(&D, "unknown_key"));
+    assert_int_equal(deploy_ctl(&D, NULL, "sign %s --hash %s --signers n1,n9", key_id, h), 1);
+    assert_int_equal(deploy_ctl(&D, NULL, "keys create --threshold 2 --parties n1,n2,n9"), 1);
+    assert_int_equal(deploy_ctl(&D, NULL, "sessions show 00000000000000000000000000000000"), 1);
     /* The hub's certificate is not from the CA given: 3. */
-    assert_int_equal(ctl(NULL, "--ca %s/other/ca.pem parties", D.dir), 3);
+    assert_int_equal(deploy_ctl(&D, NULL, "--ca %s/other/ca.pem parties", D.dir), 3);
     /* The parties' certificates are not from the party CA given: 4, no address printed. */
     char *out = NULL;
-    assert_int_equal(ctl(&out, "keys show %s --party-ca %s/other/ca.pem", key_id, D.dir), 4);
+    assert_int_equal(deploy_ctl(&D, &out, "keys show %s --party-ca %s/other/ca.pem", key_id, D.dir),
+                     4);
     assert_null(strstr(out, "0x"));
     free(out);
-    assert_true(last_error_has("VERIFICATION FAILED"));
+    assert_true(deploy_ctl_error_has(&D, "VERIFICATION FAILED"));
 }
 
 /* A hub whose database swapped n1's certificate for n2's: keys show and sign --verify
@@ -347,19 +224,19 @@ static void test_tampered_hub_database(void **state)
     char *out = NULL, h[65];
     memset(h, 'b', 64);
     h[64] = 0;
-    assert_int_equal(ctl(&out, "keys show %s", key_id), 4);
+    assert_int_equal(deploy_ctl(&D, &out, "keys show %s", key_id), 4);
     assert_null(strstr(out, "0x"));
     free(out);
-    assert_true(last_error_has("CN is not the party id"));
-    assert_int_equal(ctl(NULL, "sign %s --hash %s --verify", key_id, h), 4);
-    assert_int_equal(ctl(NULL, "sign %s --hash %s", key_id, h),
+    assert_true(deploy_ctl_error_has(&D, "CN is not the party id"));
+    assert_int_equal(deploy_ctl(&D, NULL, "sign %s --hash %s --verify", key_id, h), 4);
+    assert_int_equal(deploy_ctl(&D, NULL, "sign %s --hash %s", key_id, h),
                      0); /* no --verify: the hub's word */
     const char *restore = "DELETE FROM key_attestation_certs;"
                           "INSERT INTO key_attestation_certs SELECT * FROM saved;"
                           "DROP TABLE saved;";
     assert_int_equal(sqlite3_exec(db, restore, NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close(db);
-    assert_int_equal(ctl(NULL, "keys show %s", key_id), 0);
+    assert_int_equal(deploy_ctl(&D, NULL, "keys show %s", key_id), 0);
 }
 
 /* After a clean stop: each node's backend self-test, shares and audit chain; then a
@@ -369,7 +246,7 @@ static void test_node_status(void **state)
     (void)state;
     char *out = NULL;
     /* The soft node can be inspected while its daemon runs. */
-    assert_int_equal(ctl(&out, "node status --config %s/n3.conf", D.dir), 0);
+    assert_int_equal(deploy_ctl(&D, &out, "node status --config %s/n3.conf", D.dir), 0);
     assert_non_null(strstr(out, key_id));
     free(out);
     /* A clean exit on SIGTERM is test_signerd_e2e's assertion; here the nodes only need to
@@ -402,7 +279,7 @@ static void test_node_status(void **state)
                                   NULL, NULL, NULL),
                      SQLITE_OK);
     sqlite3_close(db);
-    assert_int_equal(ctl(&out, "node status --config %s/n3.conf", D.dir), 4);
+    assert_int_equal(deploy_ctl(&D, &out, "node status --config %s/n3.conf", D.dir), 4);
     assert_non_null(strstr(out, "CHAIN BROKEN"));
     free(out);
     assert_int_equal(deploy_stop_pid(&D.hub_pid, SIGTERM), 0);

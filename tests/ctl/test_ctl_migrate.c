@@ -11,10 +11,8 @@
 
 #include <cmocka.h>
 #include <jansson.h>
-#include <openssl/bn.h>
 
 #include "run.h"
-#include "test_rng.h"
 #include "tsslib_gen.h"
 
 #define ADDR_SK1 "0x7E5F4552091A69125d5DfCb7b8C2659029395Bdf"
@@ -39,11 +37,7 @@ static int teardown(void **state)
 
 static tsslib_gen_key *make(uint64_t seed, uint8_t skv, unsigned t, unsigned n)
 {
-    test_rng r;
-    uint8_t sk[32] = {0};
-    sk[31] = skv;
-    test_rng_init(&r, seed);
-    tsslib_gen_key *k = tsslib_gen_make(sk, t, n, NULL, &r.rng);
+    tsslib_gen_key *k = tsslib_gen_small(seed, skv, t, n, NULL);
     assert_non_null(k);
     return k;
 }
@@ -56,58 +50,33 @@ static void write_party(const tsslib_gen_key *k, unsigned j, int indent, const c
     assert_int_equal(tsslib_gen_write(k, j, indent, path), 0);
 }
 
-static void xi_dec(char out[100], const tsslib_gen_key *k, unsigned j)
-{
-    BIGNUM *b = BN_bin2bn(k->xi[j], 32, NULL);
-    char *s = BN_bn2dec(b);
-    snprintf(out, 100, "%s", s);
-    OPENSSL_free(s);
-    BN_free(b);
-}
-
-static void expect(ctl_run *r, int rc, const char *needle, const char *never)
-{
-    const char *text = rc == 0 ? r->out : r->err;
-    if (r->rc != rc || (needle && !strstr(text, needle)))
-        fprintf(stderr, "expected rc %d and '%s'\nrc %d\nout: %s\nerr: %s\n", rc,
-                needle ? needle : "", r->rc, r->out, r->err);
-    assert_int_equal(r->rc, rc);
-    if (needle)
-        assert_non_null(strstr(text, needle));
-    if (never) {
-        assert_null(strstr(r->out, never));
-        assert_null(strstr(r->err, never));
-    }
-    ctl_run_free(r);
-}
-
 static void test_usage(void **state)
 {
     (void)state;
     ctl_run r;
     ctl_run_args(&r, "migrate", "--help", NULL);
-    expect(&r, 0, "migrate check --tss-lib FILE", NULL);
+    ctl_run_expect(&r, 0, "migrate check --tss-lib FILE", NULL);
     ctl_run_args(&r, "migrate", "check", "--help", NULL);
-    expect(&r, 0, "--threshold T", NULL);
+    ctl_run_expect(&r, 0, "--threshold T", NULL);
     ctl_run_args(&r, "--help", NULL);
-    expect(&r, 0, "migrate check", NULL);
+    ctl_run_expect(&r, 0, "migrate check", NULL);
     ctl_run_args(&r, "migrate", NULL);
-    expect(&r, 2, "usage: mpcctl migrate", NULL);
+    ctl_run_expect(&r, 2, "usage: mpcctl migrate", NULL);
     ctl_run_args(&r, "migrate", "frob", NULL);
-    expect(&r, 2, "usage: mpcctl migrate", NULL);
+    ctl_run_expect(&r, 2, "usage: mpcctl migrate", NULL);
     ctl_run_args(&r, "migrate", "check", NULL);
-    expect(&r, 2, "--tss-lib FILE", NULL);
+    ctl_run_expect(&r, 2, "--tss-lib FILE", NULL);
     ctl_run_args(&r, "migrate", "check", "--tss-lib", "x", "extra", NULL);
-    expect(&r, 2, "--tss-lib FILE", NULL);
+    ctl_run_expect(&r, 2, "--tss-lib FILE", NULL);
     ctl_run_args(&r, "migrate", "check", "--tss-lib", "x", "--threshold", "1", NULL);
-    expect(&r, 2, "--threshold '1'", NULL);
+    ctl_run_expect(&r, 2, "--threshold '1'", NULL);
     ctl_run_args(&r, "migrate", "check", "--tss-lib", "x", "--threshold", "two", NULL);
-    expect(&r, 2, "--threshold 'two'", NULL);
+    ctl_run_expect(&r, 2, "--threshold 'two'", NULL);
     /* unreadable: missing, a directory */
     ctl_run_args(&r, "migrate", "check", "--tss-lib", "/nonexistent/save.json", NULL);
-    expect(&r, 5, "/nonexistent/save.json", NULL);
+    ctl_run_expect(&r, 5, "/nonexistent/save.json", NULL);
     ctl_run_args(&r, "migrate", "check", "--tss-lib", dir, NULL);
-    expect(&r, 5, "not a regular file", NULL);
+    ctl_run_expect(&r, 5, "not a regular file", NULL);
 }
 
 static void test_2of3(void **state)
@@ -118,7 +87,7 @@ static void test_2of3(void **state)
     ctl_run r;
     for (unsigned j = 0; j < 3; j++) {
         write_party(k, j, (int)(j & 1), "party.json", path);
-        xi_dec(xi, k, j);
+        tsslib_gen_xi_dec(xi, k, j);
         ctl_run_args(&r, "migrate", "check", "--tss-lib", path, NULL);
         assert_non_null(strstr(r.out, "address            " ADDR_SK1 "\n"));
         assert_non_null(strstr(r.out, "threshold          2 of 3 (tss-lib threshold 1)\n"));
@@ -128,12 +97,12 @@ static void test_2of3(void **state)
                                "public key         "
                                "0279be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f"
                                "81798\n")); /* G */
-        expect(&r, 0, "checks             ok", xi);
+        ctl_run_expect(&r, 0, "checks             ok", xi);
         /* the operator's expected threshold: right, and wrong */
         ctl_run_args(&r, "migrate", "check", "--tss-lib", path, "--threshold", "2", NULL);
-        expect(&r, 0, ADDR_SK1, xi);
+        ctl_run_expect(&r, 0, ADDR_SK1, xi);
         ctl_run_args(&r, "migrate", "check", "--tss-lib", path, "--threshold", "3", NULL);
-        expect(&r, 4, "needs 2 signers", xi);
+        ctl_run_expect(&r, 4, "needs 2 signers", xi);
     }
     tsslib_gen_free(k);
 }
@@ -145,7 +114,7 @@ static void test_json(void **state)
     char path[128], xi[100];
     ctl_run r;
     write_party(k, 3, 0, "p3.json", path);
-    xi_dec(xi, k, 3);
+    tsslib_gen_xi_dec(xi, k, 3);
     ctl_run_args(&r, "--json", "migrate", "check", "--tss-lib", path, NULL);
     assert_int_equal(r.rc, 0);
     json_error_t e;
@@ -172,7 +141,7 @@ static void test_json(void **state)
             json_string_value(json_object_get(json_array_get(parties, j), "public_share")), hex);
     }
     json_decref(o);
-    expect(&r, 0, NULL, xi);
+    ctl_run_expect(&r, 0, NULL, xi);
     tsslib_gen_free(k);
 }
 
@@ -183,17 +152,17 @@ static void test_refused(void **state)
     tsslib_gen_key *k = make(23, 1, 3, 5);
     char path[128], xi[100];
     ctl_run r;
-    xi_dec(xi, k, 0);
+    tsslib_gen_xi_dec(xi, k, 0);
     memcpy(k->xi[0], k->xi[1], 32); /* another party's share */
     write_party(k, 0, 1, "bad.json", path);
     ctl_run_args(&r, "migrate", "check", "--tss-lib", path, NULL);
-    expect(&r, 4, "Xi does not match BigXj", xi);
+    ctl_run_expect(&r, 4, "Xi does not match BigXj", xi);
     tsslib_gen_free(k);
     k = make(24, 1, 3, 5);
     k->pub[63] ^= 1; /* ECDSAPub off the curve */
     write_party(k, 2, 0, "bad.json", path);
     ctl_run_args(&r, "migrate", "check", "--tss-lib", path, NULL);
-    expect(&r, 4, "ECDSAPub is not a point of secp256k1", NULL);
+    ctl_run_expect(&r, 4, "ECDSAPub is not a point of secp256k1", NULL);
     tsslib_gen_free(k);
     /* truncated */
     k = make(25, 1, 2, 3);
@@ -204,7 +173,7 @@ static void test_refused(void **state)
     fwrite(text, 1, strlen(text) / 2, f);
     fclose(f);
     ctl_run_args(&r, "migrate", "check", "--tss-lib", path, NULL);
-    expect(&r, 4, "invalid JSON", NULL);
+    ctl_run_expect(&r, 4, "invalid JSON", NULL);
     free(text);
     tsslib_gen_free(k);
 }
@@ -220,10 +189,10 @@ static void test_set(void **state)
     write_party(k, 1, 1, "a1.json", p1);
     write_party(k, 2, 0, "a2.json", p2);
     write_party(other, 2, 0, "b2.json", q2); /* same private key, other polynomial and ids */
-    xi_dec(xi, k, 1);
+    tsslib_gen_xi_dec(xi, k, 1);
     ctl_run_args(&r, "migrate", "check", "--tss-lib", p0, "--tss-lib", p1, "--tss-lib", p2, NULL);
     assert_non_null(strstr(r.out, "address            " ADDR_SK2 "\n"));
-    expect(&r, 0, "set                ok: 3 files of one key", xi);
+    ctl_run_expect(&r, 0, "set                ok: 3 files of one key", xi);
     ctl_run_args(&r, "--json", "migrate", "check", "--tss-lib", p2, "--tss-lib", p0, NULL);
     assert_int_equal(r.rc, 0);
     json_t *o = json_loads(r.out, 0, NULL);
@@ -235,9 +204,9 @@ static void test_set(void **state)
     json_decref(o);
     ctl_run_free(&r);
     ctl_run_args(&r, "migrate", "check", "--tss-lib", p0, "--tss-lib", q2, NULL);
-    expect(&r, 4, "not of one key", NULL);
+    ctl_run_expect(&r, 4, "not of one key", NULL);
     ctl_run_args(&r, "migrate", "check", "--tss-lib", p1, "--tss-lib", p1, NULL);
-    expect(&r, 4, "same party", xi);
+    ctl_run_expect(&r, 4, "same party", xi);
     tsslib_gen_free(k);
     tsslib_gen_free(other);
 }

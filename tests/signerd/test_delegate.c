@@ -566,46 +566,21 @@ static void test_pickup_and_expiry(void **state)
 
 /* mpcctl, the backend's tool: keys create --delegate --share-out (file 0600, written once,
  * never overwritten), keys list --external-id, sign --delegate-share, keys signers. */
-static int ctl(char **out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int ctl(char **out, const char *fmt, ...)
-{
-    char args[1500], cmd[2000];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(args, sizeof args, fmt, ap);
-    va_end(ap);
-    snprintf(cmd, sizeof cmd, "%s %s 2>>%s/mpcctl.log", MPCCTL_BIN, args, D.dir);
-    FILE *p = popen(cmd, "r");
-    size_t cap = 1 << 16, len = 0, n;
-    char *buf = malloc(cap);
-    while (p && (n = fread(buf + len, 1, cap - len - 1, p)) > 0)
-        len += n;
-    buf[len] = 0;
-    int st = p ? pclose(p) : -1;
-    if (out)
-        *out = buf;
-    else
-        free(buf);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
 static void test_mpcctl(void **state)
 {
     (void)state;
-    char env[300], share[256], bad[256], h[65], *out = NULL, kid[33];
-    snprintf(env, sizeof env, "https://127.0.0.1:%d", D.api_port);
-    setenv("MPCCTL_HUB", env, 1);
-    setenv("MPCCTL_CA", D.ca, 1);
-    snprintf(env, sizeof env, "%s/api-key", D.dir);
-    setenv("MPCCTL_API_KEY_FILE", env, 1);
+    char share[256], bad[256], h[65], *out = NULL, kid[33];
+    D.ctl_bin = MPCCTL_BIN;
+    deploy_ctl_env(&D);
     snprintf(share, sizeof share, "%s/ctl-share.b64", D.dir);
     snprintf(bad, sizeof bad, "%s/ctl-bad.b64", D.dir);
     api_hex_encode(h, HASH, 32);
-    assert_int_equal(ctl(NULL, "keys create --threshold 2 --parties n1,n2,n3 --delegate n3"), 2);
-    assert_int_equal(ctl(&out,
-                         "--json keys create --threshold 2 --parties n1,n2,n3 --delegate n3"
-                         " --share-out %s --external-id ctl-1",
-                         share),
+    assert_int_equal(
+        deploy_ctl(&D, NULL, "keys create --threshold 2 --parties n1,n2,n3 --delegate n3"), 2);
+    assert_int_equal(deploy_ctl(&D, &out,
+                                "--json keys create --threshold 2 --parties n1,n2,n3 --delegate n3"
+                                " --share-out %s --external-id ctl-1",
+                                share),
                      0);
     json_t *k = json_loads(out, 0, NULL);
     free(out);
@@ -617,36 +592,39 @@ static void test_mpcctl(void **state)
     assert_int_equal(stat(share, &sb), 0);
     assert_int_equal(sb.st_mode & 0777, 0600);
     /* the file is never overwritten: a second create refuses before asking the hub */
-    assert_int_equal(ctl(NULL,
-                         "keys create --threshold 2 --parties n1,n2,n3 --delegate n3"
-                         " --share-out %s",
-                         share),
+    assert_int_equal(deploy_ctl(&D, NULL,
+                                "keys create --threshold 2 --parties n1,n2,n3 --delegate n3"
+                                " --share-out %s",
+                                share),
                      5);
-    assert_int_equal(ctl(&out, "--json keys list --external-id ctl-1"), 0);
+    assert_int_equal(deploy_ctl(&D, &out, "--json keys list --external-id ctl-1"), 0);
     k = json_loads(out, 0, NULL);
     free(out);
     assert_string_equal(deploy_jstr(json_array_get(json_object_get(k, "keys"), 0), "id"), kid);
     json_decref(k);
-    assert_int_equal(
-        ctl(NULL, "sign %s --hash %s --delegate-share %s --signers n3,n1 --verify", kid, h, share),
-        0);
-    assert_int_equal(ctl(NULL, "keys signers set %s n2,n1", kid), 0);
-    assert_int_equal(ctl(&out, "--json keys signers get %s", kid), 0);
+    assert_int_equal(deploy_ctl(&D, NULL,
+                                "sign %s --hash %s --delegate-share %s --signers n3,n1 --verify",
+                                kid, h, share),
+                     0);
+    assert_int_equal(deploy_ctl(&D, NULL, "keys signers set %s n2,n1", kid), 0);
+    assert_int_equal(deploy_ctl(&D, &out, "--json keys signers get %s", kid), 0);
     k = json_loads(out, 0, NULL);
     free(out);
     assert_string_equal(json_string_value(json_array_get(json_object_get(k, "signers"), 0)), "n2");
     assert_string_equal(json_string_value(json_array_get(json_object_get(k, "signers"), 1)), "n1");
     json_decref(k);
-    assert_int_equal(ctl(NULL, "sign %s --hash %s --verify", kid, h), 0);
-    assert_int_equal(ctl(NULL, "keys signers clear %s", kid), 0);
+    assert_int_equal(deploy_ctl(&D, NULL, "sign %s --hash %s --verify", kid, h), 0);
+    assert_int_equal(deploy_ctl(&D, NULL, "keys signers clear %s", kid), 0);
     /* an altered share: the hub answers 422 bad_delegate_share, mpcctl exits 1 */
     assert_int_equal(
         deploy_sh("sed -E 's/^(.{200})A/\\1B/; t; s/^(.{200})./\\1A/' %s > %s", share, bad), 0);
     assert_int_equal(
-        ctl(NULL, "sign %s --hash %s --delegate-share %s --signers n3,n1", kid, h, bad), 1);
+        deploy_ctl(&D, NULL, "sign %s --hash %s --delegate-share %s --signers n3,n1", kid, h, bad),
+        1);
     assert_int_equal(deploy_sh("tail -n 2 %s/mpcctl.log | grep -q bad_delegate_share", D.dir), 0);
-    assert_int_equal(ctl(NULL, "sign %s --hash %s --delegate-share %s/nonexistent", kid, h, D.dir),
-                     5);
+    assert_int_equal(
+        deploy_ctl(&D, NULL, "sign %s --hash %s --delegate-share %s/nonexistent", kid, h, D.dir),
+        5);
     no_bans();
 }
 

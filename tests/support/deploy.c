@@ -634,3 +634,118 @@ int deploy_sign(deploy_client *c, const char *key_id, const char *a, const char 
     snprintf(url, sizeof url, "/v1/keys/%s/sign?wait=30", key_id);
     return deploy_client_request(c, "POST", url, body, out);
 }
+
+/* ---- mpcctl against the deployment ---- */
+
+int deploy_ctl(const deploy *d, char **out, const char *fmt, ...)
+{
+    char args[2000], cmd[2600];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(args, sizeof args, fmt, ap);
+    va_end(ap);
+    snprintf(cmd, sizeof cmd, "%s %s 2>>%s/mpcctl.log", d->ctl_bin, args, d->dir);
+    FILE *p = popen(cmd, "r");
+    if (!p)
+        return -1;
+    size_t cap = 1 << 16, len = 0, n;
+    char *buf = malloc(cap);
+    while (buf && (n = fread(buf + len, 1, cap - len - 1, p)) > 0)
+        len += n;
+    if (buf)
+        buf[len] = 0;
+    int st = pclose(p);
+    if (out)
+        *out = buf;
+    else
+        free(buf);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+int deploy_ctl_error_has(const deploy *d, const char *needle)
+{
+    return deploy_sh("tail -n 3 %s/mpcctl.log | grep -q -- \"%s\"", d->dir, needle) == 0;
+}
+
+void deploy_ctl_env(const deploy *d)
+{
+    char env[300];
+    snprintf(env, sizeof env, "https://127.0.0.1:%d", d->api_port);
+    setenv("MPCCTL_HUB", env, 1);
+    setenv("MPCCTL_CA", d->ca, 1);
+    snprintf(env, sizeof env, "%s/api-key", d->dir);
+    setenv("MPCCTL_API_KEY_FILE", env, 1);
+}
+
+int deploy_ctl_online(const deploy *d)
+{
+    char *out = NULL;
+    int n = 0;
+    if (deploy_ctl(d, &out, "--json parties") == 0) {
+        json_t *o = json_loads(out, 0, NULL), *p;
+        size_t i;
+        json_array_foreach(json_object_get(o, "parties"), i, p)
+        {
+            n += json_is_true(json_object_get(p, "online"));
+        }
+        json_decref(o);
+    }
+    free(out);
+    return n;
+}
+
+void deploy_ctl_init(deploy *d, const char *prefix, const char *hub_bin, const char *signerd_bin,
+                     const char *ctl_bin)
+{
+    deploy_init(d, prefix, hub_bin, signerd_bin);
+    d->ctl_bin = ctl_bin;
+    d->log_tail = 20;
+    unsetenv("MPCCTL_API_KEY");
+    unsetenv("MPCCTL_PARTY_CA");
+    if (deploy_ctl(d, NULL, "dev ca %s/ca", d->dir) != 0 ||
+        deploy_ctl(d, NULL, "dev issue --ca %s/ca --name hub --server 127.0.0.1", d->dir) != 0)
+        deploy_die(d, "mpcctl dev");
+    deploy_start_backends(d);
+    d->api_port = deploy_free_port();
+    d->party_port = deploy_free_port();
+}
+
+void deploy_ctl_start_hub(deploy *d)
+{
+    snprintf(d->ca, sizeof d->ca, "%s/ca/ca.pem", d->dir);
+    snprintf(d->server_cert, sizeof d->server_cert, "%s/ca/hub.pem", d->dir);
+    snprintf(d->server_key, sizeof d->server_key, "%s/ca/hub.key", d->dir);
+    d->hub_session_timeout = 10;
+    deploy_write_hub_conf(d);
+    deploy_create_api_key(d);
+    deploy_ctl_env(d);
+    deploy_start_hub(d);
+    for (int i = 0; i < 200; i++) {
+        if (deploy_ctl(d, NULL, "parties") == 0)
+            return;
+        usleep(50000);
+    }
+    deploy_die(d, "hub start");
+}
+
+void deploy_ctl_start_nodes(deploy *d, void (*before_start)(deploy *d, int i))
+{
+    for (int i = 0; i < DEPLOY_NODES; i++) {
+        const char *id = deploy_node[i];
+        deploy_write_node_conf(d, i, NULL);
+        if (deploy_ctl(d, NULL, "node init --backend %s --config %s/%s.conf", deploy_backend[i],
+                       d->dir, id) != 0 ||
+            deploy_ctl(d, NULL, "dev issue --ca %s/ca --name %s --csr %s/%s.csr --out %s/%s.pem",
+                       d->dir, id, d->dir, id, d->dir, id) != 0)
+            deploy_die(d, "node init / dev issue");
+        if (before_start)
+            before_start(d, i);
+        deploy_start_node(d, i, NULL, 0);
+    }
+    for (int k = 0; k < 200; k++) {
+        if (deploy_ctl_online(d) == DEPLOY_NODES)
+            return;
+        usleep(50000);
+    }
+    deploy_die(d, "signers online");
+}

@@ -14,6 +14,7 @@
 #define TEST_SUPPORT_DEPLOY_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include <jansson.h>
@@ -28,6 +29,7 @@ extern const char *const deploy_backend[DEPLOY_NODES]; /* "tpm2", "pkcs11", "sof
 typedef struct deploy {
     char dir[128];
     const char *hub_bin, *signerd_bin;
+    const char *ctl_bin; /* the mpcctl binary, for deploy_ctl* (set after deploy_init) */
     const char *node_bin[DEPLOY_NODES]; /* per node; NULL: signerd_bin */
     /* certificates: the CA both sides trust, the hub's server certificate and key */
     char ca[200], server_cert[200], server_key[200];
@@ -164,6 +166,34 @@ int deploy_keygen(deploy_client *c, char key_id[33], uint8_t pk[33]);
  * HTTP status and the response in *out. */
 int deploy_sign(deploy_client *c, const char *key_id, const char *a, const char *b,
                 const uint8_t hash[32], json_t **out);
+
+/* ---- mpcctl (ctl_bin) against the deployment ---- */
+
+/* deploy_init with ctl_bin for a deployment set up with mpcctl itself: logs tail 20 lines,
+ * MPCCTL_API_KEY and MPCCTL_PARTY_CA unset, a development CA in dir/ca and the hub's
+ * certificate from it (`mpcctl dev ca`, `dev issue --server`), the backends started, free
+ * ports; next come deploy_ctl_start_hub and deploy_ctl_start_nodes. Exits on failure. */
+void deploy_ctl_init(deploy *d, const char *prefix, const char *hub_bin, const char *signerd_bin,
+                     const char *ctl_bin);
+/* Runs `ctl_bin ARGS` (ARGS: the formatted shell fragment, at most 2000 bytes); its stdout
+ * into *out (malloc'd, NUL-terminated, at most 64 KiB; out may be NULL), its stderr appended
+ * to dir/mpcctl.log. Returns mpcctl's exit code, -1 if it could not run or did not exit. */
+int deploy_ctl(const deploy *d, char **out, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* 1 if the last 3 lines of dir/mpcctl.log contain needle (no '"', '$', '`' or backslash). */
+int deploy_ctl_error_has(const deploy *d, const char *needle);
+/* Points mpcctl at the hub through its environment: MPCCTL_HUB (api_port), MPCCTL_CA (ca)
+ * and MPCCTL_API_KEY_FILE (dir/api-key). */
+void deploy_ctl_env(const deploy *d);
+/* How many parties `mpcctl --json parties` lists as online (0 if it fails). */
+int deploy_ctl_online(const deploy *d);
+/* The hub with the certificate `mpcctl dev` issued in dir/ca (ca.pem, hub.pem, hub.key),
+ * session timeout 10 s, an API key, deploy_ctl_env; waits until `mpcctl parties` answers. */
+void deploy_ctl_start_hub(deploy *d);
+/* Each node set up with mpcctl: its config, `node init` (which pins n1's TPM primary in its
+ * config), a certificate from the development CA (`dev issue`), then before_start(d, i)
+ * (NULL: none) and the start; waits until mpcctl sees all three online. */
+void deploy_ctl_start_nodes(deploy *d, void (*before_start)(deploy *d, int i));
 
 /* CLOCK_MONOTONIC in milliseconds; a qsort comparator of doubles. */
 double deploy_now_ms(void);

@@ -11,6 +11,7 @@
 #include <openssl/bn.h>
 
 #include "tss/point.h"
+#include "test_rng.h"
 #include "tsslib_gen.h"
 
 static const char order_hex[] = "FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141";
@@ -360,4 +361,23 @@ void tsslib_gen_free(tsslib_gen_key *k)
         memset(k->xi, 0, sizeof k->xi);
         free(k);
     }
+}
+
+tsslib_gen_key *tsslib_gen_small(uint64_t seed, uint8_t skv, unsigned t, unsigned n,
+                                 const char *const *ids)
+{
+    test_rng r;
+    uint8_t sk[32] = {0};
+    sk[31] = skv;
+    test_rng_init(&r, seed);
+    return tsslib_gen_make(sk, t, n, ids, &r.rng);
+}
+
+void tsslib_gen_xi_dec(char dec[100], const tsslib_gen_key *k, unsigned j)
+{
+    BIGNUM *b = BN_bin2bn(k->xi[j], 32, NULL);
+    char *s = BN_bn2dec(b);
+    snprintf(dec, 100, "%s", s ? s : "");
+    OPENSSL_free(s);
+    BN_free(b);
 }

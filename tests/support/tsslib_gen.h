@@ -50,6 +50,15 @@ typedef struct {
 tsslib_gen_key *tsslib_gen_make(const uint8_t sk[32], unsigned t, unsigned n,
                                 const char *const *ids, const tss_rng *rng);
 
+/* tsslib_gen_make of a small private key (31 zero bytes, then skv; skv > 0) with the ids,
+ * its randomness from a test_rng seeded with seed (the same key for the same arguments).
+ * NULL on bad arguments. */
+tsslib_gen_key *tsslib_gen_small(uint64_t seed, uint8_t skv, unsigned t, unsigned n,
+                                 const char *const *ids);
+
+/* Party j's Xi in decimal (what a message must never show). */
+void tsslib_gen_xi_dec(char dec[100], const tsslib_gen_key *k, unsigned j);
+
 /* Party j's save file as tss-lib writes it: compact (indent 0) or MarshalIndent with two
  * spaces. Returns a malloc'd NUL-terminated string (free with free), NULL on error. */
 char *tsslib_gen_json(const tsslib_gen_key *k, unsigned j, int indent);
