@@ -1,4 +1,5 @@
-/* daemon/signerd/session.c — keygen and sign sessions on this node.
+/* daemon/signerd/session.c — keygen, sign and reshare (refresh/reshare, issue 17) sessions on
+ * this node.
  * A session starts with the hub's session-start; then round 0 (chan.c) gives the session id
  * and the pairwise sealed channels; then the tss state machine runs until it produces a
  * result (sent to the hub) or aborts (the hub is told the reason and, only when the library
@@ -6,8 +7,8 @@
  * a time and in arrival order; the loop thread only queues frames, sends what a job
  * produced, and keeps timers. What must survive a crash is in the store before anything
  * that depends on it is sent: the keygen sid before round 1, the signing sid before round 1
- * (through the library's claim callback), a ban before any further output, a new share
- * (pending) before its attestation. */
+ * (through the library's claim callback), the reshare sid before round 1, a ban before any
+ * further output, a new share (pending) before its attestation. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
