@@ -234,6 +234,27 @@ static tss_keyshare *cache_put(signer *sd, const char *key_id, tss_keyshare *ks)
     return c ? ks : NULL;
 }
 
+/* Records that this node dealt for (key_id, epoch) without being a new party. */
+static void dealt_note(signer *sd, const char *key_id, uint32_t epoch)
+{
+    pthread_mutex_lock(&sd->cache_lock);
+    unsigned i = sd->ndealt++ % (sizeof sd->dealt / sizeof sd->dealt[0]);
+    snprintf(sd->dealt[i].key_id, sizeof sd->dealt[i].key_id, "%s", key_id);
+    sd->dealt[i].epoch = epoch;
+    pthread_mutex_unlock(&sd->cache_lock);
+}
+
+static int dealt_has(signer *sd, const char *key_id, uint32_t epoch)
+{
+    int yes = 0;
+    pthread_mutex_lock(&sd->cache_lock);
+    for (size_t i = 0; i < sizeof sd->dealt / sizeof sd->dealt[0]; i++)
+        yes |= sd->dealt[i].key_id[0] && strcmp(sd->dealt[i].key_id, key_id) == 0 &&
+               sd->dealt[i].epoch == epoch;
+    pthread_mutex_unlock(&sd->cache_lock);
+    return yes;
+}
+
 /* Drops (wipes) the cached share of one key: its epoch changed or was retired. */
 static void cache_drop(signer *sd, const char *key_id)
 {
@@ -1167,6 +1188,7 @@ static void finish_reshare(signer_session *s)
     if (rs->index > rs->n) { /* a dealer that is not a new party: it has sent all it had */
         snprintf(outcome, sizeof outcome, "dealt for epoch %u", (unsigned)rs->epoch);
         audit(s, SIGNER_AUDIT_RESHARE, outcome);
+        dealt_note(sd, kid, rs->epoch);
         s->ph = PH_DONE;
         s->result_sent = 1;
         send_json(s, API_FRAME_RESULT, api_reshare_ack_encode(rs->key_id, rs->epoch, "dealt"));
@@ -1609,18 +1631,23 @@ static void activate_epoch_run(activate_job *j)
 }
 
 /* The hub's retire: this node's share of (key, epoch) is deleted (audit row, fsync). The
- * hub sends it only after every new party acknowledged the new epoch; a share still
- * active here (this node is not in the new committee) is deleted as leaving. */
+ * hub sends it only after every new party acknowledged the new epoch. A share still
+ * active here (this node is not in the new committee) is deleted as leaving only when
+ * this process dealt for epoch + 1 of the key as a non-member; otherwise the retire is
+ * refused (ERR_ACTIVE, logged) and the share stays active: a retire out of the blue, or
+ * after a restart, never destroys a live share (an operator removes a leaver's share). */
 static void retire_run(activate_job *j)
 {
     signer_share_row row;
     memset(&row, 0, sizeof row);
     j->verified = 1;
     j->result = signer_store_share_get_epoch(j->sd->store, j->key_id, j->epoch, &row);
-    int leaving = j->result == SIGNER_STORE_OK && row.status == SIGNER_SHARE_ACTIVE;
+    int active = j->result == SIGNER_STORE_OK && row.status == SIGNER_SHARE_ACTIVE;
     signer_share_row_clear(&row);
-    if (j->result == SIGNER_STORE_OK)
-        j->result = signer_store_share_retire(j->sd->store, j->key_id, j->epoch, leaving);
+    if (active && (j->epoch == UINT32_MAX || !dealt_has(j->sd, j->key_id, j->epoch + 1)))
+        j->result = SIGNER_STORE_ERR_ACTIVE;
+    else if (j->result == SIGNER_STORE_OK)
+        j->result = signer_store_share_retire(j->sd->store, j->key_id, j->epoch, active);
     else if (j->result == SIGNER_STORE_ERR_NOT_FOUND)
         j->result = SIGNER_STORE_OK; /* already deleted (a repeated retire) */
     cache_drop(j->sd, j->key_id);

@@ -1393,6 +1393,11 @@ static void t_reshare_lies(void **state)
         assert_string_equal(epoch_line(i, k.kid, 1, line, sizeof line), "");
         assert_string_equal(epoch_line(i, k.kid, 2, line, sizeof line), "");
     }
+    /* a retire out of the blue (no reshare dealt by the node) never deletes a live share */
+    retire_epoch(s, &k, 0);
+    hf_pump(1000);
+    for (int i = 0; i < 3; i++)
+        assert_non_null(strstr(epoch_line(i, k.kid, 0, line, sizeof line), "active"));
     sign_ok(&k, p12);
     expect_no_bans();
 }
