@@ -59,6 +59,7 @@ static api_err frame_check(const api_frame *f)
         break;
     case API_FRAME_SESSION_START:
     case API_FRAME_ACTIVATE:
+    case API_FRAME_RETIRE:
         /* hub -> signer: from the hub, to a participant. */
         if (session_is_zero(f->session) || f->from != API_PARTY_HUB || f->to == API_PARTY_HUB ||
             f->round || f->payload_len == 0)
@@ -138,6 +139,7 @@ const char *api_frame_type_name(unsigned type)
         [API_FRAME_PROTOCOL] = "protocol", [API_FRAME_RESULT] = "result",
         [API_FRAME_ABORT] = "abort",       [API_FRAME_PING] = "ping",
         [API_FRAME_PONG] = "pong",         [API_FRAME_ACTIVATE] = "activate",
+        [API_FRAME_RETIRE] = "retire",
     };
     if (type < 1 || type > API_FRAME__MAX)
         return "unknown";

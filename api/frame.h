@@ -27,7 +27,8 @@ typedef enum {
     API_FRAME_PING = 6,          /* either way: liveness; answered with PONG */
     API_FRAME_PONG = 7,          /* answer to PING, same payload */
     API_FRAME_ACTIVATE = 8,      /* hub -> signer: JSON {key_id, attestations}: all n are durable */
-    API_FRAME__MAX = API_FRAME_ACTIVATE
+    API_FRAME_RETIRE = 9, /* hub -> signer: JSON {key_id, epoch}: delete that epoch's share */
+    API_FRAME__MAX = API_FRAME_RETIRE
 } api_frame_type;
 
 typedef struct {

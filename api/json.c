@@ -670,8 +670,10 @@ api_err api_sign_result_parse(api_sign_result *r, const uint8_t *p, size_t len, 
 api_err api_keygen_result_parse(api_keygen_result *r, const uint8_t *p, size_t len, char *msg,
                                 size_t cap)
 {
+    /* "key": the key's public data (api/reshare.h api_key_public_get), read separately */
     static const char *const allowed[] = {"public_key",  "chain_code",     "transcript_hash",
-                                          "attestation", "delegate_share", NULL};
+                                          "attestation", "delegate_share", "key",
+                                          NULL};
     api_err e;
     memset(r, 0, sizeof *r);
     json_t *root = load_payload(p, len, allowed, &e, msg, cap);

@@ -58,6 +58,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         (void)api_sign_result_parse(&u.s, f.payload, f.payload_len, msg, sizeof msg);
         if (api_keygen_result_parse(&u.k, f.payload, f.payload_len, msg, sizeof msg) == API_OK)
             delegate_share(f.payload, f.payload_len, u.k.delegate_share_len);
+        {
+            uint8_t kid[16];
+            uint32_t epoch;
+            int status;
+            if (api_reshare_ack_parse(kid, &epoch, &status, f.payload, f.payload_len, msg,
+                                      sizeof msg) == API_OK &&
+                (status < 0 || status > 2))
+                abort();
+            api_key_public kp;
+            int present;
+            if (api_key_public_get(&kp, &present, f.payload, f.payload_len, msg, sizeof msg) ==
+                    API_OK &&
+                present && (kp.count < 2 || kp.count > API_MAX_PARTIES))
+                abort(); /* an accepted key block has 2..16 public shares */
+        }
         break;
     case API_FRAME_ABORT:
         (void)api_abort_parse(&u.a, f.payload, f.payload_len, msg, sizeof msg);
@@ -74,13 +89,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
              rs->ndealers < rs->old_threshold || rs->ndealers > rs->old_n))
             abort(); /* an accepted payload keeps the documented bounds */
         free(rs);
+        (void)api_reshare_is_start(f.payload, f.payload_len);
         break;
     }
     case API_FRAME_ACTIVATE: {
         api_activate *a = malloc(sizeof *a);
+        uint32_t epoch;
         if (a)
             (void)api_activate_parse(a, f.payload, f.payload_len, msg, sizeof msg);
+        if (a &&
+            api_reshare_activate_parse(a, &epoch, f.payload, f.payload_len, msg, sizeof msg) ==
+                API_OK &&
+            (epoch == 0 || a->count < 2 || a->count > API_MAX_PARTIES))
+            abort(); /* an accepted reshare activate names an epoch and 2..16 parties */
         free(a);
+        break;
+    }
+    case API_FRAME_RETIRE: {
+        uint8_t kid[16];
+        uint32_t epoch;
+        (void)api_retire_parse(kid, &epoch, f.payload, f.payload_len, msg, sizeof msg);
         break;
     }
     default:

@@ -21,6 +21,7 @@
 #include "api/error.h"
 #include "api/frame.h"
 #include "api/json.h"
+#include "api/reshare.h"
 #include "head.h"
 
 #define HUB_VERSION      "0.1.0"
@@ -321,6 +322,8 @@ typedef struct hub_session {
     uv_timer_t timer;
     int finished;
     struct hub_req *waiters;
+    api_key_public kpub; /* keygen: the key's public data the signers reported (reshare.c) */
+    int kpub_state;      /* 0 none yet, 1 reported, -1 results without it (older signers) */
 } hub_session;
 
 api_err hub_session_keygen(hub *h, const api_keygen_req *req, const char *body, hub_session **out,
@@ -395,5 +398,13 @@ unsigned hub_http_shutdown(hub *h);
 
 /* metrics.c */
 char *hub_metrics_render(hub *h);
+
+/* reshare.c: key epochs (issue 17). note_result: a keygen result's "key" block agrees
+ * with the others' (0) or not (-1, msg set: fail the session as bad_result);
+ * store_epoch0: the key's epoch-0 record, inside the caller's transaction (0 or -1);
+ * key_json: adds "epoch" and "reshareable" to a key's JSON. */
+int hub_reshare_note_result(hub_session *s, size_t i, const api_frame *f, char *msg, size_t cap);
+int hub_reshare_store_epoch0(hub *h, const hub_session *s);
+void hub_reshare_key_json(hub *h, const char *key_id, json_t *o);
 
 #endif

@@ -73,6 +73,7 @@ static int persist_outcome(hub_session *s, const char *result_json, const char *
     if ((activate == 1 &&
          hub_store_key_activate(h, s->key_id, r->public_key, r->chain_code, names,
                                 (const char *const *)s->cert_pem, s->kres, s->nparties) != 0) ||
+        (activate == 1 && hub_reshare_store_epoch0(h, s) != 0) ||
         (activate == 2 &&
          hub_store_key_deliver(h, s->key_id, r->public_key, r->chain_code, names,
                                (const char *const *)s->cert_pem, s->kres, s->nparties) != 0) ||
@@ -695,6 +696,8 @@ static void on_keygen_result(hub_session *s, size_t i, struct hub_link *l, const
         snprintf(msg, sizeof msg, "party '%s' sent a malformed result: %s", s->parties[i], sub);
         return finish(s, NULL, "bad_result", msg);
     }
+    if (hub_reshare_note_result(s, i, f, msg, sizeof msg) != 0)
+        return finish(s, NULL, "bad_result", msg);
     int is_delegate = s->delegate == i + 1;
     if (is_delegate != (r->delegate_share_len > 0)) {
         snprintf(msg, sizeof msg,

@@ -58,6 +58,13 @@ static const char schema[] =
     "  BEGIN SELECT RAISE(ABORT, 'key events are append-only'); END;"
     "CREATE TRIGGER IF NOT EXISTS key_events_no_delete BEFORE DELETE ON key_events"
     "  BEGIN SELECT RAISE(ABORT, 'key events are append-only'); END;"
+    /* Key epochs (issue 17, reshare.c): the public data of each epoch of a key, which a
+     * refresh or reshare must name (every party's P(j), the DKG sid). A table of its own:
+     * older databases need no migration (their keys have no record: not reshareable). */
+    "CREATE TABLE IF NOT EXISTS key_epochs(key_id TEXT NOT NULL, epoch INTEGER NOT NULL,"
+    "  status TEXT NOT NULL, threshold INTEGER NOT NULL, n INTEGER NOT NULL,"
+    "  parties TEXT NOT NULL, key_sid BLOB NOT NULL, public_shares BLOB NOT NULL,"
+    "  created INTEGER NOT NULL, PRIMARY KEY(key_id, epoch));"
     "PRAGMA user_version = 1;";
 
 /* A failed key gives its external id back (the backend retries a failed keygen under the
@@ -552,6 +559,7 @@ static json_t *key_row_json(hub *h, sqlite3_stmt *st)
                   (json_int_t)sqlite3_column_int64(st, 9));
     if (!o)
         return NULL;
+    hub_reshare_key_json(h, id, o);
     if (sqlite3_column_bytes(st, 6) == 33) {
         const uint8_t *pk = sqlite3_column_blob(st, 6);
         char unc[131], addr[43];

@@ -427,7 +427,7 @@ static void chan_kill(signer_chan *c)
     c->phase = PHASE_DEAD;
 }
 
-/* sid: see signer_chan_derive in chan.h. kind is "keygen" or "sign". */
+/* sid: see signer_chan_derive in chan.h. kind is "keygen", "sign" or "reshare". */
 static void sid_transcript(const signer_chan *c, const char *kind, const uint8_t key_id[16],
                            const uint8_t *binding, size_t binding_len,
                            const uint8_t request_digest[32], uint8_t sid[32])
@@ -462,7 +462,7 @@ signer_chan_err signer_chan_sid(const signer_chan *c, const char *kind, const ui
 {
     if (!c || !kind || !key_id || (!binding && binding_len) || !request_digest || !sid_out)
         return SIGNER_CHAN_ERR_ARG;
-    if (strcmp(kind, "keygen") != 0 && strcmp(kind, "sign") != 0)
+    if (strcmp(kind, "keygen") != 0 && strcmp(kind, "sign") != 0 && strcmp(kind, "reshare") != 0)
         return SIGNER_CHAN_ERR_ARG;
     if (!signer_chan_round0_complete(c) || !c->eph)
         return SIGNER_CHAN_ERR_STATE;

@@ -124,13 +124,14 @@ signer_chan_err signer_chan_receive_round0(signer_chan *c, uint16_t from, const 
 int signer_chan_round0_complete(const signer_chan *c);
 
 /* After round 0 is complete: computes the sid (tss transcript with domain "signerd/sid" whose
- * first field is the tag "mpc-signer/<kind>/v1", kind "keygen" or "sign"), then key_id (16),
- * binding (length-prefixed; for sign the DKG sid and epoch, for keygen t and n, encoded by
- * the caller), n and every (index, party id, fp) in index order, hub nonce, session16,
- * start digest, every party's eph pub and rand in index order, request_digest (32). Derives
- * both channel keys with every peer and wipes the ephemeral private key, the static ECDH
- * outputs and the K0 keys: a second derive, or round 0 after it, fails with STATE.
- * sid_out receives the sid (the caller persists it as used before its first message). */
+ * first field is the tag "mpc-signer/<kind>/v1", kind "keygen", "sign" or "reshare"), then
+ * key_id (16), binding (length-prefixed; for sign the DKG sid and epoch, for keygen t and n,
+ * for reshare the new epoch, t' and n', encoded by the caller), n and every (index, party id, fp)
+ * in index order, hub nonce, session16, start digest, every party's eph pub and rand in index
+ * order, request_digest (32). Derives both channel keys with every peer and wipes the ephemeral
+ * private key, the static ECDH outputs and the K0 keys: a second derive, or round 0 after it, fails
+ * with STATE. sid_out receives the sid (the caller persists it as used before its first message).
+ */
 signer_chan_err signer_chan_derive(signer_chan *c, const char *kind, const uint8_t key_id[16],
                                    const uint8_t *binding, size_t binding_len,
                                    const uint8_t request_digest[32], uint8_t sid_out[32]);

@@ -2,9 +2,11 @@
  * session-start and its own share (see reshare.h). Every check compares public data. */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "reshare.h"
+#include "tss/transcript.h"
 
 static const char *const messages[] = {
     [SIGNER_RESHARE_OK] = "success",
@@ -160,4 +162,72 @@ signer_reshare_err signer_reshare_params(tss_reshare_params *out, const api_resh
     if (out->dealer)
         out->share = &own->secret_share;
     return SIGNER_RESHARE_OK;
+}
+
+signer_reshare_err signer_reshare_session_parties(api_session_start *out,
+                                                  const api_reshare_start *s)
+{
+    if (!out || !s)
+        return SIGNER_RESHARE_ERR_ARG;
+    memset(out, 0, sizeof *out);
+    memcpy(out->key_id, s->key_id, 16);
+    out->threshold = s->threshold;
+    out->index = s->index;
+    memcpy(out->nonce, s->nonce, 32);
+    for (size_t j = 0; j < s->nparties; j++)
+        out->parties[out->nparties++] = s->parties[j];
+    for (size_t k = 0; k < s->ndealers; k++) {
+        if (s->dealers[k].new_index)
+            continue;
+        api_start_party *p = &out->parties[out->nparties];
+        p->index = (unsigned)(out->nparties + 1);
+        memcpy(p->id, s->dealers[k].id, sizeof p->id);
+        memcpy(p->cert, s->dealers[k].cert, sizeof p->cert);
+        out->nparties++;
+    }
+    out->n = (unsigned)out->nparties;
+    return SIGNER_RESHARE_OK;
+}
+
+void signer_reshare_dealer_fps(uint8_t (*dealer_fps)[32], const api_reshare_start *s,
+                               const uint8_t (*fps)[32])
+{
+    size_t rank = 0;
+    for (size_t k = 0; k < s->ndealers; k++) {
+        unsigned ni = s->dealers[k].new_index;
+        memcpy(dealer_fps[k], ni ? fps[ni - 1] : fps[s->n + rank++], 32);
+    }
+}
+
+void signer_reshare_start_digest(uint8_t out[32], const api_reshare_start *s,
+                                 const uint8_t (*fps)[32])
+{
+    tss_transcript t;
+    unsigned count = api_reshare_participants(s);
+    api_session_start *ps = malloc(sizeof *ps);
+    tss_transcript_init(&t, "signerd/reshare-start");
+    tss_transcript_append(&t, s->key_id, 16);
+    tss_transcript_append_u32(&t, s->epoch);
+    tss_transcript_append_u32(&t, s->threshold);
+    tss_transcript_append_u32(&t, s->n);
+    if (ps && signer_reshare_session_parties(ps, s) == SIGNER_RESHARE_OK)
+        for (size_t i = 0; i < count; i++) {
+            tss_transcript_append_u32(&t, ps->parties[i].index);
+            tss_transcript_append(&t, ps->parties[i].id, strlen(ps->parties[i].id));
+            tss_transcript_append(&t, fps[i], 32);
+        }
+    free(ps);
+    tss_transcript_append_u32(&t, s->old_threshold);
+    tss_transcript_append_u32(&t, s->old_n);
+    tss_transcript_append(&t, s->public_key, 33);
+    tss_transcript_append(&t, s->chain_code, 32);
+    tss_transcript_append(&t, s->key_sid, 32);
+    for (size_t k = 0; k < s->ndealers; k++) {
+        tss_transcript_append(&t, s->dealers[k].x, 32);
+        tss_transcript_append(&t, s->dealers[k].pub, 33);
+        tss_transcript_append(&t, s->dealers[k].id, strlen(s->dealers[k].id));
+        tss_transcript_append_u32(&t, s->dealers[k].new_index);
+    }
+    tss_transcript_append(&t, s->nonce, 32);
+    tss_transcript_final(&t, out);
 }

@@ -51,4 +51,24 @@ signer_reshare_err signer_reshare_params(tss_reshare_params *out, const api_resh
                                          const uint8_t session_id[32], tss_banlist *bans, char *why,
                                          size_t cap);
 
+/* The session's participants as a session-start (api/json.h) so that the signer's session
+ * machinery (certificate checks, round 0, routing by index) runs unchanged: sign = 0, the
+ * key id, threshold = the new t, n = every participant, index = s->index, nonce, and the
+ * parties: the new committee (indices 1..n') then each dealer that is not a new party with
+ * its participant number n' + k (tss/reshare.h). SIGNER_RESHARE_ERR_ARG on NULL. */
+signer_reshare_err signer_reshare_session_parties(api_session_start *out,
+                                                  const api_reshare_start *s);
+
+/* dealer_fps[k] of s->dealers[k] from the participants' fingerprints fps[] (in the order of
+ * signer_reshare_session_parties). */
+void signer_reshare_dealer_fps(uint8_t (*dealer_fps)[32], const api_reshare_start *s,
+                               const uint8_t (*fps)[32]);
+
+/* The digest round 0 binds (chan.h start_digest): every recipient-independent field of the
+ * reshare session-start (key id, epoch, new t and n, each participant's (index, id,
+ * certificate fingerprint), the old public data, each dealer's (x, P(x), id, new index),
+ * the nonce) under its own tag, so a participant told anything else aborts in round 0. */
+void signer_reshare_start_digest(uint8_t out[32], const api_reshare_start *s,
+                                 const uint8_t (*fps)[32]);
+
 #endif

@@ -1,4 +1,5 @@
-/* daemon/signerd/session.c — keygen and sign sessions on this node.
+/* daemon/signerd/session.c — keygen, sign and reshare (refresh/reshare, issue 17) sessions on
+ * this node.
  * A session starts with the hub's session-start; then round 0 (chan.c) gives the session id
  * and the pairwise sealed channels; then the tss state machine runs until it produces a
  * result (sent to the hub) or aborts (the hub is told the reason and, only when the library
@@ -6,8 +7,8 @@
  * a time and in arrival order; the loop thread only queues frames, sends what a job
  * produced, and keeps timers. What must survive a crash is in the store before anything
  * that depends on it is sent: the keygen sid before round 1, the signing sid before round 1
- * (through the library's claim callback), a ban before any further output, a new share
- * (pending) before its attestation. */
+ * (through the library's claim callback), the reshare sid before round 1, a ban before any
+ * further output, a new share (pending) before its attestation. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,12 +18,15 @@
 
 #include "api/b64.h"
 #include "api/hex.h"
+#include "api/reshare.h"
 #include "chan.h"
 #include "daemon/common/log.h"
 #include "daemon/common/tls.h"
+#include "reshare.h"
 #include "signer.h"
 #include "timing.h"
 #include "tss/dkg.h"
+#include "tss/reshare.h"
 #include "tss/secmem.h"
 #include "tss/sign.h"
 #include "tss/transcript.h"
@@ -76,6 +80,9 @@ typedef struct signer_session {
     signer_chan *chan;
     tss_dkg *dkg;
     tss_sign *sign;
+    api_reshare_start *rs; /* a reshare session (kind "reshare"): its session-start */
+    tss_reshare *reshare;
+    uint8_t dealer_fps[API_MAX_PARTIES][32];
     tss_keyshare *share; /* owned unless cached */
     int share_cached;
     frame_in *early, *early_tail;
@@ -168,7 +175,11 @@ static void fail(signer_session *s, unsigned culprit, const char *fmt, ...)
     if (s->st) {
         char outcome[sizeof a.reason + 16];
         snprintf(outcome, sizeof outcome, "aborted: %s", a.reason);
-        audit(s, s->st->sign ? SIGNER_AUDIT_SIGN : SIGNER_AUDIT_KEYGEN, outcome);
+        audit(s,
+              s->rs         ? SIGNER_AUDIT_RESHARE
+              : s->st->sign ? SIGNER_AUDIT_SIGN
+                            : SIGNER_AUDIT_KEYGEN,
+              outcome);
     }
     send_json(s, API_FRAME_ABORT, api_abort_encode(&a));
 }
@@ -221,6 +232,42 @@ static tss_keyshare *cache_put(signer *sd, const char *key_id, tss_keyshare *ks)
     }
     pthread_mutex_unlock(&sd->cache_lock);
     return c ? ks : NULL;
+}
+
+/* Records that this node dealt for (key_id, epoch) without being a new party. */
+static void dealt_note(signer *sd, const char *key_id, uint32_t epoch)
+{
+    pthread_mutex_lock(&sd->cache_lock);
+    unsigned i = sd->ndealt++ % (sizeof sd->dealt / sizeof sd->dealt[0]);
+    snprintf(sd->dealt[i].key_id, sizeof sd->dealt[i].key_id, "%s", key_id);
+    sd->dealt[i].epoch = epoch;
+    pthread_mutex_unlock(&sd->cache_lock);
+}
+
+static int dealt_has(signer *sd, const char *key_id, uint32_t epoch)
+{
+    int yes = 0;
+    pthread_mutex_lock(&sd->cache_lock);
+    for (size_t i = 0; i < sizeof sd->dealt / sizeof sd->dealt[0]; i++)
+        yes |= sd->dealt[i].key_id[0] && strcmp(sd->dealt[i].key_id, key_id) == 0 &&
+               sd->dealt[i].epoch == epoch;
+    pthread_mutex_unlock(&sd->cache_lock);
+    return yes;
+}
+
+/* Drops (wipes) the cached share of one key: its epoch changed or was retired. */
+static void cache_drop(signer *sd, const char *key_id)
+{
+    pthread_mutex_lock(&sd->cache_lock);
+    for (signer_cached_share **p = &sd->cache; *p; p = &(*p)->next)
+        if (strcmp((*p)->key_id, key_id) == 0) {
+            signer_cached_share *c = *p;
+            *p = c->next;
+            tss_keyshare_free(c->share);
+            free(c);
+            break;
+        }
+    pthread_mutex_unlock(&sd->cache_lock);
 }
 
 void signer_session_cache_clear(signer *sd)
@@ -334,6 +381,7 @@ static int load_share(signer_session *s)
                      ? hsm_unseal(sd->hsm, row.blob, row.blob_len, aad, aad_len, &pt, &pt_len)
                      : HSM_ERR_ARG;
     signer_timing_unseal(t_unseal);
+    uint32_t row_epoch = row.epoch;
     signer_share_row_clear(&row);
     if (he != HSM_OK) {
         log_err("session %s: cannot unseal the share of key %s: %s %s", s->hex, kid,
@@ -345,6 +393,12 @@ static int load_share(signer_session *s)
     tss_secmem_free(pt);
     if (te != TSS_OK) {
         fail(s, 0, "the stored share does not decode: %s", tss_strerror(te));
+        return -1;
+    }
+    if (s->share->epoch != row_epoch) { /* a blob moved between epochs' rows */
+        tss_keyshare_free(s->share);
+        s->share = NULL;
+        fail(s, 0, "the stored share's epoch differs from its row's");
         return -1;
     }
     if (sd->cfg.share_cache == SIGNER_SHARE_CACHE_MEMORY) {
@@ -539,10 +593,15 @@ static void emit_round0(signer_session *s)
     }
 }
 
+static void start_round0(signer_session *s);
+static void job_start_reshare(signer_session *s, const uint8_t *payload, size_t len);
+
 static void job_start(signer_session *s, const uint8_t *payload, size_t len)
 {
     signer *sd = s->sd;
     char msg[API_MSG_MAX];
+    if (api_reshare_is_start(payload, len))
+        return job_start_reshare(s, payload, len);
     s->st = malloc(sizeof *s->st);
     if (!s->st)
         return fail(s, 0, "out of memory");
@@ -584,6 +643,13 @@ static void job_start(signer_session *s, const uint8_t *payload, size_t len)
     start_digest(s);
     if (s->st->sign && api_sign_auth_present(&s->st->auth))
         audit(s, SIGNER_AUDIT_SIGN, granted);
+    start_round0(s);
+}
+
+/* Round 0 over the participants of s->st, with s->start_digest. */
+static void start_round0(signer_session *s)
+{
+    signer *sd = s->sd;
     signer_chan_party parties[API_MAX_PARTIES];
     for (size_t i = 0; i < s->st->nparties; i++) {
         parties[i].index = (uint16_t)s->st->parties[i].index;
@@ -644,25 +710,44 @@ static void emit(signer_session *s, tss_msgs *msgs)
 
 static void finish_keygen(signer_session *s);
 static void finish_sign(signer_session *s);
+static void finish_reshare(signer_session *s);
+
+static tss_status proto_status(const signer_session *s)
+{
+    return s->reshare ? tss_reshare_status(s->reshare)
+           : s->dkg   ? tss_dkg_status(s->dkg)
+                      : tss_sign_status(s->sign);
+}
+
+static const tss_abort_info *proto_abort_info(const signer_session *s)
+{
+    return s->reshare ? tss_reshare_abort_info(s->reshare)
+           : s->dkg   ? tss_dkg_abort_info(s->dkg)
+                      : tss_sign_abort_info(s->sign);
+}
 
 /* After every step: a result, an abort with the library's reason, or more rounds. */
 static void after_step(signer_session *s)
 {
-    tss_status st = s->dkg ? tss_dkg_status(s->dkg) : tss_sign_status(s->sign);
+    tss_status st = proto_status(s);
     if (st == TSS_RUNNING || s->ph != PH_RUN)
         return;
     if (st == TSS_DONE)
-        return s->dkg ? finish_keygen(s) : finish_sign(s);
-    const tss_abort_info *a = s->dkg ? tss_dkg_abort_info(s->dkg) : tss_sign_abort_info(s->sign);
+        return s->reshare ? finish_reshare(s) : s->dkg ? finish_keygen(s) : finish_sign(s);
+    const tss_abort_info *a = proto_abort_info(s);
     if (a->ban)
         log_warn("session %s: party '%s' failed a %s check; it is banned on this node", s->hex,
                  party_name(s, a->culprit), tss_strerror(a->reason));
     fail(s, a->culprit, "%s", tss_strerror(a->reason));
 }
 
+static void begin_reshare(signer_session *s);
+
 static void begin_protocol(signer_session *s)
 {
     signer *sd = s->sd;
+    if (s->rs)
+        return begin_reshare(s);
     const api_session_start *st = s->st;
     uint8_t binding[40];
     size_t blen;
@@ -743,11 +828,11 @@ static void deliver(signer_session *s, const frame_in *fr, const api_frame *f)
         return fail(s, 0, "message from '%s' failed channel authentication (%s)",
                     party_name(s, f->from), signer_chan_strerror(ce));
     }
-    tss_err e =
-        s->dkg ? tss_dkg_receive(s->dkg, pt, len, &out) : tss_sign_receive(s->sign, pt, len, &out);
+    tss_err e = s->reshare ? tss_reshare_receive(s->reshare, pt, len, &out)
+                : s->dkg   ? tss_dkg_receive(s->dkg, pt, len, &out)
+                           : tss_sign_receive(s->sign, pt, len, &out);
     tss_secmem_free(pt);
-    if (e != TSS_OK &&
-        (s->dkg ? tss_dkg_status(s->dkg) : tss_sign_status(s->sign)) == TSS_RUNNING) {
+    if (e != TSS_OK && proto_status(s) == TSS_RUNNING) {
         /* Rejected before any work (wrong round, session, length): the channel was
          * authentic, so the sender is broken or lying; end the session without blame. */
         tss_msgs_free(&out);
@@ -834,6 +919,17 @@ static void audit(signer_session *s, signer_audit_kind kind, const char *outcome
  * durable share. */
 static void finish_keygen_delegate(signer_session *s, tss_keyshare *ks);
 
+/* The key's public data for the hub's key record (api/reshare.h api_key_public). */
+static void key_public_of(const tss_keyshare *ks, api_key_public *kp)
+{
+    memset(kp, 0, sizeof *kp);
+    memcpy(kp->key_sid, ks->dkg_sid, 32);
+    kp->epoch = ks->epoch;
+    kp->count = ks->n;
+    for (size_t j = 0; j < ks->n; j++)
+        tss_point_serialize(kp->public_shares[j], &ks->pub_shares[j]);
+}
+
 static void finish_keygen(signer_session *s)
 {
     signer *sd = s->sd;
@@ -881,6 +977,8 @@ static void finish_keygen(signer_session *s)
     memcpy(row.fingerprint, r.transcript_hash, 32);
     row.blob = blob;
     row.blob_len = blob_len;
+    api_key_public kp;
+    key_public_of(ks, &kp);
     tss_keyshare_free(ks);
     signer_store_err se = signer_store_share_put_pending(sd->store, &row);
     free(blob);
@@ -895,7 +993,7 @@ static void finish_keygen(signer_session *s)
         return fail(s, 0, "cannot sign the attestation");
     s->ph = PH_DONE;
     s->result_sent = 1;
-    send_json(s, API_FRAME_RESULT, api_keygen_result_encode(&r));
+    send_json(s, API_FRAME_RESULT, api_key_public_attach(api_keygen_result_encode(&r), &kp));
     log_info("session %s: share of key %s stored (pending activation)", s->hex, kid);
 }
 
@@ -974,6 +1072,187 @@ static void finish_sign(signer_session *s)
     log_info("session %s: signature released", s->hex);
 }
 
+/* ---- reshare sessions (issue 17; tss/reshare.h "Integration plan" steps 1-4) ----
+ * A refresh or reshare runs like a keygen: round 0 over every participant (the new
+ * committee, then the dealers that are not new parties, numbered n' + k), the sid derived
+ * and claimed durably (kind "reshare") before round 1, tss_reshare_* to the end. A dealer
+ * builds the whole public input from its own ACTIVE share (signer_reshare_params refuses a
+ * hub that says otherwise); a new party stores its new share PENDING under (key id, e+1)
+ * (fsync, audit row) before its attestation leaves. The active epoch is never touched
+ * here: only an activate with the epoch (all n' attestations checked) switches it. */
+
+/* The public-input check of signer_reshare_params, run before round 0 (with a zero sid)
+ * so that a lying hub is refused before any message; begin_reshare runs it again with the
+ * real sid. */
+static int reshare_input(signer_session *s, tss_reshare_params *p, const uint8_t sid[32])
+{
+    char why[256];
+    signer_reshare_err re = signer_reshare_params(
+        p, s->rs, s->sd->cfg.party_id, s->share, (const uint8_t(*)[32])s->fps,
+        (const uint8_t(*)[32])s->dealer_fps, sid, s->sd->bans, why, sizeof why);
+    if (re == SIGNER_RESHARE_OK)
+        return 0;
+    fail(s, 0, "reshare refused: %s: %s", signer_reshare_strerror(re), why);
+    return -1;
+}
+
+static void job_start_reshare(signer_session *s, const uint8_t *payload, size_t len)
+{
+    signer *sd = s->sd;
+    char msg[API_MSG_MAX], kid[33];
+    s->rs = malloc(sizeof *s->rs);
+    if (!s->rs)
+        return fail(s, 0, "out of memory");
+    if (api_reshare_start_parse(s->rs, payload, len, msg, sizeof msg) != API_OK)
+        return fail(s, 0, "malformed session-start: %s", msg);
+    if (!(s->st = malloc(sizeof *s->st)))
+        return fail(s, 0, "out of memory");
+    signer_reshare_session_parties(s->st, s->rs);
+    if (s->st->index != s->addressed)
+        return fail(s, 0, "session-start addressed to index %u names index %u", s->addressed,
+                    s->st->index);
+    if (sd->cfg.role == SIGNER_ROLE_DELEGATE)
+        return fail(s, 0,
+                    "a delegate signer stores no shares: it takes no part in a refresh or "
+                    "reshare ([signer] role)");
+    if (check_parties(s) != 0)
+        return;
+    signer_reshare_dealer_fps(s->dealer_fps, s->rs, (const uint8_t(*)[32])s->fps);
+    /* This node's own share: required to deal; a new party without one is a replacement. */
+    signer_share_row row;
+    memset(&row, 0, sizeof row);
+    api_hex_encode(kid, s->rs->key_id, 16);
+    signer_store_err se = signer_store_share_get(sd->store, kid, &row);
+    signer_share_row_clear(&row);
+    if (se == SIGNER_STORE_OK && load_share(s) != 0)
+        return;
+    if (se != SIGNER_STORE_OK && se != SIGNER_STORE_ERR_NOT_FOUND)
+        return fail(s, 0, "the share store failed");
+    tss_reshare_params p;
+    uint8_t zero[32] = {0};
+    if (reshare_input(s, &p, zero) != 0)
+        return;
+    memset(&p, 0, sizeof p);
+    signer_reshare_start_digest(s->start_digest, s->rs, (const uint8_t(*)[32])s->fps);
+    start_round0(s);
+}
+
+static void begin_reshare(signer_session *s)
+{
+    signer *sd = s->sd;
+    const api_reshare_start *rs = s->rs;
+    uint8_t binding[6];
+    tss_msgs out = {0};
+    for (int i = 0; i < 4; i++)
+        binding[i] = (uint8_t)(rs->epoch >> (24 - 8 * i));
+    binding[4] = (uint8_t)rs->threshold;
+    binding[5] = (uint8_t)rs->n;
+    signer_chan_err ce = signer_chan_derive(s->chan, "reshare", rs->key_id, binding, sizeof binding,
+                                            s->start_digest, s->sid);
+    if (ce != SIGNER_CHAN_OK)
+        return fail(s, 0, "round 0: %s", signer_chan_strerror(ce));
+    s->ph = PH_RUN;
+    int used = signer_store_sid_claim(sd->store, s->sid, "reshare");
+    if (used != 0)
+        return fail(s, 0, "%s", used > 0 ? "session id already used" : "the store failed");
+    tss_reshare_params p;
+    if (reshare_input(s, &p, s->sid) != 0)
+        return;
+    tss_err e = tss_reshare_new(&s->reshare, &p, tss_rng_system());
+    OPENSSL_cleanse(&p, sizeof p);
+    /* The state holds its own copy of a dealer's share: this session's copy goes now. */
+    if (!s->share_cached)
+        tss_keyshare_free(s->share);
+    s->share = NULL;
+    s->share_cached = 0;
+    if (e == TSS_OK)
+        e = tss_reshare_start(s->reshare, &out);
+    if (e != TSS_OK) {
+        tss_msgs_free(&out);
+        return fail(s, 0, "cannot start the protocol: %s", tss_strerror(e));
+    }
+    emit(s, &out);
+    after_step(s);
+}
+
+static void finish_reshare(signer_session *s)
+{
+    signer *sd = s->sd;
+    const api_reshare_start *rs = s->rs;
+    char kid[33], outcome[64];
+    uint8_t aad[HSM_AAD_SHARE_MAX], *enc = NULL, *blob = NULL;
+    size_t aad_len, enc_len = 0, blob_len = 0;
+    api_keygen_result r;
+    memset(&r, 0, sizeof r);
+    api_hex_encode(kid, rs->key_id, 16);
+    if (rs->index > rs->n) { /* a dealer that is not a new party: it has sent all it had */
+        snprintf(outcome, sizeof outcome, "dealt for epoch %u", (unsigned)rs->epoch);
+        audit(s, SIGNER_AUDIT_RESHARE, outcome);
+        dealt_note(sd, kid, rs->epoch);
+        s->ph = PH_DONE;
+        s->result_sent = 1;
+        send_json(s, API_FRAME_RESULT, api_reshare_ack_encode(rs->key_id, rs->epoch, "dealt"));
+        log_info("session %s: dealt for epoch %u of key %s", s->hex, (unsigned)rs->epoch, kid);
+        return;
+    }
+    tss_keyshare *ks = tss_reshare_take_keyshare(s->reshare);
+    if (!ks || ks->epoch != rs->epoch || tss_keyshare_encode(ks, &enc, &enc_len) != TSS_OK) {
+        tss_keyshare_free(ks);
+        return fail(s, 0, "cannot encode the new share");
+    }
+    hsm_err he = share_aad(s, kid, aad, &aad_len) == 0
+                     ? hsm_seal(sd->hsm, enc, enc_len, aad, aad_len, &blob, &blob_len)
+                     : HSM_ERR_ARG;
+    tss_secmem_free(enc);
+    if (he != HSM_OK) {
+        tss_keyshare_free(ks);
+        log_err("session %s: cannot seal the new share: %s %s", s->hex, hsm_strerror(he),
+                hsm_last_detail());
+        return fail(s, 0, "the sealing backend failed (%s)", hsm_strerror(he));
+    }
+    tss_point_serialize(r.public_key, &ks->pk);
+    memcpy(r.chain_code, ks->chain_code, 32);
+    tss_keyshare_fingerprint(r.transcript_hash, ks);
+    signer_share_row row;
+    memset(&row, 0, sizeof row);
+    snprintf(row.key_id, sizeof row.key_id, "%s", kid);
+    row.epoch = ks->epoch;
+    row.t = ks->t;
+    row.n = ks->n;
+    row.index = ks->index;
+    snprintf(row.session, sizeof row.session, "%s", s->hex);
+    for (size_t i = 0; i < rs->n; i++) {
+        row.identities[i].index = rs->parties[i].index;
+        memcpy(row.identities[i].id, rs->parties[i].id, sizeof row.identities[i].id);
+        memcpy(row.identities[i].fp, s->fps[i], 32);
+    }
+    row.identity_count = rs->n;
+    memcpy(row.public_key, r.public_key, 33);
+    memcpy(row.chain_code, r.chain_code, 32);
+    memcpy(row.fingerprint, r.transcript_hash, 32);
+    row.blob = blob;
+    row.blob_len = blob_len;
+    api_key_public kp;
+    key_public_of(ks, &kp);
+    tss_keyshare_free(ks);
+    signer_store_err se = signer_store_share_put_pending(sd->store, &row);
+    free(blob);
+    if (se != SIGNER_STORE_OK) {
+        log_err("session %s: cannot store the new share: %s", s->hex, signer_store_strerror(se));
+        return fail(s, 0, "cannot store the new share durably (%s)", signer_store_strerror(se));
+    }
+    uint8_t m[API_RESHARE_ATTEST_MSG_BYTES];
+    api_reshare_attestation_message(m, rs->key_id, rs->epoch, &r);
+    r.attestation_len = sizeof r.attestation;
+    if (signer_ident_sign(sd, m, sizeof m, r.attestation, &r.attestation_len) != 0)
+        return fail(s, 0, "cannot sign the attestation");
+    s->ph = PH_DONE;
+    s->result_sent = 1;
+    send_json(s, API_FRAME_RESULT, api_key_public_attach(api_keygen_result_encode(&r), &kp));
+    log_info("session %s: share of key %s epoch %u stored (pending activation)", s->hex, kid,
+             (unsigned)rs->epoch);
+}
+
 /* ---- jobs on the thread pool ---- */
 
 static void job_run(uv_work_t *w)
@@ -1011,6 +1290,10 @@ static void session_clear(signer_session *s)
     signer_chan_free(s->chan);
     tss_dkg_free(s->dkg);
     tss_sign_free(s->sign);
+    tss_reshare_free(s->reshare);
+    s->reshare = NULL;
+    free(s->rs);
+    s->rs = NULL;
     if (!s->share_cached)
         tss_keyshare_free(s->share);
     s->chan = NULL;
@@ -1265,6 +1548,10 @@ typedef struct {
     signer *sd;
     api_activate *a;
     char key_id[33];
+    uint32_t epoch; /* a reshare's activate (or a retire): the epoch; 0 for a keygen's */
+    int reshare, retire;
+    uint8_t session[API_SESSION_ID_BYTES];
+    uint16_t to;
     int verified;
     signer_store_err result;
     char why[160];
@@ -1282,16 +1569,23 @@ static const signer_identity *pinned(const signer_share_row *row, unsigned index
 /* 0 when every one of the key's n parties attests, under the certificate pinned for it at
  * keygen, that its share of this very key (public key, chain code, transcript) is durable:
  * only then may this node's share sign. The hub relays the proof; it cannot make it. */
-static int activation_proven(const api_activate *a, const signer_share_row *row, char *why,
-                             size_t cap)
+static int activation_proven(const api_activate *a, const signer_share_row *row, int reshare,
+                             char *why, size_t cap)
 {
     api_keygen_result r;
-    uint8_t m[API_ATTEST_MSG_BYTES], fp[32];
+    uint8_t m[API_RESHARE_ATTEST_MSG_BYTES > API_ATTEST_MSG_BYTES ? API_RESHARE_ATTEST_MSG_BYTES
+                                                                  : API_ATTEST_MSG_BYTES],
+        fp[32];
+    size_t mlen = reshare ? API_RESHARE_ATTEST_MSG_BYTES : API_ATTEST_MSG_BYTES;
     memset(&r, 0, sizeof r);
     memcpy(r.public_key, row->public_key, 33);
     memcpy(r.chain_code, row->chain_code, 32);
     memcpy(r.transcript_hash, row->fingerprint, 32);
-    api_attestation_message(m, a->key_id, &r);
+    /* a reshare's attestations cover the epoch (another tag: a keygen's never passes) */
+    if (reshare)
+        api_reshare_attestation_message(m, a->key_id, row->epoch, &r);
+    else
+        api_attestation_message(m, a->key_id, &r);
     if (a->count != row->n)
         return snprintf(why, cap, "%zu attestations for a key of %u parties", a->count, row->n), -1;
     for (size_t i = 0; i < a->count; i++) {
@@ -1301,7 +1595,7 @@ static int activation_proven(const api_activate *a, const signer_share_row *row,
         BIO_free(b);
         int ok = id && c && mpcd_tls_cert_fingerprint(c, fp) == 0 &&
                  CRYPTO_memcmp(fp, id->fp, 32) == 0 &&
-                 mpcd_tls_verify_with_cert(c, m, sizeof m, a->parties[i].attestation,
+                 mpcd_tls_verify_with_cert(c, m, mlen, a->parties[i].attestation,
                                            a->parties[i].attestation_len);
         X509_free(c);
         if (!ok)
@@ -1314,14 +1608,63 @@ static int activation_proven(const api_activate *a, const signer_share_row *row,
     return 0;
 }
 
+/* A reshare's activate: the pending share (key, epoch) becomes active and the old epoch
+ * retired in one transaction (fsync), once every new party's attestation of this very
+ * share (public key, chain code, fingerprint, epoch) verifies under its pinned
+ * certificate; then the cached old share is dropped. Idempotent. */
+static void activate_epoch_run(activate_job *j)
+{
+    signer_share_row row;
+    memset(&row, 0, sizeof row);
+    j->result = signer_store_share_get_epoch(j->sd->store, j->key_id, j->epoch, &row);
+    if (j->result == SIGNER_STORE_OK && row.status == SIGNER_SHARE_PENDING &&
+        activation_proven(j->a, &row, 1, j->why, sizeof j->why) != 0) {
+        signer_share_row_clear(&row);
+        return;
+    }
+    j->verified = 1;
+    if (j->result == SIGNER_STORE_OK)
+        j->result = signer_store_share_switch_epoch(j->sd->store, j->key_id, j->epoch);
+    signer_share_row_clear(&row);
+    if (j->result == SIGNER_STORE_OK)
+        cache_drop(j->sd, j->key_id);
+}
+
+/* The hub's retire: this node's share of (key, epoch) is deleted (audit row, fsync). The
+ * hub sends it only after every new party acknowledged the new epoch. A share still
+ * active here (this node is not in the new committee) is deleted as leaving only when
+ * this process dealt for epoch + 1 of the key as a non-member; otherwise the retire is
+ * refused (ERR_ACTIVE, logged) and the share stays active: a retire out of the blue, or
+ * after a restart, never destroys a live share (an operator removes a leaver's share). */
+static void retire_run(activate_job *j)
+{
+    signer_share_row row;
+    memset(&row, 0, sizeof row);
+    j->verified = 1;
+    j->result = signer_store_share_get_epoch(j->sd->store, j->key_id, j->epoch, &row);
+    int active = j->result == SIGNER_STORE_OK && row.status == SIGNER_SHARE_ACTIVE;
+    signer_share_row_clear(&row);
+    if (active && (j->epoch == UINT32_MAX || !dealt_has(j->sd, j->key_id, j->epoch + 1)))
+        j->result = SIGNER_STORE_ERR_ACTIVE;
+    else if (j->result == SIGNER_STORE_OK)
+        j->result = signer_store_share_retire(j->sd->store, j->key_id, j->epoch, active);
+    else if (j->result == SIGNER_STORE_ERR_NOT_FOUND)
+        j->result = SIGNER_STORE_OK; /* already deleted (a repeated retire) */
+    cache_drop(j->sd, j->key_id);
+}
+
 static void activate_run(uv_work_t *w)
 {
     activate_job *j = w->data;
+    if (j->retire)
+        return retire_run(j);
+    if (j->reshare)
+        return activate_epoch_run(j);
     signer_share_row row;
     memset(&row, 0, sizeof row);
     j->result = signer_store_share_get(j->sd->store, j->key_id, &row);
     if (j->result == SIGNER_STORE_OK && row.status != SIGNER_SHARE_ACTIVE &&
-        activation_proven(j->a, &row, j->why, sizeof j->why) != 0) {
+        activation_proven(j->a, &row, 0, j->why, sizeof j->why) != 0) {
         signer_share_row_clear(&row);
         return;
     }
@@ -1335,6 +1678,33 @@ static void activate_done(uv_work_t *w, int status)
 {
     activate_job *j = w->data;
     (void)status;
+    if (j->reshare || j->retire) {
+        if (!j->verified)
+            log_warn("key %s: activation of epoch %u refused: %s", j->key_id, (unsigned)j->epoch,
+                     j->why);
+        else if (j->result != SIGNER_STORE_OK)
+            log_warn("key %s: cannot %s epoch %u: %s", j->key_id, j->retire ? "retire" : "activate",
+                     (unsigned)j->epoch, signer_store_strerror(j->result));
+        else {
+            log_info("key %s: epoch %u %s", j->key_id, (unsigned)j->epoch,
+                     j->retire ? "retired (share deleted)" : "active (old epoch retired)");
+            uint8_t kid[16];
+            char *json =
+                api_hex_decode(kid, sizeof kid, j->key_id, 32) == API_OK
+                    ? api_reshare_ack_encode(kid, j->epoch, j->retire ? "retired" : "active")
+                    : NULL;
+            api_frame f = {.type = API_FRAME_RESULT, .from = j->to, .to = API_PARTY_HUB};
+            memcpy(f.session, j->session, sizeof f.session);
+            f.payload = (const uint8_t *)json;
+            f.payload_len = json ? (uint32_t)strlen(json) : 0;
+            if (json)
+                signer_link_send(j->sd, &f);
+            free(json);
+        }
+        free(j->a);
+        free(j);
+        return;
+    }
     if (!j->verified)
         log_warn("key %s: activation refused: %s", j->key_id, j->why);
     else if (j->result == SIGNER_STORE_OK)
@@ -1356,7 +1726,20 @@ static void activate(signer *sd, const api_frame *f)
         free(j);
         return;
     }
-    if (api_activate_parse(j->a, f->payload, f->payload_len, msg, sizeof msg) != API_OK) {
+    memcpy(j->session, f->session, sizeof j->session);
+    j->to = f->to;
+    if (f->type == API_FRAME_RETIRE) {
+        j->retire = 1;
+        if (api_retire_parse(j->a->key_id, &j->epoch, f->payload, f->payload_len, msg,
+                             sizeof msg) != API_OK) {
+            log_warn("malformed retire frame: %s", msg);
+            free(j->a);
+            free(j);
+            return;
+        }
+    } else if (api_activate_parse(j->a, f->payload, f->payload_len, msg, sizeof msg) != API_OK &&
+               (j->reshare = api_reshare_activate_parse(j->a, &j->epoch, f->payload, f->payload_len,
+                                                        msg, sizeof msg) == API_OK) == 0) {
         log_warn("malformed activate frame: %s", msg);
         free(j->a);
         free(j);
@@ -1395,6 +1778,7 @@ void signer_session_on_frame(signer *sd, const uint8_t *data, size_t len, const 
         }
         return;
     case API_FRAME_ACTIVATE:
+    case API_FRAME_RETIRE:
         return activate(sd, f);
     default:
         log_warn("unexpected %s frame from the hub; ignored", api_frame_type_name(f->type));

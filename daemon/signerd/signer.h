@@ -84,6 +84,15 @@ typedef struct signer {
     /* share cache ([signer] share_cache = memory); guarded by cache_lock */
     pthread_mutex_t cache_lock;
     struct signer_cached_share *cache;
+    /* reshares this process dealt for without being in the new committee (key id, new
+     * epoch), the last 32: only these let a retire delete this node's ACTIVE share of the
+     * epoch before (session.c); a retire of an active share without one is refused, so a
+     * hub cannot make a node drop a live share out of the blue. Guarded by cache_lock. */
+    struct {
+        char key_id[33];
+        uint32_t epoch;
+    } dealt[32];
+    unsigned ndealt;
 
     /* link (link.c) */
     struct lws_context *lws;

@@ -16,6 +16,7 @@
 #include <jansson.h>
 
 #include "api/frame.h"
+#include "api/json.h"
 #include "api/reshare.h"
 
 static char hex_of(unsigned byte, unsigned len, char *out)
@@ -310,12 +311,246 @@ static void test_fuzz_seed_accepted(void **state)
     free(s);
 }
 
+/* activate with an epoch, retire and the acknowledgement: strict, and each seed of the fuzz
+ * corpus is accepted (so fuzz_frame starts from the accepting paths). */
+static api_err activate_text(const char *text, api_activate *a, uint32_t *epoch)
+{
+    char msg[API_MSG_MAX];
+    return api_reshare_activate_parse(a, epoch, (const uint8_t *)text, strlen(text), msg,
+                                      sizeof msg);
+}
+
+#define KID  "00112233445566778899aabbccddeeff"
+#define ATT1 "{\"index\":1,\"certificate\":\"PEM\",\"attestation\":\"3045022100aa\"}"
+#define ATT2 "{\"index\":2,\"certificate\":\"PEM\",\"attestation\":\"3045022100bb\"}"
+
+static void test_control_payloads(void **state)
+{
+    (void)state;
+    api_activate *a = malloc(sizeof *a);
+    uint32_t epoch = 99;
+    char msg[API_MSG_MAX];
+    assert_non_null(a);
+    assert_int_equal(activate_text("{\"key_id\":\"" KID "\",\"epoch\":7,\"attestations\":[" ATT1
+                                   "," ATT2 "]}",
+                                   a, &epoch),
+                     API_OK);
+    assert_int_equal(epoch, 7);
+    assert_int_equal(a->count, 2);
+    assert_int_equal(a->parties[1].attestation[0], 0x30);
+    /* a keygen activate (no epoch), epoch 0, a string, a duplicate, an unknown field */
+    assert_int_not_equal(
+        activate_text("{\"key_id\":\"" KID "\",\"attestations\":[" ATT1 "," ATT2 "]}", a, &epoch),
+        API_OK);
+    assert_int_equal(epoch, 0);
+    assert_int_not_equal(activate_text("{\"key_id\":\"" KID "\",\"epoch\":0,\"attestations\":[" ATT1
+                                       "," ATT2 "]}",
+                                       a, &epoch),
+                         API_OK);
+    assert_int_not_equal(activate_text("{\"key_id\":\"" KID
+                                       "\",\"epoch\":\"1\",\"attestations\":[" ATT1 "," ATT2 "]}",
+                                       a, &epoch),
+                         API_OK);
+    assert_int_not_equal(activate_text("{\"key_id\":\"" KID "\",\"epoch\":1,\"epoch\":2,"
+                                       "\"attestations\":[" ATT1 "," ATT2 "]}",
+                                       a, &epoch),
+                         API_OK);
+    assert_int_not_equal(activate_text("{\"key_id\":\"" KID "\",\"epoch\":1,\"x\":1,"
+                                       "\"attestations\":[" ATT1 "," ATT2 "]}",
+                                       a, &epoch),
+                         API_OK);
+    assert_int_not_equal(activate_text("[1]", a, &epoch), API_OK);
+    free(a);
+
+    uint8_t kid[16], want[16];
+    for (int i = 0; i < 16; i++)
+        want[i] = (uint8_t)(i * 0x11);
+    char *j = api_retire_encode(want, 3);
+    assert_non_null(j);
+    assert_int_equal(api_retire_parse(kid, &epoch, (const uint8_t *)j, strlen(j), msg, sizeof msg),
+                     API_OK);
+    assert_memory_equal(kid, want, 16);
+    assert_int_equal(epoch, 3);
+    free(j);
+    static const char *const bad_retire[] = {"{\"key_id\":\"" KID "\"}",
+                                             "{\"epoch\":1}",
+                                             "{\"key_id\":\"" KID "\",\"epoch\":-1}",
+                                             "{\"key_id\":\"" KID
+                                             "\",\"epoch\":1,\"leaving\":true}",
+                                             "{\"key_id\":\"00\",\"epoch\":1}",
+                                             "",
+                                             "null"};
+    for (size_t i = 0; i < sizeof bad_retire / sizeof bad_retire[0]; i++)
+        assert_int_not_equal(api_retire_parse(kid, &epoch, (const uint8_t *)bad_retire[i],
+                                              strlen(bad_retire[i]), msg, sizeof msg),
+                             API_OK);
+
+    static const char *const status[] = {"retired", "active", "dealt"};
+    for (int s = 0; s < 3; s++) {
+        int got = -1;
+        j = api_reshare_ack_encode(want, 5, status[s]);
+        assert_non_null(j);
+        assert_int_equal(api_reshare_ack_parse(kid, &epoch, &got, (const uint8_t *)j, strlen(j),
+                                               msg, sizeof msg),
+                         API_OK);
+        assert_int_equal(got, s);
+        assert_int_equal(epoch, 5);
+        free(j);
+    }
+    int got;
+    const char *bad_ack = "{\"key_id\":\"" KID "\",\"epoch\":1,\"status\":\"activ\"}";
+    assert_int_not_equal(api_reshare_ack_parse(kid, &epoch, &got, (const uint8_t *)bad_ack,
+                                               strlen(bad_ack), msg, sizeof msg),
+                         API_OK);
+    assert_null(api_reshare_ack_encode(want, 1, NULL));
+
+    /* the reshare attestation covers the epoch and never equals the keygen message */
+    api_keygen_result r;
+    memset(&r, 0x5a, sizeof r);
+    uint8_t m1[API_RESHARE_ATTEST_MSG_BYTES], m2[API_RESHARE_ATTEST_MSG_BYTES],
+        k1[API_ATTEST_MSG_BYTES];
+    api_reshare_attestation_message(m1, want, 1, &r);
+    api_reshare_attestation_message(m2, want, 2, &r);
+    api_attestation_message(k1, want, &r);
+    assert_memory_not_equal(m1, m2, sizeof m1);
+    assert_memory_not_equal(m1, k1, 23);
+
+    /* kind detection */
+    assert_int_equal(api_reshare_is_start((const uint8_t *)"{\"kind\":\"reshare\"}", 18), 1);
+    assert_int_equal(api_reshare_is_start((const uint8_t *)"{\"kind\":\"keygen\"}", 17), 0);
+    assert_int_equal(api_reshare_is_start((const uint8_t *)"{\"kind\":\"reshare\\u0000\"}", 24), 0);
+    assert_int_equal(api_reshare_is_start((const uint8_t *)"[", 1), 0);
+    assert_int_equal(api_reshare_is_start(NULL, 0), 0);
+}
+
+static void test_control_seeds(void **state)
+{
+    (void)state;
+    static const char *const names[] = {"retire", "reshare_ack", "reshare_activate"};
+    for (int i = 0; i < 3; i++) {
+        static uint8_t buf[8192];
+        char path[512], msg[API_MSG_MAX];
+        snprintf(path, sizeof path, "%s/%s", CORPUS_DIR, names[i]);
+        FILE *f = fopen(path, "rb");
+        assert_non_null(f);
+        size_t n = fread(buf, 1, sizeof buf, f);
+        fclose(f);
+        api_frame fr;
+        assert_int_equal(api_frame_decode(&fr, buf, n), API_OK);
+        uint8_t kid[16];
+        uint32_t epoch;
+        int st;
+        api_activate *a = malloc(sizeof *a);
+        api_err e = i == 0
+                        ? api_retire_parse(kid, &epoch, fr.payload, fr.payload_len, msg, sizeof msg)
+                    : i == 1 ? api_reshare_ack_parse(kid, &epoch, &st, fr.payload, fr.payload_len,
+                                                     msg, sizeof msg)
+                             : api_reshare_activate_parse(a, &epoch, fr.payload, fr.payload_len,
+                                                          msg, sizeof msg);
+        free(a);
+        if (e != API_OK)
+            fail_msg("seed %s: %s", names[i], msg);
+    }
+}
+
+/* The encoder gives back what the parser reads, for every participant; a struct the
+ * parser would refuse is not encoded. */
+static void test_encode_roundtrip(void **state)
+{
+    (void)state;
+    api_reshare_start *s = malloc(sizeof *s), *back = malloc(sizeof *back);
+    char msg[API_MSG_MAX];
+    assert_non_null(s);
+    assert_non_null(back);
+    json_t *j = payload(3, 5, 3, reshare_dealers, 1);
+    assert_int_equal(parse_json(j, s, msg), API_OK);
+    json_decref(j);
+    unsigned count = api_reshare_participants(s);
+    for (unsigned idx = 1; idx <= count; idx++) {
+        char *text = api_reshare_start_encode(s, idx);
+        assert_non_null(text);
+        assert_int_equal(
+            api_reshare_start_parse(back, (const uint8_t *)text, strlen(text), msg, sizeof msg),
+            API_OK);
+        free(text);
+        assert_int_equal(back->index, idx);
+        back->index = s->index;
+        assert_memory_equal(back, s, sizeof *s);
+    }
+    assert_null(api_reshare_start_encode(s, count + 1));
+    assert_null(api_reshare_start_encode(s, 0));
+    s->dealers[1].x[31] = s->dealers[0].x[31]; /* a repeated x */
+    memcpy(s->dealers[1].x, s->dealers[0].x, 32);
+    assert_null(api_reshare_start_encode(s, 1));
+    free(s);
+    free(back);
+}
+
+/* The key's public data in a result: attached, read back; strict; absent is fine. */
+static void test_key_public(void **state)
+{
+    (void)state;
+    api_key_public kp, back;
+    int present = -1;
+    char msg[API_MSG_MAX];
+    memset(&kp, 0, sizeof kp);
+    memset(kp.key_sid, 0x5d, 32);
+    kp.epoch = 4;
+    kp.count = 3;
+    for (int j = 0; j < 3; j++) {
+        memset(kp.public_shares[j], 0x10 + j, 33);
+        kp.public_shares[j][0] = 0x02 + (j & 1);
+    }
+    char *j = api_key_public_attach(strdup("{\"public_key\":\"aa\"}"), &kp);
+    assert_non_null(j);
+    assert_int_equal(
+        api_key_public_get(&back, &present, (const uint8_t *)j, strlen(j), msg, sizeof msg),
+        API_OK);
+    assert_int_equal(present, 1);
+    assert_memory_equal(&back, &kp, sizeof kp);
+    free(j);
+    static const char *const absent = "{\"public_key\":\"aa\"}";
+    assert_int_equal(api_key_public_get(&back, &present, (const uint8_t *)absent, strlen(absent),
+                                        msg, sizeof msg),
+                     API_OK);
+    assert_int_equal(present, 0);
+    static const char *const bad[] = {
+        "{\"key\":{\"key_sid\":\"00\",\"epoch\":0,\"public_shares\":[]}}",
+        "{\"key\":{\"epoch\":0,\"public_shares\":[]}}",
+        "{\"key\":{\"key_sid\":\"" KID KID "\",\"epoch\":1,\"public_shares\":[\"02" KID KID "\"]}}",
+        "{\"key\":{\"key_sid\":\"" KID KID "\",\"epoch\":1,\"public_shares\":[\"04" KID KID
+        "\",\"02" KID KID "\"]}}",
+        "{\"key\":{\"key_sid\":\"" KID KID "\",\"epoch\":1,\"x\":1,\"public_shares\":[\"02" KID KID
+        "\",\"02" KID KID "\"]}}",
+        "{\"key\":[]}",
+        "[]",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        assert_int_not_equal(api_key_public_get(&back, &present, (const uint8_t *)bad[i],
+                                                strlen(bad[i]), msg, sizeof msg),
+                             API_OK);
+    static const char *const good =
+        "{\"key\":{\"key_sid\":\"" KID KID "\",\"epoch\":1,\"public_shares\":[\"02" KID KID
+        "\",\"03" KID KID "\"]}}";
+    assert_int_equal(
+        api_key_public_get(&back, &present, (const uint8_t *)good, strlen(good), msg, sizeof msg),
+        API_OK);
+    assert_int_equal(back.count, 2);
+    kp.public_shares[1][0] = 0x04;
+    assert_null(api_key_public_attach(strdup("{}"), &kp));
+    kp.public_shares[1][0] = 0x02;
+    kp.count = 1;
+    assert_null(api_key_public_attach(strdup("{}"), &kp));
+    assert_null(api_key_public_attach(NULL, &kp));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_accepts),
-        cmocka_unit_test(test_fuzz_seed_accepted),
-        cmocka_unit_test(test_refuses),
+        cmocka_unit_test(test_accepts),       cmocka_unit_test(test_fuzz_seed_accepted),
+        cmocka_unit_test(test_refuses),       cmocka_unit_test(test_control_payloads),
+        cmocka_unit_test(test_control_seeds), cmocka_unit_test(test_encode_roundtrip),
+        cmocka_unit_test(test_key_public),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -35,6 +35,7 @@
 
 #include "api/hex.h"
 #include "api/json.h"
+#include "api/reshare.h"
 #include "hub_client.h"
 #include "tss/point.h"
 
@@ -393,6 +394,7 @@ static void send_json(hc_link *l, int type, const uint8_t sid[16], unsigned from
 
 /* The DKG transcript hash every signer of a key reports (they must agree). */
 static uint8_t transcript_byte = 0x5A;
+static const api_key_public *key_block; /* attached to keygen results when set */
 
 static void keygen_result(hc_link *l, const char *name, const uint8_t sid[16], unsigned index,
                           const char *kid_hex, const uint8_t *pub)
@@ -417,6 +419,8 @@ static void keygen_result(hc_link *l, const char *name, const uint8_t sid[16], u
     EVP_MD_CTX_free(ctx);
     EVP_PKEY_free(pk);
     char *j = api_keygen_result_encode(&r);
+    if (key_block)
+        j = api_key_public_attach(j, key_block);
     send_json(l, API_FRAME_RESULT, sid, index, 0, j);
     free(j);
 }
@@ -1058,6 +1062,74 @@ static void expect_store_error(async_req *a, const char *sid)
     assert_string_equal(jstr(a->out, "session_id"), sid);
     json_decref(a->out);
     a->out = NULL;
+}
+
+/* Key epochs (issue 17, daemon/hubd/reshare.c): keygen results that carry the key's public
+ * data ("key": DKG sid, epoch, every P(j)) give the key an epoch record (GET shows epoch 0,
+ * reshareable); results that disagree on it fail the keygen (bad_result); results without
+ * it (older signers) still activate the key, which is then not reshareable. */
+static void test_key_epochs(void **state)
+{
+    (void)state;
+    rx r[4];
+    memset(r, 0, sizeof r);
+    async_req a;
+    api_key_public kp, other;
+    memset(&kp, 0, sizeof kp);
+    memset(kp.key_sid, 0x5d, 32);
+    kp.count = 3;
+    for (int j = 0; j < 3; j++) {
+        char sk[65];
+        snprintf(sk, sizeof sk, "%064x", 0x1234 + j);
+        pub_of(kp.public_shares[j], sk);
+    }
+    other = kp;
+    other.key_sid[0] ^= 1;
+    static const char *const sks[3] = {
+        "2222222222222222222222222222222222222222222222222222222222222222",
+        "3333333333333333333333333333333333333333333333333333333333333333",
+        "4444444444444444444444444444444444444444444444444444444444444444"};
+    for (int c = 0; c < 3; c++) {
+        uint8_t pk[33];
+        char kid[33];
+        pub_of(pk, sks[c]);
+        keygen_start(&a, "{\"threshold\":2,\"n\":3}", r);
+        snprintf(kid, sizeof kid, "%s", jstr(r[1].json, "key_id"));
+        for (int i = 1; i <= 3; i++) {
+            char name[4];
+            snprintf(name, sizeof name, "p%d", i);
+            key_block = c == 2 ? NULL : (c == 1 && i == 3) ? &other : &kp;
+            keygen_result(L[i], name, r[i].f.session, (unsigned)i, kid, pk);
+        }
+        key_block = NULL;
+        async_join(&a);
+        char path[80];
+        snprintf(path, sizeof path, "/v1/keys/%s", kid);
+        json_t *o = NULL;
+        if (c == 1) {
+            assert_int_equal(a.status, 502);
+            assert_non_null(strstr(jstr(json_object_get(a.out, "error"), "message"), "bad_result"));
+            json_decref(a.out);
+            assert_int_equal(api("GET", path, NULL, &o), 200);
+            assert_string_equal(jstr(o, "status"), "failed");
+            json_decref(o);
+            continue; /* the aborts the hub sent are skipped by the next recv_type */
+        }
+        assert_int_equal(a.status, 201);
+        json_decref(a.out);
+        for (int i = 1; i <= 3; i++)
+            recv_type(L[i], &r[i], API_FRAME_ACTIVATE);
+        assert_int_equal(api("GET", path, NULL, &o), 200);
+        assert_string_equal(jstr(o, "status"), "active");
+        assert_int_equal(json_integer_value(json_object_get(o, "epoch")), 0);
+        assert_true(json_is_boolean(json_object_get(o, "reshareable")));
+        assert_int_equal(json_is_true(json_object_get(o, "reshareable")), c == 0);
+        json_decref(o);
+    }
+    for (int i = 1; i <= 3; i++) {
+        json_decref(r[i].json);
+        r[i].json = NULL;
+    }
 }
 
 static void test_store_failure(void **state)
@@ -2216,16 +2288,27 @@ int main(void)
     if (getenv("MPC_TEST_FILTER")) /* e.g. "test_rate*" */
         cmocka_set_test_filter(getenv("MPC_TEST_FILTER"));
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_auth),           cmocka_unit_test(test_validation),
-        cmocka_unit_test(test_http_methods),   cmocka_unit_test(test_http_framing),
-        cmocka_unit_test(test_http_strict),    cmocka_unit_test(test_large_bodies),
-        cmocka_unit_test(test_tls_policy),     cmocka_unit_test(test_party_admission),
-        cmocka_unit_test(test_keygen_routing), cmocka_unit_test(test_keygen_checks),
-        cmocka_unit_test(test_store_failure),  cmocka_unit_test(test_flood),
-        cmocka_unit_test(test_sign),           cmocka_unit_test(test_abort_and_timeout),
-        cmocka_unit_test(test_garbage),        cmocka_unit_test(test_many_sessions),
-        cmocka_unit_test(test_restart),        cmocka_unit_test(test_allow_list_and_rate),
-        cmocka_unit_test(test_deadlines),      cmocka_unit_test(test_connection_caps),
+        cmocka_unit_test(test_auth),
+        cmocka_unit_test(test_validation),
+        cmocka_unit_test(test_http_methods),
+        cmocka_unit_test(test_http_framing),
+        cmocka_unit_test(test_http_strict),
+        cmocka_unit_test(test_large_bodies),
+        cmocka_unit_test(test_tls_policy),
+        cmocka_unit_test(test_party_admission),
+        cmocka_unit_test(test_keygen_routing),
+        cmocka_unit_test(test_keygen_checks),
+        cmocka_unit_test(test_key_epochs),
+        cmocka_unit_test(test_store_failure),
+        cmocka_unit_test(test_flood),
+        cmocka_unit_test(test_sign),
+        cmocka_unit_test(test_abort_and_timeout),
+        cmocka_unit_test(test_garbage),
+        cmocka_unit_test(test_many_sessions),
+        cmocka_unit_test(test_restart),
+        cmocka_unit_test(test_allow_list_and_rate),
+        cmocka_unit_test(test_deadlines),
+        cmocka_unit_test(test_connection_caps),
         cmocka_unit_test(test_rate_buckets),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);

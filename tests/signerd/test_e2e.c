@@ -231,6 +231,9 @@ static void test_keygen(void **state)
     assert_int_equal(deploy_api(&D, "GET", url, NULL, &o), 200);
     assert_string_equal(deploy_jstr(o, "status"), "active");
     assert_int_equal(api_hex_decode(key_pk, 33, deploy_jstr(o, "public_key"), 66), API_OK);
+    /* real signers report the key's public data: the hub holds epoch 0's record */
+    assert_int_equal(json_integer_value(json_object_get(o, "epoch")), 0);
+    assert_true(json_is_true(json_object_get(o, "reshareable")));
     json_decref(o);
     /* The chain code, read from n1's own share row (it is public) rather than from the
      * hub, derives child keys independently of the hub. */

@@ -37,8 +37,12 @@
 #include "api/frame.h"
 #include "api/hex.h"
 #include "api/json.h"
+#include "api/reshare.h"
 #include "hostile_fixture.h"
 #include "hsm/hsm.h"
+#include "store.h"
+#include "tss/keyshare.h"
+#include "tss/secmem.h"
 #include "tss/point.h"
 
 static long used_sids(int i)
@@ -1003,16 +1007,540 @@ static void t_short_payload(void **state)
     hf_expect_alive();
 }
 
+/* ---- refresh and reshare (issue 17): the signer's "reshare" session, activate with the
+ * epoch and retire, relayed by this hf_hub ---- */
+
+/* Node i's share of kid (whatever its status: the active one, else the pending one),
+ * unsealed with its soft backend in this process: the public data a real hf_hub keeps in its
+ * hf_key record (public shares, DKG sid). NULL if absent. */
+static tss_keyshare *node_share(int i, const char *kid)
+{
+    char db[256], soft[256];
+    signer_store *st = NULL;
+    signer_share_row row;
+    hsm_backend *b = NULL;
+    hsm_config c;
+    tss_keyshare *ks = NULL;
+    uint8_t aad[HSM_AAD_SHARE_MAX], *pt = NULL;
+    size_t aad_len = 0, pt_len = 0;
+    memset(&row, 0, sizeof row);
+    snprintf(db, sizeof db, "%s/%s.db", hf_dir, hf_node[i]);
+    snprintf(soft, sizeof soft, "%s/%s.soft-key", hf_dir, hf_node[i]);
+    hsm_config_init(&c, HSM_KIND_SOFT);
+    c.soft.key_file = soft;
+    c.soft.allow_insecure = true;
+    int step = 0;
+    if (++step && signer_store_open(db, &st) == SIGNER_STORE_OK && ++step &&
+        signer_store_share_get(st, kid, &row) == SIGNER_STORE_OK && ++step &&
+        hsm_open(&c, &b) == HSM_OK && ++step &&
+        hsm_aad_build(aad, sizeof aad, &aad_len, kid, hf_node[i], TSS_KEYSHARE_SEAL_VERSION) ==
+            HSM_OK &&
+        ++step && hsm_unseal(b, row.blob, row.blob_len, aad, aad_len, &pt, &pt_len) == HSM_OK &&
+        ++step && tss_keyshare_decode(&ks, pt, pt_len) != TSS_OK)
+        ks = NULL;
+    if (!ks)
+        fprintf(stderr, "%s: reading the share of %s failed at step %d (%s)\n", hf_node[i], kid,
+                step, signer_store_last_detail());
+    tss_secmem_free(pt);
+    hsm_close(b);
+    signer_share_row_clear(&row);
+    signer_store_close(st);
+    return ks;
+}
+
+/* The `shares list` line of node i for kid at epoch e ("" if none). */
+static const char *epoch_line(int i, const char *kid, unsigned e, char *out, size_t cap)
+{
+    char all[4096], want[32];
+    hf_admin_lines(i, "shares list", all, sizeof all);
+    snprintf(want, sizeof want, "epoch=%u", e);
+    out[0] = 0;
+    for (char *line = strtok(all, "\n"); line; line = strtok(NULL, "\n"))
+        if (strstr(line, kid) && strstr(line, want)) {
+            char *p = strstr(line, want) + strlen(want);
+            if (*p >= '0' && *p <= '9')
+                continue; /* epoch=1 is not epoch=10 */
+            snprintf(out, cap, "%s", line);
+        }
+    return out;
+}
+
+typedef struct {
+    int node;           /* fixture node */
+    unsigned new_index; /* 0: not a new party */
+    unsigned x;         /* its old index */
+} rdealer;
+
+/* A reshare session-start for participant `index` (JSON text, malloc'd). The new committee
+ * is nodes[0..n) with indices 1..n; old public data from `old` (a real hf_hub's hf_key record). */
+static char *reshare_json(const hf_key *k, const tss_keyshare *old, uint32_t epoch, unsigned t,
+                          const int *nodes, unsigned n, const rdealer *d, unsigned nd,
+                          unsigned index, const char *nonce)
+{
+    json_t *o = json_object(), *parties = json_array(), *dealers = json_array();
+    char hex[67], cert[32];
+    json_object_set_new(o, "kind", json_string("reshare"));
+    json_object_set_new(o, "key_id", json_string(k->kid));
+    json_object_set_new(o, "epoch", json_integer(epoch));
+    json_object_set_new(o, "threshold", json_integer(t));
+    json_object_set_new(o, "n", json_integer(n));
+    json_object_set_new(o, "index", json_integer(index));
+    for (unsigned j = 0; j < n; j++) {
+        hf_cert_name(cert, sizeof cert, nodes[j]);
+        char *pem = hf_slurp(cert);
+        json_array_append_new(parties, json_pack("{s:i, s:s, s:s}", "index", (int)j + 1, "id",
+                                                 hf_node[nodes[j]], "cert", pem ? pem : ""));
+        free(pem);
+    }
+    json_object_set_new(o, "parties", parties);
+    json_t *oo = json_object();
+    json_object_set_new(oo, "threshold", json_integer(old->t));
+    json_object_set_new(oo, "n", json_integer(old->n));
+    uint8_t b[33];
+    tss_point_serialize(b, &old->pk);
+    api_hex_encode(hex, b, 33);
+    json_object_set_new(oo, "public_key", json_string(hex));
+    api_hex_encode(hex, old->chain_code, 32);
+    json_object_set_new(oo, "chain_code", json_string(hex));
+    api_hex_encode(hex, old->dkg_sid, 32);
+    json_object_set_new(oo, "key_sid", json_string(hex));
+    json_object_set_new(o, "old", oo);
+    for (unsigned i = 0; i < nd; i++) {
+        uint8_t x[32] = {0};
+        x[31] = (uint8_t)d[i].x;
+        char xh[65];
+        api_hex_encode(xh, x, 32);
+        tss_point_serialize(b, &old->pub_shares[d[i].x - 1]);
+        api_hex_encode(hex, b, 33);
+        hf_cert_name(cert, sizeof cert, d[i].node);
+        char *pem = hf_slurp(cert);
+        json_array_append_new(dealers, json_pack("{s:s, s:s, s:s, s:s, s:i}", "x", xh, "pub", hex,
+                                                 "id", hf_node[d[i].node], "cert", pem ? pem : "",
+                                                 "new_index", (int)d[i].new_index));
+        free(pem);
+    }
+    json_object_set_new(o, "dealers", dealers);
+    json_object_set_new(o, "nonce", json_string(nonce));
+    json_object_set_new(o, "approval", json_null());
+    char *txt = json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+    return txt;
+}
+
+/* Starts a reshare among the new committee nodes[0..n) and the dealers d (all of them on
+ * the fixture's nodes; every participant a distinct node). */
+static hf_sess *reshare_start(const hf_key *k, const tss_keyshare *old, uint32_t epoch, unsigned t,
+                              const int *nodes, unsigned n, const rdealer *d, unsigned nd)
+{
+    int pn[HF_MAXP];
+    unsigned count = n;
+    char nonce[65];
+    for (unsigned j = 0; j < n; j++)
+        pn[j] = nodes[j];
+    for (unsigned i = 0; i < nd; i++)
+        if (!d[i].new_index)
+            pn[count++] = d[i].node;
+    hf_sess *s = hf_new_sess((int)count, pn, NULL);
+    hf_hexr(nonce, 32);
+    for (unsigned p = 0; p < count; p++) {
+        char *j = reshare_json(k, old, epoch, t, nodes, n, d, nd, p + 1, nonce);
+        hf_send_start(s, (int)p, j);
+        free(j);
+    }
+    return s;
+}
+
+/* The activate of a reshare: the n new parties' attestations, each under its certificate.
+ * to_nodes: which of them get it (a bitmask over the session's participants); bad: the
+ * participant whose attestation is altered (-1: none). */
+static void activate_epoch(hf_sess *s, const hf_key *k, uint32_t epoch, unsigned n,
+                           unsigned to_mask, int bad, char (*atts)[2 * API_ATTESTATION_MAX + 1])
+{
+    json_t *arr = json_array();
+    for (unsigned p = 0; p < n; p++) {
+        char cert[32], att[2 * API_ATTESTATION_MAX + 1];
+        hf_cert_name(cert, sizeof cert, s->node[p]);
+        char *pem = hf_slurp(cert);
+        snprintf(att, sizeof att, "%s", atts[p]);
+        if ((int)p == bad)
+            att[20] = att[20] == '0' ? '1' : '0';
+        json_array_append_new(arr, json_pack("{s:i,s:s,s:s}", "index", (int)p + 1, "certificate",
+                                             pem ? pem : "", "attestation", att));
+        free(pem);
+    }
+    json_t *o = json_pack("{s:s,s:I,s:o}", "key_id", k->kid, "epoch", (json_int_t)epoch,
+                          "attestations", arr);
+    char *j = json_dumps(o, JSON_COMPACT);
+    for (unsigned p = 0; p < n; p++)
+        if (to_mask & (1u << p))
+            hf_send_frame(s->node[p], API_FRAME_ACTIVATE, s->id, 0, s->idx[p], 0, j, strlen(j));
+    free(j);
+    json_decref(o);
+}
+
+static void retire_epoch(hf_sess *s, const hf_key *k, uint32_t epoch)
+{
+    char j[128];
+    snprintf(j, sizeof j, "{\"key_id\":\"%s\",\"epoch\":%u}", k->kid, (unsigned)epoch);
+    for (int p = 0; p < s->n; p++)
+        hf_send_frame(s->node[p], API_FRAME_RETIRE, s->id, 0, s->idx[p], 0, j, strlen(j));
+}
+
+static void sign_ok(const hf_key *k, const int *pair)
+{
+    char h[65];
+    hf_hexr(h, 32);
+    hf_sess *s = hf_sign_start(k, pair, 2, h, NULL);
+    hf_run1(s, 20000);
+    hf_expect_signature(s, k, h);
+}
+
+/* Waits (relaying) until node i's line for (kid, epoch) contains `what` ("" = absent). */
+static void wait_epoch(int i, const char *kid, unsigned e, const char *what)
+{
+    char line[512];
+    for (int tries = 0; tries < 100; tries++) {
+        epoch_line(i, kid, e, line, sizeof line);
+        if (what[0] ? strstr(line, what) != NULL : line[0] == 0)
+            return;
+        hf_pump(100);
+    }
+    fail_msg("%s: key %s epoch %u: expected '%s', have '%s'", hf_node[i], kid, e, what, line);
+}
+
+/* Refresh (same parties, same t) with dealers n1 and n2: every new share pending until the
+ * activate with the epoch; the old epoch keeps signing meanwhile; an activate with one
+ * altered attestation changes nothing; a node still on the old epoch cannot sign with the
+ * new ones (a session abort, no ban); once all are active every pair signs; retire deletes
+ * epoch 0. */
+static void t_refresh(void **state)
+{
+    (void)state;
+    const int all[3] = {0, 1, 2}, p12[2] = {0, 1}, p13[2] = {0, 2}, p23[2] = {1, 2};
+    hf_key k;
+    keygen(all, 3, 2, &k, NULL);
+    tss_keyshare *old = node_share(0, k.kid);
+    assert_non_null(old);
+    assert_int_equal(old->epoch, 0);
+    const rdealer d[2] = {{0, 1, 1}, {1, 2, 2}};
+    uint64_t t0 = hf_now_ms();
+    hf_sess *s = reshare_start(&k, old, 1, 2, all, 3, d, 2);
+    hf_run1(s, 30000);
+    hf_expect_results(s);
+    fprintf(stderr, "refresh 2-of-3 (2 dealers): %llu ms to all three results\n",
+            (unsigned long long)(hf_now_ms() - t0));
+    char atts[HF_MAXP][2 * API_ATTESTATION_MAX + 1], fp0[80], fp[80];
+    hf_jget(s->text[0], "transcript_hash", fp0, sizeof fp0);
+    for (int p = 0; p < 3; p++) {
+        hf_jget(s->text[p], "attestation", atts[p], sizeof atts[p]);
+        assert_true(strlen(atts[p]) > 0);
+        assert_string_equal(hf_jget(s->text[p], "transcript_hash", fp, sizeof fp), fp0);
+        assert_string_equal(hf_jget(s->text[p], "public_key", fp, sizeof fp), k.pk);
+        char line[512];
+        assert_non_null(strstr(epoch_line(all[p], k.kid, 1, line, sizeof line), "pending"));
+        assert_non_null(strstr(epoch_line(all[p], k.kid, 0, line, sizeof line), "active"));
+    }
+    char res0[sizeof s->text[0]]; /* the acks of activate and retire come on this session */
+    snprintf(res0, sizeof res0, "%s", s->text[0]);
+    /* each result carries the new epoch's public data (the hf_hub's next session-start) */
+    tss_keyshare *pend = node_share(0, k.kid); /* still epoch 0: the active one */
+    for (int p = 0; p < 3; p++) {
+        api_key_public kp;
+        int present = 0;
+        char m[API_MSG_MAX];
+        assert_int_equal(api_key_public_get(&kp, &present, (const uint8_t *)s->text[p],
+                                            strlen(s->text[p]), m, sizeof m),
+                         API_OK);
+        assert_int_equal(present, 1);
+        assert_int_equal(kp.epoch, 1);
+        assert_int_equal(kp.count, 3);
+        assert_memory_equal(kp.key_sid, pend->dkg_sid, 32);
+        uint8_t b[33];
+        tss_point_serialize(b, &pend->pub_shares[0]);
+        assert_memory_not_equal(kp.public_shares[0], b, 33); /* refreshed: new P'(1) */
+    }
+    tss_keyshare_free(pend);
+    /* pending: epoch 0 still signs */
+    sign_ok(&k, p12);
+    /* an altered attestation: n3 refuses to switch */
+    activate_epoch(s, &k, 1, 3, 1u << 2, 1, atts);
+    hf_pump(1000);
+    char line[512];
+    assert_non_null(strstr(epoch_line(2, k.kid, 1, line, sizeof line), "pending"));
+    /* n1 and n2 switch; n3 (still epoch 0) cannot sign with them: an abort, no ban */
+    activate_epoch(s, &k, 1, 3, 3u, -1, atts);
+    wait_epoch(0, k.kid, 1, "active");
+    wait_epoch(1, k.kid, 1, "active");
+    assert_non_null(strstr(epoch_line(0, k.kid, 0, line, sizeof line), "retired"));
+    char h[65];
+    hf_hexr(h, 32);
+    hf_sess *mixed = hf_sign_start(&k, p13, 2, h, NULL);
+    hf_run1(mixed, 20000);
+    /* the sign sid binds the share's epoch: the channels of the two ends never match */
+    hf_expect_aborted(mixed, "channel authentication");
+    expect_no_bans();
+    /* n3 switches: every pair signs under the unchanged public hf_key */
+    activate_epoch(s, &k, 1, 3, 1u << 2, -1, atts);
+    wait_epoch(2, k.kid, 1, "active");
+    sign_ok(&k, p12);
+    sign_ok(&k, p13);
+    sign_ok(&k, p23);
+    /* retire: epoch 0 deleted everywhere, epoch 1 signs on */
+    retire_epoch(s, &k, 0);
+    for (int i = 0; i < 3; i++)
+        wait_epoch(i, k.kid, 0, "");
+    hf_pump(300);
+    for (int p = 0; p < 3; p++) { /* each acknowledged the retire on the reshare session */
+        uint8_t kid[16];
+        uint32_t ep = 9;
+        int st = -1;
+        char m[API_MSG_MAX];
+        assert_int_equal(api_reshare_ack_parse(kid, &ep, &st, (const uint8_t *)s->text[p],
+                                               strlen(s->text[p]), m, sizeof m),
+                         API_OK);
+        assert_int_equal(ep, 0);
+        assert_int_equal(st, 0);
+    }
+    sign_ok(&k, p13);
+    tss_keyshare *now = node_share(1, k.kid);
+    assert_non_null(now);
+    assert_int_equal(now->epoch, 1);
+    {
+        api_key_public kp;
+        int present = 0;
+        char m[API_MSG_MAX];
+        uint8_t b[33];
+        assert_int_equal(
+            api_key_public_get(&kp, &present, (const uint8_t *)res0, strlen(res0), m, sizeof m),
+            API_OK);
+        assert_int_equal(present, 1);
+        for (int j = 0; j < 3; j++) {
+            tss_point_serialize(b, &now->pub_shares[j]);
+            assert_memory_equal(kp.public_shares[j], b, 33);
+        }
+    }
+    assert_int_equal(tss_point_eq(&now->pk, &old->pk), 1);
+    tss_keyshare_free(now);
+    tss_keyshare_free(old);
+    expect_no_bans();
+    hf_expect_alive();
+}
+
+/* Reshare 2-of-3 -> 3-of-3 (dealers n2, n3) and back 3-of-3 -> 2-of-3 (dealers all). */
+static void t_reshare_threshold(void **state)
+{
+    (void)state;
+    const int all[3] = {0, 1, 2}, p12[2] = {0, 1}, p23[2] = {1, 2};
+    hf_key k;
+    keygen(all, 3, 2, &k, NULL);
+    for (unsigned round = 0; round < 2; round++) {
+        tss_keyshare *old = node_share(0, k.kid);
+        assert_non_null(old);
+        unsigned t = round == 0 ? 3 : 2;
+        rdealer d[3] = {{1, 2, 2}, {2, 3, 3}, {0, 1, 1}};
+        hf_sess *s = reshare_start(&k, old, round + 1, t, all, 3, d, round == 0 ? 2 : 3);
+        tss_keyshare_free(old);
+        hf_run1(s, 30000);
+        hf_expect_results(s);
+        char atts[HF_MAXP][2 * API_ATTESTATION_MAX + 1];
+        for (int p = 0; p < 3; p++)
+            hf_jget(s->text[p], "attestation", atts[p], sizeof atts[p]);
+        activate_epoch(s, &k, round + 1, 3, 7u, -1, atts);
+        for (int i = 0; i < 3; i++)
+            wait_epoch(i, k.kid, round + 1, "active");
+        retire_epoch(s, &k, round);
+        for (int i = 0; i < 3; i++)
+            wait_epoch(i, k.kid, round, "");
+        k.t = t;
+        if (t == 3) {
+            char h[65];
+            hf_hexr(h, 32);
+            hf_sess *x = hf_sign_start(&k, all, 3, h, NULL);
+            hf_run1(x, 20000);
+            hf_expect_signature(x, &k, h);
+        } else {
+            sign_ok(&k, p12);
+            sign_ok(&k, p23);
+        }
+    }
+    expect_no_bans();
+}
+
+/* A hf_hub that lies about the hf_key to a dealer (another P(x), another public hf_key) is refused
+ * before round 0 is done; nothing is stored; the hf_key signs on at epoch 0. */
+static void t_reshare_lies(void **state)
+{
+    (void)state;
+    const int all[3] = {0, 1, 2}, p12[2] = {0, 1};
+    hf_key k;
+    keygen(all, 3, 2, &k, NULL);
+    tss_keyshare *old = node_share(0, k.kid);
+    assert_non_null(old);
+    tss_point keep = old->pub_shares[1];
+    old->pub_shares[1] = old->pub_shares[2]; /* n2's P(2) replaced by P(3) */
+    const rdealer d[2] = {{0, 1, 1}, {1, 2, 2}};
+    hf_sess *s = reshare_start(&k, old, 1, 2, all, 3, d, 2);
+    hf_run1(s, 20000);
+    hf_expect_aborted(s, "reshare refused");
+    old->pub_shares[1] = keep;
+    /* an epoch that is not active + 1 */
+    s = reshare_start(&k, old, 2, 2, all, 3, d, 2);
+    hf_run1(s, 20000);
+    hf_expect_aborted(s, "epoch");
+    tss_keyshare_free(old);
+    char line[512];
+    for (int i = 0; i < 3; i++) {
+        assert_string_equal(epoch_line(i, k.kid, 1, line, sizeof line), "");
+        assert_string_equal(epoch_line(i, k.kid, 2, line, sizeof line), "");
+    }
+    /* a retire out of the blue (no reshare dealt by the node) never deletes a live share */
+    retire_epoch(s, &k, 0);
+    hf_pump(1000);
+    for (int i = 0; i < 3; i++)
+        assert_non_null(strstr(epoch_line(i, k.kid, 0, line, sizeof line), "active"));
+    sign_ok(&k, p12);
+    expect_no_bans();
+}
+
+/* kill -9 of a new party in the middle of a refresh (its first round-2 message is never
+ * routed): the others abort, nothing is activated or pending anywhere, epoch 0 signs with
+ * every pair after the node's restart, and a new refresh to the same epoch then succeeds. */
+static int kill_n3_at_r2(hf_sess *s, int from_p, int to_p, uint8_t *frame, size_t len,
+                         const api_frame *f)
+{
+    (void)to_p;
+    (void)frame;
+    (void)len;
+    if (s->node[from_p] == 2 && f->round == 2) {
+        if (hf_pid[2] > 0)
+            hf_stop(2, SIGKILL);
+        return 0;
+    }
+    return 1;
+}
+
+static void t_reshare_killed(void **state)
+{
+    (void)state;
+    const int all[3] = {0, 1, 2}, p12[2] = {0, 1}, p13[2] = {0, 2}, p23[2] = {1, 2};
+    hf_key k;
+    keygen(all, 3, 2, &k, NULL);
+    tss_keyshare *old = node_share(0, k.kid);
+    assert_non_null(old);
+    const rdealer d[2] = {{0, 1, 1}, {1, 2, 2}};
+    unsigned links0 = fh_links(hf_hub, "n3");
+    hf_tamper = kill_n3_at_r2;
+    hf_sess *s = reshare_start(&k, old, 1, 2, all, 3, d, 2);
+    hf_run1(s, 4000);
+    hf_tamper = NULL;
+    assert_int_equal(hf_pid[2], -1); /* the kill happened */
+    for (int p = 0; p < 2; p++) {
+        if (s->state[p] == HF_RUN) { /* the real hf_hub fails the session as party_offline */
+            hf_hub_abort(s, p, "party_offline");
+            s->state[p] = HF_TOLD;
+        }
+        assert_int_not_equal(s->state[p], HF_DONE);
+    }
+    hf_start_node(2);
+    uint64_t end = hf_now_ms() + 30000;
+    while ((fh_links(hf_hub, "n3") == links0 || !fh_online(hf_hub, "n3")) && hf_now_ms() < end)
+        hf_pump(50);
+    assert_true(fh_online(hf_hub, "n3"));
+    hf_pump(500);
+    char line[512];
+    for (int i = 0; i < 3; i++) {
+        assert_non_null(strstr(epoch_line(i, k.kid, 0, line, sizeof line), "active"));
+        assert_string_equal(epoch_line(i, k.kid, 1, line, sizeof line), "");
+    }
+    sign_ok(&k, p12);
+    sign_ok(&k, p13);
+    sign_ok(&k, p23);
+    /* the same refresh again, to completion */
+    s = reshare_start(&k, old, 1, 2, all, 3, d, 2);
+    tss_keyshare_free(old);
+    hf_run1(s, 30000);
+    hf_expect_results(s);
+    char atts[HF_MAXP][2 * API_ATTESTATION_MAX + 1];
+    for (int p = 0; p < 3; p++)
+        hf_jget(s->text[p], "attestation", atts[p], sizeof atts[p]);
+    activate_epoch(s, &k, 1, 3, 7u, -1, atts);
+    for (int i = 0; i < 3; i++)
+        wait_epoch(i, k.kid, 1, "active");
+    sign_ok(&k, p13);
+    expect_no_bans();
+    hf_expect_alive();
+}
+
+/* n3 leaves and comes back as a replacement: 2-of-3 -> 2-of-2 {n1, n2} with dealers n2 and
+ * n3 (n3 deals without being a new party), retire deletes n3's still-active share (it is
+ * leaving); then 2-of-2 -> 2-of-3 {n1, n2, n3} where n3 holds no share and takes the public
+ * input from the session-start. Same public hf_key throughout; every pair signs at the end. */
+static void t_reshare_replace(void **state)
+{
+    (void)state;
+    const int all[3] = {0, 1, 2}, two[2] = {0, 1}, p12[2] = {0, 1}, p13[2] = {0, 2},
+              p23[2] = {1, 2};
+    hf_key k;
+    keygen(all, 3, 2, &k, NULL);
+    tss_keyshare *old = node_share(0, k.kid);
+    assert_non_null(old);
+    const rdealer d1[2] = {{1, 2, 2}, {2, 0, 3}};
+    hf_sess *s = reshare_start(&k, old, 1, 2, two, 2, d1, 2);
+    tss_keyshare_free(old);
+    hf_run1(s, 30000);
+    hf_expect_results(s);
+    char atts[HF_MAXP][2 * API_ATTESTATION_MAX + 1];
+    for (int p = 0; p < 2; p++)
+        hf_jget(s->text[p], "attestation", atts[p], sizeof atts[p]);
+    assert_non_null(strstr(s->text[2], "dealt"));
+    activate_epoch(s, &k, 1, 2, 3u, -1, atts);
+    for (int i = 0; i < 2; i++)
+        wait_epoch(i, k.kid, 1, "active");
+    retire_epoch(s, &k, 0);
+    for (int i = 0; i < 3; i++)
+        wait_epoch(i, k.kid, 0, "");
+    char line[512];
+    assert_string_equal(epoch_line(2, k.kid, 1, line, sizeof line), "");
+    k.n = 2;
+    sign_ok(&k, p12);
+    /* n3 back, without a share */
+    old = node_share(0, k.kid);
+    assert_non_null(old);
+    assert_int_equal(old->n, 2);
+    const rdealer d2[2] = {{0, 1, 1}, {1, 2, 2}};
+    s = reshare_start(&k, old, 2, 2, all, 3, d2, 2);
+    tss_keyshare_free(old);
+    hf_run1(s, 30000);
+    hf_expect_results(s);
+    for (int p = 0; p < 3; p++)
+        hf_jget(s->text[p], "attestation", atts[p], sizeof atts[p]);
+    activate_epoch(s, &k, 2, 3, 7u, -1, atts);
+    for (int i = 0; i < 3; i++)
+        wait_epoch(i, k.kid, 2, "active");
+    retire_epoch(s, &k, 1);
+    for (int i = 0; i < 2; i++)
+        wait_epoch(i, k.kid, 1, "");
+    k.n = 3;
+    sign_ok(&k, p12);
+    sign_ok(&k, p13);
+    sign_ok(&k, p23);
+    expect_no_bans();
+    hf_expect_alive();
+}
+
 int main(void)
 {
     /* t_flood comes late: with BUG 2 its storm keeps n3 busy for the 10 s linger */
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(t_keygen_sign),   cmocka_unit_test(t_activation_proof),
-        cmocka_unit_test(t_recipient),     cmocka_unit_test(t_certs),
-        cmocka_unit_test(t_equivocation),  cmocka_unit_test(t_tamper),
-        cmocka_unit_test(t_malformed),     cmocka_unit_test(t_replay),
-        cmocka_unit_test(t_flood),         cmocka_unit_test(t_after),
-        cmocka_unit_test(t_short_payload), cmocka_unit_test(t_delegate_share_to_persistent),
+        cmocka_unit_test(t_keygen_sign),     cmocka_unit_test(t_activation_proof),
+        cmocka_unit_test(t_recipient),       cmocka_unit_test(t_certs),
+        cmocka_unit_test(t_equivocation),    cmocka_unit_test(t_tamper),
+        cmocka_unit_test(t_malformed),       cmocka_unit_test(t_replay),
+        cmocka_unit_test(t_flood),           cmocka_unit_test(t_after),
+        cmocka_unit_test(t_short_payload),   cmocka_unit_test(t_delegate_share_to_persistent),
+        cmocka_unit_test(t_refresh),         cmocka_unit_test(t_reshare_threshold),
+        cmocka_unit_test(t_reshare_lies),    cmocka_unit_test(t_reshare_killed),
+        cmocka_unit_test(t_reshare_replace),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
