@@ -1,0 +1,166 @@
+/* tests/signerd/test_refresh_e2e.c — a refresh through the real product (tests/support/
+ * deploy.h: a real mpc-hubd and three real mpc-signerd on swtpm, SoftHSM2 and soft): a
+ * 2-of-3 key, POST /v1/keys/{id}/refresh (the hub's "reshare" session: session-start per
+ * participant, results, activate with the epoch, acks, the new epoch recorded, retire of
+ * the old one), GET shows epoch 1, every pair signs and each signature verifies under the
+ * unchanged public key (libsecp256k1); a second refresh builds on the first one's public
+ * data (epoch 2). Refusals change nothing: a body with fields, an unknown key, a party
+ * offline (the epoch stays, the key still signs). */
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <openssl/rand.h>
+
+#include "deploy.h"
+
+static deploy D;
+static deploy_client *C;
+static char key_id[33];
+static uint8_t key_pk[33];
+static const char *const PAIR[3][2] = {{"n1", "n2"}, {"n1", "n3"}, {"n2", "n3"}};
+
+static int group_setup(void **state)
+{
+    (void)state;
+    deploy_init(&D, "mpc-refresh-test", HUB_BIN, SIGNERD_BIN);
+    D.hub_session_timeout = 60;
+    deploy_up(&D);
+    C = deploy_client_new(&D, NULL);
+    if (!C)
+        deploy_die(&D, "client");
+    return 0;
+}
+
+static int group_teardown(void **state)
+{
+    (void)state;
+    deploy_client_free(C);
+    int bad = deploy_stop_all_clean(&D) != 0;
+    deploy_cleanup(&D);
+    return bad;
+}
+
+/* GET /v1/keys/{id}: its epoch (-1 on failure) and public key (must be unchanged). */
+static long key_epoch(void)
+{
+    char url[80];
+    json_t *o = NULL;
+    snprintf(url, sizeof url, "/v1/keys/%s", key_id);
+    int st = deploy_client_request(C, "GET", url, NULL, &o);
+    long e = -1;
+    if (st == 200 && json_is_true(json_object_get(o, "reshareable")))
+        e = (long)json_integer_value(json_object_get(o, "epoch"));
+    char pk[67];
+    for (int i = 0; i < 33; i++)
+        snprintf(pk + 2 * i, 3, "%02x", key_pk[i]);
+    if (st != 200 || strcmp(deploy_jstr(o, "public_key"), pk) != 0)
+        e = -1;
+    json_decref(o);
+    return e;
+}
+
+static void sign_every_pair(void)
+{
+    for (int p = 0; p < 3; p++) {
+        uint8_t hash[32];
+        json_t *o = NULL;
+        RAND_bytes(hash, 32);
+        int st = deploy_sign(C, key_id, PAIR[p][0], PAIR[p][1], hash, &o);
+        if (st != 200) {
+            fprintf(stderr, "sign %s+%s: HTTP %d\n", PAIR[p][0], PAIR[p][1], st);
+            deploy_dump_logs(&D);
+        }
+        assert_int_equal(st, 200);
+        assert_int_equal(deploy_sig_verifies(o, key_pk, hash), 1);
+        json_decref(o);
+    }
+}
+
+/* POST refresh?wait=60: the HTTP status, the result's epoch in *epoch. */
+static int refresh(const char *body, long *epoch, json_t **keep)
+{
+    char url[120];
+    json_t *o = NULL;
+    snprintf(url, sizeof url, "/v1/keys/%s/refresh?wait=60", key_id);
+    double t0 = deploy_now_ms();
+    int st = deploy_client_request(C, "POST", url, body, &o);
+    if (st == 200)
+        fprintf(stderr, "refresh 2-of-3: %.0f ms\n", deploy_now_ms() - t0);
+    *epoch = st == 200 ? (long)json_integer_value(json_object_get(o, "epoch")) : -1;
+    if (keep)
+        *keep = o;
+    else
+        json_decref(o);
+    return st;
+}
+
+static void test_refresh_then_sign(void **state)
+{
+    (void)state;
+    long epoch = -1;
+    json_t *o = NULL;
+    assert_int_equal(deploy_keygen(C, key_id, key_pk), 201);
+    assert_int_equal(key_epoch(), 0);
+    int st = refresh("{}", &epoch, &o);
+    if (st != 200)
+        deploy_dump_logs(&D);
+    assert_int_equal(st, 200);
+    assert_int_equal(epoch, 1);
+    /* the session is recorded as a reshare, done */
+    char url[80];
+    json_t *s = NULL;
+    snprintf(url, sizeof url, "/v1/sessions/%s", deploy_jstr(o, "session_id"));
+    assert_int_equal(deploy_client_request(C, "GET", url, NULL, &s), 200);
+    assert_string_equal(deploy_jstr(s, "kind"), "reshare");
+    assert_string_equal(deploy_jstr(s, "status"), "done");
+    json_decref(s);
+    json_decref(o);
+    assert_int_equal(key_epoch(), 1);
+    sign_every_pair();
+    /* the second refresh deals from epoch 1's shares and public data */
+    assert_int_equal(refresh("{}", &epoch, NULL), 200);
+    assert_int_equal(epoch, 2);
+    assert_int_equal(key_epoch(), 2);
+    sign_every_pair();
+}
+
+static void test_refresh_refused(void **state)
+{
+    (void)state;
+    long epoch = 0;
+    json_t *o = NULL;
+    /* fields in the body */
+    assert_int_equal(refresh("{\"threshold\":3}", &epoch, NULL), 400);
+    /* an unknown key */
+    char saved[33];
+    memcpy(saved, key_id, 33);
+    memcpy(key_id, "00000000000000000000000000000000", 33);
+    assert_int_equal(refresh("{}", &epoch, NULL), 404);
+    memcpy(key_id, saved, 33);
+    /* a party offline: refused up front, the epoch stays and the key still signs */
+    deploy_stop_pid(&D.node_pid[2], SIGTERM);
+    assert_int_equal(deploy_wait_online(&D, 2, 0), 0);
+    int st = refresh("{}", &epoch, &o);
+    assert_int_equal(st, 422);
+    assert_non_null(strstr(deploy_jstr(json_object_get(o, "error"), "message"), "offline"));
+    json_decref(o);
+    assert_int_equal(key_epoch(), 2);
+    deploy_start_node(&D, 2, NULL, 0);
+    assert_int_equal(deploy_wait_online(&D, 2, 1), 0);
+    sign_every_pair();
+}
+
+int main(void)
+{
+    if (deploy_check_tools() != 0)
+        return 1;
+    const struct CMUnitTest tests[] = {cmocka_unit_test(test_refresh_then_sign),
+                                       cmocka_unit_test(test_refresh_refused)};
+    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
