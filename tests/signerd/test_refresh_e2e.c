@@ -5,7 +5,8 @@
  * the old one), GET shows epoch 1, every pair signs and each signature verifies under the
  * unchanged public key (libsecp256k1); a second refresh builds on the first one's public
  * data (epoch 2). Refusals change nothing: a body with fields, an unknown key, a party
- * offline (the epoch stays, the key still signs). */
+ * offline (the epoch stays, the key still signs); a refresh that fails mid-way keeps the
+ * old epoch, and the next refresh succeeds. */
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -13,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 #include <openssl/rand.h>
@@ -156,11 +158,51 @@ static void test_refresh_refused(void **state)
     sign_every_pair();
 }
 
+/* A refresh that fails mid-way (n3 frozen, then killed, while the session runs) is a failed
+ * session: the hub keeps the old epoch, every pair still signs with it, and a refresh after
+ * n3's restart reaches the next epoch. */
+static void test_refresh_failed_midway(void **state)
+{
+    (void)state;
+    char url[120], sid[33];
+    json_t *o = NULL;
+    long epoch = 0;
+    kill(D.node_pid[2], SIGSTOP);
+    snprintf(url, sizeof url, "/v1/keys/%s/refresh", key_id);
+    assert_int_equal(deploy_client_request(C, "POST", url, "{}", &o), 202);
+    snprintf(sid, sizeof sid, "%s", deploy_jstr(o, "id"));
+    json_decref(o);
+    assert_int_equal(strlen(sid), 32);
+    deploy_stop_pid(&D.node_pid[2], SIGKILL);
+    snprintf(url, sizeof url, "/v1/sessions/%s", sid);
+    const char *status = "";
+    for (int tries = 0; tries < 100; tries++) {
+        o = NULL;
+        assert_int_equal(deploy_client_request(C, "GET", url, NULL, &o), 200);
+        status = strcmp(deploy_jstr(o, "status"), "failed") == 0 ? "failed" : "";
+        json_decref(o);
+        if (status[0])
+            break;
+        struct timespec ts = {0, 100 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    assert_string_equal(status, "failed");
+    assert_int_equal(key_epoch(), 2);
+    deploy_start_node(&D, 2, NULL, 0);
+    assert_int_equal(deploy_wait_online(&D, 2, 1), 0);
+    sign_every_pair();
+    assert_int_equal(refresh("{}", &epoch, NULL), 200);
+    assert_int_equal(epoch, 3);
+    assert_int_equal(key_epoch(), 3);
+    sign_every_pair();
+}
+
 int main(void)
 {
     if (deploy_check_tools() != 0)
         return 1;
     const struct CMUnitTest tests[] = {cmocka_unit_test(test_refresh_then_sign),
-                                       cmocka_unit_test(test_refresh_refused)};
+                                       cmocka_unit_test(test_refresh_refused),
+                                       cmocka_unit_test(test_refresh_failed_midway)};
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
