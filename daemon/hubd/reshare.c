@@ -219,7 +219,7 @@ api_err hub_reshare_refresh(hub *h, const uint8_t key_id[HUB_ID_BYTES], const ch
             d->x[31] = (uint8_t)(j + 1);
             memcpy(d->pub, shares[j], 33);
             memcpy(d->id, parties[j], sizeof d->id);
-            snprintf(d->cert, sizeof d->cert, "%s", st->parties[j].cert);
+            snprintf(d->cert, sizeof d->cert, "%s", hub_link_cert_pem(l));
             d->new_index = j + 1;
         }
     }

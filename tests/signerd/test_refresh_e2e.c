@@ -6,7 +6,8 @@
  * unchanged public key (libsecp256k1); a second refresh builds on the first one's public
  * data (epoch 2). Refusals change nothing: a body with fields, an unknown key, a party
  * offline (the epoch stays, the key still signs); a refresh that fails mid-way keeps the
- * old epoch, and the next refresh succeeds. */
+ * old epoch, and the next refresh succeeds; results whose attestation does not verify or
+ * whose key block differs (n3 runs the test build and lies) fail the refresh. */
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -31,6 +32,7 @@ static int group_setup(void **state)
 {
     (void)state;
     deploy_init(&D, "mpc-refresh-test", HUB_BIN, SIGNERD_BIN);
+    D.node_bin[2] = SIGNERD_TEST_BIN; /* n3 runs the test build (it can lie in its results) */
     D.hub_session_timeout = 60;
     deploy_up(&D);
     C = deploy_client_new(&D, NULL);
@@ -197,12 +199,54 @@ static void test_refresh_failed_midway(void **state)
     sign_every_pair();
 }
 
+/* The hub's checks of the new shares fire: n3 (test build) sends a result whose attestation
+ * does not verify, then one whose key block differs from the others'. Each refresh fails
+ * naming the check; the epoch stays and every pair signs; a clean refresh then succeeds. */
+static void test_refresh_lying_results(void **state)
+{
+    (void)state;
+    static const char *const mode[2] = {"reshare-att", "reshare-pub"};
+    static const char *const code[2] = {"bad_attestation", "result_mismatch"};
+    long epoch = 0;
+    for (int m = 0; m < 2; m++) {
+        json_t *o = NULL;
+        deploy_stop_pid(&D.node_pid[2], SIGTERM);
+        assert_int_equal(deploy_wait_online(&D, 2, 0), 0);
+        deploy_start_node(&D, 2, mode[m], 0);
+        assert_int_equal(deploy_wait_online(&D, 2, 1), 0);
+        int st = refresh("{}", &epoch, &o);
+        const char *msg = deploy_jstr(json_object_get(o, "error"), "message");
+        if (st == 200 || !strstr(msg, code[m]))
+            fprintf(stderr, "%s: HTTP %d: %s\n", mode[m], st, msg);
+        assert_int_not_equal(st, 200);
+        assert_non_null(strstr(msg, code[m]));
+        json_decref(o);
+        assert_int_equal(key_epoch(), 3);
+        /* the nodes stored pending shares of epoch 4 before n3 lied: a retry to the same
+         * epoch needs them removed (README "Recovery": shares remove-pending) */
+        for (int i = 0; i < DEPLOY_NODES; i++) {
+            char conf[256];
+            deploy_node_conf_path(&D, i, conf, sizeof conf);
+            deploy_sh("%s --config %s shares remove-pending %s >/dev/null 2>&1", SIGNERD_BIN, conf,
+                      key_id);
+        }
+    }
+    deploy_stop_pid(&D.node_pid[2], SIGTERM);
+    assert_int_equal(deploy_wait_online(&D, 2, 0), 0);
+    deploy_start_node(&D, 2, NULL, 0);
+    assert_int_equal(deploy_wait_online(&D, 2, 1), 0);
+    sign_every_pair();
+    assert_int_equal(refresh("{}", &epoch, NULL), 200);
+    assert_int_equal(epoch, 4);
+    sign_every_pair();
+}
+
 int main(void)
 {
     if (deploy_check_tools() != 0)
         return 1;
-    const struct CMUnitTest tests[] = {cmocka_unit_test(test_refresh_then_sign),
-                                       cmocka_unit_test(test_refresh_refused),
-                                       cmocka_unit_test(test_refresh_failed_midway)};
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_refresh_then_sign), cmocka_unit_test(test_refresh_refused),
+        cmocka_unit_test(test_refresh_failed_midway), cmocka_unit_test(test_refresh_lying_results)};
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
