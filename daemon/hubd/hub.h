@@ -430,6 +430,10 @@ void hub_reshare_key_json(hub *h, const char *key_id, json_t *o);
  * or an error with msg set. */
 api_err hub_reshare_refresh(hub *h, const uint8_t key_id[HUB_ID_BYTES], const char *body,
                             hub_session **out, char *msg, size_t cap);
+/* POST /v1/keys/{id}/reshare {"threshold": t, "parties": [...]}: the same session to a new
+ * committee (listed in new-index order; every one known, online and persistent). */
+api_err hub_reshare_reshare(hub *h, const uint8_t key_id[HUB_ID_BYTES], const char *body,
+                            size_t len, hub_session **out, char *msg, size_t cap);
 /* session.c hands every result frame of a reshare session here (from participant i). */
 void hub_reshare_on_result(hub_session *s, size_t i, struct hub_link *l, const api_frame *f);
 /* The new epoch's record (the old one becomes 'retired') and a key event, inside the

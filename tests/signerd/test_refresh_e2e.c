@@ -241,12 +241,79 @@ static void test_refresh_lying_results(void **state)
     sign_every_pair();
 }
 
+/* POST reshare?wait=60 with body: the HTTP status, the result's epoch (-1 if not 200). */
+static long reshare(const char *body, int *status)
+{
+    char url[120];
+    json_t *o = NULL;
+    snprintf(url, sizeof url, "/v1/keys/%s/reshare?wait=60", key_id);
+    double t0 = deploy_now_ms();
+    *status = deploy_client_request(C, "POST", url, body, &o);
+    long e = *status == 200 ? (long)json_integer_value(json_object_get(o, "epoch")) : -1;
+    if (*status == 200)
+        fprintf(stderr, "reshare %s: %.0f ms\n", body, deploy_now_ms() - t0);
+    else
+        fprintf(stderr, "reshare %s: HTTP %d: %s\n", body, *status,
+                deploy_jstr(json_object_get(o, "error"), "message"));
+    json_decref(o);
+    return e;
+}
+
+/* Signs with the named parties (JSON array text); returns the HTTP status; a 200 must verify. */
+static int sign_with(const char *parties)
+{
+    char url[120], body[300], h[65];
+    uint8_t hash[32];
+    json_t *o = NULL;
+    RAND_bytes(hash, 32);
+    for (int i = 0; i < 32; i++)
+        snprintf(h + 2 * i, 3, "%02x", hash[i]);
+    snprintf(body, sizeof body, "{\"hash\":\"%s\",\"parties\":%s}", h, parties);
+    snprintf(url, sizeof url, "/v1/keys/%s/sign?wait=30", key_id);
+    int st = deploy_client_request(C, "POST", url, body, &o);
+    if (st == 200)
+        assert_int_equal(deploy_sig_verifies(o, key_pk, hash), 1);
+    json_decref(o);
+    return st;
+}
+
+/* Reshare: 2-of-3 -> 3-of-3 -> 2-of-3 (same nodes), then to 2-of-2 {n2, n3} (dealer n1
+ * outside the new committee answers "dealt" and loses its share), and back to 2-of-3 with
+ * n1 rejoining. Every step signs under the unchanged key; bad requests change nothing. */
+static void test_reshare(void **state)
+{
+    (void)state;
+    int st = 0;
+    assert_int_equal(reshare("{\"threshold\":4,\"parties\":[\"n1\",\"n2\",\"n3\"]}", &st), -1);
+    assert_int_equal(st, 400);
+    assert_int_equal(reshare("{\"threshold\":2,\"parties\":[\"n1\",\"n9\"]}", &st), -1);
+    assert_int_not_equal(st, 200);
+    assert_int_equal(reshare("{\"threshold\":2,\"parties\":[\"n1\",\"n1\"]}", &st), -1);
+    assert_int_equal(st, 400);
+    assert_int_equal(reshare("{\"parties\":[\"n1\",\"n2\"]}", &st), -1);
+    assert_int_equal(st, 400);
+    assert_int_equal(key_epoch(), 4);
+    assert_int_equal(reshare("{\"threshold\":3,\"parties\":[\"n1\",\"n2\",\"n3\"]}", &st), 5);
+    assert_int_equal(key_epoch(), 5);
+    assert_int_equal(sign_with("[\"n1\",\"n2\",\"n3\"]"), 200);
+    assert_int_equal(sign_with("[\"n1\",\"n2\"]"), 400); /* the hub: needs 3 signers */
+    assert_int_equal(reshare("{\"threshold\":2,\"parties\":[\"n1\",\"n2\",\"n3\"]}", &st), 6);
+    sign_every_pair();
+    assert_int_equal(reshare("{\"threshold\":2,\"parties\":[\"n2\",\"n3\"]}", &st), 7);
+    assert_int_equal(key_epoch(), 7);
+    assert_int_equal(sign_with("[\"n2\",\"n3\"]"), 200);
+    assert_int_not_equal(sign_with("[\"n1\",\"n2\"]"), 200); /* n1 holds no share now */
+    assert_int_equal(reshare("{\"threshold\":2,\"parties\":[\"n1\",\"n2\",\"n3\"]}", &st), 8);
+    sign_every_pair();
+}
+
 int main(void)
 {
     if (deploy_check_tools() != 0)
         return 1;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_refresh_then_sign), cmocka_unit_test(test_refresh_refused),
-        cmocka_unit_test(test_refresh_failed_midway), cmocka_unit_test(test_refresh_lying_results)};
+        cmocka_unit_test(test_refresh_failed_midway), cmocka_unit_test(test_refresh_lying_results),
+        cmocka_unit_test(test_reshare)};
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
