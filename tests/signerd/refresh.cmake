@@ -3,7 +3,7 @@
 # (it can lie in its reshare results).
 if(TARGET mpc-signerd-testhooks)
   mpc_add_test(test_signerd_refresh_e2e SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/test_refresh_e2e.c
-               LIBS mpc_deploy TIMEOUT 300 LABELS integration;signerd)
+               LIBS mpc_deploy mpc_daemon_common TIMEOUT 300 LABELS integration;signerd)
   target_compile_definitions(test_signerd_refresh_e2e PRIVATE HUB_BIN="$<TARGET_FILE:mpc-hubd>"
                              SIGNERD_BIN="$<TARGET_FILE:mpc-signerd>"
                              SIGNERD_TEST_BIN="$<TARGET_FILE:mpc-signerd-testhooks>")

@@ -19,6 +19,7 @@
 
 #include <cmocka.h>
 #include <openssl/rand.h>
+#include <sqlite3.h>
 
 #include "deploy.h"
 
@@ -104,12 +105,48 @@ static int refresh(const char *body, long *epoch, json_t **keep)
     return st;
 }
 
+/* Shares node i holds in status st (its store, read-only). */
+static int shares_in(int i, const char *st)
+{
+    char path[256], sql[96];
+    sqlite3 *db;
+    sqlite3_stmt *q;
+    snprintf(path, sizeof path, "%s/%s.db", D.dir, deploy_node[i]);
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM shares WHERE status='%s'", st);
+    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    sqlite3_busy_timeout(db, 2000);
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &q, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+    int n = sqlite3_column_int(q, 0);
+    sqlite3_finalize(q);
+    sqlite3_close(db);
+    return n;
+}
+
+/* A keygen answers 201 once the hub has activated the key; each signer applies the activate
+ * frame a moment later, and a reshare deals only from an ACTIVE share (a pending one is
+ * refused: "share of the key is pending"). Wait (up to 10 s) until every node has applied it. */
+static void wait_all_active(void)
+{
+    for (int i = 0; i < 3; i++) {
+        int waited = 0;
+        while (shares_in(i, "pending") != 0 && waited < 10000) {
+            struct timespec ts = {0, 20 * 1000 * 1000};
+            nanosleep(&ts, NULL);
+            waited += 20;
+        }
+        assert_int_equal(shares_in(i, "pending"), 0);
+        assert_true(shares_in(i, "active") >= 1);
+    }
+}
+
 static void test_refresh_then_sign(void **state)
 {
     (void)state;
     long epoch = -1;
     json_t *o = NULL;
     assert_int_equal(deploy_keygen(C, key_id, key_pk), 201);
+    wait_all_active();
     assert_int_equal(key_epoch(), 0);
     int st = refresh("{}", &epoch, &o);
     if (st != 200)
