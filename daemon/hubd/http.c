@@ -379,6 +379,46 @@ static void route_list_keys(struct hub_req *r)
     respond_json(r, 200, json_pack("{s:o}", "keys", a));
 }
 
+/* POST /v1/keys/{id}/refresh (reshare.c): no body fields; ?wait like keygen. */
+static void route_refresh(struct hub_req *r, const uint8_t key_id[HUB_ID_BYTES])
+{
+    char msg[API_MSG_MAX] = "";
+    hub_session *s;
+    api_err e = API_OK;
+    if (r->body_len) {
+        json_t *o = json_loadb(r->body, r->body_len, JSON_REJECT_DUPLICATES, NULL);
+        if (!o || !json_is_object(o) || json_object_size(o) != 0) {
+            e = API_ERR_BAD_FIELD;
+            snprintf(msg, sizeof msg, "a refresh takes no fields: send {} or no body");
+        }
+        json_decref(o);
+    }
+    if (e == API_OK)
+        e = hub_reshare_refresh(r->h, key_id, r->body, &s, msg, sizeof msg);
+    if (e != API_OK)
+        return respond_error(r, e, msg[0] ? msg : NULL);
+    r->kind = HUB_RESHARE;
+    memcpy(r->key_id, key_id, HUB_ID_BYTES);
+    if (r->wait_s)
+        return park(r, s);
+    respond_session(r, s->id);
+}
+
+/* POST /v1/keys/{id}/reshare {threshold, parties} (reshare.c); ?wait like keygen. */
+static void route_reshare(struct hub_req *r, const uint8_t key_id[HUB_ID_BYTES])
+{
+    char msg[API_MSG_MAX] = "";
+    hub_session *s;
+    api_err e = hub_reshare_reshare(r->h, key_id, r->body, r->body_len, &s, msg, sizeof msg);
+    if (e != API_OK)
+        return respond_error(r, e, msg[0] ? msg : NULL);
+    r->kind = HUB_RESHARE;
+    memcpy(r->key_id, key_id, HUB_ID_BYTES);
+    if (r->wait_s)
+        return park(r, s);
+    respond_session(r, s->id);
+}
+
 /* Splits "/v1/keys/<id>[/sign]" style paths. Returns the number of segments. */
 static int split(char *path, char *seg[5])
 {
@@ -410,13 +450,21 @@ static void dispatch(struct hub_req *r)
         if ((n == 3 || n == 4) && strcmp(seg[1], "keys") == 0) {
             int sign = n == 4 && strcmp(seg[3], "sign") == 0,
                 signers = n == 4 && strcmp(seg[3], "signers") == 0,
-                pickup = n == 4 && strcmp(seg[3], "delegate_share") == 0;
-            if (n == 4 && !sign && !signers && !pickup)
+                pickup = n == 4 && strcmp(seg[3], "delegate_share") == 0,
+                refresh = n == 4 && strcmp(seg[3], "refresh") == 0,
+                reshare = n == 4 && strcmp(seg[3], "reshare") == 0;
+            if (n == 4 && !sign && !signers && !pickup && !refresh && !reshare)
                 return respond_error(r, API_ERR_NOT_FOUND, NULL);
             if (hub_id_parse(id, seg[2], strlen(seg[2])) != 0)
                 return respond_error(r, API_ERR_UNKNOWN_KEY, "key ids are 32 hex characters");
             if (signers)
                 return route_signers(r, id);
+            if (refresh)
+                return post ? route_refresh(r, id)
+                            : respond_error(r, API_ERR_METHOD, "use POST to refresh a key");
+            if (reshare)
+                return post ? route_reshare(r, id)
+                            : respond_error(r, API_ERR_METHOD, "use POST to reshare a key");
             if (pickup)
                 return post ? route_pickup(r, id)
                             : respond_error(r, API_ERR_METHOD,

@@ -104,7 +104,8 @@ typedef struct {
 typedef struct {
     uint64_t http_requests[6]; /* by status class 1xx..5xx, index 0 unused */
     uint64_t http_latency_us_sum, http_latency_count;
-    uint64_t sessions_started[2], sessions_done[2], sessions_failed[2]; /* [keygen, sign] */
+    uint64_t sessions_started[3], sessions_done[3],
+        sessions_failed[3]; /* [keygen, sign, reshare] */
     uint64_t frames_routed, frames_dropped, links_rejected, auth_failures, rate_limited;
     uint64_t links_throttled; /* times a sender's reads were paused (backpressure) */
 } hub_metrics;
@@ -293,7 +294,7 @@ X509 *hub_link_cert(struct hub_link *l);
 unsigned hub_links_online(hub *h);
 
 /* session.c */
-typedef enum { HUB_KEYGEN = 0, HUB_SIGN = 1 } hub_kind;
+typedef enum { HUB_KEYGEN = 0, HUB_SIGN = 1, HUB_RESHARE = 2 } hub_kind;
 
 typedef struct hub_session {
     struct hub_session *next;
@@ -324,6 +325,14 @@ typedef struct hub_session {
     struct hub_req *waiters;
     api_key_public kpub; /* keygen: the key's public data the signers reported (reshare.c) */
     int kpub_state;      /* 0 none yet, 1 reported, -1 results without it (older signers) */
+    /* reshare (reshare.c): the epoch being made, the phase (0: results, 1: activate sent,
+     * waiting for every new party's ack), the acks, and the old epoch's record */
+    uint32_t epoch;
+    int phase;
+    int acked[API_MAX_PARTIES];
+    unsigned old_threshold, old_n;
+    uint8_t public_key[33];
+    uint8_t chain_code[32];
 } hub_session;
 
 api_err hub_session_keygen(hub *h, const api_keygen_req *req, const char *body, hub_session **out,
@@ -331,6 +340,16 @@ api_err hub_session_keygen(hub *h, const api_keygen_req *req, const char *body, 
 api_err hub_session_sign(hub *h, const uint8_t key_id[HUB_ID_BYTES], const api_sign_req *req,
                          const char *body, hub_session **out, char *msg, size_t cap);
 hub_session *hub_session_find(hub *h, const uint8_t id[HUB_ID_BYTES]);
+/* For reshare.c: a new session of kind (timer initialised, random id and nonce) or NULL;
+ * session_start persists and registers it and calls hub_reshare_send_start for a reshare;
+ * hub_session_discard frees one that was never started; hub_session_finish ends one (a
+ * reshare with activate = 3 records its epoch in the same transaction as its outcome). */
+hub_session *hub_session_new(hub *h, hub_kind kind);
+api_err hub_session_begin(hub *h, hub_session *s, const char *body);
+void hub_session_discard(hub_session *s);
+void hub_session_finish(hub_session *s, const char *result_json, const char *code, const char *msg,
+                        int activate);
+void hub_session_send(hub_session *s, size_t i, uint8_t type, const char *json);
 void hub_session_on_frame(hub *h, struct hub_link *from, const char *party, const api_frame *f);
 void hub_session_party_gone(hub *h, const char *party);
 void hub_session_fail_all(hub *h, const char *code, const char *msg);
@@ -406,5 +425,21 @@ char *hub_metrics_render(hub *h);
 int hub_reshare_note_result(hub_session *s, size_t i, const api_frame *f, char *msg, size_t cap);
 int hub_reshare_store_epoch0(hub *h, const hub_session *s);
 void hub_reshare_key_json(hub *h, const char *key_id, json_t *o);
+/* POST /v1/keys/{id}/refresh: a reshare session to the key's next epoch with the same
+ * parties and threshold (every party online; dealers: the first t of them). API_OK and *out,
+ * or an error with msg set. */
+api_err hub_reshare_refresh(hub *h, const uint8_t key_id[HUB_ID_BYTES], const char *body,
+                            hub_session **out, char *msg, size_t cap);
+/* POST /v1/keys/{id}/reshare {"threshold": t, "parties": [...]}: the same session to a new
+ * committee (listed in new-index order; every one known, online and persistent). */
+api_err hub_reshare_reshare(hub *h, const uint8_t key_id[HUB_ID_BYTES], const char *body,
+                            size_t len, hub_session **out, char *msg, size_t cap);
+/* session.c hands every result frame of a reshare session here (from participant i). */
+void hub_reshare_on_result(hub_session *s, size_t i, struct hub_link *l, const api_frame *f);
+/* The new epoch's record (the old one becomes 'retired') and a key event, inside the
+ * caller's transaction (0 or -1). */
+int hub_reshare_store_epoch(hub *h, const hub_session *s);
+/* After the outcome is durable: retire for the old epoch to every participant. */
+void hub_reshare_send_retire(hub_session *s);
 
 #endif

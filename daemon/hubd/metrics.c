@@ -12,7 +12,7 @@ char *hub_metrics_render(hub *h)
     if (!f)
         return NULL;
     const hub_metrics *m = &h->m;
-    static const char *const kinds[2] = {"keygen", "sign"};
+    static const char *const kinds[3] = {"keygen", "sign", "reshare"};
     fprintf(f, "# HELP mpc_hub_http_requests_total HTTP responses by status class.\n"
                "# TYPE mpc_hub_http_requests_total counter\n");
     for (int c = 1; c <= 5; c++)
@@ -26,7 +26,7 @@ char *hub_metrics_render(hub *h)
             (double)m->http_latency_us_sum / 1e6, (unsigned long long)m->http_latency_count);
     fprintf(f, "# HELP mpc_hub_sessions_total Sessions by kind and outcome.\n"
                "# TYPE mpc_hub_sessions_total counter\n");
-    for (int k = 0; k < 2; k++) {
+    for (int k = 0; k < 3; k++) {
         fprintf(f, "mpc_hub_sessions_total{kind=\"%s\",outcome=\"started\"} %llu\n", kinds[k],
                 (unsigned long long)m->sessions_started[k]);
         fprintf(f, "mpc_hub_sessions_total{kind=\"%s\",outcome=\"done\"} %llu\n", kinds[k],

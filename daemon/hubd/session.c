@@ -23,7 +23,7 @@
 
 static const char *kind_name(hub_kind k)
 {
-    return k == HUB_KEYGEN ? "keygen" : "sign";
+    return k == HUB_KEYGEN ? "keygen" : k == HUB_SIGN ? "sign" : "reshare";
 }
 
 hub_session *hub_session_find(hub *h, const uint8_t id[HUB_ID_BYTES])
@@ -74,6 +74,7 @@ static int persist_outcome(hub_session *s, const char *result_json, const char *
          hub_store_key_activate(h, s->key_id, r->public_key, r->chain_code, names,
                                 (const char *const *)s->cert_pem, s->kres, s->nparties) != 0) ||
         (activate == 1 && hub_reshare_store_epoch0(h, s) != 0) ||
+        (activate == 3 && hub_reshare_store_epoch(h, s) != 0) ||
         (activate == 2 &&
          hub_store_key_deliver(h, s->key_id, r->public_key, r->chain_code, names,
                                (const char *const *)s->cert_pem, s->kres, s->nparties) != 0) ||
@@ -138,6 +139,10 @@ static void finish_ex(hub_session *s, const char *result_json, const char *code,
         hub_delegate_hold(h, s, s->delegate_b64, s->delegate_len);
         s->delegate_b64 = NULL;
         s->delegate_len = 0;
+    } else if (activate == 3) {
+        /* A reshare: the new epoch is durable here and active at every new party; only
+         * now may the old epoch's shares go. */
+        hub_reshare_send_retire(s);
     } else if (activate) {
         /* Read back from the store: what signers verify is what is durable. If it cannot
          * be built the key is still active; signers hear at their next hello. */
@@ -264,7 +269,8 @@ static api_err session_start(hub *h, hub_session *s, const hub_key_row *new_key,
     h->nsessions++;
     h->m.sessions_started[s->kind]++;
     uv_timer_start(&s->timer, on_timeout, (uint64_t)h->cfg.session_timeout * 1000, 0);
-    send_start(s, key_pk_hex);
+    if (s->kind != HUB_RESHARE)
+        send_start(s, key_pk_hex); /* a reshare's starts are per participant (reshare.c) */
     char sid[HUB_ID_HEX];
     hub_id_hex(sid, s->id);
     log_info("%s session %s started with %zu parties", kind_name(s->kind), sid, s->nparties);
@@ -874,6 +880,8 @@ void hub_session_on_frame(hub *h, struct hub_link *from, const char *party, cons
             code = "approval_refused";
         return finish(s, NULL, code, msg);
     }
+    if (s->kind == HUB_RESHARE)
+        return hub_reshare_on_result(s, i, from, f);
     if (s->kind == HUB_KEYGEN) {
         if (s->reported[i]) {
             h->m.frames_dropped++;
@@ -904,4 +912,31 @@ void hub_session_fail_all(hub *h, const char *code, const char *msg)
 {
     while (h->sessions)
         finish(h->sessions, NULL, code, msg);
+}
+
+hub_session *hub_session_new(hub *h, hub_kind kind)
+{
+    return session_new(h, kind);
+}
+
+api_err hub_session_begin(hub *h, hub_session *s, const char *body)
+{
+    return session_start(h, s, NULL, body, NULL);
+}
+
+void hub_session_discard(hub_session *s)
+{
+    s->timer.data = s;
+    uv_close((uv_handle_t *)&s->timer, free_on_close);
+}
+
+void hub_session_finish(hub_session *s, const char *result_json, const char *code, const char *msg,
+                        int activate)
+{
+    finish_ex(s, result_json, code, msg, activate);
+}
+
+void hub_session_send(hub_session *s, size_t i, uint8_t type, const char *json)
+{
+    send_control(s, i, type, json);
 }

@@ -657,7 +657,11 @@ int hub_store_session_insert(hub *h, const hub_session *s, const char *request_j
     }
     int64_t t = now_s();
     sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, s->kind == HUB_KEYGEN ? "keygen" : "sign", -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2,
+                      s->kind == HUB_KEYGEN ? "keygen"
+                      : s->kind == HUB_SIGN ? "sign"
+                                            : "reshare",
+                      -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 3, kid, -1, SQLITE_STATIC);
     sqlite3_bind_int(st, 4, (int)s->threshold);
     sqlite3_bind_int(st, 5, (int)s->n);

@@ -40,6 +40,7 @@
 #define signer_test_outgoing(frame, len) 1
 #define signer_test_share(ks)            ((void)0)
 #define signer_test_keygen_role(role)    (role)
+#define signer_test_reshare_result(json) (json)
 #endif
 
 #define SESSION_HELD_MAX  256 /* frames held for sessions not started yet, in total */
@@ -1248,7 +1249,8 @@ static void finish_reshare(signer_session *s)
         return fail(s, 0, "cannot sign the attestation");
     s->ph = PH_DONE;
     s->result_sent = 1;
-    send_json(s, API_FRAME_RESULT, api_key_public_attach(api_keygen_result_encode(&r), &kp));
+    send_json(s, API_FRAME_RESULT,
+              signer_test_reshare_result(api_key_public_attach(api_keygen_result_encode(&r), &kp)));
     log_info("session %s: share of key %s epoch %u stored (pending activation)", s->hex, kid,
              (unsigned)rs->epoch);
 }

@@ -24,6 +24,11 @@
  * Returns how many copies to send: 0, 1 or 2. */
 int signer_test_outgoing(uint8_t *frame, size_t len);
 
+/* Called with a reshare result's JSON text (a new party's attested share) before it is sent;
+ * may alter it in place ("reshare-att": one hex digit of the attestation; "reshare-pub":
+ * one hex digit of the first public share in the key block). Returns json. */
+char *signer_test_reshare_result(char *json);
+
 /* Called with a freshly unsealed share before a signing session uses it. */
 void signer_test_share(tss_keyshare *ks);
 
