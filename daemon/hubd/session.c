@@ -702,8 +702,8 @@ static void on_keygen_result(hub_session *s, size_t i, struct hub_link *l, const
         snprintf(msg, sizeof msg, "party '%s' sent a malformed result: %s", s->parties[i], sub);
         return finish(s, NULL, "bad_result", msg);
     }
-    if (hub_reshare_note_result(s, i, f, msg, sizeof msg) != 0)
-        return finish(s, NULL, "bad_result", msg);
+    /* the party's role first: a signer acting as a delegate reports no key block either, and
+     * the error must name the cause whatever order the results arrive in */
     int is_delegate = s->delegate == i + 1;
     if (is_delegate != (r->delegate_share_len > 0)) {
         snprintf(msg, sizeof msg,
@@ -713,6 +713,8 @@ static void on_keygen_result(hub_session *s, size_t i, struct hub_link *l, const
                  s->parties[i]);
         return finish(s, NULL, "bad_result", msg);
     }
+    if (hub_reshare_note_result(s, i, f, msg, sizeof msg) != 0)
+        return finish(s, NULL, "bad_result", msg);
     api_attestation_message(m, s->key_id, r);
     if (!mpcd_tls_verify_with_cert(hub_link_cert(l), m, sizeof m, r->attestation,
                                    r->attestation_len)) {
