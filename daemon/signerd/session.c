@@ -931,21 +931,21 @@ static void key_public_of(const tss_keyshare *ks, api_key_public *kp)
         tss_point_serialize(kp->public_shares[j], &ks->pub_shares[j]);
 }
 
-static void finish_keygen(signer_session *s)
+/* The common end of a keygen or a reshare on a new party: encodes and seals ks with this
+ * node's backend, fills r's public key, chain code and fingerprint and kp (the key's public
+ * data), and stores the share PENDING (row carries the identities; every other field is set
+ * here), fsynced, before anything about it is sent. Takes ks (freed on every path). 0, or
+ * -1 after the session has failed. */
+static int store_pending_share(signer_session *s, const char *kid, tss_keyshare *ks,
+                               signer_share_row *row, api_keygen_result *r, api_key_public *kp)
 {
     signer *sd = s->sd;
-    char kid[33];
     uint8_t aad[HSM_AAD_SHARE_MAX], *enc = NULL, *blob = NULL;
     size_t aad_len, enc_len = 0, blob_len = 0;
-    api_keygen_result r;
-    memset(&r, 0, sizeof r);
-    api_hex_encode(kid, s->st->key_id, 16);
-    tss_keyshare *ks = tss_dkg_take_keyshare(s->dkg);
-    if (ks && signer_test_keygen_role(sd->cfg.role) == SIGNER_ROLE_DELEGATE)
-        return finish_keygen_delegate(s, ks);
-    if (!ks || tss_keyshare_encode(ks, &enc, &enc_len) != TSS_OK) {
+    if (tss_keyshare_encode(ks, &enc, &enc_len) != TSS_OK) {
         tss_keyshare_free(ks);
-        return fail(s, 0, "cannot encode the new share");
+        fail(s, 0, "cannot encode the new share");
+        return -1;
     }
     hsm_err he = share_aad(s, kid, aad, &aad_len) == 0
                      ? hsm_seal(sd->hsm, enc, enc_len, aad, aad_len, &blob, &blob_len)
@@ -955,38 +955,59 @@ static void finish_keygen(signer_session *s)
         tss_keyshare_free(ks);
         log_err("session %s: cannot seal the new share: %s %s", s->hex, hsm_strerror(he),
                 hsm_last_detail());
-        return fail(s, 0, "the sealing backend failed (%s)", hsm_strerror(he));
+        fail(s, 0, "the sealing backend failed (%s)", hsm_strerror(he));
+        return -1;
     }
-    tss_point_serialize(r.public_key, &ks->pk);
-    memcpy(r.chain_code, ks->chain_code, 32);
-    tss_keyshare_fingerprint(r.transcript_hash, ks);
+    tss_point_serialize(r->public_key, &ks->pk);
+    memcpy(r->chain_code, ks->chain_code, 32);
+    tss_keyshare_fingerprint(r->transcript_hash, ks);
+    snprintf(row->key_id, sizeof row->key_id, "%s", kid);
+    row->epoch = ks->epoch;
+    row->t = ks->t;
+    row->n = ks->n;
+    row->index = ks->index;
+    snprintf(row->session, sizeof row->session, "%s", s->hex);
+    memcpy(row->public_key, r->public_key, 33);
+    memcpy(row->chain_code, r->chain_code, 32);
+    memcpy(row->fingerprint, r->transcript_hash, 32);
+    row->blob = blob;
+    row->blob_len = blob_len;
+    key_public_of(ks, kp);
+    tss_keyshare_free(ks);
+    signer_store_err se = signer_store_share_put_pending(sd->store, row);
+    free(blob);
+    row->blob = NULL;
+    if (se != SIGNER_STORE_OK) {
+        log_err("session %s: cannot store the new share: %s", s->hex, signer_store_strerror(se));
+        fail(s, 0, "cannot store the new share durably (%s)", signer_store_strerror(se));
+        return -1;
+    }
+    return 0;
+}
+
+static void finish_keygen(signer_session *s)
+{
+    signer *sd = s->sd;
+    char kid[33];
+    api_keygen_result r;
+    memset(&r, 0, sizeof r);
+    api_hex_encode(kid, s->st->key_id, 16);
+    tss_keyshare *ks = tss_dkg_take_keyshare(s->dkg);
+    if (ks && signer_test_keygen_role(sd->cfg.role) == SIGNER_ROLE_DELEGATE)
+        return finish_keygen_delegate(s, ks);
+    if (!ks)
+        return fail(s, 0, "cannot encode the new share");
     signer_share_row row;
     memset(&row, 0, sizeof row);
-    snprintf(row.key_id, sizeof row.key_id, "%s", kid);
-    row.t = ks->t;
-    row.n = ks->n;
-    row.index = ks->index;
-    snprintf(row.session, sizeof row.session, "%s", s->hex);
     for (size_t i = 0; i < s->st->nparties; i++) {
         row.identities[i].index = s->st->parties[i].index;
         memcpy(row.identities[i].id, s->st->parties[i].id, sizeof row.identities[i].id);
         memcpy(row.identities[i].fp, s->fps[i], 32);
     }
     row.identity_count = s->st->nparties;
-    memcpy(row.public_key, r.public_key, 33);
-    memcpy(row.chain_code, r.chain_code, 32);
-    memcpy(row.fingerprint, r.transcript_hash, 32);
-    row.blob = blob;
-    row.blob_len = blob_len;
     api_key_public kp;
-    key_public_of(ks, &kp);
-    tss_keyshare_free(ks);
-    signer_store_err se = signer_store_share_put_pending(sd->store, &row);
-    free(blob);
-    if (se != SIGNER_STORE_OK) {
-        log_err("session %s: cannot store the new share: %s", s->hex, signer_store_strerror(se));
-        return fail(s, 0, "cannot store the new share durably (%s)", signer_store_strerror(se));
-    }
+    if (store_pending_share(s, kid, ks, &row, &r, &kp) != 0)
+        return;
     uint8_t m[API_ATTEST_MSG_BYTES];
     api_attestation_message(m, s->st->key_id, &r);
     r.attestation_len = sizeof r.attestation;
@@ -1181,8 +1202,6 @@ static void finish_reshare(signer_session *s)
     signer *sd = s->sd;
     const api_reshare_start *rs = s->rs;
     char kid[33], outcome[64];
-    uint8_t aad[HSM_AAD_SHARE_MAX], *enc = NULL, *blob = NULL;
-    size_t aad_len, enc_len = 0, blob_len = 0;
     api_keygen_result r;
     memset(&r, 0, sizeof r);
     api_hex_encode(kid, rs->key_id, 16);
@@ -1197,51 +1216,21 @@ static void finish_reshare(signer_session *s)
         return;
     }
     tss_keyshare *ks = tss_reshare_take_keyshare(s->reshare);
-    if (!ks || ks->epoch != rs->epoch || tss_keyshare_encode(ks, &enc, &enc_len) != TSS_OK) {
+    if (!ks || ks->epoch != rs->epoch) {
         tss_keyshare_free(ks);
         return fail(s, 0, "cannot encode the new share");
     }
-    hsm_err he = share_aad(s, kid, aad, &aad_len) == 0
-                     ? hsm_seal(sd->hsm, enc, enc_len, aad, aad_len, &blob, &blob_len)
-                     : HSM_ERR_ARG;
-    tss_secmem_free(enc);
-    if (he != HSM_OK) {
-        tss_keyshare_free(ks);
-        log_err("session %s: cannot seal the new share: %s %s", s->hex, hsm_strerror(he),
-                hsm_last_detail());
-        return fail(s, 0, "the sealing backend failed (%s)", hsm_strerror(he));
-    }
-    tss_point_serialize(r.public_key, &ks->pk);
-    memcpy(r.chain_code, ks->chain_code, 32);
-    tss_keyshare_fingerprint(r.transcript_hash, ks);
     signer_share_row row;
     memset(&row, 0, sizeof row);
-    snprintf(row.key_id, sizeof row.key_id, "%s", kid);
-    row.epoch = ks->epoch;
-    row.t = ks->t;
-    row.n = ks->n;
-    row.index = ks->index;
-    snprintf(row.session, sizeof row.session, "%s", s->hex);
     for (size_t i = 0; i < rs->n; i++) {
         row.identities[i].index = rs->parties[i].index;
         memcpy(row.identities[i].id, rs->parties[i].id, sizeof row.identities[i].id);
         memcpy(row.identities[i].fp, s->fps[i], 32);
     }
     row.identity_count = rs->n;
-    memcpy(row.public_key, r.public_key, 33);
-    memcpy(row.chain_code, r.chain_code, 32);
-    memcpy(row.fingerprint, r.transcript_hash, 32);
-    row.blob = blob;
-    row.blob_len = blob_len;
     api_key_public kp;
-    key_public_of(ks, &kp);
-    tss_keyshare_free(ks);
-    signer_store_err se = signer_store_share_put_pending(sd->store, &row);
-    free(blob);
-    if (se != SIGNER_STORE_OK) {
-        log_err("session %s: cannot store the new share: %s", s->hex, signer_store_strerror(se));
-        return fail(s, 0, "cannot store the new share durably (%s)", signer_store_strerror(se));
-    }
+    if (store_pending_share(s, kid, ks, &row, &r, &kp) != 0)
+        return;
     uint8_t m[API_RESHARE_ATTEST_MSG_BYTES];
     api_reshare_attestation_message(m, rs->key_id, rs->epoch, &r);
     r.attestation_len = sizeof r.attestation;
