@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# A long fuzz campaign: the round targets (or MPC_FUZZ_TARGETS) one after the other,
+# A long fuzz campaign: the round targets (or MPC_FUZZ_TARGETS: any target scripts/test.sh
+# lists, e.g. fuzz_ethtx fuzz_eip712 fuzz_tsslib fuzz_head) one after the other,
 # one process at a time, at low priority, each for MPC_FUZZ_LONG_SECONDS (default 240)
 # or until MPC_FUZZ_LONG_RUNS inputs (default: no limit). The corpus of each target
 # persists in build/fuzz/corpus-long/<target> (seeded from tss/fuzz/regress/), so
@@ -22,11 +23,22 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 mkdir -p "$dir/crash-long"
 status=0 total=0 total_s=0
 for name in $targets; do
-  case $name in fuzz_frame) exe=$dir/api/fuzz/$name ;; *) exe=$dir/tss/fuzz/$name ;; esac
+  # where each target is built (scripts/test.sh's list names them with their directory)
+  exe=$(find "$dir" -path "$dir/corpus*" -prune -o -type f -name "$name" -perm -u+x -print | head -n 1)
+  [ -n "$exe" ] || { echo "$name: no such fuzz target in $dir"; status=1; continue; }
   case $name in fuzz_dkg_* | fuzz_sign_* | fuzz_reshare_*) max_len=64 ;; *) max_len=65536 ;; esac
   corpus=$dir/corpus-long/$name
   mkdir -p "$corpus"
-  if [ -d "tss/fuzz/regress/$name" ]; then cp -n "tss/fuzz/regress/$name"/* "$corpus"/; fi
+  # seeds as scripts/test.sh takes them: the target's regress/, seeds/ and corpus/
+  src=${exe#"$dir"/}
+  src=${src%/*}
+  for seeds in "$src/regress/$name" "$src/seeds/$name"; do
+    if [ -d "$seeds" ]; then cp -n "$seeds"/* "$corpus"/; fi
+  done
+  case $name in
+  fuzz_frame | fuzz_head) cp -n "$src"/corpus/* "$corpus"/ ;;
+  fuzz_rest) cp -n api/fuzz/rest_corpus/* "$corpus"/ ;;
+  esac
   log=$dir/$name.long.log
   start=$(date +%s)
   if nice -n 10 "$exe" -max_total_time="$seconds" -runs="$runs" -max_len=$max_len \
