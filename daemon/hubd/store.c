@@ -503,10 +503,32 @@ static json_t *hex_or_null(const void *blob, int len)
     return json_string(buf);
 }
 
+/* The event list [{ts_ms, event, detail?}] that sql (ts, event, detail of one id, in order)
+ * selects; an empty array if the query fails. */
+static json_t *events_json(hub *h, const char *sql, const char *id)
+{
+    json_t *ev = json_array();
+    sqlite3_stmt *st = mpcd_db_prepare(h->db, sql);
+    if (st) {
+        sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
+        while (sqlite3_step(st) == SQLITE_ROW) {
+            json_t *e = json_pack("{s:I,s:s}", "ts_ms", (json_int_t)sqlite3_column_int64(st, 0),
+                                  "event", (const char *)sqlite3_column_text(st, 1));
+            if (e && sqlite3_column_type(st, 2) == SQLITE_TEXT)
+                json_object_set_new(e, "detail",
+                                    json_string((const char *)sqlite3_column_text(st, 2)));
+            if (e)
+                json_array_append_new(ev, e);
+        }
+        sqlite3_finalize(st);
+    }
+    return ev;
+}
+
 /* external_id, delegate, default_signers and the key's events, added to a key's JSON. */
 static void key_ext_json(hub *h, json_t *o, const char *id)
 {
-    json_t *eid = json_null(), *del = json_null(), *signers = NULL, *ev = json_array();
+    json_t *eid = json_null(), *del = json_null(), *signers = NULL;
     sqlite3_stmt *st =
         mpcd_db_prepare(h->db, "SELECT external_id, delegate, signers FROM key_ext WHERE key_id=?");
     if (st) {
@@ -526,22 +548,9 @@ static void key_ext_json(hub *h, json_t *o, const char *id)
     json_object_set_new(o, "default_signers", json_is_array(signers) ? signers : json_array());
     if (signers && !json_is_array(signers))
         json_decref(signers);
-    st = mpcd_db_prepare(h->db,
-                         "SELECT ts, event, detail FROM key_events WHERE key_id=? ORDER BY seq");
-    if (st) {
-        sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
-        while (sqlite3_step(st) == SQLITE_ROW) {
-            json_t *e = json_pack("{s:I,s:s}", "ts_ms", (json_int_t)sqlite3_column_int64(st, 0),
-                                  "event", (const char *)sqlite3_column_text(st, 1));
-            if (e && sqlite3_column_type(st, 2) == SQLITE_TEXT)
-                json_object_set_new(e, "detail",
-                                    json_string((const char *)sqlite3_column_text(st, 2)));
-            if (e)
-                json_array_append_new(ev, e);
-        }
-        sqlite3_finalize(st);
-    }
-    json_object_set_new(o, "events", ev);
+    json_object_set_new(
+        o, "events",
+        events_json(h, "SELECT ts, event, detail FROM key_events WHERE key_id=? ORDER BY seq", id));
 }
 
 static json_t *key_row_json(hub *h, sqlite3_stmt *st)
@@ -765,23 +774,11 @@ json_t *hub_store_session_json(hub *h, const uint8_t idb[HUB_ID_BYTES])
     sqlite3_finalize(st);
     if (!o)
         return NULL;
-    json_t *ev = json_array();
-    st = mpcd_db_prepare(h->db, "SELECT ts, event, detail FROM session_events WHERE"
-                                " session_id=? ORDER BY seq");
-    if (st) {
-        sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-        while (sqlite3_step(st) == SQLITE_ROW) {
-            json_t *e = json_pack("{s:I,s:s}", "ts_ms", (json_int_t)sqlite3_column_int64(st, 0),
-                                  "event", (const char *)sqlite3_column_text(st, 1));
-            if (e && sqlite3_column_type(st, 2) == SQLITE_TEXT)
-                json_object_set_new(e, "detail",
-                                    json_string((const char *)sqlite3_column_text(st, 2)));
-            if (e)
-                json_array_append_new(ev, e);
-        }
-        sqlite3_finalize(st);
-    }
-    json_object_set_new(o, "events", ev);
+    json_object_set_new(o, "events",
+                        events_json(h,
+                                    "SELECT ts, event, detail FROM session_events WHERE"
+                                    " session_id=? ORDER BY seq",
+                                    id));
     return o;
 }
 
