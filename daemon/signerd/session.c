@@ -45,6 +45,7 @@
 
 #define SESSION_HELD_MAX  256 /* frames held for sessions not started yet, in total */
 #define SESSION_HELD_MS   10000
+#define SESSION_DEFER_MAX 4096  /* frames waiting behind an activate (signer.h) */
 #define SESSION_EARLY_MAX 64    /* protocol frames held per session until round 0 is done */
 #define SESSION_LINGER_MS 10000 /* a finished session's id is remembered (late frames) */
 #define SESSION_TAG_MAX   (16 + 16)
@@ -1665,10 +1666,8 @@ static void activate_run(uv_work_t *w)
     signer_share_row_clear(&row);
 }
 
-static void activate_done(uv_work_t *w, int status)
+static void activate_report(activate_job *j)
 {
-    activate_job *j = w->data;
-    (void)status;
     if (j->reshare || j->retire) {
         if (!j->verified)
             log_warn("key %s: activation of epoch %u refused: %s", j->key_id, (unsigned)j->epoch,
@@ -1707,6 +1706,28 @@ static void activate_done(uv_work_t *w, int status)
     free(j);
 }
 
+static void dispatch(signer *sd, const uint8_t *data, size_t len, const api_frame *f);
+
+/* The activate is done (or failed): the frames that came after it, in order, until one of
+ * them is an activate again. */
+static void activate_done(uv_work_t *w, int status)
+{
+    signer *sd = ((activate_job *)w->data)->sd;
+    (void)status;
+    activate_report(w->data);
+    sd->activating = 0;
+    while (!sd->activating && sd->deferred) {
+        signer_held *h = sd->deferred;
+        if (!(sd->deferred = h->next))
+            sd->deferred_tail = &sd->deferred;
+        sd->ndeferred--;
+        api_frame f;
+        if (api_frame_decode(&f, h->data, h->len) == API_OK)
+            dispatch(sd, h->data, h->len, &f);
+        free(h);
+    }
+}
+
 static void activate(signer *sd, const api_frame *f)
 {
     char msg[API_MSG_MAX];
@@ -1742,10 +1763,39 @@ static void activate(signer *sd, const api_frame *f)
     if (uv_queue_work(&sd->loop, &j->work, activate_run, activate_done) != 0) {
         free(j->a);
         free(j);
+        return;
     }
+    sd->activating = 1;
+}
+
+/* A frame that came while an activate runs waits for it (signer.h). Past SESSION_DEFER_MAX
+ * waiting frames it is dropped, logged: its session times out. */
+static void defer(signer *sd, const uint8_t *data, size_t len)
+{
+    signer_held *h = sd->ndeferred < SESSION_DEFER_MAX ? malloc(sizeof *h + len) : NULL;
+    if (!h) {
+        log_warn("%zu frames wait behind an activate; one more dropped", sd->ndeferred);
+        return;
+    }
+    h->next = NULL;
+    h->at_ms = signer_now_ms();
+    h->len = len;
+    memcpy(h->data, data, len);
+    if (!sd->deferred)
+        sd->deferred_tail = &sd->deferred;
+    *sd->deferred_tail = h;
+    sd->deferred_tail = &h->next;
+    sd->ndeferred++;
 }
 
 void signer_session_on_frame(signer *sd, const uint8_t *data, size_t len, const api_frame *f)
+{
+    if (sd->activating)
+        return defer(sd, data, len);
+    dispatch(sd, data, len, f);
+}
+
+static void dispatch(signer *sd, const uint8_t *data, size_t len, const api_frame *f)
 {
     signer_session *s = find(sd, f->session);
     switch (f->type) {
@@ -1776,6 +1826,16 @@ void signer_session_on_frame(signer *sd, const uint8_t *data, size_t len, const 
     }
 }
 
+static void free_frames(signer_held **list, size_t *n)
+{
+    while (*list) {
+        signer_held *h = *list;
+        *list = h->next;
+        free(h);
+    }
+    *n = 0;
+}
+
 void signer_session_abort_all(signer *sd, const char *why)
 {
     for (signer_session *s = sd->sessions, *next; s; s = next) {
@@ -1788,12 +1848,9 @@ void signer_session_abort_all(signer *sd, const char *why)
         else if (sd->stopping)
             release(s); /* lingering: nothing to wait for */
     }
-    while (sd->held) {
-        signer_held *h = sd->held;
-        sd->held = h->next;
-        free(h);
-    }
-    sd->nheld = 0;
+    free_frames(&sd->held, &sd->nheld);
+    free_frames(&sd->deferred, &sd->ndeferred); /* the lost link's; a new hello resends */
+    sd->deferred_tail = &sd->deferred;
     (void)why;
 }
 

@@ -109,6 +109,13 @@ typedef struct signer {
     size_t nactive;   /* not finished: what [signer] max_sessions bounds */
     signer_held *held;
     size_t nheld;
+    /* Frames from the hub take effect in the order they came. An activate (or retire) runs
+     * on the thread pool; while one runs, every later frame waits here, in order, and is
+     * handled when it is done — so a session-start sent after a key's activate always finds
+     * the share active (the hub answers "key created" as it sends activate). */
+    int activating;
+    signer_held *deferred, **deferred_tail;
+    size_t ndeferred;
 } signer;
 
 /* ident.c */
