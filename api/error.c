@@ -48,6 +48,9 @@ static const struct {
     [API_ERR_DELEGATE_REFUSED] = {"bad_delegate_share", 422,
                                   "the delegate signer refused the delegate_share: it belongs "
                                   "to another key or party, or was altered"},
+    [API_ERR_KEY_EXISTS] = {"key_exists", 409,
+                            "another key (active or pending) already has this public key: the "
+                            "same wallet cannot be imported twice"},
     [API_ERR_FRAME] = {"bad_frame", 500, "party-link frame is malformed"},
     [API_ERR_FRAME_VERSION] = {"bad_frame_version", 500, "unsupported party-link version"},
     [API_ERR_FRAME_TYPE] = {"bad_frame_type", 500, "unknown party-link frame type"},

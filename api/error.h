@@ -36,6 +36,7 @@ typedef enum {
     API_ERR_EXTERNAL_ID_USED, /* 409 another key has this external_id */
     API_ERR_DELEGATE_GONE,    /* 410 the delegate share was handed out already, or expired */
     API_ERR_DELEGATE_REFUSED, /* 422 the delegate refused the delegate_share it was given */
+    API_ERR_KEY_EXISTS,       /* 409 another key (active or pending) has this public key */
     API_ERR_FRAME,            /* party link: frame malformed */
     API_ERR_FRAME_VERSION,    /* party link: unsupported version */
     API_ERR_FRAME_TYPE,       /* party link: unknown frame type */
