@@ -36,6 +36,7 @@ struct hub_req {
     int close_after; /* close the connection after the answer (SIGTERM, an absurd body) */
     unsigned wait_s;
     hub_kind kind;
+    int import; /* POST /v1/keys/import: answered with the new key, as a keygen is */
     uint8_t key_id[HUB_ID_BYTES];
     uint64_t start_ms;
     char *handing; /* the delegate share this answer carries (delegate.c): handed once the
@@ -134,8 +135,12 @@ static void respond_session(struct hub_req *r, const uint8_t sid[HUB_ID_BYTES])
         return respond_error(r, API_ERR_INTERNAL, "session vanished from the database");
     const char *status = json_string_value(json_object_get(s, "status"));
     if (status && strcmp(status, "done") == 0) {
-        if (r->kind == HUB_KEYGEN) {
+        if (r->kind == HUB_KEYGEN || r->import) {
             json_t *k = hub_store_key_json(h, r->key_id);
+            if (k && r->import) { /* the key's view, named like the other session results */
+                json_object_set(k, "key_id", json_object_get(s, "key_id"));
+                json_object_set(k, "session_id", json_object_get(s, "id"));
+            }
             json_decref(s);
             if (!k)
                 return respond_error(r, API_ERR_INTERNAL, NULL);
@@ -419,6 +424,22 @@ static void route_reshare(struct hub_req *r, const uint8_t key_id[HUB_ID_BYTES])
     respond_session(r, s->id);
 }
 
+/* POST /v1/keys/import {threshold, parties, dealers, external_id?} (reshare.c); ?wait like
+ * keygen: 201 with the new key once it is active, else 202 with its session. */
+static void route_import(struct hub_req *r)
+{
+    char msg[API_MSG_MAX] = "";
+    hub_session *s;
+    api_err e = hub_reshare_import(r->h, r->body, r->body_len, &s, r->key_id, msg, sizeof msg);
+    if (e != API_OK)
+        return respond_error(r, e, msg[0] ? msg : NULL);
+    r->kind = HUB_RESHARE;
+    r->import = 1;
+    if (r->wait_s)
+        return park(r, s);
+    respond_session(r, s->id);
+}
+
 /* Splits "/v1/keys/<id>[/sign]" style paths. Returns the number of segments. */
 static int split(char *path, char *seg[5])
 {
@@ -447,6 +468,9 @@ static void dispatch(struct hub_req *r)
                 return route_keygen(r);
             return respond_error(r, API_ERR_METHOD, "use GET or POST on /v1/keys");
         }
+        if (n == 3 && strcmp(seg[1], "keys") == 0 && strcmp(seg[2], "import") == 0)
+            return post ? route_import(r)
+                        : respond_error(r, API_ERR_METHOD, "use POST to import a key");
         if ((n == 3 || n == 4) && strcmp(seg[1], "keys") == 0) {
             int sign = n == 4 && strcmp(seg[3], "sign") == 0,
                 signers = n == 4 && strcmp(seg[3], "signers") == 0,

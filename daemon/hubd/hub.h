@@ -168,9 +168,10 @@ typedef struct {
     char status[16]; /* pending, active, failed */
     uint8_t public_key[33];
     uint8_t chain_code[32];
-    int has_public_key;
+    int has_public_key; /* insert: an import's key, stored while it is pending */
     char external_id[API_EXTERNAL_ID_MAX + 1]; /* insert only: "" or the backend's id */
     api_party_name delegate;                   /* insert only: "" or the delegate party */
+    char import_source[16]; /* insert only: "" or "key" / "tss-lib" (keys.imported = 1) */
 } hub_key_row;
 
 /* Per-key data beyond the keys table (store.c, table key_ext). */
@@ -217,6 +218,9 @@ int hub_store_key_fail(hub *h, const uint8_t id[HUB_ID_BYTES]);
 /* Another key (not `exclude`) whose public key is pk: 0 and its id in found, 1 if none. */
 int hub_store_key_with_pk(hub *h, const uint8_t pk[33], const uint8_t exclude[HUB_ID_BYTES],
                           char found[HUB_ID_HEX]);
+/* A key that did not fail (pending, delivering or active) whose public key is pk: 0 and its
+ * id in found, 1 if none, -1 (the 409 of an import of a wallet the hub already has). */
+int hub_store_key_live_with_pk(hub *h, const uint8_t pk[33], char found[HUB_ID_HEX]);
 json_t *hub_store_key_json(hub *h, const uint8_t id[HUB_ID_BYTES]);
 json_t *hub_store_keys_json(hub *h);
 int hub_store_session_insert(hub *h, const struct hub_session *s, const char *request_json);
@@ -333,6 +337,7 @@ typedef struct hub_session {
     unsigned old_threshold, old_n;
     uint8_t public_key[33];
     uint8_t chain_code[32];
+    int import; /* an import (reshare.c): the api_import_source of the new key, else 0 */
 } hub_session;
 
 api_err hub_session_keygen(hub *h, const api_keygen_req *req, const char *body, hub_session **out,
@@ -341,11 +346,14 @@ api_err hub_session_sign(hub *h, const uint8_t key_id[HUB_ID_BYTES], const api_s
                          const char *body, hub_session **out, char *msg, size_t cap);
 hub_session *hub_session_find(hub *h, const uint8_t id[HUB_ID_BYTES]);
 /* For reshare.c: a new session of kind (timer initialised, random id and nonce) or NULL;
- * session_start persists and registers it and calls hub_reshare_send_start for a reshare;
+ * hub_session_begin persists and registers it (with new_key, an import's pending key, in the
+ * same transaction; NULL: none) — the caller sends each participant its session-start;
  * hub_session_discard frees one that was never started; hub_session_finish ends one (a
- * reshare with activate = 3 records its epoch in the same transaction as its outcome). */
+ * reshare with activate = 3 records its epoch in the same transaction as its outcome, an
+ * import with activate = 4 activates its key with epoch 1 there; a failed import fails its
+ * key). */
 hub_session *hub_session_new(hub *h, hub_kind kind);
-api_err hub_session_begin(hub *h, hub_session *s, const char *body);
+api_err hub_session_begin(hub *h, hub_session *s, const hub_key_row *new_key, const char *body);
 void hub_session_discard(hub_session *s);
 void hub_session_finish(hub_session *s, const char *result_json, const char *code, const char *msg,
                         int activate);
@@ -434,11 +442,20 @@ api_err hub_reshare_refresh(hub *h, const uint8_t key_id[HUB_ID_BYTES], const ch
  * committee (listed in new-index order; every one known, online and persistent). */
 api_err hub_reshare_reshare(hub *h, const uint8_t key_id[HUB_ID_BYTES], const char *body,
                             size_t len, hub_session **out, char *msg, size_t cap);
+/* POST /v1/keys/import (api/import.h; IMPORT_CONTRACT part 2): a new pending key (imported,
+ * its public key and chain code from the dealer descriptors) and one reshare session to its
+ * epoch 1 from those dealers, in request order, to the committee `parties`. API_OK, *out and
+ * the new key's id, or an error with msg set and nothing stored. */
+api_err hub_reshare_import(hub *h, const char *body, size_t len, hub_session **out,
+                           uint8_t key_id[HUB_ID_BYTES], char *msg, size_t cap);
 /* session.c hands every result frame of a reshare session here (from participant i). */
 void hub_reshare_on_result(hub_session *s, size_t i, struct hub_link *l, const api_frame *f);
 /* The new epoch's record (the old one becomes 'retired') and a key event, inside the
  * caller's transaction (0 or -1). */
 int hub_reshare_store_epoch(hub *h, const hub_session *s);
+/* An import's outcome, inside the caller's transaction (0 or -1): the key becomes active
+ * with the new parties' attestations and certificates, and its epoch-1 record. */
+int hub_reshare_store_import(hub *h, const hub_session *s);
 /* After the outcome is durable: retire for the old epoch to every participant. */
 void hub_reshare_send_retire(hub_session *s);
 

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "api/hex.h"
+#include "api/import.h"
 #include "daemon/common/tls.h"
 #include "daemon/common/db.h"
 #include "daemon/common/log.h"
@@ -152,6 +153,123 @@ static int load_epoch(hub *h, const char *kid, uint32_t *epoch, unsigned *t, uns
     return bad ? -1 : 0;
 }
 
+/* The one core of refresh, reshare and import. st holds the key id, the new epoch, the old
+ * side (threshold, n, public key, chain code, DKG sid; zero sid for an import) and the
+ * dealers in order with their x, P(x) and party id; this fills in the new committee np[0..nn)
+ * (indices 1..nn, threshold nt), the certificates and the dealers' new indices. Checks: the
+ * hub has room; 2 <= nt <= nn <= API_MAX_PARTIES; every new party listed once, online and
+ * persistent (not a delegate); every dealer online; at most API_MAX_PARTIES participants
+ * (the new parties, then the dealers outside them in dealer order). Then the session is
+ * persisted — with new_key inserted in the same transaction when given (an import: the
+ * key's failure follows the session's) — and each participant gets its session-start.
+ * Frees st. API_OK and *out, or an error with msg set and nothing stored. */
+static api_err begin_reshare(hub *h, api_reshare_start *st, unsigned nt, const api_party_name *np,
+                             size_t nn, const hub_key_row *new_key, int import, const char *body,
+                             hub_session **out, char *msg, size_t cap)
+{
+    api_party_name part[API_MAX_PARTIES];
+    size_t npart = nn;
+    api_err e = API_OK;
+    *out = NULL;
+    if (h->stopping || h->nsessions >= h->cfg.max_sessions) {
+        snprintf(msg, cap, "%s",
+                 h->stopping ? "hub is shutting down" : "too many sessions in flight; retry");
+        e = API_ERR_BUSY;
+    } else if (nt < 2 || nt > nn || nn > API_MAX_PARTIES) {
+        snprintf(msg, cap, "need 2 <= threshold <= parties <= %d", API_MAX_PARTIES);
+        e = API_ERR_BAD_FIELD;
+    }
+    /* The new committee: every party online, a persistent signer, listed once. */
+    for (size_t j = 0; j < nn && e == API_OK; j++) {
+        struct hub_link *l = hub_link_find(h, np[j]);
+        for (size_t q = 0; q < j && e == API_OK; q++)
+            if (strcmp(np[q], np[j]) == 0) {
+                snprintf(msg, cap, "party '%s' is listed twice", np[j]);
+                e = API_ERR_BAD_FIELD;
+            }
+        if (e == API_OK && !l) {
+            snprintf(msg, cap, "party '%s' is offline (every new party must be online)", np[j]);
+            e = API_ERR_PARTIES_OFFLINE;
+        }
+        if (e == API_OK && hub_link_is_delegate(l)) {
+            snprintf(msg, cap, "party '%s' is a delegate signer: it keeps no share", np[j]);
+            e = API_ERR_BAD_FIELD;
+        }
+        if (e != API_OK)
+            break;
+        memcpy(part[j], np[j], sizeof part[j]);
+        st->parties[j].index = (unsigned)j + 1;
+        memcpy(st->parties[j].id, np[j], sizeof st->parties[j].id);
+        snprintf(st->parties[j].cert, sizeof st->parties[j].cert, "%s", hub_link_cert_pem(l));
+    }
+    /* The dealers: online; those outside the new committee take part after it. */
+    for (size_t k = 0; k < st->ndealers && e == API_OK; k++) {
+        api_reshare_dealer *d = &st->dealers[k];
+        struct hub_link *l = hub_link_find(h, d->id);
+        if (!l) {
+            snprintf(msg, cap, "dealer '%s' is offline (every dealer must be online)", d->id);
+            e = API_ERR_PARTIES_OFFLINE;
+            break;
+        }
+        snprintf(d->cert, sizeof d->cert, "%s", hub_link_cert_pem(l));
+        d->new_index = 0;
+        for (size_t q = 0; q < nn; q++)
+            if (strcmp(np[q], d->id) == 0)
+                d->new_index = (unsigned)q + 1;
+        if (!d->new_index) {
+            if (npart == API_MAX_PARTIES) {
+                snprintf(msg, cap, "more than %d participants", API_MAX_PARTIES);
+                e = API_ERR_BAD_FIELD;
+                break;
+            }
+            memcpy(part[npart++], d->id, sizeof part[0]);
+        }
+    }
+    hub_session *s = e == API_OK ? hub_session_new(h, HUB_RESHARE) : NULL;
+    if (e == API_OK && !s)
+        e = API_ERR_INTERNAL;
+    if (e != API_OK) {
+        free(st);
+        return e;
+    }
+    memcpy(s->key_id, st->key_id, HUB_ID_BYTES);
+    s->threshold = nt;
+    s->n = (unsigned)nn;
+    s->nparties = npart;
+    s->epoch = st->epoch;
+    s->old_threshold = st->old_threshold;
+    s->old_n = st->old_n;
+    s->import = import;
+    memcpy(s->public_key, st->public_key, 33);
+    memcpy(s->chain_code, st->chain_code, 32);
+    for (size_t j = 0; j < npart; j++) {
+        memcpy(s->parties[j], part[j], sizeof s->parties[j]);
+        s->index[j] = (unsigned)j + 1;
+    }
+    st->threshold = nt;
+    st->n = (unsigned)nn;
+    st->nparties = nn;
+    memcpy(st->nonce, s->nonce, 32);
+    char *starts[API_MAX_PARTIES] = {0};
+    for (size_t j = 0; j < npart && e == API_OK; j++)
+        if (!(starts[j] = api_reshare_start_encode(st, (unsigned)j + 1)))
+            e = API_ERR_INTERNAL;
+    free(st);
+    if (e == API_OK) {
+        e = hub_session_begin(h, s, new_key, body && body[0] ? body : "{}");
+        if (e == API_OK)
+            for (size_t j = 0; j < npart; j++)
+                hub_session_send(s, j, API_FRAME_SESSION_START, starts[j]);
+    } else {
+        hub_session_discard(s);
+    }
+    for (size_t j = 0; j < npart; j++)
+        free(starts[j]);
+    if (e == API_OK)
+        *out = s;
+    return e;
+}
+
 /* Starts a reshare of key_id's active epoch to the committee np[0..nn) (indices 1..nn) with
  * threshold nt (0: the old one; np NULL: the old parties). Dealers: the first old-threshold
  * online parties of the old committee; those outside the new one take part after it. */
@@ -192,7 +310,6 @@ static api_err start_reshare(hub *h, const uint8_t key_id[HUB_ID_BYTES], const c
     api_party_name parties[API_MAX_PARTIES];
     uint32_t epoch = 0;
     unsigned t = 0, n = 0;
-    api_err e = API_OK;
     r = load_epoch(h, kid, &epoch, &t, &n, parties, st->key_sid, shares);
     if (r != 0) {
         free(st);
@@ -211,121 +328,32 @@ static api_err start_reshare(hub *h, const uint8_t key_id[HUB_ID_BYTES], const c
         np = parties;
         nn = n;
     }
-    if (!nt)
-        nt = t;
-    api_party_name part[API_MAX_PARTIES];
-    size_t npart = nn;
-    if (nt < 2 || nt > nn || nn > API_MAX_PARTIES) {
-        free(st);
-        return snprintf(msg, cap, "need 2 <= threshold <= parties <= %d", API_MAX_PARTIES),
-               API_ERR_BAD_FIELD;
-    }
-    /* The new committee: every party known, online, a persistent signer, listed once. */
-    for (size_t j = 0; j < nn && e == API_OK; j++) {
-        struct hub_link *l = hub_link_find(h, np[j]);
-        for (size_t q = 0; q < j && e == API_OK; q++)
-            if (strcmp(np[q], np[j]) == 0) {
-                snprintf(msg, cap, "party '%s' is listed twice", np[j]);
-                e = API_ERR_BAD_FIELD;
-            }
-        if (e == API_OK && !l) {
-            snprintf(msg, cap, "party '%s' is offline (every new party must be online)", np[j]);
-            e = API_ERR_PARTIES_OFFLINE;
-        }
-        if (e == API_OK && hub_link_is_delegate(l)) {
-            snprintf(msg, cap, "party '%s' is a delegate signer: it keeps no share", np[j]);
-            e = API_ERR_BAD_FIELD;
-        }
-        if (e != API_OK)
-            break;
-        memcpy(part[j], np[j], sizeof part[j]);
-        st->parties[j].index = (unsigned)j + 1;
-        memcpy(st->parties[j].id, np[j], sizeof st->parties[j].id);
-        snprintf(st->parties[j].cert, sizeof st->parties[j].cert, "%s", hub_link_cert_pem(l));
-    }
     /* The dealers: the first t online parties of the old committee. */
     size_t nd = 0;
-    for (unsigned j = 0; j < n && e == API_OK && nd < t; j++) {
-        struct hub_link *l = hub_link_find(h, parties[j]);
-        if (!l)
+    for (unsigned j = 0; j < n && nd < t; j++) {
+        if (!hub_link_find(h, parties[j]))
             continue;
         api_reshare_dealer *d = &st->dealers[nd++];
-        memset(d->x, 0, 32);
         d->x[31] = (uint8_t)(j + 1);
         memcpy(d->pub, shares[j], 33);
         memcpy(d->id, parties[j], sizeof d->id);
-        snprintf(d->cert, sizeof d->cert, "%s", hub_link_cert_pem(l));
-        d->new_index = 0;
-        for (size_t q = 0; q < nn; q++)
-            if (strcmp(np[q], parties[j]) == 0)
-                d->new_index = (unsigned)q + 1;
-        if (!d->new_index) {
-            if (npart == API_MAX_PARTIES) {
-                snprintf(msg, cap, "more than %d participants", API_MAX_PARTIES);
-                e = API_ERR_BAD_FIELD;
-                break;
-            }
-            memcpy(part[npart++], parties[j], sizeof part[0]);
-        }
     }
-    if (e == API_OK && nd < t) {
-        snprintf(msg, cap,
-                 "need %u online parties of the key's current committee to deal, %zu "
-                 "online",
-                 t, nd);
-        e = API_ERR_PARTIES_OFFLINE;
-    }
-    if (e != API_OK) {
+    if (nd < t) {
         free(st);
-        return e;
-    }
-    hub_session *s = hub_session_new(h, HUB_RESHARE);
-    if (!s) {
-        free(st);
-        return API_ERR_INTERNAL;
-    }
-    memcpy(s->key_id, key_id, HUB_ID_BYTES);
-    s->threshold = nt;
-    s->n = (unsigned)nn;
-    s->nparties = npart;
-    s->epoch = epoch + 1;
-    s->old_threshold = t;
-    s->old_n = n;
-    memcpy(s->public_key, k.public_key, 33);
-    memcpy(s->chain_code, k.chain_code, 32);
-    for (size_t j = 0; j < npart; j++) {
-        memcpy(s->parties[j], part[j], sizeof s->parties[j]);
-        s->index[j] = (unsigned)j + 1;
+        return snprintf(msg, cap,
+                        "need %u online parties of the key's current committee to deal, %zu "
+                        "online",
+                        t, nd),
+               API_ERR_PARTIES_OFFLINE;
     }
     memcpy(st->key_id, key_id, 16);
-    st->epoch = s->epoch;
-    st->threshold = nt;
-    st->n = (unsigned)nn;
-    st->nparties = nn;
+    st->epoch = epoch + 1;
     st->old_threshold = t;
     st->old_n = n;
     memcpy(st->public_key, k.public_key, 33);
     memcpy(st->chain_code, k.chain_code, 32);
     st->ndealers = nd;
-    memcpy(st->nonce, s->nonce, 32);
-    char *starts[API_MAX_PARTIES] = {0};
-    for (size_t j = 0; j < npart && e == API_OK; j++)
-        if (!(starts[j] = api_reshare_start_encode(st, (unsigned)j + 1)))
-            e = API_ERR_INTERNAL;
-    free(st);
-    if (e == API_OK) {
-        e = hub_session_begin(h, s, body && body[0] ? body : "{}");
-        if (e == API_OK)
-            for (size_t j = 0; j < npart; j++)
-                hub_session_send(s, j, API_FRAME_SESSION_START, starts[j]);
-    } else {
-        hub_session_discard(s);
-    }
-    for (size_t j = 0; j < npart; j++)
-        free(starts[j]);
-    if (e == API_OK)
-        *out = s;
-    return e;
+    return begin_reshare(h, st, nt ? nt : t, np, nn, NULL, 0, body, out, msg, cap);
 }
 
 api_err hub_reshare_refresh(hub *h, const uint8_t key_id[HUB_ID_BYTES], const char *body,
@@ -373,6 +401,108 @@ api_err hub_reshare_reshare(hub *h, const uint8_t key_id[HUB_ID_BYTES], const ch
     if (e != API_OK)
         return e;
     return start_reshare(h, key_id, body, nt, np, nn, out, msg, cap);
+}
+
+/* POST /v1/keys/import: the checks that need the hub's state, in the order of the answer
+ * codes (400 points, 422 unknown parties, 409 external id / public key taken), then a new
+ * pending key and its session (begin_reshare: 503 busy, 422 offline, 400 delegate). */
+api_err hub_reshare_import(hub *h, const char *body, size_t len, hub_session **out,
+                           uint8_t key_id[HUB_ID_BYTES], char *msg, size_t cap)
+{
+    api_import_req *req = calloc(1, sizeof *req);
+    api_reshare_start *st = calloc(1, sizeof *st);
+    hub_key_row k = {0};
+    api_err e = req && st ? API_OK : API_ERR_INTERNAL;
+    *out = NULL;
+    if (e == API_OK)
+        e = api_import_req_parse(req, body, len, msg, cap);
+    const api_import_dealer *d0 = req ? &req->dealers[0] : NULL;
+    if (e == API_OK && !hub_crypto_pubkey_ok(d0->public_key)) {
+        snprintf(msg, cap, "dealers[0]: field 'public_key' is not a point on secp256k1");
+        e = API_ERR_BAD_FIELD;
+    }
+    for (size_t i = 0; e == API_OK && i < req->ndealers; i++)
+        if (!hub_crypto_pubkey_ok(req->dealers[i].public_share)) {
+            snprintf(msg, cap, "dealers[%zu]: field 'public_share' is not a point on secp256k1", i);
+            e = API_ERR_BAD_FIELD;
+        }
+    /* every party and dealer has connected to this hub before (known) */
+    for (size_t i = 0; e == API_OK && i < req->nparties + req->ndealers; i++) {
+        const char *id =
+            i < req->nparties ? req->parties[i] : req->dealers[i - req->nparties].party;
+        int known = hub_store_party_known(h, id);
+        if (known < 0)
+            e = API_ERR_INTERNAL;
+        else if (!known)
+            snprintf(msg, cap, "%s '%s' has never connected to this hub",
+                     i < req->nparties ? "party" : "dealer", id),
+                e = API_ERR_UNKNOWN_PARTY;
+    }
+    if (e == API_OK && req->external_id[0]) {
+        uint8_t other[HUB_ID_BYTES];
+        char ohex[HUB_ID_HEX];
+        int r = hub_store_key_by_external_id(h, req->external_id, other);
+        if (r < 0)
+            e = API_ERR_INTERNAL;
+        else if (r == 0)
+            hub_id_hex(ohex, other),
+                snprintf(msg, cap, "external_id '%s' is already used by key %s", req->external_id,
+                         ohex),
+                e = API_ERR_EXTERNAL_ID_USED;
+    }
+    if (e == API_OK) {
+        char other[HUB_ID_HEX];
+        int r = hub_store_key_live_with_pk(h, d0->public_key, other);
+        if (r < 0)
+            e = API_ERR_INTERNAL;
+        else if (r == 0)
+            snprintf(msg, cap,
+                     "key %s (active or pending) already has this public key: the wallet is "
+                     "imported already",
+                     other),
+                e = API_ERR_KEY_EXISTS;
+    }
+    if (e == API_OK && hub_random(k.id, HUB_ID_BYTES) != 0)
+        e = API_ERR_INTERNAL;
+    if (e != API_OK) {
+        free(req);
+        free(st);
+        return e;
+    }
+    /* the new key, pending, with the public key and chain code the dealers described */
+    k.threshold = req->threshold;
+    k.n = (unsigned)req->nparties;
+    memcpy(k.parties, req->parties, sizeof k.parties);
+    memcpy(k.public_key, d0->public_key, 33);
+    memcpy(k.chain_code, d0->chain_code, 32);
+    k.has_public_key = 1;
+    snprintf(k.external_id, sizeof k.external_id, "%s", req->external_id);
+    snprintf(k.import_source, sizeof k.import_source, "%s", api_import_source_name(d0->source));
+    /* its session: epoch 1 from the dealers in request order, zero DKG sid (an import) */
+    memcpy(st->key_id, k.id, 16);
+    st->epoch = 1;
+    st->old_threshold = d0->old_threshold;
+    st->old_n = d0->old_n;
+    memcpy(st->public_key, d0->public_key, 33);
+    memcpy(st->chain_code, d0->chain_code, 32);
+    st->ndealers = req->ndealers;
+    for (size_t i = 0; i < req->ndealers; i++) {
+        memcpy(st->dealers[i].x, req->dealers[i].x, 32);
+        memcpy(st->dealers[i].pub, req->dealers[i].public_share, 33);
+        memcpy(st->dealers[i].id, req->dealers[i].party, sizeof st->dealers[i].id);
+    }
+    int source = (int)d0->source;
+    api_party_name np[API_MAX_PARTIES];
+    memcpy(np, req->parties, sizeof np);
+    size_t nn = req->nparties;
+    unsigned nt = req->threshold;
+    free(req);
+    e = begin_reshare(h, st, nt, np, nn, &k, source, body, out, msg, cap);
+    if (e == API_ERR_EXTERNAL_ID_USED) /* taken between the check and the insert */
+        snprintf(msg, cap, "external_id '%s' is already used by another key", k.external_id);
+    if (e == API_OK)
+        memcpy(key_id, k.id, HUB_ID_BYTES);
+    return e;
 }
 
 /* Phase 0: a new party's result (keygen-shaped, attested with the reshare message). */
@@ -464,7 +594,8 @@ static void send_activate(hub_session *s)
 }
 
 /* Phase 1: "active" acknowledgements; once every new party has switched, the new epoch is
- * recorded with the session's outcome, then the old epoch is retired. */
+ * recorded with the session's outcome, then the old epoch is retired (an import: the key
+ * becomes active with its first epoch; there is nothing to retire). */
 static void on_ack(hub_session *s, size_t i, const api_frame *f)
 {
     char msg[API_MSG_MAX + 64], sub[API_MSG_MAX];
@@ -487,11 +618,28 @@ static void on_ack(hub_session *s, size_t i, const api_frame *f)
     api_hex_encode(pk, s->public_key, 33);
     json_t *o = json_pack("{s:s,s:s,s:I,s:i,s:i}", "key_id", hk, "public_key", pk, "epoch",
                           (json_int_t)s->epoch, "threshold", (int)s->threshold, "n", (int)s->n);
+    if (o && s->import) {
+        /* an import's result describes the new key, as a keygen's does */
+        char cc[65], addr[43];
+        json_t *parties = json_array();
+        for (size_t j = 0; j < s->n; j++)
+            json_array_append_new(parties, json_string(s->parties[j]));
+        api_hex_encode(cc, s->chain_code, 32);
+        hub_crypto_eth_address(addr, s->public_key);
+        json_object_set_new(o, "chain_code", json_string(cc));
+        json_object_set_new(o, "ethereum_address", json_string(addr));
+        json_object_set_new(o, "parties", parties);
+        json_object_set_new(o, "imported", json_true());
+        json_object_set_new(o, "import_source",
+                            json_string(api_import_source_name((api_import_source)s->import)));
+    }
     char *res = o ? json_dumps(o, JSON_COMPACT) : NULL;
     json_decref(o);
     if (!res)
         return hub_session_finish(s, NULL, "internal", "out of memory", 0);
-    hub_session_finish(s, res, NULL, NULL, 3);
+    /* an import's key becomes active with its first epoch (4); a reshare records the next
+     * epoch and then retires the old one (3) */
+    hub_session_finish(s, res, NULL, NULL, s->import ? 4 : 3);
     free(res);
 }
 
@@ -586,6 +734,24 @@ int hub_reshare_store_epoch(hub *h, const hub_session *s)
     free(ptext);
     snprintf(detail, sizeof detail, "epoch %u: %u of %u", (unsigned)s->epoch, s->threshold, s->n);
     return rc == 0 ? hub_store_key_event(h, s->key_id, "epoch_active", detail) : -1;
+}
+
+int hub_reshare_store_import(hub *h, const hub_session *s)
+{
+    const char *names[API_MAX_PARTIES];
+    char detail[96];
+    for (size_t j = 0; j < s->n; j++)
+        names[j] = s->parties[j];
+    snprintf(detail, sizeof detail, "source %s (%u of %u) to %u of %u",
+             api_import_source_name((api_import_source)s->import), s->old_threshold, s->old_n,
+             s->threshold, s->n);
+    /* pending -> active with the new parties' (v2, epoch 1) attestations, then the epoch-1
+     * record (the committee is the one the key was inserted with) */
+    if (hub_store_key_activate(h, s->key_id, s->public_key, s->chain_code, names,
+                               (const char *const *)s->cert_pem, s->kres, s->n) != 0 ||
+        hub_reshare_store_epoch(h, s) != 0)
+        return -1;
+    return hub_store_key_event(h, s->key_id, "imported", detail);
 }
 
 void hub_reshare_send_retire(hub_session *s)

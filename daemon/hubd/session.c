@@ -58,8 +58,9 @@ static void send_control(hub_session *s, size_t i, uint8_t type, const char *jso
 
 /* Writes a session's outcome in one transaction: the session row and its event, and for
  * a keygen the key — active with its attestations and certificates (activate 1), or
- * delivering (activate 2: a delegate share waits for the backend), or failed. 0 when
- * committed; -1 (logged, rolled back) otherwise. */
+ * delivering (activate 2: a delegate share waits for the backend), or failed; for a reshare
+ * its new epoch (activate 3); for an import its key, active with epoch 1 (activate 4), or
+ * failed. 0 when committed; -1 (logged, rolled back) otherwise. */
 static int persist_outcome(hub_session *s, const char *result_json, const char *code,
                            const char *msg, int activate)
 {
@@ -75,11 +76,12 @@ static int persist_outcome(hub_session *s, const char *result_json, const char *
                                 (const char *const *)s->cert_pem, s->kres, s->nparties) != 0) ||
         (activate == 1 && hub_reshare_store_epoch0(h, s) != 0) ||
         (activate == 3 && hub_reshare_store_epoch(h, s) != 0) ||
+        (activate == 4 && hub_reshare_store_import(h, s) != 0) ||
         (activate == 2 &&
          hub_store_key_deliver(h, s->key_id, r->public_key, r->chain_code, names,
                                (const char *const *)s->cert_pem, s->kres, s->nparties) != 0) ||
         hub_store_session_finish(h, s->id, code ? "failed" : "done", result_json, code, msg) != 0 ||
-        (code && s->kind == HUB_KEYGEN && hub_store_key_fail(h, s->key_id) != 0)) {
+        (code && (s->kind == HUB_KEYGEN || s->import) && hub_store_key_fail(h, s->key_id) != 0)) {
         mpcd_db_rollback(h->db);
         return -1;
     }
@@ -113,7 +115,7 @@ static void finish_ex(hub_session *s, const char *result_json, const char *code,
         /* Best effort, each write on its own: the key must not stay pending, and the
          * session should say why. What fails here stays as it was; a restart fails any
          * session still running and any key still pending (hub_store_recover). */
-        if (s->kind == HUB_KEYGEN)
+        if (s->kind == HUB_KEYGEN || s->import)
             hub_store_key_fail(h, s->key_id);
         hub_store_session_finish(h, s->id, "failed", NULL, code, msg);
     }
@@ -143,6 +145,9 @@ static void finish_ex(hub_session *s, const char *result_json, const char *code,
         /* A reshare: the new epoch is durable here and active at every new party; only
          * now may the old epoch's shares go. */
         hub_reshare_send_retire(s);
+    } else if (activate == 4) {
+        /* An import: every new party already acknowledged its activate; the key had no
+         * earlier epoch, so nothing is retired. */
     } else if (activate) {
         /* Read back from the store: what signers verify is what is durable. If it cannot
          * be built the key is still active; signers hear at their next hello. */
@@ -921,9 +926,9 @@ hub_session *hub_session_new(hub *h, hub_kind kind)
     return session_new(h, kind);
 }
 
-api_err hub_session_begin(hub *h, hub_session *s, const char *body)
+api_err hub_session_begin(hub *h, hub_session *s, const hub_key_row *new_key, const char *body)
 {
-    return session_start(h, s, NULL, body, NULL);
+    return session_start(h, s, new_key, body, NULL);
 }
 
 void hub_session_discard(hub_session *s)

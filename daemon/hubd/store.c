@@ -20,7 +20,8 @@ static const char schema[] =
     "CREATE TABLE IF NOT EXISTS keys(id TEXT PRIMARY KEY, label TEXT NOT NULL,"
     "  threshold INTEGER NOT NULL, n INTEGER NOT NULL, parties TEXT NOT NULL,"
     "  status TEXT NOT NULL, public_key BLOB, chain_code BLOB,"
-    "  keygen_session TEXT NOT NULL, created INTEGER NOT NULL, activated INTEGER);"
+    "  keygen_session TEXT NOT NULL, created INTEGER NOT NULL, activated INTEGER,"
+    "  imported INTEGER NOT NULL DEFAULT 0, import_source TEXT);"
     "CREATE TABLE IF NOT EXISTS key_attestations(key_id TEXT NOT NULL REFERENCES keys(id),"
     "  party TEXT NOT NULL, transcript_hash BLOB NOT NULL, attestation BLOB NOT NULL,"
     "  PRIMARY KEY(key_id, party));"
@@ -64,8 +65,45 @@ static const char schema[] =
     "CREATE TABLE IF NOT EXISTS key_epochs(key_id TEXT NOT NULL, epoch INTEGER NOT NULL,"
     "  status TEXT NOT NULL, threshold INTEGER NOT NULL, n INTEGER NOT NULL,"
     "  parties TEXT NOT NULL, key_sid BLOB NOT NULL, public_shares BLOB NOT NULL,"
-    "  created INTEGER NOT NULL, PRIMARY KEY(key_id, epoch));"
-    "PRAGMA user_version = 1;";
+    "  created INTEGER NOT NULL, PRIMARY KEY(key_id, epoch));";
+
+/* Schema version 2 (issue 17, key import): keys.imported (1 for a key made by POST
+ * /v1/keys/import, whose key_id and public key existed before this hub) and
+ * keys.import_source ("key" or "tss-lib", NULL otherwise). New databases get both columns
+ * from the CREATE TABLE above; a database made before them gets them added here (existing
+ * keys: imported = 0, import_source NULL), in one transaction with the version bump. */
+#define HUB_SCHEMA_VERSION 2
+
+static int keys_has_column(sqlite3 *db, const char *name)
+{
+    sqlite3_stmt *st = mpcd_db_prepare(db, "SELECT 1 FROM pragma_table_info('keys') WHERE name=?");
+    if (!st)
+        return -1;
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+}
+
+static int migrate(sqlite3 *db)
+{
+    int has = keys_has_column(db, "imported");
+    if (has < 0 || mpcd_db_begin(db) != 0)
+        return -1;
+    if ((!has && mpcd_db_exec(db, "ALTER TABLE keys ADD COLUMN imported INTEGER NOT NULL"
+                                  " DEFAULT 0;"
+                                  "ALTER TABLE keys ADD COLUMN import_source TEXT;") != 0) ||
+        mpcd_db_exec(db, "PRAGMA user_version = 2;") != 0) {
+        mpcd_db_rollback(db);
+        return -1;
+    }
+    if (mpcd_db_commit(db) != 0)
+        return -1;
+    if (!has)
+        log_notice("database: keys table migrated to schema version %d (imported keys)",
+                   HUB_SCHEMA_VERSION);
+    return 0;
+}
 
 /* A failed key gives its external id back (the backend retries a failed keygen under the
  * same id); the old value stays in released_external_id. Inside the caller's transaction. */
@@ -82,7 +120,7 @@ int hub_store_open(hub *h)
 {
     if (mpcd_db_open(h->cfg.database, &h->db) != 0)
         return -1;
-    if (mpcd_db_exec(h->db, schema) != 0) {
+    if (mpcd_db_exec(h->db, schema) != 0 || migrate(h->db) != 0) {
         hub_store_close(h);
         return -1;
     }
@@ -234,7 +272,8 @@ int hub_store_key_insert(hub *h, const hub_key_row *k, const uint8_t session[HUB
     hub_id_hex(sid, session);
     sqlite3_stmt *st = mpcd_db_prepare(
         h->db, "INSERT INTO keys(id, label, threshold, n, parties, status, keygen_session,"
-               " created) VALUES(?,?,?,?,?,'pending',?,?)");
+               " created, public_key, chain_code, imported, import_source) VALUES(?,?,?,?,?,"
+               "'pending',?,?,?,?,?,?)");
     if (!st || !parties) {
         free(parties);
         sqlite3_finalize(st);
@@ -247,6 +286,13 @@ int hub_store_key_insert(hub *h, const hub_key_row *k, const uint8_t session[HUB
     sqlite3_bind_text(st, 5, parties, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 6, sid, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 7, now_s());
+    if (k->has_public_key) { /* an import: the key is known before its session */
+        sqlite3_bind_blob(st, 8, k->public_key, 33, SQLITE_STATIC);
+        sqlite3_bind_blob(st, 9, k->chain_code, 32, SQLITE_STATIC);
+    }
+    sqlite3_bind_int(st, 10, k->import_source[0] ? 1 : 0);
+    if (k->import_source[0])
+        sqlite3_bind_text(st, 11, k->import_source, -1, SQLITE_STATIC);
     int rc = sqlite3_step(st);
     sqlite3_finalize(st);
     free(parties);
@@ -476,6 +522,20 @@ int hub_store_key_with_pk(hub *h, const uint8_t pk[33], const uint8_t exclude[HU
     return r;
 }
 
+int hub_store_key_live_with_pk(hub *h, const uint8_t pk[33], char found[HUB_ID_HEX])
+{
+    sqlite3_stmt *st = mpcd_db_prepare(h->db, "SELECT id FROM keys WHERE public_key=? AND status"
+                                              " IN ('pending','delivering','active') LIMIT 1");
+    if (!st)
+        return -1;
+    sqlite3_bind_blob(st, 1, pk, 33, SQLITE_STATIC);
+    int rc = sqlite3_step(st), r = rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? 1 : -1;
+    if (r == 0)
+        snprintf(found, HUB_ID_HEX, "%s", (const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    return r;
+}
+
 int hub_store_key_fail(hub *h, const uint8_t idb[HUB_ID_BYTES])
 {
     char id[HUB_ID_HEX];
@@ -556,7 +616,7 @@ static void key_ext_json(hub *h, json_t *o, const char *id)
 static json_t *key_row_json(hub *h, sqlite3_stmt *st)
 {
     /* columns: id, label, threshold, n, parties, status, public_key, chain_code,
-     * keygen_session, created, activated */
+     * keygen_session, created, activated, imported, import_source */
     const char *id = (const char *)sqlite3_column_text(st, 0);
     json_t *parties = json_loads((const char *)sqlite3_column_text(st, 4), 0, NULL);
     json_t *o =
@@ -569,6 +629,11 @@ static json_t *key_row_json(hub *h, sqlite3_stmt *st)
     if (!o)
         return NULL;
     hub_reshare_key_json(h, id, o);
+    /* imported: made by POST /v1/keys/import; import_source only then */
+    json_object_set_new(o, "imported", json_boolean(sqlite3_column_int(st, 11) != 0));
+    if (sqlite3_column_int(st, 11) && sqlite3_column_type(st, 12) == SQLITE_TEXT)
+        json_object_set_new(o, "import_source",
+                            json_string((const char *)sqlite3_column_text(st, 12)));
     if (sqlite3_column_bytes(st, 6) == 33) {
         const uint8_t *pk = sqlite3_column_blob(st, 6);
         char unc[131], addr[43];
@@ -609,7 +674,7 @@ static json_t *key_row_json(hub *h, sqlite3_stmt *st)
 
 #define KEY_COLUMNS                                                                                \
     "SELECT id, label, threshold, n, parties, status, public_key, chain_code, keygen_session,"     \
-    " created, activated FROM keys"
+    " created, activated, imported, import_source FROM keys"
 
 json_t *hub_store_key_json(hub *h, const uint8_t idb[HUB_ID_BYTES])
 {
@@ -791,11 +856,13 @@ int hub_store_each_active_key(hub *h, const char *party,
                                          const uint8_t session[HUB_ID_BYTES], unsigned index),
                               void *arg)
 {
-    /* A key's delegate holds no share to activate (the backend holds it): skipped. */
+    /* A key's delegate holds no share to activate (the backend holds it): skipped. So are
+     * imported keys: they have no keygen activate (their parties activated epoch 1 in the
+     * import session, and every one of them acknowledged it before the key became active). */
     sqlite3_stmt *st = mpcd_db_prepare(h->db, "SELECT k.id, k.keygen_session, k.n, k.parties,"
                                               " x.delegate FROM keys k LEFT JOIN key_ext x ON"
-                                              " x.key_id=k.id WHERE k.status='active'"
-                                              " ORDER BY k.rowid");
+                                              " x.key_id=k.id WHERE k.status='active' AND"
+                                              " k.imported=0 ORDER BY k.rowid");
     if (!st)
         return -1;
     while (sqlite3_step(st) == SQLITE_ROW) {

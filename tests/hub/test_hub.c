@@ -225,6 +225,8 @@ static int group_setup(void **state)
     make_cert("ca", "p1", "p1", cext);
     make_cert("ca", "p2", "p2", cext);
     make_cert("ca", "p3", "p3", cext);
+    make_cert("ca", "p4", "p4", cext); /* import dealers (test_import) */
+    make_cert("ca", "p5", "p5", cext);
     make_cert("ca", "badcn", "not a party id!", cext);
     make_cert("ca", "noeku", "p1", "");
     make_cert("rogueca", "rogue", "p1", cext);
@@ -797,7 +799,7 @@ static void test_keygen_routing(void **state)
 typedef struct {
     const char *method;
     char path[200];
-    char body[400];
+    char body[2048];
     int status;
     json_t *out;
     pthread_t t;
@@ -1130,6 +1132,398 @@ static void test_key_epochs(void **state)
         json_decref(r[i].json);
         r[i].json = NULL;
     }
+}
+
+/* --- key import (issue 17, IMPORT_CONTRACT part 2): POST /v1/keys/import --- */
+
+#define IMP_CC "7a7a7a7a7a7a7a7a7a7a7a7a7a7a7a7a7a7a7a7a7a7a7a7a7a7a7a7a7a7a7a7a"
+#define IMP_X1 "0000000000000000000000000000000000000000000000000000000000000001"
+
+static char *hex_of(const uint8_t *b, size_t n)
+{
+    static char buf[4][67];
+    static int k;
+    k = (k + 1) % 4;
+    api_hex_encode(buf[k], b, n);
+    return buf[k];
+}
+
+/* A dealer descriptor as the staging command prints it. */
+static void descriptor(char *out, size_t cap, const char *party, const char *source,
+                       const uint8_t pk[33], unsigned t, unsigned n, const char *x,
+                       const uint8_t share[33])
+{
+    snprintf(out, cap,
+             "{\"party\":\"%s\",\"source\":\"%s\",\"public_key\":\"%s\",\"chain_code\":\"" IMP_CC
+             "\",\"old_threshold\":%u,\"old_n\":%u,\"x\":\"%s\",\"public_share\":\"%s\"}",
+             party, source, hex_of(pk, 33), t, n, x, hex_of(share, 33));
+}
+
+static size_t key_count(void)
+{
+    json_t *o = NULL;
+    assert_int_equal(api("GET", "/v1/keys", NULL, &o), 200);
+    size_t n = json_array_size(json_object_get(o, "keys"));
+    json_decref(o);
+    return n;
+}
+
+/* A new party's reshare result: keygen-shaped, attested with the v2 (epoch) message under
+ * the party's certificate key (or another party's, when `signer` differs from name), with
+ * the key block of the new epoch. */
+static void reshare_result(hc_link *l, const char *name, const char *signer, const uint8_t sid[16],
+                           unsigned index, const char *kid_hex, uint32_t epoch,
+                           const uint8_t pk[33], const api_key_public *kp)
+{
+    api_keygen_result r = {0};
+    uint8_t kid[16], msg[API_RESHARE_ATTEST_MSG_BYTES];
+    (void)name;
+    memcpy(r.public_key, pk, 33);
+    assert_int_equal(api_hex_decode(r.chain_code, 32, IMP_CC, 64), API_OK);
+    memset(r.transcript_hash, 0x6E, 32);
+    assert_int_equal(api_hex_decode(kid, 16, kid_hex, 32), API_OK);
+    api_reshare_attestation_message(msg, kid, epoch, &r);
+    char path[300];
+    snprintf(path, sizeof path, "%s/%s.key", dir, signer);
+    FILE *f = fopen(path, "r");
+    EVP_PKEY *key = PEM_read_PrivateKey(f, NULL, NULL, NULL);
+    fclose(f);
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    size_t len = sizeof r.attestation;
+    assert_int_equal(EVP_DigestSignInit(ctx, NULL, EVP_sha256(), NULL, key), 1);
+    assert_int_equal(EVP_DigestSign(ctx, r.attestation, &len, msg, sizeof msg), 1);
+    r.attestation_len = len;
+    EVP_MD_CTX_free(ctx);
+    EVP_PKEY_free(key);
+    char *j = api_key_public_attach(api_keygen_result_encode(&r), kp);
+    assert_non_null(j);
+    send_json(l, API_FRAME_RESULT, sid, index, 0, j);
+    free(j);
+}
+
+static void send_ack(hc_link *l, const uint8_t sid[16], unsigned index, const char *kid_hex,
+                     const char *status)
+{
+    uint8_t kid[16];
+    assert_int_equal(api_hex_decode(kid, 16, kid_hex, 32), API_OK);
+    char *j = api_reshare_ack_encode(kid, 1, status);
+    send_json(l, API_FRAME_RESULT, sid, index, 0, j);
+    free(j);
+}
+
+/* Nothing arrives on l within ms (no retire after an import, no frame for a refused one). */
+static void expect_silence(hc_link *l, int ms)
+{
+    uint8_t b[256];
+    size_t n;
+    int got = hc_link_recv(l, b, sizeof b, &n, ms);
+    if (got != -1)
+        fail_msg("expected no frame, got opcode %d (%zu bytes)", got, n);
+}
+
+/* One import session seen from the signers: committee L[1..3] (p1, p2, p3), `outside` the
+ * dealer links outside it (participants 4, 5, ...). Checks each session-start against the
+ * request, then plays the signers: the outside dealers answer "dealt", the new parties send
+ * results (p1's attestation made with p2's key when bad_p1), then — unless the session
+ * failed — every new party receives activate for epoch 1 and acknowledges it. */
+static void play_import(async_req *a, hc_link **outside, size_t nout, const char *const *out_names,
+                        const uint8_t pk[33], unsigned old_t, unsigned old_n, size_t ndealers,
+                        int bad_p1, char kid[33])
+{
+    rx r[8];
+    memset(r, 0, sizeof r);
+    hc_link *all[8] = {NULL, L[1], L[2], L[3]};
+    for (size_t k = 0; k < nout; k++)
+        all[4 + k] = outside[k];
+    size_t npart = 3 + nout;
+    for (size_t i = 1; i <= npart; i++) {
+        recv_type(all[i], &r[i], API_FRAME_SESSION_START);
+        json_t *st = r[i].json, *old = json_object_get(st, "old");
+        assert_string_equal(jstr(st, "kind"), "reshare");
+        assert_int_equal(json_integer_value(json_object_get(st, "epoch")), 1);
+        assert_int_equal(json_integer_value(json_object_get(st, "index")), i);
+        assert_int_equal(r[i].f.to, i);
+        assert_int_equal(json_integer_value(json_object_get(st, "n")), 3);
+        assert_int_equal(json_array_size(json_object_get(st, "parties")), 3);
+        assert_string_equal(jstr(json_array_get(json_object_get(st, "parties"), 2), "id"), "p3");
+        assert_string_equal(jstr(old, "key_sid"),
+                            "0000000000000000000000000000000000000000000000000000000000000000");
+        assert_int_equal(json_integer_value(json_object_get(old, "threshold")), old_t);
+        assert_int_equal(json_integer_value(json_object_get(old, "n")), old_n);
+        assert_string_equal(jstr(old, "public_key"), hex_of(pk, 33));
+        assert_string_equal(jstr(old, "chain_code"), IMP_CC);
+        assert_int_equal(json_array_size(json_object_get(st, "dealers")), ndealers);
+        assert_memory_equal(r[i].f.session, r[1].f.session, 16);
+        if (i == 1)
+            snprintf(kid, 33, "%s", jstr(st, "key_id"));
+        assert_string_equal(jstr(st, "key_id"), kid);
+    }
+    /* the outside dealers come last, in dealer order, with new_index 0 */
+    json_t *dl = json_object_get(r[1].json, "dealers");
+    for (size_t k = 0, seen = 0; k < json_array_size(dl); k++) {
+        json_t *d = json_array_get(dl, k);
+        if (json_integer_value(json_object_get(d, "new_index")) == 0)
+            assert_string_equal(jstr(d, "id"), out_names[seen++]);
+        assert_non_null(strstr(jstr(d, "cert"), "BEGIN CERTIFICATE"));
+    }
+    /* while it runs the key is pending, imported, with its public key */
+    char path[80];
+    json_t *o = NULL;
+    snprintf(path, sizeof path, "/v1/keys/%s", kid);
+    assert_int_equal(api("GET", path, NULL, &o), 200);
+    assert_string_equal(jstr(o, "status"), "pending");
+    assert_true(json_is_true(json_object_get(o, "imported")));
+    assert_string_equal(jstr(o, "public_key"), hex_of(pk, 33));
+    json_decref(o);
+    api_key_public kp;
+    memset(&kp, 0, sizeof kp);
+    memset(kp.key_sid, 0x4b, 32); /* the reshare sid: an imported key's DKG sid */
+    kp.epoch = 1;
+    kp.count = 3;
+    for (int j = 0; j < 3; j++) {
+        char sk[65];
+        snprintf(sk, sizeof sk, "%064x", 0x777 + j);
+        pub_of(kp.public_shares[j], sk);
+    }
+    for (size_t k = 0; k < nout; k++)
+        send_ack(outside[k], r[4 + k].f.session, (unsigned)(4 + k), kid, "dealt");
+    for (unsigned i = 1; i <= 3; i++) {
+        char name[4];
+        snprintf(name, sizeof name, "p%u", i);
+        reshare_result(L[i], name, i == 1 && bad_p1 ? "p2" : name, r[i].f.session, i, kid, 1, pk,
+                       &kp);
+    }
+    if (bad_p1) {
+        for (unsigned i = 1; i <= npart; i++)
+            recv_type(all[i], &r[i], API_FRAME_ABORT);
+    } else {
+        for (unsigned i = 1; i <= 3; i++) {
+            recv_type(L[i], &r[i], API_FRAME_ACTIVATE);
+            assert_int_equal(json_integer_value(json_object_get(r[i].json, "epoch")), 1);
+            assert_string_equal(jstr(r[i].json, "key_id"), kid);
+            assert_int_equal(json_array_size(json_object_get(r[i].json, "attestations")), 3);
+        }
+        for (unsigned i = 1; i <= 3; i++)
+            send_ack(L[i], r[i].f.session, i, kid, "active");
+    }
+    async_join(a);
+    for (size_t i = 1; i <= npart; i++) {
+        json_decref(r[i].json);
+        r[i].json = NULL;
+    }
+}
+
+static void import_start(async_req *a, const char *body)
+{
+    memset(a, 0, sizeof *a);
+    a->method = "POST";
+    snprintf(a->path, sizeof a->path, "/v1/keys/import?wait=10");
+    snprintf(a->body, sizeof a->body, "%s", body);
+    async_start(a);
+}
+
+static void test_import(void **state)
+{
+    (void)state;
+    char body[4096], d1[600], d2[600], kid[33], path[80];
+    uint8_t pk[33], bad_pt[33], s2[33], s3[33];
+    json_t *o = NULL;
+    /* the imported key (any key nobody else has made here) and two tss-lib-like shares */
+    pub_of(pk, "1f1e1d1c1b1a191817161514131211100f0e0d0c0b0a09080706050403020100");
+    pub_of(s2, "00000000000000000000000000000000000000000000000000000000000c0ffe");
+    pub_of(s3, "0000000000000000000000000000000000000000000000000000000000c0ffee");
+    /* 02 || x where x is no point's x-coordinate: right encoding, not on the curve */
+    bad_pt[0] = 0x02;
+    memset(bad_pt + 1, 0, 32);
+    for (uint8_t x = 5;; x++) {
+        secp256k1_pubkey p;
+        bad_pt[32] = x;
+        if (!secp256k1_ec_pubkey_parse(tss_secp_ctx(), &p, bad_pt, 33))
+            break;
+    }
+    hc_link *l4 = party("p4"), *l5 = party("p5");
+    assert_non_null(l4);
+    assert_non_null(l5);
+    wait_online("p4", 1);
+    wait_online("p5", 1);
+    size_t before = key_count();
+    /* --- refused requests: 400 for the body, 422 unknown / offline parties, 409 for a
+     * wallet the hub has, 405 for GET; none creates a key or sends a frame --- */
+    descriptor(d1, sizeof d1, "p4", "key", pk, 1, 1, IMP_X1, pk);
+#define IMPORT(fmt, ...) snprintf(body, sizeof body, fmt, __VA_ARGS__)
+    static const struct {
+        const char *head; /* then nd copies of the descriptor, then tail */
+        int nd;
+        const char *tail;
+        int status;
+        const char *code, *says;
+    } refused[] = {
+        {"{\"threshold\":2,\"parties\":[\"p1\",\"p2\"],\"dealers\":[", 1, "],\"label\":\"x\"}", 400,
+         "bad_field", "unknown field 'label'"},
+        {"{\"threshold\":3,\"parties\":[\"p1\",\"p2\"],\"dealers\":[", 1, "]}", 400, "bad_field",
+         "'threshold'"},
+        {"{\"threshold\":2,\"parties\":[\"p1\",\"p1\"],\"dealers\":[", 1, "]}", 400, "bad_field",
+         "'parties'"},
+        {"{\"threshold\":2,\"parties\":[\"p1\",\"p2\"],\"dealers\":[", 2, "]}", 400, "bad_field",
+         "dealers[1]"},
+        {"{\"threshold\":2,\"parties\":[\"p1\",\"p2\"]", 0, "}", 400, "missing_field", "'dealers'"},
+        {"{\"threshold\":2,\"parties\":[\"p1\",\"nobody\"],\"dealers\":[", 1, "]}", 422,
+         "unknown_party", "'nobody'"},
+        {"{\"threshold\":2,\"parties\":[\"p1\",\"p2\"],\"dealers\":[", 1,
+         "],\"external_id\":\"a b\"}", 400, "bad_field", "'external_id'"},
+    };
+    for (size_t c = 0; c < sizeof refused / sizeof refused[0]; c++) {
+        snprintf(body, sizeof body, "%s%s%s%s%s", refused[c].head, refused[c].nd ? d1 : "",
+                 refused[c].nd == 2 ? "," : "", refused[c].nd == 2 ? d1 : "", refused[c].tail);
+        o = NULL;
+        int st = api("POST", "/v1/keys/import", body, &o);
+        const char *msg = jstr(json_object_get(o, "error"), "message");
+        if (st != refused[c].status ||
+            strcmp(jstr(json_object_get(o, "error"), "code"), refused[c].code) != 0 ||
+            !strstr(msg, refused[c].says))
+            fail_msg("refused[%zu]: %d %s \"%s\"", c, st, jstr(json_object_get(o, "error"), "code"),
+                     msg);
+        json_decref(o);
+    }
+    /* dealer descriptors that do not hold together, each one change */
+    char bad[6][600];
+    descriptor(bad[0], 600, "p4", "key", pk, 1, 1, IMP_X1, s2); /* share != key */
+    descriptor(bad[1], 600, "p4", "key", bad_pt, 1, 1, IMP_X1, bad_pt);
+    descriptor(bad[2], 600, "p4", "key", pk, 1, 1,
+               "0000000000000000000000000000000000000000000000000000000000000000", pk);
+    descriptor(bad[3], 600, "p4", "tss-lib", pk, 2, 3, IMP_X1, s2); /* 1 dealer of 2..3 */
+    descriptor(bad[4], 600, "nobody", "key", pk, 1, 1, IMP_X1, pk);
+    descriptor(bad[5], 600, "p4", "xprv", pk, 1, 1, IMP_X1, pk);
+    static const struct {
+        int status;
+        const char *code, *says;
+    } why[6] = {{400, "bad_field", "public_share"}, {400, "bad_field", "not a point"},
+                {400, "bad_field", "'x'"},          {400, "bad_field", "old_threshold..old_n"},
+                {422, "unknown_party", "'nobody'"}, {400, "bad_field", "'source'"}};
+    for (int c = 0; c < 6; c++) {
+        IMPORT("{\"threshold\":2,\"parties\":[\"p1\",\"p2\",\"p3\"],\"dealers\":[%s]}", bad[c]);
+        o = NULL;
+        int st = api("POST", "/v1/keys/import", body, &o);
+        const char *msg = jstr(json_object_get(o, "error"), "message");
+        if (st != why[c].status || strcmp(jstr(json_object_get(o, "error"), "code"), why[c].code) ||
+            !strstr(msg, why[c].says))
+            fail_msg("bad descriptor %d: %d %s \"%s\"", c, st,
+                     jstr(json_object_get(o, "error"), "code"), msg);
+        json_decref(o);
+    }
+    expect_error("POST", "/v1/keys/import", "{\"threshold\":2,", 400, "bad_json");
+    expect_error("GET", "/v1/keys/import", NULL, 405, "method_not_allowed");
+    /* a wallet the hub already has (the active key of test_keygen_routing) */
+    descriptor(d2, sizeof d2, "p4", "key", PUB, 1, 1, IMP_X1, PUB);
+    IMPORT("{\"threshold\":2,\"parties\":[\"p1\",\"p2\",\"p3\"],\"dealers\":[%s]}", d2);
+    expect_error("POST", "/v1/keys/import", body, 409, "key_exists");
+    /* offline: a new party, then a dealer (p5 is known: it said hello above) */
+    hc_link_close(l5);
+    wait_online("p5", 0);
+    IMPORT("{\"threshold\":2,\"parties\":[\"p1\",\"p5\"],\"dealers\":[%s]}", d1);
+    expect_error("POST", "/v1/keys/import", body, 422, "parties_offline");
+    descriptor(d2, sizeof d2, "p5", "key", pk, 1, 1, IMP_X1, pk);
+    IMPORT("{\"threshold\":2,\"parties\":[\"p1\",\"p2\"],\"dealers\":[%s]}", d2);
+    expect_error("POST", "/v1/keys/import", body, 422, "parties_offline");
+    assert_int_equal(key_count(), before); /* nothing was created */
+    for (int i = 1; i <= 3; i++)
+        expect_silence(L[i], 100);
+    expect_silence(l4, 100);
+    l5 = party("p5");
+    wait_online("p5", 1);
+
+    /* --- a private key imported by dealer p4 (outside the committee) into p1, p2, p3 --- */
+    async_req a;
+    IMPORT("{\"threshold\":2,\"parties\":[\"p1\",\"p2\",\"p3\"],\"dealers\":[%s],"
+           "\"external_id\":\"imported-1\"}",
+           d1);
+    import_start(&a, body);
+    static const char *const p4only[] = {"p4"};
+    play_import(&a, &l4, 1, p4only, pk, 1, 1, 1, 0, kid);
+    if (a.status != 201)
+        fail_msg("import: %d %s", a.status, jstr(json_object_get(a.out, "error"), "message"));
+    char *shown = json_dumps(a.out, JSON_COMPACT | JSON_SORT_KEYS);
+    fprintf(stderr, "  import answer (201): %s\n", shown);
+    free(shown);
+    assert_string_equal(jstr(a.out, "key_id"), kid);
+    assert_string_equal(jstr(a.out, "id"), kid);
+    assert_int_equal(strlen(jstr(a.out, "session_id")), 32);
+    assert_string_equal(jstr(a.out, "status"), "active");
+    assert_true(json_is_true(json_object_get(a.out, "imported")));
+    assert_string_equal(jstr(a.out, "import_source"), "key");
+    assert_int_equal(json_integer_value(json_object_get(a.out, "epoch")), 1);
+    assert_true(json_is_true(json_object_get(a.out, "reshareable")));
+    assert_string_equal(jstr(a.out, "public_key"), hex_of(pk, 33));
+    assert_string_equal(jstr(a.out, "chain_code"), IMP_CC);
+    assert_int_equal(strlen(jstr(a.out, "ethereum_address")), 42);
+    assert_int_equal(json_integer_value(json_object_get(a.out, "threshold")), 2);
+    assert_int_equal(json_integer_value(json_object_get(a.out, "n")), 3);
+    assert_int_equal(json_array_size(json_object_get(a.out, "parties")), 3);
+    assert_int_equal(json_array_size(json_object_get(a.out, "attestations")), 3);
+    assert_string_equal(jstr(a.out, "external_id"), "imported-1");
+    json_decref(a.out);
+    /* no retire (there is no old epoch), to anyone */
+    for (int i = 1; i <= 3; i++)
+        expect_silence(L[i], 100);
+    expect_silence(l4, 100);
+    snprintf(path, sizeof path, "/v1/keys/%s", kid);
+    assert_int_equal(api("GET", path, NULL, &o), 200);
+    assert_string_equal(jstr(o, "status"), "active");
+    assert_string_equal(jstr(o, "import_source"), "key");
+    int events = 0;
+    json_t *ev;
+    size_t k;
+    json_array_foreach(json_object_get(o, "events"), k, ev)
+    {
+        events |= strcmp(jstr(ev, "event"), "imported") == 0 ? 1 : 0;
+        events |= strcmp(jstr(ev, "event"), "epoch_active") == 0 ? 2 : 0;
+    }
+    assert_int_equal(events, 3);
+    json_decref(o);
+    snprintf(path, sizeof path, "/v1/keys/%s", key_id); /* a keygen's key: not imported */
+    assert_int_equal(api("GET", path, NULL, &o), 200);
+    assert_true(json_is_false(json_object_get(o, "imported")));
+    assert_null(json_object_get(o, "import_source"));
+    json_decref(o);
+    /* the same wallet again: 409, nothing created */
+    IMPORT("{\"threshold\":2,\"parties\":[\"p1\",\"p2\",\"p3\"],\"dealers\":[%s]}", d1);
+    expect_error("POST", "/v1/keys/import", body, 409, "key_exists");
+    assert_int_equal(key_count(), before + 1);
+
+    /* --- a tss-lib migration (old 2 of 3: p1 inside the committee, p5 outside) that fails
+     * on a bad attestation: the key is failed, and the wallet can be imported again --- */
+    uint8_t pk2[33];
+    pub_of(pk2, "2f2e2d2c2b2a292827262524232221201f1e1d1c1b1a19181716151413121110");
+    descriptor(d1, sizeof d1, "p1", "tss-lib", pk2, 2, 3,
+               "00000000000000000000000000000000000000000000000000000000000000a1", s2);
+    descriptor(d2, sizeof d2, "p5", "tss-lib", pk2, 2, 3,
+               "00000000000000000000000000000000000000000000000000000000000000a2", s3);
+    IMPORT("{\"threshold\":3,\"parties\":[\"p1\",\"p2\",\"p3\"],\"dealers\":[%s,%s]}", d1, d2);
+    static const char *const p5only[] = {"p5"};
+    import_start(&a, body);
+    play_import(&a, &l5, 1, p5only, pk2, 2, 3, 2, 1, kid);
+    assert_int_equal(a.status, 502);
+    assert_non_null(strstr(jstr(json_object_get(a.out, "error"), "message"), "bad_attestation"));
+    json_decref(a.out);
+    snprintf(path, sizeof path, "/v1/keys/%s", kid);
+    assert_int_equal(api("GET", path, NULL, &o), 200);
+    assert_string_equal(jstr(o, "status"), "failed");
+    assert_true(json_is_true(json_object_get(o, "imported")));
+    assert_int_equal(json_integer_value(json_object_get(o, "epoch")), 0); /* no epoch record */
+    json_decref(o);
+    import_start(&a, body);
+    char kid2[33];
+    play_import(&a, &l5, 1, p5only, pk2, 2, 3, 2, 0, kid2);
+    assert_int_equal(a.status, 201);
+    assert_string_equal(jstr(a.out, "import_source"), "tss-lib");
+    assert_int_equal(json_integer_value(json_object_get(a.out, "threshold")), 3);
+    assert_true(strcmp(kid2, kid) != 0);
+    json_decref(a.out);
+    expect_silence(l5, 100);
+    assert_int_equal(key_count(), before + 3);
+    hc_link_close(l4);
+    hc_link_close(l5);
+#undef IMPORT
 }
 
 static void test_store_failure(void **state)
@@ -2288,27 +2682,17 @@ int main(void)
     if (getenv("MPC_TEST_FILTER")) /* e.g. "test_rate*" */
         cmocka_set_test_filter(getenv("MPC_TEST_FILTER"));
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_auth),
-        cmocka_unit_test(test_validation),
-        cmocka_unit_test(test_http_methods),
-        cmocka_unit_test(test_http_framing),
-        cmocka_unit_test(test_http_strict),
-        cmocka_unit_test(test_large_bodies),
-        cmocka_unit_test(test_tls_policy),
-        cmocka_unit_test(test_party_admission),
-        cmocka_unit_test(test_keygen_routing),
-        cmocka_unit_test(test_keygen_checks),
-        cmocka_unit_test(test_key_epochs),
-        cmocka_unit_test(test_store_failure),
-        cmocka_unit_test(test_flood),
-        cmocka_unit_test(test_sign),
-        cmocka_unit_test(test_abort_and_timeout),
-        cmocka_unit_test(test_garbage),
-        cmocka_unit_test(test_many_sessions),
-        cmocka_unit_test(test_restart),
-        cmocka_unit_test(test_allow_list_and_rate),
-        cmocka_unit_test(test_deadlines),
-        cmocka_unit_test(test_connection_caps),
+        cmocka_unit_test(test_auth),           cmocka_unit_test(test_validation),
+        cmocka_unit_test(test_http_methods),   cmocka_unit_test(test_http_framing),
+        cmocka_unit_test(test_http_strict),    cmocka_unit_test(test_large_bodies),
+        cmocka_unit_test(test_tls_policy),     cmocka_unit_test(test_party_admission),
+        cmocka_unit_test(test_keygen_routing), cmocka_unit_test(test_keygen_checks),
+        cmocka_unit_test(test_key_epochs),     cmocka_unit_test(test_import),
+        cmocka_unit_test(test_store_failure),  cmocka_unit_test(test_flood),
+        cmocka_unit_test(test_sign),           cmocka_unit_test(test_abort_and_timeout),
+        cmocka_unit_test(test_garbage),        cmocka_unit_test(test_many_sessions),
+        cmocka_unit_test(test_restart),        cmocka_unit_test(test_allow_list_and_rate),
+        cmocka_unit_test(test_deadlines),      cmocka_unit_test(test_connection_caps),
         cmocka_unit_test(test_rate_buckets),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -301,6 +301,98 @@ static void test_db_commit_failure(void **state)
     unlink(side);
 }
 
+static int user_version(sqlite3 *db)
+{
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    int v = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+/* Schema version 2 (imported keys): a database made by the version before it (keys table
+ * without imported / import_source, user_version 1, one active key) opens, gets the columns,
+ * keeps its key (shown as not imported) and takes imported keys; opening it again changes
+ * nothing. */
+static void test_store_migration(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/mpc-hub-db-XXXXXX", side[64];
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    sqlite3 *db = NULL;
+    assert_int_equal(mpcd_db_open(path, &db), 0);
+    assert_int_equal(
+        mpcd_db_exec(db,
+                     "CREATE TABLE keys(id TEXT PRIMARY KEY, label TEXT NOT NULL,"
+                     "  threshold INTEGER NOT NULL, n INTEGER NOT NULL, parties TEXT NOT NULL,"
+                     "  status TEXT NOT NULL, public_key BLOB, chain_code BLOB,"
+                     "  keygen_session TEXT NOT NULL, created INTEGER NOT NULL, activated INTEGER);"
+                     "INSERT INTO keys VALUES('00112233445566778899aabbccddeeff', 'old', 2, 3,"
+                     "  '[\"p1\",\"p2\",\"p3\"]', 'active', x'"
+                     "0279be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798', x'"
+                     "5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c',"
+                     "  'ffeeddccbbaa99887766554433221100', 1700000000, 1700000001);"
+                     "PRAGMA user_version = 1;"),
+        0);
+    sqlite3_close(db);
+    hub *h = calloc(1, sizeof *h);
+    assert_non_null(h);
+    snprintf(h->cfg.database, sizeof h->cfg.database, "%s", path);
+    for (int round = 0; round < 2; round++) {
+        assert_int_equal(hub_store_open(h), 0);
+        assert_int_equal(user_version(h->db), 2);
+        uint8_t id[HUB_ID_BYTES], pk[33];
+        assert_int_equal(hub_id_parse(id, "00112233445566778899aabbccddeeff", 32), 0);
+        json_t *o = hub_store_key_json(h, id);
+        assert_non_null(o);
+        assert_string_equal(json_string_value(json_object_get(o, "label")), "old");
+        assert_string_equal(json_string_value(json_object_get(o, "status")), "active");
+        assert_true(json_is_false(json_object_get(o, "imported")));
+        assert_null(json_object_get(o, "import_source"));
+        json_decref(o);
+        hex(pk, 33, "0279be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798");
+        char found[HUB_ID_HEX];
+        assert_int_equal(hub_store_key_live_with_pk(h, pk, found), 0);
+        assert_string_equal(found, "00112233445566778899aabbccddeeff");
+        if (round == 0) { /* an imported key, pending with its public key */
+            hub_key_row k = {.threshold = 2, .n = 2, .has_public_key = 1};
+            assert_int_equal(hub_id_parse(k.id, "0123456789abcdef0123456789abcdef", 32), 0);
+            snprintf(k.parties[0], sizeof k.parties[0], "p1");
+            snprintf(k.parties[1], sizeof k.parties[1], "p2");
+            hex(k.public_key, 33,
+                "02c6047f9441ed7d6d3045406e95c07cd85c778e4b8cef3ca7abac09b95c709ee5");
+            memset(k.chain_code, 0x11, 32);
+            snprintf(k.import_source, sizeof k.import_source, "tss-lib");
+            assert_int_equal(hub_store_key_insert(h, &k, id), 0);
+        }
+        assert_int_equal(hub_id_parse(id, "0123456789abcdef0123456789abcdef", 32), 0);
+        o = hub_store_key_json(h, id);
+        assert_non_null(o);
+        assert_string_equal(json_string_value(json_object_get(o, "status")), "pending");
+        assert_true(json_is_true(json_object_get(o, "imported")));
+        assert_string_equal(json_string_value(json_object_get(o, "import_source")), "tss-lib");
+        assert_string_equal(json_string_value(json_object_get(o, "public_key")),
+                            "02c6047f9441ed7d6d3045406e95c07cd85c778e4b8cef3ca7abac09b95c709ee5");
+        json_decref(o);
+        hex(pk, 33, "02c6047f9441ed7d6d3045406e95c07cd85c778e4b8cef3ca7abac09b95c709ee5");
+        assert_int_equal(hub_store_key_live_with_pk(h, pk, found), 0);
+        if (round == 1) { /* a failed key no longer holds its public key */
+            assert_int_equal(hub_store_key_fail(h, id), 0);
+            assert_int_equal(hub_store_key_live_with_pk(h, pk, found), 1);
+        }
+        hub_store_close(h);
+    }
+    free(h);
+    unlink(path);
+    snprintf(side, sizeof side, "%s-wal", path);
+    unlink(side);
+    snprintf(side, sizeof side, "%s-shm", path);
+    unlink(side);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -312,6 +404,7 @@ int main(void)
         cmocka_unit_test(test_verify_rules),
         cmocka_unit_test(test_config),
         cmocka_unit_test(test_db_commit_failure),
+        cmocka_unit_test(test_store_migration),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
