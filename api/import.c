@@ -119,6 +119,19 @@ static api_err get_party(json_t *v, const char *what, api_party_name out, char *
     return API_OK;
 }
 
+/* 1 if the big-endian x is below the secp256k1 group order q (a canonical scalar; not
+ * secret: compared with a plain loop). */
+static int below_order(const uint8_t x[32])
+{
+    static const uint8_t q[32] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+                                  0xff, 0xff, 0xff, 0xff, 0xfe, 0xba, 0xae, 0xdc, 0xe6, 0xaf, 0x48,
+                                  0xa0, 0x3b, 0xbf, 0xd2, 0x5e, 0x8c, 0xd0, 0x36, 0x41, 0x41};
+    for (size_t i = 0; i < 32; i++)
+        if (x[i] != q[i])
+            return x[i] < q[i];
+    return 0;
+}
+
 static int all_zero(const uint8_t *b, size_t n)
 {
     uint8_t acc = 0;
@@ -170,6 +183,9 @@ static api_err dealer_from(json_t *o, const char *what, api_import_dealer *d, ch
         e = get_hex(o, what, "x", d->x, 32, msg, cap);
     if (e == API_OK && all_zero(d->x, 32))
         e = fail(msg, cap, API_ERR_BAD_FIELD, "%s: field 'x' must not be zero", what);
+    if (e == API_OK && !below_order(d->x))
+        e = fail(msg, cap, API_ERR_BAD_FIELD,
+                 "%s: field 'x' must be below the group order (ShareID mod q)", what);
     if (e == API_OK)
         e = get_point(o, what, "public_share", d->public_share, msg, cap);
     if (e != API_OK)

@@ -6,9 +6,9 @@
  * return the api_err for the error body and a message naming the field (always
  * NUL-terminated). Fixed-size output, nothing to free.
  * What the parsers check (no state needed): the shape; hex lengths; 02/03 prefixes of
- * public_key and public_share; x not zero; 1 <= old_threshold <= old_n <= API_MAX_PARTIES;
- * and for a request: 2 <= threshold <= len(parties) <= API_MAX_PARTIES, party ids valid and
- * distinct; 1..API_MAX_PARTIES dealers that agree on source, public_key, chain_code,
+ * public_key and public_share; x not zero and below the group order; 1 <= old_threshold <= old_n <=
+ * API_MAX_PARTIES; and for a request: 2 <= threshold <= len(parties) <= API_MAX_PARTIES, party ids
+ * valid and distinct; 1..API_MAX_PARTIES dealers that agree on source, public_key, chain_code,
  * old_threshold and old_n; old_threshold <= dealers <= old_n; dealer parties and x distinct;
  * at most API_MAX_PARTIES participants (the new parties and the dealers outside them);
  * source "key": exactly one dealer, old_threshold = old_n = 1, public_share = public_key.
@@ -41,7 +41,7 @@ typedef struct {
     uint8_t public_key[33];
     uint8_t chain_code[32];
     unsigned old_threshold, old_n;
-    uint8_t x[32];            /* big-endian, not zero */
+    uint8_t x[32];            /* big-endian, 0 < x < q */
     uint8_t public_share[33]; /* P(x), SEC1 compressed */
 } api_import_dealer;
 

@@ -404,7 +404,7 @@ api_err hub_reshare_reshare(hub *h, const uint8_t key_id[HUB_ID_BYTES], const ch
 }
 
 /* POST /v1/keys/import: the checks that need the hub's state, in the order of the answer
- * codes (400 points, 422 unknown parties, 409 external id / public key taken), then a new
+ * codes (400 points, 422 unknown parties, 409 public key / external id taken), then a new
  * pending key and its session (begin_reshare: 503 busy, 422 offline, 400 delegate). */
 api_err hub_reshare_import(hub *h, const char *body, size_t len, hub_session **out,
                            uint8_t key_id[HUB_ID_BYTES], char *msg, size_t cap)
@@ -438,18 +438,6 @@ api_err hub_reshare_import(hub *h, const char *body, size_t len, hub_session **o
                      i < req->nparties ? "party" : "dealer", id),
                 e = API_ERR_UNKNOWN_PARTY;
     }
-    if (e == API_OK && req->external_id[0]) {
-        uint8_t other[HUB_ID_BYTES];
-        char ohex[HUB_ID_HEX];
-        int r = hub_store_key_by_external_id(h, req->external_id, other);
-        if (r < 0)
-            e = API_ERR_INTERNAL;
-        else if (r == 0)
-            hub_id_hex(ohex, other),
-                snprintf(msg, cap, "external_id '%s' is already used by key %s", req->external_id,
-                         ohex),
-                e = API_ERR_EXTERNAL_ID_USED;
-    }
     if (e == API_OK) {
         char other[HUB_ID_HEX];
         int r = hub_store_key_live_with_pk(h, d0->public_key, other);
@@ -461,6 +449,18 @@ api_err hub_reshare_import(hub *h, const char *body, size_t len, hub_session **o
                      "imported already",
                      other),
                 e = API_ERR_KEY_EXISTS;
+    }
+    if (e == API_OK && req->external_id[0]) {
+        uint8_t other[HUB_ID_BYTES];
+        char ohex[HUB_ID_HEX];
+        int r = hub_store_key_by_external_id(h, req->external_id, other);
+        if (r < 0)
+            e = API_ERR_INTERNAL;
+        else if (r == 0)
+            hub_id_hex(ohex, other),
+                snprintf(msg, cap, "external_id '%s' is already used by key %s", req->external_id,
+                         ohex),
+                e = API_ERR_EXTERNAL_ID_USED;
     }
     if (e == API_OK && hub_random(k.id, HUB_ID_BYTES) != 0)
         e = API_ERR_INTERNAL;

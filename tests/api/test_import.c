@@ -104,6 +104,13 @@ static void test_valid(void **state)
                         json_string(up));
     assert_int_equal(parse(o, r, msg, sizeof msg), API_OK);
     json_decref(o);
+    /* x = q - 1 is a scalar */
+    o = key_body();
+    json_object_set_new(
+        json_array_get(json_object_get(o, "dealers"), 0), "x",
+        json_string("fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364140"));
+    assert_int_equal(parse(o, r, msg, sizeof msg), API_OK);
+    json_decref(o);
     /* exactly 16 participants */
     o = key_body();
     json_t *p = json_array();
@@ -201,6 +208,10 @@ static const mutation cases[] = {
     {"key", "dealers.0.x", "\"" CC "00\"", API_ERR_BAD_FIELD, "'x'"},
     {"key", "dealers.0.x", "\"0000000000000000000000000000000000000000000000000000000000000000\"",
      API_ERR_BAD_FIELD, "'x' must not be zero"},
+    {"key", "dealers.0.x", "\"fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141\"",
+     API_ERR_BAD_FIELD, "below the group order"},
+    {"key", "dealers.0.x", "\"ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff\"",
+     API_ERR_BAD_FIELD, "below the group order"},
     {"key", "dealers.0.public_share", NULL, API_ERR_MISSING_FIELD, "'public_share'"},
     {"key", "dealers.0.public_share", "\"05" CC "\"", API_ERR_BAD_FIELD, "'public_share'"},
     /* a key import is one dealer holding the whole key */

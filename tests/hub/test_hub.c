@@ -1223,12 +1223,14 @@ static void expect_silence(hc_link *l, int ms)
 
 /* One import session seen from the signers: committee L[1..3] (p1, p2, p3), `outside` the
  * dealer links outside it (participants 4, 5, ...). Checks each session-start against the
- * request, then plays the signers: the outside dealers answer "dealt", the new parties send
- * results (p1's attestation made with p2's key when bad_p1), then — unless the session
- * failed — every new party receives activate for epoch 1 and acknowledges it. */
+ * request (and, while the key is pending, that the same request is refused with 409), then
+ * plays the signers: the outside dealers answer "dealt", the new parties send results — or
+ * lie: (lie 1) p1's attestation is made with p2's key, (lie 2) p2's result names another
+ * public key — then, unless the session failed, every new party receives activate for
+ * epoch 1 and acknowledges it. */
 static void play_import(async_req *a, hc_link **outside, size_t nout, const char *const *out_names,
                         const uint8_t pk[33], unsigned old_t, unsigned old_n, size_t ndealers,
-                        int bad_p1, char kid[33])
+                        int lie, char kid[33])
 {
     rx r[8];
     memset(r, 0, sizeof r);
@@ -1275,6 +1277,7 @@ static void play_import(async_req *a, hc_link **outside, size_t nout, const char
     assert_true(json_is_true(json_object_get(o, "imported")));
     assert_string_equal(jstr(o, "public_key"), hex_of(pk, 33));
     json_decref(o);
+    expect_error("POST", "/v1/keys/import", a->body, 409, "key_exists"); /* pending counts */
     api_key_public kp;
     memset(&kp, 0, sizeof kp);
     memset(kp.key_sid, 0x4b, 32); /* the reshare sid: an imported key's DKG sid */
@@ -1287,13 +1290,15 @@ static void play_import(async_req *a, hc_link **outside, size_t nout, const char
     }
     for (size_t k = 0; k < nout; k++)
         send_ack(outside[k], r[4 + k].f.session, (unsigned)(4 + k), kid, "dealt");
+    uint8_t other[33];
+    pub_of(other, "0000000000000000000000000000000000000000000000000000000000abcdef");
     for (unsigned i = 1; i <= 3; i++) {
         char name[4];
         snprintf(name, sizeof name, "p%u", i);
-        reshare_result(L[i], name, i == 1 && bad_p1 ? "p2" : name, r[i].f.session, i, kid, 1, pk,
-                       &kp);
+        reshare_result(L[i], name, i == 1 && lie == 1 ? "p2" : name, r[i].f.session, i, kid, 1,
+                       i == 2 && lie == 2 ? other : pk, &kp);
     }
-    if (bad_p1) {
+    if (lie) {
         for (unsigned i = 1; i <= npart; i++)
             recv_type(all[i], &r[i], API_FRAME_ABORT);
     } else {
@@ -1511,8 +1516,18 @@ static void test_import(void **state)
     assert_true(json_is_true(json_object_get(o, "imported")));
     assert_int_equal(json_integer_value(json_object_get(o, "epoch")), 0); /* no epoch record */
     json_decref(o);
+    /* p2's share is of another key: result_mismatch, key failed */
     import_start(&a, body);
     char kid2[33];
+    play_import(&a, &l5, 1, p5only, pk2, 2, 3, 2, 2, kid2);
+    assert_int_equal(a.status, 502);
+    assert_non_null(strstr(jstr(json_object_get(a.out, "error"), "message"), "result_mismatch"));
+    json_decref(a.out);
+    snprintf(path, sizeof path, "/v1/keys/%s", kid2);
+    assert_int_equal(api("GET", path, NULL, &o), 200);
+    assert_string_equal(jstr(o, "status"), "failed");
+    json_decref(o);
+    import_start(&a, body);
     play_import(&a, &l5, 1, p5only, pk2, 2, 3, 2, 0, kid2);
     assert_int_equal(a.status, 201);
     assert_string_equal(jstr(a.out, "import_source"), "tss-lib");
@@ -1520,7 +1535,7 @@ static void test_import(void **state)
     assert_true(strcmp(kid2, kid) != 0);
     json_decref(a.out);
     expect_silence(l5, 100);
-    assert_int_equal(key_count(), before + 3);
+    assert_int_equal(key_count(), before + 4);
     hc_link_close(l4);
     hc_link_close(l5);
 #undef IMPORT
