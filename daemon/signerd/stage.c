@@ -24,8 +24,8 @@ static const char *const messages[] = {
     [SIGNER_STAGE_ERR_TSSLIB] = "the tss-lib save file is refused",
     [SIGNER_STAGE_ERR_BACKEND] = "the sealing backend failed",
     [SIGNER_STAGE_ERR_STORE] = "the signer database failed",
-    [SIGNER_STAGE_ERR_EXISTS] = "an input for this public key is staged already (one per key: "
-                                "import it, or remove it with `staged remove`)",
+    [SIGNER_STAGE_ERR_EXISTS] = ("an input for this public key is staged already (one per key: "
+                                 "import it, or remove it with `staged remove`)"),
     [SIGNER_STAGE_ERR_NONE] = "no input is staged on this node for this public key",
     [SIGNER_STAGE_ERR_CORRUPT] = "a staged input's stored descriptor is malformed",
 };
