@@ -1497,12 +1497,39 @@ static void test_import(void **state)
 
     /* --- a tss-lib migration (old 2 of 3: p1 inside the committee, p5 outside) that fails
      * on a bad attestation: the key is failed, and the wallet can be imported again --- */
-    uint8_t pk2[33];
-    pub_of(pk2, "2f2e2d2c2b2a292827262524232221201f1e1d1c1b1a19181716151413121110");
+    uint8_t pk2[33], sh[2][33];
+    static const char a0[] = "2f2e2d2c2b2a292827262524232221201f1e1d1c1b1a19181716151413121110";
+    pub_of(pk2, a0);
+    for (int i = 0; i < 2; i++) { /* shares f(x) = a0 + a1 * x at x = 0xa1, 0xa2 */
+        uint8_t f[32], x[32] = {0}, c0[32];
+        char fh[65];
+        api_hex_decode(f, 32, "0a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f9",
+                       64);
+        api_hex_decode(c0, 32, a0, 64);
+        x[31] = (uint8_t)(0xa1 + i);
+        assert_int_equal(secp256k1_ec_seckey_tweak_mul(tss_secp_ctx(), f, x), 1);
+        assert_int_equal(secp256k1_ec_seckey_tweak_add(tss_secp_ctx(), f, c0), 1);
+        api_hex_encode(fh, f, 32);
+        pub_of(sh[i], fh);
+    }
+    /* shares of another polynomial (here: p5's share swapped for another point) are refused
+     * before anything is stored */
     descriptor(d1, sizeof d1, "p1", "tss-lib", pk2, 2, 3,
-               "00000000000000000000000000000000000000000000000000000000000000a1", s2);
+               "00000000000000000000000000000000000000000000000000000000000000a1", sh[0]);
     descriptor(d2, sizeof d2, "p5", "tss-lib", pk2, 2, 3,
                "00000000000000000000000000000000000000000000000000000000000000a2", s3);
+    IMPORT("{\"threshold\":3,\"parties\":[\"p1\",\"p2\",\"p3\"],\"dealers\":[%s,%s]}", d1, d2);
+    expect_error("POST", "/v1/keys/import", body, 400, "bad_field");
+    descriptor(d2, sizeof d2, "p5", "tss-lib", pk2, 2, 3, /* the right share at another x */
+               "00000000000000000000000000000000000000000000000000000000000000a3", sh[1]);
+    IMPORT("{\"threshold\":3,\"parties\":[\"p1\",\"p2\",\"p3\"],\"dealers\":[%s,%s]}", d1, d2);
+    o = NULL;
+    assert_int_equal(api("POST", "/v1/keys/import", body, &o), 400);
+    assert_non_null(strstr(jstr(json_object_get(o, "error"), "message"), "do not interpolate"));
+    json_decref(o);
+    assert_int_equal(key_count(), before + 1);
+    descriptor(d2, sizeof d2, "p5", "tss-lib", pk2, 2, 3,
+               "00000000000000000000000000000000000000000000000000000000000000a2", sh[1]);
     IMPORT("{\"threshold\":3,\"parties\":[\"p1\",\"p2\",\"p3\"],\"dealers\":[%s,%s]}", d1, d2);
     static const char *const p5only[] = {"p5"};
     import_start(&a, body);
