@@ -2,7 +2,8 @@
  * and a node admin tool (node init / status, development CA). Everything but main() is a
  * library so the unit tests drive the commands with their own output streams.
  * Files: main.c (global options, dispatch), http.c (libcurl), key.c (key view, attestation
- * checks, address, PEM), keys.c (keys create/list/show), sign.c, info.c (sessions,
+ * checks, address, PEM), keys.c (keys create/list/show), reshare.c (keys refresh/reshare),
+ * import.c (keys import) with dealer.c (its dealer descriptors), sign.c, info.c (sessions,
  * parties), node.c (node init/status), devca.c (dev ca/issue), migrate.c (migrate check:
  * tss-lib save files), out.c (output helpers). */
 #ifndef CTL_H
@@ -123,6 +124,9 @@ typedef struct {
     uint8_t chain_code[32];
     char uncompressed[131];
     char address[43]; /* EIP-55, computed here */
+    /* what the key was checked against when not its keygen attestations (keys import:
+     * the dealer descriptors); "" = the attestations (ctl_key_verify) */
+    char basis[96];
 } ctl_key;
 
 /* Checks a key view from the hub: active, a valid public key and chain code, and one
@@ -142,8 +146,23 @@ int ctl_derive(uint8_t out[33], const ctl_key *k, const char *path);
 /* Fetches and verifies a key (GET /v1/keys/{id}); prints why on failure. */
 int ctl_key_fetch(ctl_ctx *c, const char *id, ctl_key *k, json_t **view);
 
-/* Output for a key view; k NULL when it could not be verified (not active). */
+/* Output for a key view; k NULL when it could not be verified (not active). Shows the
+ * key's epoch and, for an imported key, its source. */
 void ctl_print_key(ctl_ctx *c, const json_t *view, const ctl_key *k, const char *path);
+
+/* Shows a key view as keys show does (keys.c): when active, verified first (exit 4 and no
+ * address if any check fails), then the key (--json: the view with
+ * "attestations_verified"); else its status. path / pem as keys show's options. */
+int ctl_show_key(ctl_ctx *c, json_t *view, const char *path, int pem);
+
+/* A POST that starts a hub session (keygen-like: ?wait in url): CTL_EXIT_OK with the
+ * answer in *result (owned) when it is 200/201 at once, or when the session it answered 202
+ * with is done within wait seconds in all (then *result is the session's result with
+ * "key_id" and "session_id"); sid[] is the session id ("" if the answer had none).
+ * Else the hub's error (printed, CTL_EXIT_FAILED), CTL_EXIT_PENDING or CTL_EXIT_CONN.
+ * what names the command in messages. (reshare.c) */
+int ctl_session_post(ctl_ctx *c, const char *url, const char *body, unsigned wait, const char *what,
+                     json_t **result, char sid[33]);
 
 /* ---- output (out.c) ---- */
 
@@ -190,6 +209,9 @@ void ctl_payload_free(ctl_payload *p);
 int ctl_cmd_approve(ctl_ctx *c, int argc, char **argv);
 int ctl_cmd_policy(ctl_ctx *c, int argc, char **argv);
 int ctl_cmd_keys(ctl_ctx *c, int argc, char **argv);
+int ctl_cmd_keys_refresh(ctl_ctx *c, int argc, char **argv); /* reshare.c */
+int ctl_cmd_keys_reshare(ctl_ctx *c, int argc, char **argv); /* reshare.c */
+int ctl_cmd_keys_import(ctl_ctx *c, int argc, char **argv);  /* import.c */
 int ctl_cmd_sign(ctl_ctx *c, int argc, char **argv);
 int ctl_cmd_sessions(ctl_ctx *c, int argc, char **argv);
 int ctl_cmd_parties(ctl_ctx *c, int argc, char **argv);

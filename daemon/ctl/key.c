@@ -321,15 +321,23 @@ void ctl_print_key(ctl_ctx *c, const json_t *view, const ctl_key *k, const char 
         }
         fprintf(c->out, " (default)\n");
     }
+    if (json_is_integer(json_object_get(view, "epoch")))
+        fprintf(c->out, "epoch        %lld\n", ctl_jint(view, "epoch"));
+    if (json_is_true(json_object_get(view, "imported")))
+        fprintf(c->out, "import       yes, from %s\n",
+                ctl_jstr(view, "import_source")[0] ? ctl_jstr(view, "import_source") : "?");
     if (!k) {
         fprintf(c->out, "status       %s\n", ctl_jstr(view, "status"));
         fprintf(c->out, "created      %s\n", when);
         return;
     }
-    fprintf(c->out,
-            "status       active; %u of %u keygen attestations verified against the "
-            "party CA\n",
-            k->n, k->n);
+    if (k->basis[0])
+        fprintf(c->out, "status       active; checked against %s\n", k->basis);
+    else
+        fprintf(c->out,
+                "status       active; %u of %u keygen attestations verified against the "
+                "party CA\n",
+                k->n, k->n);
     char pk[67];
     api_hex_encode(pk, k->public_key, 33);
     fprintf(c->out, "public key   %s\n", pk);
