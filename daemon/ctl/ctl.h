@@ -17,6 +17,7 @@
 #include <jansson.h>
 
 #include "api/json.h"
+#include "dealer.h"
 
 /* Exit codes scripts can rely on (also printed by `mpcctl --help`). */
 typedef enum {
@@ -212,6 +213,22 @@ int ctl_cmd_keys(ctl_ctx *c, int argc, char **argv);
 int ctl_cmd_keys_refresh(ctl_ctx *c, int argc, char **argv); /* reshare.c */
 int ctl_cmd_keys_reshare(ctl_ctx *c, int argc, char **argv); /* reshare.c */
 int ctl_cmd_keys_import(ctl_ctx *c, int argc, char **argv);  /* import.c */
+
+/* keys refresh / reshare (reshare.c): the hub's answer res (EpochResult) and the key view
+ * after it must be key id's, at an epoch above the view before's, with before's public
+ * key, and with the committee asked: threshold t and parties[0..np) in order, or when
+ * np == 0 (a refresh) before's threshold and parties. CTL_EXIT_OK or CTL_EXIT_VERIFY with
+ * why[]. */
+int ctl_epoch_check(const char *id, unsigned t, const api_party_name *parties, size_t np,
+                    const json_t *before, const json_t *res, const json_t *after, char *why,
+                    size_t cap);
+
+/* keys import (import.c): the hub's key view v must be the import asked for: active; the
+ * dealers' (d0's) public key, chain code and the address computed here from it; marked
+ * imported from d0's source; epoch 1 when the view shows one; threshold t and
+ * parties[0..np) in order. CTL_EXIT_OK or CTL_EXIT_VERIFY with why[]. */
+int ctl_import_check(const ctl_dealer *d0, unsigned t, const api_party_name *parties, size_t np,
+                     const json_t *v, char *why, size_t cap);
 int ctl_cmd_sign(ctl_ctx *c, int argc, char **argv);
 int ctl_cmd_sessions(ctl_ctx *c, int argc, char **argv);
 int ctl_cmd_parties(ctl_ctx *c, int argc, char **argv);

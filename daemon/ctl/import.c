@@ -198,17 +198,18 @@ static int dry_run(ctl_ctx *c, const import_args *a, const ctl_key *k, const cha
     return CTL_EXIT_OK;
 }
 
-/* The hub's new key must be the import asked for: active, the dealers' public key and
- * chain code, the committee, marked imported from this source, epoch 1 (when shown). */
-static int check_imported(const import_args *a, const ctl_key *k, const json_t *v, char *why,
-                          size_t cap)
+int ctl_import_check(const ctl_dealer *d0, unsigned t, const api_party_name *parties, size_t np,
+                     const json_t *v, char *why, size_t cap)
 {
-    char pk[67], cc[65];
-    api_hex_encode(pk, k->public_key, 33);
-    api_hex_encode(cc, k->chain_code, 32);
-    json_t *parties = json_object_get(v, "parties"), *ep = json_object_get(v, "epoch");
+    char pk[67], cc[65], addr[43];
+    api_hex_encode(pk, d0->public_key, 33);
+    api_hex_encode(cc, d0->chain_code, 32);
+    const char *src = d0->source == CTL_DEALER_KEY ? "key" : "tss-lib";
+    json_t *ps = json_object_get(v, "parties"), *ep = json_object_get(v, "epoch");
     const char *id = ctl_jstr(v, "id");
-    if (strlen(id) != 32 || strspn(id, "0123456789abcdefABCDEF") != 32)
+    if (mpcd_eth_address(addr, d0->public_key) != 0)
+        snprintf(why, cap, "the dealers' public key is invalid");
+    else if (strlen(id) != 32 || strspn(id, "0123456789abcdefABCDEF") != 32)
         snprintf(why, cap, "the key has no valid id");
     else if (strcmp(ctl_jstr(v, "status"), "active") != 0)
         snprintf(why, cap, "key %s is %s, not active", id, ctl_jstr(v, "status"));
@@ -217,23 +218,22 @@ static int check_imported(const import_args *a, const ctl_key *k, const json_t *
                  ctl_jstr(v, "public_key"), pk);
     else if (strcasecmp(ctl_jstr(v, "chain_code"), cc) != 0)
         snprintf(why, cap, "key %s has another chain code than the dealers'", id);
-    else if (strcmp(ctl_jstr(v, "ethereum_address"), k->address) != 0)
-        snprintf(why, cap, "key %s: the hub's address %s is not the public key's %s", id,
-                 ctl_jstr(v, "ethereum_address"), k->address);
+    else if (strcmp(ctl_jstr(v, "ethereum_address"), addr) != 0)
+        snprintf(why, cap, "key %s: the hub's address '%s' is not the public key's %s", id,
+                 ctl_jstr(v, "ethereum_address"), addr);
     else if (!json_is_true(json_object_get(v, "imported")) ||
-             strcmp(ctl_jstr(v, "import_source"), source_name(&a->dealers[0])) != 0)
-        snprintf(why, cap, "key %s is not marked imported from %s", id,
-                 source_name(&a->dealers[0]));
+             strcmp(ctl_jstr(v, "import_source"), src) != 0)
+        snprintf(why, cap, "key %s is not marked imported from %s", id, src);
     else if (ep && json_integer_value(ep) != 1)
         snprintf(why, cap, "key %s is at epoch %lld, not 1", id, (long long)json_integer_value(ep));
-    else if (ctl_jint(v, "threshold") != a->threshold ||
-             ctl_jint(v, "n") != (long long)a->nparties || json_array_size(parties) != a->nparties)
+    else if (ctl_jint(v, "threshold") != t || ctl_jint(v, "n") != (long long)np ||
+             json_array_size(ps) != np)
         snprintf(why, cap, "key %s is %lld of %lld, not the %u of %zu asked for", id,
-                 ctl_jint(v, "threshold"), ctl_jint(v, "n"), a->threshold, a->nparties);
+                 ctl_jint(v, "threshold"), ctl_jint(v, "n"), t, np);
     else {
-        for (size_t i = 0; i < a->nparties; i++) {
-            const char *p = json_string_value(json_array_get(parties, i));
-            if (!p || strcmp(p, a->parties[i]) != 0) {
+        for (size_t i = 0; i < np; i++) {
+            const char *p = json_string_value(json_array_get(ps, i));
+            if (!p || strcmp(p, parties[i]) != 0) {
                 snprintf(why, cap, "key %s's parties are not the ones asked for, in order", id);
                 return CTL_EXIT_VERIFY;
             }
@@ -268,7 +268,8 @@ static int send_import(ctl_ctx *c, const import_args *a, ctl_key *k, const char 
         ctl_resp_free(&r);
         return rc;
     }
-    if (check_imported(a, k, r.body, why, sizeof why) != CTL_EXIT_OK) {
+    if (ctl_import_check(&a->dealers[0], a->threshold, a->parties, a->nparties, r.body, why,
+                         sizeof why) != CTL_EXIT_OK) {
         rc = ctl_fail(c, CTL_EXIT_VERIFY,
                       "keys import: the hub's key does not check out, not showing an address: "
                       "%s",

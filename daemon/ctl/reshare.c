@@ -164,18 +164,19 @@ static int get_key(ctl_ctx *c, const char *id, const char *what, json_t **view)
     return CTL_EXIT_OK;
 }
 
-/* The hub's answer must be this key's new epoch, for the committee asked, with the public
- * key the key had before. CTL_EXIT_OK or CTL_EXIT_VERIFY with why[]. */
-static int check_result(const epoch_args *a, const json_t *before, const json_t *res,
-                        const json_t *after, char *why, size_t cap)
+int ctl_epoch_check(const char *id, unsigned t, const api_party_name *parties, size_t np,
+                    const json_t *before, const json_t *res, const json_t *after, char *why,
+                    size_t cap)
 {
     long long e0 = ctl_jint(before, "epoch"), e1 = ctl_jint(res, "epoch");
     const char *pk = ctl_jstr(before, "public_key");
-    if (strcasecmp(ctl_jstr(res, "key_id"), a->id) != 0) {
+    if (strcasecmp(ctl_jstr(res, "key_id"), id) != 0 ||
+        strcasecmp(ctl_jstr(after, "id"), id) != 0) {
         snprintf(why, cap, "the hub answered for key '%s'", ctl_jstr(res, "key_id"));
         return CTL_EXIT_VERIFY;
     }
-    if (e1 <= e0 || ctl_jint(after, "epoch") != e1) {
+    if (!json_is_integer(json_object_get(res, "epoch")) || e1 <= e0 ||
+        ctl_jint(after, "epoch") != e1) {
         snprintf(why, cap, "the hub reports epoch %lld after epoch %lld, and the key shows %lld",
                  e1, e0, ctl_jint(after, "epoch"));
         return CTL_EXIT_VERIFY;
@@ -186,20 +187,20 @@ static int check_result(const epoch_args *a, const json_t *before, const json_t 
                  ctl_jstr(after, "public_key"));
         return CTL_EXIT_VERIFY;
     }
-    long long t = a->reshare ? a->threshold : ctl_jint(before, "threshold");
-    long long n = a->reshare ? (long long)a->nparties : ctl_jint(before, "n");
-    json_t *parties = json_object_get(after, "parties");
-    int same = ctl_jint(res, "threshold") == t && ctl_jint(res, "n") == n &&
-               ctl_jint(after, "threshold") == t && json_array_size(parties) == (size_t)n;
-    for (size_t i = 0; same && i < (size_t)n; i++) {
-        const char *p = json_string_value(json_array_get(parties, i));
-        const char *want =
-            a->reshare ? a->parties[i]
-                       : json_string_value(json_array_get(json_object_get(before, "parties"), i));
+    const json_t *old = json_object_get(before, "parties"),
+                 *now = json_object_get(after, "parties");
+    long long wt = np ? (long long)t : ctl_jint(before, "threshold");
+    size_t wn = np ? np : json_array_size(old);
+    int same = wn >= 2 && ctl_jint(res, "threshold") == wt && ctl_jint(res, "n") == (long long)wn &&
+               ctl_jint(after, "threshold") == wt && ctl_jint(after, "n") == (long long)wn &&
+               json_array_size(now) == wn;
+    for (size_t i = 0; same && i < wn; i++) {
+        const char *p = json_string_value(json_array_get(now, i));
+        const char *want = np ? parties[i] : json_string_value(json_array_get(old, i));
         same = p && want && strcmp(p, want) == 0;
     }
     if (!same) {
-        snprintf(why, cap, "the key's committee is not the one asked for (%lld of %lld)", t, n);
+        snprintf(why, cap, "the key's committee is not the one asked for (%lld of %zu)", wt, wn);
         return CTL_EXIT_VERIFY;
     }
     return CTL_EXIT_OK;
@@ -240,7 +241,8 @@ static int epoch_cmd(ctl_ctx *c, int argc, char **argv, int reshare)
     free(body);
     if (rc != CTL_EXIT_OK || (rc = get_key(c, a.id, what, &after)) != CTL_EXIT_OK)
         goto out;
-    if ((rc = check_result(&a, before, res, after, why, sizeof why)) != CTL_EXIT_OK) {
+    if ((rc = ctl_epoch_check(a.id, a.threshold, a.parties, a.nparties, before, res, after, why,
+                              sizeof why)) != CTL_EXIT_OK) {
         rc = ctl_fail(c, rc, "%s of key %s: the hub's answer does not check out: %s", what, a.id,
                       why);
         goto out;

@@ -5,7 +5,9 @@
  * request --dry-run prints (the contract's body), and every check that refuses
  * descriptors (exit 4) or arguments (exit 2) before any request: each tampered field, a
  * set that is not one import, public shares that do not make the public key. Also the
- * decoder directly (ctl_dealer_parse) and the keys refresh / reshare argument checks. */
+ * decoder directly (ctl_dealer_parse), the keys refresh / reshare argument checks, and the
+ * checks of the hub's answers (ctl_epoch_check, ctl_import_check) against a lying hub:
+ * each field it could lie in, changed, is caught. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -407,12 +409,129 @@ static void test_parse_direct(void **state)
                         "public shares do not make the public key");
 }
 
+/* keys refresh / reshare: the hub's answer is checked; each lie is caught. */
+static void test_epoch_check(void **state)
+{
+    (void)state;
+    const char *before_s = "{\"id\":\"" KEY "\",\"epoch\":2,\"public_key\":\"" PK_G
+                           "\",\"threshold\":2,\"n\":3,\"parties\":[\"n1\",\"n2\",\"n3\"]}";
+    const char *res_s =
+        "{\"key_id\":\"" KEY "\",\"epoch\":3,\"public_key\":\"" PK_G "\",\"threshold\":2,\"n\":3}";
+    json_t *before = json_loads(before_s, 0, NULL), *res = json_loads(res_s, 0, NULL);
+    json_t *after = json_deep_copy(before);
+    json_object_set_new(after, "epoch", json_integer(3));
+    char why[256];
+    api_party_name same[3] = {"n1", "n2", "n3"}, other[3] = {"n1", "n3", "n2"};
+    /* a refresh (np 0: the committee before), a reshare to the same committee */
+    assert_int_equal(ctl_epoch_check(KEY, 0, NULL, 0, before, res, after, why, sizeof why), 0);
+    assert_int_equal(ctl_epoch_check(KEY, 2, same, 3, before, res, after, why, sizeof why), 0);
+    /* the committee asked is not the key's now */
+    assert_int_equal(ctl_epoch_check(KEY, 2, other, 3, before, res, after, why, sizeof why), 4);
+    assert_int_equal(ctl_epoch_check(KEY, 3, same, 3, before, res, after, why, sizeof why), 4);
+    assert_non_null(strstr(why, "committee"));
+    static const struct {
+        int which; /* 0: res, 1: after */
+        const char *field, *value, *needle;
+    } lies[] = {
+        {0, "key_id", "\"00000000000000000000000000000000\"", "answered for key"},
+        {1, "id", "\"00000000000000000000000000000000\"", "answered for key"},
+        {0, "epoch", "2", "reports epoch 2 after epoch 2"},
+        {0, "epoch", "\"3\"", "reports epoch"},
+        {1, "epoch", "4", "the key shows 4"},
+        {0, "public_key", "\"02c6047f9441ed7d6d3045406e95c07cd85c778e4b8cef3ca7abac09b95c709ee5\"",
+         "PUBLIC KEY CHANGED"},
+        {1, "public_key", "\"02c6047f9441ed7d6d3045406e95c07cd85c778e4b8cef3ca7abac09b95c709ee5\"",
+         "PUBLIC KEY CHANGED"},
+        {0, "threshold", "3", "committee"},
+        {0, "n", "2", "committee"},
+        {1, "threshold", "3", "committee"},
+        {1, "parties", "[\"n1\",\"n2\",\"n4\"]", "committee"},
+        {1, "parties", "[\"n1\",\"n2\"]", "committee"},
+    };
+    for (size_t i = 0; i < sizeof lies / sizeof lies[0]; i++) {
+        json_t *r = json_deep_copy(res), *a = json_deep_copy(after);
+        json_t *v = json_loads(lies[i].value, JSON_DECODE_ANY, NULL);
+        assert_non_null(v);
+        json_object_set_new(lies[i].which ? a : r, lies[i].field, v);
+        why[0] = 0;
+        int rc = ctl_epoch_check(KEY, 0, NULL, 0, before, r, a, why, sizeof why);
+        if (rc != 4 || !strstr(why, lies[i].needle))
+            fprintf(stderr, "lie %zu: rc %d why '%s'\n", i, rc, why);
+        assert_int_equal(rc, 4);
+        assert_non_null(strstr(why, lies[i].needle));
+        json_decref(r);
+        json_decref(a);
+    }
+    json_decref(before);
+    json_decref(res);
+    json_decref(after);
+}
+
+/* keys import: the hub's new key is checked against the descriptors; each lie is caught. */
+static void test_import_check(void **state)
+{
+    (void)state;
+    ctl_dealer d;
+    char why[256];
+    assert_int_equal(ctl_dealer_parse(&d, key_desc, strlen(key_desc), why, sizeof why), 0);
+    const char *view_s =
+        "{\"id\":\"" KEY "\",\"status\":\"active\",\"public_key\":\"" PK_G "\",\"chain_code\":\"" CC
+        "\",\"ethereum_address\":\"" ADDR_1
+        "\",\"imported\":true,\"import_source\":\"key\",\"epoch\":1,\"threshold\":2,"
+        "\"n\":3,\"parties\":[\"n2\",\"n3\",\"n4\"]}";
+    json_t *view = json_loads(view_s, 0, NULL);
+    assert_non_null(view);
+    api_party_name parties[3] = {"n2", "n3", "n4"};
+    assert_int_equal(ctl_import_check(&d, 2, parties, 3, view, why, sizeof why), 0);
+    /* no epoch shown: still the import */
+    json_t *v0 = json_deep_copy(view);
+    json_object_del(v0, "epoch");
+    assert_int_equal(ctl_import_check(&d, 2, parties, 3, v0, why, sizeof why), 0);
+    json_decref(v0);
+    assert_int_equal(ctl_import_check(&d, 3, parties, 3, view, why, sizeof why), 4);
+    assert_int_equal(ctl_import_check(&d, 2, parties, 2, view, why, sizeof why), 4);
+    static const struct {
+        const char *field, *value, *needle;
+    } lies[] = {
+        {"id", "\"xyz\"", "no valid id"},
+        {"status", "\"pending\"", "not active"},
+        {"status", "\"failed\"", "not active"},
+        {"public_key", "\"02c6047f9441ed7d6d3045406e95c07cd85c778e4b8cef3ca7abac09b95c709ee5\"",
+         "not the dealers'"},
+        {"public_key", "null", "not the dealers'"},
+        {"chain_code", "\"" ONE "\"", "another chain code"},
+        {"ethereum_address", "\"0x2B5AD5c4795c026514f8317c7a215E218DcCD6cF\"", "hub's address"},
+        {"ethereum_address", "\"0x7e5f4552091a69125d5dfcb7b8c2659029395bdf\"", "hub's address"},
+        {"imported", "false", "not marked imported"},
+        {"import_source", "\"tss-lib\"", "not marked imported from key"},
+        {"epoch", "2", "epoch 2, not 1"},
+        {"threshold", "3", "not the 2 of 3"},
+        {"n", "4", "not the 2 of 3"},
+        {"parties", "[\"n2\",\"n4\",\"n3\"]", "not the ones asked for"},
+        {"parties", "[\"n2\",\"n3\"]", "not the 2 of 3"},
+    };
+    for (size_t i = 0; i < sizeof lies / sizeof lies[0]; i++) {
+        json_t *v = json_deep_copy(view), *x = json_loads(lies[i].value, JSON_DECODE_ANY, NULL);
+        assert_non_null(x);
+        json_object_set_new(v, lies[i].field, x);
+        why[0] = 0;
+        int rc = ctl_import_check(&d, 2, parties, 3, v, why, sizeof why);
+        if (rc != 4 || !strstr(why, lies[i].needle))
+            fprintf(stderr, "lie %zu: rc %d why '%s'\n", i, rc, why);
+        assert_int_equal(rc, 4);
+        assert_non_null(strstr(why, lies[i].needle));
+        json_decref(v);
+    }
+    json_decref(view);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_private_key_dry_run), cmocka_unit_test(test_tsslib_wallet),
         cmocka_unit_test(test_descriptor_fields),   cmocka_unit_test(test_arguments),
-        cmocka_unit_test(test_parse_direct),
+        cmocka_unit_test(test_parse_direct),        cmocka_unit_test(test_epoch_check),
+        cmocka_unit_test(test_import_check),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
