@@ -125,15 +125,15 @@ typedef struct {
     uint8_t chain_code[32];
     char uncompressed[131];
     char address[43]; /* EIP-55, computed here */
-    /* what the key was checked against when not its keygen attestations (keys import:
-     * the dealer descriptors); "" = the attestations (ctl_key_verify) */
-    char basis[96];
+    int imported;     /* the view says "imported": attestations of epoch 1 (below) */
 } ctl_key;
 
 /* Checks a key view from the hub: active, a valid public key and chain code, and one
  * attestation per party whose certificate chains to ca_file (TLS client use, CN = party)
- * and whose signature verifies over the attested message (api_attestation_message); all
- * agree on the transcript hash; the hub's address and uncompressed key equal ours.
+ * and whose signature verifies over the attested message (api_attestation_message; for a
+ * key the view says is "imported", which had no keygen, the parties' reshare attestation
+ * of epoch 1, api_reshare_attestation_message, as the import contract fixes); all agree on
+ * the transcript hash; the hub's address and uncompressed key equal ours.
  * CTL_EXIT_OK with *k filled, or CTL_EXIT_VERIFY with why[] naming the first problem. */
 int ctl_key_verify(const json_t *key, const char *ca_file, ctl_key *k, char *why, size_t cap);
 

@@ -5,8 +5,9 @@
  * committee by one hub session. mpcctl checks the descriptors before anything is sent
  * (dealer.h: strict fields, one import, the public shares make the public key), computes
  * the address here, and after the session checks that the hub's new key is active with
- * exactly that public key, chain code, committee and source. --dry-run stops after the
- * local checks and prints the request. */
+ * exactly that public key, chain code, committee and source, then shows it as keys show
+ * does (its parties' import attestations, of epoch 1, verified: key.c). --dry-run stops
+ * after the local checks and prints the request. */
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
@@ -244,7 +245,7 @@ int ctl_import_check(const ctl_dealer *d0, unsigned t, const api_party_name *par
 }
 
 /* Sends the import, then reads and checks the new key. */
-static int send_import(ctl_ctx *c, const import_args *a, ctl_key *k, const char *body)
+static int send_import(ctl_ctx *c, const import_args *a, const char *body)
 {
     char url[64], sid[33], kid[33], why[320];
     json_t *res = NULL;
@@ -278,22 +279,15 @@ static int send_import(ctl_ctx *c, const import_args *a, ctl_key *k, const char 
         return rc;
     }
     fprintf(c->err, "keys import: key %s active (session %s)\n", kid, sid[0] ? sid : "-");
-    memcpy(k->id, kid, 33);
-    api_hex_decode(k->id_bytes, 16, kid, 32);
-    snprintf(k->basis, sizeof k->basis, "the dealers' public key and chain code (checked here)");
-    if (c->json) {
-        json_t *o = json_deep_copy(r.body);
-        json_object_set_new(o, "dealers_checked", json_true());
-        if (sid[0])
-            json_object_set_new(o, "session_id", json_string(sid));
-        ctl_print_json(c, o);
-        json_decref(o);
-    } else {
-        ctl_print_key(c, r.body, k, NULL);
+    json_object_set_new(r.body, "dealers_checked", json_true());
+    if (sid[0])
+        json_object_set_new(r.body, "session_id", json_string(sid));
+    /* then as keys show: its (import) attestations verified, the address recomputed */
+    rc = ctl_show_key(c, r.body, NULL, 0);
+    if (rc == CTL_EXIT_OK && !c->json)
         print_dealers(c, a);
-    }
     ctl_resp_free(&r);
-    return CTL_EXIT_OK;
+    return rc;
 }
 
 int ctl_cmd_keys_import(ctl_ctx *c, int argc, char **argv)
@@ -328,7 +322,7 @@ int ctl_cmd_keys_import(ctl_ctx *c, int argc, char **argv)
     else if (a->dry_run)
         rc = dry_run(c, a, &k, body);
     else if ((rc = ctl_hub_setup(c)) == CTL_EXIT_OK)
-        rc = send_import(c, a, &k, body);
+        rc = send_import(c, a, body);
     free(body);
 out:
     free(a);

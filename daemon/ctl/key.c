@@ -12,6 +12,7 @@
 #include <secp256k1.h>
 
 #include "api/hex.h"
+#include "api/reshare.h"
 #include "ctl.h"
 #include "daemon/common/eth.h"
 #include "daemon/common/tls.h"
@@ -138,6 +139,7 @@ static int read_key(const json_t *key, ctl_key *k, char *why, size_t cap)
     }
     k->t = (unsigned)t;
     k->n = (unsigned)n;
+    k->imported = json_is_true(json_object_get(key, "imported"));
     k->nparties = (size_t)n;
     for (size_t i = 0; i < (size_t)n; i++) {
         const char *p = json_string_value(json_array_get(parties, i));
@@ -203,15 +205,22 @@ static int check_attestation(const json_t *a, ctl_key *k, X509_STORE *trust, int
         return -1;
     memcpy(r.public_key, k->public_key, 33);
     memcpy(r.chain_code, k->chain_code, 32);
-    uint8_t m[API_ATTEST_MSG_BYTES];
-    api_attestation_message(m, k->id_bytes, &r);
-    int ok = mpcd_tls_verify_with_cert(cert, m, sizeof m, r.attestation, r.attestation_len);
+    /* an imported key has no keygen: its parties attested their epoch-1 shares with the
+     * reshare message (v2, transcript hash = the share's fingerprint; import contract) */
+    uint8_t m[API_ATTEST_MSG_BYTES > API_RESHARE_ATTEST_MSG_BYTES ? API_ATTEST_MSG_BYTES
+                                                                  : API_RESHARE_ATTEST_MSG_BYTES];
+    size_t mlen = k->imported ? API_RESHARE_ATTEST_MSG_BYTES : API_ATTEST_MSG_BYTES;
+    if (k->imported)
+        api_reshare_attestation_message(m, k->id_bytes, 1, &r);
+    else
+        api_attestation_message(m, k->id_bytes, &r);
+    int ok = mpcd_tls_verify_with_cert(cert, m, mlen, r.attestation, r.attestation_len);
     X509_free(cert);
     if (!ok) {
         snprintf(why, cap,
-                 "party '%s': its attestation does not verify for this key id, public key and "
-                 "chain code",
-                 party);
+                 "party '%s': its %s attestation does not verify for this key id, public key "
+                 "and chain code",
+                 party, k->imported ? "import (epoch 1)" : "keygen");
         return -1;
     }
     return 0;
@@ -331,13 +340,8 @@ void ctl_print_key(ctl_ctx *c, const json_t *view, const ctl_key *k, const char 
         fprintf(c->out, "created      %s\n", when);
         return;
     }
-    if (k->basis[0])
-        fprintf(c->out, "status       active; checked against %s\n", k->basis);
-    else
-        fprintf(c->out,
-                "status       active; %u of %u keygen attestations verified against the "
-                "party CA\n",
-                k->n, k->n);
+    fprintf(c->out, "status       active; %u of %u %s attestations verified against the party CA\n",
+            k->n, k->n, k->imported ? "import (epoch 1)" : "keygen");
     char pk[67];
     api_hex_encode(pk, k->public_key, 33);
     fprintf(c->out, "public key   %s\n", pk);
