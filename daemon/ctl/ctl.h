@@ -126,6 +126,10 @@ typedef struct {
     char uncompressed[131];
     char address[43]; /* EIP-55, computed here */
     int imported;     /* the view says "imported": attestations of epoch 1 (below) */
+    /* the committee whose attestations were verified: the key's parties, or after a
+     * reshare to another committee the parties of the session that made the key */
+    size_t natt;
+    api_party_name attesters[API_MAX_PARTIES];
 } ctl_key;
 
 /* Checks a key view from the hub: active, a valid public key and chain code, and one
@@ -136,6 +140,21 @@ typedef struct {
  * the transcript hash; the hub's address and uncompressed key equal ours.
  * CTL_EXIT_OK with *k filled, or CTL_EXIT_VERIFY with why[] naming the first problem. */
 int ctl_key_verify(const json_t *key, const char *ca_file, ctl_key *k, char *why, size_t cap);
+
+/* ctl_key_verify with the attestations expected from attesters (a JSON array of party
+ * ids: the committee that made the key) instead of the key's parties; NULL = the key's
+ * parties (that is ctl_key_verify). */
+int ctl_key_verify_by(const json_t *key, const json_t *attesters, const char *ca_file, ctl_key *k,
+                      char *why, size_t cap);
+
+/* ctl_key_verify of a view from the hub, for any epoch: when the key was reshared to
+ * another committee (epoch > 0, its attestations are not its parties'), the attesting
+ * committee is the first threshold_n parties of the session that made the key
+ * (keygen_session: GET /v1/sessions/{id}, which must be this key's and done). The hub
+ * names that committee as it names the key's parties; each attestation still verifies
+ * only under a certificate of the party CA. CTL_EXIT_OK, CTL_EXIT_VERIFY with why[], or
+ * CTL_EXIT_CONN (printed). */
+int ctl_key_check(ctl_ctx *c, const json_t *key, ctl_key *k, char *why, size_t cap);
 
 /* Uncompressed SEC1 hex (130 chars). 0 or -1. */
 int ctl_uncompressed_hex(char out[131], const uint8_t pk[33]);

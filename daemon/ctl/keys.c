@@ -56,7 +56,7 @@ int ctl_show_key(ctl_ctx *c, json_t *view, const char *path, int pem)
                               ctl_jstr(view, "id"), ctl_jstr(view, "status"))
                    : CTL_EXIT_OK;
     }
-    int rc = ctl_key_verify(view, c->party_ca, &k, why, sizeof why);
+    int rc = ctl_key_check(c, view, &k, why, sizeof why);
     if (rc != CTL_EXIT_OK)
         return ctl_fail(c, rc, "key %s: VERIFICATION FAILED, not showing its address: %s",
                         ctl_jstr(view, "id"), why);

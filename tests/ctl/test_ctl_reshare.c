@@ -1,7 +1,8 @@
 /* tests/ctl/test_ctl_reshare.c — mpcctl keys refresh and keys reshare (issue 17) against a
  * real mpc-hubd and three real mpc-signerd (n1 tpm2 on a swtpm, n2 pkcs11 on SoftHSM2, n3
  * soft; tests/support/deploy.h, set up with mpcctl): a 2-of-3 key refreshed, reshared
- * 2-of-3 -> 2-of-3 with the same parties, then 2-of-3 -> 3-of-3 and back; after each, the
+ * 2-of-3 -> 2-of-3 with the same parties, then 2-of-3 -> 3-of-3 and back, and last n3
+ * leaves (2-of-2 n1,n2); after each, the
  * epoch mpcctl shows, the same address, and signatures verified by mpcctl sign --verify
  * and by the openssl command line (every pair at 2-of-3, all three at 3-of-3, where a pair
  * is refused). Refused requests change nothing: a refresh with a party offline, a reshare
@@ -219,15 +220,46 @@ static void test_refused(void **state)
     sign_ok("n1,n3", 12);
 }
 
+/* A committee change, last (n3 does not come back): n3 leaves, 2-of-3 -> 2-of-2 n1,n2.
+ * The key's attestations are still its keygen's, by n1, n2 and n3: keys show and sign
+ * --verify check them against the keygen session's committee. (n3 keeps its old share
+ * when the hub picked n1 and n2 as dealers; a signer refuses to join a later epoch of a
+ * key while it holds an older share, so n3 could come back only as a new node.) */
+static void test_reshare_committee(void **state)
+{
+    (void)state;
+    char *out = NULL, h[65];
+    memset(h, 'd', 64);
+    h[64] = 0;
+    int rc = deploy_ctl(&D, &out, "keys reshare %s --threshold 2 --parties n1,n2", key_id);
+    if (rc != 0)
+        deploy_dump_logs(&D);
+    assert_int_equal(rc, 0);
+    assert_non_null(strstr(out, "threshold    2 of 2 (parties: n1, n2)"));
+    assert_non_null(strstr(out, "epoch        6\n"));
+    assert_non_null(strstr(out, "3 of 3 keygen attestations verified"));
+    assert_non_null(strstr(out, "made by      n1, n2, n3"));
+    assert_non_null(strstr(out, address));
+    free(out);
+    json_t *k = ctl_json(0, "keys show %s", key_id);
+    assert_true(json_is_true(json_object_get(k, "attestations_verified")));
+    assert_int_equal(json_integer_value(json_object_get(k, "epoch")), 6);
+    assert_int_equal(json_array_size(json_object_get(k, "parties")), 2);
+    json_decref(k);
+    sign_ok("n1,n2", 13);
+    sign_ok(NULL, 14);
+    /* n3 is no party of the key now */
+    assert_int_equal(deploy_ctl(&D, NULL, "sign %s --hash %s --signers n1,n3", key_id, h), 1);
+}
+
 int main(void)
 {
     if (deploy_check_tools() != 0)
         return 1;
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_refresh),
-        cmocka_unit_test(test_reshare_same_committee),
-        cmocka_unit_test(test_reshare_threshold),
-        cmocka_unit_test(test_refused),
+        cmocka_unit_test(test_refresh),           cmocka_unit_test(test_reshare_same_committee),
+        cmocka_unit_test(test_reshare_threshold), cmocka_unit_test(test_refused),
+        cmocka_unit_test(test_reshare_committee),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -468,12 +468,71 @@ static void test_import_attestations(void **state)
     expect_refused(view, other_ca_pem, "does not verify against the party CA");
 }
 
+/* A key reshared to another committee (n3 left): its attestations are the keygen's, by
+ * n1, n2 and n3; they verify against that committee and only against it. */
+static void test_reshared_committee(void **state)
+{
+    (void)state;
+    ctl_key k;
+    char why[256] = "";
+    json_t *view = make_view();
+    json_object_set_new(view, "parties", json_pack("[s,s]", "n1", "n2"));
+    json_object_set_new(view, "n", json_integer(2));
+    json_object_set_new(view, "epoch", json_integer(4));
+    /* against the key's own parties: 3 attestations for 2 */
+    assert_int_equal(ctl_key_verify(view, ca_pem, &k, why, sizeof why), CTL_EXIT_VERIFY);
+    assert_non_null(strstr(why, "3 attestations for 2 parties"));
+    json_t *first = json_pack("[s,s,s]", "n1", "n2", "n3");
+    int rc = ctl_key_verify_by(view, first, ca_pem, &k, why, sizeof why);
+    if (rc)
+        fprintf(stderr, "%s\n", why);
+    assert_int_equal(rc, CTL_EXIT_OK);
+    assert_int_equal(k.natt, 3);
+    assert_int_equal(k.nparties, 2);
+    assert_string_equal(k.parties[1], "n2");
+    json_decref(first);
+    /* the output names the committee that attested */
+    char *out = NULL;
+    size_t len = 0;
+    ctl_ctx c;
+    FILE *f = open_memstream(&out, &len);
+    ctl_ctx_init(&c, f, stderr);
+    ctl_print_key(&c, view, &k, NULL);
+    fclose(f);
+    assert_non_null(strstr(out, "threshold    2 of 2 (parties: n1, n2)"));
+    assert_non_null(strstr(out, "3 of 3 keygen attestations verified"));
+    assert_non_null(strstr(out, "made by      n1, n2, n3"));
+    free(out);
+    static const char *const wrong[] = {"[\"n1\",\"n2\"]",         "[\"n1\",\"n2\",\"n4\"]",
+                                        "[\"n1\",\"n2\",\"n2\"]",  "[\"n1\"]",
+                                        "[\"n1\",\"n2\",\"n 3\"]", "[\"n1\",\"n2\",3]"};
+    static const char *const needle[] = {
+        "3 attestations for 2 parties", "not a party",    "lists 'n2' twice",
+        "a committee of 1 parties",     "not a valid id", "not a valid id"};
+    for (size_t i = 0; i < sizeof wrong / sizeof wrong[0]; i++) {
+        json_t *a = json_loads(wrong[i], 0, NULL);
+        assert_non_null(a);
+        why[0] = 0;
+        rc = ctl_key_verify_by(view, a, ca_pem, &k, why, sizeof why);
+        if (rc != CTL_EXIT_VERIFY || !strstr(why, needle[i]))
+            fprintf(stderr, "committee %s: rc %d: %s\n", wrong[i], rc, why);
+        assert_int_equal(rc, CTL_EXIT_VERIFY);
+        assert_non_null(strstr(why, needle[i]));
+        json_decref(a);
+    }
+    json_decref(view);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_address_vectors),     cmocka_unit_test(test_pem_and_derive),
-        cmocka_unit_test(test_attestations_verify), cmocka_unit_test(test_attestations_refused),
-        cmocka_unit_test(test_import_attestations), cmocka_unit_test(test_output),
+        cmocka_unit_test(test_address_vectors),
+        cmocka_unit_test(test_pem_and_derive),
+        cmocka_unit_test(test_attestations_verify),
+        cmocka_unit_test(test_attestations_refused),
+        cmocka_unit_test(test_import_attestations),
+        cmocka_unit_test(test_reshared_committee),
+        cmocka_unit_test(test_output),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
