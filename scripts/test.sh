@@ -41,7 +41,8 @@ fi
 echo "== fuzz targets (libFuzzer + ASan/UBSan, ${MPC_FUZZ_SECONDS:-20} s each)"
 if build build/fuzz -DCMAKE_C_COMPILER=clang -DMPC_FUZZ=ON -DMPC_TESTS=OFF -DMPC_BENCH=OFF; then
   for target in api/fuzz/fuzz_frame api/fuzz/fuzz_rest api/fuzz/fuzz_rest_sign \
-      daemon/signerd/fuzz/fuzz_policy tss/fuzz/fuzz_keyshare tss/fuzz/fuzz_receive \
+      daemon/signerd/fuzz/fuzz_policy daemon/signerd/fuzz/fuzz_stagekey \
+      tss/fuzz/fuzz_keyshare tss/fuzz/fuzz_receive \
       tss/fuzz/fuzz_dkg_r1 tss/fuzz/fuzz_dkg_r2 tss/fuzz/fuzz_dkg_r3 tss/fuzz/fuzz_dkg_r4 \
       tss/fuzz/fuzz_sign_r1 tss/fuzz/fuzz_sign_r2 tss/fuzz/fuzz_sign_r3 \
       tss/fuzz/fuzz_reshare_r1 tss/fuzz/fuzz_reshare_r2 tss/fuzz/fuzz_reshare_r3 \

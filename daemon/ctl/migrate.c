@@ -14,6 +14,7 @@
 #include "api/hex.h"
 #include "ctl.h"
 #include "daemon/common/eth.h"
+#include "daemon/common/secfile.h"
 #include "daemon/common/tsslib.h"
 #include "tss/secmem.h"
 
@@ -40,37 +41,9 @@ static const char usage_migrate[] =
  * CTL_EXIT_LOCAL with a message. */
 static int read_secret_file(ctl_ctx *c, const char *path, uint8_t **buf, size_t *len)
 {
-    struct stat st;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    size_t got = 0;
-    *buf = NULL;
-    if (fd < 0 || fstat(fd, &st) != 0) {
-        int e = errno;
-        if (fd >= 0)
-            close(fd);
-        return ctl_fail(c, CTL_EXIT_LOCAL, "%s: %s", path, strerror(e));
-    }
-    if (!S_ISREG(st.st_mode) || st.st_size > (off_t)MPCD_TSSLIB_FILE_MAX) {
-        close(fd);
-        return ctl_fail(c, CTL_EXIT_LOCAL, "%s: not a regular file of at most %u bytes", path,
-                        MPCD_TSSLIB_FILE_MAX);
-    }
-    *len = (size_t)st.st_size;
-    *buf = tss_secmem_alloc(*len + 1);
-    while (*buf && got < *len) {
-        ssize_t r = read(fd, *buf + got, *len - got);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            break;
-        got += (size_t)r;
-    }
-    close(fd);
-    if (!*buf || got != *len) {
-        tss_secmem_free(*buf);
-        *buf = NULL;
-        return ctl_fail(c, CTL_EXIT_LOCAL, "%s: cannot read the file", path);
-    }
+    char why[512];
+    if (mpcd_secfile_read(path, MPCD_TSSLIB_FILE_MAX, buf, len, why, sizeof why) != 0)
+        return ctl_fail(c, CTL_EXIT_LOCAL, "%s", why);
     return CTL_EXIT_OK;
 }
 

@@ -13,7 +13,10 @@
 
 #include "api/hex.h"
 #include "daemon/common/log.h"
+#include "daemon/common/secfile.h"
+#include "daemon/common/tsslib.h"
 #include "signer.h"
+#include "stage.h"
 #include "tss/secmem.h"
 
 #define DEFAULT_CONFIG "/etc/mpc-signer/mpc-signerd.conf"
@@ -39,6 +42,15 @@ static void usage(FILE *f)
             "  bans list                  banned peers (fingerprint, party, reason, when)\n"
             "  bans lift FINGERPRINT      lift a ban (takes effect at the daemon's next start)\n"
             "  audit verify               check the audit log's hash chain; non-zero on a break\n"
+            "  import-key --key-file FILE [--chain-code HEX]\n"
+            "                             stage a whole private key (64 hex digits or an xprv)\n"
+            "                             for POST /v1/keys/import: sealed here, dealt once;\n"
+            "                             prints the dealer descriptor for mpcctl keys import\n"
+            "  migrate-stage --save-file FILE [--threshold T] [--chain-code HEX]\n"
+            "                             stage this node's share of a tss-lib key (its save\n"
+            "                             file, checked) the same way\n"
+            "  staged list                staged inputs (public key, source, descriptor)\n"
+            "  staged remove PUBLIC_KEY   delete a staged input without dealing it\n"
             "default config: %s\n",
             DEFAULT_CONFIG);
 }
@@ -304,6 +316,76 @@ static int print_ban(void *ctx, const signer_ban_row *b)
     return 0;
 }
 
+static int print_staged(void *ctx, const signer_staged_row *r)
+{
+    char pk[67];
+    (void)ctx;
+    api_hex_encode(pk, r->public_key, 33);
+    char *d = signer_stage_printable(r->descriptor);
+    printf("%s %-7s %lld %s\n", pk, r->source, (long long)r->created, d ? d : "(malformed)");
+    free(d);
+    return 0;
+}
+
+/* import-key / migrate-stage: reads the secret file, seals and stores it, prints the
+ * descriptor on stdout. Exit 0, 1 (backend, store), 2 (usage), 4 (input refused). */
+static int stage(signer *sd, int tsslib, int argc, char **argv)
+{
+    const char *file = NULL, *cc_hex = NULL;
+    unsigned long t = 0;
+    uint8_t cc[32];
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], tsslib ? "--save-file" : "--key-file") == 0 && i + 1 < argc)
+            file = argv[++i];
+        else if (strcmp(argv[i], "--chain-code") == 0 && i + 1 < argc)
+            cc_hex = argv[++i];
+        else if (tsslib && strcmp(argv[i], "--threshold") == 0 && i + 1 < argc)
+            t = strtoul(argv[++i], NULL, 10);
+        else
+            file = NULL, i = argc;
+    }
+    if (!file ||
+        (cc_hex && (strlen(cc_hex) != 64 || api_hex_decode(cc, sizeof cc, cc_hex, 64) != API_OK)) ||
+        t > 255) {
+        usage(stderr);
+        return 2;
+    }
+    char why[768];
+    uint8_t *data = NULL;
+    size_t len = 0;
+    if (mpcd_secfile_read(file, tsslib ? MPCD_TSSLIB_FILE_MAX : 4096, &data, &len, why,
+                          sizeof why) != 0) {
+        log_err("%s", why);
+        return 4;
+    }
+    if (tss_secmem_harden_process() != 0)
+        log_warn("cannot make the process non-dumpable");
+    int rc = 1;
+    char *descriptor = NULL;
+    if (open_state(sd) == 0) {
+        signer_stage_err e =
+            tsslib
+                ? signer_stage_tsslib(sd->hsm, sd->store, sd->cfg.party_id, data, len, (unsigned)t,
+                                      cc_hex ? cc : NULL, &descriptor, why, sizeof why)
+                : signer_stage_key(sd->hsm, sd->store, sd->cfg.party_id, data, len,
+                                   cc_hex ? cc : NULL, &descriptor, why, sizeof why);
+        if (e == SIGNER_STAGE_OK) {
+            printf("%s\n", descriptor);
+            rc = 0;
+        } else {
+            log_err("%s: %s", signer_stage_strerror(e), why);
+            rc = e == SIGNER_STAGE_ERR_KEY_TEXT || e == SIGNER_STAGE_ERR_KEY ||
+                         e == SIGNER_STAGE_ERR_TSSLIB || e == SIGNER_STAGE_ERR_EXISTS
+                     ? 4
+                     : 1;
+        }
+    }
+    free(descriptor);
+    tss_secmem_free(data);
+    close_state(sd);
+    return rc;
+}
+
 static int admin(signer *sd, int argc, char **argv)
 {
     signer_store_err e = signer_store_open(sd->cfg.database, &sd->store);
@@ -317,6 +399,13 @@ static int admin(signer *sd, int argc, char **argv)
         e = signer_store_share_list(sd->store, print_share, NULL);
     } else if (strcmp(what, "shares") == 0 && strcmp(verb, "remove-pending") == 0 && argc == 3) {
         e = signer_store_share_remove_pending(sd->store, argv[2]);
+    } else if (strcmp(what, "staged") == 0 && strcmp(verb, "list") == 0 && argc == 2) {
+        e = signer_store_staged_list(sd->store, print_staged, NULL);
+    } else if (strcmp(what, "staged") == 0 && strcmp(verb, "remove") == 0 && argc == 3) {
+        uint8_t pk[33];
+        e = strlen(argv[2]) == 66 && api_hex_decode(pk, 33, argv[2], 66) == API_OK
+                ? signer_store_staged_remove(sd->store, pk, NULL, "removed by the operator")
+                : SIGNER_STORE_ERR_ARG;
     } else if (strcmp(what, "bans") == 0 && strcmp(verb, "list") == 0 && argc == 2) {
         e = signer_store_ban_list(sd->store, print_ban, NULL);
     } else if (strcmp(what, "bans") == 0 && strcmp(verb, "lift") == 0 && argc == 3) {
@@ -382,7 +471,10 @@ int main(int argc, char **argv)
         return check_config(&sd);
     if (strcmp(cmd, "init-identity") == 0)
         return init_identity(&sd, rest - 1, argv + optind + 1);
-    if ((strcmp(cmd, "shares") == 0 || strcmp(cmd, "bans") == 0 || strcmp(cmd, "audit") == 0) &&
+    if (strcmp(cmd, "import-key") == 0 || strcmp(cmd, "migrate-stage") == 0)
+        return stage(&sd, strcmp(cmd, "migrate-stage") == 0, rest - 1, argv + optind + 1);
+    if ((strcmp(cmd, "shares") == 0 || strcmp(cmd, "bans") == 0 || strcmp(cmd, "audit") == 0 ||
+         strcmp(cmd, "staged") == 0) &&
         rest >= 2)
         return admin(&sd, rest, argv + optind);
     usage(stderr);

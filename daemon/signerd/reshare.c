@@ -59,12 +59,43 @@ static unsigned old_index_of(const uint8_t x[32], unsigned n_old)
     return x[31] >= 1 && x[31] <= n_old ? x[31] : 0;
 }
 
-signer_reshare_err signer_reshare_params(tss_reshare_params *out, const api_reshare_start *s,
-                                         const char *me, const tss_keyshare *own,
-                                         const uint8_t (*party_fps)[32],
-                                         const uint8_t (*dealer_fps)[32],
-                                         const uint8_t session_id[32], tss_banlist *bans, char *why,
-                                         size_t cap)
+/* A dealer of an import: the session-start must be about the staged key, and every dealer
+ * one of its old parties (this node at its own x). */
+static signer_reshare_err staged_dealer(tss_reshare_params *out, const api_reshare_start *s,
+                                        const signer_reshare_staged *st, char *why, size_t cap)
+{
+    static const uint8_t zero[32];
+    if (memcmp(s->key_sid, zero, 32) != 0 || s->epoch != 1)
+        return fail(out, SIGNER_RESHARE_ERR_KEY, why, cap,
+                    "this node deals a staged input, but the session is not an import (a DKG "
+                    "sid or an epoch other than 1)");
+    if (memcmp(st->public_key, s->public_key, 33) != 0 ||
+        memcmp(st->chain_code, s->chain_code, 32) != 0 || st->old_threshold != s->old_threshold ||
+        st->old_n != s->old_n)
+        return fail(out, SIGNER_RESHARE_ERR_KEY, why, cap,
+                    "old: public key, chain code, threshold or n differ from the staged input");
+    for (size_t k = 0; k < s->ndealers; k++) {
+        const api_reshare_dealer *in = &s->dealers[k];
+        size_t j = 0;
+        while (j < st->count &&
+               (memcmp(st->xs[j], in->x, 32) != 0 || memcmp(st->pubs[j], in->pub, 33) != 0))
+            j++;
+        int mine = out->dealer == k + 1;
+        if (j == st->count ||
+            (mine && (memcmp(in->x, st->x, 32) != 0 || memcmp(in->pub, st->pub, 33) != 0)))
+            return fail(out, SIGNER_RESHARE_ERR_DEALER, why, cap,
+                        "dealers[%zu] (%.64s): not %s of the staged key", k, in->id,
+                        mine ? "this node's staged x and P(x)" : "an old party");
+    }
+    out->share = st->secret;
+    return SIGNER_RESHARE_OK;
+}
+
+signer_reshare_err
+signer_reshare_params(tss_reshare_params *out, const api_reshare_start *s, const char *me,
+                      const tss_keyshare *own, const signer_reshare_staged *staged,
+                      const uint8_t (*party_fps)[32], const uint8_t (*dealer_fps)[32],
+                      const uint8_t session_id[32], tss_banlist *bans, char *why, size_t cap)
 {
     if (why && cap)
         why[0] = 0;
@@ -98,8 +129,9 @@ signer_reshare_err signer_reshare_params(tss_reshare_params *out, const api_resh
         out->index = (uint8_t)role;
 
     if (!own) {
-        /* a replacement: the public input from the session-start, and it cannot deal */
-        if (out->dealer)
+        /* a replacement, or the dealer of an import: the public input from the
+         * session-start; it can deal only what it staged, and only for that key */
+        if (out->dealer && !staged)
             return fail(out, SIGNER_RESHARE_ERR_ROLE, why, cap,
                         "this node is listed as a dealer but holds no share of the key");
         if (tss_point_parse(&out->pk, s->public_key) != TSS_OK)
@@ -118,7 +150,7 @@ signer_reshare_err signer_reshare_params(tss_reshare_params *out, const api_resh
             set_identity(&d->id, s->dealers[k].id, dealer_fps[k]);
             d->new_index = (uint8_t)s->dealers[k].new_index;
         }
-        return SIGNER_RESHARE_OK;
+        return out->dealer ? staged_dealer(out, s, staged, why, cap) : SIGNER_RESHARE_OK;
     }
 
     /* a node with a share: everything public comes from the share */

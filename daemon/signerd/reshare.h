@@ -38,18 +38,34 @@ typedef enum {
 /* Static description (never NULL). */
 const char *signer_reshare_strerror(signer_reshare_err err);
 
+/* A dealer input staged for an import or a migration (stage.h), as a session uses it. */
+#define SIGNER_STAGED_PARTIES_MAX 64 /* the old committee of a tss-lib key */
+typedef struct {
+    uint8_t public_key[33], chain_code[32];
+    unsigned old_threshold, old_n; /* 1, 1 for a whole key */
+    uint8_t x[32], pub[33];        /* this node's x and P(x) */
+    size_t count;                  /* every old party's (x, P(x)), this node's among them */
+    uint8_t xs[SIGNER_STAGED_PARTIES_MAX][32];
+    uint8_t pubs[SIGNER_STAGED_PARTIES_MAX][33];
+    tss_scalar *secret; /* SECRET: p(x), secure memory (stage.c) */
+} signer_reshare_staged;
+
 /* Fills *out for this node (party id `me`) from session-start s.
  *   own:        this node's ACTIVE share of s->key_id (decoded), or NULL if it holds none;
+ *   staged:     for a node without a share that deals an import or a migration (key_sid
+ *               zero, epoch 1), its staged input (stage.h), else NULL. The session-start
+ *               must name the staged key (public key, chain code, old t and n) and every
+ *               dealer's (x, P(x)) must be one of the staged old parties', this node's its
+ *               own; out->share then points into staged->secret;
  *   party_fps:  s->n fingerprints, party_fps[j] of s->parties[j] (validated certificates);
  *   dealer_fps: s->ndealers fingerprints, dealer_fps[k] of s->dealers[k];
  *   session_id: the session id from round 0; bans: the node's ban list (required).
  * On failure *out is zeroed and why[] (cap bytes, NUL-terminated) names the field. */
-signer_reshare_err signer_reshare_params(tss_reshare_params *out, const api_reshare_start *s,
-                                         const char *me, const tss_keyshare *own,
-                                         const uint8_t (*party_fps)[32],
-                                         const uint8_t (*dealer_fps)[32],
-                                         const uint8_t session_id[32], tss_banlist *bans, char *why,
-                                         size_t cap);
+signer_reshare_err
+signer_reshare_params(tss_reshare_params *out, const api_reshare_start *s, const char *me,
+                      const tss_keyshare *own, const signer_reshare_staged *staged,
+                      const uint8_t (*party_fps)[32], const uint8_t (*dealer_fps)[32],
+                      const uint8_t session_id[32], tss_banlist *bans, char *why, size_t cap);
 
 /* The session's participants as a session-start (api/json.h) so that the signer's session
  * machinery (certificate checks, round 0, routing by index) runs unchanged: sign = 0, the

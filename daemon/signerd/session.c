@@ -24,6 +24,7 @@
 #include "daemon/common/tls.h"
 #include "reshare.h"
 #include "signer.h"
+#include "stage.h"
 #include "timing.h"
 #include "tss/dkg.h"
 #include "tss/reshare.h"
@@ -84,6 +85,7 @@ typedef struct signer_session {
     tss_sign *sign;
     api_reshare_start *rs; /* a reshare session (kind "reshare"): its session-start */
     tss_reshare *reshare;
+    signer_reshare_staged *staged; /* the dealer of an import: its staged input (stage.h) */
     uint8_t dealer_fps[API_MAX_PARTIES][32];
     tss_keyshare *share; /* owned unless cached */
     int share_cached;
@@ -1111,12 +1113,45 @@ static int reshare_input(signer_session *s, tss_reshare_params *p, const uint8_t
 {
     char why[256];
     signer_reshare_err re = signer_reshare_params(
-        p, s->rs, s->sd->cfg.party_id, s->share, (const uint8_t(*)[32])s->fps,
+        p, s->rs, s->sd->cfg.party_id, s->share, s->staged, (const uint8_t(*)[32])s->fps,
         (const uint8_t(*)[32])s->dealer_fps, sid, s->sd->bans, why, sizeof why);
     if (re == SIGNER_RESHARE_OK)
         return 0;
     fail(s, 0, "reshare refused: %s: %s", signer_reshare_strerror(re), why);
     return -1;
+}
+
+/* A node without a share of the key that the session names as a dealer: an import or a
+ * migration, dealt from what the operator staged here for the key's public key. */
+static int load_staged(signer_session *s)
+{
+    int dealer = 0;
+    char why[256], pk[67];
+    for (size_t k = 0; k < s->rs->ndealers; k++)
+        dealer |= strcmp(s->rs->dealers[k].id, s->sd->cfg.party_id) == 0;
+    if (!dealer)
+        return 0;
+    if (!(s->staged = calloc(1, sizeof *s->staged))) {
+        fail(s, 0, "out of memory");
+        return -1;
+    }
+    signer_stage_err e = signer_stage_load(s->sd->hsm, s->sd->store, s->sd->cfg.party_id,
+                                           s->rs->public_key, s->staged, why, sizeof why);
+    if (e == SIGNER_STAGE_OK)
+        return 0;
+    api_hex_encode(pk, s->rs->public_key, 33);
+    fail(s, 0,
+         "import refused: %s: %s (public key %s; stage it with `mpc-signerd import-key` "
+         "or `migrate-stage`)",
+         signer_stage_strerror(e), why, pk);
+    return -1;
+}
+
+static void staged_drop(signer_session *s)
+{
+    signer_stage_release(s->staged);
+    free(s->staged);
+    s->staged = NULL;
 }
 
 static void job_start_reshare(signer_session *s, const uint8_t *payload, size_t len)
@@ -1151,6 +1186,8 @@ static void job_start_reshare(signer_session *s, const uint8_t *payload, size_t 
         return;
     if (se != SIGNER_STORE_OK && se != SIGNER_STORE_ERR_NOT_FOUND)
         return fail(s, 0, "the share store failed");
+    if (se == SIGNER_STORE_ERR_NOT_FOUND && load_staged(s) != 0)
+        return;
     tss_reshare_params p;
     uint8_t zero[32] = {0};
     if (reshare_input(s, &p, zero) != 0)
@@ -1183,6 +1220,15 @@ static void begin_reshare(signer_session *s)
         return;
     tss_err e = tss_reshare_new(&s->reshare, &p, tss_rng_system());
     OPENSSL_cleanse(&p, sizeof p);
+    /* A staged input is dealt once: deleted (fsync) before the first message leaves. */
+    if (e == TSS_OK && s->staged &&
+        signer_store_staged_remove(sd->store, s->staged->public_key, s->hex, "dealt") !=
+            SIGNER_STORE_OK) {
+        staged_drop(s);
+        return fail(s, 0, "cannot remove the staged input before dealing it: %s",
+                    signer_store_last_detail());
+    }
+    staged_drop(s);
     /* The state holds its own copy of a dealer's share: this session's copy goes now. */
     if (!s->share_cached)
         tss_keyshare_free(s->share);
@@ -1229,6 +1275,13 @@ static void finish_reshare(signer_session *s)
         memcpy(row.identities[i].fp, s->fps[i], 32);
     }
     row.identity_count = rs->n;
+    static const uint8_t no_sid[32];
+    row.imported = memcmp(rs->key_sid, no_sid, 32) == 0; /* an import or a migration */
+    signer_share_row prev; /* a refresh of an imported key keeps the mark */
+    memset(&prev, 0, sizeof prev);
+    if (!row.imported && signer_store_share_get(sd->store, kid, &prev) == SIGNER_STORE_OK)
+        row.imported = prev.imported;
+    signer_share_row_clear(&prev);
     api_key_public kp;
     if (store_pending_share(s, kid, ks, &row, &r, &kp) != 0)
         return;
@@ -1284,6 +1337,7 @@ static void session_clear(signer_session *s)
     tss_sign_free(s->sign);
     tss_reshare_free(s->reshare);
     s->reshare = NULL;
+    staged_drop(s);
     free(s->rs);
     s->rs = NULL;
     if (!s->share_cached)

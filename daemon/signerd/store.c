@@ -28,7 +28,7 @@ struct signer_store {
     char *path;
 };
 
-#define SCHEMA_VERSION 3
+#define SCHEMA_VERSION 4
 
 /* Version 1. Beyond the columns the design names: shares.session (the keygen session, for
  * the operator), and triggers that make the database itself refuse what the daemon must
@@ -117,8 +117,16 @@ static const char schema_v3[] =
     "  value BLOB NOT NULL CHECK(length(value) = 32), request_id TEXT);"
     "CREATE INDEX spend_by_key ON spend(key_id, ts);";
 
+/* Version 4 (issue 17: import and migration): dealer inputs staged by the operator (a whole
+ * private key, or one party's tss-lib share), sealed, one per public key, deleted when the
+ * node deals (or by the operator). */
+static const char schema_v4[] =
+    "CREATE TABLE staged(public_key BLOB PRIMARY KEY CHECK(length(public_key) = 33),"
+    "  source TEXT NOT NULL CHECK(source IN ('key', 'tss-lib')),"
+    "  descriptor TEXT NOT NULL, blob BLOB NOT NULL, created INTEGER NOT NULL);";
+
 /* migrations[v] takes a database from user_version v to v + 1. */
-static const char *const migrations[SCHEMA_VERSION] = {schema_v1, schema_v2, schema_v3};
+static const char *const migrations[SCHEMA_VERSION] = {schema_v1, schema_v2, schema_v3, schema_v4};
 
 /* ---- errors ----------------------------------------------------------------------------- */
 
@@ -333,6 +341,7 @@ static const char *const kind_names[] = {
     [SIGNER_AUDIT_ACTIVATE] = "activate", [SIGNER_AUDIT_BAN] = "ban",
     [SIGNER_AUDIT_UNBAN] = "unban",       [SIGNER_AUDIT_REMOVE] = "remove",
     [SIGNER_AUDIT_RESHARE] = "reshare",   [SIGNER_AUDIT_RETIRE] = "retire",
+    [SIGNER_AUDIT_STAGE] = "stage",       [SIGNER_AUDIT_UNSTAGE] = "unstage",
 };
 
 const char *signer_audit_kind_name(signer_audit_kind kind)
@@ -1226,6 +1235,182 @@ signer_store_err signer_store_share_remove_pending(signer_store *st, const char 
     if (err == SIGNER_STORE_OK)
         err = audit_append_locked(st, SIGNER_AUDIT_REMOVE, key_id, NULL, NULL, NULL, outcome);
     err = tx_end(st, err, "committing a share's removal");
+    unlock(st);
+    return err;
+}
+
+/* ---- staged dealer inputs ---------------------------------------------------------------- */
+
+void signer_staged_row_clear(signer_staged_row *row)
+{
+    if (!row)
+        return;
+    if (row->blob)
+        OPENSSL_cleanse(row->blob, row->blob_len);
+    free(row->blob);
+    free(row->descriptor);
+    memset(row, 0, sizeof *row);
+}
+
+static int staged_source_valid(const char *source)
+{
+    return strcmp(source, "key") == 0 || strcmp(source, "tss-lib") == 0;
+}
+
+signer_store_err signer_store_staged_put(signer_store *st, const signer_staged_row *row)
+{
+    char pk[67], outcome[128];
+    if (!st || !row || !staged_source_valid(row->source) || !row->descriptor ||
+        strlen(row->descriptor) > SIGNER_STAGED_DESCRIPTOR_MAX || !row->blob || !row->blob_len ||
+        row->blob_len > SIGNER_MAX_BLOB_BYTES)
+        return arg_fail("staged_put: malformed row");
+    api_hex_encode(pk, row->public_key, 33);
+    snprintf(outcome, sizeof outcome, "staged (%s) for public key %s", row->source, pk);
+    lock(st);
+    signer_store_err err = tx_begin(st, "starting to stage a dealer input");
+    sqlite3_stmt *q =
+        err == SIGNER_STORE_OK ? prepare(st, "SELECT 1 FROM staged WHERE public_key = ?1") : NULL;
+    if (err == SIGNER_STORE_OK && !q)
+        err = SIGNER_STORE_ERR_IO;
+    if (q) {
+        sqlite3_bind_blob(q, 1, row->public_key, 33, SQLITE_STATIC);
+        int rc = sqlite3_step(q);
+        if (rc == SQLITE_ROW)
+            err = fail(SIGNER_STORE_ERR_EXISTS, st->path,
+                       "stage: an input for public key %s is already staged", pk);
+        else if (rc != SQLITE_DONE)
+            err = db_fail(st, "reading the staged inputs");
+        sqlite3_finalize(q);
+    }
+    sqlite3_stmt *s = err == SIGNER_STORE_OK
+                          ? prepare(st, "INSERT INTO staged(public_key, source, descriptor, blob,"
+                                        " created) VALUES(?1, ?2, ?3, ?4, ?5)")
+                          : NULL;
+    if (err == SIGNER_STORE_OK && !s)
+        err = SIGNER_STORE_ERR_IO;
+    if (s) {
+        sqlite3_bind_blob(s, 1, row->public_key, 33, SQLITE_STATIC);
+        sqlite3_bind_text(s, 2, row->source, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 3, row->descriptor, -1, SQLITE_STATIC);
+        sqlite3_bind_blob(s, 4, row->blob, (int)row->blob_len, SQLITE_STATIC);
+        sqlite3_bind_int64(s, 5, now_s());
+        err = step_done(st, s, "storing a staged input");
+    }
+    if (err == SIGNER_STORE_OK)
+        err = audit_append_locked(st, SIGNER_AUDIT_STAGE, NULL, NULL, NULL, NULL, outcome);
+    err = tx_end(st, err, "committing a staged input");
+    unlock(st);
+    return err;
+}
+
+/* Fills out from a row of SELECT public_key, source, descriptor, created[, blob]. */
+static signer_store_err staged_row_read(signer_store *st, sqlite3_stmt *s, signer_staged_row *out,
+                                        int with_blob)
+{
+    const char *source = col_text(s, 1), *descriptor = col_text(s, 2);
+    memset(out, 0, sizeof *out);
+    if (sqlite3_column_bytes(s, 0) != 33 || !source || !staged_source_valid(source) ||
+        !descriptor || (with_blob && sqlite3_column_bytes(s, 4) <= 0))
+        return fail(SIGNER_STORE_ERR_CORRUPT, st->path, "staged: malformed row");
+    memcpy(out->public_key, sqlite3_column_blob(s, 0), 33);
+    snprintf(out->source, sizeof out->source, "%s", source);
+    out->created = sqlite3_column_int64(s, 3);
+    if (!(out->descriptor = strdup(descriptor)))
+        return SIGNER_STORE_ERR_NOMEM;
+    if (!with_blob)
+        return SIGNER_STORE_OK;
+    out->blob_len = (size_t)sqlite3_column_bytes(s, 4);
+    if (!(out->blob = malloc(out->blob_len))) {
+        signer_staged_row_clear(out);
+        return SIGNER_STORE_ERR_NOMEM;
+    }
+    memcpy(out->blob, sqlite3_column_blob(s, 4), out->blob_len);
+    return SIGNER_STORE_OK;
+}
+
+signer_store_err signer_store_staged_get(signer_store *st, const uint8_t public_key[33],
+                                         signer_staged_row *out)
+{
+    if (!st || !public_key || !out)
+        return arg_fail("staged_get: NULL argument");
+    memset(out, 0, sizeof *out);
+    lock(st);
+    sqlite3_stmt *s = prepare(st, "SELECT public_key, source, descriptor, created, blob FROM"
+                                  " staged WHERE public_key = ?1");
+    signer_store_err err = s ? SIGNER_STORE_OK : SIGNER_STORE_ERR_IO;
+    if (s) {
+        sqlite3_bind_blob(s, 1, public_key, 33, SQLITE_STATIC);
+        int rc = sqlite3_step(s);
+        err = rc == SQLITE_ROW    ? staged_row_read(st, s, out, 1)
+              : rc == SQLITE_DONE ? SIGNER_STORE_ERR_NOT_FOUND
+                                  : db_fail(st, "reading a staged input");
+        sqlite3_finalize(s);
+    }
+    unlock(st);
+    return err;
+}
+
+signer_store_err signer_store_staged_list(signer_store *st, signer_staged_list_fn fn, void *ctx)
+{
+    if (!st || !fn)
+        return arg_fail("staged_list: NULL argument");
+    /* read everything first: fn runs without the mutex (store.h) */
+    signer_staged_row *rows = NULL;
+    size_t count = 0;
+    lock(st);
+    sqlite3_stmt *s = prepare(st, "SELECT public_key, source, descriptor, created FROM staged"
+                                  " ORDER BY created, public_key");
+    signer_store_err err = s ? SIGNER_STORE_OK : SIGNER_STORE_ERR_IO;
+    int rc;
+    while (s && err == SIGNER_STORE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+        signer_staged_row *grown = realloc(rows, (count + 1) * sizeof *rows);
+        if (!grown) {
+            err = SIGNER_STORE_ERR_NOMEM;
+            break;
+        }
+        rows = grown;
+        err = staged_row_read(st, s, &rows[count], 0);
+        if (err == SIGNER_STORE_OK)
+            count++;
+    }
+    if (s && err == SIGNER_STORE_OK && rc != SQLITE_DONE)
+        err = db_fail(st, "listing the staged inputs");
+    sqlite3_finalize(s);
+    unlock(st);
+    int stop = err != SIGNER_STORE_OK;
+    for (size_t i = 0; i < count; i++) {
+        if (!stop)
+            stop = fn(ctx, &rows[i]) != 0;
+        signer_staged_row_clear(&rows[i]);
+    }
+    free(rows);
+    return err;
+}
+
+signer_store_err signer_store_staged_remove(signer_store *st, const uint8_t public_key[33],
+                                            const char *session, const char *outcome)
+{
+    char pk[67], text[1024];
+    if (!st || !public_key || !outcome)
+        return arg_fail("staged_remove: NULL argument");
+    api_hex_encode(pk, public_key, 33);
+    lock(st);
+    signer_store_err err = tx_begin(st, "starting to remove a staged input");
+    sqlite3_stmt *s =
+        err == SIGNER_STORE_OK ? prepare(st, "DELETE FROM staged WHERE public_key = ?1") : NULL;
+    if (err == SIGNER_STORE_OK && !s)
+        err = SIGNER_STORE_ERR_IO;
+    if (s) {
+        sqlite3_bind_blob(s, 1, public_key, 33, SQLITE_STATIC);
+        err = step_done(st, s, "removing a staged input");
+    }
+    if (err == SIGNER_STORE_OK && sqlite3_changes(st->db) != 1)
+        err = fail(SIGNER_STORE_ERR_NOT_FOUND, st->path, "no input staged for public key %s", pk);
+    if (err == SIGNER_STORE_OK)
+        err = audit_append_locked(
+            st, SIGNER_AUDIT_UNSTAGE, NULL, session, NULL, NULL,
+            (snprintf(text, sizeof text, "%.900s: public key %s", outcome, pk), text));
+    err = tx_end(st, err, "committing a staged input's removal");
     unlock(st);
     return err;
 }

@@ -165,6 +165,46 @@ signer_store_err signer_store_share_list(signer_store *st, signer_share_list_fn 
  * ERR_NOT_FOUND if it has none. The key's active epoch is never touched. */
 signer_store_err signer_store_share_remove_pending(signer_store *st, const char *key_id);
 
+/* ---- staged dealer inputs (issue 17: import and migration) ------------------------------ */
+
+/* A dealer input the operator staged on this node (stage.h): a whole private key or one
+ * party's tss-lib share, sealed by the node's backend, waiting for the hub's import session.
+ * One per public key. Single use: the session deletes it (signer_store_staged_remove,
+ * fsync'ed) before its first protocol message leaves, so a key is dealt at most once from
+ * a staging; a failed import needs the operator to stage again. */
+#define SIGNER_STAGED_DESCRIPTOR_MAX 8192 /* the public descriptor (JSON text), bytes */
+typedef struct {
+    uint8_t public_key[33]; /* the key's public key, SEC1 compressed */
+    char source[8];         /* "key" or "tss-lib" */
+    char *descriptor;       /* the public data (stage.h), JSON text, malloc'd */
+    uint8_t *blob;          /* the sealed secret (hsm_seal output), malloc'd; NULL in lists */
+    size_t blob_len;
+    int64_t created; /* unix seconds */
+} signer_staged_row;
+
+/* Frees (and wipes) what a row holds and zeroes it. NULL is a no-op. */
+void signer_staged_row_clear(signer_staged_row *row);
+
+/* Stores row (source, descriptor, blob; created is set here) with an audit 'stage' row, in
+ * one transaction, fsync'ed before OK. ERR_EXISTS when an input for that public key is
+ * staged already (nothing is overwritten); ERR_ARG for a malformed row. */
+signer_store_err signer_store_staged_put(signer_store *st, const signer_staged_row *row);
+
+/* Reads the input staged for public_key, blob included (clear with signer_staged_row_clear).
+ * ERR_NOT_FOUND when none. */
+signer_store_err signer_store_staged_get(signer_store *st, const uint8_t public_key[33],
+                                         signer_staged_row *out);
+
+/* Calls fn for every staged input (blob NULL) in staging order; fn returns non-zero to stop. */
+typedef int (*signer_staged_list_fn)(void *ctx, const signer_staged_row *row);
+signer_store_err signer_store_staged_list(signer_store *st, signer_staged_list_fn fn, void *ctx);
+
+/* Deletes the input staged for public_key with an audit 'unstage' row (session: the hex
+ * session id or NULL; outcome: why, e.g. "dealt"), fsync'ed before OK. ERR_NOT_FOUND when
+ * none (nothing written). */
+signer_store_err signer_store_staged_remove(signer_store *st, const uint8_t public_key[33],
+                                            const char *session, const char *outcome);
+
 /* ---- used session ids ----------------------------------------------------------------- */
 
 /* Records sid as used by a session of kind ("keygen", "sign", ...: 1..16 characters).
@@ -237,10 +277,12 @@ typedef enum {
     SIGNER_AUDIT_REMOVE,
     SIGNER_AUDIT_RESHARE, /* a pending share of a later epoch stored */
     SIGNER_AUDIT_RETIRE,  /* an old epoch's share deleted on RETIRE */
+    SIGNER_AUDIT_STAGE,   /* a dealer input staged for an import or migration */
+    SIGNER_AUDIT_UNSTAGE, /* a staged input deleted (dealt, or by the operator) */
 } signer_audit_kind;
 
-/* "keygen", "sign", "activate", "ban", "unban", "remove", "reshare", "retire"; NULL if out
- * of range. */
+/* "keygen", "sign", "activate", "ban", "unban", "remove", "reshare", "retire", "stage",
+ * "unstage"; NULL if out of range. */
 const char *signer_audit_kind_name(signer_audit_kind kind);
 
 /* Appends one audit row, durably. Each row is chained to the previous one:

@@ -81,6 +81,8 @@ static void make_start(api_reshare_start *s, unsigned t, const unsigned *news, u
 
 /* Builds every participant's parameters (participant i is node nodes[i-1], holding
  * old[held[i-1]] or nothing) and runs the reshare. */
+static signer_reshare_staged *staged_of[TSS_MAX_PARTIES + 1]; /* by node; NULL: none */
+
 static tss_err run(sim_reshare *r, tss_reshare_params *pp, api_reshare_start *s,
                    const unsigned *nodes, const unsigned *held, unsigned m, uint8_t (*pfp)[32],
                    uint8_t (*dfp)[32])
@@ -95,7 +97,7 @@ static tss_err run(sim_reshare *r, tss_reshare_params *pp, api_reshare_start *s,
         s->index = i;
         signer_reshare_err e =
             signer_reshare_params(&pp[i], s, me.party_id, held[i - 1] ? old[held[i - 1]] : NULL,
-                                  pfp, dfp, sid, bans, why, sizeof why);
+                                  staged_of[nodes[i - 1]], pfp, dfp, sid, bans, why, sizeof why);
         if (e != SIGNER_RESHARE_OK)
             fail_msg("participant %u: %s: %s", i, signer_reshare_strerror(e), why);
         r->party_params[i] = &pp[i];
@@ -196,8 +198,8 @@ static void test_hub_lies_refused(void **state)
     sim_identity(&me, 1);
 #define EXPECT(err, what)                                                                          \
     do {                                                                                           \
-        assert_int_equal(signer_reshare_params(&p, &s, me.party_id, old[1], pfp, dfp, sid, bans,   \
-                                               why, sizeof why),                                   \
+        assert_int_equal(signer_reshare_params(&p, &s, me.party_id, old[1], NULL, pfp, dfp, sid,   \
+                                               bans, why, sizeof why),                             \
                          err);                                                                     \
         assert_non_null(strstr(why, what));                                                        \
         assert_int_equal(p.n, 0);                                                                  \
@@ -206,9 +208,9 @@ static void test_hub_lies_refused(void **state)
     } while (0)
     make_start(&s, 2, news, 3, deal, deal_new, 2, pfp, dfp);
     s.index = 1;
-    assert_int_equal(
-        signer_reshare_params(&p, &s, me.party_id, old[1], pfp, dfp, sid, bans, why, sizeof why),
-        SIGNER_RESHARE_OK);
+    assert_int_equal(signer_reshare_params(&p, &s, me.party_id, old[1], NULL, pfp, dfp, sid, bans,
+                                           why, sizeof why),
+                     SIGNER_RESHARE_OK);
     assert_int_equal(p.dealer, 1);
     assert_int_equal(p.index, 1);
     assert_ptr_equal(p.share, &old[1]->secret_share);
@@ -239,12 +241,12 @@ static void test_hub_lies_refused(void **state)
     memcpy(dfp[1], me.fp, 32);
     EXPECT(SIGNER_RESHARE_ERR_DEALER, "dealers[1]");
     /* a node without a share cannot deal */
-    assert_int_equal(
-        signer_reshare_params(&p, &s, me.party_id, NULL, pfp, dfp, sid, bans, why, sizeof why),
-        SIGNER_RESHARE_ERR_ROLE);
-    assert_int_equal(
-        signer_reshare_params(&p, &s, me.party_id, old[1], pfp, dfp, sid, NULL, why, sizeof why),
-        SIGNER_RESHARE_ERR_ARG);
+    assert_int_equal(signer_reshare_params(&p, &s, me.party_id, NULL, NULL, pfp, dfp, sid, bans,
+                                           why, sizeof why),
+                     SIGNER_RESHARE_ERR_ROLE);
+    assert_int_equal(signer_reshare_params(&p, &s, me.party_id, old[1], NULL, pfp, dfp, sid, NULL,
+                                           why, sizeof why),
+                     SIGNER_RESHARE_ERR_ARG);
 #undef EXPECT
 }
 
@@ -277,6 +279,107 @@ static void test_replacement_told_a_lie_fails(void **state)
     sim_reshare_free(&r);
 }
 
+/* The old committee's shares staged as an import's inputs (a tss-lib migration: no share of
+ * the new key id on any node, key_sid zero, epoch 1): node k's staged input is old[k]'s
+ * secret at x = k with every old party's (x, P(x)). */
+static void stage_old(signer_reshare_staged *st, unsigned k)
+{
+    memset(st, 0, sizeof *st);
+    tss_point_serialize(st->public_key, &old[1]->pk);
+    memcpy(st->chain_code, old[1]->chain_code, 32);
+    st->old_threshold = old[1]->t;
+    st->old_n = old[1]->n;
+    st->count = old[1]->n;
+    for (unsigned j = 0; j < st->count; j++) {
+        st->xs[j][31] = (uint8_t)(j + 1);
+        tss_point_serialize(st->pubs[j], &old[1]->pub_shares[j]);
+    }
+    memcpy(st->x, st->xs[k - 1], 32);
+    memcpy(st->pub, st->pubs[k - 1], 33);
+    st->secret = &old[k]->secret_share;
+}
+
+static void import_start(api_reshare_start *s, const unsigned *news, const unsigned *deal,
+                         const unsigned *deal_new, uint8_t (*pfp)[32], uint8_t (*dfp)[32])
+{
+    make_start(s, 2, news, 3, deal, deal_new, 2, pfp, dfp);
+    memset(s->key_sid, 0, 32);
+    memset(s->key_id, 0x1f, 16); /* a new key */
+    s->epoch = 1;
+}
+
+static void test_migration_then_sign(void **state)
+{
+    (void)state;
+    static api_reshare_start s;
+    static tss_reshare_params pp[TSS_MAX_PARTIES + 1];
+    static signer_reshare_staged st1, st3;
+    uint8_t pfp[3][32], dfp[2][32];
+    /* nodes 1 and 3 deal what they staged and are new parties 1 and 2; node 5 joins */
+    static const unsigned news[] = {1, 3, 5}, deal[] = {1, 3}, deal_new[] = {1, 2};
+    static const unsigned none[] = {0, 0, 0};
+    stage_old(&st1, 1);
+    stage_old(&st3, 3);
+    staged_of[1] = &st1;
+    staged_of[3] = &st3;
+    import_start(&s, news, deal, deal_new, pfp, dfp);
+    sim_reshare r;
+    tss_err e = run(&r, pp, &s, news, none, 3, pfp, dfp);
+    if (e != TSS_OK)
+        fail_msg("import: %s (participant %u)", tss_strerror(e), r.net.failed_party);
+    for (int i = 1; i <= 3; i++) {
+        assert_int_equal(r.shares[i]->epoch, 1);
+        assert_true(tss_point_eq(&r.shares[i]->pk, &old[1]->pk)); /* the same key */
+    }
+    static const unsigned pairs[3][2] = {{1, 2}, {1, 3}, {2, 3}};
+    for (int p = 0; p < 3; p++)
+        sign_with(r.shares, pairs[p], 2);
+    sim_reshare_free(&r);
+
+    /* what a dealer of staged input refuses */
+    tss_reshare_params p;
+    char why[200];
+    static const uint8_t sid[32] = {2};
+    tss_identity me;
+    sim_identity(&me, 1);
+    s.index = 1;
+#define EXPECT(err, what)                                                                          \
+    do {                                                                                           \
+        assert_int_equal(signer_reshare_params(&p, &s, me.party_id, NULL, &st1, pfp, dfp, sid,     \
+                                               bans, why, sizeof why),                             \
+                         err);                                                                     \
+        assert_non_null(strstr(why, what));                                                        \
+        import_start(&s, news, deal, deal_new, pfp, dfp);                                          \
+        s.index = 1;                                                                               \
+    } while (0)
+    assert_int_equal(signer_reshare_params(&p, &s, me.party_id, NULL, &st1, pfp, dfp, sid, bans,
+                                           why, sizeof why),
+                     SIGNER_RESHARE_OK);
+    assert_ptr_equal(p.share, st1.secret);
+    s.key_sid[3] = 1; /* a refresh of a DKG key is not what was staged for */
+    EXPECT(SIGNER_RESHARE_ERR_KEY, "not an import");
+    s.epoch = 2;
+    EXPECT(SIGNER_RESHARE_ERR_KEY, "not an import");
+    s.public_key[7] ^= 1; /* another key */
+    EXPECT(SIGNER_RESHARE_ERR_KEY, "staged input");
+    s.chain_code[0] ^= 1;
+    EXPECT(SIGNER_RESHARE_ERR_KEY, "staged input");
+    s.old_threshold = 3;
+    EXPECT(SIGNER_RESHARE_ERR_KEY, "staged input");
+    /* the other dealer at its x with another party's P(x) */
+    tss_point_serialize(s.dealers[1].pub, &old[1]->pub_shares[1]);
+    EXPECT(SIGNER_RESHARE_ERR_DEALER, "dealers[1]");
+    s.dealers[0].x[31] = 2; /* this node listed at another old party's x and P(x) */
+    tss_point_serialize(s.dealers[0].pub, &old[1]->pub_shares[1]);
+    EXPECT(SIGNER_RESHARE_ERR_DEALER, "dealers[0]");
+    /* listed as a dealer with nothing staged */
+    assert_int_equal(signer_reshare_params(&p, &s, me.party_id, NULL, NULL, pfp, dfp, sid, bans,
+                                           why, sizeof why),
+                     SIGNER_RESHARE_ERR_ROLE);
+#undef EXPECT
+    staged_of[1] = staged_of[3] = NULL;
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -284,6 +387,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_reshare_with_node_replaced, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hub_lies_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_replacement_told_a_lie_fails, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_migration_then_sign, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

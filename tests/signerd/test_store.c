@@ -119,8 +119,8 @@ static void test_open_and_schema(void **state)
     (void)state;
     signer_store *st = open_store();
     signer_store_close(st);
-    assert_int_equal(raw_int("PRAGMA user_version"), 3);
-    assert_int_equal(raw_int("SELECT count(*) FROM sqlite_master WHERE type='table'"), 6);
+    assert_int_equal(raw_int("PRAGMA user_version"), 4);
+    assert_int_equal(raw_int("SELECT count(*) FROM sqlite_master WHERE type='table'"), 7);
     st = open_store(); /* reopening an existing database */
     assert_int_equal(signer_store_check(st), SIGNER_STORE_OK);
     signer_store_close(st);
@@ -764,8 +764,9 @@ static void test_v1_database_migrates(void **state)
     assert_int_equal(raw_int("PRAGMA user_version"), 1);
 
     st = open_store();
-    assert_int_equal(raw_int("PRAGMA user_version"), 3);
+    assert_int_equal(raw_int("PRAGMA user_version"), 4);
     assert_int_equal(raw_int("SELECT count(*) FROM requests"), 0); /* v3: request ids */
+    assert_int_equal(raw_int("SELECT count(*) FROM staged"), 0);   /* v4: staged inputs */
     assert_int_equal(signer_store_check(st), SIGNER_STORE_OK);
     assert_int_equal(audit_seq(st), 3);
     signer_share_row a, p, got;
@@ -809,7 +810,7 @@ static void test_v1_database_migrates(void **state)
     sqlite3_close(db);
     /* reopening a migrated database changes nothing */
     st = open_store();
-    assert_int_equal(raw_int("PRAGMA user_version"), 3);
+    assert_int_equal(raw_int("PRAGMA user_version"), 4);
     signer_store_close(st);
 }
 

@@ -56,6 +56,7 @@ void deploy_init(deploy *d, const char *prefix, const char *hub_bin, const char 
     d->hub_bin = hub_bin;
     d->signerd_bin = signerd_bin;
     d->hub_session_timeout = 8;
+    d->node_session_timeout = 10;
     d->hub_log_level = "info";
     d->node_log_level = "info";
     d->log_tail = 25;
@@ -291,12 +292,13 @@ void deploy_write_node_conf(deploy *d, int i, const char *extra_signer)
         deploy_die(d, "node config");
     fprintf(f,
             "[signer]\nparty_id = %s\ndatabase = %s/%s.db\nlog_level = %s\n"
-            "session_timeout = 10\n%s%s\n"
+            "session_timeout = %d\n%s%s\n"
             "[hub]\nurl = wss://127.0.0.1:%d/v1/party\nca = %s\ncert = %s/%s.pem\n"
             "identity_key = %s/%s.identity\nreconnect_min_ms = 100\nreconnect_max_ms = 1000\n\n"
             "[backend]\nkind = %s\n",
-            id, dir, id, d->node_log_level, d->node_extra, extra_signer ? extra_signer : "",
-            d->party_port, d->ca, dir, id, dir, id, deploy_backend[i]);
+            id, dir, id, d->node_log_level, d->node_session_timeout, d->node_extra,
+            extra_signer ? extra_signer : "", d->party_port, d->ca, dir, id, dir, id,
+            deploy_backend[i]);
     if (i == 0)
         fprintf(f, "tcti = %s\n", d->tpm.tcti);
     if (i == 0 && d->tpm_primary[0])

@@ -41,6 +41,7 @@ typedef struct deploy {
     char api_key[128], auth_hdr[200];
     /* written into the configs (set before writing them) */
     int hub_session_timeout;    /* [sessions] timeout; default 8 */
+    int node_session_timeout;   /* every node's [signer] session_timeout; default 10 */
     char hub_extra_api[256];    /* extra lines of [api] (e.g. max_connections_per_address) */
     char hub_extra_sess[256];   /* extra lines of [sessions] */
     const char *hub_log_level;  /* default "info" */
