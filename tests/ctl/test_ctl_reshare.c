@@ -6,8 +6,9 @@
  * epoch mpcctl shows, the same address, and signatures verified by mpcctl sign --verify
  * and by the openssl command line (every pair at 2-of-3, all three at 3-of-3, where a pair
  * is refused). Refused requests change nothing: a refresh with a party offline, a reshare
- * to an unknown party, an unknown key. Temp dir, free loopback ports, everything removed at
- * the end. */
+ * to an unknown party, an unknown key. And the dealer descriptors that mpc-signerd import-key
+ * and migrate-stage print on the nodes pass keys import --dry-run with the known addresses.
+ * Temp dir, free loopback ports, everything removed at the end. */
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -25,6 +26,7 @@
 
 #include "deploy.h"
 #include "openssl_check.h"
+#include "tsslib_gen.h"
 #include "api/hex.h"
 
 static deploy D;
@@ -252,6 +254,84 @@ static void test_reshare_committee(void **state)
     assert_int_equal(deploy_ctl(&D, NULL, "sign %s --hash %s --signers n1,n3", key_id, h), 1);
 }
 
+/* Staged on real nodes, checked by mpcctl: a private key staged on n3 (mpc-signerd
+ * import-key) and a generated 2-of-3 tss-lib wallet of private key 2 whose parties 0 and
+ * 1 are staged on n3 and n2 (migrate-stage); the descriptors they print pass keys import
+ * --dry-run (every check mpcctl makes before a request, the interpolation included) with
+ * the known addresses of those keys; one party alone is refused. (The import itself needs
+ * the hub's POST /v1/keys/import.) The staged inputs are removed afterwards. */
+static void test_staged_descriptors(void **state)
+{
+    (void)state;
+    char path[256];
+    snprintf(path, sizeof path, "%s/cold.key", D.dir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318\n", f);
+    fclose(f);
+    assert_int_equal(deploy_sh("%s --config %s/n3.conf import-key --key-file %s > %s/cold.json "
+                               "2>>%s/stage.log",
+                               SIGNERD_BIN, D.dir, path, D.dir, D.dir),
+                     0);
+    json_t *o = ctl_json(0,
+                         "keys import --threshold 2 --parties n1,n2,n3 --dealer %s/cold.json "
+                         "--external-id cold-1 --dry-run",
+                         D.dir);
+    assert_string_equal(json_string_value(json_object_get(o, "ethereum_address")),
+                        "0x2c7536E3605D9C16a7a3D7b1898e529396a65c23");
+    json_t *d0 = json_array_get(json_object_get(json_object_get(o, "body"), "dealers"), 0);
+    assert_string_equal(json_string_value(json_object_get(d0, "party")), "n3");
+    assert_string_equal(json_string_value(json_object_get(d0, "source")), "key");
+    char cold_pk[67];
+    snprintf(cold_pk, sizeof cold_pk, "%s", json_string_value(json_object_get(o, "public_key")));
+    json_decref(o);
+    /* a tss-lib wallet: two of its three parties staged on two nodes */
+    tsslib_gen_key *k = tsslib_gen_small(41, 2, 2, 3, NULL);
+    assert_non_null(k);
+    for (unsigned j = 0; j < 2; j++) {
+        const char *node = j == 0 ? "n3" : "n2";
+        snprintf(path, sizeof path, "%s/old%u.json", D.dir, j);
+        assert_int_equal(tsslib_gen_write(k, j, 1, path), 0);
+        assert_int_equal(deploy_sh("%s --config %s/%s.conf migrate-stage --save-file %s > "
+                                   "%s/%s-desc.json 2>>%s/stage.log",
+                                   SIGNERD_BIN, D.dir, node, path, D.dir, node, D.dir),
+                         0);
+    }
+    tsslib_gen_free(k);
+    char *out = NULL;
+    assert_int_equal(
+        deploy_ctl(&D, &out,
+                   "keys import --threshold 2 --parties n1,n2 --dealer %s/n3-desc.json "
+                   "--dealer %s/n2-desc.json --dry-run",
+                   D.dir, D.dir),
+        0);
+    assert_non_null(strstr(out, "address      0x2B5AD5c4795c026514f8317c7a215E218DcCD6cF"));
+    assert_non_null(strstr(out, "from tss-lib (old sharing 2 of 3; dealers: n3, n2)"));
+    free(out);
+    assert_int_equal(
+        deploy_ctl(&D, NULL,
+                   "keys import --threshold 2 --parties n1,n2 --dealer %s/n3-desc.json "
+                   "--dry-run",
+                   D.dir),
+        4);
+    assert_true(deploy_ctl_error_has(&D, "1 dealers for an old sharing of 2-of-3"));
+    /* nothing stays staged */
+    assert_int_equal(deploy_sh("%s --config %s/n3.conf staged remove %s 2>>%s/stage.log >/dev/null",
+                               SIGNERD_BIN, D.dir, cold_pk, D.dir),
+                     0);
+    o = ctl_json(0,
+                 "keys import --threshold 2 --parties n1,n2 --dealer %s/n2-desc.json "
+                 "--dealer %s/n3-desc.json --dry-run",
+                 D.dir, D.dir);
+    const char *pk = json_string_value(json_object_get(o, "public_key"));
+    assert_int_equal(deploy_sh("%s --config %s/n3.conf staged remove %s 2>>%s/stage.log >/dev/null"
+                               " && %s --config %s/n2.conf staged remove %s 2>>%s/stage.log "
+                               ">/dev/null",
+                               SIGNERD_BIN, D.dir, pk, D.dir, SIGNERD_BIN, D.dir, pk, D.dir),
+                     0);
+    json_decref(o);
+}
+
 int main(void)
 {
     if (deploy_check_tools() != 0)
@@ -259,7 +339,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_refresh),           cmocka_unit_test(test_reshare_same_committee),
         cmocka_unit_test(test_reshare_threshold), cmocka_unit_test(test_refused),
-        cmocka_unit_test(test_reshare_committee),
+        cmocka_unit_test(test_reshare_committee), cmocka_unit_test(test_staged_descriptors),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
