@@ -83,9 +83,8 @@ static signer_reshare_err staged_dealer(tss_reshare_params *out, const api_resha
         int mine = out->dealer == k + 1;
         if (j == st->count ||
             (mine && (memcmp(in->x, st->x, 32) != 0 || memcmp(in->pub, st->pub, 33) != 0)))
-            return fail(out, SIGNER_RESHARE_ERR_DEALER, why, cap,
-                        "dealers[%zu] (%.64s): not %s of the staged key", k, in->id,
-                        mine ? "this node's staged x and P(x)" : "an old party");
+            return fail(out, SIGNER_RESHARE_ERR_DEALER, why, cap, "dealers[%zu] (%.64s): %s", k,
+                        in->id, mine ? "not its staged x, P(x)" : "not a staged old party");
     }
     out->share = st->secret;
     return SIGNER_RESHARE_OK;

@@ -1140,10 +1140,10 @@ static int load_staged(signer_session *s)
     if (e == SIGNER_STAGE_OK)
         return 0;
     api_hex_encode(pk, s->rs->public_key, 33);
-    fail(s, 0,
-         "import refused: %s: %s (public key %s; stage it with `mpc-signerd import-key` "
-         "or `migrate-stage`)",
-         signer_stage_strerror(e), why, pk);
+    if (e == SIGNER_STAGE_ERR_NONE)
+        fail(s, 0, "import refused: nothing staged here for public key %s", pk);
+    else
+        fail(s, 0, "import refused: the staged input for %s: %s", pk, why);
     return -1;
 }
 
