@@ -47,7 +47,7 @@ if build build/fuzz -DCMAKE_C_COMPILER=clang -DMPC_FUZZ=ON -DMPC_TESTS=OFF -DMPC
       tss/fuzz/fuzz_sign_r1 tss/fuzz/fuzz_sign_r2 tss/fuzz/fuzz_sign_r3 \
       tss/fuzz/fuzz_reshare_r1 tss/fuzz/fuzz_reshare_r2 tss/fuzz/fuzz_reshare_r3 \
       tss/fuzz/fuzz_reshare_r4 daemon/common/fuzz/fuzz_ethtx daemon/common/fuzz/fuzz_eip712 \
-      daemon/common/fuzz/fuzz_tsslib daemon/hubd/fuzz/fuzz_head; do
+      daemon/common/fuzz/fuzz_tsslib daemon/hubd/fuzz/fuzz_head daemon/ctl/fuzz/fuzz_dealer; do
     name=${target##*/}
     corpus=build/fuzz/corpus/$name
     mkdir -p "$corpus"

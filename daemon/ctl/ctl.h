@@ -2,7 +2,8 @@
  * and a node admin tool (node init / status, development CA). Everything but main() is a
  * library so the unit tests drive the commands with their own output streams.
  * Files: main.c (global options, dispatch), http.c (libcurl), key.c (key view, attestation
- * checks, address, PEM), keys.c (keys create/list/show), sign.c, info.c (sessions,
+ * checks, address, PEM), keys.c (keys create/list/show), reshare.c (keys refresh/reshare),
+ * import.c (keys import) with dealer.c (its dealer descriptors), sign.c, info.c (sessions,
  * parties), node.c (node init/status), devca.c (dev ca/issue), migrate.c (migrate check:
  * tss-lib save files), out.c (output helpers). */
 #ifndef CTL_H
@@ -16,6 +17,7 @@
 #include <jansson.h>
 
 #include "api/json.h"
+#include "dealer.h"
 
 /* Exit codes scripts can rely on (also printed by `mpcctl --help`). */
 typedef enum {
@@ -123,14 +125,36 @@ typedef struct {
     uint8_t chain_code[32];
     char uncompressed[131];
     char address[43]; /* EIP-55, computed here */
+    int imported;     /* the view says "imported": attestations of epoch 1 (below) */
+    /* the committee whose attestations were verified: the key's parties, or after a
+     * reshare to another committee the parties of the session that made the key */
+    size_t natt;
+    api_party_name attesters[API_MAX_PARTIES];
 } ctl_key;
 
 /* Checks a key view from the hub: active, a valid public key and chain code, and one
  * attestation per party whose certificate chains to ca_file (TLS client use, CN = party)
- * and whose signature verifies over the attested message (api_attestation_message); all
- * agree on the transcript hash; the hub's address and uncompressed key equal ours.
+ * and whose signature verifies over the attested message (api_attestation_message; for a
+ * key the view says is "imported", which had no keygen, the parties' reshare attestation
+ * of epoch 1, api_reshare_attestation_message, as the import contract fixes); all agree on
+ * the transcript hash; the hub's address and uncompressed key equal ours.
  * CTL_EXIT_OK with *k filled, or CTL_EXIT_VERIFY with why[] naming the first problem. */
 int ctl_key_verify(const json_t *key, const char *ca_file, ctl_key *k, char *why, size_t cap);
+
+/* ctl_key_verify with the attestations expected from attesters (a JSON array of party
+ * ids: the committee that made the key) instead of the key's parties; NULL = the key's
+ * parties (that is ctl_key_verify). */
+int ctl_key_verify_by(const json_t *key, const json_t *attesters, const char *ca_file, ctl_key *k,
+                      char *why, size_t cap);
+
+/* ctl_key_verify of a view from the hub, for any epoch: when the key was reshared to
+ * another committee (epoch > 0, its attestations are not its parties'), the attesting
+ * committee is the first threshold_n parties of the session that made the key
+ * (keygen_session: GET /v1/sessions/{id}, which must be this key's and done). The hub
+ * names that committee as it names the key's parties; each attestation still verifies
+ * only under a certificate of the party CA. CTL_EXIT_OK, CTL_EXIT_VERIFY with why[], or
+ * CTL_EXIT_CONN (printed). */
+int ctl_key_check(ctl_ctx *c, const json_t *key, ctl_key *k, char *why, size_t cap);
 
 /* Uncompressed SEC1 hex (130 chars). 0 or -1. */
 int ctl_uncompressed_hex(char out[131], const uint8_t pk[33]);
@@ -142,8 +166,23 @@ int ctl_derive(uint8_t out[33], const ctl_key *k, const char *path);
 /* Fetches and verifies a key (GET /v1/keys/{id}); prints why on failure. */
 int ctl_key_fetch(ctl_ctx *c, const char *id, ctl_key *k, json_t **view);
 
-/* Output for a key view; k NULL when it could not be verified (not active). */
+/* Output for a key view; k NULL when it could not be verified (not active). Shows the
+ * key's epoch and, for an imported key, its source. */
 void ctl_print_key(ctl_ctx *c, const json_t *view, const ctl_key *k, const char *path);
+
+/* Shows a key view as keys show does (keys.c): when active, verified first (exit 4 and no
+ * address if any check fails), then the key (--json: the view with
+ * "attestations_verified"); else its status. path / pem as keys show's options. */
+int ctl_show_key(ctl_ctx *c, json_t *view, const char *path, int pem);
+
+/* A POST that starts a hub session (keygen-like: ?wait in url): CTL_EXIT_OK with the
+ * answer in *result (owned) when it is 200/201 at once, or when the session it answered 202
+ * with is done within wait seconds in all (then *result is the session's result with
+ * "key_id" and "session_id"); sid[] is the session id ("" if the answer had none).
+ * Else the hub's error (printed, CTL_EXIT_FAILED), CTL_EXIT_PENDING or CTL_EXIT_CONN.
+ * what names the command in messages. (reshare.c) */
+int ctl_session_post(ctl_ctx *c, const char *url, const char *body, unsigned wait, const char *what,
+                     json_t **result, char sid[33]);
 
 /* ---- output (out.c) ---- */
 
@@ -190,6 +229,25 @@ void ctl_payload_free(ctl_payload *p);
 int ctl_cmd_approve(ctl_ctx *c, int argc, char **argv);
 int ctl_cmd_policy(ctl_ctx *c, int argc, char **argv);
 int ctl_cmd_keys(ctl_ctx *c, int argc, char **argv);
+int ctl_cmd_keys_refresh(ctl_ctx *c, int argc, char **argv); /* reshare.c */
+int ctl_cmd_keys_reshare(ctl_ctx *c, int argc, char **argv); /* reshare.c */
+int ctl_cmd_keys_import(ctl_ctx *c, int argc, char **argv);  /* import.c */
+
+/* keys refresh / reshare (reshare.c): the hub's answer res (EpochResult) and the key view
+ * after it must be key id's, at an epoch above the view before's, with before's public
+ * key, and with the committee asked: threshold t and parties[0..np) in order, or when
+ * np == 0 (a refresh) before's threshold and parties. CTL_EXIT_OK or CTL_EXIT_VERIFY with
+ * why[]. */
+int ctl_epoch_check(const char *id, unsigned t, const api_party_name *parties, size_t np,
+                    const json_t *before, const json_t *res, const json_t *after, char *why,
+                    size_t cap);
+
+/* keys import (import.c): the hub's key view v must be the import asked for: active; the
+ * dealers' (d0's) public key, chain code and the address computed here from it; marked
+ * imported from d0's source; epoch 1 when the view shows one; threshold t and
+ * parties[0..np) in order. CTL_EXIT_OK or CTL_EXIT_VERIFY with why[]. */
+int ctl_import_check(const ctl_dealer *d0, unsigned t, const api_party_name *parties, size_t np,
+                     const json_t *v, char *why, size_t cap);
 int ctl_cmd_sign(ctl_ctx *c, int argc, char **argv);
 int ctl_cmd_sessions(ctl_ctx *c, int argc, char **argv);
 int ctl_cmd_parties(ctl_ctx *c, int argc, char **argv);

@@ -4,6 +4,7 @@
  * EIP-55), child keys are derived here (BIP32), and the PEM for openssl is built here. */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <openssl/pem.h>
 #include <openssl/x509.h>
@@ -12,6 +13,7 @@
 #include <secp256k1.h>
 
 #include "api/hex.h"
+#include "api/reshare.h"
 #include "ctl.h"
 #include "daemon/common/eth.h"
 #include "daemon/common/tls.h"
@@ -138,6 +140,7 @@ static int read_key(const json_t *key, ctl_key *k, char *why, size_t cap)
     }
     k->t = (unsigned)t;
     k->n = (unsigned)n;
+    k->imported = json_is_true(json_object_get(key, "imported"));
     k->nparties = (size_t)n;
     for (size_t i = 0; i < (size_t)n; i++) {
         const char *p = json_string_value(json_array_get(parties, i));
@@ -169,9 +172,9 @@ static int check_attestation(const json_t *a, ctl_key *k, X509_STORE *trust, int
     const char *party = ctl_jstr(a, "party"), *sig = ctl_jstr(a, "signature");
     const char *pem = json_string_value(json_object_get(a, "certificate"));
     size_t i;
-    for (i = 0; i < k->nparties && strcmp(k->parties[i], party) != 0; i++)
+    for (i = 0; i < k->natt && strcmp(k->attesters[i], party) != 0; i++)
         ;
-    if (i == k->nparties || seen[i]) {
+    if (i == k->natt || seen[i]) {
         snprintf(why, cap, "attestation from '%s', which is not a party or attests twice", party);
         return -1;
     }
@@ -203,29 +206,73 @@ static int check_attestation(const json_t *a, ctl_key *k, X509_STORE *trust, int
         return -1;
     memcpy(r.public_key, k->public_key, 33);
     memcpy(r.chain_code, k->chain_code, 32);
-    uint8_t m[API_ATTEST_MSG_BYTES];
-    api_attestation_message(m, k->id_bytes, &r);
-    int ok = mpcd_tls_verify_with_cert(cert, m, sizeof m, r.attestation, r.attestation_len);
+    /* an imported key has no keygen: its parties attested their epoch-1 shares with the
+     * reshare message (v2, transcript hash = the share's fingerprint; import contract) */
+    uint8_t m[API_ATTEST_MSG_BYTES > API_RESHARE_ATTEST_MSG_BYTES ? API_ATTEST_MSG_BYTES
+                                                                  : API_RESHARE_ATTEST_MSG_BYTES];
+    size_t mlen = k->imported ? API_RESHARE_ATTEST_MSG_BYTES : API_ATTEST_MSG_BYTES;
+    if (k->imported)
+        api_reshare_attestation_message(m, k->id_bytes, 1, &r);
+    else
+        api_attestation_message(m, k->id_bytes, &r);
+    int ok = mpcd_tls_verify_with_cert(cert, m, mlen, r.attestation, r.attestation_len);
     X509_free(cert);
     if (!ok) {
         snprintf(why, cap,
-                 "party '%s': its attestation does not verify for this key id, public key and "
-                 "chain code",
-                 party);
+                 "party '%s': its %s attestation does not verify for this key id, public key "
+                 "and chain code",
+                 party, k->imported ? "import (epoch 1)" : "keygen");
         return -1;
     }
     return 0;
 }
 
+/* The attesting committee: attesters (ids), or the key's parties when NULL. */
+static int read_attesters(const json_t *attesters, ctl_key *k, char *why, size_t cap)
+{
+    if (!attesters) {
+        k->natt = k->nparties;
+        memcpy(k->attesters, k->parties, sizeof k->attesters);
+        return 0;
+    }
+    size_t n = json_array_size(attesters);
+    if (n < 2 || n > API_MAX_PARTIES) {
+        snprintf(why, cap, "key %s: a committee of %zu parties made it", k->id, n);
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const char *p = json_string_value(json_array_get(attesters, i));
+        if (!p || !api_party_id_valid(p)) {
+            snprintf(why, cap, "key %s: its first committee's party %zu is not a valid id", k->id,
+                     i + 1);
+            return -1;
+        }
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(k->attesters[j], p) == 0) {
+                snprintf(why, cap, "key %s: its first committee lists '%s' twice", k->id, p);
+                return -1;
+            }
+        snprintf(k->attesters[i], sizeof k->attesters[i], "%s", p);
+    }
+    k->natt = n;
+    return 0;
+}
+
 int ctl_key_verify(const json_t *key, const char *ca_file, ctl_key *k, char *why, size_t cap)
 {
+    return ctl_key_verify_by(key, NULL, ca_file, k, why, cap);
+}
+
+int ctl_key_verify_by(const json_t *key, const json_t *attesters, const char *ca_file, ctl_key *k,
+                      char *why, size_t cap)
+{
     memset(k, 0, sizeof *k);
-    if (read_key(key, k, why, cap) != 0)
+    if (read_key(key, k, why, cap) != 0 || read_attesters(attesters, k, why, cap) != 0)
         return CTL_EXIT_VERIFY;
     const json_t *atts = json_object_get(key, "attestations");
-    if (!json_is_array(atts) || json_array_size(atts) != k->n) {
-        snprintf(why, cap, "key %s: %zu attestations for %u parties", k->id, json_array_size(atts),
-                 k->n);
+    if (!json_is_array(atts) || json_array_size(atts) != k->natt) {
+        snprintf(why, cap, "key %s: %zu attestations for %zu parties", k->id, json_array_size(atts),
+                 k->natt);
         return CTL_EXIT_VERIFY;
     }
     X509_STORE *trust = X509_STORE_new();
@@ -237,7 +284,7 @@ int ctl_key_verify(const json_t *key, const char *ca_file, ctl_key *k, char *why
     }
     int seen[API_MAX_PARTIES] = {0}, rc = CTL_EXIT_OK;
     uint8_t th[32];
-    for (size_t i = 0; i < k->n && rc == CTL_EXIT_OK; i++)
+    for (size_t i = 0; i < k->natt && rc == CTL_EXIT_OK; i++)
         if (check_attestation(json_array_get(atts, i), k, trust, seen, th, i == 0, why, cap) != 0)
             rc = CTL_EXIT_VERIFY;
     X509_STORE_free(trust);
@@ -256,6 +303,64 @@ int ctl_key_verify(const json_t *key, const char *ca_file, ctl_key *k, char *why
         return CTL_EXIT_VERIFY;
     }
     return CTL_EXIT_OK;
+}
+
+/* 1 when the attestations come from exactly the key's parties (no lookup needed). */
+static int attested_by_parties(const json_t *key)
+{
+    const json_t *atts = json_object_get(key, "attestations"), *parties, *a, *p;
+    size_t i, j;
+    parties = json_object_get(key, "parties");
+    if (json_array_size(atts) != json_array_size(parties))
+        return 0;
+    json_array_foreach(atts, i, a)
+    {
+        int found = 0;
+        json_array_foreach(parties, j, p)
+        {
+            found |= json_is_string(p) && strcmp(json_string_value(p), ctl_jstr(a, "party")) == 0;
+        }
+        if (!found)
+            return 0;
+    }
+    return 1;
+}
+
+int ctl_key_check(ctl_ctx *c, const json_t *key, ctl_key *k, char *why, size_t cap)
+{
+    if (ctl_jint(key, "epoch") == 0 || attested_by_parties(key))
+        return ctl_key_verify(key, c->party_ca, k, why, cap);
+    /* reshared to another committee: the attestations are the first committee's, the
+     * parties of the session that made the key (its first threshold_n) */
+    const char *sid = ctl_jstr(key, "keygen_session");
+    char url[64];
+    ctl_resp r;
+    if (strlen(sid) != 32 || strspn(sid, "0123456789abcdefABCDEF") != 32) {
+        snprintf(why, cap, "key %s names no session that made it", ctl_jstr(key, "id"));
+        return CTL_EXIT_VERIFY;
+    }
+    snprintf(url, sizeof url, "/v1/sessions/%s", sid);
+    int rc = ctl_http(c, "GET", url, NULL, &r);
+    if (rc != CTL_EXIT_OK) {
+        snprintf(why, cap, "cannot read the session that made the key");
+        return rc;
+    }
+    json_t *ids = json_array(), *sp = json_object_get(r.body, "parties");
+    long long n = ctl_jint(r.body, "threshold_n");
+    for (size_t i = 0; r.status == 200 && n > 0 && i < (size_t)n && i < json_array_size(sp); i++)
+        json_array_append_new(ids, json_string(ctl_jstr(json_array_get(sp, i), "id")));
+    if (r.status != 200 || strcasecmp(ctl_jstr(r.body, "key_id"), ctl_jstr(key, "id")) != 0 ||
+        strcmp(ctl_jstr(r.body, "status"), "done") != 0 || n < 2 ||
+        json_array_size(ids) != (size_t)n) {
+        snprintf(why, cap, "key %s: the session that made it (%s) is not a done session of it",
+                 ctl_jstr(key, "id"), sid);
+        rc = CTL_EXIT_VERIFY;
+    } else {
+        rc = ctl_key_verify_by(key, ids, c->party_ca, k, why, cap);
+    }
+    json_decref(ids);
+    ctl_resp_free(&r);
+    return rc;
 }
 
 int ctl_key_fetch(ctl_ctx *c, const char *id, ctl_key *k, json_t **view)
@@ -277,7 +382,7 @@ int ctl_key_fetch(ctl_ctx *c, const char *id, ctl_key *k, json_t **view)
     *view = r.body;
     if (strcmp(ctl_jstr(r.body, "status"), "active") != 0)
         return CTL_EXIT_FAILED; /* not verifiable: the caller shows the status */
-    rc = ctl_key_verify(r.body, c->party_ca, k, why, sizeof why);
+    rc = ctl_key_check(c, r.body, k, why, sizeof why);
     if (rc != CTL_EXIT_OK)
         ctl_fail(c, rc, "key %s: VERIFICATION FAILED: %s", id, why);
     return rc;
@@ -321,15 +426,25 @@ void ctl_print_key(ctl_ctx *c, const json_t *view, const ctl_key *k, const char 
         }
         fprintf(c->out, " (default)\n");
     }
+    if (json_is_integer(json_object_get(view, "epoch")))
+        fprintf(c->out, "epoch        %lld\n", ctl_jint(view, "epoch"));
+    if (json_is_true(json_object_get(view, "imported")))
+        fprintf(c->out, "import       yes, from %s\n",
+                ctl_jstr(view, "import_source")[0] ? ctl_jstr(view, "import_source") : "?");
     if (!k) {
         fprintf(c->out, "status       %s\n", ctl_jstr(view, "status"));
         fprintf(c->out, "created      %s\n", when);
         return;
     }
     fprintf(c->out,
-            "status       active; %u of %u keygen attestations verified against the "
-            "party CA\n",
-            k->n, k->n);
+            "status       active; %zu of %zu %s attestations verified against the party CA\n",
+            k->natt, k->natt, k->imported ? "import (epoch 1)" : "keygen");
+    if (k->natt != k->nparties || memcmp(k->attesters, k->parties, sizeof k->parties) != 0) {
+        fprintf(c->out, "made by      ");
+        for (size_t i = 0; i < k->natt; i++)
+            fprintf(c->out, "%s%s", i ? ", " : "", k->attesters[i]);
+        fprintf(c->out, " (the committee that attested; reshared since)\n");
+    }
     char pk[67];
     api_hex_encode(pk, k->public_key, 33);
     fprintf(c->out, "public key   %s\n", pk);

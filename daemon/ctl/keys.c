@@ -20,6 +20,10 @@ static const char usage_keys[] =
     "       mpcctl keys list [--external-id ID]\n"
     "       mpcctl keys show ID [--pem] [--path m/0/1]\n"
     "       mpcctl keys signers (set ID a,b | get ID | clear ID)\n"
+    "       mpcctl keys refresh ID [--wait S]                (mpcctl keys refresh --help)\n"
+    "       mpcctl keys reshare ID --threshold T --parties a,b,c [--wait S]\n"
+    "       mpcctl keys import --threshold T --parties a,b,c --dealer FILE [--dealer FILE...]\n"
+    "                          [--external-id ID] [--wait S] [--dry-run]\n"
     "\n"
     "create  distributed key generation: T = signers required (2-of-3 is --threshold 2);\n"
     "        --parties names the signers (keygen order), or --n lets the hub pick N online\n"
@@ -31,14 +35,15 @@ static const char usage_keys[] =
     "list    every key: id, status, t-of-n, parties, label; --external-id: that key only.\n"
     "signers the default signers of a key, used when a sign request names none: set (at\n"
     "        least T of the key's parties, in order of preference), get, clear.\n"
+    "refresh, reshare, import: new shares of a key (same public key), or an existing key\n"
+    "        moved in; each has its own --help.\n"
     "show    one key: verifies each keygen attestation against the party's certificate and\n"
     "        the party CA (--party-ca, default --ca), recomputes the public key forms and the\n"
     "        Ethereum address, then prints them (exit 4 if any check fails).\n"
     "        --path also shows the BIP32 child (non-hardened) along that path;\n"
     "        --pem prints only the (derived) public key as PEM, for openssl.\n";
 
-/* Shows a key view: verified (address and all) when active, else its status. */
-static int show_view(ctl_ctx *c, json_t *view, const char *path, int pem)
+int ctl_show_key(ctl_ctx *c, json_t *view, const char *path, int pem)
 {
     ctl_key k;
     char why[256];
@@ -51,7 +56,7 @@ static int show_view(ctl_ctx *c, json_t *view, const char *path, int pem)
                               ctl_jstr(view, "id"), ctl_jstr(view, "status"))
                    : CTL_EXIT_OK;
     }
-    int rc = ctl_key_verify(view, c->party_ca, &k, why, sizeof why);
+    int rc = ctl_key_check(c, view, &k, why, sizeof why);
     if (rc != CTL_EXIT_OK)
         return ctl_fail(c, rc, "key %s: VERIFICATION FAILED, not showing its address: %s",
                         ctl_jstr(view, "id"), why);
@@ -126,7 +131,7 @@ static int keys_show(ctl_ctx *c, int argc, char **argv)
     if (r.status != 200)
         rc = ctl_hub_error(c, &r, "keys show");
     else
-        rc = show_view(c, r.body, path, pem);
+        rc = ctl_show_key(c, r.body, path, pem);
     ctl_resp_free(&r);
     return rc;
 }
@@ -389,7 +394,7 @@ static int keys_create(ctl_ctx *c, int argc, char **argv)
             return rc;
         }
     }
-    rc = r.status == 200 || r.status == 201 ? show_view(c, r.body, NULL, 0)
+    rc = r.status == 200 || r.status == 201 ? ctl_show_key(c, r.body, NULL, 0)
                                             : ctl_hub_error(c, &r, "keys create");
     ctl_resp_free(&r);
     return rc;
@@ -472,6 +477,12 @@ int ctl_cmd_keys(ctl_ctx *c, int argc, char **argv)
         return keys_show(c, argc - 1, argv + 1);
     if (strcmp(verb, "signers") == 0)
         return signers_cmd(c, argc - 1, argv + 1);
+    if (strcmp(verb, "refresh") == 0)
+        return ctl_cmd_keys_refresh(c, argc - 1, argv + 1);
+    if (strcmp(verb, "reshare") == 0)
+        return ctl_cmd_keys_reshare(c, argc - 1, argv + 1);
+    if (strcmp(verb, "import") == 0)
+        return ctl_cmd_keys_import(c, argc - 1, argv + 1);
     if (strcmp(verb, "--help") == 0 || strcmp(verb, "-h") == 0) {
         fputs(usage_keys, c->out);
         return CTL_EXIT_OK;

@@ -1,7 +1,8 @@
 /* tests/ctl/test_ctl_verify.c — what mpcctl checks before it trusts a key: the keygen
  * attestations against party certificates from a CA (each way a hub could lie fails with
  * its own reason), the address (Keccak-256 + EIP-55 against known vectors), the
- * uncompressed form, the PEM for openssl, BIP32 children; and the readable output. */
+ * uncompressed form, the PEM for openssl, BIP32 children; and the readable output. An
+ * imported key's attestations are of epoch 1 (the reshare message), and only those pass. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,6 +16,7 @@
 #include <openssl/x509.h>
 
 #include "api/hex.h"
+#include "api/reshare.h"
 #include "daemon/common/eth.h"
 #include "run.h"
 #include "tss/point.h"
@@ -107,28 +109,34 @@ static int teardown(void **state)
     return system(cmd) == 0 ? 0 : -1;
 }
 
-static char *attest(EVP_PKEY *k, const uint8_t id[16], const uint8_t pk[33], const uint8_t cc[32],
-                    const uint8_t th[32])
+/* The attestation a party makes: of a keygen (epoch 0: the v1 message) or of its share of
+ * an epoch (the v2 reshare message; an import's parties attest epoch 1). */
+static char *attest_epoch(EVP_PKEY *k, const uint8_t id[16], const uint8_t pk[33],
+                          const uint8_t cc[32], const uint8_t th[32], uint32_t epoch)
 {
     api_keygen_result r;
-    uint8_t m[API_ATTEST_MSG_BYTES], sig[160];
-    size_t len = sizeof sig;
+    uint8_t m[API_RESHARE_ATTEST_MSG_BYTES], sig[160];
+    size_t len = sizeof sig, mlen = epoch ? API_RESHARE_ATTEST_MSG_BYTES : API_ATTEST_MSG_BYTES;
     memset(&r, 0, sizeof r);
     memcpy(r.public_key, pk, 33);
     memcpy(r.chain_code, cc, 32);
     memcpy(r.transcript_hash, th, 32);
-    api_attestation_message(m, id, &r);
+    if (epoch)
+        api_reshare_attestation_message(m, id, epoch, &r);
+    else
+        api_attestation_message(m, id, &r);
     EVP_MD_CTX *md = EVP_MD_CTX_new();
     assert_int_equal(EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, k), 1);
-    assert_int_equal(EVP_DigestSign(md, sig, &len, m, sizeof m), 1);
+    assert_int_equal(EVP_DigestSign(md, sig, &len, m, mlen), 1);
     EVP_MD_CTX_free(md);
     char *hex = malloc(2 * len + 1);
     api_hex_encode(hex, sig, len);
     return hex;
 }
 
-/* A key view as the hub returns it, with valid attestations by the three parties. */
-static json_t *make_view(void)
+/* A key view as the hub returns it, with valid attestations by the three parties: of the
+ * keygen (epoch 0), or of the given epoch (v2 message). */
+static json_t *make_view_epoch(uint32_t epoch)
 {
     uint8_t id[16], pk[33], cc[32], th[32];
     char idh[33], pkh[67], cch[65], thh[65], unc[131], addr[43];
@@ -144,7 +152,7 @@ static json_t *make_view(void)
     assert_int_equal(mpcd_eth_address(addr, pk), 0);
     json_t *atts = json_array();
     for (int i = 0; i < 3; i++) {
-        char *sig = attest(party_key[i], id, pk, cc, th);
+        char *sig = attest_epoch(party_key[i], id, pk, cc, th, epoch);
         json_array_append_new(atts,
                               json_pack("{s:s,s:s,s:s,s:s}", "party", PARTY[i], "transcript_hash",
                                         thh, "signature", sig, "certificate", party_pem[i]));
@@ -155,6 +163,11 @@ static json_t *make_view(void)
                      "active", "public_key", pkh, "public_key_uncompressed", unc,
                      "ethereum_address", addr, "chain_code", cch, "keygen_session", idh, "created",
                      (json_int_t)1764471600, "attestations", atts);
+}
+
+static json_t *make_view(void)
+{
+    return make_view_epoch(0);
 }
 
 static json_t *att(json_t *view, size_t i)
@@ -409,6 +422,107 @@ static void test_output(void **state)
     json_decref(keys);
 }
 
+/* An imported key (no keygen): its parties' attestations are of epoch 1, with the reshare
+ * (v2) message. They verify only as such: a keygen attestation does not pass for an
+ * import's, nor the other way round, nor an attestation of another epoch. */
+static void test_import_attestations(void **state)
+{
+    (void)state;
+    ctl_key k;
+    char why[256] = "";
+    json_t *view = make_view_epoch(1);
+    json_object_set_new(view, "imported", json_true());
+    json_object_set_new(view, "import_source", json_string("tss-lib"));
+    json_object_set_new(view, "epoch", json_integer(1));
+    int rc = ctl_key_verify(view, ca_pem, &k, why, sizeof why);
+    if (rc)
+        fprintf(stderr, "%s\n", why);
+    assert_int_equal(rc, CTL_EXIT_OK);
+    assert_true(k.imported);
+    /* the readable output says which attestations were verified, and the source */
+    char *out = NULL;
+    size_t len = 0;
+    ctl_ctx c;
+    FILE *f = open_memstream(&out, &len);
+    ctl_ctx_init(&c, f, stderr);
+    ctl_print_key(&c, view, &k, NULL);
+    fclose(f);
+    assert_non_null(strstr(out, "3 of 3 import (epoch 1) attestations verified"));
+    assert_non_null(strstr(out, "import       yes, from tss-lib"));
+    assert_non_null(strstr(out, "epoch        1"));
+    free(out);
+    /* the hub drops "imported": the v2 attestations do not pass as keygen ones */
+    json_object_del(view, "imported");
+    expect_refused(view, ca_pem, "its keygen attestation does not verify");
+    /* a keygen key the hub calls imported */
+    view = make_view();
+    json_object_set_new(view, "imported", json_true());
+    expect_refused(view, ca_pem, "its import (epoch 1) attestation does not verify");
+    /* attestations of epoch 2 (a refresh's) are not the import's */
+    view = make_view_epoch(2);
+    json_object_set_new(view, "imported", json_true());
+    expect_refused(view, ca_pem, "its import (epoch 1) attestation does not verify");
+    /* from another CA */
+    view = make_view_epoch(1);
+    json_object_set_new(view, "imported", json_true());
+    expect_refused(view, other_ca_pem, "does not verify against the party CA");
+}
+
+/* A key reshared to another committee (n3 left): its attestations are the keygen's, by
+ * n1, n2 and n3; they verify against that committee and only against it. */
+static void test_reshared_committee(void **state)
+{
+    (void)state;
+    ctl_key k;
+    char why[256] = "";
+    json_t *view = make_view();
+    json_object_set_new(view, "parties", json_pack("[s,s]", "n1", "n2"));
+    json_object_set_new(view, "n", json_integer(2));
+    json_object_set_new(view, "epoch", json_integer(4));
+    /* against the key's own parties: 3 attestations for 2 */
+    assert_int_equal(ctl_key_verify(view, ca_pem, &k, why, sizeof why), CTL_EXIT_VERIFY);
+    assert_non_null(strstr(why, "3 attestations for 2 parties"));
+    json_t *first = json_pack("[s,s,s]", "n1", "n2", "n3");
+    int rc = ctl_key_verify_by(view, first, ca_pem, &k, why, sizeof why);
+    if (rc)
+        fprintf(stderr, "%s\n", why);
+    assert_int_equal(rc, CTL_EXIT_OK);
+    assert_int_equal(k.natt, 3);
+    assert_int_equal(k.nparties, 2);
+    assert_string_equal(k.parties[1], "n2");
+    json_decref(first);
+    /* the output names the committee that attested */
+    char *out = NULL;
+    size_t len = 0;
+    ctl_ctx c;
+    FILE *f = open_memstream(&out, &len);
+    ctl_ctx_init(&c, f, stderr);
+    ctl_print_key(&c, view, &k, NULL);
+    fclose(f);
+    assert_non_null(strstr(out, "threshold    2 of 2 (parties: n1, n2)"));
+    assert_non_null(strstr(out, "3 of 3 keygen attestations verified"));
+    assert_non_null(strstr(out, "made by      n1, n2, n3"));
+    free(out);
+    static const char *const wrong[] = {"[\"n1\",\"n2\"]",         "[\"n1\",\"n2\",\"n4\"]",
+                                        "[\"n1\",\"n2\",\"n2\"]",  "[\"n1\"]",
+                                        "[\"n1\",\"n2\",\"n 3\"]", "[\"n1\",\"n2\",3]"};
+    static const char *const needle[] = {
+        "3 attestations for 2 parties", "not a party",    "lists 'n2' twice",
+        "a committee of 1 parties",     "not a valid id", "not a valid id"};
+    for (size_t i = 0; i < sizeof wrong / sizeof wrong[0]; i++) {
+        json_t *a = json_loads(wrong[i], 0, NULL);
+        assert_non_null(a);
+        why[0] = 0;
+        rc = ctl_key_verify_by(view, a, ca_pem, &k, why, sizeof why);
+        if (rc != CTL_EXIT_VERIFY || !strstr(why, needle[i]))
+            fprintf(stderr, "committee %s: rc %d: %s\n", wrong[i], rc, why);
+        assert_int_equal(rc, CTL_EXIT_VERIFY);
+        assert_non_null(strstr(why, needle[i]));
+        json_decref(a);
+    }
+    json_decref(view);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -416,6 +530,8 @@ int main(void)
         cmocka_unit_test(test_pem_and_derive),
         cmocka_unit_test(test_attestations_verify),
         cmocka_unit_test(test_attestations_refused),
+        cmocka_unit_test(test_import_attestations),
+        cmocka_unit_test(test_reshared_committee),
         cmocka_unit_test(test_output),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
