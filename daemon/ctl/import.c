@@ -3,11 +3,13 @@
  * (`mpc-signerd import-key` / `migrate-stage`, each printing one dealer descriptor) becomes
  * a new key of this system with the SAME public key and addresses, dealt to a new
  * committee by one hub session. mpcctl checks the descriptors before anything is sent
- * (dealer.h: strict fields, one import, the public shares make the public key), computes
- * the address here, and after the session checks that the hub's new key is active with
- * exactly that public key, chain code, committee and source, then shows it as keys show
- * does (its parties' import attestations, of epoch 1, verified: key.c). --dry-run stops
- * after the local checks and prints the request. */
+ * (dealer.h: each with the hub's decoder, api/import.h, then the request body it is
+ * about to send as the hub will parse it; the points on the curve; the public shares make
+ * the public key, tss_reshare_check_input), computes the address here, and after the
+ * session checks that the hub's new key is active with exactly that public key, chain
+ * code, committee and source, then shows it as keys show does (its parties' import
+ * attestations, of epoch 1, verified: key.c). --dry-run stops after the local checks and
+ * prints the request. */
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
@@ -110,7 +112,7 @@ static int read_dealer(ctl_ctx *c, import_args *a, size_t i)
     const char *path = a->files[i];
     int is_stdin = strcmp(path, "-") == 0;
     FILE *f = is_stdin ? stdin : fopen(path, "re");
-    char buf[CTL_DEALER_TEXT_MAX + 2], why[256];
+    char buf[CTL_DEALER_TEXT_MAX + 2], why[320];
     if (!f)
         return ctl_fail(c, CTL_EXIT_LOCAL, "--dealer %s: cannot open it", path);
     size_t len = fread(buf, 1, sizeof buf - 1, f);
@@ -120,31 +122,39 @@ static int read_dealer(ctl_ctx *c, import_args *a, size_t i)
     if (err)
         return ctl_fail(c, CTL_EXIT_LOCAL, "--dealer %s: cannot read it", path);
     buf[len] = 0;
+    if (len > CTL_DEALER_TEXT_MAX)
+        return ctl_fail(c, CTL_EXIT_VERIFY,
+                        "--dealer %s: dealer descriptor: more than %d bytes (it is one line of "
+                        "JSON, at most %d bytes)",
+                        path, CTL_DEALER_TEXT_MAX, CTL_DEALER_TEXT_MAX);
     ctl_dealer_err e = ctl_dealer_parse(&a->dealers[i], buf, len, why, sizeof why);
     if (e != CTL_DEALER_OK)
-        return ctl_fail(c, CTL_EXIT_VERIFY, "--dealer %s: not a dealer descriptor: %s", path, why);
+        return ctl_fail(c, CTL_EXIT_VERIFY, "--dealer %s: %s", path, why);
     return CTL_EXIT_OK;
 }
 
-static char *import_body(const import_args *a)
+/* Checks body (the request about to be sent) with ctl_dealer_check_request; a refusal
+ * (exit 4) names the --dealer file of each dealers[i] the message mentions. */
+static int check_body(ctl_ctx *c, const import_args *a, const char *body)
 {
-    json_t *p = json_array(), *d = json_array();
-    for (size_t i = 0; i < a->nparties; i++)
-        json_array_append_new(p, json_string(a->parties[i]));
-    for (size_t i = 0; i < a->ndealers; i++)
-        json_array_append_new(d, ctl_dealer_json(&a->dealers[i]));
-    json_t *o =
-        json_pack("{s:i,s:o,s:o}", "threshold", (int)a->threshold, "parties", p, "dealers", d);
-    if (o && a->external_id)
-        json_object_set_new(o, "external_id", json_string(a->external_id));
-    char *s = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
-    json_decref(o);
-    return s;
-}
-
-static const char *source_name(const ctl_dealer *d)
-{
-    return d->source == CTL_DEALER_KEY ? "key" : "tss-lib";
+    char why[320], files[768] = "";
+    api_import_req *req = malloc(sizeof *req);
+    if (!req)
+        return ctl_fail(c, CTL_EXIT_LOCAL, "out of memory");
+    ctl_dealer_err e = ctl_dealer_check_request(body, strlen(body), req, why, sizeof why);
+    free(req);
+    if (e == CTL_DEALER_OK)
+        return CTL_EXIT_OK;
+    for (size_t i = 0, n = 0; i < a->ndealers; i++) {
+        char tag[32];
+        size_t used = strlen(files);
+        snprintf(tag, sizeof tag, "dealers[%zu]", i);
+        if (strstr(why, tag) && used < sizeof files)
+            snprintf(files + used, sizeof files - used, "%s%s is --dealer %s", n++ ? ", " : " (",
+                     tag, a->files[i]);
+    }
+    return ctl_fail(c, CTL_EXIT_VERIFY, "keys import: the dealer descriptors refused: %s%s%s", why,
+                    files, files[0] ? ")" : "");
 }
 
 /* The key the import keeps, as computed here from the descriptors. */
@@ -166,8 +176,8 @@ static int local_key(const import_args *a, ctl_key *k)
 static void print_dealers(ctl_ctx *c, const import_args *a)
 {
     const ctl_dealer *d0 = &a->dealers[0];
-    fprintf(c->out, "imported     from %s (old sharing %u of %u; dealers: ", source_name(d0),
-            d0->old_threshold, d0->old_n);
+    fprintf(c->out, "imported     from %s (old sharing %u of %u; dealers: ",
+            api_import_source_name(d0->source), d0->old_threshold, d0->old_n);
     for (size_t i = 0; i < a->ndealers; i++)
         fprintf(c->out, "%s%s", i ? ", " : "", a->dealers[i].party);
     fprintf(c->out, ")\n");
@@ -205,7 +215,7 @@ int ctl_import_check(const ctl_dealer *d0, unsigned t, const api_party_name *par
     char pk[67], cc[65], addr[43];
     api_hex_encode(pk, d0->public_key, 33);
     api_hex_encode(cc, d0->chain_code, 32);
-    const char *src = d0->source == CTL_DEALER_KEY ? "key" : "tss-lib";
+    const char *src = api_import_source_name(d0->source);
     json_t *ps = json_object_get(v, "parties"), *ep = json_object_get(v, "epoch");
     const char *id = ctl_jstr(v, "id");
     if (mpcd_eth_address(addr, d0->public_key) != 0)
@@ -293,7 +303,6 @@ static int send_import(ctl_ctx *c, const import_args *a, const char *body)
 int ctl_cmd_keys_import(ctl_ctx *c, int argc, char **argv)
 {
     import_args *a = calloc(1, sizeof *a);
-    char why[256];
     ctl_key k;
     if (!a)
         return ctl_fail(c, CTL_EXIT_LOCAL, "out of memory");
@@ -307,21 +316,15 @@ int ctl_cmd_keys_import(ctl_ctx *c, int argc, char **argv)
         rc = read_dealer(c, a, i);
     if (rc != CTL_EXIT_OK)
         goto out;
-    if (ctl_dealer_check_set(a->dealers, a->ndealers, a->parties, a->nparties, a->threshold, why,
-                             sizeof why) != CTL_DEALER_OK) {
-        rc = ctl_fail(c, CTL_EXIT_VERIFY, "keys import: the dealer descriptors refused: %s", why);
-        goto out;
-    }
-    if (local_key(a, &k) != 0) {
+    /* the body to send, checked as the hub will parse it */
+    char *body = ctl_dealer_request_body(a->threshold, a->parties, a->nparties, a->dealers,
+                                         a->ndealers, a->external_id);
+    rc = body ? check_body(c, a, body) : ctl_fail(c, CTL_EXIT_LOCAL, "out of memory");
+    if (rc == CTL_EXIT_OK && local_key(a, &k) != 0)
         rc = ctl_fail(c, CTL_EXIT_VERIFY, "keys import: invalid public key");
-        goto out;
-    }
-    char *body = import_body(a);
-    if (!body)
-        rc = ctl_fail(c, CTL_EXIT_LOCAL, "out of memory");
-    else if (a->dry_run)
+    if (rc == CTL_EXIT_OK && a->dry_run)
         rc = dry_run(c, a, &k, body);
-    else if ((rc = ctl_hub_setup(c)) == CTL_EXIT_OK)
+    else if (rc == CTL_EXIT_OK && (rc = ctl_hub_setup(c)) == CTL_EXIT_OK)
         rc = send_import(c, a, body);
     free(body);
 out:

@@ -197,7 +197,8 @@ static void test_tsslib_wallet(void **state)
     import3(0, "address      " ADDR_1, p[0], p[2], NULL);
     import3(0, "from tss-lib (old sharing 2 of 3; dealers: old-a, old-b, old-c)", p[0], p[1], p[2]);
     /* one dealer is fewer than the old threshold */
-    import3(4, "1 dealers for an old sharing of 2-of-3", p[1], NULL, NULL);
+    import3(4, "field 'dealers' lists 1 dealers; the key needs old_threshold..old_n = 2..3", p[1],
+            NULL, NULL);
     /* a dealer of another wallet (same public key claimed, its own share): the shares do
      * not make the key */
     tsslib_desc(o1, sizeof o1, other, 1, "old-b");
@@ -210,11 +211,16 @@ static void test_tsslib_wallet(void **state)
     free(forged);
     import3(4, "do not make the public key", p[0], p[3], NULL);
     /* the same file twice, the same x under two names */
-    import3(4, "given twice", p[0], p[0], NULL);
+    import3(4, "dealers[1]: field 'party' repeats dealers[0]'s ('old-a')", p[0], p[0], NULL);
     char *renamed = tsslib_gen_replace(d[0], "old-a", "old-z");
     put("renamed.json", renamed, p[3]);
     free(renamed);
-    import3(4, "have the same x", p[0], p[3], NULL);
+    import3(4, "dealers[1]: field 'x' repeats dealers[0]'s", p[0], p[3], NULL);
+    /* the message names the files */
+    char names[320];
+    snprintf(names, sizeof names, "(dealers[0] is --dealer %s, dealers[1] is --dealer %s)", p[0],
+             p[3]);
+    import3(4, names, p[0], p[3], NULL);
     /* more dealers than old_n claims */
     char *n2 = tsslib_gen_replace(d[0], "\"old_n\":3", "\"old_n\":2");
     char *n2b = tsslib_gen_replace(d[1], "\"old_n\":3", "\"old_n\":2");
@@ -226,9 +232,10 @@ static void test_tsslib_wallet(void **state)
     free(n2);
     free(n2b);
     free(n2c);
-    import3(4, "3 dealers for an old sharing of 2-of-2", q[0], q[1], q[2]);
+    import3(4, "field 'dealers' lists 3 dealers; the key needs old_threshold..old_n = 2..2", q[0],
+            q[1], q[2]);
     /* a descriptor that disagrees on the old threshold */
-    import3(4, "describes another import", p[0], q[1], NULL);
+    import3(4, "dealers[1]: field 'old_n' differs from dealers[0]'s", p[0], q[1], NULL);
     tsslib_gen_free(k);
     tsslib_gen_free(other);
 }
@@ -243,7 +250,8 @@ static void test_descriptor_fields(void **state)
         {"\"party\":\"n1\"", "\"party\":\"n 1\"", "field 'party'"},
         {"\"party\":\"n1\"", "\"party\":1", "field 'party'"},
         {"\"source\":\"key\"", "\"source\":\"xprv\"", "field 'source'"},
-        {"\"public_key\":\"02", "\"public_key\":\"04", "field 'public_key' is not a compressed"},
+        {"\"public_key\":\"02", "\"public_key\":\"04",
+         "field 'public_key' must be a compressed point"},
         {"\"public_key\":\"0279be", "\"public_key\":\"0279", "field 'public_key' must be 66"},
         {"\"public_key\":\"0279be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798\"",
          "\"public_key\":\"020000000000000000000000000000000000000000000000000000000000000005\"",
@@ -254,25 +262,26 @@ static void test_descriptor_fields(void **state)
         {"\"old_threshold\":1", "\"old_threshold\":1.0", "field 'old_threshold'"},
         {"\"old_threshold\":1", "\"old_threshold\":\"1\"", "field 'old_threshold'"},
         {"\"old_n\":1", "\"old_n\":17", "field 'old_n'"},
-        {"\"old_threshold\":1,\"old_n\":1", "\"old_threshold\":2,\"old_n\":1", "field 'old_n'"},
+        {"\"old_threshold\":1,\"old_n\":1", "\"old_threshold\":2,\"old_n\":1",
+         "field 'old_threshold' must be an integer in 1..1"},
         {"\"x\":\"" ONE "\"", "\"x\":\"" ONE "0\"", "field 'x' must be 64"},
         {"\"x\":\"" ONE "\"",
          "\"x\":\"0000000000000000000000000000000000000000000000000000000000000000\"",
-         "field 'x' must be a non-zero"},
+         "field 'x' must not be zero"},
         {"\"x\":\"" ONE "\"",
          "\"x\":\"fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141\"",
-         "field 'x' must be a non-zero"},
+         "field 'x' must be below the group order"},
         {"\"public_share\":\"" PK_G,
          "\"public_share\":\"020000000000000000000000000000000000000000000000000000000000000005",
          "field 'public_share' is not a compressed point"},
         {"\"public_share\":\"" PK_G, "\"public_share\":\"" PK_G "00",
          "field 'public_share' must be"},
         {"\"public_share\":", "\"public_sharE\":", "unknown field 'public_sharE'"},
-        {",\"x\":\"" ONE "\"", "", "field 'x' is missing"},
+        {",\"x\":\"" ONE "\"", "", "field 'x' is required"},
         {"}\n", ",\"note\":\"hi\"}\n", "unknown field 'note'"},
-        {"}\n", ",\"party\":\"n2\"}\n", "not one JSON object"}, /* duplicate key */
-        {"}\n", "}{}\n", "not one JSON object"},
-        {"{", "[{", "not one JSON object"},
+        {"}\n", ",\"party\":\"n2\"}\n", "duplicate object key"},
+        {"}\n", "}{}\n", "invalid JSON"},
+        {"{", "[{", "invalid JSON"},
     };
     char p[128];
     for (size_t i = 0; i < sizeof edits / sizeof edits[0]; i++) {
@@ -292,7 +301,7 @@ static void test_descriptor_fields(void **state)
         "k2.json",
         "\"public_share\":\"0279be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798",
         "\"public_share\":\"02c6047f9441ed7d6d3045406e95c07cd85c778e4b8cef3ca7abac09b95c709ee5", p);
-    import3(4, "source \"key\" has exactly one dealer", p, NULL, NULL);
+    import3(4, "source \"key\" needs exactly one dealer", p, NULL, NULL);
     /* too long, empty, missing, a directory */
     char big[CTL_DEALER_TEXT_MAX + 100];
     memset(big, ' ', sizeof big - 1);
@@ -301,7 +310,7 @@ static void test_descriptor_fields(void **state)
     put("big.json", big, p);
     import3(4, "at most 2048 bytes", p, NULL, NULL);
     put("empty.json", "", p);
-    import3(4, "not one JSON object", p, NULL, NULL);
+    import3(4, "dealer descriptor is empty", p, NULL, NULL);
     import3(5, "cannot open", "/nonexistent/d.json", NULL, NULL);
 }
 
@@ -342,7 +351,8 @@ static void test_arguments(void **state)
     /* 16 parties and a dealer outside them: 17 participants */
     ctl_run_args(&r, "keys", "import", "--dry-run", "--threshold", "2", "--parties",
                  "a,b,c,d,e,f,g,h,i,j,k,l,m,n,o,p", "--dealer", p, NULL);
-    ctl_run_expect(&r, 4, "at most 16 participants", NULL);
+    ctl_run_expect(&r, 4, "17 participants (the parties and the dealers outside them), at most 16",
+                   NULL);
     ctl_run_args(&r, "keys", "import", "--dry-run", "--threshold", "2", "--parties",
                  "a,b,c,d,e,f,g,h,i,j,k,l,m,n,o,n1", "--dealer", p, NULL);
     ctl_run_expect(&r, 0, ADDR_1, NULL);
@@ -386,16 +396,83 @@ static void test_parse_direct(void **state)
     assert_int_equal(ctl_dealer_parse(&d, key_desc, strlen(key_desc), why, sizeof why),
                      CTL_DEALER_OK);
     assert_string_equal(d.party, "n1");
-    assert_int_equal(d.source, CTL_DEALER_KEY);
+    assert_int_equal(d.source, API_IMPORT_KEY);
     assert_int_equal(d.old_threshold, 1);
     assert_int_equal(d.x[31], 1);
     assert_memory_equal(d.public_key, d.public_share, 33);
+    /* the request body: checked by the hub's parser, then the points and their sum */
     api_party_name parties[2] = {"n2", "n3"};
-    assert_int_equal(ctl_dealer_check_set(&d, 1, parties, 2, 2, why, sizeof why), CTL_DEALER_OK);
-    assert_int_equal(ctl_dealer_check_set(&d, 0, parties, 2, 2, why, sizeof why),
+    api_import_req *req = malloc(sizeof *req);
+    assert_non_null(req);
+    char *body = ctl_dealer_request_body(2, parties, 2, &d, 1, "cold-1");
+    assert_non_null(body);
+    assert_int_equal(ctl_dealer_check_request(body, strlen(body), req, why, sizeof why),
+                     CTL_DEALER_OK);
+    assert_int_equal(req->threshold, 2);
+    assert_int_equal(req->ndealers, 1);
+    assert_memory_equal(&req->dealers[0], &d, sizeof d);
+    assert_string_equal(req->external_id, "cold-1");
+    free(body);
+    body = ctl_dealer_request_body(2, parties, 2, &d, 0, NULL); /* no dealer */
+    assert_int_equal(ctl_dealer_check_request(body, strlen(body), req, why, sizeof why),
                      CTL_DEALER_ERR_SET);
-    assert_int_equal(ctl_dealer_check_set(&d, 1, parties, 2, 3, why, sizeof why),
+    assert_non_null(strstr(why, "field 'dealers'"));
+    assert_int_equal(req->ndealers, 0);
+    free(body);
+    body = ctl_dealer_request_body(3, parties, 2, &d, 1, NULL); /* t above the parties */
+    assert_int_equal(ctl_dealer_check_request(body, strlen(body), req, why, sizeof why),
                      CTL_DEALER_ERR_SET);
+    assert_non_null(strstr(why, "field 'threshold'"));
+    free(body);
+    /* what the body check adds to the hub's parser, each tampered: a point off the curve
+     * (x = 5 has no y), a public share that is not the key's (2G for a "key" source would
+     * be refused by the "key" rules first, so a tss-lib pair of f(x) = 1 + x: P(1) = 2G,
+     * P(2) = 3G, then P(2) = 4G) */
+    ctl_dealer bad = d;
+    static const uint8_t x5[32] = {[31] = 5};
+    memcpy(bad.public_share + 1, x5, 32);
+    body = ctl_dealer_request_body(2, parties, 2, &bad, 1, NULL);
+    assert_int_equal(ctl_dealer_check_request(body, strlen(body), req, why, sizeof why),
+                     CTL_DEALER_ERR_SET); /* the "key" rules: public_share = public_key */
+    free(body);
+    bad.source = API_IMPORT_TSSLIB;
+    body = ctl_dealer_request_body(2, parties, 2, &bad, 1, NULL);
+    assert_int_equal(ctl_dealer_check_request(body, strlen(body), req, why, sizeof why),
+                     CTL_DEALER_ERR_POINT);
+    assert_non_null(strstr(why, "dealers[0]: field 'public_share' is not a point"));
+    free(body);
+    memcpy(bad.public_key + 1, x5, 32);
+    body = ctl_dealer_request_body(2, parties, 2, &bad, 1, NULL);
+    assert_int_equal(ctl_dealer_check_request(body, strlen(body), req, why, sizeof why),
+                     CTL_DEALER_ERR_POINT);
+    assert_non_null(strstr(why, "dealers[0]: field 'public_key' is not a point"));
+    free(body);
+    ctl_dealer pair[2];
+    static const char *const px[2] = {
+        "02c6047f9441ed7d6d3045406e95c07cd85c778e4b8cef3ca7abac09b95c709ee5",  /* 2G */
+        "02f9308a019258c31049344f85f89d5229b531c845836f99b08601f113bce036f9"}; /* 3G */
+    for (int i = 0; i < 2; i++) {
+        pair[i] = d;
+        pair[i].source = API_IMPORT_TSSLIB;
+        pair[i].old_threshold = pair[i].old_n = 2;
+        snprintf(pair[i].party, sizeof pair[i].party, "old-%d", i);
+        pair[i].x[31] = (uint8_t)(i + 1);
+        assert_int_equal(api_hex_decode(pair[i].public_share, 33, px[i], 66), API_OK);
+    }
+    body = ctl_dealer_request_body(2, parties, 2, pair, 2, NULL);
+    assert_int_equal(ctl_dealer_check_request(body, strlen(body), req, why, sizeof why),
+                     CTL_DEALER_OK);
+    free(body);
+    assert_int_equal(
+        api_hex_decode(pair[1].public_share, 33,
+                       "02e493dbf1c10d80f3581e4904930b1404cc6c13900ee0758474fa94abe8c4cd13", 66),
+        API_OK); /* 4G */
+    body = ctl_dealer_request_body(2, parties, 2, pair, 2, NULL);
+    assert_int_equal(ctl_dealer_check_request(body, strlen(body), req, why, sizeof why),
+                     CTL_DEALER_ERR_KEY);
+    assert_non_null(strstr(why, "do not make the public key"));
+    free(body);
+    free(req);
     json_t *o = ctl_dealer_json(&d), *want = json_loads(key_desc, 0, NULL);
     assert_true(json_equal(o, want));
     json_decref(o);

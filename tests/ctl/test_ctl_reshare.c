@@ -314,7 +314,8 @@ static void test_staged_descriptors(void **state)
                    "--dry-run",
                    D.dir),
         4);
-    assert_true(deploy_ctl_error_has(&D, "1 dealers for an old sharing of 2-of-3"));
+    assert_true(
+        deploy_ctl_error_has(&D, "lists 1 dealers; the key needs old_threshold..old_n = 2..3"));
     /* nothing stays staged */
     assert_int_equal(deploy_sh("%s --config %s/n3.conf staged remove %s 2>>%s/stage.log >/dev/null",
                                SIGNERD_BIN, D.dir, cold_pk, D.dir),
