@@ -14,7 +14,9 @@
  * source "key": exactly one dealer, old_threshold = old_n = 1, public_share = public_key.
  * What they do not check (the hub's job, with state and libsecp256k1): that the points are
  * on the curve, that the parties are known, online and persistent, that no key has this
- * public key; and (the signers' job) that the public shares interpolate to the key. */
+ * public key; and that the public shares interpolate to the key (the hub before the
+ * session, the signers in it). mpcctl (daemon/ctl/dealer.h) uses these parsers on the
+ * descriptors and on the body it sends, and adds the curve and interpolation checks. */
 #ifndef API_IMPORT_H
 #define API_IMPORT_H
 
