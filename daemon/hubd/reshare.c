@@ -272,8 +272,12 @@ static api_err begin_reshare(hub *h, api_reshare_start *st, unsigned nt, const a
 }
 
 /* Starts a reshare of key_id's active epoch to the committee np[0..nn) (indices 1..nn) with
- * threshold nt (0: the old one; np NULL: the old parties). Dealers: the first old-threshold
- * online parties of the old committee; those outside the new one take part after it. */
+ * threshold nt (0: the old one; np NULL: the old parties). Dealers: every online party of
+ * the old committee (at least old-threshold of them); those outside the new one take part
+ * after it. Every old party that leaves the committee must deal: a signer deletes a share
+ * that is still active on the hub's retire only when it dealt for the next epoch itself
+ * (signerd session.c retire_run), so a leaver that did not deal would keep its old share
+ * for ever — and could not rejoin later (a replacement holds no share of the key). */
 static api_err start_reshare(hub *h, const uint8_t key_id[HUB_ID_BYTES], const char *body,
                              unsigned nt, const api_party_name *np, size_t nn, hub_session **out,
                              char *msg, size_t cap)
@@ -329,9 +333,9 @@ static api_err start_reshare(hub *h, const uint8_t key_id[HUB_ID_BYTES], const c
         np = parties;
         nn = n;
     }
-    /* The dealers: the first t online parties of the old committee. */
+    /* The dealers: every online party of the old committee. */
     size_t nd = 0;
-    for (unsigned j = 0; j < n && nd < t; j++) {
+    for (unsigned j = 0; j < n; j++) {
         if (!hub_link_find(h, parties[j]))
             continue;
         api_reshare_dealer *d = &st->dealers[nd++];

@@ -350,6 +350,23 @@ static void test_reshare(void **state)
     assert_int_not_equal(sign_with("[\"n1\",\"n2\"]"), 200); /* n1 holds no share now */
     assert_int_equal(reshare("{\"threshold\":2,\"parties\":[\"n1\",\"n2\",\"n3\"]}", &st), 8);
     sign_every_pair();
+    /* n3, the last old party, leaves: it deals too, so the retire deletes its share; it
+     * can then rejoin like a replacement */
+    assert_int_equal(reshare("{\"threshold\":2,\"parties\":[\"n1\",\"n2\"]}", &st), 9);
+    assert_int_equal(sign_with("[\"n1\",\"n2\"]"), 200);
+    int gone = 0;
+    for (int tries = 0; tries < 50 && !gone; tries++) {
+        char conf[256];
+        deploy_node_conf_path(&D, 2, conf, sizeof conf);
+        gone = deploy_sh("%s --config %s shares list 2>/dev/null | grep -q %s", SIGNERD_BIN, conf,
+                         key_id) != 0;
+        struct timespec ts = {0, 100 * 1000 * 1000};
+        if (!gone)
+            nanosleep(&ts, NULL);
+    }
+    assert_true(gone);
+    assert_int_equal(reshare("{\"threshold\":2,\"parties\":[\"n1\",\"n2\",\"n3\"]}", &st), 10);
+    sign_every_pair();
 }
 
 int main(void)
