@@ -7,9 +7,8 @@
 #include "dealer.h"
 
 #include "api/hex.h"
+#include "daemon/common/importcheck.h"
 #include "tss/point.h"
-#include "tss/reshare.h"
-#include "tss/scalar.h"
 
 const char *ctl_dealer_strerror(ctl_dealer_err e)
 {
@@ -85,48 +84,16 @@ char *ctl_dealer_request_body(unsigned t, const api_party_name *parties, size_t 
     return s;
 }
 
-/* The request's points and their interpolation (the checks the hub makes with
- * libsecp256k1 after api_import_req_parse). */
-static ctl_dealer_err check_points(const api_import_req *r, char *why, size_t cap)
-{
-    tss_reshare_dealer t[API_MAX_PARTIES];
-    tss_point pk;
-    memset(t, 0, sizeof t);
-    if (tss_point_parse(&pk, r->dealers[0].public_key) != TSS_OK) {
-        snprintf(why, cap, "dealers[0]: field 'public_key' is not a point of secp256k1");
-        return CTL_DEALER_ERR_POINT;
-    }
-    for (size_t i = 0; i < r->ndealers; i++) {
-        if (tss_point_parse(&t[i].pub, r->dealers[i].public_share) != TSS_OK) {
-            snprintf(why, cap, "dealers[%zu]: field 'public_share' is not a point of secp256k1", i);
-            return CTL_DEALER_ERR_POINT;
-        }
-        if (tss_scalar_parse(&t[i].x, r->dealers[i].x) != TSS_OK) { /* api/import checked */
-            snprintf(why, cap, "dealers[%zu]: field 'x' is not below the group order", i);
-            return CTL_DEALER_ERR_SET;
-        }
-    }
-    tss_err e = tss_reshare_check_input(t, (uint8_t)r->ndealers, &pk);
-    if (e == TSS_ERR_PARAMS) { /* x zero or repeated: api/import refuses both first */
-        snprintf(why, cap, "dealers: an x is zero or repeated");
-        return CTL_DEALER_ERR_SET;
-    }
-    if (e != TSS_OK) {
-        snprintf(why, cap,
-                 "the dealers' public shares do not make the public key (their sum weighted "
-                 "by the Lagrange coefficients at the dealers' x differs: descriptors of "
-                 "different keys, or altered)");
-        return CTL_DEALER_ERR_KEY;
-    }
-    return CTL_DEALER_OK;
-}
-
 ctl_dealer_err ctl_dealer_check_request(const char *body, size_t len, api_import_req *req,
                                         char *why, size_t cap)
 {
     if (api_import_req_parse(req, body, len, why, cap) != API_OK)
         return CTL_DEALER_ERR_SET;
-    ctl_dealer_err e = check_points(req, why, cap);
+    mpcd_import_err ie = mpcd_import_check_points(req, why, cap);
+    ctl_dealer_err e = ie == MPCD_IMPORT_OK          ? CTL_DEALER_OK
+                       : ie == MPCD_IMPORT_ERR_POINT ? CTL_DEALER_ERR_POINT
+                       : ie == MPCD_IMPORT_ERR_KEY   ? CTL_DEALER_ERR_KEY
+                                                     : CTL_DEALER_ERR_SET;
     if (e != CTL_DEALER_OK)
         memset(req, 0, sizeof *req);
     return e;

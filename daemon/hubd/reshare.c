@@ -18,6 +18,7 @@
 #include "api/import.h"
 #include "daemon/common/tls.h"
 #include "daemon/common/db.h"
+#include "daemon/common/importcheck.h"
 #include "daemon/common/log.h"
 #include "hub.h"
 #include "tss/reshare.h"
@@ -408,23 +409,6 @@ api_err hub_reshare_reshare(hub *h, const uint8_t key_id[HUB_ID_BYTES], const ch
     return start_reshare(h, key_id, body, nt, np, nn, out, msg, cap);
 }
 
-/* 0 if the dealers' (x, P(x)) are shares of the public key: sum_i lambda_i * P(x_i) = pk over
- * the dealers' x (tss_reshare_check_input), else -1. Public data. An early, clear 400 for a
- * mixed-up set of save files; the signers check the same through the dealers' commitments. */
-static int interpolates(const api_import_req *req)
-{
-    tss_reshare_dealer d[API_MAX_PARTIES];
-    tss_point pk;
-    memset(d, 0, sizeof d);
-    if (tss_point_parse(&pk, req->dealers[0].public_key) != TSS_OK)
-        return -1;
-    for (size_t i = 0; i < req->ndealers; i++)
-        if (tss_scalar_parse(&d[i].x, req->dealers[i].x) != TSS_OK ||
-            tss_point_parse(&d[i].pub, req->dealers[i].public_share) != TSS_OK)
-            return -1;
-    return tss_reshare_check_input(d, (uint8_t)req->ndealers, &pk) == TSS_OK ? 0 : -1;
-}
-
 /* POST /v1/keys/import: the checks that need the hub's state, in the order of the answer
  * codes (400 points and their interpolation, 422 unknown parties, 409 public key / external id
  * taken), then a new pending key and its session (begin_reshare: 503 busy, 422 offline, 400
@@ -440,21 +424,8 @@ api_err hub_reshare_import(hub *h, const char *body, size_t len, hub_session **o
     if (e == API_OK)
         e = api_import_req_parse(req, body, len, msg, cap);
     const api_import_dealer *d0 = req ? &req->dealers[0] : NULL;
-    if (e == API_OK && !hub_crypto_pubkey_ok(d0->public_key)) {
-        snprintf(msg, cap, "dealers[0]: field 'public_key' is not a point on secp256k1");
+    if (e == API_OK && mpcd_import_check_points(req, msg, cap) != MPCD_IMPORT_OK)
         e = API_ERR_BAD_FIELD;
-    }
-    for (size_t i = 0; e == API_OK && i < req->ndealers; i++)
-        if (!hub_crypto_pubkey_ok(req->dealers[i].public_share)) {
-            snprintf(msg, cap, "dealers[%zu]: field 'public_share' is not a point on secp256k1", i);
-            e = API_ERR_BAD_FIELD;
-        }
-    if (e == API_OK && interpolates(req) != 0) {
-        snprintf(msg, cap,
-                 "dealers: the public shares do not interpolate to public_key (sum of "
-                 "lambda_i * public_share_i over the dealers' x differs): not shares of this key");
-        e = API_ERR_BAD_FIELD;
-    }
     /* every party and dealer has connected to this hub before (known) */
     for (size_t i = 0; e == API_OK && i < req->nparties + req->ndealers; i++) {
         const char *id =
