@@ -1,28 +1,13 @@
 /* api/import.c — strict parsers of the import dealer descriptor and of the POST
  * /v1/keys/import body (see import.h). Field-by-field validation with messages that name
  * the field; nothing here needs state. */
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include <jansson.h>
 
-#include "hex.h"
 #include "import.h"
-
-static api_err fail(char *msg, size_t cap, api_err err, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static api_err fail(char *msg, size_t cap, api_err err, const char *fmt, ...)
-{
-    if (msg && cap) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(msg, cap, fmt, ap);
-        va_end(ap);
-    }
-    return err;
-}
+#include "jfield.h"
 
 const char *api_import_source_name(api_import_source s)
 {
@@ -33,77 +18,26 @@ const char *api_import_source_name(api_import_source s)
 static json_t *load(const char *text, size_t len, const char *what, api_err *e, char *msg,
                     size_t cap)
 {
-    json_error_t je;
-    if (!text || len == 0) {
-        *e = fail(msg, cap, API_ERR_BAD_JSON, "%s is empty", what);
-        return NULL;
-    }
-    json_t *o = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
-    if (!o) {
-        *e = fail(msg, cap, API_ERR_BAD_JSON, "%s: invalid JSON at line %d column %d: %s", what,
-                  je.line, je.column, je.text);
-        return NULL;
-    }
-    if (!json_is_object(o)) {
+    char empty[64];
+    snprintf(empty, sizeof empty, "%s is empty", what);
+    json_t *o = api_jf_load(text, len, what, empty, e, msg, cap);
+    if (o && !json_is_object(o)) {
         json_decref(o);
-        *e = fail(msg, cap, API_ERR_BAD_JSON, "%s must be a JSON object", what);
+        *e = api_jf_fail(msg, cap, API_ERR_BAD_JSON, "%s must be a JSON object", what);
         return NULL;
     }
-    *e = API_OK;
     return o;
-}
-
-/* Every key of o is in allowed (NULL-terminated); the contract makes others bad_field. */
-static api_err check_keys(json_t *o, const char *what, const char *const *allowed, char *msg,
-                          size_t cap)
-{
-    const char *k;
-    json_t *v;
-    json_object_foreach(o, k, v)
-    {
-        size_t a = 0;
-        while (allowed[a] && strcmp(allowed[a], k) != 0)
-            a++;
-        if (!allowed[a])
-            return fail(msg, cap, API_ERR_BAD_FIELD, "%s: unknown field '%.40s'", what, k);
-    }
-    return API_OK;
-}
-
-static api_err get_uint(json_t *o, const char *what, const char *name, json_int_t lo, json_int_t hi,
-                        unsigned *out, char *msg, size_t cap)
-{
-    json_t *v = json_object_get(o, name);
-    if (!v)
-        return fail(msg, cap, API_ERR_MISSING_FIELD, "%s: field '%s' is required", what, name);
-    if (!json_is_integer(v) || json_integer_value(v) < lo || json_integer_value(v) > hi)
-        return fail(msg, cap, API_ERR_BAD_FIELD, "%s: field '%s' must be an integer in %lld..%lld",
-                    what, name, (long long)lo, (long long)hi);
-    *out = (unsigned)json_integer_value(v);
-    return API_OK;
-}
-
-static api_err get_hex(json_t *o, const char *what, const char *name, uint8_t *out, size_t len,
-                       char *msg, size_t cap)
-{
-    json_t *v = json_object_get(o, name);
-    if (!v)
-        return fail(msg, cap, API_ERR_MISSING_FIELD, "%s: field '%s' is required", what, name);
-    if (!json_is_string(v) ||
-        api_hex_decode(out, len, json_string_value(v), json_string_length(v)) != API_OK)
-        return fail(msg, cap, API_ERR_BAD_FIELD, "%s: field '%s' must be %zu hex characters", what,
-                    name, 2 * len);
-    return API_OK;
 }
 
 /* A SEC1 compressed point's encoding (02/03 prefix; the curve check is the caller's). */
 static api_err get_point(json_t *o, const char *what, const char *name, uint8_t out[33], char *msg,
                          size_t cap)
 {
-    api_err e = get_hex(o, what, name, out, 33, msg, cap);
+    api_err e = api_jf_get_hex(o, what, name, out, 33, msg, cap);
     if (e == API_OK && out[0] != 0x02 && out[0] != 0x03)
-        e = fail(msg, cap, API_ERR_BAD_FIELD,
-                 "%s: field '%s' must be a compressed point (02 or 03, then 64 hex)", what, name);
+        e = api_jf_fail(msg, cap, API_ERR_BAD_FIELD,
+                        "%s: field '%s' must be a compressed point (02 or 03, then 64 hex)", what,
+                        name);
     return e;
 }
 
@@ -112,9 +46,9 @@ static api_err get_party(json_t *v, const char *what, api_party_name out, char *
 {
     const char *s = json_string_value(v);
     if (!json_is_string(v) || strlen(s) != json_string_length(v) || !api_party_id_valid(s))
-        return fail(msg, cap, API_ERR_BAD_FIELD,
-                    "%s must be a party id (1 to %d characters of [A-Za-z0-9._-])", what,
-                    API_PARTY_ID_MAX);
+        return api_jf_fail(msg, cap, API_ERR_BAD_FIELD,
+                           "%s must be a party id (1 to %d characters of [A-Za-z0-9._-])", what,
+                           API_PARTY_ID_MAX);
     snprintf(out, sizeof(api_party_name), "%s", s);
     return API_OK;
 }
@@ -132,14 +66,6 @@ static int below_order(const uint8_t x[32])
     return 0;
 }
 
-static int all_zero(const uint8_t *b, size_t n)
-{
-    uint8_t acc = 0;
-    for (size_t i = 0; i < n; i++)
-        acc |= b[i];
-    return acc == 0;
-}
-
 /* One descriptor object (what names it in messages). */
 static api_err dealer_from(json_t *o, const char *what, api_import_dealer *d, char *msg, size_t cap)
 {
@@ -148,18 +74,18 @@ static api_err dealer_from(json_t *o, const char *what, api_import_dealer *d, ch
                                           "x",          "public_share",  NULL};
     memset(d, 0, sizeof *d);
     if (!json_is_object(o))
-        return fail(msg, cap, API_ERR_BAD_FIELD, "%s must be an object (a dealer descriptor)",
-                    what);
+        return api_jf_fail(msg, cap, API_ERR_BAD_FIELD,
+                           "%s must be an object (a dealer descriptor)", what);
     char sub[64];
-    api_err e = check_keys(o, what, allowed, msg, cap);
+    api_err e = api_jf_check_keys(o, what, allowed, API_ERR_BAD_FIELD, msg, cap);
     json_t *party = json_object_get(o, "party"), *src = json_object_get(o, "source");
     snprintf(sub, sizeof sub, "%s: field 'party'", what);
     if (e == API_OK && !party)
-        e = fail(msg, cap, API_ERR_MISSING_FIELD, "%s is required", sub);
+        e = api_jf_fail(msg, cap, API_ERR_MISSING_FIELD, "%s is required", sub);
     if (e == API_OK)
         e = get_party(party, sub, d->party, msg, cap);
     if (e == API_OK && !src)
-        e = fail(msg, cap, API_ERR_MISSING_FIELD, "%s: field 'source' is required", what);
+        e = api_jf_fail(msg, cap, API_ERR_MISSING_FIELD, "%s: field 'source' is required", what);
     if (e == API_OK) {
         const char *s = json_string_value(src);
         size_t n = json_is_string(src) ? json_string_length(src) : 0;
@@ -168,24 +94,24 @@ static api_err dealer_from(json_t *o, const char *what, api_import_dealer *d, ch
         else if (s && n == 7 && strcmp(s, "tss-lib") == 0)
             d->source = API_IMPORT_TSSLIB;
         else
-            e = fail(msg, cap, API_ERR_BAD_FIELD,
-                     "%s: field 'source' must be \"key\" or \"tss-lib\"", what);
+            e = api_jf_fail(msg, cap, API_ERR_BAD_FIELD,
+                            "%s: field 'source' must be \"key\" or \"tss-lib\"", what);
     }
     if (e == API_OK)
         e = get_point(o, what, "public_key", d->public_key, msg, cap);
     if (e == API_OK)
-        e = get_hex(o, what, "chain_code", d->chain_code, 32, msg, cap);
+        e = api_jf_get_hex(o, what, "chain_code", d->chain_code, 32, msg, cap);
     if (e == API_OK)
-        e = get_uint(o, what, "old_n", 1, API_MAX_PARTIES, &d->old_n, msg, cap);
+        e = api_jf_get_uint(o, what, "old_n", 1, API_MAX_PARTIES, &d->old_n, msg, cap);
     if (e == API_OK)
-        e = get_uint(o, what, "old_threshold", 1, d->old_n, &d->old_threshold, msg, cap);
+        e = api_jf_get_uint(o, what, "old_threshold", 1, d->old_n, &d->old_threshold, msg, cap);
     if (e == API_OK)
-        e = get_hex(o, what, "x", d->x, 32, msg, cap);
-    if (e == API_OK && all_zero(d->x, 32))
-        e = fail(msg, cap, API_ERR_BAD_FIELD, "%s: field 'x' must not be zero", what);
+        e = api_jf_get_hex(o, what, "x", d->x, 32, msg, cap);
+    if (e == API_OK && api_jf_all_zero(d->x, 32))
+        e = api_jf_fail(msg, cap, API_ERR_BAD_FIELD, "%s: field 'x' must not be zero", what);
     if (e == API_OK && !below_order(d->x))
-        e = fail(msg, cap, API_ERR_BAD_FIELD,
-                 "%s: field 'x' must be below the group order (ShareID mod q)", what);
+        e = api_jf_fail(msg, cap, API_ERR_BAD_FIELD,
+                        "%s: field 'x' must be below the group order (ShareID mod q)", what);
     if (e == API_OK)
         e = get_point(o, what, "public_share", d->public_share, msg, cap);
     if (e != API_OK)
@@ -225,10 +151,11 @@ static api_err get_committee(json_t *root, api_import_req *r, char *msg, size_t 
     json_t *a = json_object_get(root, "parties");
     char what[48];
     if (!a)
-        return fail(msg, cap, API_ERR_MISSING_FIELD, "field 'parties' is required");
+        return api_jf_fail(msg, cap, API_ERR_MISSING_FIELD, "field 'parties' is required");
     if (!json_is_array(a) || json_array_size(a) < 2 || json_array_size(a) > API_MAX_PARTIES)
-        return fail(msg, cap, API_ERR_BAD_FIELD,
-                    "field 'parties' must be an array of 2 to %d party ids", API_MAX_PARTIES);
+        return api_jf_fail(msg, cap, API_ERR_BAD_FIELD,
+                           "field 'parties' must be an array of 2 to %d party ids",
+                           API_MAX_PARTIES);
     for (size_t j = 0; j < json_array_size(a); j++) {
         snprintf(what, sizeof what, "field 'parties' item %zu", j);
         api_err e = get_party(json_array_get(a, j), what, r->parties[j], msg, cap);
@@ -236,19 +163,19 @@ static api_err get_committee(json_t *root, api_import_req *r, char *msg, size_t 
             return e;
         for (size_t q = 0; q < j; q++)
             if (strcmp(r->parties[q], r->parties[j]) == 0)
-                return fail(msg, cap, API_ERR_BAD_FIELD, "field 'parties' lists party '%s' twice",
-                            r->parties[j]);
+                return api_jf_fail(msg, cap, API_ERR_BAD_FIELD,
+                                   "field 'parties' lists party '%s' twice", r->parties[j]);
         r->nparties = j + 1;
     }
-    return get_uint(root, "body", "threshold", 2, (json_int_t)r->nparties, &r->threshold, msg,
-                    cap) == API_OK
+    return api_jf_get_uint(root, "body", "threshold", 2, (json_int_t)r->nparties, &r->threshold,
+                           msg, cap) == API_OK
                ? API_OK
-               : fail(msg, cap,
-                      json_object_get(root, "threshold") ? API_ERR_BAD_FIELD
-                                                         : API_ERR_MISSING_FIELD,
-                      "field 'threshold' must be an integer with 2 <= threshold <= %zu (the "
-                      "number of parties)",
-                      r->nparties);
+               : api_jf_fail(msg, cap,
+                             json_object_get(root, "threshold") ? API_ERR_BAD_FIELD
+                                                                : API_ERR_MISSING_FIELD,
+                             "field 'threshold' must be an integer with 2 <= threshold <= %zu (the "
+                             "number of parties)",
+                             r->nparties);
 }
 
 /* dealers[k] agrees with dealers[0] and differs from the earlier ones where it must. */
@@ -262,18 +189,18 @@ static api_err check_dealer(const api_import_req *r, size_t k, char *msg, size_t
                         : d->old_n != f->old_n                          ? "old_n"
                                                                         : NULL;
     if (field)
-        return fail(msg, cap, API_ERR_BAD_FIELD,
-                    "dealers[%zu]: field '%s' differs from dealers[0]'s (every dealer must "
-                    "describe the same key)",
-                    k, field);
+        return api_jf_fail(msg, cap, API_ERR_BAD_FIELD,
+                           "dealers[%zu]: field '%s' differs from dealers[0]'s (every dealer must "
+                           "describe the same key)",
+                           k, field);
     for (size_t q = 0; q < k; q++) {
         if (strcmp(r->dealers[q].party, d->party) == 0)
-            return fail(msg, cap, API_ERR_BAD_FIELD,
-                        "dealers[%zu]: field 'party' repeats dealers[%zu]'s ('%s')", k, q,
-                        d->party);
+            return api_jf_fail(msg, cap, API_ERR_BAD_FIELD,
+                               "dealers[%zu]: field 'party' repeats dealers[%zu]'s ('%s')", k, q,
+                               d->party);
         if (memcmp(r->dealers[q].x, d->x, 32) == 0)
-            return fail(msg, cap, API_ERR_BAD_FIELD,
-                        "dealers[%zu]: field 'x' repeats dealers[%zu]'s", k, q);
+            return api_jf_fail(msg, cap, API_ERR_BAD_FIELD,
+                               "dealers[%zu]: field 'x' repeats dealers[%zu]'s", k, q);
     }
     return API_OK;
 }
@@ -283,11 +210,11 @@ static api_err get_dealers(json_t *root, api_import_req *r, char *msg, size_t ca
     json_t *a = json_object_get(root, "dealers");
     char what[32];
     if (!a)
-        return fail(msg, cap, API_ERR_MISSING_FIELD, "field 'dealers' is required");
+        return api_jf_fail(msg, cap, API_ERR_MISSING_FIELD, "field 'dealers' is required");
     if (!json_is_array(a) || json_array_size(a) < 1 || json_array_size(a) > API_MAX_PARTIES)
-        return fail(msg, cap, API_ERR_BAD_FIELD,
-                    "field 'dealers' must be an array of 1 to %d dealer descriptors",
-                    API_MAX_PARTIES);
+        return api_jf_fail(msg, cap, API_ERR_BAD_FIELD,
+                           "field 'dealers' must be an array of 1 to %d dealer descriptors",
+                           API_MAX_PARTIES);
     for (size_t k = 0; k < json_array_size(a); k++) {
         snprintf(what, sizeof what, "dealers[%zu]", k);
         api_err e = dealer_from(json_array_get(a, k), what, &r->dealers[k], msg, cap);
@@ -299,16 +226,18 @@ static api_err get_dealers(json_t *root, api_import_req *r, char *msg, size_t ca
     }
     const api_import_dealer *f = &r->dealers[0];
     if (r->ndealers < f->old_threshold || r->ndealers > f->old_n)
-        return fail(msg, cap, API_ERR_BAD_FIELD,
-                    "field 'dealers' lists %zu dealers; the key needs old_threshold..old_n = "
-                    "%u..%u",
-                    r->ndealers, f->old_threshold, f->old_n);
+        return api_jf_fail(
+            msg, cap, API_ERR_BAD_FIELD,
+            "field 'dealers' lists %zu dealers; the key needs old_threshold..old_n = "
+            "%u..%u",
+            r->ndealers, f->old_threshold, f->old_n);
     if (f->source == API_IMPORT_KEY &&
         (r->ndealers != 1 || f->old_threshold != 1 || f->old_n != 1 ||
          memcmp(f->public_share, f->public_key, 33) != 0))
-        return fail(msg, cap, API_ERR_BAD_FIELD,
-                    "dealers[0]: source \"key\" needs exactly one dealer with old_threshold = "
-                    "old_n = 1 and public_share = public_key");
+        return api_jf_fail(
+            msg, cap, API_ERR_BAD_FIELD,
+            "dealers[0]: source \"key\" needs exactly one dealer with old_threshold = "
+            "old_n = 1 and public_share = public_key");
     return API_OK;
 }
 
@@ -322,7 +251,7 @@ api_err api_import_req_parse(api_import_req *r, const char *body, size_t len, ch
     json_t *root = load(body, len, "request body", &e, msg, cap);
     if (!root)
         return e;
-    e = check_keys(root, "body", allowed, msg, cap);
+    e = api_jf_check_keys(root, "body", allowed, API_ERR_BAD_FIELD, msg, cap);
     if (e == API_OK)
         e = get_committee(root, r, msg, cap);
     if (e == API_OK)
@@ -332,17 +261,18 @@ api_err api_import_req_parse(api_import_req *r, const char *body, size_t len, ch
         const char *s = json_string_value(x);
         size_t n = json_is_string(x) ? json_string_length(x) : 0;
         if (!s || strlen(s) != n || !api_external_id_valid(s, n))
-            e = fail(msg, cap, API_ERR_BAD_FIELD,
-                     "field 'external_id' must be 1 to %d characters of [A-Za-z0-9._@:-]",
-                     API_EXTERNAL_ID_MAX);
+            e = api_jf_fail(msg, cap, API_ERR_BAD_FIELD,
+                            "field 'external_id' must be 1 to %d characters of [A-Za-z0-9._@:-]",
+                            API_EXTERNAL_ID_MAX);
         else
             memcpy(r->external_id, s, n + 1);
     }
     if (e == API_OK && api_import_participants(r) > API_MAX_PARTIES)
-        e = fail(msg, cap, API_ERR_BAD_FIELD,
-                 "field 'dealers': %zu participants (the parties and the dealers outside them), "
-                 "at most %d",
-                 api_import_participants(r), API_MAX_PARTIES);
+        e = api_jf_fail(
+            msg, cap, API_ERR_BAD_FIELD,
+            "field 'dealers': %zu participants (the parties and the dealers outside them), "
+            "at most %d",
+            api_import_participants(r), API_MAX_PARTIES);
     json_decref(root);
     if (e != API_OK)
         memset(r, 0, sizeof *r);

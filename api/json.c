@@ -3,7 +3,6 @@
  * policy that needs state (which parties are online, whether a key exists) — the hub
  * decides that. */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,62 +11,30 @@
 
 #include "b64.h"
 #include "hex.h"
+#include "jfield.h"
 #include "json.h"
-
-static api_err fail(char *msg, size_t cap, api_err err, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static api_err fail(char *msg, size_t cap, api_err err, const char *fmt, ...)
-{
-    if (msg && cap) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(msg, cap, fmt, ap);
-        va_end(ap);
-    }
-    return err;
-}
 
 /* Parses one JSON object (duplicate keys rejected, nothing after it) and checks that every
  * key is in allowed (NULL-terminated). On failure returns NULL with *err set. */
 static json_t *load_object(const char *body, size_t len, const char *const *allowed, api_err *err,
                            char *msg, size_t cap)
 {
-    json_error_t je;
-    if (!body || len == 0) {
-        *err = fail(msg, cap, API_ERR_BAD_JSON, "request body is empty; send a JSON object");
-        return NULL;
-    }
-    json_t *root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je);
-    if (!root) {
-        *err = fail(msg, cap, API_ERR_BAD_JSON, "invalid JSON at line %d column %d: %s", je.line,
-                    je.column, je.text);
-        return NULL;
-    }
-    if (!json_is_object(root)) {
+    json_t *root =
+        api_jf_load(body, len, NULL, "request body is empty; send a JSON object", err, msg, cap);
+    if (root && !json_is_object(root))
+        *err = api_jf_fail(msg, cap, API_ERR_BAD_JSON, "body must be a JSON object");
+    else if (root)
+        *err = api_jf_check_keys(root, NULL, allowed, API_ERR_UNKNOWN_FIELD, msg, cap);
+    if (root && *err != API_OK) {
         json_decref(root);
-        *err = fail(msg, cap, API_ERR_BAD_JSON, "body must be a JSON object");
         return NULL;
     }
-    const char *k;
-    json_t *v;
-    json_object_foreach(root, k, v)
-    {
-        int ok = 0;
-        for (size_t i = 0; allowed[i]; i++)
-            if (strcmp(k, allowed[i]) == 0)
-                ok = 1;
-        if (!ok) {
-            *err = fail(msg, cap, API_ERR_UNKNOWN_FIELD, "unknown field '%.40s'", k);
-            json_decref(root);
-            return NULL;
-        }
-    }
-    *err = API_OK;
     return root;
 }
 
-/* An integer field in [lo, hi]. present: set to 1 if the field exists. */
+/* An integer field in [lo, hi]. present: set to 1 if the field exists. Not api_jf_get_int:
+ * the REST and party-link messages tell a wrong type ("must be an integer") from a value out
+ * of range ("must be between lo and hi"), and the field may be optional. */
 static api_err get_uint(json_t *obj, const char *name, int required, unsigned lo, unsigned hi,
                         unsigned *out, int *present, char *msg, size_t cap)
 {
@@ -75,49 +42,36 @@ static api_err get_uint(json_t *obj, const char *name, int required, unsigned lo
     if (present)
         *present = v != NULL;
     if (!v)
-        return required ? fail(msg, cap, API_ERR_MISSING_FIELD, "field '%s' is required", name)
-                        : API_OK;
+        return required
+                   ? api_jf_fail(msg, cap, API_ERR_MISSING_FIELD, "field '%s' is required", name)
+                   : API_OK;
     if (!json_is_integer(v))
-        return fail(msg, cap, API_ERR_BAD_FIELD, "field '%s' must be an integer", name);
+        return api_jf_fail(msg, cap, API_ERR_BAD_FIELD, "field '%s' must be an integer", name);
     json_int_t x = json_integer_value(v);
     if (x < (json_int_t)lo || x > (json_int_t)hi)
-        return fail(msg, cap, API_ERR_BAD_FIELD, "field '%s' must be between %u and %u", name, lo,
-                    hi);
+        return api_jf_fail(msg, cap, API_ERR_BAD_FIELD, "field '%s' must be between %u and %u",
+                           name, lo, hi);
     *out = (unsigned)x;
     return API_OK;
 }
 
-/* A string field; *out NULL when absent and not required. */
-static api_err get_string(json_t *obj, const char *name, int required, const char **out,
-                          size_t *out_len, char *msg, size_t cap)
-{
-    json_t *v = json_object_get(obj, name);
-    *out = NULL;
-    *out_len = 0;
-    if (!v)
-        return required ? fail(msg, cap, API_ERR_MISSING_FIELD, "field '%s' is required", name)
-                        : API_OK;
-    if (!json_is_string(v))
-        return fail(msg, cap, API_ERR_BAD_FIELD, "field '%s' must be a string", name);
-    *out = json_string_value(v);
-    *out_len = json_string_length(v);
-    return API_OK;
-}
-
+/* A required hex string of exactly out_len bytes. Not api_jf_get_hex: the REST contract
+ * answers a wrong length with API_ERR_BAD_LENGTH and a non-hex digit with API_ERR_BAD_HEX. */
 static api_err get_hex(json_t *obj, const char *name, uint8_t *out, size_t out_len, char *msg,
                        size_t cap)
 {
     const char *s;
     size_t n;
-    api_err e = get_string(obj, name, 1, &s, &n, msg, cap);
+    api_err e = api_jf_get_string(obj, NULL, name, 1, &s, &n, msg, cap);
     if (e != API_OK)
         return e;
     e = api_hex_decode(out, out_len, s, n);
     if (e == API_ERR_BAD_LENGTH)
-        return fail(msg, cap, e, "field '%s' must be %zu hex characters (%zu bytes), got %zu", name,
-                    2 * out_len, out_len, n);
+        return api_jf_fail(msg, cap, e,
+                           "field '%s' must be %zu hex characters (%zu bytes), got %zu", name,
+                           2 * out_len, out_len, n);
     if (e != API_OK)
-        return fail(msg, cap, e, "field '%s' must contain only hex digits", name);
+        return api_jf_fail(msg, cap, e, "field '%s' must contain only hex digits", name);
     return API_OK;
 }
 
@@ -127,15 +81,15 @@ static api_err get_delegate_share(json_t *obj, size_t *len, char *msg, size_t ca
 {
     const char *s;
     size_t n;
-    api_err e = get_string(obj, "delegate_share", 0, &s, &n, msg, cap);
+    api_err e = api_jf_get_string(obj, NULL, "delegate_share", 0, &s, &n, msg, cap);
     *len = 0;
     if (e != API_OK || !s)
         return e;
     if (n > API_DELEGATE_SHARE_MAX || strlen(s) != n || !api_b64_valid(s, n, NULL))
-        return fail(msg, cap, API_ERR_BAD_FIELD,
-                    "field 'delegate_share' must be the sealed share exactly as the keygen "
-                    "returned it (base64, at most %u characters)",
-                    API_DELEGATE_SHARE_MAX);
+        return api_jf_fail(msg, cap, API_ERR_BAD_FIELD,
+                           "field 'delegate_share' must be the sealed share exactly as the keygen "
+                           "returned it (base64, at most %u characters)",
+                           API_DELEGATE_SHARE_MAX);
     *len = n;
     return API_OK;
 }
@@ -175,21 +129,24 @@ static api_err get_parties(json_t *obj, api_party_name *out, size_t *count, char
     if (!v)
         return API_OK;
     if (!json_is_array(v))
-        return fail(msg, cap, API_ERR_BAD_FIELD, "field 'parties' must be an array of party ids");
+        return api_jf_fail(msg, cap, API_ERR_BAD_FIELD,
+                           "field 'parties' must be an array of party ids");
     size_t n = json_array_size(v);
     if (n < 2 || n > API_MAX_PARTIES)
-        return fail(msg, cap, API_ERR_BAD_FIELD, "field 'parties' must list 2 to %d parties",
-                    API_MAX_PARTIES);
+        return api_jf_fail(msg, cap, API_ERR_BAD_FIELD, "field 'parties' must list 2 to %d parties",
+                           API_MAX_PARTIES);
     for (size_t i = 0; i < n; i++) {
         json_t *p = json_array_get(v, i);
         if (!json_is_string(p) || !api_party_id_valid(json_string_value(p)) ||
             json_string_length(p) != strlen(json_string_value(p)))
-            return fail(msg, cap, API_ERR_BAD_FIELD,
-                        "parties[%zu] must be a party id ([A-Za-z0-9._-], 1 to %d characters)", i,
-                        API_PARTY_ID_MAX);
+            return api_jf_fail(
+                msg, cap, API_ERR_BAD_FIELD,
+                "parties[%zu] must be a party id ([A-Za-z0-9._-], 1 to %d characters)", i,
+                API_PARTY_ID_MAX);
         for (size_t j = 0; j < i; j++)
             if (strcmp(out[j], json_string_value(p)) == 0)
-                return fail(msg, cap, API_ERR_BAD_FIELD, "parties[%zu] repeats '%s'", i, out[j]);
+                return api_jf_fail(msg, cap, API_ERR_BAD_FIELD, "parties[%zu] repeats '%s'", i,
+                                   out[j]);
         snprintf(out[i], sizeof out[i], "%s", json_string_value(p));
     }
     *count = n;
@@ -211,21 +168,22 @@ static api_err get_keygen_extras(json_t *root, api_keygen_req *r, char *msg, siz
 {
     const char *s;
     size_t n;
-    api_err e = get_string(root, "external_id", 0, &s, &n, msg, cap);
+    api_err e = api_jf_get_string(root, NULL, "external_id", 0, &s, &n, msg, cap);
     if (e != API_OK)
         return e;
     if (s && !api_external_id_valid(s, n))
-        return fail(msg, cap, API_ERR_BAD_FIELD,
-                    "field 'external_id' must be 1 to %d characters of [A-Za-z0-9._@:-]",
-                    API_EXTERNAL_ID_MAX);
+        return api_jf_fail(msg, cap, API_ERR_BAD_FIELD,
+                           "field 'external_id' must be 1 to %d characters of [A-Za-z0-9._@:-]",
+                           API_EXTERNAL_ID_MAX);
     if (s)
         memcpy(r->external_id, s, n + 1);
-    if ((e = get_string(root, "delegate", 0, &s, &n, msg, cap)) != API_OK)
+    if ((e = api_jf_get_string(root, NULL, "delegate", 0, &s, &n, msg, cap)) != API_OK)
         return e;
     if (s && (strlen(s) != n || !api_party_id_valid(s)))
-        return fail(msg, cap, API_ERR_BAD_FIELD,
-                    "field 'delegate' must be a party id ([A-Za-z0-9._-], 1 to %d characters)",
-                    API_PARTY_ID_MAX);
+        return api_jf_fail(
+            msg, cap, API_ERR_BAD_FIELD,
+            "field 'delegate' must be a party id ([A-Za-z0-9._-], 1 to %d characters)",
+            API_PARTY_ID_MAX);
     if (s)
         memcpy(r->delegate, s, n + 1);
     return API_OK;
@@ -248,12 +206,12 @@ api_err api_keygen_req_parse(api_keygen_req *r, const char *body, size_t len, ch
     if ((e = get_uint(root, "threshold", 1, 0, 1000, &r->threshold, NULL, msg, cap)) ||
         (e = get_uint(root, "n", 0, 0, 1000, &r->n, &has_n, msg, cap)) ||
         (e = get_parties(root, r->parties, &r->nparties, msg, cap)) ||
-        (e = get_string(root, "label", 0, &label, &label_len, msg, cap)))
+        (e = api_jf_get_string(root, NULL, "label", 0, &label, &label_len, msg, cap)))
         goto out;
     if (label && !label_valid(label, label_len)) {
-        e = fail(msg, cap, API_ERR_BAD_FIELD,
-                 "field 'label' must be at most %d bytes without control characters",
-                 API_LABEL_MAX);
+        e = api_jf_fail(msg, cap, API_ERR_BAD_FIELD,
+                        "field 'label' must be at most %d bytes without control characters",
+                        API_LABEL_MAX);
         goto out;
     }
     if (label)
@@ -261,29 +219,30 @@ api_err api_keygen_req_parse(api_keygen_req *r, const char *body, size_t len, ch
     if ((e = get_keygen_extras(root, r, msg, cap)) != API_OK)
         goto out;
     if (!has_n && r->nparties == 0) {
-        e = fail(msg, cap, API_ERR_MISSING_FIELD, "give either 'parties' or 'n'");
+        e = api_jf_fail(msg, cap, API_ERR_MISSING_FIELD, "give either 'parties' or 'n'");
         goto out;
     }
     if (has_n && r->nparties && r->n != r->nparties) {
-        e = fail(msg, cap, API_ERR_BAD_FIELD, "'n' (%u) disagrees with the %zu listed parties",
-                 r->n, r->nparties);
+        e = api_jf_fail(msg, cap, API_ERR_BAD_FIELD,
+                        "'n' (%u) disagrees with the %zu listed parties", r->n, r->nparties);
         goto out;
     }
     if (!has_n)
         r->n = (unsigned)r->nparties;
     if (r->n < 2 || r->n > API_MAX_PARTIES) {
-        e = fail(msg, cap, API_ERR_BAD_FIELD, "'n' must be between 2 and %d", API_MAX_PARTIES);
+        e = api_jf_fail(msg, cap, API_ERR_BAD_FIELD, "'n' must be between 2 and %d",
+                        API_MAX_PARTIES);
         goto out;
     }
     if (r->threshold < 2 || r->threshold > r->n) {
-        e = fail(msg, cap, API_ERR_BAD_THRESHOLD,
-                 "threshold (signers required) must be between 2 and n = %u, got %u", r->n,
-                 r->threshold);
+        e = api_jf_fail(msg, cap, API_ERR_BAD_THRESHOLD,
+                        "threshold (signers required) must be between 2 and n = %u, got %u", r->n,
+                        r->threshold);
         goto out;
     }
     if (r->delegate[0] && r->nparties) {
-        e = fail(msg, cap, API_ERR_BAD_FIELD, "'delegate' ('%s') is not one of the listed parties",
-                 r->delegate);
+        e = api_jf_fail(msg, cap, API_ERR_BAD_FIELD,
+                        "'delegate' ('%s') is not one of the listed parties", r->delegate);
         for (size_t i = 0; i < r->nparties; i++)
             if (strcmp(r->parties[i], r->delegate) == 0)
                 e = API_OK;
@@ -342,17 +301,18 @@ int api_sign_auth_present(const api_sign_auth *a)
 static api_err get_typed_hex(json_t *v, const char *name, api_sign_auth *a, char *msg, size_t cap)
 {
     if (!json_is_string(v))
-        return fail(msg, cap, API_ERR_BAD_FIELD, "field '%s' must be a hex string", name);
+        return api_jf_fail(msg, cap, API_ERR_BAD_FIELD, "field '%s' must be a hex string", name);
     const char *s = json_string_value(v);
     size_t n = json_string_length(v);
     if (n >= 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
         s += 2, n -= 2;
     if (n % 2 || n / 2 > API_TYPED_MAX || strlen(s) != n)
-        return fail(msg, cap, API_ERR_BAD_LENGTH,
-                    "field '%s' must be an even number of hex digits, at most %d bytes", name,
-                    API_TYPED_MAX);
+        return api_jf_fail(msg, cap, API_ERR_BAD_LENGTH,
+                           "field '%s' must be an even number of hex digits, at most %d bytes",
+                           name, API_TYPED_MAX);
     if (api_hex_decode(a->typed, n / 2, s, n) != API_OK)
-        return fail(msg, cap, API_ERR_BAD_HEX, "field '%s' must contain only hex digits", name);
+        return api_jf_fail(msg, cap, API_ERR_BAD_HEX, "field '%s' must contain only hex digits",
+                           name);
     a->typed_len = n / 2;
     return API_OK;
 }
@@ -364,31 +324,31 @@ static api_err get_approval(json_t *p, size_t i, api_approval *d, char *msg, siz
     size_t n;
     api_err e = check_element(p, "approvals", i, allowed, msg, cap);
     if (e == API_OK)
-        e = get_string(p, "approver", 1, &str, &n, msg, cap);
+        e = api_jf_get_string(p, NULL, "approver", 1, &str, &n, msg, cap);
     if (e != API_OK)
         return e;
     if (strlen(str) != n || !api_party_id_valid(str))
-        return fail(msg, cap, API_ERR_BAD_FIELD,
-                    "approvals[%zu].approver must be a name ([A-Za-z0-9._-], 1 to 64)", i);
+        return api_jf_fail(msg, cap, API_ERR_BAD_FIELD,
+                           "approvals[%zu].approver must be a name ([A-Za-z0-9._-], 1 to 64)", i);
     memcpy(d->approver, str, n + 1);
-    if ((e = get_string(p, "alg", 1, &str, &n, msg, cap)) != API_OK)
+    if ((e = api_jf_get_string(p, NULL, "alg", 1, &str, &n, msg, cap)) != API_OK)
         return e;
     if (strcmp(str, "ecdsa-p256") != 0 && strcmp(str, "ecdsa-secp256k1") != 0 &&
         strcmp(str, "ed25519") != 0)
-        return fail(msg, cap, API_ERR_BAD_FIELD,
-                    "approvals[%zu].alg must be ecdsa-p256, ecdsa-secp256k1 or ed25519", i);
+        return api_jf_fail(msg, cap, API_ERR_BAD_FIELD,
+                           "approvals[%zu].alg must be ecdsa-p256, ecdsa-secp256k1 or ed25519", i);
     memcpy(d->alg, str, n + 1);
     json_t *x = json_object_get(p, "expires");
     if (!x || !json_is_integer(x) || json_integer_value(x) < 1 ||
         json_integer_value(x) > (json_int_t)((1LL << 53) - 1))
-        return fail(msg, cap, API_ERR_BAD_FIELD,
-                    "approvals[%zu].expires must be an integer (unix seconds)", i);
+        return api_jf_fail(msg, cap, API_ERR_BAD_FIELD,
+                           "approvals[%zu].expires must be an integer (unix seconds)", i);
     d->expires = (uint64_t)json_integer_value(x);
-    if ((e = get_string(p, "signature", 1, &str, &n, msg, cap)) != API_OK)
+    if ((e = api_jf_get_string(p, NULL, "signature", 1, &str, &n, msg, cap)) != API_OK)
         return e;
     if (n != 128 || api_hex_decode(d->signature, 64, str, n) != API_OK)
-        return fail(msg, cap, API_ERR_BAD_FIELD, "approvals[%zu].signature must be 128 hex digits",
-                    i);
+        return api_jf_fail(msg, cap, API_ERR_BAD_FIELD,
+                           "approvals[%zu].signature must be 128 hex digits", i);
     return API_OK;
 }
 
@@ -398,29 +358,29 @@ static api_err get_auth(json_t *obj, api_sign_auth *a, int *typed_count, char *m
 {
     const char *str;
     size_t n;
-    api_err e = get_string(obj, "request_id", 0, &str, &n, msg, cap);
+    api_err e = api_jf_get_string(obj, NULL, "request_id", 0, &str, &n, msg, cap);
     if (e != API_OK)
         return e;
     if (str) {
         if (n > API_REQUEST_ID_MAX || strlen(str) != n || !api_party_id_valid(str))
-            return fail(msg, cap, API_ERR_BAD_FIELD,
-                        "field 'request_id' must be 1 to %d characters of [A-Za-z0-9._-]",
-                        API_REQUEST_ID_MAX);
+            return api_jf_fail(msg, cap, API_ERR_BAD_FIELD,
+                               "field 'request_id' must be 1 to %d characters of [A-Za-z0-9._-]",
+                               API_REQUEST_ID_MAX);
         memcpy(a->request_id, str, n + 1);
     }
     json_t *v = json_object_get(obj, "approvals");
     if (v) {
         if (!json_is_array(v) || json_array_size(v) < 1 || json_array_size(v) > API_APPROVALS_MAX)
-            return fail(msg, cap, API_ERR_BAD_FIELD,
-                        "field 'approvals' must be an array of 1 to %d approvals",
-                        API_APPROVALS_MAX);
+            return api_jf_fail(msg, cap, API_ERR_BAD_FIELD,
+                               "field 'approvals' must be an array of 1 to %d approvals",
+                               API_APPROVALS_MAX);
         a->napprovals = json_array_size(v);
         for (size_t i = 0; i < a->napprovals; i++)
             if ((e = get_approval(json_array_get(v, i), i, &a->approvals[i], msg, cap)) != API_OK)
                 return e;
         if (!a->request_id[0])
-            return fail(msg, cap, API_ERR_MISSING_FIELD,
-                        "field 'request_id' is required with 'approvals'");
+            return api_jf_fail(msg, cap, API_ERR_MISSING_FIELD,
+                               "field 'request_id' is required with 'approvals'");
     }
     *typed_count = 0;
     for (int k = API_PAYLOAD_ETH_TX; k <= API_PAYLOAD_EIP712; k++) {
@@ -428,28 +388,28 @@ static api_err get_auth(json_t *obj, api_sign_auth *a, int *typed_count, char *m
         if (!t)
             continue;
         if (++*typed_count > 1)
-            return fail(msg, cap, API_ERR_BAD_FIELD,
-                        "give only one of eth_transaction, eip191_message, eip712");
+            return api_jf_fail(msg, cap, API_ERR_BAD_FIELD,
+                               "give only one of eth_transaction, eip191_message, eip712");
         a->kind = (api_payload_kind)k;
         if (k != API_PAYLOAD_EIP712) {
             if ((e = get_typed_hex(t, payload_names[k], a, msg, cap)) != API_OK)
                 return e;
             if (k == API_PAYLOAD_ETH_TX && a->typed_len == 0)
-                return fail(msg, cap, API_ERR_BAD_FIELD, "field 'eth_transaction' is empty");
+                return api_jf_fail(msg, cap, API_ERR_BAD_FIELD, "field 'eth_transaction' is empty");
             continue;
         }
         if (!json_is_object(t))
-            return fail(msg, cap, API_ERR_BAD_FIELD, "field 'eip712' must be a JSON object");
+            return api_jf_fail(msg, cap, API_ERR_BAD_FIELD, "field 'eip712' must be a JSON object");
         char *txt = json_dumps(t, JSON_COMPACT | JSON_SORT_KEYS);
         size_t tl = txt ? strlen(txt) : 0;
         if (txt && tl <= API_TYPED_MAX)
             memcpy(a->typed, txt, tl + 1);
         free(txt);
         if (!txt)
-            return fail(msg, cap, API_ERR_INTERNAL, "out of memory");
+            return api_jf_fail(msg, cap, API_ERR_INTERNAL, "out of memory");
         if (tl > API_TYPED_MAX)
-            return fail(msg, cap, API_ERR_BAD_LENGTH, "field 'eip712' is over %d bytes",
-                        API_TYPED_MAX);
+            return api_jf_fail(msg, cap, API_ERR_BAD_LENGTH, "field 'eip712' is over %d bytes",
+                               API_TYPED_MAX);
         a->typed_len = tl;
     }
     return API_OK;
@@ -514,23 +474,23 @@ api_err api_sign_req_parse(api_sign_req *r, const char *body, size_t len, char *
     if ((e = get_auth(root, &r->auth, &typed, msg, cap)))
         goto out;
     if (typed && json_object_get(root, "hash")) {
-        e = fail(msg, cap, API_ERR_BAD_FIELD,
-                 "give either 'hash' or a typed payload (eth_transaction, eip191_message, "
-                 "eip712), not both");
+        e = api_jf_fail(msg, cap, API_ERR_BAD_FIELD,
+                        "give either 'hash' or a typed payload (eth_transaction, eip191_message, "
+                        "eip712), not both");
         goto out;
     }
     if ((!typed && (e = get_hex(root, "hash", r->hash, sizeof r->hash, msg, cap))) ||
-        (e = get_string(root, "derivation_path", 0, &path, &path_len, msg, cap)) ||
+        (e = api_jf_get_string(root, NULL, "derivation_path", 0, &path, &path_len, msg, cap)) ||
         (e = get_parties(root, r->parties, &r->nparties, msg, cap)) ||
         (e = get_delegate_share(root, &r->delegate_share_len, msg, cap)))
         goto out;
     if (path) {
         if (path_len > API_PATH_STR_MAX || strlen(path) != path_len ||
             api_path_parse(path, r->path_index, &r->path_depth) != API_OK) {
-            e = fail(msg, cap, API_ERR_BAD_PATH,
-                     "field 'derivation_path' must look like m/0/1 (at most %d non-hardened "
-                     "indices below 2^31, no leading zeros)",
-                     API_PATH_MAX_DEPTH);
+            e = api_jf_fail(msg, cap, API_ERR_BAD_PATH,
+                            "field 'derivation_path' must look like m/0/1 (at most %d non-hardened "
+                            "indices below 2^31, no leading zeros)",
+                            API_PATH_MAX_DEPTH);
             goto out;
         }
         memcpy(r->path, path, path_len + 1);
@@ -553,7 +513,7 @@ api_err api_signers_req_parse(api_signers_req *r, const char *body, size_t len, 
     if (!root)
         return e;
     if (!json_object_get(root, "parties"))
-        e = fail(msg, cap, API_ERR_MISSING_FIELD, "field 'parties' is required");
+        e = api_jf_fail(msg, cap, API_ERR_MISSING_FIELD, "field 'parties' is required");
     else
         e = get_parties(root, r->parties, &r->nparties, msg, cap);
     json_decref(root);
@@ -618,7 +578,7 @@ static api_err copy_short_string(json_t *root, const char *name, int required, c
 {
     const char *s;
     size_t n;
-    api_err e = get_string(root, name, required, &s, &n, msg, cap);
+    api_err e = api_jf_get_string(root, NULL, name, required, &s, &n, msg, cap);
     if (e != API_OK)
         return e;
     if (!s) {
@@ -626,8 +586,8 @@ static api_err copy_short_string(json_t *root, const char *name, int required, c
         return API_OK;
     }
     if (n >= out_cap || strlen(s) != n || !label_valid(s, n))
-        return fail(msg, cap, API_ERR_BAD_FIELD, "field '%s' is too long or has control bytes",
-                    name);
+        return api_jf_fail(msg, cap, API_ERR_BAD_FIELD,
+                           "field '%s' is too long or has control bytes", name);
     memcpy(out, s, n + 1);
     return API_OK;
 }
@@ -644,7 +604,8 @@ api_err api_hello_parse(api_hello *h, const uint8_t *p, size_t len, char *msg, s
         e = copy_short_string(root, "backend", 1, h->backend, sizeof h->backend, msg, cap);
     if (!e && !(e = copy_short_string(root, "role", 0, h->role, sizeof h->role, msg, cap)) &&
         h->role[0] && strcmp(h->role, "delegate") != 0)
-        e = fail(msg, cap, API_ERR_BAD_FIELD, "field 'role' must be \"delegate\" when present");
+        e = api_jf_fail(msg, cap, API_ERR_BAD_FIELD,
+                        "field 'role' must be \"delegate\" when present");
     json_decref(root);
     return e;
 }
@@ -684,15 +645,15 @@ api_err api_keygen_result_parse(api_keygen_result *r, const uint8_t *p, size_t l
     if ((e = get_hex(root, "public_key", r->public_key, 33, msg, cap)) ||
         (e = get_hex(root, "chain_code", r->chain_code, 32, msg, cap)) ||
         (e = get_hex(root, "transcript_hash", r->transcript_hash, 32, msg, cap)) ||
-        (e = get_string(root, "attestation", 1, &att, &att_len, msg, cap)))
+        (e = api_jf_get_string(root, NULL, "attestation", 1, &att, &att_len, msg, cap)))
         goto out;
     if (att_len == 0 || att_len % 2 || att_len / 2 > API_ATTESTATION_MAX) {
-        e = fail(msg, cap, API_ERR_BAD_LENGTH, "field 'attestation' must be 1 to %d bytes of hex",
-                 API_ATTESTATION_MAX);
+        e = api_jf_fail(msg, cap, API_ERR_BAD_LENGTH,
+                        "field 'attestation' must be 1 to %d bytes of hex", API_ATTESTATION_MAX);
         goto out;
     }
     if ((e = api_hex_decode(r->attestation, att_len / 2, att, att_len)) != API_OK) {
-        e = fail(msg, cap, e, "field 'attestation' must contain only hex digits");
+        e = api_jf_fail(msg, cap, e, "field 'attestation' must contain only hex digits");
         goto out;
     }
     r->attestation_len = att_len / 2;
@@ -791,22 +752,15 @@ void api_attestation_message(uint8_t out[API_ATTEST_MSG_BYTES], const uint8_t ke
 
 /* --- session-start and activate --- */
 
-/* Element i of array `array`: an object whose keys are all in allowed (NULL-terminated). */
+/* Element i of array `array`: an object whose keys are all in allowed (NULL-terminated).
+ * The message names the element, not the key (this payload's contract since v1). */
 static api_err check_element(json_t *p, const char *array, size_t i, const char *const *allowed,
                              char *msg, size_t cap)
 {
-    const char *k;
-    json_t *x;
     if (!json_is_object(p))
-        return fail(msg, cap, API_ERR_BAD_FIELD, "%s[%zu] must be an object", array, i);
-    json_object_foreach(p, k, x)
-    {
-        size_t a = 0;
-        while (allowed[a] && strcmp(allowed[a], k) != 0)
-            a++;
-        if (!allowed[a])
-            return fail(msg, cap, API_ERR_UNKNOWN_FIELD, "%s[%zu]: unknown field", array, i);
-    }
+        return api_jf_fail(msg, cap, API_ERR_BAD_FIELD, "%s[%zu] must be an object", array, i);
+    if (api_jf_unknown_key(p, allowed))
+        return api_jf_fail(msg, cap, API_ERR_UNKNOWN_FIELD, "%s[%zu]: unknown field", array, i);
     return API_OK;
 }
 
@@ -815,10 +769,11 @@ static api_err get_start_parties(json_t *root, api_session_start *s, char *msg, 
     static const char *const allowed[] = {"index", "id", "cert", NULL};
     json_t *v = json_object_get(root, "parties");
     if (!v || !json_is_array(v))
-        return fail(msg, cap, API_ERR_BAD_FIELD, "field 'parties' must be an array");
+        return api_jf_fail(msg, cap, API_ERR_BAD_FIELD, "field 'parties' must be an array");
     size_t want = s->sign ? s->threshold : s->n;
     if (json_array_size(v) != want)
-        return fail(msg, cap, API_ERR_BAD_FIELD, "field 'parties' must list %zu parties", want);
+        return api_jf_fail(msg, cap, API_ERR_BAD_FIELD, "field 'parties' must list %zu parties",
+                           want);
     for (size_t i = 0; i < want; i++) {
         json_t *p = json_array_get(v, i);
         api_start_party *d = &s->parties[i];
@@ -830,25 +785,26 @@ static api_err get_start_parties(json_t *root, api_session_start *s, char *msg, 
         if (e != API_OK)
             return e;
         if (!s->sign && d->index != i + 1)
-            return fail(msg, cap, API_ERR_BAD_FIELD, "parties[%zu]: keygen indices must be 1..n",
-                        i);
+            return api_jf_fail(msg, cap, API_ERR_BAD_FIELD,
+                               "parties[%zu]: keygen indices must be 1..n", i);
         for (size_t j = 0; j < i; j++)
             if (s->parties[j].index == d->index)
-                return fail(msg, cap, API_ERR_BAD_FIELD, "parties[%zu] repeats index %u", i,
-                            d->index);
-        if ((e = get_string(p, "id", 1, &str, &n, msg, cap)) != API_OK)
+                return api_jf_fail(msg, cap, API_ERR_BAD_FIELD, "parties[%zu] repeats index %u", i,
+                                   d->index);
+        if ((e = api_jf_get_string(p, NULL, "id", 1, &str, &n, msg, cap)) != API_OK)
             return e;
         if (strlen(str) != n || !api_party_id_valid(str))
-            return fail(msg, cap, API_ERR_BAD_FIELD, "parties[%zu]: invalid party id", i);
+            return api_jf_fail(msg, cap, API_ERR_BAD_FIELD, "parties[%zu]: invalid party id", i);
         for (size_t j = 0; j < i; j++)
             if (strcmp(s->parties[j].id, str) == 0)
-                return fail(msg, cap, API_ERR_BAD_FIELD, "parties[%zu] repeats a party id", i);
+                return api_jf_fail(msg, cap, API_ERR_BAD_FIELD, "parties[%zu] repeats a party id",
+                                   i);
         memcpy(d->id, str, n + 1);
-        if ((e = get_string(p, "cert", 1, &str, &n, msg, cap)) != API_OK)
+        if ((e = api_jf_get_string(p, NULL, "cert", 1, &str, &n, msg, cap)) != API_OK)
             return e;
         if (n == 0 || n > API_CERT_PEM_MAX || strlen(str) != n)
-            return fail(msg, cap, API_ERR_BAD_FIELD,
-                        "parties[%zu]: certificate missing or too long", i);
+            return api_jf_fail(msg, cap, API_ERR_BAD_FIELD,
+                               "parties[%zu]: certificate missing or too long", i);
         memcpy(d->cert, str, n + 1);
     }
     s->nparties = want;
@@ -871,12 +827,13 @@ static api_err get_start_sign(json_t *root, api_session_start *s, char *msg, siz
     if (e == API_OK)
         e = get_hex(root, "public_key", s->public_key, 33, msg, cap);
     if (e == API_OK)
-        e = get_string(root, "derivation_path", 1, &str, &n, msg, cap);
+        e = api_jf_get_string(root, NULL, "derivation_path", 1, &str, &n, msg, cap);
     if (e != API_OK)
         return e;
     if (n > API_PATH_STR_MAX || strlen(str) != n ||
         api_path_parse(str, s->path_index, &s->path_depth) != API_OK)
-        return fail(msg, cap, API_ERR_BAD_PATH, "field 'derivation_path' is not a valid path");
+        return api_jf_fail(msg, cap, API_ERR_BAD_PATH,
+                           "field 'derivation_path' is not a valid path");
     memcpy(s->path, str, n + 1);
     return API_OK;
 }
@@ -895,35 +852,26 @@ api_err api_session_start_parse(api_session_start *s, const uint8_t *p, size_t l
     json_t *root = load_payload(p, len, allowed, &e, msg, cap);
     if (!root)
         return e;
-    if ((e = get_string(root, "kind", 1, &kind, &n, msg, cap)) != API_OK)
+    if ((e = api_jf_get_string(root, NULL, "kind", 1, &kind, &n, msg, cap)) != API_OK)
         goto out;
     if (strcmp(kind, "sign") != 0 && strcmp(kind, "keygen") != 0) {
-        e = fail(msg, cap, API_ERR_BAD_FIELD, "field 'kind' must be \"keygen\" or \"sign\"");
+        e = api_jf_fail(msg, cap, API_ERR_BAD_FIELD, "field 'kind' must be \"keygen\" or \"sign\"");
         goto out;
     }
     s->sign = kind[0] == 's';
     json_t *approval = json_object_get(root, "approval");
     if (!approval || (!json_is_null(approval) && (!s->sign || !json_is_object(approval)))) {
-        e = fail(msg, cap, API_ERR_BAD_FIELD,
-                 "field 'approval' must be null (keygen) or null or an object (sign)");
+        e = api_jf_fail(msg, cap, API_ERR_BAD_FIELD,
+                        "field 'approval' must be null (keygen) or null or an object (sign)");
         goto out;
     }
     if (json_is_object(approval)) {
         static const char *const auth_fields[] = {"request_id",     "approvals", "eth_transaction",
                                                   "eip191_message", "eip712",    NULL};
         int typed = 0;
-        const char *k;
-        json_t *x;
-        json_object_foreach(approval, k, x)
-        {
-            size_t a = 0;
-            while (auth_fields[a] && strcmp(auth_fields[a], k) != 0)
-                a++;
-            if (!auth_fields[a]) {
-                e = fail(msg, cap, API_ERR_UNKNOWN_FIELD, "approval: unknown field '%.40s'", k);
-                goto out;
-            }
-        }
+        e = api_jf_check_keys(approval, "approval", auth_fields, API_ERR_UNKNOWN_FIELD, msg, cap);
+        if (e != API_OK)
+            goto out;
         if ((e = get_auth(approval, &s->auth, &typed, msg, cap)) != API_OK)
             goto out;
     }
@@ -931,7 +879,8 @@ api_err api_session_start_parse(api_session_start *s, const uint8_t *p, size_t l
                           json_object_get(root, "derivation_path") ||
                           json_object_get(root, "delegate_share");
     if (!s->sign && has_sign_fields) {
-        e = fail(msg, cap, API_ERR_UNKNOWN_FIELD, "keygen session-start with signing fields");
+        e = api_jf_fail(msg, cap, API_ERR_UNKNOWN_FIELD,
+                        "keygen session-start with signing fields");
         goto out;
     }
     if ((e = get_hex(root, "key_id", s->key_id, 16, msg, cap)) != API_OK ||
@@ -950,7 +899,7 @@ api_err api_session_start_parse(api_session_start *s, const uint8_t *p, size_t l
         if (s->parties[i].index == s->index)
             e = API_OK;
     if (e != API_OK)
-        fail(msg, cap, e, "field 'index' names no listed party");
+        api_jf_fail(msg, cap, e, "field 'index' names no listed party");
 out:
     json_decref(root);
     return e;
@@ -967,19 +916,20 @@ static api_err get_activate_party(json_t *p, size_t i, api_activate_party *d, ch
     if (e != API_OK)
         return e;
     if (d->index != i + 1)
-        return fail(msg, cap, API_ERR_BAD_FIELD, "attestations[%zu]: index must be %zu", i, i + 1);
-    if ((e = get_string(p, "certificate", 1, &str, &n, msg, cap)) != API_OK)
+        return api_jf_fail(msg, cap, API_ERR_BAD_FIELD, "attestations[%zu]: index must be %zu", i,
+                           i + 1);
+    if ((e = api_jf_get_string(p, NULL, "certificate", 1, &str, &n, msg, cap)) != API_OK)
         return e;
     if (n == 0 || n > API_CERT_PEM_MAX || strlen(str) != n)
-        return fail(msg, cap, API_ERR_BAD_FIELD,
-                    "attestations[%zu]: certificate missing or too long", i);
+        return api_jf_fail(msg, cap, API_ERR_BAD_FIELD,
+                           "attestations[%zu]: certificate missing or too long", i);
     memcpy(d->certificate, str, n + 1);
-    if ((e = get_string(p, "attestation", 1, &str, &n, msg, cap)) != API_OK)
+    if ((e = api_jf_get_string(p, NULL, "attestation", 1, &str, &n, msg, cap)) != API_OK)
         return e;
     if (n < 2 || n % 2 || n / 2 > API_ATTESTATION_MAX ||
         api_hex_decode(d->attestation, n / 2, str, n) != API_OK)
-        return fail(msg, cap, API_ERR_BAD_FIELD, "attestations[%zu]: attestation must be hex DER",
-                    i);
+        return api_jf_fail(msg, cap, API_ERR_BAD_FIELD,
+                           "attestations[%zu]: attestation must be hex DER", i);
     d->attestation_len = n / 2;
     return API_OK;
 }
@@ -996,8 +946,8 @@ api_err api_activate_parse(api_activate *a, const uint8_t *p, size_t len, char *
     if ((e = get_hex(root, "key_id", a->key_id, 16, msg, cap)) != API_OK)
         goto out;
     if (!v || !json_is_array(v) || json_array_size(v) < 2 || json_array_size(v) > API_MAX_PARTIES) {
-        e = fail(msg, cap, API_ERR_BAD_FIELD, "field 'attestations' must list 2 to %d parties",
-                 API_MAX_PARTIES);
+        e = api_jf_fail(msg, cap, API_ERR_BAD_FIELD,
+                        "field 'attestations' must list 2 to %d parties", API_MAX_PARTIES);
         goto out;
     }
     a->count = json_array_size(v);

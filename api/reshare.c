@@ -1,6 +1,5 @@
 /* api/reshare.c — strict parser of the reshare session-start payload (see reshare.h).
  * Field-by-field validation with precise messages; nothing here needs state. */
-#include <stdarg.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
@@ -8,89 +7,8 @@
 #include <jansson.h>
 
 #include "hex.h"
+#include "jfield.h"
 #include "reshare.h"
-
-static api_err fail(char *msg, size_t cap, api_err err, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static api_err fail(char *msg, size_t cap, api_err err, const char *fmt, ...)
-{
-    if (msg && cap) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(msg, cap, fmt, ap);
-        va_end(ap);
-    }
-    return err;
-}
-
-/* An object (what names it, for messages) whose keys are all in allowed (NULL-terminated). */
-static api_err check_keys(json_t *o, const char *what, const char *const *allowed, char *msg,
-                          size_t cap)
-{
-    const char *k;
-    json_t *v;
-    if (!json_is_object(o))
-        return fail(msg, cap, API_ERR_BAD_FIELD, "%s must be an object", what);
-    json_object_foreach(o, k, v)
-    {
-        size_t a = 0;
-        while (allowed[a] && strcmp(allowed[a], k) != 0)
-            a++;
-        if (!allowed[a])
-            return fail(msg, cap, API_ERR_UNKNOWN_FIELD, "%s: unknown field '%.40s'", what, k);
-    }
-    return API_OK;
-}
-
-static api_err get_uint(json_t *o, const char *what, const char *name, json_int_t lo, json_int_t hi,
-                        json_int_t *out, char *msg, size_t cap)
-{
-    json_t *v = json_object_get(o, name);
-    if (!v)
-        return fail(msg, cap, API_ERR_MISSING_FIELD, "%s: field '%s' is required", what, name);
-    if (!json_is_integer(v) || json_integer_value(v) < lo || json_integer_value(v) > hi)
-        return fail(msg, cap, API_ERR_BAD_FIELD, "%s: field '%s' must be an integer in %lld..%lld",
-                    what, name, (long long)lo, (long long)hi);
-    *out = json_integer_value(v);
-    return API_OK;
-}
-
-/* A string without NUL bytes of 1..max bytes, copied into out (max + 1 bytes). */
-static api_err get_text(json_t *o, const char *what, const char *name, size_t max, char *out,
-                        char *msg, size_t cap)
-{
-    json_t *v = json_object_get(o, name);
-    if (!v)
-        return fail(msg, cap, API_ERR_MISSING_FIELD, "%s: field '%s' is required", what, name);
-    size_t n = json_is_string(v) ? json_string_length(v) : 0;
-    if (!json_is_string(v) || n == 0 || n > max || strlen(json_string_value(v)) != n)
-        return fail(msg, cap, API_ERR_BAD_FIELD, "%s: field '%s' must be a string of 1..%zu bytes",
-                    what, name, max);
-    memcpy(out, json_string_value(v), n + 1);
-    return API_OK;
-}
-
-static api_err get_hex(json_t *o, const char *what, const char *name, uint8_t *out, size_t len,
-                       char *msg, size_t cap)
-{
-    json_t *v = json_object_get(o, name);
-    if (!v)
-        return fail(msg, cap, API_ERR_MISSING_FIELD, "%s: field '%s' is required", what, name);
-    if (!json_is_string(v) ||
-        api_hex_decode(out, len, json_string_value(v), json_string_length(v)) != API_OK)
-        return fail(msg, cap, API_ERR_BAD_FIELD, "%s: field '%s' must be %zu hex characters", what,
-                    name, 2 * len);
-    return API_OK;
-}
-
-static int all_zero(const uint8_t *b, size_t n)
-{
-    uint8_t acc = 0;
-    for (size_t i = 0; i < n; i++)
-        acc |= b[i];
-    return acc == 0;
-}
 
 static api_err get_parties(json_t *root, api_reshare_start *s, char *msg, size_t cap)
 {
@@ -98,27 +16,27 @@ static api_err get_parties(json_t *root, api_reshare_start *s, char *msg, size_t
     json_t *a = json_object_get(root, "parties");
     char what[32];
     if (!json_is_array(a) || json_array_size(a) != s->n)
-        return fail(msg, cap, API_ERR_BAD_FIELD, "field 'parties' must list the n = %u new parties",
-                    s->n);
+        return api_jf_fail(msg, cap, API_ERR_BAD_FIELD,
+                           "field 'parties' must list the n = %u new parties", s->n);
     for (size_t i = 0; i < s->n; i++) {
         json_t *p = json_array_get(a, i);
         api_start_party *d = &s->parties[i];
         json_int_t idx;
         snprintf(what, sizeof what, "parties[%zu]", i);
-        api_err e = check_keys(p, what, allowed, msg, cap);
+        api_err e = api_jf_check_keys(p, what, allowed, API_ERR_UNKNOWN_FIELD, msg, cap);
         if (e == API_OK)
-            e = get_uint(p, what, "index", 1, s->n, &idx, msg, cap);
+            e = api_jf_get_int(p, what, "index", 1, s->n, &idx, msg, cap);
         if (e == API_OK && idx != (json_int_t)(i + 1))
-            e = fail(msg, cap, API_ERR_BAD_FIELD, "%s: indices must be 1..n in order", what);
+            e = api_jf_fail(msg, cap, API_ERR_BAD_FIELD, "%s: indices must be 1..n in order", what);
         if (e == API_OK)
-            e = get_text(p, what, "id", API_PARTY_ID_MAX, d->id, msg, cap);
+            e = api_jf_get_text(p, what, "id", API_PARTY_ID_MAX, d->id, msg, cap);
         if (e == API_OK && !api_party_id_valid(d->id))
-            e = fail(msg, cap, API_ERR_BAD_FIELD, "%s: invalid party id", what);
+            e = api_jf_fail(msg, cap, API_ERR_BAD_FIELD, "%s: invalid party id", what);
         for (size_t j = 0; e == API_OK && j < i; j++)
             if (strcmp(s->parties[j].id, d->id) == 0)
-                e = fail(msg, cap, API_ERR_BAD_FIELD, "%s repeats a party id", what);
+                e = api_jf_fail(msg, cap, API_ERR_BAD_FIELD, "%s repeats a party id", what);
         if (e == API_OK)
-            e = get_text(p, what, "cert", API_CERT_PEM_MAX, d->cert, msg, cap);
+            e = api_jf_get_text(p, what, "cert", API_CERT_PEM_MAX, d->cert, msg, cap);
         if (e != API_OK)
             return e;
         d->index = (unsigned)idx;
@@ -134,18 +52,18 @@ static api_err get_old(json_t *root, api_reshare_start *s, char *msg, size_t cap
     json_t *o = json_object_get(root, "old");
     json_int_t t, n;
     if (!o)
-        return fail(msg, cap, API_ERR_MISSING_FIELD, "field 'old' is required");
-    api_err e = check_keys(o, "old", allowed, msg, cap);
+        return api_jf_fail(msg, cap, API_ERR_MISSING_FIELD, "field 'old' is required");
+    api_err e = api_jf_check_keys(o, "old", allowed, API_ERR_UNKNOWN_FIELD, msg, cap);
     if (e == API_OK)
-        e = get_uint(o, "old", "n", 1, API_MAX_PARTIES, &n, msg, cap);
+        e = api_jf_get_int(o, "old", "n", 1, API_MAX_PARTIES, &n, msg, cap);
     if (e == API_OK)
-        e = get_uint(o, "old", "threshold", 1, n, &t, msg, cap);
+        e = api_jf_get_int(o, "old", "threshold", 1, n, &t, msg, cap);
     if (e == API_OK)
-        e = get_hex(o, "old", "public_key", s->public_key, 33, msg, cap);
+        e = api_jf_get_hex(o, "old", "public_key", s->public_key, 33, msg, cap);
     if (e == API_OK)
-        e = get_hex(o, "old", "chain_code", s->chain_code, 32, msg, cap);
+        e = api_jf_get_hex(o, "old", "chain_code", s->chain_code, 32, msg, cap);
     if (e == API_OK)
-        e = get_hex(o, "old", "key_sid", s->key_sid, 32, msg, cap);
+        e = api_jf_get_hex(o, "old", "key_sid", s->key_sid, 32, msg, cap);
     if (e != API_OK)
         return e;
     s->old_threshold = (unsigned)t;
@@ -160,42 +78,42 @@ static api_err get_dealer(json_t *p, size_t i, api_reshare_start *s, char *msg, 
     char what[32];
     json_int_t ni;
     snprintf(what, sizeof what, "dealers[%zu]", i);
-    api_err e = check_keys(p, what, allowed, msg, cap);
+    api_err e = api_jf_check_keys(p, what, allowed, API_ERR_UNKNOWN_FIELD, msg, cap);
     if (e == API_OK)
-        e = get_hex(p, what, "x", d->x, 32, msg, cap);
-    if (e == API_OK && all_zero(d->x, 32))
-        e = fail(msg, cap, API_ERR_BAD_FIELD, "%s: x must not be zero", what);
+        e = api_jf_get_hex(p, what, "x", d->x, 32, msg, cap);
+    if (e == API_OK && api_jf_all_zero(d->x, 32))
+        e = api_jf_fail(msg, cap, API_ERR_BAD_FIELD, "%s: x must not be zero", what);
     if (e == API_OK)
-        e = get_hex(p, what, "pub", d->pub, 33, msg, cap);
+        e = api_jf_get_hex(p, what, "pub", d->pub, 33, msg, cap);
     if (e == API_OK)
-        e = get_text(p, what, "id", API_PARTY_ID_MAX, d->id, msg, cap);
+        e = api_jf_get_text(p, what, "id", API_PARTY_ID_MAX, d->id, msg, cap);
     if (e == API_OK && !api_party_id_valid(d->id))
-        e = fail(msg, cap, API_ERR_BAD_FIELD, "%s: invalid party id", what);
+        e = api_jf_fail(msg, cap, API_ERR_BAD_FIELD, "%s: invalid party id", what);
     if (e == API_OK)
-        e = get_text(p, what, "cert", API_CERT_PEM_MAX, d->cert, msg, cap);
+        e = api_jf_get_text(p, what, "cert", API_CERT_PEM_MAX, d->cert, msg, cap);
     if (e == API_OK)
-        e = get_uint(p, what, "new_index", 0, s->n, &ni, msg, cap);
+        e = api_jf_get_int(p, what, "new_index", 0, s->n, &ni, msg, cap);
     if (e != API_OK)
         return e;
     d->new_index = (unsigned)ni;
     for (size_t j = 0; j < i; j++) {
         if (memcmp(s->dealers[j].x, d->x, 32) == 0)
-            return fail(msg, cap, API_ERR_BAD_FIELD, "%s repeats an x", what);
+            return api_jf_fail(msg, cap, API_ERR_BAD_FIELD, "%s repeats an x", what);
         if (strcmp(s->dealers[j].id, d->id) == 0)
-            return fail(msg, cap, API_ERR_BAD_FIELD, "%s repeats a party id", what);
+            return api_jf_fail(msg, cap, API_ERR_BAD_FIELD, "%s repeats a party id", what);
         if (d->new_index && s->dealers[j].new_index == d->new_index)
-            return fail(msg, cap, API_ERR_BAD_FIELD, "%s repeats a new_index", what);
+            return api_jf_fail(msg, cap, API_ERR_BAD_FIELD, "%s repeats a new_index", what);
     }
     if (d->new_index) {
         const api_start_party *q = &s->parties[d->new_index - 1];
         if (strcmp(q->id, d->id) != 0 || strcmp(q->cert, d->cert) != 0)
-            return fail(msg, cap, API_ERR_BAD_FIELD,
-                        "%s: id and cert must be those of new party %u", what, d->new_index);
+            return api_jf_fail(msg, cap, API_ERR_BAD_FIELD,
+                               "%s: id and cert must be those of new party %u", what, d->new_index);
     } else {
         for (size_t j = 0; j < s->n; j++)
             if (strcmp(s->parties[j].id, d->id) == 0)
-                return fail(msg, cap, API_ERR_BAD_FIELD,
-                            "%s: a new party deals with its new_index, not 0", what);
+                return api_jf_fail(msg, cap, API_ERR_BAD_FIELD,
+                                   "%s: a new party deals with its new_index, not 0", what);
     }
     return API_OK;
 }
@@ -214,33 +132,30 @@ api_err api_reshare_start_parse(api_reshare_start *s, const uint8_t *p, size_t l
     static const char *const allowed[] = {"kind",    "key_id", "epoch",    "threshold",
                                           "n",       "index",  "parties",  "old",
                                           "dealers", "nonce",  "approval", NULL};
-    json_error_t je;
     json_int_t v;
     api_err e = API_OK;
     memset(s, 0, sizeof *s);
-    if (!p || len == 0)
-        return fail(msg, cap, API_ERR_BAD_JSON, "session-start payload is empty");
-    json_t *root = json_loadb((const char *)p, len, JSON_REJECT_DUPLICATES, &je);
+    json_t *root = api_jf_load(p, len, NULL, "session-start payload is empty", &e, msg, cap);
     if (!root)
-        return fail(msg, cap, API_ERR_BAD_JSON, "invalid JSON at line %d column %d: %s", je.line,
-                    je.column, je.text);
-    e = check_keys(root, "session-start", allowed, msg, cap);
+        return e;
+    e = api_jf_check_keys(root, "session-start", allowed, API_ERR_UNKNOWN_FIELD, msg, cap);
     json_t *kind = json_object_get(root, "kind"), *approval = json_object_get(root, "approval");
     if (e == API_OK && (!json_is_string(kind) || strcmp(json_string_value(kind), "reshare") != 0 ||
                         json_string_length(kind) != 7))
-        e = fail(msg, cap, API_ERR_BAD_FIELD, "field 'kind' must be \"reshare\"");
+        e = api_jf_fail(msg, cap, API_ERR_BAD_FIELD, "field 'kind' must be \"reshare\"");
     if (e == API_OK && (!approval || !json_is_null(approval)))
-        e = fail(msg, cap, API_ERR_BAD_FIELD, "field 'approval' must be null in this version");
+        e = api_jf_fail(msg, cap, API_ERR_BAD_FIELD,
+                        "field 'approval' must be null in this version");
     if (e == API_OK)
-        e = get_hex(root, "session-start", "key_id", s->key_id, 16, msg, cap);
+        e = api_jf_get_hex(root, "session-start", "key_id", s->key_id, 16, msg, cap);
     if (e == API_OK &&
-        (e = get_uint(root, "session-start", "epoch", 1, UINT32_MAX, &v, msg, cap)) == API_OK)
+        (e = api_jf_get_int(root, "session-start", "epoch", 1, UINT32_MAX, &v, msg, cap)) == API_OK)
         s->epoch = (uint32_t)v;
-    if (e == API_OK &&
-        (e = get_uint(root, "session-start", "n", 2, API_MAX_PARTIES, &v, msg, cap)) == API_OK)
+    if (e == API_OK && (e = api_jf_get_int(root, "session-start", "n", 2, API_MAX_PARTIES, &v, msg,
+                                           cap)) == API_OK)
         s->n = (unsigned)v;
     if (e == API_OK &&
-        (e = get_uint(root, "session-start", "threshold", 2, s->n, &v, msg, cap)) == API_OK)
+        (e = api_jf_get_int(root, "session-start", "threshold", 2, s->n, &v, msg, cap)) == API_OK)
         s->threshold = (unsigned)v;
     if (e == API_OK)
         e = get_parties(root, s, msg, cap);
@@ -249,22 +164,22 @@ api_err api_reshare_start_parse(api_reshare_start *s, const uint8_t *p, size_t l
     json_t *dealers = json_object_get(root, "dealers");
     if (e == API_OK && (!json_is_array(dealers) || json_array_size(dealers) < s->old_threshold ||
                         json_array_size(dealers) > s->old_n))
-        e = fail(msg, cap, API_ERR_BAD_FIELD,
-                 "field 'dealers' must list old.threshold..old.n = %u..%u dealers",
-                 s->old_threshold, s->old_n);
+        e = api_jf_fail(msg, cap, API_ERR_BAD_FIELD,
+                        "field 'dealers' must list old.threshold..old.n = %u..%u dealers",
+                        s->old_threshold, s->old_n);
     for (size_t i = 0; e == API_OK && i < json_array_size(dealers); i++) {
         e = get_dealer(json_array_get(dealers, i), i, s, msg, cap);
         s->ndealers = i + 1;
     }
     if (e == API_OK && api_reshare_participants(s) > API_MAX_PARTIES)
-        e = fail(msg, cap, API_ERR_BAD_FIELD, "more than %d participants (new parties and dealers)",
-                 API_MAX_PARTIES);
+        e = api_jf_fail(msg, cap, API_ERR_BAD_FIELD,
+                        "more than %d participants (new parties and dealers)", API_MAX_PARTIES);
     if (e == API_OK &&
-        (e = get_uint(root, "session-start", "index", 1, (json_int_t)api_reshare_participants(s),
-                      &v, msg, cap)) == API_OK)
+        (e = api_jf_get_int(root, "session-start", "index", 1,
+                            (json_int_t)api_reshare_participants(s), &v, msg, cap)) == API_OK)
         s->index = (unsigned)v;
     if (e == API_OK)
-        e = get_hex(root, "session-start", "nonce", s->nonce, 32, msg, cap);
+        e = api_jf_get_hex(root, "session-start", "nonce", s->nonce, 32, msg, cap);
     json_decref(root);
     if (e != API_OK)
         memset(s, 0, sizeof *s);
@@ -300,25 +215,22 @@ void api_reshare_attestation_message(uint8_t out[API_RESHARE_ATTEST_MSG_BYTES],
 api_err api_reshare_activate_parse(api_activate *a, uint32_t *epoch, const uint8_t *p, size_t len,
                                    char *msg, size_t cap)
 {
-    json_error_t je;
     json_int_t v = 0;
     memset(a, 0, sizeof *a);
     *epoch = 0;
-    if (!p || len == 0)
-        return fail(msg, cap, API_ERR_BAD_JSON, "activate payload is empty");
-    json_t *root = json_loadb((const char *)p, len, JSON_REJECT_DUPLICATES, &je);
+    api_err e;
+    json_t *root = api_jf_load(p, len, NULL, "activate payload is empty", &e, msg, cap);
     if (!root)
-        return fail(msg, cap, API_ERR_BAD_JSON, "invalid JSON at line %d column %d: %s", je.line,
-                    je.column, je.text);
-    api_err e = json_is_object(root)
-                    ? get_uint(root, "activate", "epoch", 1, UINT32_MAX, &v, msg, cap)
-                    : fail(msg, cap, API_ERR_BAD_FIELD, "activate must be an object");
+        return e;
+    e = json_is_object(root)
+            ? api_jf_get_int(root, "activate", "epoch", 1, UINT32_MAX, &v, msg, cap)
+            : api_jf_fail(msg, cap, API_ERR_BAD_FIELD, "activate must be an object");
     char *rest = NULL;
     /* The rest is exactly a keygen activate: parsed by the one strict parser. */
     if (e == API_OK && json_object_del(root, "epoch") == 0)
         rest = json_dumps(root, JSON_COMPACT);
     if (e == API_OK && !rest)
-        e = fail(msg, cap, API_ERR_INTERNAL, "out of memory");
+        e = api_jf_fail(msg, cap, API_ERR_INTERNAL, "out of memory");
     if (e == API_OK)
         e = api_activate_parse(a, (const uint8_t *)rest, strlen(rest), msg, cap);
     free(rest);
@@ -335,24 +247,17 @@ static json_t *load_key_epoch(const uint8_t *p, size_t len, const char *what,
                               const char *const *allowed, uint8_t key_id[16], uint32_t *epoch,
                               api_err *e, char *msg, size_t cap)
 {
-    json_error_t je;
     json_int_t v = 0;
-    *e = API_OK;
-    if (!p || len == 0) {
-        *e = fail(msg, cap, API_ERR_BAD_JSON, "%s payload is empty", what);
+    char empty[64];
+    snprintf(empty, sizeof empty, "%s payload is empty", what);
+    json_t *root = api_jf_load(p, len, NULL, empty, e, msg, cap);
+    if (!root)
         return NULL;
-    }
-    json_t *root = json_loadb((const char *)p, len, JSON_REJECT_DUPLICATES, &je);
-    if (!root) {
-        *e = fail(msg, cap, API_ERR_BAD_JSON, "invalid JSON at line %d column %d: %s", je.line,
-                  je.column, je.text);
-        return NULL;
-    }
-    *e = check_keys(root, what, allowed, msg, cap);
+    *e = api_jf_check_keys(root, what, allowed, API_ERR_UNKNOWN_FIELD, msg, cap);
     if (*e == API_OK)
-        *e = get_hex(root, what, "key_id", key_id, 16, msg, cap);
+        *e = api_jf_get_hex(root, what, "key_id", key_id, 16, msg, cap);
     if (*e == API_OK)
-        *e = get_uint(root, what, "epoch", 0, UINT32_MAX, &v, msg, cap);
+        *e = api_jf_get_int(root, what, "epoch", 0, UINT32_MAX, &v, msg, cap);
     *epoch = (uint32_t)v;
     return root;
 }
@@ -378,8 +283,8 @@ api_err api_reshare_ack_parse(uint8_t key_id[16], uint32_t *epoch, int *active, 
     json_t *root = load_key_epoch(p, len, "reshare ack", allowed, key_id, epoch, &e, msg, cap);
     json_t *st = root ? json_object_get(root, "status") : NULL;
     if (e == API_OK && !json_is_string(st))
-        e = fail(msg, cap, st ? API_ERR_BAD_FIELD : API_ERR_MISSING_FIELD,
-                 "reshare ack: field 'status' must be \"active\", \"retired\" or \"dealt\"");
+        e = api_jf_fail(msg, cap, st ? API_ERR_BAD_FIELD : API_ERR_MISSING_FIELD,
+                        "reshare ack: field 'status' must be \"active\", \"retired\" or \"dealt\"");
     if (e == API_OK) {
         const char *v = json_string_value(st);
         size_t n = json_string_length(st);
@@ -390,8 +295,9 @@ api_err api_reshare_ack_parse(uint8_t key_id[16], uint32_t *epoch, int *active, 
         else if (n == 5 && strcmp(v, "dealt") == 0)
             *active = 2;
         else
-            e = fail(msg, cap, API_ERR_BAD_FIELD,
-                     "reshare ack: field 'status' must be \"active\", \"retired\" or \"dealt\"");
+            e = api_jf_fail(
+                msg, cap, API_ERR_BAD_FIELD,
+                "reshare ack: field 'status' must be \"active\", \"retired\" or \"dealt\"");
     }
     json_decref(root);
     if (e != API_OK) {
@@ -518,40 +424,38 @@ api_err api_key_public_get(api_key_public *kp, int *present, const uint8_t *p, s
                            char *msg, size_t cap)
 {
     static const char *const allowed[] = {"key_sid", "epoch", "public_shares", NULL};
-    json_error_t je;
     json_int_t v = 0;
     memset(kp, 0, sizeof *kp);
     *present = 0;
-    if (!p || len == 0)
-        return fail(msg, cap, API_ERR_BAD_JSON, "result payload is empty");
-    json_t *root = json_loadb((const char *)p, len, JSON_REJECT_DUPLICATES, &je);
+    api_err e;
+    json_t *root = api_jf_load(p, len, NULL, "result payload is empty", &e, msg, cap);
     if (!root)
-        return fail(msg, cap, API_ERR_BAD_JSON, "invalid JSON at line %d column %d: %s", je.line,
-                    je.column, je.text);
+        return e;
     json_t *k = json_is_object(root) ? json_object_get(root, "key") : NULL;
-    api_err e = json_is_object(root)
-                    ? API_OK
-                    : fail(msg, cap, API_ERR_BAD_JSON, "result must be a JSON object");
+    e = json_is_object(root)
+            ? API_OK
+            : api_jf_fail(msg, cap, API_ERR_BAD_JSON, "result must be a JSON object");
     if (e == API_OK && k) {
         *present = 1;
-        e = check_keys(k, "key", allowed, msg, cap);
+        e = api_jf_check_keys(k, "key", allowed, API_ERR_UNKNOWN_FIELD, msg, cap);
         if (e == API_OK)
-            e = get_hex(k, "key", "key_sid", kp->key_sid, 32, msg, cap);
-        if (e == API_OK && (e = get_uint(k, "key", "epoch", 0, UINT32_MAX, &v, msg, cap)) == API_OK)
+            e = api_jf_get_hex(k, "key", "key_sid", kp->key_sid, 32, msg, cap);
+        if (e == API_OK &&
+            (e = api_jf_get_int(k, "key", "epoch", 0, UINT32_MAX, &v, msg, cap)) == API_OK)
             kp->epoch = (uint32_t)v;
         json_t *a = json_object_get(k, "public_shares");
         if (e == API_OK &&
             (!json_is_array(a) || json_array_size(a) < 2 || json_array_size(a) > API_MAX_PARTIES))
-            e = fail(msg, cap, API_ERR_BAD_FIELD,
-                     "key: field 'public_shares' must be an array of 2..%d points",
-                     API_MAX_PARTIES);
+            e = api_jf_fail(msg, cap, API_ERR_BAD_FIELD,
+                            "key: field 'public_shares' must be an array of 2..%d points",
+                            API_MAX_PARTIES);
         for (size_t j = 0; e == API_OK && j < json_array_size(a); j++) {
             json_t *h = json_array_get(a, j);
             if (!json_is_string(h) || json_string_length(h) != 66 ||
                 api_hex_decode(kp->public_shares[j], 33, json_string_value(h), 66) != API_OK ||
                 (kp->public_shares[j][0] != 0x02 && kp->public_shares[j][0] != 0x03))
-                e = fail(msg, cap, API_ERR_BAD_FIELD,
-                         "key: public_shares[%zu] must be a compressed point (66 hex)", j);
+                e = api_jf_fail(msg, cap, API_ERR_BAD_FIELD,
+                                "key: public_shares[%zu] must be a compressed point (66 hex)", j);
             kp->count = j + 1;
         }
     }
