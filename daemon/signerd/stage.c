@@ -85,11 +85,20 @@ static uint32_t ct_b58(uint32_t c)
     return v | (0x100 & ~found);
 }
 
-#define XPRV_BYTES 82
+#define XPRV_BYTES SIGNER_STAGE_XPRV_BYTES
 
-/* base58 text[0..len) into exactly XPRV_BYTES big-endian bytes; 0, or -1 for a character
- * outside the alphabet or a value that does not fit. The work depends on len only. */
-static int b58_decode(uint8_t out[XPRV_BYTES], const uint8_t *text, size_t len)
+uint32_t signer_stage_hex32(uint8_t out[32], const uint8_t text[64])
+{
+    uint32_t bad = 0;
+    for (size_t i = 0; i < 32; i++) {
+        uint32_t hi = ct_hex(text[2 * i]), lo = ct_hex(text[2 * i + 1]);
+        bad |= (hi | lo) >> 8;
+        out[i] = (uint8_t)((hi << 4) | (lo & 0xf));
+    }
+    return bad;
+}
+
+uint32_t signer_stage_b58(uint8_t out[SIGNER_STAGE_XPRV_BYTES], const uint8_t *text, size_t len)
 {
     uint32_t acc[XPRV_BYTES] = {0}, bad = 0, carry;
     for (size_t i = 0; i < len; i++) {
@@ -106,7 +115,7 @@ static int b58_decode(uint8_t out[XPRV_BYTES], const uint8_t *text, size_t len)
     for (size_t j = 0; j < XPRV_BYTES; j++)
         out[j] = (uint8_t)acc[j];
     tss_memzero(acc, sizeof acc);
-    return bad ? -1 : 0;
+    return bad;
 }
 
 static void sha256(uint8_t out[32], const void *a, size_t alen, const void *b, size_t blen)
@@ -136,29 +145,27 @@ signer_stage_err signer_stage_parse_key(const uint8_t *text, size_t len, tss_sca
         return fail(SIGNER_STAGE_ERR_NOMEM, why, cap, "out of memory");
     uint8_t *k = raw + XPRV_BYTES;
     signer_stage_err err = SIGNER_STAGE_OK;
-    if (len >= 2 && text[0] == '0' && (text[1] == 'x' || text[1] == 'X'))
+    /* Format decisions read only characters a valid key never has there: whitespace at the
+     * ends, and 'x' as the second character (tested before the '0' before it). */
+    if (len >= 2 && (text[1] == 'x' || text[1] == 'X') && text[0] == '0')
         text += 2, len -= 2;
     if (len == 64) {
-        uint32_t bad = 0;
-        for (size_t i = 0; i < 32; i++) {
-            uint32_t hi = ct_hex(text[2 * i]), lo = ct_hex(text[2 * i + 1]);
-            bad |= (hi | lo) >> 8;
-            k[i] = (uint8_t)((hi << 4) | (lo & 0xf));
-        }
-        if (bad)
+        if (signer_stage_hex32(k, text) != 0)
             err = fail(SIGNER_STAGE_ERR_KEY_TEXT, why, cap,
                        "64 characters that are not all hex digits");
     } else if (len >= 100 && len <= 115 &&
                (memcmp(text, "xprv", 4) == 0 || memcmp(text, "tprv", 4) == 0)) {
         uint8_t check[32];
         static const uint8_t xprv[4] = {0x04, 0x88, 0xad, 0xe4}, tprv[4] = {0x04, 0x35, 0x83, 0x94};
-        if (b58_decode(raw, text, len) != 0)
+        if (signer_stage_b58(raw, text, len) != 0)
             err = fail(SIGNER_STAGE_ERR_KEY_TEXT, why, cap,
                        "an extended key with a character outside base58, or too long");
         if (err == SIGNER_STAGE_OK) {
             sha256(check, raw, 78, NULL, 0);
             sha256(check, check, 32, NULL, 0);
-            if (CRYPTO_memcmp(check, raw + 78, 4) != 0)
+            int mismatch = CRYPTO_memcmp(check, raw + 78, 4) != 0;
+            tss_memzero(check, sizeof check); /* a digest of the key */
+            if (mismatch)
                 err = fail(SIGNER_STAGE_ERR_KEY_TEXT, why, cap,
                            "the extended key's checksum does not match (a typo?)");
         }

@@ -62,6 +62,16 @@ signer_stage_err signer_stage_parse_key(const uint8_t *text, size_t len, tss_sca
                                         uint8_t chain_code[32], int *has_chain_code, char *why,
                                         size_t cap);
 
+/* The constant-time cores of signer_stage_parse_key, exposed for the valgrind check
+ * (tests/signerd/ct_stage.c): no branch and no memory index depends on the characters.
+ * signer_stage_hex32: 64 hex digits (either case) into 32 bytes; signer_stage_b58: base58
+ * text[0..len) into exactly SIGNER_STAGE_XPRV_BYTES big-endian bytes (the work depends on
+ * len only). Each returns 0, or non-zero when a character is not a digit (or the value does
+ * not fit) — a verdict the caller may branch on. */
+#define SIGNER_STAGE_XPRV_BYTES 82
+uint32_t signer_stage_hex32(uint8_t out[32], const uint8_t text[64]);
+uint32_t signer_stage_b58(uint8_t out[SIGNER_STAGE_XPRV_BYTES], const uint8_t *text, size_t len);
+
 /* The chain code given to an imported key without one (see the top). */
 void signer_stage_default_chain_code(uint8_t out[32], const uint8_t public_key[33]);
 
