@@ -369,6 +369,22 @@ static void t_refused(void **state)
     assert_non_null(strstr(msg, "nothing staged here for public key"));
     json_decref(o);
     free(nothing);
+    /* a save file that is not one (BigXj of this party altered) and a key file that is not
+     * a key: refused with exit 4 and a message, nothing staged */
+    k->bigx[2][40] ^= 1;
+    snprintf(path, sizeof path, "%s/tampered.json", D.dir);
+    assert_int_equal(tsslib_gen_write(k, 2, 0, path), 0);
+    k->bigx[2][40] ^= 1;
+    char line[512];
+    assert_int_equal(node_cmd(2, line, sizeof line, "migrate-stage --save-file %s", path), 4);
+    write_hex("notakey.hex", "00");
+    assert_int_equal(node_cmd(2, line, sizeof line, "import-key --key-file %s/notakey.hex", D.dir),
+                     4);
+    assert_int_equal(staged_count(2), 0);
+    assert_int_equal(deploy_sh("grep -q 'the tss-lib save file is refused' %s/stage.log && grep "
+                               "-q 'neither 64 hex digits nor' %s/stage.log",
+                               D.dir, D.dir),
+                     0);
     /* no key of that public key is active */
     char pkhex[67];
     api_hex_encode(pkhex, k->pk, 33);
