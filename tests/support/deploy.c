@@ -24,8 +24,8 @@
 #include "deploy.h"
 #include "hsm/hsm.h"
 
-const char *const deploy_node[DEPLOY_NODES] = {"n1", "n2", "n3"};
-const char *const deploy_backend[DEPLOY_NODES] = {"tpm2", "pkcs11", "soft"};
+const char *const deploy_node[DEPLOY_MAX_NODES] = {"n1", "n2", "n3", "n4", "n5"};
+const char *const deploy_backend[DEPLOY_MAX_NODES] = {"tpm2", "pkcs11", "soft", "soft", "soft"};
 
 static deploy *current; /* what the atexit handler cleans */
 
@@ -50,7 +50,8 @@ void deploy_init(deploy *d, const char *prefix, const char *hub_bin, const char 
 {
     memset(d, 0, sizeof *d);
     d->hub_pid = -1;
-    for (int i = 0; i < DEPLOY_NODES; i++)
+    d->nodes = DEPLOY_NODES;
+    for (int i = 0; i < DEPLOY_MAX_NODES; i++)
         d->node_pid[i] = -1;
     d->tpm.pid = -1;
     d->hub_bin = hub_bin;
@@ -94,7 +95,7 @@ int deploy_stop_pid(pid_t *pid, int sig)
 int deploy_stop_all_clean(deploy *d)
 {
     int bad = 0;
-    for (int i = 0; i < DEPLOY_NODES; i++) {
+    for (int i = 0; i < d->nodes; i++) {
         int st = deploy_stop_pid(&d->node_pid[i], SIGTERM);
         if (st != 0)
             fprintf(stderr, "%s exited with status %d on SIGTERM\n", deploy_node[i], st), bad = 1;
@@ -108,7 +109,7 @@ int deploy_stop_all_clean(deploy *d)
 
 void deploy_cleanup(deploy *d)
 {
-    for (int i = 0; i < DEPLOY_NODES; i++)
+    for (int i = 0; i < DEPLOY_MAX_NODES; i++) /* a pid of -1 is a no-op */
         deploy_stop_pid(&d->node_pid[i], SIGKILL);
     deploy_stop_pid(&d->hub_pid, SIGKILL);
     fx_swtpm_stop(&d->tpm);
@@ -218,12 +219,14 @@ void deploy_init_backends(deploy *d)
     c.tpm2.tcti = d->tpm.tcti;
     if (hsm_init(&c, d->tpm_primary, sizeof d->tpm_primary) != HSM_OK)
         deploy_die(d, "tpm2 init");
-    snprintf(soft_key, sizeof soft_key, "%s/n3.soft-key", d->dir);
-    hsm_config_init(&c, HSM_KIND_SOFT);
-    c.soft.key_file = soft_key;
-    c.soft.allow_insecure = true;
-    if (hsm_init(&c, binding, sizeof binding) != HSM_OK)
-        deploy_die(d, "soft init");
+    for (int i = 2; i < d->nodes && i < DEPLOY_MAX_NODES; i++) { /* n3.. : soft */
+        snprintf(soft_key, sizeof soft_key, "%s/%s.soft-key", d->dir, deploy_node[i]);
+        hsm_config_init(&c, HSM_KIND_SOFT);
+        c.soft.key_file = soft_key;
+        c.soft.allow_insecure = true;
+        if (hsm_init(&c, binding, sizeof binding) != HSM_OK)
+            deploy_die(d, "soft init");
+    }
 }
 
 static void hub_conf_path(const deploy *d, char *out, size_t cap)
@@ -306,8 +309,8 @@ void deploy_write_node_conf(deploy *d, int i, const char *extra_signer)
     else if (i == 1)
         fprintf(f, "module = %s\ntoken_label = %s\nkey_label = seal-key\npin_file = %s\n",
                 FX_SOFTHSM_MODULE, d->token.label, d->token.pin_file);
-    else if (i == 2)
-        fprintf(f, "key_file = %s/n3.soft-key\nallow_insecure_soft_backend = yes\n", dir);
+    else if (i >= 2)
+        fprintf(f, "key_file = %s/%s.soft-key\nallow_insecure_soft_backend = yes\n", dir, id);
     fclose(f);
 }
 
@@ -333,8 +336,16 @@ void deploy_start_node(deploy *d, int i, const char *tamper, long fsize_limit)
     d->node_pid[i] = deploy_spawn(d, bin, conf, deploy_node[i], tamper ? env : NULL, fsize_limit);
 }
 
+/* Exits unless 2 <= nodes <= DEPLOY_MAX_NODES. */
+static void check_nodes(deploy *d)
+{
+    if (d->nodes < 2 || d->nodes > DEPLOY_MAX_NODES)
+        deploy_die(d, "the node count (2..DEPLOY_MAX_NODES)");
+}
+
 void deploy_up(deploy *d)
 {
+    check_nodes(d);
     deploy_make_ca(d);
     deploy_start_backends(d);
     deploy_init_backends(d);
@@ -345,7 +356,7 @@ void deploy_up(deploy *d)
     deploy_write_hub_conf(d);
     deploy_create_api_key(d);
     deploy_start_hub(d);
-    for (int i = 0; i < DEPLOY_NODES; i++) {
+    for (int i = 0; i < d->nodes; i++) {
         char conf[256];
         deploy_write_node_conf(d, i, d->node_signer[i][0] ? d->node_signer[i] : NULL);
         deploy_enrol(d, i, deploy_node[i]);
@@ -355,7 +366,7 @@ void deploy_up(deploy *d)
             deploy_die(d, "check-config");
         deploy_start_node(d, i, NULL, 0);
     }
-    for (int i = 0; i < DEPLOY_NODES; i++)
+    for (int i = 0; i < d->nodes; i++)
         if (deploy_wait_online(d, i, 1) != 0)
             deploy_die(d, "signers online");
 }
@@ -732,7 +743,8 @@ void deploy_ctl_start_hub(deploy *d)
 
 void deploy_ctl_start_nodes(deploy *d, void (*before_start)(deploy *d, int i))
 {
-    for (int i = 0; i < DEPLOY_NODES; i++) {
+    check_nodes(d);
+    for (int i = 0; i < d->nodes; i++) {
         const char *id = deploy_node[i];
         deploy_write_node_conf(d, i, NULL);
         if (deploy_ctl(d, NULL, "node init --backend %s --config %s/%s.conf", deploy_backend[i],
@@ -745,7 +757,7 @@ void deploy_ctl_start_nodes(deploy *d, void (*before_start)(deploy *d, int i))
         deploy_start_node(d, i, NULL, 0);
     }
     for (int k = 0; k < 200; k++) {
-        if (deploy_ctl_online(d) == DEPLOY_NODES)
+        if (deploy_ctl_online(d) == d->nodes)
             return;
         usleep(50000);
     }

@@ -1,7 +1,8 @@
 /* tests/support/deploy.h — a local deployment for integration tests and benchmarks: a temp
  * dir, a development CA and the hub's server certificate (openssl CLI), a swtpm and a
- * SoftHSM2 token (tests/hsm/fixture.h), the hub (config, API key, start, stop) and three
- * signers n1 (tpm2 on the swtpm), n2 (pkcs11 on SoftHSM2) and n3 (soft): configs,
+ * SoftHSM2 token (tests/hsm/fixture.h), the hub (config, API key, start, stop) and
+ * `nodes` signers (3 unless a test asks for up to DEPLOY_MAX_NODES): n1 (tpm2 on the
+ * swtpm), n2 (pkcs11 on SoftHSM2), n3, n4 and n5 (soft, each with its own key file): configs,
  * enrolment (init-identity + a certificate from the CA), start, stop, kill; waiting until
  * the hub sees them online; an HTTPS helper for the REST API; /proc figures of a process.
  *
@@ -21,20 +22,28 @@
 
 #include "../hsm/fixture.h"
 
-#define DEPLOY_NODES 3
+/* DEPLOY_NODES: the signers a deployment runs unless the test sets `nodes` (what every test
+ * written before DEPLOY_MAX_NODES loops over); DEPLOY_MAX_NODES: the most it can run, the
+ * size of the per-node arrays. */
+#define DEPLOY_NODES     3
+#define DEPLOY_MAX_NODES 5
 
-extern const char *const deploy_node[DEPLOY_NODES];    /* "n1", "n2", "n3" */
-extern const char *const deploy_backend[DEPLOY_NODES]; /* "tpm2", "pkcs11", "soft" */
+extern const char *const deploy_node[DEPLOY_MAX_NODES];    /* "n1" .. "n5" */
+extern const char *const deploy_backend[DEPLOY_MAX_NODES]; /* "tpm2", "pkcs11", then "soft" */
 
 typedef struct deploy {
     char dir[128];
     const char *hub_bin, *signerd_bin;
     const char *ctl_bin; /* the mpcctl binary, for deploy_ctl* (set after deploy_init) */
-    const char *node_bin[DEPLOY_NODES]; /* per node; NULL: signerd_bin */
+    /* the signers n1..n<nodes> that deploy_up / deploy_ctl_start_nodes set up and every
+     * function here loops over: 2..DEPLOY_MAX_NODES, DEPLOY_NODES (3) unless set between
+     * deploy_init (or deploy_ctl_init) and deploy_up (deploy_ctl_start_nodes) */
+    int nodes;
+    const char *node_bin[DEPLOY_MAX_NODES]; /* per node; NULL: signerd_bin */
     /* certificates: the CA both sides trust, the hub's server certificate and key */
     char ca[200], server_cert[200], server_key[200];
     int api_port, party_port;
-    pid_t hub_pid, node_pid[DEPLOY_NODES];
+    pid_t hub_pid, node_pid[DEPLOY_MAX_NODES];
     fx_swtpm tpm;
     fx_softhsm token;
     char tpm_primary[200]; /* "" until deploy_init_backends (or node init pins it) */
@@ -47,8 +56,8 @@ typedef struct deploy {
     const char *hub_log_level;  /* default "info" */
     const char *node_log_level; /* default "info" */
     char node_extra[256];       /* extra lines of every node's [signer] */
-    char node_signer[DEPLOY_NODES][128]; /* extra [signer] lines of node i only (deploy_up),
-                                          * e.g. "role = delegate\n" */
+    char node_signer[DEPLOY_MAX_NODES][128]; /* extra [signer] lines of node i only
+                                              * (deploy_up), e.g. "role = delegate\n" */
     int log_tail; /* lines per log that deploy_dump_logs prints; default 25 */
 } deploy;
 
@@ -62,16 +71,16 @@ void deploy_init(deploy *d, const char *prefix, const char *hub_bin, const char 
 
 /* Everything a standard test deployment needs, in order: deploy_make_ca,
  * deploy_start_backends, deploy_init_backends, free ports, the hub config, an API key,
- * the hub, then each node's config (node_extra), enrolment, check-config and start; waits
- * until all three are online. Exits on failure. */
+ * the hub, then each of the `nodes` nodes' config (node_extra), enrolment, check-config and
+ * start; waits until all are online. Exits on failure (also if nodes is out of range). */
 void deploy_up(deploy *d);
 
-/* SIGTERM to the signers, then the hub: 0 if every one exited 0 (in the sanitizer build
+/* SIGTERM to the `nodes` signers, then the hub: 0 if every one exited 0 (in the sanitizer build
  * that includes no leak), else says which did not, prints the logs and returns -1. */
 int deploy_stop_all_clean(deploy *d);
 
-/* Stops every daemon (SIGKILL), the swtpm and the token, removes the dir. Idempotent;
- * also runs at exit. */
+/* Stops every daemon (SIGKILL; every node slot, whatever `nodes` says), the swtpm and the token,
+ * removes the dir. Idempotent; also runs at exit. */
 void deploy_cleanup(deploy *d);
 
 /* The last lines of every log in the dir, on stderr. */
@@ -102,7 +111,8 @@ void deploy_make_ca(deploy *d);
 
 /* Starts the swtpm and the SoftHSM2 token "n2-token" (PIN 123456). */
 void deploy_start_backends(deploy *d);
-/* Creates n1's TPM storage primary (tpm_primary) and n3's soft key (dir/n3.soft-key). */
+/* Creates n1's TPM storage primary (tpm_primary) and the soft key of each soft node i < nodes
+ * (dir/n3.soft-key, dir/n4.soft-key, ...). */
 void deploy_init_backends(deploy *d);
 
 /* dir/hub.conf from the fields above. */
@@ -112,10 +122,10 @@ void deploy_create_api_key(deploy *d);
 /* Starts the hub and waits until /healthz answers 200 (10 s). */
 void deploy_start_hub(deploy *d);
 
-/* dir/nI.conf, dir/nI.db, dir/nI.pem, dir/nI.identity for node i. */
+/* dir/nI.conf, dir/nI.db, dir/nI.pem, dir/nI.identity for node i (0 <= i < nodes). */
 void deploy_node_conf_path(const deploy *d, int i, char *out, size_t cap);
 /* Writes node i's config: node_extra plus extra_signer (may be NULL) in [signer]; n1 pins
- * tpm_primary when it is set. */
+ * tpm_primary when it is set; a soft node (n3 and up) uses dir/nI.soft-key. */
 void deploy_write_node_conf(deploy *d, int i, const char *extra_signer);
 /* mpc-signerd init-identity writes a CSR; the CA certifies it as dir/CERT_NAME.pem. */
 void deploy_enrol(deploy *d, int i, const char *cert_name);
@@ -193,7 +203,8 @@ int deploy_ctl_online(const deploy *d);
 void deploy_ctl_start_hub(deploy *d);
 /* Each node set up with mpcctl: its config, `node init` (which pins n1's TPM primary in its
  * config), a certificate from the development CA (`dev issue`), then before_start(d, i)
- * (NULL: none) and the start; waits until mpcctl sees all three online. */
+ * (NULL: none) and the start, for each of the `nodes` nodes; waits until mpcctl sees them all
+ * online. */
 void deploy_ctl_start_nodes(deploy *d, void (*before_start)(deploy *d, int i));
 
 /* CLOCK_MONOTONIC in milliseconds; a qsort comparator of doubles. */
