@@ -5,8 +5,9 @@
  * verifies under the unchanged public key (libsecp256k1), a 2-subset is refused. Then n2 is
  * lost (SIGKILL) and the survivors reshare to 2-of-3 on {n1, n4, n5} (n2 replaced, n3
  * leaves): every pair signs; n3, online and out of the committee, deletes its share on the
- * retire; n2, restarted with its old epoch's share, cannot sign (the hub refuses it) and
- * nobody is banned anywhere. */
+ * retire; n2, restarted with its old epoch's share, cannot sign (the hub refuses it) nor
+ * rejoin a committee (the reshare fails cleanly, the current epoch stays usable), and nobody
+ * is banned anywhere. */
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -301,12 +302,40 @@ static void test_old_epoch_unusable(void **state)
         assert_int_equal(admin_mentions(i, "bans list", NULL), 0);
 }
 
+/* n2 back in a committee with its stale share (README "Recovery": a lost node is replaced,
+ * never restored): the reshare fails (n2 refuses a session that is not its active epoch +
+ * 1), nothing is left pending anywhere, epoch 2 stays and signs; the committee's next
+ * reshare reaches epoch 3, n2 is still refused and nobody is banned. */
+static void test_stale_node_cannot_rejoin(void **state)
+{
+    (void)state;
+    static const int pairs[3][2] = {{0, 3}, {0, 4}, {3, 4}}, with_n2[2] = {1, 3};
+    long t = 0, n = 0;
+    int st = 0;
+    assert_int_equal(reshare("{\"threshold\":2,\"parties\":[\"n1\",\"n2\",\"n4\"]}", 502, &st), -1);
+    assert_int_not_equal(st, 200);
+    assert_int_equal(key_epoch(&t, &n), 2);
+    for (int i = 0; i < D.nodes; i++)
+        assert_int_equal(shares_of_key(i, "pending", 0), 0);
+    for (int p = 0; p < 3; p++)
+        assert_int_equal(sign_with(pairs[p], 2), 200);
+    assert_int_equal(reshare("{\"threshold\":2,\"parties\":[\"n1\",\"n4\",\"n5\"]}", 200, &st), 3);
+    assert_int_equal(key_epoch(&t, &n), 3);
+    static const int committee[3] = {0, 3, 4};
+    wait_active(committee, 3);
+    for (int p = 0; p < 3; p++)
+        assert_int_equal(sign_with(pairs[p], 2), 200);
+    assert_int_not_equal(sign_with(with_n2, 2), 200);
+    for (int i = 0; i < D.nodes; i++)
+        assert_int_equal(admin_mentions(i, "bans list", NULL), 0);
+}
+
 int main(void)
 {
     if (deploy_check_tools() != 0)
         return 1;
-    const struct CMUnitTest tests[] = {cmocka_unit_test(test_grow_to_3_of_5),
-                                       cmocka_unit_test(test_replace_lost_node),
-                                       cmocka_unit_test(test_old_epoch_unusable)};
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_grow_to_3_of_5), cmocka_unit_test(test_replace_lost_node),
+        cmocka_unit_test(test_old_epoch_unusable), cmocka_unit_test(test_stale_node_cannot_rejoin)};
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
