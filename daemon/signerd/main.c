@@ -39,6 +39,10 @@ static void usage(FILE *f)
             "                             party id) for the deployment CA to sign\n"
             "  shares list                the shares on this node (key id, status, t, n)\n"
             "  shares remove-pending KEY  delete a pending share of a keygen that failed\n"
+            "  shares drop-stale KEY EPOCH\n"
+            "                             delete this node's active share of an epoch the key\n"
+            "                             moved on from while the node was offline (it can\n"
+            "                             never sign again); then a reshare can bring it back\n"
             "  bans list                  banned peers (fingerprint, party, reason, when)\n"
             "  bans lift FINGERPRINT      lift a ban (takes effect at the daemon's next start)\n"
             "  audit verify               check the audit log's hash chain; non-zero on a break\n"
@@ -399,6 +403,12 @@ static int admin(signer *sd, int argc, char **argv)
         e = signer_store_share_list(sd->store, print_share, NULL);
     } else if (strcmp(what, "shares") == 0 && strcmp(verb, "remove-pending") == 0 && argc == 3) {
         e = signer_store_share_remove_pending(sd->store, argv[2]);
+    } else if (strcmp(what, "shares") == 0 && strcmp(verb, "drop-stale") == 0 && argc == 4) {
+        char *end = NULL;
+        unsigned long epoch = strtoul(argv[3], &end, 10);
+        e = end && !*end && argv[3][0] >= '0' && argv[3][0] <= '9' && epoch <= UINT32_MAX
+                ? signer_store_share_drop_stale(sd->store, argv[2], (uint32_t)epoch)
+                : SIGNER_STORE_ERR_ARG;
     } else if (strcmp(what, "staged") == 0 && strcmp(verb, "list") == 0 && argc == 2) {
         e = signer_store_staged_list(sd->store, print_staged, NULL);
     } else if (strcmp(what, "staged") == 0 && strcmp(verb, "remove") == 0 && argc == 3) {

@@ -1239,6 +1239,39 @@ signer_store_err signer_store_share_remove_pending(signer_store *st, const char 
     return err;
 }
 
+signer_store_err signer_store_share_drop_stale(signer_store *st, const char *key_id_in,
+                                               uint32_t epoch)
+{
+    char key_id[SIGNER_KEY_ID_HEX + 1], outcome[96];
+    if (!st || key_id_norm(key_id, key_id_in) != 0)
+        return arg_fail("share_drop_stale: key id must be 32 hex digits");
+    lock(st);
+    key_state k;
+    signer_store_err err = tx_begin(st, "starting to drop a stale share");
+    if (err == SIGNER_STORE_OK)
+        err = key_state_read(st, key_id, &k);
+    if (err == SIGNER_STORE_OK && (!k.active || k.active_epoch != epoch))
+        err = fail(SIGNER_STORE_ERR_NOT_FOUND, st->path,
+                   "drop-stale: share %s has no active epoch %lu (%s)", key_id,
+                   (unsigned long)epoch, k.active ? "another epoch is active" : "none is active");
+    /* the one move an active share may make (a trigger enforces it), then the deletion */
+    if (err == SIGNER_STORE_OK)
+        err = share_exec(st,
+                         "UPDATE shares SET status = 'retired', retired = ?3"
+                         " WHERE key_id = ?1 AND epoch = ?2 AND status = 'active'",
+                         key_id, epoch, "retiring a stale share");
+    if (err == SIGNER_STORE_OK)
+        err = share_exec(st, "DELETE FROM shares WHERE key_id = ?1 AND epoch = ?2", key_id, epoch,
+                         "deleting a stale share");
+    snprintf(outcome, sizeof outcome, "stale active epoch %lu dropped by the operator",
+             (unsigned long)epoch);
+    if (err == SIGNER_STORE_OK)
+        err = audit_append_locked(st, SIGNER_AUDIT_RETIRE, key_id, NULL, NULL, NULL, outcome);
+    err = tx_end(st, err, "committing a stale share's removal");
+    unlock(st);
+    return err;
+}
+
 /* ---- staged dealer inputs ---------------------------------------------------------------- */
 
 void signer_staged_row_clear(signer_staged_row *row)

@@ -165,6 +165,17 @@ signer_store_err signer_store_share_list(signer_store *st, signer_share_list_fn 
  * ERR_NOT_FOUND if it has none. The key's active epoch is never touched. */
 signer_store_err signer_store_share_remove_pending(signer_store *st, const char *key_id);
 
+/* The operator's removal of a STALE share: this node's active share of key_id, epoch
+ * `epoch` (which must be the key's active epoch here, named explicitly against typos),
+ * deleted with an audit 'retire' row in one transaction (fsync). For a node that was
+ * offline while the key was reshared without it: its share belongs to an epoch the others
+ * have retired, it can never sign again, and while it is active the node cannot take part
+ * in the key's later epochs (a reshare bringing it back fails). Never automatic: only the
+ * operator knows the key moved on. ERR_NOT_FOUND when the key has no active share of that
+ * epoch (nothing changes). */
+signer_store_err signer_store_share_drop_stale(signer_store *st, const char *key_id,
+                                               uint32_t epoch);
+
 /* ---- staged dealer inputs (issue 17: import and migration) ------------------------------ */
 
 /* A dealer input the operator staged on this node (stage.h): a whole private key or one

@@ -6,8 +6,9 @@
  * lost (SIGKILL) and the survivors reshare to 2-of-3 on {n1, n4, n5} (n2 replaced, n3
  * leaves): every pair signs; n3, online and out of the committee, deletes its share on the
  * retire; n2, restarted with its old epoch's share, cannot sign (the hub refuses it) nor
- * rejoin a committee (the reshare fails cleanly, the current epoch stays usable), and nobody
- * is banned anywhere. */
+ * rejoin a committee (the reshare fails cleanly, the current epoch stays usable) until the
+ * operator drops its stale share (`shares drop-stale KEY EPOCH`): then it rejoins like a
+ * replacement and signs. Nobody is banned anywhere. */
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -326,6 +327,23 @@ static void test_stale_node_cannot_rejoin(void **state)
     for (int p = 0; p < 3; p++)
         assert_int_equal(sign_with(pairs[p], 2), 200);
     assert_int_not_equal(sign_with(with_n2, 2), 200);
+    for (int i = 0; i < D.nodes; i++)
+        assert_int_equal(admin_mentions(i, "bans list", NULL), 0);
+
+    /* the operator drops n2's stale share (named by its epoch; a wrong epoch changes
+     * nothing), and n2 rejoins like a replacement */
+    char cmd[120];
+    snprintf(cmd, sizeof cmd, "shares drop-stale %s 2", key_id);
+    assert_int_equal(admin_mentions(1, cmd, NULL), -1);
+    assert_int_equal(shares_of_key(1, "active", 1), 1);
+    snprintf(cmd, sizeof cmd, "shares drop-stale %s 1", key_id);
+    assert_int_equal(admin_mentions(1, cmd, NULL), 0);
+    assert_int_equal(shares_of_key(1, "active", 1), 0);
+    assert_int_equal(reshare("{\"threshold\":2,\"parties\":[\"n1\",\"n2\",\"n4\"]}", 200, &st), 4);
+    static const int back[3] = {0, 1, 3}, back_pairs[3][2] = {{0, 1}, {0, 3}, {1, 3}};
+    wait_active(back, 3);
+    for (int p = 0; p < 3; p++)
+        assert_int_equal(sign_with(back_pairs[p], 2), 200);
     for (int i = 0; i < D.nodes; i++)
         assert_int_equal(admin_mentions(i, "bans list", NULL), 0);
 }
