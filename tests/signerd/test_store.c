@@ -671,6 +671,36 @@ static void test_share_leaving_node(void **state)
     assert_int_equal(raw_int("SELECT count(*) FROM shares"), 0);
 }
 
+/* The operator's drop-stale: only this node's ACTIVE share of the named epoch goes (retired
+ * and deleted in one transaction, audited); a pending share, a wrong epoch or an unknown key
+ * change nothing; afterwards the key takes a new pending share of a later epoch (the node
+ * rejoins like a replacement). */
+static void test_share_drop_stale(void **state)
+{
+    (void)state;
+    signer_store *st = open_store();
+    signer_share_row r, got;
+    make_row(&r, 4, 80);
+    assert_int_equal(signer_store_share_put_pending(st, &r), SIGNER_STORE_OK);
+    assert_int_equal(signer_store_share_drop_stale(st, r.key_id, 0), SIGNER_STORE_ERR_NOT_FOUND);
+    assert_int_equal(signer_store_share_activate(st, r.key_id), SIGNER_STORE_OK);
+    assert_int_equal(signer_store_share_drop_stale(st, r.key_id, 1), SIGNER_STORE_ERR_NOT_FOUND);
+    assert_int_equal(signer_store_share_drop_stale(st, "zz", 0), SIGNER_STORE_ERR_ARG);
+    assert_int_equal(signer_store_share_get(st, r.key_id, &got), SIGNER_STORE_OK);
+    signer_share_row_clear(&got);
+    assert_int_equal(signer_store_share_drop_stale(st, r.key_id, 0), SIGNER_STORE_OK);
+    assert_int_equal(signer_store_share_get(st, r.key_id, &got), SIGNER_STORE_ERR_NOT_FOUND);
+    make_row(&r, 4, 80);
+    r.epoch = 3; /* the key's epoch when the node comes back */
+    assert_int_equal(signer_store_share_put_pending(st, &r), SIGNER_STORE_OK);
+    assert_int_equal(signer_store_audit_verify(st, NULL, NULL), SIGNER_STORE_OK);
+    signer_store_close(st);
+    assert_int_equal(raw_int("SELECT count(*) FROM audit WHERE kind='retire' AND outcome LIKE "
+                             "'stale active epoch 0 dropped%'"),
+                     1);
+    assert_int_equal(raw_int("SELECT count(*) FROM shares WHERE epoch = 0"), 0);
+}
+
 /* The version-1 schema exactly as released (frozen: a database written by the daemon
  * before epochs existed). */
 static const char schema_v1_frozen[] =
@@ -1296,6 +1326,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_share_remove_pending, setup, teardown),
         cmocka_unit_test_setup_teardown(test_share_epochs, setup, teardown),
         cmocka_unit_test_setup_teardown(test_share_leaving_node, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_share_drop_stale, setup, teardown),
         cmocka_unit_test_setup_teardown(test_v1_database_migrates, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sid_claim, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bans, setup, teardown),
