@@ -779,12 +779,14 @@ int hub_store_session_finish(hub *h, const uint8_t idb[HUB_ID_BYTES], const char
     return hub_store_event(h, idb, status, err_msg);
 }
 
-int hub_store_event(hub *h, const uint8_t idb[HUB_ID_BYTES], const char *event, const char *detail)
+/* Appends (id, now in ms, event, detail) with sql, an INSERT into session_events or
+ * key_events; what ("session", "key") names the owner in the log line. 0 or -1. */
+static int append_event(hub *h, const char *sql, const char *what, const uint8_t idb[HUB_ID_BYTES],
+                        const char *event, const char *detail)
 {
     char id[HUB_ID_HEX];
     hub_id_hex(id, idb);
-    sqlite3_stmt *st = mpcd_db_prepare(
-        h->db, "INSERT INTO session_events(session_id, ts, event, detail) VALUES(?,?,?,?)");
+    sqlite3_stmt *st = mpcd_db_prepare(h->db, sql);
     if (!st)
         return -1;
     struct timespec ts;
@@ -796,10 +798,17 @@ int hub_store_event(hub *h, const uint8_t idb[HUB_ID_BYTES], const char *event, 
     int rc = sqlite3_step(st);
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE) {
-        log_err("cannot append event '%s' to session %s: %s", event, id, sqlite3_errmsg(h->db));
+        log_err("cannot append event '%s' to %s %s: %s", event, what, id, sqlite3_errmsg(h->db));
         return -1;
     }
     return 0;
+}
+
+int hub_store_event(hub *h, const uint8_t idb[HUB_ID_BYTES], const char *event, const char *detail)
+{
+    return append_event(h,
+                        "INSERT INTO session_events(session_id, ts, event, detail) VALUES(?,?,?,?)",
+                        "session", idb, event, detail);
 }
 
 json_t *hub_store_session_json(hub *h, const uint8_t idb[HUB_ID_BYTES])
@@ -998,25 +1007,8 @@ int hub_store_key_by_external_id(hub *h, const char *external_id, uint8_t idb[HU
 int hub_store_key_event(hub *h, const uint8_t idb[HUB_ID_BYTES], const char *event,
                         const char *detail)
 {
-    char id[HUB_ID_HEX];
-    hub_id_hex(id, idb);
-    sqlite3_stmt *st =
-        mpcd_db_prepare(h->db, "INSERT INTO key_events(key_id, ts, event, detail) VALUES(?,?,?,?)");
-    if (!st)
-        return -1;
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
-    sqlite3_bind_text(st, 3, event, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, detail, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE) {
-        log_err("cannot append event '%s' to key %s: %s", event, id, sqlite3_errmsg(h->db));
-        return -1;
-    }
-    return 0;
+    return append_event(h, "INSERT INTO key_events(key_id, ts, event, detail) VALUES(?,?,?,?)",
+                        "key", idb, event, detail);
 }
 
 /* Sets (n > 0) or clears (n == 0) the default signers and appends the change to the key's

@@ -1561,10 +1561,24 @@ static void new_session(signer *sd, const uint8_t *data, size_t len, const api_f
     }
 }
 
+/* A copy of a frame to keep for later (hold, defer), or NULL. */
+static signer_held *held_new(const uint8_t *data, size_t len, uint64_t now)
+{
+    signer_held *h = malloc(sizeof *h + len);
+    if (h) {
+        h->next = NULL;
+        h->at_ms = now;
+        h->len = len;
+        memcpy(h->data, data, len);
+    }
+    return h;
+}
+
 static void hold(signer *sd, const uint8_t *data, size_t len)
 {
     uint64_t now = signer_now_ms();
-    for (signer_held **p = &sd->held; *p;) {
+    signer_held **p = &sd->held; /* ends at the list's tail: where a new frame goes */
+    while (*p) {
         if (now - (*p)->at_ms > SESSION_HELD_MS) {
             signer_held *h = *p;
             *p = h->next;
@@ -1574,18 +1588,8 @@ static void hold(signer *sd, const uint8_t *data, size_t len)
             p = &(*p)->next;
         }
     }
-    if (sd->nheld >= SESSION_HELD_MAX)
+    if (sd->nheld >= SESSION_HELD_MAX || !(*p = held_new(data, len, now)))
         return;
-    signer_held *h = malloc(sizeof *h + len), **tail = &sd->held;
-    if (!h)
-        return;
-    h->next = NULL;
-    h->at_ms = now;
-    h->len = len;
-    memcpy(h->data, data, len);
-    while (*tail)
-        tail = &(*tail)->next;
-    *tail = h;
     sd->nheld++;
 }
 
@@ -1826,15 +1830,12 @@ static void activate(signer *sd, const api_frame *f)
  * waiting frames it is dropped, logged: its session times out. */
 static void defer(signer *sd, const uint8_t *data, size_t len)
 {
-    signer_held *h = sd->ndeferred < SESSION_DEFER_MAX ? malloc(sizeof *h + len) : NULL;
+    signer_held *h =
+        sd->ndeferred < SESSION_DEFER_MAX ? held_new(data, len, signer_now_ms()) : NULL;
     if (!h) {
         log_warn("%zu frames wait behind an activate; one more dropped", sd->ndeferred);
         return;
     }
-    h->next = NULL;
-    h->at_ms = signer_now_ms();
-    h->len = len;
-    memcpy(h->data, data, len);
     if (!sd->deferred)
         sd->deferred_tail = &sd->deferred;
     *sd->deferred_tail = h;
